@@ -1,0 +1,78 @@
+// Benchmark: a full inventory scan of a generated 1,000-function host (4 PFs x 128 VFs + the rest), next to
+// `lspci -D -k -nn` reading the same tree, in one run so the ratio is meaningful on a noisy shared machine.
+// Usage: npm run bench  (after npm run build)
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+const runs = Number(process.env.BENCH_RUNS ?? 30);
+const work = mkdtempSync(join(tmpdir(), "passdeck-bench-"));
+try {
+  const bundle = join(work, "scan.mjs");
+  await build({
+    stdin: {
+      contents: `export { scanInventory } from "./server/inventory/scan";\nexport { writeScenarioByName } from "./server/host/scenarios/catalog";`,
+      resolveDir: process.cwd(),
+      loader: "ts",
+    },
+    outfile: bundle,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    logLevel: "warning",
+  });
+  const { scanInventory, writeScenarioByName } = await import(pathToFileURL(bundle).href);
+
+  const t0 = performance.now();
+  const roots = writeScenarioByName("bench-1000", join(work, "host"));
+  const writeMs = performance.now() - t0;
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
+
+  const coldStart = performance.now();
+  const first = scanInventory(roots);
+  const coldMs = performance.now() - coldStart; // includes parsing pci.ids once
+  const scanMs = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    scanInventory(roots);
+    scanMs.push(performance.now() - s);
+  }
+
+  const lspciArgs = ["-D", "-k", "-nn", "-O", `sysfs.path=${roots.sysRoot}/bus/pci`];
+  execFileSync("lspci", lspciArgs, { stdio: ["ignore", "ignore", "ignore"] });
+  const lspciMs = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    execFileSync("lspci", lspciArgs, { stdio: ["ignore", "ignore", "ignore"] });
+    lspciMs.push(performance.now() - s);
+  }
+  const lspciLines = execFileSync("lspci", lspciArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    .split("\n")
+    .filter((l) => /^[0-9a-f]{4}:/.test(l)).length;
+
+  const result = {
+    functions: first.devices.length,
+    groups: first.groups.length,
+    lspciFunctions: lspciLines,
+    scenarioWriteMs: +writeMs.toFixed(1),
+    scanColdMs: +coldMs.toFixed(1),
+    scanWarmMedianMs: +median(scanMs).toFixed(1),
+    scanWarmP90Ms: +p90(scanMs).toFixed(1),
+    lspciMedianMs: +median(lspciMs).toFixed(1),
+    ratioScanToLspci: +(median(scanMs) / median(lspciMs)).toFixed(2),
+    heapUsedMiB: +(process.memoryUsage().heapUsed / 1048576).toFixed(1),
+    runs,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  console.log(
+    `inventory scan of ${result.functions} functions: ${result.scanWarmMedianMs} ms warm (median of ${runs}), lspci -D -k -nn: ${result.lspciMedianMs} ms, ratio ${result.ratioScanToLspci}x`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,33 @@
+// Starts the production server: on the real host by default, or on a generated demo host with --demo [scenario].
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+const args = process.argv.slice(2);
+const demoIndex = args.indexOf("--demo");
+const demo = demoIndex >= 0 ? (args[demoIndex + 1] && !args[demoIndex + 1].startsWith("-") ? args[demoIndex + 1] : "server") : null;
+const host = process.env.PASSDECK_HOST ?? "127.0.0.1";
+const port = process.env.PASSDECK_PORT ?? "7878";
+
+if (!existsSync(".next/BUILD_ID") || !existsSync("dist/passdeck.mjs")) {
+  console.error("passdeck: no production build here. Run `npm run build` first (the Quick start in README.md does both).");
+  process.exit(2);
+}
+if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
+  console.warn(`passdeck: WARNING: serving on ${host} without authentication: anyone who can reach this port can read the host inventory.`);
+}
+
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PASSDECK_HOST: host, PASSDECK_PORT: port };
+if (demo) {
+  const dir = resolve(".cache/demo", demo);
+  mkdirSync(dir, { recursive: true });
+  const out = execFileSync(process.execPath, ["dist/passdeck.mjs", "scenario-tree", demo, dir], { encoding: "utf8" });
+  const roots = JSON.parse(out);
+  Object.assign(env, { PASSDECK_SYS_ROOT: roots.sysRoot, PASSDECK_PROC_ROOT: roots.procRoot, PASSDECK_DEMO: demo });
+  console.log(`passdeck: demo host "${demo}" generated in ${dir}`);
+}
+
+console.log(`passdeck: http://${host.includes(":") ? `[${host}]` : host}:${port}`);
+const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-H", host, "-p", port], { stdio: "inherit", env });
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

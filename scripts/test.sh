@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian/Ubuntu machine and runs the whole suite.
+# This is the README's test command; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1 CI="${CI:-}"
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+
+# System packages: Debian's chromium for Playwright (its own browser download cannot work offline),
+# pci.ids via pciutils, iproute2 and tar that the product shells out to.
+packages=(chromium pciutils iproute2 kmod tar)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "== npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "== typecheck"
+npm run -s typecheck
+
+echo "== build"
+npm run -s build
+
+results=$(mktemp -d)
+echo "== unit tests (vitest)"
+unit_rc=0
+npx vitest run --reporter=default --reporter=json --outputFile="$results/unit.json" || unit_rc=$?
+
+echo "== end-to-end tests (playwright, Debian chromium)"
+e2e_rc=0
+PLAYWRIGHT_JSON_OUTPUT_NAME="$results/e2e.json" npx playwright test --reporter=list,json || e2e_rc=$?
+
+node scripts/test-summary.mjs "$results/unit.json" "$results/e2e.json"
+rm -rf "$results"
+[ $unit_rc = 0 ] && [ $e2e_rc = 0 ]

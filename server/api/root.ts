@@ -1,0 +1,15 @@
+import { devicesRouter } from "./routers/devices";
+import { groupsRouter } from "./routers/groups";
+import { hostRouter } from "./routers/host";
+import { readinessRouter } from "./routers/readiness";
+import { createCallerFactory, router } from "./trpc";
+
+export const appRouter = router({
+  host: hostRouter,
+  devices: devicesRouter,
+  groups: groupsRouter,
+  readiness: readinessRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,49 @@
+/** The architecture's rules, checked over the source tree so a review cannot miss them. */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..");
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const rel = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sources(rel));
+    else if (/\.(ts|tsx|mjs)$/.test(entry.name)) out.push(rel);
+  }
+  return out;
+}
+const isTest = (f: string) => /\.test\.ts$|\.spec\.ts$/.test(f);
+
+describe("boundaries", () => {
+  it("only server/host (and the env defaults) name /sys or /proc", () => {
+    const offenders = ["app", "components", "lib", "server", "scripts"]
+      .flatMap(sources)
+      .filter((f) => !f.startsWith("server/host/") && f !== "server/env.ts" && !isTest(f))
+      .filter((f) => /["'`]\/(sys|proc)(\/|["'`])/.test(readFileSync(join(ROOT, f), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+
+  it("client code imports only types from server/", () => {
+    const offenders = ["app", "components", "lib"]
+      .flatMap(sources)
+      .filter((f) => !f.startsWith("app/api/"))
+      .flatMap((f) =>
+        readFileSync(join(ROOT, f), "utf8")
+          .split("\n")
+          .filter((line) => /from\s+["'](@\/server|\.\.\/.*server)\//.test(line) && !/^\s*import\s+type\b/.test(line))
+          .map((line) => `${f}: ${line.trim()}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it("nothing runs a shell string: child processes take argument arrays", () => {
+    const offenders = ["server", "app", "scripts"]
+      .flatMap(sources)
+      .filter((f) => !isTest(f))
+      .filter((f) => /(?<![.\w])(exec|execSync)\(|shell:\s*true/.test(readFileSync(join(ROOT, f), "utf8")))
+      .map((f) => relative(ROOT, join(ROOT, f)));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+import { parseArgs } from "node:util";
+import { parsePciAddress } from "@/lib/pci-address";
+import { readEnv } from "@/server/env";
+import { CaptureRecorder, writeCaptureArchive } from "@/server/host/capture";
+import { HostError } from "@/server/host/errors";
+import type { Inventory, PciDevice } from "@/server/host/types";
+import { isReady } from "@/server/inventory/readiness";
+import { scanInventory } from "@/server/inventory/scan";
+import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
+
+const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
+
+Usage:
+  passdeck inventory [--json]     every PCI function, its group, driver, SR-IOV state and host-critical reasons
+  passdeck groups                 IOMMU groups with their members and passthrough verdicts
+  passdeck check [--json]         readiness for passthrough (exit 0 ready, 1 not ready)
+  passdeck device <address> [--json]   one device, e.g. 0000:65:00.0
+  passdeck capture <file.tar.gz>  snapshot the sysfs/procfs parts Passdeck reads, for a bug report
+  passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
+
+Environment: PASSDECK_SYS_ROOT (default /sys), PASSDECK_PROC_ROOT (default /proc), PASSDECK_PCI_IDS.
+Exit codes: 0 ok, 1 failed or not ready, 2 invalid input.`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (!command || command === "help" || command === "--help" || command === "-h" || values.help) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const env = readEnv();
+  const scan = (recorder?: CaptureRecorder) =>
+    scanInventory({
+      sysRoot: env.PASSDECK_SYS_ROOT,
+      procRoot: env.PASSDECK_PROC_ROOT,
+      pciIdsPath: env.PASSDECK_PCI_IDS ?? null,
+      demo: env.PASSDECK_DEMO ?? null,
+      recorder: recorder ?? null,
+    });
+
+  switch (command) {
+    case "inventory": {
+      const inv = scan();
+      console.log(values.json ? JSON.stringify(inventoryJson(inv), null, 2) : formatInventory(inv));
+      return 0;
+    }
+    case "groups": {
+      const inv = scan();
+      console.log(formatGroups(inv));
+      return 0;
+    }
+    case "check": {
+      const inv = scan();
+      const ready = isReady(inv.readiness);
+      console.log(values.json ? JSON.stringify({ ready, checks: inv.readiness }, null, 2) : formatCheckList(inv.readiness, ready));
+      return ready ? 0 : 1;
+    }
+    case "device": {
+      const raw = positionals[0];
+      if (!raw) throw new UsageError("passdeck device needs a PCI address, e.g. passdeck device 0000:65:00.0");
+      const parsed = parsePciAddress(raw);
+      if (!parsed.ok) throw new UsageError(parsed.error);
+      const inv = scan();
+      const dev = inv.devices.find((d: PciDevice) => d.address === parsed.address);
+      if (!dev)
+        throw new UsageError(`${parsed.address} is not a PCI device on this host (see \`passdeck inventory\` for the ${inv.devices.length} that are)`);
+      console.log(values.json ? JSON.stringify(dev, null, 2) : formatDevice(dev, inv));
+      return 0;
+    }
+    case "capture": {
+      const file = positionals[0];
+      if (!file || !/\.tar\.gz$|\.tgz$/.test(file)) throw new UsageError("passdeck capture needs an output file ending in .tar.gz, e.g. passdeck capture host.tar.gz");
+      const recorder = new CaptureRecorder({ sys: env.PASSDECK_SYS_ROOT, proc: env.PASSDECK_PROC_ROOT });
+      const inv: Inventory = scan(recorder);
+      const { files, bytes } = await writeCaptureArchive(recorder, file);
+      console.log(`Captured ${inv.devices.length} PCI functions (${files} files and links, ${(bytes / 1024).toFixed(1)} KiB) to ${file}.`);
+      console.log(`Reproduce: mkdir host && tar -xzf ${file} -C host && PASSDECK_SYS_ROOT=$PWD/host/sys PASSDECK_PROC_ROOT=$PWD/host/proc passdeck inventory`);
+      return 0;
+    }
+    case "scenarios": {
+      const { listScenarios } = await import("@/server/host/scenarios/catalog");
+      for (const s of listScenarios()) console.log(`${s.name.padEnd(12)} ${s.title}: ${s.description}`);
+      return 0;
+    }
+    case "scenario-tree": {
+      const [name, dir] = positionals;
+      if (!name || !dir) throw new UsageError("passdeck scenario-tree needs a scenario name and a directory");
+      const { writeScenarioByName } = await import("@/server/host/scenarios/catalog");
+      const roots = writeScenarioByName(name, dir);
+      console.log(JSON.stringify(roots));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+      console.error(`passdeck: ${err.message}`);
+      process.exitCode = 2;
+    } else if (err instanceof HostError) {
+      console.error(`passdeck: ${err.message}${err.fix ? `\n  fix: ${err.fix}` : ""}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`passdeck: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from "zod";
+
+/**
+ * The one place that knows the real host's paths. Everything else receives the roots as values,
+ * so a scenario tree or an unpacked capture is read by the same code as the live host.
+ */
+const envSchema = z.object({
+  PASSDECK_SYS_ROOT: z.string().min(1).default("/sys"),
+  PASSDECK_PROC_ROOT: z.string().min(1).default("/proc"),
+  PASSDECK_PCI_IDS: z.string().min(1).optional(),
+  /** set by `npm run demo`: the scenario name, shown as a banner so nobody mistakes it for their host */
+  PASSDECK_DEMO: z.string().min(1).optional(),
+  PASSDECK_HOST: z.string().min(1).default("127.0.0.1"),
+  PASSDECK_PORT: z.coerce.number().int().min(1).max(65535).default(7878),
+});
+
+export type PassdeckEnv = z.infer<typeof envSchema>;
+
+export function readEnv(source: Record<string, string | undefined> = process.env): PassdeckEnv {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid Passdeck environment: ${detail}`);
+  }
+  return parsed.data;
+}

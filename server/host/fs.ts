@@ -1,0 +1,124 @@
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
+import { errnoOf, readFailure } from "./errors";
+
+/**
+ * A kernel pseudo-filesystem (sysfs or procfs) rooted at a value, never at a literal, so a scenario tree,
+ * an unpacked capture or the real host are read by the same code (prometheus/procfs' NewFS idea).
+ * Reads are synchronous on purpose: sysfs attributes are tiny and a 1,000-function scan is ~20k calls,
+ * where promise overhead would dominate.
+ */
+export class KernelFs {
+  readonly root: string;
+  private readonly recorder: FsRecorder | null;
+
+  constructor(root: string, recorder: FsRecorder | null = null) {
+    this.root = nodePath.resolve(root);
+    this.recorder = recorder;
+  }
+
+  /** Absolute path of a path relative to the root ("bus/pci/devices"). */
+  path(rel: string): string {
+    return `${this.root}/${rel}`;
+  }
+
+  /** A required attribute: trailing newline removed; a missing or unreadable file throws a HostError naming it. */
+  read(rel: string): string {
+    const abs = this.path(rel);
+    try {
+      const text = fs.readFileSync(abs, "latin1");
+      this.recorder?.file(rel, text);
+      return trimNewline(text);
+    } catch (err) {
+      throw readFailure(abs, err);
+    }
+  }
+
+  /** An optional attribute: null when the file does not exist (SR-IOV files, link speed, reset_method, …). */
+  readOptional(rel: string): string | null {
+    const abs = this.path(rel);
+    try {
+      const text = fs.readFileSync(abs, "latin1");
+      this.recorder?.file(rel, text);
+      return trimNewline(text);
+    } catch (err) {
+      const code = errnoOf(err);
+      // ENODEV/EINVAL/EIO: some attributes exist but refuse to be read in the device's current state.
+      if (code === "ENOENT" || code === "ENODEV" || code === "EINVAL" || code === "EIO" || code === "ENXIO") return null;
+      throw readFailure(abs, err);
+    }
+  }
+
+  /** Target of a symlink as stored (relative for sysfs), or null when the link does not exist. */
+  readLinkOptional(rel: string): string | null {
+    try {
+      const target = fs.readlinkSync(this.path(rel));
+      this.recorder?.link(rel, target);
+      return target;
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === "ENOENT" || code === "EINVAL") return null;
+      throw readFailure(this.path(rel), err);
+    }
+  }
+
+  readLink(rel: string): string {
+    const target = this.readLinkOptional(rel);
+    if (target === null) throw readFailure(this.path(rel), Object.assign(new Error("missing link"), { code: "ENOENT" }));
+    return target;
+  }
+
+  /** Directory entries, sorted; null when the directory does not exist. */
+  listOptional(rel: string): string[] | null {
+    try {
+      const entries = fs.readdirSync(this.path(rel));
+      entries.sort();
+      this.recorder?.dir(rel, entries, (name) => this.kindOf(`${rel}/${name}`));
+      return entries;
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === "ENOENT" || code === "ENOTDIR") return null;
+      throw readFailure(this.path(rel), err);
+    }
+  }
+
+  list(rel: string): string[] {
+    const entries = this.listOptional(rel);
+    if (entries === null) throw readFailure(this.path(rel), Object.assign(new Error("missing dir"), { code: "ENOENT" }));
+    return entries;
+  }
+
+  exists(rel: string): boolean {
+    const found = fs.existsSync(this.path(rel));
+    if (found) this.recorder?.exists(rel, this.kindOf(rel));
+    return found;
+  }
+
+  private kindOf(rel: string): EntryKind {
+    try {
+      const st = fs.lstatSync(this.path(rel));
+      return st.isSymbolicLink() ? "link" : st.isDirectory() ? "dir" : "file";
+    } catch {
+      return "file";
+    }
+  }
+}
+
+export type EntryKind = "file" | "dir" | "link";
+
+/** Receives every successful read so `passdeck capture` can copy exactly what the scan needed. */
+export interface FsRecorder {
+  file(rel: string, content: string): void;
+  link(rel: string, target: string): void;
+  dir(rel: string, entries: string[], kindOf: (name: string) => EntryKind): void;
+  exists(rel: string, kind: EntryKind): void;
+}
+
+function trimNewline(text: string): string {
+  return text.endsWith("\n") ? text.slice(0, -1) : text;
+}
+
+/** Resolves a relative sysfs link against the directory holding it: ("bus/pci/devices/x", "../../../devices/…") → "devices/…". */
+export function resolveLink(linkRel: string, target: string): string {
+  return nodePath.posix.normalize(nodePath.posix.join(nodePath.posix.dirname(linkRel), target));
+}

@@ -1,0 +1,134 @@
+import type { NetIface } from "@/server/host/net";
+import type { RawPciDevice } from "@/server/host/pci";
+import type { StorageView } from "@/server/host/storage";
+import type { BridgeKind, HostFacts, NetAddress, NetDev, PciDevice } from "@/server/host/types";
+
+export interface NetView {
+  ifaces: NetIface[];
+  addresses: Map<string, NetAddress[]>;
+}
+
+/** Adds what needs more than one device: bridge kinds, VF indexes, interfaces, disks and the host-critical marks. */
+export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: StorageView, facts: HostFacts): PciDevice[] {
+  const byAddress = new Map(raw.map((d) => [d.address, d]));
+  const children = new Map<string, RawPciDevice[]>();
+  for (const d of raw) {
+    const parent = d.parentChain.at(-1);
+    if (parent) children.set(parent, [...(children.get(parent) ?? []), d]);
+  }
+
+  const vfIndex = new Map<string, number>();
+  for (const d of raw) d.sriov?.vfs.forEach((vf, i) => vfIndex.set(vf, i));
+
+  const ifaceByName = new Map(net.ifaces.map((i) => [i.name, i]));
+  const allUppers = (name: string, seen = new Set<string>()): string[] => {
+    for (const up of ifaceByName.get(name)?.uppers ?? []) {
+      if (!seen.has(up)) {
+        seen.add(up);
+        allUppers(up, seen);
+      }
+    }
+    return [...seen];
+  };
+
+  const devices: PciDevice[] = raw.map((d) => {
+    const { hasSecondaryBus: _hasSecondaryBus, ...rest } = d;
+    const netdevs: NetDev[] = net.ifaces
+      .filter((i) => i.pciAddress === d.address)
+      .map((i) => ({
+        name: i.name,
+        mac: i.mac,
+        operstate: i.operstate,
+        addresses: net.addresses.get(i.name) ?? [],
+        uppers: allUppers(i.name),
+      }));
+    return {
+      ...rest,
+      bridge: bridgeKind(d, byAddress, children),
+      vfIndex: d.physfn ? (vfIndex.get(d.address) ?? null) : null,
+      netdevs,
+      blockDevices: storage.byPci.get(d.address) ?? [],
+      hostCritical: [],
+    };
+  });
+
+  markHostCritical(devices, net, storage, facts);
+  return devices;
+}
+
+function isBridgeClass(d: RawPciDevice): boolean {
+  return d.classId.startsWith("0604") || d.classId.startsWith("0609") || d.hasSecondaryBus;
+}
+
+/**
+ * sysfs has no "port type" file (it lives in config space, which needs root), so the kind is read from the
+ * topology: a bridge on a root bus is a root port; one whose children have no PCIe link is a PCIe-to-PCI
+ * bridge; one below a root/downstream port with bridges below it is a switch's upstream port.
+ */
+function bridgeKind(
+  d: RawPciDevice,
+  byAddress: Map<string, RawPciDevice>,
+  children: Map<string, RawPciDevice[]>,
+): BridgeKind | null {
+  if (!isBridgeClass(d)) return null;
+  const kids = children.get(d.address) ?? [];
+  if (kids.length > 0 && kids.every((k) => k.link === null)) return "pci-bridge";
+  if (d.link === null) return "pci-bridge";
+  const parent = d.parentChain.at(-1);
+  if (!parent) return "root-port";
+  const parentDev = byAddress.get(parent);
+  const parentKind = parentDev ? bridgeKind(parentDev, byAddress, children) : null;
+  if (parentKind === "upstream-port") return "downstream-port";
+  if (kids.some((k) => isBridgeClass(k))) return "upstream-port";
+  return "downstream-port";
+}
+
+function describeIface(iface: string, via: string): string {
+  return via === iface ? iface : `${iface} (via ${via})`;
+}
+
+function markHostCritical(devices: PciDevice[], net: NetView, storage: StorageView, facts: HostFacts): void {
+  const { ipv4, ipv6 } = facts.defaultRoute;
+  for (const dev of devices) {
+    const reasons = new Set<string>();
+    for (const nd of dev.netdevs) {
+      for (const name of [nd.name, ...nd.uppers]) {
+        const via = describeIface(nd.name, name);
+        if (name === ipv4 && name === ipv6) reasons.add(`${via} carries the default route (IPv4 and IPv6)`);
+        else if (name === ipv4) reasons.add(`${via} carries the default IPv4 route`);
+        else if (name === ipv6) reasons.add(`${via} carries the default IPv6 route`);
+        const addrs = (net.addresses.get(name) ?? []).filter((a) => a.scope === "global");
+        if (addrs.length > 0)
+          reasons.add(`${via} has address ${addrs.map((a) => `${a.address}/${a.prefixLength ?? "?"}`).join(", ")}`);
+      }
+    }
+    for (const disk of dev.blockDevices) {
+      for (const m of disk.mounts) {
+        const on = m.device === disk.name ? disk.name : `${disk.name} (${m.device})`;
+        reasons.add(m.mountpoint === "[SWAP]" ? `${on} is in use as swap` : `${on} holds ${m.mountpoint} (${m.fstype})`);
+      }
+    }
+    dev.hostCritical = [...reasons];
+  }
+
+  // A filesystem sysfs cannot trace (a ZFS root) may live on any disk: keep every disk controller safe.
+  const unmappedRoots = storage.unmapped.filter((m) => m.mountpoint === "/" || m.mountpoint.startsWith("/boot"));
+  if (unmappedRoots.length > 0) {
+    for (const dev of devices) {
+      if (dev.blockDevices.length === 0) continue;
+      for (const m of unmappedRoots)
+        dev.hostCritical.push(
+          `may hold ${m.mountpoint} (${m.fstype} ${m.source}): Passdeck cannot trace this filesystem to a disk, so every disk controller is treated as critical`,
+        );
+    }
+  }
+
+  const byAddress = new Map(devices.map((d) => [d.address, d]));
+  for (const dev of devices.filter((d) => d.hostCritical.length > 0 && d.bridge === null)) {
+    for (const up of dev.parentChain) {
+      const bridge = byAddress.get(up);
+      const reason = `upstream of host-critical ${dev.address}`;
+      if (bridge && !bridge.hostCritical.includes(reason)) bridge.hostCritical.push(reason);
+    }
+  }
+}

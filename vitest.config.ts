@@ -1,0 +1,11 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: { alias: { "@": fileURLToPath(new URL("./", import.meta.url)) } },
+  test: {
+    include: ["server/**/*.test.ts", "lib/**/*.test.ts", "scripts/**/*.test.ts", "cli/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 20_000,
+  },
+});
