@@ -37,6 +37,10 @@ echo "== end-to-end tests (playwright, Debian chromium)"
 e2e_rc=0
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/e2e.json" npx playwright test --reporter=list,json || e2e_rc=$?
 
-node scripts/test-summary.mjs "$results/unit.json" "$results/e2e.json"
+echo "== kernel rig (QEMU q35 + emulated Intel IOMMU + SR-IOV igb/NVMe, guest runs this checkout)"
+rig_rc=0
+PASSDECK_REPORT_DIR="$results" bash e2e/kernel/run.sh || rig_rc=$?
+
+node scripts/test-summary.mjs "$results/unit.json" "$results/e2e.json" "$results/rig-unit.json" "$results/rig-e2e.json"
 rm -rf "$results"
-[ $unit_rc = 0 ] && [ $e2e_rc = 0 ]
+[ $unit_rc = 0 ] && [ $e2e_rc = 0 ] && [ $rig_rc = 0 ]

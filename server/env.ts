@@ -17,7 +17,9 @@ const envSchema = z.object({
 export type PassdeckEnv = z.infer<typeof envSchema>;
 
 export function readEnv(source: Record<string, string | undefined> = process.env): PassdeckEnv {
-  const parsed = envSchema.safeParse(source);
+  // An empty variable (PASSDECK_DEMO= in a unit file) means unset, as shells and systemd users expect.
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid Passdeck environment: ${detail}`);

@@ -71,14 +71,13 @@ function bridgeKind(
   children: Map<string, RawPciDevice[]>,
 ): BridgeKind | null {
   if (!isBridgeClass(d)) return null;
-  const kids = children.get(d.address) ?? [];
-  if (kids.length > 0 && kids.every((k) => k.link === null)) return "pci-bridge";
-  if (d.link === null) return "pci-bridge";
   const parent = d.parentChain.at(-1);
-  if (!parent) return "root-port";
+  if (!parent) return d.link === null ? "pci-bridge" : "root-port";
   const parentDev = byAddress.get(parent);
-  const parentKind = parentDev ? bridgeKind(parentDev, byAddress, children) : null;
-  if (parentKind === "upstream-port") return "downstream-port";
+  // Below a switch's upstream port every bridge is a downstream port, whatever hangs below it.
+  if (parentDev && bridgeKind(parentDev, byAddress, children) === "upstream-port") return "downstream-port";
+  const kids = children.get(d.address) ?? [];
+  if (d.link === null || (kids.length > 0 && kids.every((k) => k.link === null))) return "pci-bridge";
   if (kids.some((k) => isBridgeClass(k))) return "upstream-port";
   return "downstream-port";
 }
@@ -94,9 +93,10 @@ function markHostCritical(devices: PciDevice[], net: NetView, storage: StorageVi
     for (const nd of dev.netdevs) {
       for (const name of [nd.name, ...nd.uppers]) {
         const via = describeIface(nd.name, name);
+        // "default route" stays one phrase in every variant: people (and scripts) search for it.
         if (name === ipv4 && name === ipv6) reasons.add(`${via} carries the default route (IPv4 and IPv6)`);
-        else if (name === ipv4) reasons.add(`${via} carries the default IPv4 route`);
-        else if (name === ipv6) reasons.add(`${via} carries the default IPv6 route`);
+        else if (name === ipv4) reasons.add(`${via} carries the default route (IPv4)`);
+        else if (name === ipv6) reasons.add(`${via} carries the default route (IPv6)`);
         const addrs = (net.addresses.get(name) ?? []).filter((a) => a.scope === "global");
         if (addrs.length > 0)
           reasons.add(`${via} has address ${addrs.map((a) => `${a.address}/${a.prefixLength ?? "?"}`).join(", ")}`);

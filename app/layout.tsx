@@ -1,0 +1,28 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { TopBar } from "@/components/layout/top-bar";
+import { TRPCReactProvider } from "@/lib/trpc/client";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Passdeck", template: "%s · Passdeck" },
+  description: "PCIe passthrough and SR-IOV on this hypervisor host: IOMMU groups, readiness, host-critical devices.",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen font-sans">
+        <TRPCReactProvider>
+          <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:bg-white focus:p-2">
+            Skip to content
+          </a>
+          <TopBar />
+          <main id="main" className="mx-auto max-w-[1600px] px-4 py-5">
+            {children}
+          </main>
+        </TRPCReactProvider>
+      </body>
+    </html>
+  );
+}

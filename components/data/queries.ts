@@ -1,0 +1,29 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC, type RouterOutputs } from "@/lib/trpc/client";
+
+export type Summary = RouterOutputs["host"]["summary"];
+export type GroupList = RouterOutputs["groups"]["list"];
+export type DeviceList = RouterOutputs["devices"]["list"];
+export type ReadinessList = RouterOutputs["readiness"]["list"];
+
+export function useSummary() {
+  const trpc = useTRPC();
+  return useQuery(trpc.host.summary.queryOptions());
+}
+
+export function useGroups() {
+  const trpc = useTRPC();
+  return useQuery(trpc.groups.list.queryOptions());
+}
+
+export function useDevices() {
+  const trpc = useTRPC();
+  return useQuery(trpc.devices.list.queryOptions());
+}
+
+export function useReadiness() {
+  const trpc = useTRPC();
+  return useQuery(trpc.readiness.list.queryOptions());
+}

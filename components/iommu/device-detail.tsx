@@ -1,0 +1,343 @@
+"use client";
+
+import { useState, type ReactNode } from "react";
+import type { IommuGroup, PciDevice } from "@/server/host/types";
+import { BRIDGE_LABEL, deviceName, plural } from "@/components/data/format";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { cn } from "@/components/ui/cn";
+import { CrossIcon, WarnIcon } from "@/components/ui/icons";
+import { SriovBadge, VerdictBadge, VfBadge } from "./badges";
+import type { SelectFn } from "./tree-types";
+
+interface Props {
+  address: string;
+  device: PciDevice | null;
+  group: IommuGroup | null;
+  byAddress: Map<string, PciDevice>;
+  onSelect: SelectFn;
+  onClose: () => void;
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section aria-label={title} className="border-t border-slate-100 px-4 py-3">
+      <h3 className="mb-1.5 text-xs font-semibold uppercase tracking-wide text-slate-500">{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function Rows({ children }: { children: ReactNode }) {
+  return <dl className="grid grid-cols-[8.5rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-[13px]">{children}</dl>;
+}
+
+function Row({ label, children, mono = false }: { label: string; children: ReactNode; mono?: boolean }) {
+  return (
+    <>
+      <dt className="text-slate-500">{label}</dt>
+      <dd className={cn("min-w-0 break-words text-slate-900", mono && "font-mono")}>{children}</dd>
+    </>
+  );
+}
+
+const None = ({ text = "none" }: { text?: string }) => <span className="font-sans text-slate-400">{text}</span>;
+
+function AddressLink({ address, byAddress, onSelect }: { address: string; byAddress: Map<string, PciDevice>; onSelect: SelectFn }) {
+  const d = byAddress.get(address);
+  return (
+    <button
+      type="button"
+      onClick={() => onSelect(address)}
+      className="cursor-pointer text-left font-mono text-blue-800 hover:underline"
+      title={d ? deviceName(d) : undefined}
+    >
+      {address}
+      {d?.bridge ? <span className="ml-1.5 font-sans text-xs text-slate-500">{BRIDGE_LABEL[d.bridge]}</span> : null}
+    </button>
+  );
+}
+
+function linkText(speed: string | null, width: number | null): string {
+  if (!speed && width === null) return "unknown";
+  return `${speed ?? "?"}${width !== null ? ` x${width}` : ""}`;
+}
+
+/** Everything Passdeck read about one PCI function. */
+export function DeviceDetail({ address, device: d, group, byAddress, onSelect, onClose }: Props) {
+  const [allVfs, setAllVfs] = useState(false);
+  if (!d) {
+    return (
+      <aside data-testid="device-detail" aria-label="Device details" className="rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-xs">
+        <div className="flex items-start justify-between gap-2">
+          <p>
+            <span className="font-mono">{address}</span> is not a PCI device on this host.
+          </p>
+          <Button size="sm" variant="ghost" onClick={onClose} aria-label="Close device details">
+            <CrossIcon />
+          </Button>
+        </div>
+      </aside>
+    );
+  }
+  const vfs = d.sriov?.vfs ?? [];
+  const vfShown = allVfs ? vfs : vfs.slice(0, 16);
+  return (
+    <aside data-testid="device-detail" aria-label={`Device details for ${d.address}`} className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-xs">
+      <header className="flex items-start gap-2 bg-slate-50 px-4 py-3">
+        <div className="min-w-0 flex-1">
+          <h2 className="font-mono text-base font-semibold text-slate-900">{d.address}</h2>
+          <p className="text-sm text-slate-800">{deviceName(d)}</p>
+          <div className="mt-1 flex flex-wrap gap-1">
+            {group ? (
+              <span className="inline-flex items-center gap-1 text-xs text-slate-600">
+                group <span className="font-mono">{group.id}</span> <VerdictBadge verdict={group.verdict} />
+              </span>
+            ) : null}
+            {d.sriov ? <SriovBadge sriov={d.sriov} /> : null}
+            {d.physfn ? <VfBadge device={d} /> : null}
+          </div>
+        </div>
+        <Button size="sm" variant="ghost" onClick={onClose} aria-label="Close device details">
+          <CrossIcon />
+        </Button>
+      </header>
+
+      {d.hostCritical.length > 0 ? (
+        <section aria-label="Host-critical" className="border-t border-red-200 bg-red-50 px-4 py-3 text-[13px] text-red-900">
+          <h3 className="mb-1 flex items-center gap-1.5 font-semibold">
+            <WarnIcon /> Host-critical: the host depends on this device
+          </h3>
+          <ul className="ml-4 list-disc" data-testid="host-critical-reasons">
+            {d.hostCritical.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
+      <Section title="Identity">
+        <Rows>
+          <Row label="Vendor">
+            {d.vendorName ?? <None text="unknown" />} <span className="font-mono text-slate-600">[{d.vendorId}]</span>
+          </Row>
+          <Row label="Device">
+            {d.deviceName ?? <None text="unknown" />} <span className="font-mono text-slate-600">[{d.deviceId}]</span>
+          </Row>
+          <Row label="Subsystem">
+            {d.subsystemVendorId || d.subsystemDeviceId ? (
+              <>
+                {d.subsystemName ? `${d.subsystemName} ` : ""}
+                <span className="font-mono text-slate-600">
+                  [{d.subsystemVendorId ?? "?"}:{d.subsystemDeviceId ?? "?"}]
+                </span>
+              </>
+            ) : (
+              <None />
+            )}
+          </Row>
+          <Row label="Class">
+            {d.className ?? <None text="unknown" />} <span className="font-mono text-slate-600">[{d.classId}]</span>
+          </Row>
+          <Row label="Revision" mono>
+            {d.revision ?? <None text="unknown" />}
+          </Row>
+        </Rows>
+      </Section>
+
+      <Section title="Driver and placement">
+        <Rows>
+          <Row label="Driver" mono>
+            <span data-testid="detail-driver">{d.driver ?? <None text="no driver bound" />}</span>
+          </Row>
+          <Row label="driver_override" mono>
+            {d.driverOverride ?? <None text="not set" />}
+          </Row>
+          <Row label="IOMMU group">
+            {d.iommuGroup === null ? (
+              <None text="none (not behind the IOMMU)" />
+            ) : (
+              <>
+                <span className="font-mono">{d.iommuGroup}</span>
+                {group ? ` · ${plural(group.devices.length, "member")}` : ""}
+              </>
+            )}
+          </Row>
+          <Row label="NUMA node" mono>
+            {d.numaNode ?? <None text="not reported" />}
+          </Row>
+          <Row label="Reset">
+            {d.reset.available ? "available" : <span className="text-amber-800">no reset method (the device may not survive a VM restart)</span>}
+            {d.reset.methods && d.reset.methods.length > 0 ? <span className="font-mono text-slate-600"> · {d.reset.methods.join(", ")}</span> : null}
+          </Row>
+        </Rows>
+      </Section>
+
+      <Section title="PCIe link">
+        {d.link ? (
+          <Rows>
+            <Row label="Current" mono>
+              <span data-testid="detail-link-current">{linkText(d.link.currentSpeed, d.link.currentWidth)}</span>
+            </Row>
+            <Row label="Maximum" mono>
+              <span data-testid="detail-link-max">{linkText(d.link.maxSpeed, d.link.maxWidth)}</span>
+            </Row>
+            <Row label="State">
+              {d.link.downgraded ? (
+                <span data-testid="link-below-max">
+                  <Badge tone="amber">below max</Badge>{" "}
+                  <span className="text-slate-600">GPUs and NICs also slow the link at idle: a hint, not a fault.</span>
+                </span>
+              ) : (
+                "at maximum"
+              )}
+            </Row>
+          </Rows>
+        ) : (
+          <p className="text-[13px] text-slate-500">No link attributes (not a PCIe link, or the kernel does not report it).</p>
+        )}
+      </Section>
+
+      <Section title="Topology">
+        <Rows>
+          <Row label="Root bus" mono>
+            {d.rootBus}
+          </Row>
+          <Row label="Parent chain">
+            {d.parentChain.length === 0 ? (
+              <None text="directly on the root bus" />
+            ) : (
+              <ol className="space-y-0.5" data-testid="detail-parent-chain">
+                {d.parentChain.map((p) => (
+                  <li key={p}>
+                    <AddressLink address={p} byAddress={byAddress} onSelect={onSelect} />
+                  </li>
+                ))}
+              </ol>
+            )}
+          </Row>
+          {d.bridge ? <Row label="Bridge">{BRIDGE_LABEL[d.bridge]}</Row> : null}
+          <Row label="sysfs" mono>
+            <span className="text-xs">{d.sysfsPath}</span>
+          </Row>
+        </Rows>
+      </Section>
+
+      {d.sriov ? (
+        <Section title="SR-IOV physical function">
+          <Rows>
+            <Row label="VFs enabled" mono>
+              {d.sriov.numVfs} of {d.sriov.totalVfs} (sriov_numvfs / sriov_totalvfs)
+            </Row>
+            <Row label="Offset / stride" mono>
+              {d.sriov.offset ?? "?"} / {d.sriov.stride ?? "?"}
+            </Row>
+            <Row label="VF device ID" mono>
+              {d.sriov.vfDeviceId ?? <None text="unknown" />}
+            </Row>
+            <Row label="drivers_autoprobe" mono>
+              {d.sriov.driversAutoprobe === null ? <None text="unknown" /> : d.sriov.driversAutoprobe ? "1 (VFs get a host driver)" : "0"}
+            </Row>
+            <Row label="VFs">
+              {vfs.length === 0 ? (
+                <None text={d.sriov.totalVfs === 0 ? "none possible (sriov_totalvfs is 0)" : "none enabled"} />
+              ) : (
+                <>
+                  <ul className="grid grid-cols-2 gap-x-3" data-testid="detail-vf-list">
+                    {vfShown.map((vf) => (
+                      <li key={vf}>
+                        <AddressLink address={vf} byAddress={byAddress} onSelect={onSelect} />
+                      </li>
+                    ))}
+                  </ul>
+                  {vfs.length > vfShown.length ? (
+                    <Button size="sm" variant="ghost" className="mt-1" onClick={() => setAllVfs(true)}>
+                      Show all {vfs.length} VFs
+                    </Button>
+                  ) : null}
+                </>
+              )}
+            </Row>
+          </Rows>
+        </Section>
+      ) : null}
+
+      {d.physfn ? (
+        <Section title="SR-IOV virtual function">
+          <Rows>
+            <Row label="PF">
+              <AddressLink address={d.physfn} byAddress={byAddress} onSelect={onSelect} />
+            </Row>
+            <Row label="VF index" mono>
+              {d.vfIndex ?? "?"}
+            </Row>
+          </Rows>
+        </Section>
+      ) : null}
+
+      {d.netdevs.length > 0 ? (
+        <Section title="Network interfaces">
+          <div className="space-y-2">
+            {d.netdevs.map((n) => (
+              <Rows key={n.name}>
+                <Row label="Interface" mono>
+                  <span className="font-semibold">{n.name}</span>
+                </Row>
+                <Row label="MAC" mono>
+                  {n.mac ?? <None text="unknown" />}
+                </Row>
+                <Row label="State" mono>
+                  {n.operstate ?? <None text="unknown" />}
+                </Row>
+                <Row label="Addresses" mono>
+                  {n.addresses.length === 0 ? (
+                    <None />
+                  ) : (
+                    <ul>
+                      {n.addresses.map((a) => (
+                        <li key={`${a.address}/${a.prefixLength}`}>
+                          {a.address}
+                          {a.prefixLength !== null ? `/${a.prefixLength}` : ""} <span className="font-sans text-xs text-slate-500">{a.scope}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </Row>
+                <Row label="Bridge / bond" mono>
+                  {n.uppers.length ? n.uppers.join(" → ") : <None />}
+                </Row>
+              </Rows>
+            ))}
+          </div>
+        </Section>
+      ) : null}
+
+      {d.blockDevices.length > 0 ? (
+        <Section title="Block devices">
+          <div className="space-y-2">
+            {d.blockDevices.map((b) => (
+              <Rows key={b.name}>
+                <Row label="Disk" mono>
+                  <span className="font-semibold">{b.name}</span>
+                </Row>
+                <Row label="Mounts">
+                  {b.mounts.length === 0 ? (
+                    <None text="not mounted" />
+                  ) : (
+                    <ul className="font-mono">
+                      {b.mounts.map((m) => (
+                        <li key={`${m.device}-${m.mountpoint}`}>
+                          {m.mountpoint} <span className="text-slate-500">({m.device}, {m.fstype})</span>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </Row>
+              </Rows>
+            ))}
+          </div>
+        </Section>
+      ) : null}
+    </aside>
+  );
+}

@@ -1,0 +1,2 @@
+export type { Matcher } from "./model";
+export type SelectFn = (address: string) => void;

@@ -1,0 +1,133 @@
+// Test-only control agent for the kernel rig. It runs INSIDE the throwaway QEMU guest only (started by
+// guest-init.sh); the host reaches it through a QEMU user-network forward bound to 127.0.0.1. Never run it on a host.
+//
+//   GET  /health                                  -> { ok, ready, kernel, uptime }; ready once guest-init.sh has
+//                                                    loaded every driver (/run/rig-ready)
+//   POST /exec  { argv: [..], timeoutMs?, cwd?, env?, input? }
+//                                                 -> { code, signal, timedOut, stdout, stderr, ms }
+//        argv is an argument array run with execFile: there is no shell unless argv[0] is one.
+//   POST /read  { path, encoding?: "utf8"|"base64" }  -> { ok: true, content } | { ok: false, error }
+//   POST /write { path, content, encoding?, flag? }   -> { ok: true } | { ok: false, error: { code, errno, message } }
+//        the kernel's answer to a sysfs write is kept as the errno code (EBUSY, ERANGE, EINVAL ...).
+//   POST /poweroff                                 -> { ok: true }, then the guest powers off
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { release, uptime } from "node:os";
+
+const port = Number(process.env.RIG_AGENT_PORT ?? 7879);
+const MAX_BODY = 64 * 1024 * 1024;
+
+function send(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function fsError(err) {
+  return { code: err.code ?? null, errno: err.errno ?? null, message: err.message };
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on("data", (c) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error("request body too large"));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => {
+      try {
+        resolve(size ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {});
+      } catch (e) {
+        reject(new Error(`invalid JSON: ${e.message}`));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+function runExec(body) {
+  const { argv, timeoutMs = 60_000, cwd, env, input } = body;
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
+    throw Object.assign(new Error("argv must be a non-empty array of strings"), { status: 400 });
+  }
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = execFile(
+      argv[0],
+      argv.slice(1),
+      {
+        timeout: Math.max(1, Math.min(Number(timeoutMs) || 60_000, 30 * 60_000)),
+        killSignal: "SIGKILL",
+        maxBuffer: 32 * 1024 * 1024,
+        cwd: cwd ?? process.cwd(),
+        env: { ...process.env, ...(env ?? {}) },
+        encoding: "utf8",
+      },
+      (err, stdout, stderr) => {
+        const timedOut = Boolean(err && err.killed && err.signal === "SIGKILL");
+        resolve({
+          code: err ? (typeof err.code === "number" ? err.code : null) : 0,
+          signal: err?.signal ?? null,
+          timedOut,
+          spawnError: err && typeof err.code === "string" ? `${err.code}: ${err.message}` : null,
+          stdout,
+          stderr,
+          ms: Date.now() - started,
+        });
+      },
+    );
+    if (typeof input === "string") child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+const server = createServer(async (req, res) => {
+  try {
+    const url = new URL(req.url ?? "/", "http://agent");
+    if (req.method === "GET" && url.pathname === "/health") {
+      return send(res, 200, { ok: true, ready: existsSync("/run/rig-ready"), kernel: release(), uptime: uptime() });
+    }
+    if (req.method !== "POST") return send(res, 404, { ok: false, error: { message: `no ${req.method} ${url.pathname}` } });
+    const body = await readBody(req);
+    switch (url.pathname) {
+      case "/exec":
+        return send(res, 200, await runExec(body));
+      case "/read":
+        try {
+          const buf = readFileSync(body.path);
+          return send(res, 200, { ok: true, content: body.encoding === "base64" ? buf.toString("base64") : buf.toString("utf8") });
+        } catch (e) {
+          return send(res, 200, { ok: false, error: fsError(e) });
+        }
+      case "/write":
+        try {
+          const data = body.encoding === "base64" ? Buffer.from(body.content ?? "", "base64") : String(body.content ?? "");
+          writeFileSync(body.path, data, { flag: body.flag ?? "w" });
+          return send(res, 200, { ok: true });
+        } catch (e) {
+          return send(res, 200, { ok: false, error: fsError(e) });
+        }
+      case "/poweroff":
+        send(res, 200, { ok: true });
+        setTimeout(() => {
+          try {
+            writeFileSync("/proc/sysrq-trigger", "o");
+          } catch {
+            process.exit(0);
+          }
+        }, 100);
+        return;
+      default:
+        return send(res, 404, { ok: false, error: { message: `no POST ${url.pathname}` } });
+    }
+  } catch (e) {
+    return send(res, e.status ?? 500, { ok: false, error: { message: e.message } });
+  }
+});
+
+server.listen(port, "0.0.0.0", () => console.log(`rig-agent: listening on :${port} (guest only)`));

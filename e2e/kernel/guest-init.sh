@@ -1,0 +1,107 @@
+#!/bin/sh
+# Stage 2 of the kernel rig, PID 1 in the guest after switch_root (the host's root filesystem, read-only over 9p,
+# with a tmpfs overlay). There is no udev or systemd: load drivers from the modaliases, configure the forwarded
+# NIC (found by its MAC), and start Passdeck's production server and the test-only control agent.
+# Parameters come from the kernel command line (rig.mjs writes them): rig_repo, rig_moddir, rig_mac,
+# rig_build, rig_server_port, rig_agent_port, rig_debug, rig_shell_tty.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 TERM=linux
+
+log() { echo "rig-guest: $*" > /dev/console; }
+t0=$(cut -d' ' -f1 /proc/uptime)
+
+repo=/work/main build="" moddir="" mac="" server_port=7878 agent_port=7879 debug=0 shell_tty=ttyS1
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    rig_repo=*) repo="${arg#rig_repo=}" ;;
+    rig_moddir=*) moddir="${arg#rig_moddir=}" ;;
+    rig_build=*) build="${arg#rig_build=}" ;;
+    rig_mac=*) mac="${arg#rig_mac=}" ;;
+    rig_server_port=*) server_port="${arg#rig_server_port=}" ;;
+    rig_agent_port=*) agent_port="${arg#rig_agent_port=}" ;;
+    rig_debug=*) debug="${arg#rig_debug=}" ;;
+    rig_shell_tty=*) shell_tty="${arg#rig_shell_tty=}" ;;
+  esac
+done
+kver=$(uname -r)
+log "stage 2 at ${t0}s: kernel $kver, repo $repo"
+
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts 2>/dev/null
+mount -t tmpfs -o mode=1777 shm /dev/shm 2>/dev/null
+hostname passdeck-rig
+
+# The modules of the unpacked Debian kernel, where modprobe looks for them.
+if [ -n "$moddir" ] && [ -d "$moddir" ]; then
+  mkdir -p /usr/lib/modules
+  ln -sfn "$moddir" "/usr/lib/modules/$kver"
+else
+  log "WARNING: no module directory ($moddir): drivers will not load"
+fi
+
+# virtio_pci is loaded already (initramfs), so the virtio devices are there: virtio_net first, so the forwarded
+# NIC and the two node processes come up while the PCI drivers load.
+modprobe -q -a $(cat /sys/bus/virtio/devices/*/modalias 2>/dev/null) 2>/dev/null
+
+# The forwarded NIC, by MAC.
+ip link set lo up
+iface=""
+i=0
+while [ -z "$iface" ] && [ $i -lt 100 ]; do
+  for n in /sys/class/net/*; do
+    [ "$(cat "$n/address" 2>/dev/null)" = "$mac" ] && iface=${n##*/}
+  done
+  [ -n "$iface" ] || { sleep 0.1; i=$((i + 1)); }
+done
+if [ -n "$iface" ]; then
+  ip link set "$iface" up
+  ip addr add 10.0.2.15/24 dev "$iface"
+  ip route add default via 10.0.2.2 dev "$iface"
+  log "network: $iface ($mac) 10.0.2.15/24 via 10.0.2.2"
+else
+  log "ERROR: no interface with MAC $mac; the forwards will not answer"
+fi
+
+# The build snapshot rig.mjs took at start, over the checkout's own: a rebuild on the host cannot disturb the guest.
+if [ -n "$build" ] && [ -f "$build/.next/BUILD_ID" ]; then
+  mount --bind "$build/.next" "$repo/.next" && mount --bind "$build/dist" "$repo/dist" \
+    || log "WARNING: cannot bind the build snapshot $build; serving the checkout's .next and dist"
+fi
+cd "$repo" || log "ERROR: no $repo in the shared root"
+# Test-only control agent (listens only inside this throwaway guest); /health says ready once /run/rig-ready exists.
+RIG_AGENT_PORT=$agent_port node e2e/kernel/guest-agent.mjs > /dev/console 2>&1 &
+# Passdeck's production server, on the guest's real /sys and /proc.
+PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port node scripts/start.mjs > /dev/console 2>&1 &
+log "started agent (:$agent_port) and server (:$server_port) at $(cut -d' ' -f1 /proc/uptime)s"
+
+# Drivers for every PCI function from its modalias (there is no udev), a second virtio pass for anything that
+# appeared meanwhile, and vfio-pci for the write-side tests.
+modprobe -q -a $(cat /sys/bus/pci/devices/*/modalias) 2>/dev/null
+modprobe -q -a $(cat /sys/bus/virtio/devices/*/modalias 2>/dev/null) 2>/dev/null
+modprobe -q vfio-pci 2>/dev/null || log "WARNING: modprobe vfio-pci failed"
+# From now on, load the driver of any device that appears (SR-IOV VFs: igbvf) the way udev would: busybox mdev as
+# a netlink daemon whose only rule runs modprobe on the uevent's MODALIAS (no device nodes: devtmpfs has them).
+echo '$MODALIAS=.* 0:0 660 ! @modprobe -q -b "$MODALIAS"' > /etc/mdev.conf
+busybox mdev -d || log "WARNING: busybox mdev -d failed: VF drivers will not load by themselves"
+echo "$iface" > /run/rig-ready
+log "drivers loaded, ready at $(cut -d' ' -f1 /proc/uptime)s"
+
+# An interactive shell on a serial port: ttyS1 (rig.mjs shell connects to it through a unix socket), or ttyS0
+# when rig.mjs console put the console on a terminal. Only if that UART really exists.
+idx=${shell_tty#ttyS}
+if grep -q "^$idx: uart:16550" /proc/tty/driver/serial 2>/dev/null; then
+  (
+    while :; do
+      setsid -c /bin/bash -l < "/dev/$shell_tty" > "/dev/$shell_tty" 2>&1
+      sleep 1
+    done
+  ) &
+fi
+
+[ "$debug" = 1 ] && { lspci -nn > /dev/console 2>&1; ip -br addr > /dev/console 2>&1; }
+
+# PID 1 must never exit: reap what it can and idle.
+while :; do
+  wait
+  sleep 5
+done

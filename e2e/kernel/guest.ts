@@ -1,0 +1,126 @@
+/** Host-side helpers for tests that run against the kernel rig's guest (see rig.mjs, topology.mjs). */
+import { guestRun, runningRig, type RigState } from "./rig.mjs";
+
+/** The subset of `passdeck inventory --json` the rig tests read. */
+export interface GuestInventory {
+  iommu: { enabled: boolean; vendor: string | null; groupCount: number };
+  groups: { id: number; devices: string[]; verdict: string; summary: string; reasons: string[] }[];
+  devices: GuestDevice[];
+}
+
+export interface GuestDevice {
+  address: string;
+  vendorId: string;
+  deviceId: string;
+  classId: string;
+  driver: string | null;
+  iommuGroup: number | null;
+  bridge: string | null;
+  parentChain: string[];
+  physfn: string | null;
+  vfIndex: number | null;
+  sriov: { totalVfs: number; numVfs: number; vfDeviceId: string | null; vfs: string[] } | null;
+  netdevs: string[];
+  hostCritical: string[];
+}
+
+/** One PCI function as the guest kernel shows it in sysfs, read by a plain shell loop (no Passdeck code). */
+export interface SysfsDevice {
+  group: number;
+  address: string;
+  vendor: string;
+  device: string;
+  class: string;
+  driver: string | null;
+  physfn: string | null;
+  totalVfs: number | null;
+  numVfs: number | null;
+  vfs: string[];
+}
+
+export function rig(): RigState {
+  const state = runningRig();
+  if (!state) throw new Error("the kernel rig is not running (the global setup boots it; or `node e2e/kernel/rig.mjs start`)");
+  return state;
+}
+
+/** `passdeck inventory --json`, run inside the guest from the checkout's build. */
+export async function guestInventory(): Promise<GuestInventory> {
+  const out = await guestRun(["node", "dist/passdeck.mjs", "inventory", "--json"], { timeoutMs: 120_000 });
+  return JSON.parse(out) as GuestInventory;
+}
+
+const SYSFS_LOOP = `
+for g in /sys/kernel/iommu_groups/*; do
+  for d in "$g"/devices/*; do
+    [ -e "$d" ] || continue
+    drv=""; [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+    pf=""; [ -e "$d/physfn" ] && pf=$(basename "$(readlink "$d/physfn")")
+    total=$(cat "$d/sriov_totalvfs" 2>/dev/null || true)
+    num=$(cat "$d/sriov_numvfs" 2>/dev/null || true)
+    vfs=""; i=0
+    while [ -e "$d/virtfn$i" ]; do vfs="$vfs $(basename "$(readlink "$d/virtfn$i")")"; i=$((i + 1)); done
+    echo "\${g##*/}|\${d##*/}|$(cat "$d/vendor")|$(cat "$d/device")|$(cat "$d/class")|$drv|$pf|$total|$num|\${vfs# }"
+  done
+done
+`;
+
+/** Every device in every IOMMU group with its driver/physfn/virtfn links, from a shell loop in the guest. */
+export async function sysfsTruth(): Promise<SysfsDevice[]> {
+  const out = await guestRun(["sh", "-c", SYSFS_LOOP], { timeoutMs: 60_000 });
+  const hex = (s: string) => s.replace(/^0x/, "").toLowerCase();
+  const num = (s: string) => (s === "" ? null : Number(s));
+  return out
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [group = "", address = "", vendor = "", device = "", cls = "", driver = "", physfn = "", total = "", numVfs = "", vfs = ""] =
+        line.split("|");
+      return {
+        group: Number(group),
+        address,
+        vendor: hex(vendor),
+        device: hex(device),
+        class: hex(cls),
+        driver: driver || null,
+        physfn: physfn || null,
+        totalVfs: num(total),
+        numVfs: num(numVfs),
+        vfs: vfs ? vfs.split(" ") : [],
+      };
+    });
+}
+
+/** Every address under /sys/bus/pci/devices in the guest. */
+export async function sysfsPciAddresses(): Promise<string[]> {
+  const out = await guestRun(["ls", "/sys/bus/pci/devices"]);
+  return out.split(/\s+/).filter(Boolean).sort();
+}
+
+/** A tRPC query through the forwarded port (GET, no input); superjson: { result: { data: { json } } }. */
+export async function trpcQuery<T>(procedure: string): Promise<T> {
+  const res = await fetch(`${rig().serverUrl}/api/trpc/${procedure}`, { signal: AbortSignal.timeout(60_000) });
+  const body = (await res.json()) as { result?: { data?: { json?: T } }; error?: unknown };
+  if (!res.ok || body.result?.data?.json === undefined) {
+    throw new Error(`GET /api/trpc/${procedure}: HTTP ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
+  }
+  return body.result.data.json;
+}
+
+/** Polls fn until ok(value) holds; throws with the last value after timeoutMs. */
+export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)} ${lastError ?? ""}`);
+}

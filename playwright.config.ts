@@ -1,0 +1,87 @@
+import { defineConfig } from "@playwright/test";
+
+/**
+ * One production server per demo scenario, each on its own port; each spec file runs against its scenario's server.
+ * `npm run build` must have run first (scripts/test.sh does it): the servers start from .next and dist/.
+ */
+export const SCENARIOS = [
+  { name: "desktop", port: 7901 },
+  { name: "server", port: 7902 },
+  { name: "iommu-off", port: 7903 },
+  { name: "bench-1000", port: 7904 },
+] as const;
+
+// E2E_SCENARIOS=desktop,server runs a subset (and starts only those servers); default: all of them.
+const only = process.env.E2E_SCENARIOS?.split(",").map((s) => s.trim()).filter(Boolean);
+const selected = SCENARIOS.filter((s) => !only || only.includes(s.name));
+
+const LIVE_PORT = 7905;
+const live = !only || only.includes("live");
+
+const baseURL = (port: number) => `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "e2e",
+  // e2e/kernel has its own config (the QEMU kernel rig): npx playwright test --config e2e/kernel/playwright.config.ts
+  testIgnore: ["**/kernel/**"],
+  forbidOnly: true,
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"]],
+  use: {
+    browserName: "chromium",
+    video: "off",
+    trace: "off",
+    screenshot: "only-on-failure",
+    viewport: { width: 1440, height: 900 },
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [
+    ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}.spec.ts`, use: { baseURL: baseURL(s.port) } })),
+    ...(live ? [{ name: "live", testMatch: "live.spec.ts", use: { baseURL: baseURL(LIVE_PORT) } }] : []),
+    // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
+    // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
+    ...(process.env.PASSDECK_SCREENSHOT
+      ? [{ name: "screenshot", testMatch: "readme-screenshot.ts", use: { baseURL: baseURL(7901) } }]
+      : []),
+  ],
+  webServer: [
+    ...(live
+      ? [
+          {
+            // The real host this runs on, no demo tree: what `npm start` serves.
+            command: "node scripts/start.mjs",
+            url: `${baseURL(LIVE_PORT)}/api/trpc/host.summary`,
+            env: { PASSDECK_PORT: String(LIVE_PORT), PASSDECK_HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1" },
+            reuseExistingServer: false,
+            timeout: 90_000,
+            stdout: "ignore" as const,
+            stderr: "pipe" as const,
+          },
+        ]
+      : []),
+    ...selected.map((s) => ({
+    command: `node scripts/start.mjs --demo ${s.name}`,
+    url: `${baseURL(s.port)}/api/trpc/host.summary`,
+    env: { PASSDECK_PORT: String(s.port), PASSDECK_HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1" },
+    reuseExistingServer: false,
+    timeout: 90_000,
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
+  })),
+  ],
+});

@@ -1,0 +1,1034 @@
+/**
+ * Writes a scenario as the kernel lays out sysfs and procfs: nested device directories, attribute files with a
+ * trailing newline in the kernel's printf formats, and relative symlinks computed the way kernfs computes them.
+ * Everything that knows a sysfs/procfs path or format for generated hosts lives here.
+ *
+ * Synchronous node:fs on purpose: ~30k small files for the 1,000-function host are written in well under the
+ * time promise overhead alone would take.
+ */
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
+import { computeIommuGroups, topologyGroupNodes, type GroupTable } from "./groups";
+import {
+  resolveTopology,
+  routingId,
+  type DiskSpec,
+  type HolderSpec,
+  type LinkSpeed,
+  type NetdevSpec,
+  type PciFunction,
+  type PciTopology,
+  type ScenarioSpec,
+} from "./spec";
+
+export interface ScenarioRoots {
+  sysRoot: string;
+  procRoot: string;
+}
+
+/** Replaces `dir` with `<dir>/sys` and `<dir>/proc` for the scenario; returns both roots (absolute). */
+export function writeScenarioTree(spec: ScenarioSpec, dir: string): ScenarioRoots {
+  const host = buildHost(spec);
+  const root = nodePath.resolve(dir);
+  fs.rmSync(root, { recursive: true, force: true });
+  const sys = new Tree(nodePath.join(root, "sys"));
+  const proc = new Tree(nodePath.join(root, "proc"));
+  writeSysfs(sys, host);
+  writeProcfs(proc, host);
+  return { sysRoot: sys.root, procRoot: proc.root };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing files and links
+
+/**
+ * Target of a sysfs symlink as kernfs writes it (kernfs_get_target_path): "../" up from the link's directory until
+ * reaching an ancestor of the target's parent, then down to the target. So a link to an ancestor is not "../..":
+ * net/eth0/device reads ../../../0000:03:00.0, and a sibling link reads ../0000:3b:02.0.
+ */
+export function kernfsLinkTarget(linkRel: string, targetRel: string): string {
+  const up = nodePath.posix.relative(nodePath.posix.dirname(linkRel), nodePath.posix.dirname(targetRel));
+  return up ? `${up}/${nodePath.posix.basename(targetRel)}` : nodePath.posix.basename(targetRel);
+}
+
+class Tree {
+  readonly root: string;
+  private readonly dirs = new Set<string>([""]);
+
+  constructor(root: string) {
+    this.root = root;
+    fs.mkdirSync(root, { recursive: true });
+  }
+
+  dir(rel: string): void {
+    if (this.dirs.has(rel)) return;
+    fs.mkdirSync(`${this.root}/${rel}`, { recursive: true });
+    for (let d = rel; d && !this.dirs.has(d); d = parentOf(d)) this.dirs.add(d);
+  }
+
+  /** A file with exactly this content (procfs tables, binary ACPI tables, config space). */
+  file(rel: string, content: string | Uint8Array): void {
+    this.dir(parentOf(rel));
+    fs.writeFileSync(`${this.root}/${rel}`, content);
+  }
+
+  /** A sysfs attribute: one value and the newline the kernel's show() functions end with. */
+  attr(rel: string, value: string | number): void {
+    this.file(rel, `${value}\n`);
+  }
+
+  /** A relative symlink, as the kernel makes them; both paths relative to this tree's root. */
+  link(rel: string, targetRel: string): void {
+    this.dir(parentOf(rel));
+    fs.symlinkSync(kernfsLinkTarget(rel, targetRel), `${this.root}/${rel}`);
+  }
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf("/");
+  return i < 0 ? "" : rel.slice(0, i);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The host model: the spec with every path, interface index and block device resolved once.
+
+interface NetNode {
+  name: string;
+  /** sysfs directory of the interface */
+  dir: string;
+  spec: NetdevSpec;
+  ifindex: number;
+  kind: "loopback" | "physical" | "bridge" | "bond" | "vlan";
+  lowers: string[];
+  uppers: string[];
+  /** the bridge or bond it is enslaved to */
+  master: string | null;
+}
+
+interface BlockNode {
+  name: string;
+  dir: string;
+  dev: string;
+  sizeBytes: number;
+  isPartition: boolean;
+}
+
+interface Host {
+  spec: ScenarioSpec;
+  topology: PciTopology;
+  /** null when the kernel's IOMMU is off */
+  groups: GroupTable | null;
+  devPath: Map<string, string>;
+  /** sysfs dir of the IOMMU unit (dmar0 / ivhd0) when the IOMMU is on */
+  iommuUnit: { name: string; dir: string } | null;
+  net: NetNode[];
+  netByName: Map<string, NetNode>;
+  blocks: Map<string, BlockNode>;
+  /** NVMe controller name per PCI function (nvme0) */
+  nvmeCtrl: Map<string, string>;
+  /** AHCI: the first ATA port / SCSI host number of each controller (they are numbered across controllers) */
+  ataBase: Map<string, number>;
+  /** driver → module (null when built in) */
+  drivers: Map<string, string | null>;
+  modules: ModuleInfo[];
+  anonDevs: Map<string, string>;
+}
+
+interface ModuleInfo {
+  name: string;
+  usedBy: string[];
+  drivers: string[];
+}
+
+function buildHost(spec: ScenarioSpec): Host {
+  const fail = (msg: string): never => {
+    throw new Error(`scenario ${spec.name}: ${msg}`);
+  };
+  const topology = resolveTopology(spec);
+  const { iommu } = spec.host;
+  if (iommu.enabled && (!iommu.acpiTable || iommu.vendor === "none")) fail("the kernel IOMMU needs a vendor and the firmware's ACPI table");
+  const groups = iommu.enabled ? computeIommuGroups(topologyGroupNodes(topology)) : null;
+
+  const devPath = new Map<string, string>();
+  for (const f of topology.functions) {
+    const dir = f.physfn
+      ? `${parentOf(devPath.get(f.physfn)!)}/${f.address}` // VFs are siblings of their PF
+      : f.parent
+        ? `${devPath.get(f.parent)!}/${f.address}`
+        : `devices/${f.rootBus}/${f.address}`;
+    devPath.set(f.address, dir);
+  }
+
+  let iommuUnit: Host["iommuUnit"] = null;
+  if (iommu.enabled && iommu.vendor === "intel") iommuUnit = { name: "dmar0", dir: "devices/virtual/iommu/dmar0" };
+  if (iommu.enabled && iommu.vendor === "amd") {
+    const fn = iommu.amdIommuFunction ?? fail("an AMD IOMMU needs amdIommuFunction (its PCI function, class 0x080600)");
+    const dir = devPath.get(fn) ?? fail(`amdIommuFunction ${fn} is not a PCI function of the scenario`);
+    iommuUnit = { name: "ivhd0", dir: `${dir}/iommu/ivhd0` };
+  }
+
+  // Interfaces: lo is 1, then the PCI NICs as their drivers probe, then VF interfaces, then the virtual ones.
+  const net: NetNode[] = [];
+  const add = (n: Omit<NetNode, "ifindex" | "uppers" | "master" | "lowers"> & { lowers?: string[] }) => {
+    if (net.some((x) => x.name === n.name)) fail(`interface ${n.name} is defined twice`);
+    net.push({ ...n, lowers: n.lowers ?? [], ifindex: net.length + 1, uppers: [], master: null });
+  };
+  add({ name: "lo", dir: "devices/virtual/net/lo", kind: "loopback", spec: { name: "lo", mac: "00:00:00:00:00:00", operstate: "up", mtu: 65536 } });
+  for (const f of topology.functions)
+    for (const nd of f.spec.netdevs ?? []) add({ name: nd.name, dir: `${devPath.get(f.address)!}/net/${nd.name}`, kind: "physical", spec: nd });
+  for (const v of spec.network.virtual) add({ name: v.name, dir: `devices/virtual/net/${v.name}`, kind: v.kind, spec: v, lowers: v.lowers });
+  const netByName = new Map(net.map((n) => [n.name, n]));
+  for (const v of spec.network.virtual) {
+    for (const lower of v.lowers) {
+      const l = netByName.get(lower) ?? fail(`${v.name}: lower interface ${lower} does not exist`);
+      l.uppers.push(v.name);
+      if (v.kind !== "vlan") l.master = v.name;
+    }
+  }
+  for (const r of [spec.network.defaultV4, spec.network.defaultV6])
+    if (r && !netByName.has(r.iface)) fail(`default route on ${r.iface}, which does not exist`);
+
+  // Block devices: NVMe namespaces under their controller, SATA disks under their ATA port, then dm/md.
+  const blocks = new Map<string, BlockNode>();
+  const nvmeCtrl = new Map<string, string>();
+  const ataBase = new Map<string, number>();
+  const addBlock = (b: BlockNode) => {
+    if (blocks.has(b.name)) fail(`block device ${b.name} is defined twice`);
+    blocks.set(b.name, b);
+  };
+  const addDisk = (d: DiskSpec, dir: string) => {
+    addBlock({ name: d.name, dir, dev: d.dev, sizeBytes: d.sizeBytes ?? 512_110_190_592, isPartition: false });
+    const [major, minor] = d.dev.split(":").map(Number) as [number, number];
+    for (const p of d.partitions ?? []) {
+      const name = `${d.name}${/\d$/.test(d.name) ? "p" : ""}${p.number}`;
+      addBlock({ name, dir: `${dir}/${name}`, dev: p.dev ?? `${major}:${minor + p.number}`, sizeBytes: p.sizeBytes ?? 1_073_741_824, isPartition: true });
+    }
+  };
+  let ataPort = 0;
+  for (const f of topology.functions) {
+    const dir = devPath.get(f.address)!;
+    const disks = f.spec.disks ?? [];
+    if (f.spec.driver === "nvme" && disks.length > 0) {
+      const ctrls = new Set(disks.map((d) => d.name.replace(/n\d+$/, "")));
+      if (ctrls.size !== 1) fail(`${f.address}: NVMe namespaces of one controller must share its name (nvme0n1, nvme0n2)`);
+      const ctrl = [...ctrls][0]!;
+      nvmeCtrl.set(f.address, ctrl);
+      for (const d of disks) addDisk(d, `${dir}/nvme/${ctrl}/${d.name}`);
+    } else if (f.spec.driver === "ahci") {
+      ataBase.set(f.address, ataPort);
+      disks.forEach((d, i) => {
+        const port = d.port ?? i;
+        const host = ataPort + port;
+        addDisk(d, `${dir}/ata${host + 1}/host${host}/target${host}:0:0/${host}:0:0:0/block/${d.name}`);
+      });
+      ataPort += f.spec.sataPorts ?? 6;
+    } else if (disks.length > 0) fail(`${f.address}: disks need the nvme or ahci driver`);
+  }
+  for (const h of spec.storage.holders) {
+    for (const s of h.slaves) if (!blocks.has(s)) fail(`${h.name}: slave ${s} does not exist`);
+    addBlock({ name: h.name, dir: `devices/virtual/block/${h.name}`, dev: h.dev, sizeBytes: h.sizeBytes ?? 107_374_182_400, isPartition: false });
+  }
+
+  // Drivers and modules in use.
+  const drivers = new Map<string, string | null>([["pcieport", null]]);
+  for (const f of topology.functions) if (f.spec.driver) drivers.set(f.spec.driver, moduleOf(f.spec.driver));
+  if (drivers.has("vfio-pci") && !spec.host.vfioLoaded) fail("a function is bound to vfio-pci but vfio is not loaded");
+  if (spec.host.vfioLoaded) drivers.set("vfio-pci", "vfio_pci");
+  const modules = moduleList(spec, drivers);
+
+  // btrfs superblocks get an anonymous device number (0:N), one per filesystem, after the pseudo filesystems' ones.
+  const anonDevs = new Map<string, string>();
+  let nextAnon = 27;
+  const taken = new Set(spec.storage.mounts.map((m) => m.dev));
+  for (const m of spec.storage.mounts) {
+    if (m.dev || m.fstype !== "btrfs" || anonDevs.has(m.source)) continue;
+    while (taken.has(`0:${nextAnon}`)) nextAnon++;
+    anonDevs.set(m.source, `0:${nextAnon++}`);
+  }
+
+  return { spec, topology, groups, devPath, iommuUnit, net, netByName, blocks, nvmeCtrl, ataBase, drivers, modules, anonDevs };
+}
+
+/** Modules whose name is not the driver's (and the built-in drivers, null). */
+const DRIVER_MODULE: Record<string, string | null> = {
+  pcieport: null,
+  xhci_hcd: "xhci_pci",
+  i801_smbus: "i2c_i801",
+  piix4_smbus: "i2c_piix4",
+  "intel-spi": "spi_intel_pci",
+};
+
+function moduleOf(driver: string): string | null {
+  return driver in DRIVER_MODULE ? DRIVER_MODULE[driver]! : driver.replace(/-/g, "_");
+}
+
+function moduleList(spec: ScenarioSpec, drivers: Map<string, string | null>): ModuleInfo[] {
+  const mods = new Map<string, ModuleInfo>();
+  const mod = (name: string) => {
+    let m = mods.get(name);
+    if (!m) mods.set(name, (m = { name, usedBy: [], drivers: [] }));
+    return m;
+  };
+  const uses = (user: string, used: string) => mod(used).usedBy.push(user);
+  // A hypervisor has KVM loaded for its CPU vendor.
+  const kvmVendor = spec.host.cpu.vendor === "AuthenticAMD" ? "kvm_amd" : "kvm_intel";
+  mod(kvmVendor);
+  uses(kvmVendor, "kvm");
+  if (spec.host.vfioLoaded) {
+    for (const name of ["vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio", "irqbypass"]) mod(name);
+    uses("vfio_pci", "vfio_pci_core");
+    uses("vfio_pci_core", "vfio");
+    uses("vfio_iommu_type1", "vfio");
+    uses("vfio_pci", "vfio");
+    uses("vfio_pci_core", "irqbypass");
+    uses("kvm", "irqbypass");
+  }
+  for (const [driver, module] of drivers) {
+    if (!module) continue;
+    mod(module).drivers.push(driver);
+    if (module === "nvme") uses("nvme", "nvme_core");
+  }
+  return [...mods.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// sysfs
+
+function writeSysfs(t: Tree, h: Host): void {
+  for (const d of ["bus/pci/devices", "class/net", "class/block", "class/iommu", "class/pci_bus", "kernel/iommu_groups", "dev/block", "module", "firmware/acpi/tables"])
+    t.dir(d);
+  t.file("bus/pci/drivers_probe", "");
+  t.attr("bus/pci/drivers_autoprobe", 1);
+  t.file("bus/pci/rescan", "");
+  t.file("bus/pci/resource_alignment", "\n");
+
+  for (const rootBus of h.topology.rootBuses) writePciBus(t, `devices/${rootBus}`, rootBus.slice(3), `devices/${rootBus}`);
+  for (const f of h.topology.functions) writeFunction(t, h, f);
+  writeDrivers(t, h);
+  writeIommu(t, h);
+  writeFirmware(t, h);
+  writeNet(t, h);
+  writeBlock(t, h);
+  for (const m of h.modules) {
+    t.attr(`module/${m.name}/refcnt`, m.usedBy.length);
+    t.attr(`module/${m.name}/initstate`, "live");
+    for (const d of m.drivers) t.link(`module/${m.name}/drivers/pci:${d}`, `bus/pci/drivers/${d}`);
+  }
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+const HEX = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, "0");
+
+function linkSpeed(s: LinkSpeed): string {
+  return `${s % 1 === 0 ? s.toFixed(1) : String(s)} GT/s PCIe`;
+}
+
+function writeFunction(t: Tree, h: Host, f: PciFunction): void {
+  const s = f.spec;
+  const dir = h.devPath.get(f.address)!;
+  const a = (name: string, value: string | number) => t.attr(`${dir}/${name}`, value);
+
+  a("vendor", `0x${hex(s.vendor, 4)}`);
+  a("device", `0x${hex(s.device, 4)}`);
+  a("subsystem_vendor", `0x${hex(s.subsystemVendor, 4)}`);
+  a("subsystem_device", `0x${hex(s.subsystemDevice, 4)}`);
+  a("class", `0x${hex(s.class, 6)}`);
+  a("revision", `0x${hex(s.revision, 2)}`);
+  a("numa_node", s.numaNode ?? -1);
+  a("driver_override", s.driverOverride ?? h.spec.host.driverOverrideUnset);
+  // enable counts pci_enable_device() calls: drivers enable at probe, vfio-pci only when a VM opens the device
+  a("enable", s.driver && s.driver !== "vfio-pci" ? 1 : 0);
+
+  // pci_uevent(): PCI_CLASS is %04X, so no leading zeros beyond four digits; the IDs upper-case.
+  const modalias =
+    `pci:v${HEX(s.vendor, 8)}d${HEX(s.device, 8)}sv${HEX(s.subsystemVendor, 8)}sd${HEX(s.subsystemDevice, 8)}` +
+    `bc${HEX(s.class >> 16, 2)}sc${HEX((s.class >> 8) & 0xff, 2)}i${HEX(s.class & 0xff, 2)}`;
+  const uevent = [
+    ...(s.driver ? [`DRIVER=${s.driver}`] : []),
+    `PCI_CLASS=${HEX(s.class, 4)}`,
+    `PCI_ID=${HEX(s.vendor, 4)}:${HEX(s.device, 4)}`,
+    `PCI_SUBSYS_ID=${HEX(s.subsystemVendor, 4)}:${HEX(s.subsystemDevice, 4)}`,
+    `PCI_SLOT_NAME=${f.address}`,
+    `MODALIAS=${modalias}`,
+  ];
+  t.file(`${dir}/uevent`, `${uevent.join("\n")}\n`);
+  a("modalias", modalias);
+  t.file(`${dir}/config`, configSpace(f));
+
+  if (s.link === "integrated") {
+    // an RC integrated endpoint has a PCIe capability but no link registers
+    a("current_link_speed", "Unknown");
+    a("current_link_width", 0);
+    a("max_link_speed", "Unknown");
+    a("max_link_width", 0);
+  } else if (s.link) {
+    a("current_link_speed", linkSpeed(s.link.speed));
+    a("current_link_width", s.link.width);
+    a("max_link_speed", linkSpeed(s.link.maxSpeed));
+    a("max_link_width", s.link.maxWidth);
+  }
+  if (s.resetMethods && s.resetMethods.length > 0) {
+    t.file(`${dir}/reset`, "");
+    a("reset_method", s.resetMethods.join(" "));
+  }
+
+  t.link(`${dir}/subsystem`, "bus/pci");
+  t.link(`bus/pci/devices/${f.address}`, dir);
+  if (s.driver) t.link(`${dir}/driver`, `bus/pci/drivers/${s.driver}`);
+  const group = h.groups?.groupOf.get(f.address);
+  if (group !== undefined) {
+    t.link(`${dir}/iommu_group`, `kernel/iommu_groups/${group}`);
+    if (h.iommuUnit) t.link(`${dir}/iommu`, h.iommuUnit.dir);
+  }
+
+  if (f.physfn) t.link(`${dir}/physfn`, h.devPath.get(f.physfn)!);
+  if (s.sriov) {
+    const v = s.sriov;
+    a("sriov_totalvfs", v.totalVfs);
+    a("sriov_numvfs", v.numVfs);
+    a("sriov_offset", v.offset);
+    a("sriov_stride", v.stride);
+    a("sriov_vf_device", hex(v.vfDevice, 4));
+    a("sriov_drivers_autoprobe", v.autoprobe === false ? 0 : 1);
+    const parentDir = parentOf(dir);
+    for (const vf of h.topology.functions) if (vf.physfn === f.address) t.link(`${dir}/virtfn${vf.vfIndex}`, `${parentDir}/${vf.address}`);
+    // VFs past the PF's bus sit on a virtual bus that hangs off the PF's parent bridge
+    const spilled = new Set(h.topology.functions.filter((vf) => vf.physfn === f.address && vf.parts.bus !== f.parts.bus).map((vf) => vf.parts.bus));
+    for (const bus of spilled) writePciBus(t, parentDir, `${hex(f.parts.domain, 4)}:${hex(bus, 2)}`, parentDir);
+  }
+  if (f.secondaryBus !== null) writePciBus(t, dir, `${hex(f.parts.domain, 4)}:${hex(f.secondaryBus, 2)}`, dir);
+
+  for (const nd of s.netdevs ?? []) writeNetdev(t, h, h.netByName.get(nd.name)!);
+  const ctrl = h.nvmeCtrl.get(f.address);
+  if (ctrl) {
+    const c = `${dir}/nvme/${ctrl}`;
+    t.attr(`${c}/model`, (s.disks?.[0]?.model ?? "NVMe SSD").padEnd(40));
+    t.attr(`${c}/serial`, `S${hex(f.parts.bus * 256 + f.parts.device, 6).toUpperCase()}NX0R`.padEnd(20));
+    t.attr(`${c}/firmware_rev`, "2B2QEXM7");
+    t.attr(`${c}/state`, "live");
+    t.link(`${c}/device`, dir);
+    t.link(`class/nvme/${ctrl}`, c);
+  }
+  const first = h.ataBase.get(f.address);
+  if (first !== undefined) {
+    for (let p = 0; p < (s.sataPorts ?? 6); p++) t.dir(`${dir}/ata${first + p + 1}/host${first + p}/scsi_host/host${first + p}`);
+  }
+}
+
+/** A pci_bus class device: devices/…/pci_bus/0000:03 with the bus's `device` link to the bridge (or host bridge). */
+function writePciBus(t: Tree, ownerDir: string, busName: string, deviceDir: string): void {
+  const dir = `${ownerDir}/pci_bus/${busName}`;
+  t.attr(`${dir}/cpuaffinity`, "3");
+  t.attr(`${dir}/cpulistaffinity`, "0-1");
+  t.file(`${dir}/rescan`, "");
+  t.link(`${dir}/device`, deviceDir);
+  t.link(`${dir}/subsystem`, "class/pci_bus");
+  t.link(`class/pci_bus/${busName}`, dir);
+}
+
+/** The first 64 bytes of config space as the device would answer them; the rest reads as zeros. */
+function configSpace(f: PciFunction): Uint8Array {
+  const s = f.spec;
+  const buf = Buffer.alloc(f.pcie ? 4096 : 256);
+  buf.writeUInt16LE(s.vendor, 0);
+  buf.writeUInt16LE(s.device, 2);
+  buf.writeUInt8(s.revision, 8);
+  buf.writeUInt8(s.class & 0xff, 9);
+  buf.writeUInt8((s.class >> 8) & 0xff, 10);
+  buf.writeUInt8(s.class >> 16, 11);
+  buf.writeUInt8((f.multifunction ? 0x80 : 0) | (s.bridge ? 1 : 0), 14);
+  if (s.bridge) {
+    buf.writeUInt8(f.parts.bus, 0x18);
+    buf.writeUInt8(f.secondaryBus ?? 0, 0x19);
+  } else {
+    buf.writeUInt16LE(s.subsystemVendor, 0x2c);
+    buf.writeUInt16LE(s.subsystemDevice, 0x2e);
+  }
+  return buf;
+}
+
+function writeDrivers(t: Tree, h: Host): void {
+  for (const [driver, module] of h.drivers) {
+    const dir = `bus/pci/drivers/${driver}`;
+    for (const file of ["bind", "unbind", "new_id", "remove_id"]) t.file(`${dir}/${file}`, "");
+    if (module) t.link(`${dir}/module`, `module/${module}`);
+  }
+  for (const f of h.topology.functions)
+    if (f.spec.driver) t.link(`bus/pci/drivers/${f.spec.driver}/${f.address}`, h.devPath.get(f.address)!);
+}
+
+function writeIommu(t: Tree, h: Host): void {
+  if (!h.groups || !h.iommuUnit) return;
+  const unit = h.iommuUnit;
+  const pt = /(^|\s)(iommu=pt|iommu\.passthrough=1)(\s|$)/.test(h.spec.host.cmdline);
+  const type = h.spec.host.iommu.defaultDomain ?? (pt ? "identity" : "DMA-FQ");
+  for (const g of h.groups.groups) {
+    const dir = `kernel/iommu_groups/${g.id}`;
+    t.attr(`${dir}/type`, type);
+    for (const a of g.devices) t.link(`${dir}/devices/${a}`, h.devPath.get(a)!);
+  }
+  if (unit.name.startsWith("dmar")) {
+    t.attr(`${unit.dir}/intel-iommu/version`, "1:0");
+    t.attr(`${unit.dir}/intel-iommu/cap`, "d2008c40660462");
+    t.attr(`${unit.dir}/intel-iommu/ecap`, "f050da");
+    t.attr(`${unit.dir}/intel-iommu/address`, "fed90000");
+  } else {
+    t.attr(`${unit.dir}/amd-iommu/cap`, "0x00203040");
+    t.attr(`${unit.dir}/amd-iommu/features`, "25bf732fa2295afe:53d");
+  }
+  for (const a of h.groups.groupOf.keys()) t.link(`${unit.dir}/devices/${a}`, h.devPath.get(a)!);
+  t.link(`class/iommu/${unit.name}`, unit.dir);
+}
+
+/** An ACPI table: the 36-byte header (signature, length, checksum, OEM IDs) and a few bytes of body. */
+function acpiTable(signature: string, body: number[]): Uint8Array {
+  const buf = Buffer.alloc(36 + body.length);
+  buf.write(signature, 0, "latin1");
+  buf.writeUInt32LE(buf.length, 4);
+  buf.writeUInt8(1, 8);
+  buf.write("ALASKA", 10, "latin1");
+  buf.write("A M I   ", 16, "latin1");
+  buf.writeUInt32LE(1, 24);
+  buf.write("INTL", 28, "latin1");
+  buf.writeUInt32LE(0x20200717, 32);
+  Buffer.from(body).copy(buf, 36);
+  let sum = 0;
+  for (const b of buf) sum = (sum + b) & 0xff;
+  buf.writeUInt8((0x100 - sum) & 0xff, 9);
+  return buf;
+}
+
+function writeFirmware(t: Tree, h: Host): void {
+  for (const sig of ["APIC", "DSDT", "FACP", "MCFG"]) t.file(`firmware/acpi/tables/${sig}`, acpiTable(sig, [0, 0, 0, 0]));
+  const { vendor, acpiTable: present, interruptRemapping } = h.spec.host.iommu;
+  // DMAR: host address width, flags (bit 0: interrupt remapping supported); IVRS: IVinfo
+  if (present && vendor === "intel") t.file("firmware/acpi/tables/DMAR", acpiTable("DMAR", [38, interruptRemapping ? 1 : 0, ...Array(10).fill(0)]));
+  if (present && vendor === "amd") t.file("firmware/acpi/tables/IVRS", acpiTable("IVRS", [0x43, 0x30, 0x20, 0, ...Array(8).fill(0)]));
+}
+
+// Network ---------------------------------------------------------------------------------------------------------
+
+function writeNetdev(t: Tree, h: Host, n: NetNode): void {
+  const a = (name: string, value: string | number) => t.attr(`${n.dir}/${name}`, value);
+  a("address", n.spec.mac);
+  a("operstate", n.kind === "loopback" ? "unknown" : n.spec.operstate);
+  a("ifindex", n.ifindex);
+  a("iflink", n.ifindex);
+  a("type", n.kind === "loopback" ? 772 : 1);
+  a("mtu", n.spec.mtu ?? 1500);
+  a("carrier", n.spec.operstate === "up" ? 1 : 0);
+  t.link(`class/net/${n.name}`, n.dir);
+  if (n.kind === "physical") t.link(`${n.dir}/device`, parentOf(parentOf(n.dir)));
+  for (const lower of n.lowers) t.link(`${n.dir}/lower_${lower}`, h.netByName.get(lower)!.dir);
+  for (const upper of n.uppers) t.link(`${n.dir}/upper_${upper}`, h.netByName.get(upper)!.dir);
+  if (n.master) {
+    const master = h.netByName.get(n.master)!;
+    t.link(`${n.dir}/master`, master.dir);
+    if (master.kind === "bridge") {
+      t.link(`${n.dir}/brport/bridge`, master.dir);
+      t.attr(`${n.dir}/brport/state`, 3);
+      t.link(`${master.dir}/brif/${n.name}`, `${n.dir}/brport`);
+    } else {
+      t.attr(`${n.dir}/bonding_slave/state`, "active");
+    }
+  }
+  if (n.kind === "bridge") {
+    t.attr(`${n.dir}/bridge/stp_state`, 0);
+    t.attr(`${n.dir}/bridge/bridge_id`, `8000.${n.spec.mac.replace(/:/g, "")}`);
+    t.dir(`${n.dir}/brif`);
+  }
+  if (n.kind === "bond") {
+    t.attr(`${n.dir}/bonding/slaves`, n.lowers.join(" "));
+    t.attr(`${n.dir}/bonding/mode`, "active-backup 1");
+  }
+}
+
+function writeNet(t: Tree, h: Host): void {
+  for (const n of h.net) if (n.kind !== "physical") writeNetdev(t, h, n);
+}
+
+// Block -----------------------------------------------------------------------------------------------------------
+
+function writeBlock(t: Tree, h: Host): void {
+  const holdersOf = new Map<string, HolderSpec[]>();
+  for (const hs of h.spec.storage.holders) for (const s of hs.slaves) holdersOf.set(s, [...(holdersOf.get(s) ?? []), hs]);
+  for (const b of h.blocks.values()) {
+    const a = (name: string, value: string | number) => t.attr(`${b.dir}/${name}`, value);
+    a("dev", b.dev);
+    a("size", Math.floor(b.sizeBytes / 512));
+    a("ro", 0);
+    t.dir(`${b.dir}/holders`);
+    if (b.isPartition) {
+      a("partition", b.name.match(/(\d+)$/)![1]!);
+      a("start", 2048);
+    } else {
+      a("removable", 0);
+      t.dir(`${b.dir}/slaves`);
+    }
+    for (const holder of holdersOf.get(b.name) ?? []) t.link(`${b.dir}/holders/${holder.name}`, h.blocks.get(holder.name)!.dir);
+    t.link(`class/block/${b.name}`, b.dir);
+    t.link(`dev/block/${b.dev}`, b.dir);
+  }
+  for (const f of h.topology.functions) {
+    const dir = h.devPath.get(f.address)!;
+    for (const d of f.spec.disks ?? []) {
+      const disk = h.blocks.get(d.name)!;
+      if (h.nvmeCtrl.has(f.address)) t.link(`${disk.dir}/device`, `${dir}/nvme/${h.nvmeCtrl.get(f.address)}`);
+      else {
+        const scsiDev = parentOf(parentOf(disk.dir));
+        t.attr(`${scsiDev}/vendor`, "ATA     ");
+        t.attr(`${scsiDev}/model`, (d.model ?? "SATA SSD").padEnd(16).slice(0, 16));
+        t.link(`${disk.dir}/device`, scsiDev);
+      }
+    }
+  }
+  for (const hs of h.spec.storage.holders) {
+    const dir = h.blocks.get(hs.name)!.dir;
+    for (const s of hs.slaves) t.link(`${dir}/slaves/${s}`, h.blocks.get(s)!.dir);
+    if (hs.kind === "dm") {
+      t.attr(`${dir}/dm/name`, hs.dmName ?? hs.name);
+      t.attr(`${dir}/dm/uuid`, `LVM-${(hs.dmName ?? hs.name).replace(/[^a-z0-9]/gi, "").padEnd(32, "0").slice(0, 32)}`);
+      t.attr(`${dir}/dm/suspended`, 0);
+    } else {
+      t.attr(`${dir}/md/level`, hs.mdLevel ?? "raid1");
+      t.attr(`${dir}/md/raid_disks`, hs.slaves.length);
+      t.attr(`${dir}/md/array_state`, "clean");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// procfs
+
+function writeProcfs(t: Tree, h: Host): void {
+  const { host } = h.spec;
+  t.attr("cmdline", host.cmdline);
+  t.attr("version", host.kernelVersion ?? defaultKernelVersion(host.kernelRelease));
+  t.attr("sys/kernel/hostname", host.hostname);
+  t.attr("sys/kernel/osrelease", host.kernelRelease);
+  t.file("cpuinfo", cpuinfo(h));
+  // /proc/mounts and /proc/net are links into /proc/self, as on a real procfs
+  const { mountinfo, mounts } = mountTables(h);
+  t.file("self/mountinfo", mountinfo);
+  t.file("self/mounts", mounts);
+  t.link("mounts", "self/mounts");
+  t.file("swaps", swaps(h));
+  t.file("self/net/route", ipv4Routes(h));
+  t.file("self/net/fib_trie", fibTrie(h));
+  t.file("self/net/ipv6_route", ipv6Routes(h));
+  t.file("self/net/if_inet6", ifInet6(h));
+  t.link("net", "self/net");
+  t.file("interrupts", interrupts(h));
+  t.file("modules", h.modules.map((m) => `${m.name} ${moduleSize(m.name)} ${m.usedBy.length} ${m.usedBy.length ? `${m.usedBy.join(",")},` : "-"} Live 0x0000000000000000\n`).join(""));
+}
+
+function defaultKernelVersion(release: string): string {
+  const ubuntu = release.endsWith("-generic");
+  return ubuntu
+    ? `Linux version ${release} (buildd@lcy02-amd64-080) (x86_64-linux-gnu-gcc-13 (Ubuntu 13.2.0-23ubuntu4) 13.2.0, GNU ld (GNU Binutils for Ubuntu) 2.42) #49-Ubuntu SMP PREEMPT_DYNAMIC Mon Nov  4 02:06:24 UTC 2024`
+    : `Linux version ${release} (build@proxmox) (gcc (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC PMX 6.8.12-4 (2024-11-06T15:04Z)`;
+}
+
+function moduleSize(name: string): number {
+  let hsh = 0;
+  for (const c of name) hsh = (hsh * 31 + c.charCodeAt(0)) >>> 0;
+  return ((hsh % 120) + 4) * 4096;
+}
+
+function cpuinfo(h: Host): string {
+  const c = h.spec.host.cpu;
+  const intel = c.vendor === "GenuineIntel";
+  const blocks: string[] = [];
+  for (let cpu = 0; cpu < 2; cpu++) {
+    const lines: [string, string | number][] = [
+      ["processor", cpu],
+      ["vendor_id", c.vendor],
+      ["cpu family", c.family],
+      ["model", c.modelNumber],
+      ["model name", c.model],
+      ["stepping", c.stepping],
+      ["microcode", intel ? "0x2c" : "0xa20120e"],
+      ["cpu MHz", c.mhz.toFixed(3)],
+      ["cache size", `${c.cacheKb} KB`],
+      ["physical id", 0],
+      ["siblings", 2],
+      ["core id", cpu],
+      ["cpu cores", 2],
+      ["apicid", cpu * 2],
+      ["initial apicid", cpu * 2],
+      ["fpu", "yes"],
+      ["fpu_exception", "yes"],
+      ["cpuid level", intel ? 32 : 16],
+      ["wp", "yes"],
+      ["flags", c.flags.join(" ")],
+      ...(intel && c.flags.includes("vmx") ? ([["vmx flags", "vnmi preemption_timer posted_intr invvpid ept_x_only ept_ad ept_1gb flexpriority apicv tsc_offset vtpr mtf vapic ept vpid unrestricted_guest vapic_reg vid ple shadow_vmcs ept_mode_based_exec tsc_scaling"]] as [string, string][]) : []),
+      ["bugs", intel ? "spectre_v1 spectre_v2 spec_store_bypass swapgs eibrs_pbrsb rfds bhi" : "sysret_ss_attrs spectre_v1 spectre_v2 spec_store_bypass srso"],
+      ["bogomips", (c.mhz * 2).toFixed(2)],
+      ...(intel ? [] : ([["TLB size", "2560 4K pages"]] as [string, string][])),
+      ["clflush size", 64],
+      ["cache_alignment", 64],
+      ["address sizes", intel ? "46 bits physical, 48 bits virtual" : "48 bits physical, 48 bits virtual"],
+      ["power management", ""],
+    ];
+    // the kernel pads names to 8 columns with tabs: "model\t\t:", "model name\t:"
+    blocks.push(lines.map(([k, v]) => (k === "power management" ? `${k}:` : `${k}${k.length < 8 ? "\t\t" : "\t"}: ${v}`)).join("\n"));
+  }
+  return `${blocks.join("\n\n")}\n\n`;
+}
+
+// Mounts ----------------------------------------------------------------------------------------------------------
+
+function mountTables(h: Host): { mountinfo: string; mounts: string } {
+  interface Row { source: string; mountpoint: string; fstype: string; dev: string; root: string; opts: string; superOpts: string }
+  const rows: Row[] = [];
+  const pseudo = (source: string, mountpoint: string, fstype: string, dev: string, opts: string, superOpts = "rw") =>
+    rows.push({ source, mountpoint, fstype, dev, root: "/", opts, superOpts });
+  const devOf = (source: string, fstype: string, explicit?: string): string => {
+    if (explicit) return explicit;
+    const anon = fstype === "btrfs" ? h.anonDevs.get(source) : undefined;
+    if (anon) return anon;
+    const name = source.startsWith("/dev/mapper/")
+      ? h.spec.storage.holders.find((x) => x.dmName === source.slice("/dev/mapper/".length))?.name
+      : source.startsWith("/dev/")
+        ? source.slice(5)
+        : undefined;
+    const b = name ? h.blocks.get(name) : undefined;
+    if (!b) throw new Error(`scenario ${h.spec.name}: mount source ${source} is not a block device of the scenario`);
+    return b.dev;
+  };
+  const subvolIds = new Map<string, number>();
+  const subvolId = (source: string, root: string) => {
+    if (root === "/") return 5;
+    const key = `${source} ${root}`;
+    if (!subvolIds.has(key)) subvolIds.set(key, 256 + subvolIds.size);
+    return subvolIds.get(key)!;
+  };
+  const superOptsOf = (fstype: string, source: string, root: string) =>
+    fstype === "ext4"
+      ? "rw,errors=remount-ro"
+      : fstype === "vfat"
+        ? "rw,fmask=0077,dmask=0077,codepage=437,iocharset=iso8859-1,shortname=mixed,errors=remount-ro"
+        : fstype === "btrfs"
+          ? `rw,ssd,discard=async,space_cache=v2,subvolid=${subvolId(source, root)},subvol=${root}`
+          : "rw";
+
+  const specMounts = [...h.spec.storage.mounts].sort((a, b) => a.mountpoint.length - b.mountpoint.length);
+  const rootMount = specMounts.find((m) => m.mountpoint === "/");
+  pseudo("sysfs", "/sys", "sysfs", "0:21", "rw,nosuid,nodev,noexec,relatime");
+  pseudo("proc", "/proc", "proc", "0:22", "rw,nosuid,nodev,noexec,relatime");
+  pseudo("udev", "/dev", "devtmpfs", "0:5", "rw,nosuid,relatime", "rw,size=16318124k,nr_inodes=4079531,mode=755,inode64");
+  pseudo("devpts", "/dev/pts", "devpts", "0:23", "rw,nosuid,noexec,relatime", "rw,gid=5,mode=620,ptmxmode=000");
+  pseudo("tmpfs", "/run", "tmpfs", "0:24", "rw,nosuid,nodev,noexec,relatime", "rw,size=3272604k,mode=755,inode64");
+  for (const m of specMounts) {
+    const root = m.root ?? "/";
+    rows.push({ source: m.source, mountpoint: m.mountpoint, fstype: m.fstype, dev: devOf(m.source, m.fstype, m.dev), root, opts: m.options ?? "rw,relatime", superOpts: superOptsOf(m.fstype, m.source, root) });
+    if (m === rootMount) {
+      pseudo("securityfs", "/sys/kernel/security", "securityfs", "0:6", "rw,nosuid,nodev,noexec,relatime");
+      pseudo("tmpfs", "/dev/shm", "tmpfs", "0:25", "rw,nosuid,nodev", "rw,inode64");
+      pseudo("cgroup2", "/sys/fs/cgroup", "cgroup2", "0:26", "rw,nosuid,nodev,noexec,relatime", "rw,nsdelegate,memory_recursiveprot");
+    }
+  }
+
+  // IDs in mount order; the parent is the mount the mountpoint lies on (the root's parent is the initial rootfs, 1).
+  const ids = rows.map((_, i) => 22 + i);
+  const parentId = (mp: string): number => {
+    if (mp === "/") return 1;
+    let best = -1;
+    rows.forEach((r, i) => {
+      const under = r.mountpoint === "/" || mp.startsWith(`${r.mountpoint}/`);
+      if (under && r.mountpoint !== mp && (best < 0 || r.mountpoint.length > rows[best]!.mountpoint.length)) best = i;
+    });
+    return best < 0 ? 1 : ids[best]!;
+  };
+  const esc = (s: string) => s.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+  const mountinfo = rows
+    .map((r, i) => `${ids[i]} ${parentId(r.mountpoint)} ${r.dev} ${esc(r.root)} ${esc(r.mountpoint)} ${r.opts} shared:${i + 1} - ${r.fstype} ${esc(r.source)} ${r.superOpts}`)
+    .join("\n");
+  const mounts = rows
+    .map((r) => `${esc(r.source)} ${esc(r.mountpoint)} ${r.fstype} ${[r.opts, ...r.superOpts.split(",").filter((o) => o !== "rw" && o !== "ro")].join(",")} 0 0`)
+    .join("\n");
+  return { mountinfo: `${mountinfo}\n`, mounts: `${mounts}\n` };
+}
+
+/** /proc/swaps as swap_show() prints it: the path padded to 40 columns, then tab-separated numbers. */
+function swaps(h: Host): string {
+  const rows = h.spec.storage.swaps.map((s) => {
+    const used = s.usedKb ?? 0;
+    const pad = s.source.length < 40 ? 40 - s.source.length : 1;
+    return `${s.source}${" ".repeat(pad)}${s.kind === "partition" ? "partition" : "file\t"}\t${s.sizeKb}\t${s.sizeKb < 10_000_000 ? "\t" : ""}${used}\t${used < 10_000_000 ? "\t" : ""}${s.priority ?? -2}\n`;
+  });
+  return `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${rows.join("")}`;
+}
+
+// IPv4 ------------------------------------------------------------------------------------------------------------
+
+interface V4Addr {
+  iface: string;
+  ip: number;
+  prefix: number;
+}
+
+const ipv4 = (text: string): number => text.split(".").reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+const maskOf = (prefix: number): number => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
+const dotted = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join(".");
+/** /proc/net/route prints addresses as the in-memory (network order) word read on a little-endian host. */
+const leHex = (n: number): string => HEX((((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0, 8);
+
+function upIfaces(h: Host): NetNode[] {
+  return h.net.filter((n) => n.kind !== "loopback" && n.spec.operstate === "up");
+}
+
+function v4Addresses(h: Host): V4Addr[] {
+  return upIfaces(h).flatMap((n) =>
+    (n.spec.ipv4 ?? []).map((cidr) => {
+      const [ip, prefix] = cidr.split("/") as [string, string];
+      return { iface: n.name, ip: ipv4(ip), prefix: Number(prefix) };
+    }),
+  );
+}
+
+function routeMetric(h: Host, iface: string, route: ScenarioSpec["network"]["defaultV4"]): number {
+  return route && route.iface === iface ? (route.metric ?? 0) : 0;
+}
+
+/** /proc/net/route: the main table's unicast routes, each line padded to 127 columns (seq_pad). */
+function ipv4Routes(h: Host): string {
+  const line = (s: string) => `${s.padEnd(127)}\n`;
+  const rows: { key: number; prefix: number; text: string }[] = [];
+  const def = h.spec.network.defaultV4;
+  if (def && h.netByName.get(def.iface)!.spec.operstate === "up")
+    rows.push({ key: 0, prefix: 0, text: `${def.iface}\t00000000\t${leHex(ipv4(def.gateway))}\t0003\t0\t0\t${def.metric ?? 0}\t00000000\t0\t0\t0` });
+  for (const a of v4Addresses(h)) {
+    const net = (a.ip & maskOf(a.prefix)) >>> 0;
+    rows.push({ key: net, prefix: a.prefix, text: `${a.iface}\t${leHex(net)}\t00000000\t0001\t0\t0\t${routeMetric(h, a.iface, def)}\t${leHex(maskOf(a.prefix))}\t0\t0\t0` });
+  }
+  rows.sort((x, y) => x.key - y.key || y.prefix - x.prefix);
+  return line("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT") + rows.map((r) => line(r.text)).join("");
+}
+
+/**
+ * /proc/net/fib_trie. With no policy rules the kernel merges the local table into main, so "Main:" and "Local:"
+ * print the same trie: internal nodes "+-- prefix/len bits full_children empty_children", leaves "|-- address"
+ * each followed by its routes ("/32 host LOCAL"). Internal nodes here are binary (one bit each): the kernel may
+ * widen them, which changes the "+--" lines but never the leaves.
+ */
+function fibTrie(h: Host): string {
+  const leaves = new Map<number, { prefix: number; scope: string; type: string }[]>();
+  const add = (key: number, prefix: number, scope: string, type: string) => {
+    const list = leaves.get(key) ?? [];
+    if (!list.some((e) => e.prefix === prefix && e.type === type)) list.push({ prefix, scope, type });
+    leaves.set(key, list);
+  };
+  if (h.spec.network.defaultV4) add(0, 0, "universe", "UNICAST");
+  add(ipv4("127.0.0.0"), 8, "host", "LOCAL");
+  add(ipv4("127.0.0.1"), 32, "host", "LOCAL");
+  add(ipv4("127.255.255.255"), 32, "link", "BROADCAST");
+  for (const a of v4Addresses(h)) {
+    const mask = maskOf(a.prefix);
+    add((a.ip & mask) >>> 0, a.prefix, "link", "UNICAST");
+    add(a.ip, 32, "host", "LOCAL");
+    if (a.prefix < 31) add((a.ip | ~mask) >>> 0, 32, "link", "BROADCAST");
+  }
+  const keys = [...leaves.keys()].sort((a, b) => a - b);
+  const out: string[] = [];
+  const indent = (n: number) => "   ".repeat(n);
+  const walk = (ks: number[], level: number) => {
+    if (ks.length === 1) {
+      const key = ks[0]!;
+      out.push(`${indent(level - 1)}  |-- ${dotted(key)}`);
+      for (const e of [...leaves.get(key)!].sort((a, b) => b.prefix - a.prefix)) out.push(`${indent(level)}  /${e.prefix} ${e.scope} ${e.type}`);
+      return;
+    }
+    const bit = Math.clz32((ks[0]! ^ ks[ks.length - 1]!) >>> 0);
+    const zero = ks.filter((k) => ((k >>> (31 - bit)) & 1) === 0);
+    const one = ks.filter((k) => ((k >>> (31 - bit)) & 1) === 1);
+    const splitBit = (c: number[]) => (c.length > 1 ? Math.clz32((c[0]! ^ c[c.length - 1]!) >>> 0) : -1);
+    const full = [zero, one].filter((c) => splitBit(c) === bit + 1).length;
+    out.push(`${indent(level - 1)}  +-- ${dotted((ks[0]! & maskOf(bit)) >>> 0)}/${bit} 1 ${full} 0`);
+    walk(zero, level + 1);
+    walk(one, level + 1);
+  };
+  walk(keys, 1);
+  const trie = out.join("\n");
+  return `Main:\n${trie}\nLocal:\n${trie}\n`;
+}
+
+// IPv6 ------------------------------------------------------------------------------------------------------------
+
+/** "2001:db8::10" → 32 lower-case hex digits. */
+function ipv6Hex(text: string): string {
+  const [head, tail] = text.includes("::") ? (text.split("::") as [string, string]) : [text, null];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  return groups.map((g) => g.padStart(4, "0")).join("").toLowerCase();
+}
+
+function maskedV6(hex32: string, prefix: number): string {
+  let bits = "";
+  for (const c of hex32) bits += Number.parseInt(c, 16).toString(2).padStart(4, "0");
+  bits = bits.slice(0, prefix).padEnd(128, "0");
+  return (bits.match(/.{4}/g) ?? []).map((b) => Number.parseInt(b, 2).toString(16)).join("");
+}
+
+/** Modified EUI-64 link-local address from a MAC: fe80::(mac0^2)mac1:mac2ff:fe mac3:mac4mac5. */
+function linkLocal(mac: string): string {
+  const b = mac.split(":").map((x) => Number.parseInt(x, 16));
+  const eui = [b[0]! ^ 2, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
+  return `fe80000000000000${eui.map((x) => hex(x, 2)).join("")}`;
+}
+
+interface V6Addr {
+  iface: NetNode;
+  hex: string;
+  prefix: number;
+  scope: number;
+}
+
+/** IPv6 addresses: ::1 on lo; a link-local on every up interface that is not a bridge/bond port; the spec's globals. */
+function v6Addresses(h: Host): V6Addr[] {
+  const lo = h.netByName.get("lo")!;
+  const out: V6Addr[] = [{ iface: lo, hex: ipv6Hex("::1"), prefix: 128, scope: 0x10 }];
+  for (const n of upIfaces(h)) {
+    if (n.master) continue;
+    for (const cidr of n.spec.ipv6 ?? []) {
+      const [ip, prefix] = cidr.split("/") as [string, string];
+      out.push({ iface: n, hex: ipv6Hex(ip), prefix: Number(prefix), scope: 0 });
+    }
+    out.push({ iface: n, hex: linkLocal(n.spec.mac), prefix: 64, scope: 0x20 });
+  }
+  return out;
+}
+
+/** /proc/net/if_inet6: "%pi6 %02x %02x %02x %02x %8s" — address, ifindex, prefix, scope, flags (0x80 permanent), name. */
+function ifInet6(h: Host): string {
+  return v6Addresses(h)
+    .map((a) => `${a.hex} ${hex(a.iface.ifindex, 2)} ${hex(a.prefix, 2)} ${hex(a.scope, 2)} 80 ${a.iface.name.padStart(8)}\n`)
+    .join("");
+}
+
+/**
+ * /proc/net/ipv6_route: "dst plen src plen nexthop metric refcnt use flags dev", main table then local table, each
+ * table's root (::/0) last. A table without a default route shows the null entry there: ::/0 metric ffffffff on lo
+ * with RTF_REJECT (0x0200), which is why every host has at least one such line.
+ */
+function ipv6Routes(h: Host): string {
+  const Z = "0".repeat(32);
+  const row = (dst: string, plen: number, via: string, metric: number, ref: number, flags: number, dev: string) =>
+    `${dst} ${hex(plen, 2)} ${Z} 00 ${via} ${hex(metric, 8)} ${hex(ref, 8)} 00000000 ${hex(flags, 8)} ${dev.padStart(8)}\n`;
+  const nullEntry = row(Z, 0, Z, 0xffffffff, 1, 0x00200200, "lo");
+  const RTF_UP = 0x1;
+  const RTF_GATEWAY = 0x2;
+  const RTF_LOCAL = 0x80000000;
+  const RTF_NONEXTHOP = 0x00200000;
+
+  const main: { key: string; text: string }[] = [];
+  const local: { key: string; text: string }[] = [];
+  const def = h.spec.network.defaultV6;
+  const addrs = v6Addresses(h);
+  const ifaces = [...new Set(addrs.filter((a) => a.scope !== 0x10).map((a) => a.iface))];
+  for (const a of addrs) {
+    const dev = a.iface.name;
+    if (a.scope !== 0x10) {
+      const metric = def && def.iface === dev && a.scope === 0 ? (def.metric ?? 256) : 256;
+      const net = maskedV6(a.hex, a.prefix);
+      if (!main.some((r) => r.key === `${net}/${a.prefix}/${dev}`))
+        main.push({ key: `${net}/${a.prefix}/${dev}`, text: row(net, a.prefix, Z, metric, 1, RTF_UP, dev) });
+    }
+    local.push({ key: `${a.hex}/128/${dev}`, text: row(a.hex, 128, Z, 0, a.scope === 0x10 ? 3 : 2, (RTF_LOCAL | RTF_NONEXTHOP | RTF_UP) >>> 0, dev) });
+  }
+  for (const n of ifaces) local.push({ key: `ff00/8/${n.name}`, text: row(`ff${"0".repeat(30)}`, 8, Z, 256, 1, RTF_UP, n.name) });
+  const sorted = (rows: { key: string; text: string }[]) => [...rows].sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => r.text).join("");
+  // the tree walk prints a table's root (::/0) after everything below it
+  const root =
+    def && h.netByName.get(def.iface)!.spec.operstate === "up"
+      ? row(Z, 0, ipv6Hex(def.gateway), def.metric ?? 1024, 1, RTF_UP | RTF_GATEWAY, def.iface)
+      : nullEntry;
+  return sorted(main) + root + sorted(local) + nullEntry;
+}
+
+// Interrupts ------------------------------------------------------------------------------------------------------
+
+/** MSI-X users (NICs, NVMe) versus plain MSI; decides the chip name since per-device MSI domains (6.2). */
+const MSIX_DRIVERS = new Set(["igb", "igc", "e1000e", "i40e", "iavf", "ice", "ixgbe", "ixgbevf", "mlx5_core", "bnxt_en", "nvme", "r8169", "xhci_hcd", "ioatdma"]);
+
+function interruptVectors(h: Host, f: PciFunction, sound: { card: number }): string[] {
+  const s = f.spec;
+  switch (s.driver) {
+    case undefined:
+    case "vfio-pci": // requests its vectors only when a VM opens the device
+    case "ast":
+    case "i801_smbus": // legacy INTx through the IO-APIC, listed with the IO-APIC pins
+    case "piix4_smbus":
+      return [];
+    case "pcieport":
+      return f.kind === "root-port" ? ["PCIe PME, aerdrv"] : [];
+    case "nvme": {
+      const ctrl = h.nvmeCtrl.get(f.address) ?? "nvme";
+      return [`${ctrl}q0`, `${ctrl}q1`, `${ctrl}q2`];
+    }
+    case "ahci":
+      return [`ahci[${f.address}]`];
+    case "snd_hda_intel":
+      return [`snd_hda_intel:card${sound.card++}`];
+    case "nouveau":
+      return ["nvkm"];
+    default: {
+      const up = (s.netdevs ?? []).filter((n) => n.operstate === "up");
+      if (s.netdevs) return up.flatMap((n) => [n.name, `${n.name}-TxRx-0`, `${n.name}-TxRx-1`]);
+      return [s.driver];
+    }
+  }
+}
+
+/** Kernel ≥ 6.2 names MSI chips per device ("IR-PCI-MSIX-0000:03:00.0", hwirq = vector index). */
+function perDeviceMsiDomains(release: string): boolean {
+  const [major, minor] = release.split(/[.-]/).map(Number) as [number, number];
+  return major > 6 || (major === 6 && minor >= 2);
+}
+
+/**
+ * /proc/interrupts as show_interrupts() prints it for two CPUs (irq numbers padded to 3 columns, as nr_irqs < 1000
+ * there), with the IR- prefix when interrupts are remapped.
+ */
+function interrupts(h: Host): string {
+  const prec = 3;
+  const ir = h.spec.host.iommu.interruptRemapping ? "IR-" : "";
+  const perDevice = perDeviceMsiDomains(h.spec.host.kernelRelease);
+  const counts = (irq: number): string => {
+    const a = (irq * 7919) % 5000;
+    const b = (irq * 104729) % 9000;
+    return `${String(a).padStart(10)} ${String(b).padStart(10)} `;
+  };
+  const row = (irq: number, chip: string, hwirq: number, type: string, name: string) =>
+    `${String(irq).padStart(prec)}: ${counts(irq)} ${chip.padStart(8)} ${String(hwirq).padStart(prec)}-${type.padEnd(8)}  ${name}\n`;
+  let out = `${" ".repeat(prec + 8)}CPU0       CPU1       \n`;
+  out += row(0, `${ir}IO-APIC`, 2, "edge", "timer");
+  out += row(8, `${ir}IO-APIC`, 8, "edge", "rtc0");
+  out += row(9, `${ir}IO-APIC`, 9, "fasteoi", "acpi");
+  if (h.topology.functions.some((f) => f.spec.driver === "i801_smbus")) out += row(16, `${ir}IO-APIC`, 16, "fasteoi", "i801_smbus");
+  let irq = 24;
+  // VT-d's fault-reporting interrupt
+  if (h.iommuUnit?.name === "dmar0") out += row(irq++, "DMAR-MSI", 0, "edge", "dmar0");
+  const sound = { card: 0 };
+  for (const f of h.topology.functions) {
+    const msix = MSIX_DRIVERS.has(f.spec.driver ?? "");
+    interruptVectors(h, f, sound).forEach((name, index) => {
+      const chip = perDevice ? `${ir}PCI-MSI${msix ? "X" : ""}-${f.address}` : `${ir}PCI-MSI`;
+      // before 6.2 the hwirq encodes the device: domain << 27 | requester ID << 11 | vector index
+      const hwirq = perDevice ? index : f.parts.domain * 2 ** 27 + routingId(f.parts) * 2048 + index;
+      out += row(irq++, chip, hwirq, "edge", name);
+    });
+  }
+  const summary = (name: string, desc: string) => `${name.padStart(prec)}: ${counts(name.charCodeAt(0) * 131 + name.charCodeAt(2))} ${desc}\n`;
+  for (const [name, desc] of [["NMI", "Non-maskable interrupts"], ["LOC", "Local timer interrupts"], ["SPU", "Spurious interrupts"], ["PMI", "Performance monitoring interrupts"], ["IWI", "IRQ work interrupts"], ["RTR", "APIC ICR read retries"], ["RES", "Rescheduling interrupts"], ["CAL", "Function call interrupts"], ["TLB", "TLB shootdowns"], ["TRM", "Thermal event interrupts"], ["THR", "Threshold APIC interrupts"], ["DFR", "Deferred Error APIC interrupts"], ["MCE", "Machine check exceptions"], ["MCP", "Machine check polls"]] as const)
+    out += summary(name, ` ${desc}`);
+  out += `${"ERR".padStart(prec)}: ${String(0).padStart(10)}\n`;
+  out += `${"MIS".padStart(prec)}: ${String(0).padStart(10)}\n`;
+  for (const [name, desc] of [["PIN", "Posted-interrupt notification event"], ["NPI", "Nested posted-interrupt event"], ["PIW", "Posted-interrupt wakeup event"]] as const)
+    out += summary(name, ` ${desc}`);
+  return out;
+}
+
+/** Exposed for tests and for a simulated kernel that rewrites single files. */
+export const formats = { linkSpeed, leHex, ipv6Hex, linkLocal, perDeviceMsiDomains };
