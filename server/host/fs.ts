@@ -26,7 +26,7 @@ export class KernelFs {
   read(rel: string): string {
     const abs = this.path(rel);
     try {
-      const text = fs.readFileSync(abs, "latin1");
+      const text = readText(abs);
       this.recorder?.file(rel, text);
       return trimNewline(text);
     } catch (err) {
@@ -38,7 +38,7 @@ export class KernelFs {
   readOptional(rel: string): string | null {
     const abs = this.path(rel);
     try {
-      const text = fs.readFileSync(abs, "latin1");
+      const text = readText(abs);
       this.recorder?.file(rel, text);
       return trimNewline(text);
     } catch (err) {
@@ -88,6 +88,16 @@ export class KernelFs {
     return entries;
   }
 
+  /** Identity of a directory (kernfs inode and change time): a device removed and re-created at the same address gets a new one. */
+  identity(rel: string): string | null {
+    try {
+      const st = fs.statSync(this.path(rel));
+      return `${st.ino}:${st.ctimeMs}`;
+    } catch {
+      return null;
+    }
+  }
+
   exists(rel: string): boolean {
     const found = fs.existsSync(this.path(rel));
     if (found) this.recorder?.exists(rel, this.kindOf(rel));
@@ -112,6 +122,32 @@ export interface FsRecorder {
   link(rel: string, target: string): void;
   dir(rel: string, entries: string[], kindOf: (name: string) => EntryKind): void;
   exists(rel: string, kind: EntryKind): void;
+}
+
+// sysfs attributes fit in a page; procfs files (mountinfo, interrupts) may not, so reading loops until EOF.
+let scratch = Buffer.allocUnsafe(8192);
+
+/** open/read/close into a reused buffer: about half the cost of readFileSync, which also fstats and allocates. */
+function readText(abs: string): string {
+  const fd = fs.openSync(abs, "r");
+  try {
+    let used = 0;
+    for (;;) {
+      if (used === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, used);
+        scratch = bigger;
+      }
+      const space = scratch.length - used;
+      const n = fs.readSync(fd, scratch, used, space, null);
+      used += n;
+      // A short read is the end: sysfs attributes come in one piece and seq_file fills the buffer until EOF.
+      if (n < space) break;
+    }
+    return scratch.toString("latin1", 0, used);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function trimNewline(text: string): string {

@@ -7,15 +7,57 @@ import type { LinkState, PciDevice, SriovInfo } from "./types";
 const DEVICES = "bus/pci/devices";
 
 /** A device as read from its sysfs directory, before cross-device facts (bridge kind, VF index, netdevs) are added. */
-export type RawPciDevice = Omit<PciDevice, "bridge" | "vfIndex" | "netdevs" | "blockDevices" | "hostCritical"> & {
-  hasSecondaryBus: boolean;
-};
+export type RawPciDevice = Omit<PciDevice, "bridge" | "vfIndex" | "netdevs" | "blockDevices" | "hostCritical">;
 
 export function listPciAddresses(sys: KernelFs): string[] {
   return sys.list(DEVICES).filter(isPciAddress);
 }
 
-export function readPciDevice(sys: KernelFs, address: string, ids: PciIds): RawPciDevice {
+/**
+ * What does not change while a device exists: IDs, class, names, position in the tree, NUMA node, maximum link,
+ * which optional attributes it has. Cached per device directory identity (a removed and re-created device, a new
+ * VF at an old address, gets a new kernfs inode), so a warm scan re-reads only what can change.
+ */
+interface StableFacts {
+  identity: string;
+  base: Omit<RawPciDevice, "driver" | "driverOverride" | "link" | "reset" | "sriov">;
+  entries: Set<string>;
+  maxSpeed: string | null;
+  maxWidth: number | null;
+  totalVfs: number | null;
+  vfDeviceId: string | null;
+}
+
+export class PciReadCache {
+  readonly byAddress = new Map<string, StableFacts>();
+}
+
+export function readPciDevice(sys: KernelFs, address: string, ids: PciIds, cache?: PciReadCache): RawPciDevice {
+  const linkRel = `${DEVICES}/${address}`;
+  const identity = cache ? sys.identity(linkRel) : null;
+  let stable = cache?.byAddress.get(address);
+  if (!stable || identity === null || stable.identity !== identity) {
+    stable = readStableFacts(sys, address, ids, identity ?? "");
+    if (cache && identity !== null) cache.byAddress.set(address, stable);
+  }
+  const { base, entries } = stable;
+  const dir = base.sysfsPath;
+  const driverLink = sys.readLinkOptional(`${dir}/driver`);
+  return {
+    ...base,
+    driver: driverLink === null ? null : baseName(driverLink),
+    driverOverride: entries.has("driver_override") ? overrideValue(sys.read(`${dir}/driver_override`)) : null,
+    link: entries.has("current_link_speed") ? readLinkState(sys, dir, stable.maxSpeed, stable.maxWidth) : null,
+    reset: {
+      available: entries.has("reset"),
+      // reset_method is writable (root may reorder or restrict it): read it every time.
+      methods: entries.has("reset_method") ? splitWords(sys.readOptional(`${dir}/reset_method`)) : null,
+    },
+    sriov: stable.totalVfs !== null ? readSriov(sys, dir, entries, stable.totalVfs, stable.vfDeviceId) : null,
+  };
+}
+
+function readStableFacts(sys: KernelFs, address: string, ids: PciIds, identity: string): StableFacts {
   const linkRel = `${DEVICES}/${address}`;
   const sysfsPath = resolveLink(linkRel, sys.readLink(linkRel));
   const dir = sysfsPath;
@@ -31,63 +73,65 @@ export function readPciDevice(sys: KernelFs, address: string, ids: PciIds): RawP
   const segments = sysfsPath.split("/");
   const rootBus = segments.find((s) => s.startsWith("pci")) ?? "pci";
   const parentChain = segments.filter(isPciAddress).slice(0, -1);
+  const vfDevice = entries.has("sriov_vf_device") ? sys.readOptional(`${dir}/sriov_vf_device`) : null;
 
   return {
-    address,
-    sysfsPath,
-    vendorId,
-    deviceId,
-    subsystemVendorId,
-    subsystemDeviceId,
-    classId,
-    revision,
-    vendorName: ids.vendor(vendorId),
-    deviceName: ids.device(vendorId, deviceId),
-    subsystemName:
-      subsystemVendorId && subsystemDeviceId
-        ? ids.subsystem(vendorId, deviceId, subsystemVendorId, subsystemDeviceId)
-        : null,
-    className: ids.className(classId),
-    driver: entries.has("driver") ? baseName(sys.readLink(`${dir}/driver`)) : null,
-    driverOverride: entries.has("driver_override") ? overrideValue(sys.read(`${dir}/driver_override`)) : null,
-    iommuGroup: entries.has("iommu_group") ? Number(baseName(sys.readLink(`${dir}/iommu_group`))) : null,
-    numaNode: entries.has("numa_node") ? numaValue(sys.read(`${dir}/numa_node`)) : null,
-    link: entries.has("current_link_speed") ? readLinkState(sys, dir) : null,
-    parentChain,
-    rootBus,
-    reset: {
-      available: entries.has("reset"),
-      methods: entries.has("reset_method") ? splitWords(sys.readOptional(`${dir}/reset_method`)) : null,
+    identity,
+    entries,
+    maxSpeed: entries.has("max_link_speed") ? cleanSpeed(sys.readOptional(`${dir}/max_link_speed`)) : null,
+    maxWidth: entries.has("max_link_width") ? intValue(sys.readOptional(`${dir}/max_link_width`)) : null,
+    totalVfs: entries.has("sriov_totalvfs") ? (intValue(sys.read(`${dir}/sriov_totalvfs`)) ?? 0) : null,
+    vfDeviceId: vfDevice ? hex(vfDevice, 4) : null,
+    base: {
+      address,
+      sysfsPath,
+      vendorId,
+      deviceId,
+      subsystemVendorId,
+      subsystemDeviceId,
+      classId,
+      revision,
+      vendorName: ids.vendor(vendorId),
+      deviceName: ids.device(vendorId, deviceId),
+      subsystemName:
+        subsystemVendorId && subsystemDeviceId ? ids.subsystem(vendorId, deviceId, subsystemVendorId, subsystemDeviceId) : null,
+      className: ids.className(classId),
+      // The group is assigned when the device is added and kept for its lifetime.
+      iommuGroup: entries.has("iommu_group") ? Number(baseName(sys.readLink(`${dir}/iommu_group`))) : null,
+      numaNode: entries.has("numa_node") ? numaValue(sys.read(`${dir}/numa_node`)) : null,
+      parentChain,
+      rootBus,
+      physfn: entries.has("physfn") ? baseName(sys.readLink(`${dir}/physfn`)) : null,
     },
-    sriov: entries.has("sriov_totalvfs") ? readSriov(sys, dir, entries) : null,
-    physfn: entries.has("physfn") ? baseName(sys.readLink(`${dir}/physfn`)) : null,
-    hasSecondaryBus: entries.has("pci_bus"),
   };
 }
 
-function readSriov(sys: KernelFs, dir: string, entries: Set<string>): SriovInfo {
+function readSriov(sys: KernelFs, dir: string, entries: Set<string>, totalVfs: number, vfDeviceId: string | null): SriovInfo {
   const optionalInt = (name: string) => (entries.has(name) ? intValue(sys.readOptional(`${dir}/${name}`)) : null);
-  const vfLinks = [...entries]
-    .filter((e) => /^virtfn\d+$/.test(e))
-    .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const numVfs = intValue(sys.read(`${dir}/sriov_numvfs`)) ?? 0;
   const autoprobe = entries.has("sriov_drivers_autoprobe") ? sys.readOptional(`${dir}/sriov_drivers_autoprobe`) : null;
-  const vfDevice = entries.has("sriov_vf_device") ? sys.readOptional(`${dir}/sriov_vf_device`) : null;
+  // virtfn0..N-1 exist exactly while N VFs are enabled; a link that vanished mid-scan ends the list.
+  const vfs: string[] = [];
+  for (let i = 0; i < numVfs; i++) {
+    const target = sys.readLinkOptional(`${dir}/virtfn${i}`);
+    if (target === null) break;
+    vfs.push(baseName(target));
+  }
   return {
-    totalVfs: intValue(sys.read(`${dir}/sriov_totalvfs`)) ?? 0,
-    numVfs: intValue(sys.read(`${dir}/sriov_numvfs`)) ?? 0,
+    totalVfs,
+    numVfs,
+    // offset and stride depend on NumVFs (ARI), so they are read with it.
     offset: optionalInt("sriov_offset"),
     stride: optionalInt("sriov_stride"),
-    vfDeviceId: vfDevice ? hex(vfDevice, 4) : null,
+    vfDeviceId,
     driversAutoprobe: autoprobe === null ? null : autoprobe.trim() === "1",
-    vfs: vfLinks.map((name) => baseName(sys.readLink(`${dir}/${name}`))),
+    vfs,
   };
 }
 
-function readLinkState(sys: KernelFs, dir: string): LinkState {
+function readLinkState(sys: KernelFs, dir: string, maxSpeed: string | null, maxWidth: number | null): LinkState {
   const currentSpeed = cleanSpeed(sys.readOptional(`${dir}/current_link_speed`));
-  const maxSpeed = cleanSpeed(sys.readOptional(`${dir}/max_link_speed`));
   const currentWidth = intValue(sys.readOptional(`${dir}/current_link_width`));
-  const maxWidth = intValue(sys.readOptional(`${dir}/max_link_width`));
   const cur = gts(currentSpeed);
   const max = gts(maxSpeed);
   const downgraded =

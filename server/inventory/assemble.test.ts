@@ -11,7 +11,6 @@ function raw(address: string, parentChain: string[], classId: string, link: RawP
     subsystemVendorId: null, subsystemDeviceId: null, classId, revision: null, vendorName: null, deviceName: null,
     subsystemName: null, className: null, driver: null, driverOverride: null, iommuGroup: null, numaNode: null, link,
     parentChain, rootBus: "pci0000:00", reset: { available: false, methods: null }, sriov: null, physfn: null,
-    hasSecondaryBus: classId.startsWith("0604"),
   };
 }
 

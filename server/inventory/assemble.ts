@@ -14,7 +14,17 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
   const children = new Map<string, RawPciDevice[]>();
   for (const d of raw) {
     const parent = d.parentChain.at(-1);
-    if (parent) children.set(parent, [...(children.get(parent) ?? []), d]);
+    if (!parent) continue;
+    const list = children.get(parent);
+    if (list) list.push(d);
+    else children.set(parent, [d]);
+  }
+  const ifacesByPci = new Map<string, NetIface[]>();
+  for (const i of net.ifaces) {
+    if (!i.pciAddress) continue;
+    const list = ifacesByPci.get(i.pciAddress);
+    if (list) list.push(i);
+    else ifacesByPci.set(i.pciAddress, [i]);
   }
 
   const vfIndex = new Map<string, number>();
@@ -32,10 +42,7 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
   };
 
   const devices: PciDevice[] = raw.map((d) => {
-    const { hasSecondaryBus: _hasSecondaryBus, ...rest } = d;
-    const netdevs: NetDev[] = net.ifaces
-      .filter((i) => i.pciAddress === d.address)
-      .map((i) => ({
+    const netdevs: NetDev[] = (ifacesByPci.get(d.address) ?? []).map((i) => ({
         name: i.name,
         mac: i.mac,
         operstate: i.operstate,
@@ -43,7 +50,7 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
         uppers: allUppers(i.name),
       }));
     return {
-      ...rest,
+      ...d,
       bridge: bridgeKind(d, byAddress, children),
       vfIndex: d.physfn ? (vfIndex.get(d.address) ?? null) : null,
       netdevs,
@@ -56,8 +63,9 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
   return devices;
 }
 
+/** PCI-to-PCI bridges (0604) and subtractive-decode bridges (0609): the functions with a secondary bus. */
 function isBridgeClass(d: RawPciDevice): boolean {
-  return d.classId.startsWith("0604") || d.classId.startsWith("0609") || d.hasSecondaryBus;
+  return d.classId.startsWith("0604") || d.classId.startsWith("0609");
 }
 
 /**

@@ -13,7 +13,9 @@ export function buildGroups(devices: PciDevice[]): IommuGroup[] {
   const members = new Map<number, PciDevice[]>();
   for (const d of devices) {
     if (d.iommuGroup === null) continue;
-    members.set(d.iommuGroup, [...(members.get(d.iommuGroup) ?? []), d]);
+    const list = members.get(d.iommuGroup);
+    if (list) list.push(d);
+    else members.set(d.iommuGroup, [d]);
   }
   return [...members.entries()].sort(([a], [b]) => a - b).map(([id, devs]) => judgeGroup(id, devs));
 }

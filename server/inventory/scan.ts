@@ -2,7 +2,7 @@ import { KernelFs, type FsRecorder } from "@/server/host/fs";
 import { HostError } from "@/server/host/errors";
 import { readHostFacts } from "@/server/host/facts";
 import { readAddresses, readNetIfaces, readRoutes } from "@/server/host/net";
-import { listPciAddresses, readPciDevice, type RawPciDevice } from "@/server/host/pci";
+import { listPciAddresses, PciReadCache, readPciDevice, type RawPciDevice } from "@/server/host/pci";
 import { loadPciIds } from "@/server/host/pci-ids";
 import { readStorage } from "@/server/host/storage";
 import type { Inventory } from "@/server/host/types";
@@ -16,6 +16,8 @@ export interface HostRoots {
   pciIdsPath?: string | null;
   demo?: string | null;
   recorder?: FsRecorder | null;
+  /** keeps what cannot change per device between scans (a long-running server passes one) */
+  cache?: PciReadCache | null;
 }
 
 /** One full, consistent read of the host: devices, groups with verdicts, host facts and the readiness list. */
@@ -30,7 +32,7 @@ export function scanInventory(roots: HostRoots): Inventory {
   const raw: RawPciDevice[] = [];
   for (const address of listPciAddresses(sys)) {
     try {
-      raw.push(readPciDevice(sys, address, ids));
+      raw.push(readPciDevice(sys, address, ids, roots.recorder ? undefined : (roots.cache ?? undefined)));
     } catch (err) {
       // A device that vanished mid-scan (hot-unplug, VF teardown) must not hide the others.
       if (err instanceof HostError && err.kind === "not-found" && !sys.exists(`bus/pci/devices/${address}`)) continue;

@@ -1,4 +1,5 @@
 import type { Inventory } from "@/server/host/types";
+import { PciReadCache } from "@/server/host/pci";
 import { scanInventory, type HostRoots } from "./scan";
 
 export interface Snapshot<T> {
@@ -13,6 +14,7 @@ export interface Snapshot<T> {
  */
 export class InventoryService {
   private last: Snapshot<Inventory> | null = null;
+  private readonly cache = new PciReadCache();
 
   constructor(
     private readonly roots: HostRoots,
@@ -22,7 +24,7 @@ export class InventoryService {
   get(opts: { fresh?: boolean } = {}): Snapshot<Inventory> {
     const now = Date.now();
     if (!opts.fresh && this.last && now - this.last.timestamp < this.maxAgeMs) return this.last;
-    this.last = { data: scanInventory(this.roots), timestamp: now };
+    this.last = { data: scanInventory({ ...this.roots, cache: this.cache }), timestamp: now };
     return this.last;
   }
 
