@@ -40,12 +40,13 @@ mkdir -p /rw/upper /rw/work
 mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /newroot || fail "overlay mount"
 
 # Mount points inside the new root live on the tmpfs upper layer, so creating them never touches the host.
-for d in proc sys dev run tmp; do mkdir -p "/newroot/$d"; done
+# /tmp stays the overlay's own (host content below, writes in the tmpfs upper): a checkout under the host's /tmp,
+# as CI's fresh clone may be, must stay visible to the guest.
+for d in proc sys dev run; do mkdir -p "/newroot/$d"; done
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
 mount -t tmpfs -o mode=0755 run /newroot/run
-mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 
 [ -x "/newroot$stage2" ] || fail "stage 2 $stage2 is missing or not executable in the shared root"
 exec switch_root /newroot "$stage2"
