@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { debianChromium } from "./e2e/chromium";
 
 /**
  * One production server per demo scenario, each on its own port; each spec file runs against its scenario's server.
@@ -32,23 +33,10 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   reporter: [["list"]],
   use: {
-    browserName: "chromium",
-    video: "off",
+    ...debianChromium,
     trace: "off",
     screenshot: "only-on-failure",
     viewport: { width: 1440, height: 900 },
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
   },
   projects: [
     ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}.spec.ts`, use: { baseURL: baseURL(s.port) } })),

@@ -1,36 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import type { CheckStatus, GroupVerdictKind, HostFacts, PciDevice } from "@/server/host/types";
+import type { InventoryJson } from "@/server/cli/format";
+import type { PciDevice } from "@/server/host/types";
 
-/** The shape of `passdeck inventory --json` (server/cli/format.ts inventoryJson). */
-export interface CliInventory {
-  source: { sysRoot: string; procRoot: string; demo: string | null };
-  iommu: { enabled: boolean; vendor: string | null; groupCount: number };
-  groups: { id: number; devices: string[]; verdict: GroupVerdictKind; summary: string; reasons: string[] }[];
-  devices: {
-    address: string;
-    vendorId: string;
-    deviceId: string;
-    classId: string;
-    vendorName: string | null;
-    deviceName: string | null;
-    className: string | null;
-    driver: string | null;
-    iommuGroup: number | null;
-    bridge: string | null;
-    parentChain: string[];
-    physfn: string | null;
-    vfIndex: number | null;
-    sriov: { totalVfs: number; numVfs: number; vfDeviceId: string | null; vfs: string[] } | null;
-    netdevs: string[];
-    blockDevices: string[];
-    hostCritical: string[];
-  }[];
-  facts: HostFacts;
-  readiness: { id: string; title: string; status: CheckStatus; observed: string; fix: string | null }[];
-  warnings: string[];
-}
+/** The shape of `passdeck inventory --json`. */
+export type CliInventory = InventoryJson;
 
 const roots = new Map<string, { sysRoot: string; procRoot: string }>();
 

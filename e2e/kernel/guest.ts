@@ -1,28 +1,10 @@
 /** Host-side helpers for tests that run against the kernel rig's guest (see rig.mjs, topology.mjs). */
+import type { InventoryJson } from "@/server/cli/format";
 import { guestRun, runningRig, type RigState } from "./rig.mjs";
 
-/** The subset of `passdeck inventory --json` the rig tests read. */
-export interface GuestInventory {
-  iommu: { enabled: boolean; vendor: string | null; groupCount: number };
-  groups: { id: number; devices: string[]; verdict: string; summary: string; reasons: string[] }[];
-  devices: GuestDevice[];
-}
-
-export interface GuestDevice {
-  address: string;
-  vendorId: string;
-  deviceId: string;
-  classId: string;
-  driver: string | null;
-  iommuGroup: number | null;
-  bridge: string | null;
-  parentChain: string[];
-  physfn: string | null;
-  vfIndex: number | null;
-  sriov: { totalVfs: number; numVfs: number; vfDeviceId: string | null; vfs: string[] } | null;
-  netdevs: string[];
-  hostCritical: string[];
-}
+/** `passdeck inventory --json`, as the CLI inside the guest prints it. */
+export type GuestInventory = InventoryJson;
+export type GuestDevice = InventoryJson["devices"][number];
 
 /** One PCI function as the guest kernel shows it in sysfs, read by a plain shell loop (no Passdeck code). */
 export interface SysfsDevice {

@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { debianChromium } from "../chromium";
 import { rigPorts } from "./rig.mjs";
 
 /**
@@ -22,23 +23,10 @@ export default defineConfig({
   outputDir: "../../test-results/kernel-rig",
   use: {
     baseURL: `http://127.0.0.1:${rigPorts().server}`,
-    browserName: "chromium",
-    video: "off",
+    ...debianChromium,
     trace: "off",
     screenshot: "only-on-failure",
     viewport: { width: 1440, height: 900 },
     navigationTimeout: 90_000,
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
   },
 });

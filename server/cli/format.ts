@@ -36,6 +36,9 @@ export function inventoryJson(inv: Inventory) {
   };
 }
 
+/** The JSON `passdeck inventory --json` prints; tests and scripts type against it. */
+export type InventoryJson = ReturnType<typeof inventoryJson>;
+
 function label(d: PciDevice): string {
   const name = [d.vendorName, d.deviceName].filter(Boolean).join(" ") || "unknown device";
   return `${d.address} [${d.classId.slice(0, 4)}] ${name} [${d.vendorId}:${d.deviceId}]${d.revision ? ` (rev ${d.revision})` : ""}`;

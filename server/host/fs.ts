@@ -24,18 +24,13 @@ export class KernelFs {
 
   /** A required attribute: trailing newline removed; a missing or unreadable file throws a HostError naming it. */
   read(rel: string): string {
-    const abs = this.path(rel);
-    try {
-      const text = readText(abs);
-      this.recorder?.file(rel, text);
-      return trimNewline(text);
-    } catch (err) {
-      throw readFailure(abs, err);
-    }
+    const text = this.readOptional(rel, false);
+    if (text === null) throw readFailure(this.path(rel), Object.assign(new Error("missing"), { code: "ENOENT" }));
+    return text;
   }
 
   /** An optional attribute: null when the file does not exist (SR-IOV files, link speed, reset_method, …). */
-  readOptional(rel: string): string | null {
+  readOptional(rel: string, tolerateRefusal = true): string | null {
     const abs = this.path(rel);
     try {
       const text = readText(abs);
@@ -43,8 +38,9 @@ export class KernelFs {
       return trimNewline(text);
     } catch (err) {
       const code = errnoOf(err);
+      if (code === "ENOENT") return null;
       // ENODEV/EINVAL/EIO: some attributes exist but refuse to be read in the device's current state.
-      if (code === "ENOENT" || code === "ENODEV" || code === "EINVAL" || code === "EIO" || code === "ENXIO") return null;
+      if (tolerateRefusal && (code === "ENODEV" || code === "EINVAL" || code === "EIO" || code === "ENXIO")) return null;
       throw readFailure(abs, err);
     }
   }
