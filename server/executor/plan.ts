@@ -1,8 +1,7 @@
 /**
- * The write boundary. Every change to the host will be a Plan: typed steps, each with a precondition, a
- * read-back check and an inverse, shown to the user before it runs. Exactly one PlanExecutor performs them,
- * behind an allow-list, so it can move into a separate privileged process that speaks this same JSON.
- * This issue only reads; the types are fixed now so the read side and the pages are built around them.
+ * The write boundary. Every change to the host is a Plan: typed steps shown to the user before anything runs,
+ * each verified by reading back and paired with its inverse. One executor (executor.ts) performs them behind an
+ * allow-list, so it can move into a separate privileged process that receives this same JSON.
  */
 
 /** sysfs attributes a plan may write, relative to a PCI device directory. Nothing else can be written. */
@@ -23,24 +22,22 @@ export interface VfSettings {
 
 export type PlanStep =
   | { kind: "write-attribute"; device: string; attribute: DeviceAttribute; value: string }
-  /** `echo <addr> > <device>/driver/unbind` */
+  /** `echo <addr> > bus/pci/devices/<addr>/driver/unbind`; verified by the driver link disappearing */
   | { kind: "unbind-driver"; device: string; driver: string }
-  /** `echo <addr> > bus/pci/drivers_probe`, or `bus/pci/drivers/<driver>/bind` when a driver is named */
-  | { kind: "probe-driver"; device: string; driver?: string }
-  | { kind: "set-vf"; pf: string; netdev: string; vf: number; settings: VfSettings }
+  /**
+   * `echo <addr> > bus/pci/drivers_probe` (driver_override decides), or `bus/pci/drivers/<driver>/bind` when
+   * `explicit`; verified by the driver link, because drivers_probe succeeds even when nothing bound.
+   */
+  | { kind: "probe-driver"; device: string; expectDriver: string; explicit?: boolean }
   | { kind: "wait-for"; condition: WaitCondition; timeoutMs: number };
 
-export type WaitCondition =
-  | { kind: "vf-count"; pf: string; count: number }
-  | { kind: "driver-is"; device: string; driver: string | null };
+export type WaitCondition = { kind: "vf-count"; pf: string; count: number };
 
 export interface PlannedStep {
   step: PlanStep;
-  /** what must hold before the step runs, in words and as a check the executor re-reads */
-  precondition: string;
-  /** what the read-back must show afterwards */
-  verify: string;
-  /** the step that undoes it (null for waits) */
+  /** what the step does, in words */
+  summary: string;
+  /** the step that undoes it; null for waits and for steps whose undo is another step of the plan */
   inverse: PlanStep | null;
 }
 
@@ -51,24 +48,23 @@ export interface Plan {
   steps: PlannedStep[];
 }
 
-export type StepOutcome =
-  | { status: "done"; step: number }
-  | { status: "failed"; step: number; cause: string; fix: string | null }
-  | { status: "rolled-back"; step: number }
-  | { status: "rollback-failed"; step: number; cause: string };
+export type StepStatus = "done" | "failed" | "rolled-back" | "rollback-failed" | "skipped";
+
+export interface StepReport {
+  index: number;
+  status: StepStatus;
+  command: string;
+  ms: number;
+  /** decoded cause and fix when the step failed */
+  error?: { code: string; cause: string; fix: string; errno: string | null; kernelLines: string[] };
+}
 
 export interface PlanResult {
   planId: string;
   ok: boolean;
-  outcomes: StepOutcome[];
-}
-
-/** What the UI and the CLI call; one implementation in-process now, a socket client to the privileged helper later. */
-export interface PlanExecutor {
-  /** The exact writes and commands, for the dry run; touches nothing. */
-  describe(plan: Plan): string[];
-  /** Runs the steps in order, verifying each; on the first failure rolls back what was done, in reverse. */
-  apply(plan: Plan, onProgress: (outcome: StepOutcome) => void): Promise<PlanResult>;
+  steps: StepReport[];
+  /** true when every applied step was undone after a failure (or nothing needed undoing) */
+  rolledBack: boolean | null;
 }
 
 /** The dry-run text of one step, as the command a person would type (paths relative to the sysfs root). */
@@ -79,25 +75,23 @@ export function describeStep(step: PlanStep): string {
     case "unbind-driver":
       return `echo ${step.device} > bus/pci/devices/${step.device}/driver/unbind   # from ${step.driver}`;
     case "probe-driver":
-      return step.driver
-        ? `echo ${step.device} > bus/pci/drivers/${step.driver}/bind`
-        : `echo ${step.device} > bus/pci/drivers_probe`;
-    case "set-vf": {
-      const s = step.settings;
-      const args = [
-        s.mac !== undefined ? `mac ${s.mac}` : null,
-        s.vlan !== undefined ? `vlan ${s.vlan}${s.qos !== undefined ? ` qos ${s.qos}` : ""}` : null,
-        s.spoofchk !== undefined ? `spoofchk ${s.spoofchk ? "on" : "off"}` : null,
-        s.trust !== undefined ? `trust ${s.trust ? "on" : "off"}` : null,
-        s.state !== undefined ? `state ${s.state}` : null,
-        s.minTxRateMbps !== undefined ? `min_tx_rate ${s.minTxRateMbps}` : null,
-        s.maxTxRateMbps !== undefined ? `max_tx_rate ${s.maxTxRateMbps}` : null,
-      ].filter(Boolean);
-      return `ip link set ${step.netdev} vf ${step.vf} ${args.join(" ")}`;
-    }
+      return step.explicit
+        ? `echo ${step.device} > bus/pci/drivers/${step.expectDriver}/bind`
+        : `echo ${step.device} > bus/pci/drivers_probe   # expect ${step.expectDriver}`;
     case "wait-for":
-      return step.condition.kind === "vf-count"
-        ? `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} virtfn links`
-        : `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.device} is bound to ${step.condition.driver ?? "no driver"}`;
+      return `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} VFs (virtfn links with physfn)`;
   }
+}
+
+/** The argument array for `ip link set <pf> vf <n> …`: the one place it is built (the set-vf step uses it next). */
+export function ipLinkVfArgs(netdev: string, vf: number, s: VfSettings): string[] {
+  const args = ["link", "set", "dev", netdev, "vf", String(vf)];
+  if (s.mac !== undefined) args.push("mac", s.mac);
+  if (s.vlan !== undefined) args.push("vlan", String(s.vlan), ...(s.qos !== undefined ? ["qos", String(s.qos)] : []));
+  if (s.spoofchk !== undefined) args.push("spoofchk", s.spoofchk ? "on" : "off");
+  if (s.trust !== undefined) args.push("trust", s.trust ? "on" : "off");
+  if (s.state !== undefined) args.push("state", s.state);
+  if (s.minTxRateMbps !== undefined) args.push("min_tx_rate", String(s.minTxRateMbps));
+  if (s.maxTxRateMbps !== undefined) args.push("max_tx_rate", String(s.maxTxRateMbps));
+  return args;
 }

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { isPciAddress } from "@/lib/pci-address";
+import { DEVICE_ATTRIBUTES, type Plan } from "./plan";
+
+/**
+ * What the executor accepts, whoever built the plan: it re-validates every step itself, so a hand-crafted plan
+ * (from a compromised web tier, later over the helper's socket) can name nothing outside this list.
+ */
+const address = z.string().refine(isPciAddress, { message: "must be a canonical PCI address such as 0000:3b:00.0" });
+// Kernel driver names: lowercase letters, digits, '-', '_' (vfio-pci, mlx5_core, snd_hda_intel).
+const driverName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as vfio-pci");
+
+const writeAttribute = z
+  .object({
+    kind: z.literal("write-attribute"),
+    device: address,
+    attribute: z.enum(DEVICE_ATTRIBUTES),
+    value: z.string().max(32),
+  })
+  .superRefine((s, ctx) => {
+    const ok =
+      s.attribute === "sriov_numvfs"
+        ? /^\d{1,5}$/.test(s.value) && Number(s.value) <= 65535
+        : s.attribute === "sriov_drivers_autoprobe"
+          ? s.value === "0" || s.value === "1"
+          : s.value === "" || driverName.safeParse(s.value).success;
+    if (!ok) ctx.addIssue({ code: "custom", path: ["value"], message: `${JSON.stringify(s.value)} is not a valid value for ${s.attribute}` });
+  });
+
+export const planStepSchema = z.discriminatedUnion("kind", [
+  writeAttribute,
+  z.object({ kind: z.literal("unbind-driver"), device: address, driver: driverName }),
+  z.object({ kind: z.literal("probe-driver"), device: address, expectDriver: driverName, explicit: z.boolean().optional() }),
+  z.object({
+    kind: z.literal("wait-for"),
+    condition: z.object({ kind: z.literal("vf-count"), pf: address, count: z.number().int().min(0).max(65535) }),
+    timeoutMs: z.number().int().min(1).max(300_000),
+  }),
+]);
+
+export const planSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+  title: z.string().max(200),
+  createdAt: z.string().max(40),
+  steps: z
+    .array(z.object({ step: planStepSchema, summary: z.string().max(500), inverse: planStepSchema.nullable() }))
+    .min(1)
+    .max(2000),
+});
+
+export class PlanRejected extends Error {
+  constructor(readonly issues: string[]) {
+    super(`plan refused: ${issues.join("; ")}`);
+    this.name = "PlanRejected";
+  }
+}
+
+/** Parses untrusted plan JSON; throws PlanRejected naming every offending field. */
+export function validatePlan(input: unknown): Plan {
+  const parsed = planSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new PlanRejected(parsed.error.issues.map((i) => `${i.path.join(".") || "plan"}: ${i.message}`));
+  }
+  return parsed.data as Plan;
+}

@@ -1,0 +1,275 @@
+import type { KernelFs } from "@/server/host/fs";
+import { errnoOf } from "@/server/host/errors";
+import type { SysfsWriter } from "@/server/host/writer";
+import { validatePlan } from "./allow-list";
+import { decodeShortfall, decodeSysfsWriteError, type Decoded, type SysfsAttribute } from "./decode";
+import { describeStep, type Plan, type PlanResult, type PlanStep, type StepReport } from "./plan";
+
+export interface ExecutorDeps {
+  /** reads for preconditions and read-back */
+  sys: KernelFs;
+  /** the only writer */
+  writer: SysfsWriter;
+  /** the kernel log (/dev/kmsg when readable): a mark before a write, the lines logged since after it */
+  kernelLog?: { mark: () => number; since: (mark: number) => string[] };
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export class PlanBusy extends Error {
+  constructor(readonly runningPlanId: string) {
+    super(`another plan (${runningPlanId}) is being applied on this host; wait for it to finish`);
+    this.name = "PlanBusy";
+  }
+}
+
+class StepFailed extends Error {
+  constructor(readonly decoded: Decoded) {
+    super(decoded.cause);
+  }
+}
+
+const POLL_MS = 100;
+
+/**
+ * Runs plans one at a time: each step's precondition is re-read, the write is made, the result is read back;
+ * on the first failure the steps already done are undone in reverse, each undo verified the same way.
+ */
+export class PlanExecutor {
+  private running: string | null = null;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = deps.now ?? (() => Date.now());
+  }
+
+  get busyWith(): string | null {
+    return this.running;
+  }
+
+  async apply(untrusted: unknown, onStep: (report: StepReport) => void = () => {}): Promise<PlanResult> {
+    const plan: Plan = validatePlan(untrusted);
+    if (this.running) throw new PlanBusy(this.running);
+    this.running = plan.id;
+    try {
+      return await this.run(plan, onStep);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async run(plan: Plan, onStep: (report: StepReport) => void): Promise<PlanResult> {
+    const reports: StepReport[] = [];
+    const done: number[] = [];
+    for (const [index, planned] of plan.steps.entries()) {
+      const started = this.now();
+      try {
+        await this.perform(planned.step);
+        done.push(index);
+        const report: StepReport = { index, status: "done", command: describeStep(planned.step), ms: this.now() - started };
+        reports.push(report);
+        onStep(report);
+      } catch (err) {
+        const decoded = err instanceof StepFailed ? err.decoded : unexpected(err);
+        const report: StepReport = { index, status: "failed", command: describeStep(planned.step), ms: this.now() - started, error: decoded };
+        reports.push(report);
+        onStep(report);
+        const rolledBack = await this.rollBack(plan, done, reports, onStep);
+        return { planId: plan.id, ok: false, steps: reports, rolledBack };
+      }
+    }
+    return { planId: plan.id, ok: true, steps: reports, rolledBack: null };
+  }
+
+  private async rollBack(plan: Plan, done: number[], reports: StepReport[], onStep: (r: StepReport) => void): Promise<boolean> {
+    let clean = true;
+    for (const index of [...done].reverse()) {
+      const inverse = plan.steps[index]!.inverse;
+      if (!inverse) continue;
+      const started = this.now();
+      try {
+        await this.perform(inverse);
+        const r: StepReport = { index, status: "rolled-back", command: describeStep(inverse), ms: this.now() - started };
+        reports.push(r);
+        onStep(r);
+      } catch (err) {
+        clean = false;
+        const r: StepReport = {
+          index,
+          status: "rollback-failed",
+          command: describeStep(inverse),
+          ms: this.now() - started,
+          error: err instanceof StepFailed ? err.decoded : unexpected(err),
+        };
+        reports.push(r);
+        onStep(r);
+      }
+    }
+    return clean;
+  }
+
+  private driverOf(device: string): string | null {
+    const link = this.deps.sys.readLinkOptional(`bus/pci/devices/${device}/driver`);
+    return link === null ? null : link.slice(link.lastIndexOf("/") + 1);
+  }
+
+  private requireDevice(device: string): void {
+    if (!this.deps.sys.exists(`bus/pci/devices/${device}`))
+      throw new StepFailed({
+        code: "device-gone",
+        cause: `${device} no longer exists on this host (removed since the plan was made)`,
+        fix: "Refresh the page and make the plan again.",
+        errno: null,
+        kernelLines: [],
+      });
+  }
+
+  /** One step: precondition, write, read-back. Throws StepFailed with the decoded cause. */
+  private async perform(step: PlanStep): Promise<void> {
+    switch (step.kind) {
+      case "write-attribute": {
+        this.requireDevice(step.device);
+        const rel = `bus/pci/devices/${step.device}/${step.attribute}`;
+        const lines = this.write(rel, step.value, { attribute: step.attribute, device: step.device, value: step.value });
+        const back = (this.deps.sys.readOptional(rel) ?? "").trim();
+        if (step.attribute === "sriov_numvfs") {
+          // Drivers may enable fewer VFs than asked and still return success: only the read-back tells.
+          const got = Number.parseInt(back, 10);
+          if (got !== Number(step.value)) throw new StepFailed(decodeShortfall(Number(step.value), Number.isFinite(got) ? got : 0, lines));
+        } else {
+          const normalised = back === "(null)" ? "" : back;
+          if (normalised !== step.value) throw new StepFailed(readBackMismatch(rel, step.value, back));
+        }
+        return;
+      }
+      case "unbind-driver": {
+        this.requireDevice(step.device);
+        const current = this.driverOf(step.device);
+        if (current === null) return; // already unbound: the goal holds
+        if (current !== step.driver) throw new StepFailed(stateChanged(step.device, step.driver, current));
+        this.write(`bus/pci/devices/${step.device}/driver/unbind`, step.device, { attribute: "unbind", device: step.device, value: step.device });
+        const after = this.driverOf(step.device);
+        if (after !== null) throw new StepFailed(readBackMismatch(`bus/pci/devices/${step.device}/driver`, "(no driver)", after));
+        return;
+      }
+      case "probe-driver": {
+        this.requireDevice(step.device);
+        const current = this.driverOf(step.device);
+        if (current === step.expectDriver) return;
+        if (current !== null) throw new StepFailed(stateChanged(step.device, "(no driver)", current));
+        const attribute = step.explicit ? "bind" : "drivers_probe";
+        const rel = step.explicit ? `bus/pci/drivers/${step.expectDriver}/bind` : "bus/pci/drivers_probe";
+        const lines = this.write(rel, step.device, { attribute, device: step.device, value: step.device }, step.expectDriver);
+        // drivers_probe returns success even when no driver took the device: only the link tells.
+        if (this.driverOf(step.device) !== step.expectDriver)
+          throw new StepFailed(
+            decodeSysfsWriteError({
+              attribute,
+              device: step.device,
+              value: step.device,
+              errno: null,
+              kernelLog: lines,
+              context: { ...this.context(step.device), targetDriver: step.expectDriver },
+            }),
+          );
+        return;
+      }
+      case "wait-for": {
+        const { pf, count } = step.condition;
+        const deadline = this.now() + step.timeoutMs;
+        for (;;) {
+          if (this.vfCountReached(pf, count)) return;
+          if (this.now() >= deadline)
+            throw new StepFailed(
+              decodeSysfsWriteError({
+                attribute: "sriov_numvfs",
+                device: pf,
+                value: String(count),
+                errno: null,
+                kernelLog: [],
+                context: { timedOut: true },
+              }),
+            );
+          await this.sleep(POLL_MS);
+        }
+      }
+    }
+  }
+
+  private vfCountReached(pf: string, count: number): boolean {
+    const numvfs = Number.parseInt(this.deps.sys.readOptional(`bus/pci/devices/${pf}/sriov_numvfs`) ?? "-1", 10);
+    if (numvfs !== count) return false;
+    for (let i = 0; i < count; i++) {
+      const target = this.deps.sys.readLinkOptional(`bus/pci/devices/${pf}/virtfn${i}`);
+      if (target === null) return false;
+      const vf = target.slice(target.lastIndexOf("/") + 1);
+      if (this.deps.sys.readLinkOptional(`bus/pci/devices/${vf}/physfn`) === null) return false;
+    }
+    return this.deps.sys.readLinkOptional(`bus/pci/devices/${pf}/virtfn${count}`) === null;
+  }
+
+  /** Sysfs context the decoder uses to name numbers and drivers in its advice. */
+  private context(device: string) {
+    const int = (name: string) => {
+      const n = Number.parseInt(this.deps.sys.readOptional(`bus/pci/devices/${device}/${name}`) ?? "", 10);
+      return Number.isFinite(n) ? n : null;
+    };
+    return { totalVfs: int("sriov_totalvfs"), currentVfs: int("sriov_numvfs"), driver: this.driverOf(device) };
+  }
+
+  /** Writes through the one writer; returns the kernel log lines logged meanwhile, or throws the decoded refusal. */
+  private write(
+    rel: string,
+    value: string,
+    what: { attribute: SysfsAttribute; device: string; value: string },
+    targetDriver?: string,
+  ): string[] {
+    const log = this.deps.kernelLog;
+    const mark = log?.mark() ?? 0;
+    try {
+      this.deps.writer.write(rel, value);
+    } catch (err) {
+      throw new StepFailed(
+        decodeSysfsWriteError({
+          ...what,
+          errno: errnoOf(err) ?? null,
+          kernelLog: log ? log.since(mark) : [],
+          context: { ...this.context(what.device), ...(targetDriver ? { targetDriver } : {}) },
+        }),
+      );
+    }
+    return log ? log.since(mark) : [];
+  }
+}
+
+function stateChanged(device: string, expected: string, actual: string): Decoded {
+  return {
+    code: "state-changed",
+    cause: `${device} is bound to ${actual}, not ${expected} as when the plan was made: something else changed the host meanwhile`,
+    fix: "Refresh and make the plan again from the current state.",
+    errno: null,
+    kernelLines: [],
+  };
+}
+
+function readBackMismatch(rel: string, wanted: string, got: string): Decoded {
+  return {
+    code: "read-back-mismatch",
+    cause: `${rel} reads back ${JSON.stringify(got)} after writing ${JSON.stringify(wanted)}: the kernel did not keep the value`,
+    fix: "Check the kernel log (dmesg) for the driver's complaint, then retry.",
+    errno: null,
+    kernelLines: [],
+  };
+}
+
+function unexpected(err: unknown): Decoded {
+  return {
+    code: "unexpected",
+    cause: err instanceof Error ? err.message : String(err),
+    fix: "This is a Passdeck bug or an unreadable host file; the message names the path.",
+    errno: errnoOf(err) ?? null,
+    kernelLines: [],
+  };
+}
