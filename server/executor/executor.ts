@@ -24,7 +24,11 @@ export class PlanBusy extends Error {
 }
 
 class StepFailed extends Error {
-  constructor(readonly decoded: Decoded) {
+  /** `applied`: the write went through but the read-back disagrees (fewer VFs than asked), so it must be undone too. */
+  constructor(
+    readonly decoded: Decoded,
+    readonly applied = false,
+  ) {
     super(decoded.cause);
   }
 }
@@ -76,6 +80,7 @@ export class PlanExecutor {
         const report: StepReport = { index, status: "failed", command: describeStep(planned.step), ms: this.now() - started, error: decoded };
         reports.push(report);
         onStep(report);
+        if (err instanceof StepFailed && err.applied) done.push(index);
         const rolledBack = await this.rollBack(plan, done, reports, onStep);
         return { planId: plan.id, ok: false, steps: reports, rolledBack };
       }
@@ -132,15 +137,17 @@ export class PlanExecutor {
       case "write-attribute": {
         this.requireDevice(step.device);
         const rel = `bus/pci/devices/${step.device}/${step.attribute}`;
-        const lines = this.write(rel, step.value, { attribute: step.attribute, device: step.device, value: step.value });
+        // A zero-length write never reaches the kernel's store(): clearing driver_override takes a newline, as `echo > …` sends.
+        const raw = step.value === "" ? "\n" : step.value;
+        const lines = this.write(rel, raw, { attribute: step.attribute, device: step.device, value: step.value });
         const back = (this.deps.sys.readOptional(rel) ?? "").trim();
         if (step.attribute === "sriov_numvfs") {
           // Drivers may enable fewer VFs than asked and still return success: only the read-back tells.
           const got = Number.parseInt(back, 10);
-          if (got !== Number(step.value)) throw new StepFailed(decodeShortfall(Number(step.value), Number.isFinite(got) ? got : 0, lines));
+          if (got !== Number(step.value)) throw new StepFailed(decodeShortfall(Number(step.value), Number.isFinite(got) ? got : 0, lines), true);
         } else {
           const normalised = back === "(null)" ? "" : back;
-          if (normalised !== step.value) throw new StepFailed(readBackMismatch(rel, step.value, back));
+          if (normalised !== step.value) throw new StepFailed(readBackMismatch(rel, step.value, back), true);
         }
         return;
       }

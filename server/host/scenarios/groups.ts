@@ -13,7 +13,7 @@
  * Pure: nodes in, groups out. The allocator can also add and remove functions one at a time, as a kernel does
  * when VFs are created or destroyed.
  */
-import type { PciTopology } from "./spec";
+import type { PciFunction, PciTopology } from "./spec";
 
 export type GroupNodeType =
   | "endpoint" // PCIe endpoint, RC-integrated endpoint or VF
@@ -74,14 +74,24 @@ export function probeOrder(nodes: readonly GroupNode[]): GroupNode[] {
 
 /** Groups for a whole topology, probed in kernel order. */
 export function computeIommuGroups(nodes: readonly GroupNode[]): GroupTable {
+  return allocateIommuGroups(nodes).table();
+}
+
+/** An allocator that has probed every node in kernel order, as at boot; it goes on as VFs come and go. */
+export function allocateIommuGroups(nodes: readonly GroupNode[]): IommuGroupAllocator {
   const allocator = new IommuGroupAllocator(nodes);
   for (const n of probeOrder(nodes)) allocator.probe(n.address);
-  return allocator.table();
+  return allocator;
 }
 
 /** The group nodes of a resolved scenario topology (VFs included). */
 export function topologyGroupNodes(topology: PciTopology): GroupNode[] {
-  return topology.functions.map((f) => ({
+  return topology.functions.map(groupNode);
+}
+
+/** One function of a resolved topology as the grouping rules see it. */
+export function groupNode(f: PciFunction): GroupNode {
+  return {
     address: f.address,
     parent: f.parent,
     // a bridge without a PCIe capability is a conventional PCI-to-PCI bridge
@@ -90,13 +100,13 @@ export function topologyGroupNodes(topology: PciTopology): GroupNode[] {
     multifunction: f.multifunction,
     vf: f.physfn !== null,
     behindIommu: f.spec.behindIommu ?? true,
-  }));
+  };
 }
 
 /** Incremental group assignment, as the IOMMU core does it when a device is added or removed. */
 export class IommuGroupAllocator {
   private readonly nodes = new Map<string, GroupNode>();
-  private readonly groupOf = new Map<string, number>();
+  private readonly groupIds = new Map<string, number>();
   private readonly members = new Map<number, string[]>();
 
   constructor(nodes: readonly GroupNode[]) {
@@ -110,29 +120,34 @@ export class IommuGroupAllocator {
 
   /** pci_device_group(): the group id the function joins or gets; null when it is not behind the IOMMU. */
   probe(address: string): number | null {
-    const existing = this.groupOf.get(address);
+    const existing = this.groupIds.get(address);
     if (existing !== undefined) return existing;
     const dev = this.node(address);
     if (dev.behindIommu === false) return null;
     const id = this.findGroup(dev) ?? this.allocate();
-    this.groupOf.set(address, id);
+    this.groupIds.set(address, id);
     this.members.set(id, [...(this.members.get(id) ?? []), address]);
     return id;
   }
 
   /** The function goes away (VF destroyed, hot-unplug): an emptied group's id becomes free again. */
   release(address: string): void {
-    const id = this.groupOf.get(address);
+    const id = this.groupIds.get(address);
     if (id === undefined) return;
-    this.groupOf.delete(address);
+    this.groupIds.delete(address);
     const rest = (this.members.get(id) ?? []).filter((a) => a !== address);
     if (rest.length > 0) this.members.set(id, rest);
     else this.members.delete(id);
   }
 
+  /** The group a probed function is in; null when it has none (not probed, or not behind the IOMMU). */
+  groupOf(address: string): number | null {
+    return this.groupIds.get(address) ?? null;
+  }
+
   table(): GroupTable {
     const groups = [...this.members.entries()].sort(([a], [b]) => a - b).map(([id, devices]) => ({ id, devices: [...devices] }));
-    return { groups, groupOf: new Map(this.groupOf) };
+    return { groups, groupOf: new Map(this.groupIds) };
   }
 
   private node(address: string): GroupNode {
@@ -152,20 +167,20 @@ export class IommuGroupAllocator {
     for (let b = this.parentOf(dev); b; b = this.parentOf(b)) {
       if (!aliasesBelow(b)) continue;
       pdev = b;
-      const g = this.groupOf.get(b.address);
+      const g = this.groupIds.get(b.address);
       if (g !== undefined) return g;
     }
     // 2. Up from pdev's bus while the bridge above is not ACS-isolated all the way to the root bus.
     for (let b = this.parentOf(pdev); b; b = this.parentOf(b)) {
       if (this.acsPathEnabled(b)) break;
       pdev = b;
-      const g = this.groupOf.get(b.address);
+      const g = this.groupIds.get(b.address);
       if (g !== undefined) return g;
     }
     // 3. get_pci_function_alias_group(): sibling functions of a multifunction device without ACS.
     if (pdev.multifunction && !acsEnabled(pdev)) {
       const slot = pdev.address.slice(0, -2);
-      for (const [address, g] of this.groupOf) {
+      for (const [address, g] of this.groupIds) {
         if (address === pdev.address || address.slice(0, -2) !== slot) continue;
         const sibling = this.node(address);
         if (!sibling.vf && !acsEnabled(sibling)) return g;

@@ -331,6 +331,29 @@ export function vfFunctionSpec(pf: PciFunctionSpec, index: number): PciFunctionS
   return vf;
 }
 
+/**
+ * VF `index` of a resolved PF as the kernel adds it (pci_iov_add_virtfn): a sibling of the PF under the PF's
+ * bridge, on the PF's bus or a following one, never multifunction.
+ */
+export function vfFunction(pf: PciFunction, index: number): PciFunction {
+  const spec = vfFunctionSpec(pf.spec, index);
+  const pcie = spec.link !== undefined;
+  return {
+    address: spec.address,
+    parts: parts(spec.address),
+    spec,
+    kind: pcie ? "endpoint" : "conventional",
+    parent: pf.parent,
+    // a VF spilled onto the next bus number still hangs off its PF's root bus
+    rootBus: pf.rootBus,
+    multifunction: false,
+    secondaryBus: null,
+    physfn: pf.address,
+    vfIndex: index,
+    pcie,
+  };
+}
+
 /** systemd's path-based interface name for a function: enp<bus>s<slot>[f<function>] (f0 omitted). */
 export function predictableIfName(address: string): string {
   const p = parts(address);
@@ -406,7 +429,7 @@ export function resolveTopology(spec: Pick<ScenarioSpec, "name" | "pci">): PciTo
   };
 
   const topOf = (f: PciFunctionSpec): PciFunctionSpec => (f.parent ? topOf(boot.get(f.parent)!) : f);
-  const make = (f: PciFunctionSpec, pf: PciFunction | null, vfIndex: number | null): PciFunction => {
+  const make = (f: PciFunctionSpec): PciFunction => {
     const p = parts(f.address);
     const pcie = f.link !== undefined;
     if (pcie && conventionalParent(f)) fail(`${f.address} is behind a PCIe-to-PCI bridge: it is conventional PCI and has no link`);
@@ -416,12 +439,11 @@ export function resolveTopology(spec: Pick<ScenarioSpec, "name" | "pci">): PciTo
       spec: f,
       kind: f.bridge ?? (pcie ? "endpoint" : "conventional"),
       parent: f.parent ?? null,
-      // a VF spilled onto the next bus number still hangs off its PF's root bus
-      rootBus: pf ? pf.rootBus : rootBusName(parts(topOf(f).address)),
-      multifunction: pf === null && (slotCount.get(f.address.slice(0, -2)) ?? 0) > 1,
+      rootBus: rootBusName(parts(topOf(f).address)),
+      multifunction: (slotCount.get(f.address.slice(0, -2)) ?? 0) > 1,
       secondaryBus: secondary.get(f.address) ?? null,
-      physfn: pf ? pf.address : null,
-      vfIndex,
+      physfn: null,
+      vfIndex: null,
       pcie,
     };
   };
@@ -430,7 +452,7 @@ export function resolveTopology(spec: Pick<ScenarioSpec, "name" | "pci">): PciTo
   const ordered: PciFunction[] = [];
   const visit = (onBus: PciFunctionSpec[]) => {
     const sorted = [...onBus].sort((a, b) => (a.address < b.address ? -1 : 1));
-    for (const f of sorted) ordered.push(make(f, null, null));
+    for (const f of sorted) ordered.push(make(f));
     for (const f of sorted) if (f.bridge) visit(children.get(f.address) ?? []);
   };
   const rootBuses = new Map<string, PciFunctionSpec[]>();
@@ -471,7 +493,7 @@ export function resolveTopology(spec: Pick<ScenarioSpec, "name" | "pci">): PciTo
   for (const pf of ordered) {
     const sriov = pf.spec.sriov;
     if (!sriov) continue;
-    for (let i = 0; i < sriov.numVfs; i++) functions.push(make(vfFunctionSpec(pf.spec, i), pf, i));
+    for (let i = 0; i < sriov.numVfs; i++) functions.push(vfFunction(pf, i));
   }
   return { functions, byAddress: new Map(functions.map((f) => [f.address, f])), rootBuses: rootNames };
 }

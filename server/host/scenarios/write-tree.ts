@@ -1,17 +1,19 @@
 /**
  * Writes a scenario as the kernel lays out sysfs and procfs: nested device directories, attribute files with a
  * trailing newline in the kernel's printf formats, and relative symlinks computed the way kernfs computes them.
- * Everything that knows a sysfs/procfs path or format for generated hosts lives here.
+ * Everything that knows a sysfs/procfs path or format for generated hosts lives here, including how a written tree
+ * changes when VFs come and go and drivers bind and unbind (LiveScenarioTree, driven by the simulated kernel).
  *
  * Synchronous node:fs on purpose: ~30k small files for the 1,000-function host are written in well under the
  * time promise overhead alone would take.
  */
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
-import { computeIommuGroups, topologyGroupNodes, type GroupTable } from "./groups";
+import { allocateIommuGroups, groupNode, topologyGroupNodes, type IommuGroupAllocator } from "./groups";
 import {
   resolveTopology,
   routingId,
+  vfFunction,
   type DiskSpec,
   type HolderSpec,
   type LinkSpeed,
@@ -28,14 +30,158 @@ export interface ScenarioRoots {
 
 /** Replaces `dir` with `<dir>/sys` and `<dir>/proc` for the scenario; returns both roots (absolute). */
 export function writeScenarioTree(spec: ScenarioSpec, dir: string): ScenarioRoots {
+  return openScenarioTree(spec, dir).roots;
+}
+
+/** Writes the scenario as writeScenarioTree does and keeps it open for a running kernel's changes. */
+export function openScenarioTree(spec: ScenarioSpec, dir: string): LiveScenarioTree {
   const host = buildHost(spec);
   const root = nodePath.resolve(dir);
   fs.rmSync(root, { recursive: true, force: true });
   const sys = new Tree(nodePath.join(root, "sys"));
   const proc = new Tree(nodePath.join(root, "proc"));
-  writeSysfs(sys, host);
+  const journals = writeSysfs(sys, host);
   writeProcfs(proc, host);
-  return { sysRoot: sys.root, procRoot: proc.root };
+  return new LiveScenarioTree(host, sys, proc, journals);
+}
+
+/**
+ * A written scenario tree kept open for what a running kernel changes (the simulated kernel decides, this lays it
+ * out): VFs appear and go, drivers bind and unbind, attributes change. Every change goes through the writers that
+ * wrote the tree, and what a function or a binding created is journaled, so removing it takes exactly that away
+ * (the kernel removes a device's kobject with everything below it, and the links other subsystems made to it).
+ *
+ * The spec objects are the live state: `spec.driver` is the bound driver, `spec.netdevs` the interfaces the
+ * device's own driver creates, `sriov.numVfs` the enabled VFs.
+ */
+export class LiveScenarioTree {
+  readonly roots: ScenarioRoots;
+
+  constructor(
+    private readonly h: Host,
+    private readonly sys: Tree,
+    private readonly proc: Tree,
+    /** what each VF ("dev:<address>") and each binding ("bind:<address>") created */
+    private readonly journals: Map<string, JournalEntry[]>,
+  ) {
+    this.roots = { sysRoot: sys.root, procRoot: proc.root };
+  }
+
+  get spec(): ScenarioSpec {
+    return this.h.spec;
+  }
+
+  get topology(): PciTopology {
+    return this.h.topology;
+  }
+
+  /** The function whose sysfs directory (relative to the sysfs root) this is, if any. */
+  functionAt(dir: string): PciFunction | undefined {
+    const address = dir.slice(dir.lastIndexOf("/") + 1);
+    return this.h.devPath.get(address) === dir ? this.h.topology.byAddress.get(address) : undefined;
+  }
+
+  groupOf(address: string): number | null {
+    return groupOf(this.h, address);
+  }
+
+  /** Loaded PCI drivers (bus/pci/drivers/*), in load order. */
+  drivers(): string[] {
+    return [...this.h.drivers.keys()];
+  }
+
+  /** modprobe: the driver's bus/pci/drivers directory, its module (vfio-pci: the vfio stack) in sysfs and /proc/modules. */
+  loadDriver(driver: string): void {
+    const h = this.h;
+    if (h.drivers.has(driver)) return;
+    if (driver === "vfio-pci") h.spec.host.vfioLoaded = true;
+    const module = moduleOf(driver);
+    h.drivers.set(driver, module);
+    h.modules = moduleList(h.spec, h.drivers);
+    writeDriver(this.sys, driver, module);
+    for (const m of h.modules) writeModule(this.sys, m, this.sys.has(`module/${m.name}/drivers`) ? m.drivers.filter((d) => d === driver) : m.drivers);
+    this.refreshProcfs();
+  }
+
+  /** VF `index` of a PF appears (pci_iov_add_virtfn): its directory, links and IOMMU group; no driver yet. */
+  addVf(pfAddress: string, index: number): PciFunction {
+    const h = this.h;
+    const vf = vfFunction(h.topology.byAddress.get(pfAddress)!, index);
+    delete vf.spec.driver;
+    const functions = [...h.topology.functions, vf];
+    h.topology = { ...h.topology, functions, byAddress: new Map(functions.map((f) => [f.address, f])) };
+    h.devPath.set(vf.address, `${parentOf(h.devPath.get(pfAddress)!)}/${vf.address}`);
+    h.allocator?.addNode(groupNode(vf));
+    h.allocator?.probe(vf.address);
+    this.journals.set(`dev:${vf.address}`, this.sys.record(() => writeDevice(this.sys, h, vf)));
+    return vf;
+  }
+
+  /** A function goes away (pci_stop_and_remove_bus_device): its driver first, then everything it created. */
+  removeFunction(address: string): void {
+    const h = this.h;
+    if (h.topology.byAddress.get(address)?.spec.driver) this.unbind(address);
+    this.sys.undo(this.journals.get(`dev:${address}`) ?? []);
+    this.journals.delete(`dev:${address}`);
+    h.allocator?.release(address);
+    const functions = h.topology.functions.filter((f) => f.address !== address);
+    h.topology = { ...h.topology, functions, byAddress: new Map(functions.map((f) => [f.address, f])) };
+    h.devPath.delete(address);
+    this.refreshProcfs();
+  }
+
+  /**
+   * A driver's probe succeeded. `ownDriver` (not vfio-pci/pci-stub): it creates the device's class devices, its
+   * network interfaces fresh (new ifindex, down, no addresses) and its disks.
+   */
+  bind(address: string, driver: string, ownDriver: boolean): void {
+    const h = this.h;
+    const f = h.topology.byAddress.get(address)!;
+    f.spec.driver = driver;
+    if (ownDriver && f.spec.netdevs) {
+      f.spec.netdevs = f.spec.netdevs.map((n) => ({ name: n.name, mac: n.mac, operstate: "down" }));
+      for (const spec of f.spec.netdevs) {
+        const dir = `${h.devPath.get(address)!}/net/${spec.name}`;
+        const n: NetNode = { name: spec.name, dir, spec, ifindex: h.nextIfindex++, kind: "physical", owner: address, lowers: [], uppers: [], master: null };
+        h.net.push(n);
+        h.netByName.set(n.name, n);
+      }
+    }
+    writeDriverAttrs(this.sys, h, f);
+    this.journals.set(`bind:${address}`, this.sys.record(() => writeBinding(this.sys, h, f)));
+    this.refreshProcfs();
+  }
+
+  /** The driver's remove ran: its links, the interfaces and disks it created are gone. */
+  unbind(address: string): void {
+    const h = this.h;
+    const f = h.topology.byAddress.get(address)!;
+    this.sys.undo(this.journals.get(`bind:${address}`) ?? []);
+    this.journals.delete(`bind:${address}`);
+    for (const n of h.net.filter((x) => x.owner === address)) {
+      h.netByName.delete(n.name);
+      for (const upper of n.uppers) {
+        const u = h.netByName.get(upper);
+        if (u) u.lowers = u.lowers.filter((l) => l !== n.name);
+      }
+    }
+    h.net = h.net.filter((x) => x.owner !== address);
+    delete f.spec.driver;
+    writeDriverAttrs(this.sys, h, f);
+    this.refreshProcfs();
+  }
+
+  /** One attribute of a function, with the trailing newline of the kernel's show(). */
+  setAttr(address: string, name: string, value: string | number): void {
+    this.sys.attr(`${this.h.devPath.get(address)!}/${name}`, value);
+  }
+
+  /** procfs files that follow from interfaces, drivers and modules. */
+  private refreshProcfs(): void {
+    writeProcNet(this.proc, this.h);
+    this.proc.file("interrupts", interrupts(this.h));
+    this.proc.file("modules", procModules(this.h));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -51,25 +197,74 @@ export function kernfsLinkTarget(linkRel: string, targetRel: string): string {
   return up ? `${up}/${nodePath.posix.basename(targetRel)}` : nodePath.posix.basename(targetRel);
 }
 
+interface JournalEntry {
+  rel: string;
+  dir: boolean;
+}
+
 class Tree {
   readonly root: string;
   private readonly dirs = new Set<string>([""]);
+  /** while recording: what was created, in order */
+  private journal: JournalEntry[] | null = null;
 
   constructor(root: string) {
     this.root = root;
     fs.mkdirSync(root, { recursive: true });
   }
 
+  /** Runs `write` and returns the directories, files and links it created (not the files it only rewrote). */
+  record(write: () => void): JournalEntry[] {
+    const journal: JournalEntry[] = [];
+    this.journal = journal;
+    try {
+      write();
+    } finally {
+      this.journal = null;
+    }
+    return journal;
+  }
+
+  /** Removes what a recording created, newest first; a directory something else has put entries in stays. */
+  undo(journal: readonly JournalEntry[]): void {
+    for (const e of [...journal].reverse()) {
+      const abs = `${this.root}/${e.rel}`;
+      if (!e.dir) {
+        fs.rmSync(abs, { force: true });
+        continue;
+      }
+      try {
+        fs.rmdirSync(abs);
+        this.dirs.delete(e.rel);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "ENOTEMPTY" && code !== "ENOENT") throw err;
+        if (code === "ENOENT") this.dirs.delete(e.rel);
+      }
+    }
+  }
+
+  has(rel: string): boolean {
+    return this.dirs.has(rel);
+  }
+
   dir(rel: string): void {
     if (this.dirs.has(rel)) return;
     fs.mkdirSync(`${this.root}/${rel}`, { recursive: true });
-    for (let d = rel; d && !this.dirs.has(d); d = parentOf(d)) this.dirs.add(d);
+    const created: string[] = [];
+    for (let d = rel; d && !this.dirs.has(d); d = parentOf(d)) created.push(d);
+    for (const d of created.reverse()) {
+      this.dirs.add(d);
+      this.journal?.push({ rel: d, dir: true });
+    }
   }
 
   /** A file with exactly this content (procfs tables, binary ACPI tables, config space). */
   file(rel: string, content: string | Uint8Array): void {
     this.dir(parentOf(rel));
-    fs.writeFileSync(`${this.root}/${rel}`, content);
+    const abs = `${this.root}/${rel}`;
+    if (this.journal && !fs.existsSync(abs)) this.journal.push({ rel, dir: false });
+    fs.writeFileSync(abs, content);
   }
 
   /** A sysfs attribute: one value and the newline the kernel's show() functions end with. */
@@ -81,6 +276,7 @@ class Tree {
   link(rel: string, targetRel: string): void {
     this.dir(parentOf(rel));
     fs.symlinkSync(kernfsLinkTarget(rel, targetRel), `${this.root}/${rel}`);
+    this.journal?.push({ rel, dir: false });
   }
 }
 
@@ -99,6 +295,8 @@ interface NetNode {
   spec: NetdevSpec;
   ifindex: number;
   kind: "loopback" | "physical" | "bridge" | "bond" | "vlan";
+  /** the PCI function whose driver created it */
+  owner: string | null;
   lowers: string[];
   uppers: string[];
   /** the bridge or bond it is enslaved to */
@@ -111,18 +309,22 @@ interface BlockNode {
   dev: string;
   sizeBytes: number;
   isPartition: boolean;
+  /** the PCI controller the disk is on; null for dm/md devices */
+  owner: string | null;
 }
 
 interface Host {
   spec: ScenarioSpec;
   topology: PciTopology;
-  /** null when the kernel's IOMMU is off */
-  groups: GroupTable | null;
+  /** the IOMMU groups, kept as the IOMMU core keeps them; null when the kernel's IOMMU is off */
+  allocator: IommuGroupAllocator | null;
   devPath: Map<string, string>;
   /** sysfs dir of the IOMMU unit (dmar0 / ivhd0) when the IOMMU is on */
   iommuUnit: { name: string; dir: string } | null;
   net: NetNode[];
   netByName: Map<string, NetNode>;
+  /** the kernel hands out interface indexes upwards and does not reuse them */
+  nextIfindex: number;
   blocks: Map<string, BlockNode>;
   /** NVMe controller name per PCI function (nvme0) */
   nvmeCtrl: Map<string, string>;
@@ -147,7 +349,7 @@ function buildHost(spec: ScenarioSpec): Host {
   const topology = resolveTopology(spec);
   const { iommu } = spec.host;
   if (iommu.enabled && (!iommu.acpiTable || iommu.vendor === "none")) fail("the kernel IOMMU needs a vendor and the firmware's ACPI table");
-  const groups = iommu.enabled ? computeIommuGroups(topologyGroupNodes(topology)) : null;
+  const allocator = iommu.enabled ? allocateIommuGroups(topologyGroupNodes(topology)) : null;
 
   const devPath = new Map<string, string>();
   for (const f of topology.functions) {
@@ -169,13 +371,13 @@ function buildHost(spec: ScenarioSpec): Host {
 
   // Interfaces: lo is 1, then the PCI NICs as their drivers probe, then VF interfaces, then the virtual ones.
   const net: NetNode[] = [];
-  const add = (n: Omit<NetNode, "ifindex" | "uppers" | "master" | "lowers"> & { lowers?: string[] }) => {
+  const add = (n: Omit<NetNode, "ifindex" | "uppers" | "master" | "lowers" | "owner"> & { lowers?: string[]; owner?: string }) => {
     if (net.some((x) => x.name === n.name)) fail(`interface ${n.name} is defined twice`);
-    net.push({ ...n, lowers: n.lowers ?? [], ifindex: net.length + 1, uppers: [], master: null });
+    net.push({ ...n, owner: n.owner ?? null, lowers: [...(n.lowers ?? [])], ifindex: net.length + 1, uppers: [], master: null });
   };
   add({ name: "lo", dir: "devices/virtual/net/lo", kind: "loopback", spec: { name: "lo", mac: "00:00:00:00:00:00", operstate: "up", mtu: 65536 } });
   for (const f of topology.functions)
-    for (const nd of f.spec.netdevs ?? []) add({ name: nd.name, dir: `${devPath.get(f.address)!}/net/${nd.name}`, kind: "physical", spec: nd });
+    for (const nd of f.spec.netdevs ?? []) add({ name: nd.name, dir: `${devPath.get(f.address)!}/net/${nd.name}`, kind: "physical", spec: nd, owner: f.address });
   for (const v of spec.network.virtual) add({ name: v.name, dir: `devices/virtual/net/${v.name}`, kind: v.kind, spec: v, lowers: v.lowers });
   const netByName = new Map(net.map((n) => [n.name, n]));
   for (const v of spec.network.virtual) {
@@ -196,12 +398,12 @@ function buildHost(spec: ScenarioSpec): Host {
     if (blocks.has(b.name)) fail(`block device ${b.name} is defined twice`);
     blocks.set(b.name, b);
   };
-  const addDisk = (d: DiskSpec, dir: string) => {
-    addBlock({ name: d.name, dir, dev: d.dev, sizeBytes: d.sizeBytes ?? 512_110_190_592, isPartition: false });
+  const addDisk = (d: DiskSpec, dir: string, owner: string) => {
+    addBlock({ name: d.name, dir, dev: d.dev, sizeBytes: d.sizeBytes ?? 512_110_190_592, isPartition: false, owner });
     const [major, minor] = d.dev.split(":").map(Number) as [number, number];
     for (const p of d.partitions ?? []) {
       const name = `${d.name}${/\d$/.test(d.name) ? "p" : ""}${p.number}`;
-      addBlock({ name, dir: `${dir}/${name}`, dev: p.dev ?? `${major}:${minor + p.number}`, sizeBytes: p.sizeBytes ?? 1_073_741_824, isPartition: true });
+      addBlock({ name, dir: `${dir}/${name}`, dev: p.dev ?? `${major}:${minor + p.number}`, sizeBytes: p.sizeBytes ?? 1_073_741_824, isPartition: true, owner });
     }
   };
   let ataPort = 0;
@@ -213,20 +415,20 @@ function buildHost(spec: ScenarioSpec): Host {
       if (ctrls.size !== 1) fail(`${f.address}: NVMe namespaces of one controller must share its name (nvme0n1, nvme0n2)`);
       const ctrl = [...ctrls][0]!;
       nvmeCtrl.set(f.address, ctrl);
-      for (const d of disks) addDisk(d, `${dir}/nvme/${ctrl}/${d.name}`);
+      for (const d of disks) addDisk(d, `${dir}/nvme/${ctrl}/${d.name}`, f.address);
     } else if (f.spec.driver === "ahci") {
       ataBase.set(f.address, ataPort);
       disks.forEach((d, i) => {
         const port = d.port ?? i;
         const host = ataPort + port;
-        addDisk(d, `${dir}/ata${host + 1}/host${host}/target${host}:0:0/${host}:0:0:0/block/${d.name}`);
+        addDisk(d, `${dir}/ata${host + 1}/host${host}/target${host}:0:0/${host}:0:0:0/block/${d.name}`, f.address);
       });
       ataPort += f.spec.sataPorts ?? 6;
     } else if (disks.length > 0) fail(`${f.address}: disks need the nvme or ahci driver`);
   }
   for (const h of spec.storage.holders) {
     for (const s of h.slaves) if (!blocks.has(s)) fail(`${h.name}: slave ${s} does not exist`);
-    addBlock({ name: h.name, dir: `devices/virtual/block/${h.name}`, dev: h.dev, sizeBytes: h.sizeBytes ?? 107_374_182_400, isPartition: false });
+    addBlock({ name: h.name, dir: `devices/virtual/block/${h.name}`, dev: h.dev, sizeBytes: h.sizeBytes ?? 107_374_182_400, isPartition: false, owner: null });
   }
 
   // Drivers and modules in use.
@@ -246,7 +448,7 @@ function buildHost(spec: ScenarioSpec): Host {
     anonDevs.set(m.source, `0:${nextAnon++}`);
   }
 
-  return { spec, topology, groups, devPath, iommuUnit, net, netByName, blocks, nvmeCtrl, ataBase, drivers, modules, anonDevs };
+  return { spec, topology, allocator, devPath, iommuUnit, net, netByName, nextIfindex: net.length + 1, blocks, nvmeCtrl, ataBase, drivers, modules, anonDevs };
 }
 
 /** Modules whose name is not the driver's (and the built-in drivers, null). */
@@ -294,7 +496,9 @@ function moduleList(spec: ScenarioSpec, drivers: Map<string, string | null>): Mo
 // ---------------------------------------------------------------------------------------------------------------
 // sysfs
 
-function writeSysfs(t: Tree, h: Host): void {
+/** Writes sysfs; returns the journals of what each VF and each binding created, for a live tree to take away. */
+function writeSysfs(t: Tree, h: Host): Map<string, JournalEntry[]> {
+  const journals = new Map<string, JournalEntry[]>();
   for (const d of ["bus/pci/devices", "class/net", "class/block", "class/iommu", "class/pci_bus", "kernel/iommu_groups", "dev/block", "module", "firmware/acpi/tables"])
     t.dir(d);
   t.file("bus/pci/drivers_probe", "");
@@ -303,17 +507,36 @@ function writeSysfs(t: Tree, h: Host): void {
   t.file("bus/pci/resource_alignment", "\n");
 
   for (const rootBus of h.topology.rootBuses) writePciBus(t, `devices/${rootBus}`, rootBus.slice(3), `devices/${rootBus}`);
-  for (const f of h.topology.functions) writeFunction(t, h, f);
-  writeDrivers(t, h);
-  writeIommu(t, h);
-  writeFirmware(t, h);
+  for (const f of h.topology.functions) {
+    if (f.physfn) journals.set(`dev:${f.address}`, t.record(() => writeDevice(t, h, f)));
+    else writeDevice(t, h, f);
+  }
+  for (const [driver, module] of h.drivers) writeDriver(t, driver, module);
+  // the virtual interfaces and block devices first: a binding's journal must not own their directories
   writeNet(t, h);
   writeBlock(t, h);
-  for (const m of h.modules) {
-    t.attr(`module/${m.name}/refcnt`, m.usedBy.length);
-    t.attr(`module/${m.name}/initstate`, "live");
-    for (const d of m.drivers) t.link(`module/${m.name}/drivers/pci:${d}`, `bus/pci/drivers/${d}`);
-  }
+  for (const f of h.topology.functions) if (f.spec.driver) journals.set(`bind:${f.address}`, t.record(() => writeBinding(t, h, f)));
+  writeIommu(t, h);
+  writeFirmware(t, h);
+  for (const m of h.modules) writeModule(t, m, m.drivers);
+  return journals;
+}
+
+/** A function's directory with everything but its driver's doing, and its place in its IOMMU group. */
+function writeDevice(t: Tree, h: Host, f: PciFunction): void {
+  writeFunction(t, h, f);
+  const group = groupOf(h, f.address);
+  if (group !== null) writeGroupMember(t, h, f.address, group);
+}
+
+function writeModule(t: Tree, m: ModuleInfo, drivers: readonly string[]): void {
+  t.attr(`module/${m.name}/refcnt`, m.usedBy.length);
+  t.attr(`module/${m.name}/initstate`, "live");
+  for (const d of drivers) t.link(`module/${m.name}/drivers/pci:${d}`, `bus/pci/drivers/${d}`);
+}
+
+function groupOf(h: Host, address: string): number | null {
+  return h.allocator?.groupOf(address) ?? null;
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
@@ -336,23 +559,8 @@ function writeFunction(t: Tree, h: Host, f: PciFunction): void {
   a("revision", `0x${hex(s.revision, 2)}`);
   a("numa_node", s.numaNode ?? -1);
   a("driver_override", s.driverOverride ?? h.spec.host.driverOverrideUnset);
-  // enable counts pci_enable_device() calls: drivers enable at probe, vfio-pci only when a VM opens the device
-  a("enable", s.driver && s.driver !== "vfio-pci" ? 1 : 0);
-
-  // pci_uevent(): PCI_CLASS is %04X, so no leading zeros beyond four digits; the IDs upper-case.
-  const modalias =
-    `pci:v${HEX(s.vendor, 8)}d${HEX(s.device, 8)}sv${HEX(s.subsystemVendor, 8)}sd${HEX(s.subsystemDevice, 8)}` +
-    `bc${HEX(s.class >> 16, 2)}sc${HEX((s.class >> 8) & 0xff, 2)}i${HEX(s.class & 0xff, 2)}`;
-  const uevent = [
-    ...(s.driver ? [`DRIVER=${s.driver}`] : []),
-    `PCI_CLASS=${HEX(s.class, 4)}`,
-    `PCI_ID=${HEX(s.vendor, 4)}:${HEX(s.device, 4)}`,
-    `PCI_SUBSYS_ID=${HEX(s.subsystemVendor, 4)}:${HEX(s.subsystemDevice, 4)}`,
-    `PCI_SLOT_NAME=${f.address}`,
-    `MODALIAS=${modalias}`,
-  ];
-  t.file(`${dir}/uevent`, `${uevent.join("\n")}\n`);
-  a("modalias", modalias);
+  writeDriverAttrs(t, h, f);
+  a("modalias", modalias(s));
   t.file(`${dir}/config`, configSpace(f));
 
   if (s.link === "integrated") {
@@ -374,14 +582,22 @@ function writeFunction(t: Tree, h: Host, f: PciFunction): void {
 
   t.link(`${dir}/subsystem`, "bus/pci");
   t.link(`bus/pci/devices/${f.address}`, dir);
-  if (s.driver) t.link(`${dir}/driver`, `bus/pci/drivers/${s.driver}`);
-  const group = h.groups?.groupOf.get(f.address);
-  if (group !== undefined) {
+  const group = groupOf(h, f.address);
+  if (group !== null) {
     t.link(`${dir}/iommu_group`, `kernel/iommu_groups/${group}`);
     if (h.iommuUnit) t.link(`${dir}/iommu`, h.iommuUnit.dir);
   }
 
-  if (f.physfn) t.link(`${dir}/physfn`, h.devPath.get(f.physfn)!);
+  if (f.physfn) {
+    const pf = h.topology.byAddress.get(f.physfn)!;
+    const pfDir = h.devPath.get(f.physfn)!;
+    t.link(`${dir}/physfn`, pfDir);
+    t.link(`${pfDir}/virtfn${f.vfIndex}`, dir);
+    // VFs past the PF's bus sit on a virtual bus that hangs off the PF's parent bridge (made with its first VF)
+    const parentDir = parentOf(dir);
+    const bus = `${hex(f.parts.domain, 4)}:${hex(f.parts.bus, 2)}`;
+    if (f.parts.bus !== pf.parts.bus && !t.has(`${parentDir}/pci_bus/${bus}`)) writePciBus(t, parentDir, bus, parentDir);
+  }
   if (s.sriov) {
     const v = s.sriov;
     a("sriov_totalvfs", v.totalVfs);
@@ -390,16 +606,44 @@ function writeFunction(t: Tree, h: Host, f: PciFunction): void {
     a("sriov_stride", v.stride);
     a("sriov_vf_device", hex(v.vfDevice, 4));
     a("sriov_drivers_autoprobe", v.autoprobe === false ? 0 : 1);
-    const parentDir = parentOf(dir);
-    for (const vf of h.topology.functions) if (vf.physfn === f.address) t.link(`${dir}/virtfn${vf.vfIndex}`, `${parentDir}/${vf.address}`);
-    // VFs past the PF's bus sit on a virtual bus that hangs off the PF's parent bridge
-    const spilled = new Set(h.topology.functions.filter((vf) => vf.physfn === f.address && vf.parts.bus !== f.parts.bus).map((vf) => vf.parts.bus));
-    for (const bus of spilled) writePciBus(t, parentDir, `${hex(f.parts.domain, 4)}:${hex(bus, 2)}`, parentDir);
   }
   if (f.secondaryBus !== null) writePciBus(t, dir, `${hex(f.parts.domain, 4)}:${hex(f.secondaryBus, 2)}`, dir);
+}
 
-  for (const nd of s.netdevs ?? []) writeNetdev(t, h, h.netByName.get(nd.name)!);
-  const ctrl = h.nvmeCtrl.get(f.address);
+/** pci_uevent(): PCI_CLASS is %04X, so no leading zeros beyond four digits; the IDs upper-case. */
+function modalias(s: PciFunction["spec"]): string {
+  return (
+    `pci:v${HEX(s.vendor, 8)}d${HEX(s.device, 8)}sv${HEX(s.subsystemVendor, 8)}sd${HEX(s.subsystemDevice, 8)}` +
+    `bc${HEX(s.class >> 16, 2)}sc${HEX((s.class >> 8) & 0xff, 2)}i${HEX(s.class & 0xff, 2)}`
+  );
+}
+
+/** The attributes that follow the bound driver: `enable` and the uevent's DRIVER= line. */
+function writeDriverAttrs(t: Tree, h: Host, f: PciFunction): void {
+  const s = f.spec;
+  const dir = h.devPath.get(f.address)!;
+  // enable counts pci_enable_device() calls: drivers enable at probe, vfio-pci only when a VM opens the device
+  t.attr(`${dir}/enable`, s.driver && s.driver !== "vfio-pci" ? 1 : 0);
+  const uevent = [
+    ...(s.driver ? [`DRIVER=${s.driver}`] : []),
+    `PCI_CLASS=${HEX(s.class, 4)}`,
+    `PCI_ID=${HEX(s.vendor, 4)}:${HEX(s.device, 4)}`,
+    `PCI_SUBSYS_ID=${HEX(s.subsystemVendor, 4)}:${HEX(s.subsystemDevice, 4)}`,
+    `PCI_SLOT_NAME=${f.address}`,
+    `MODALIAS=${modalias(s)}`,
+  ];
+  t.file(`${dir}/uevent`, `${uevent.join("\n")}\n`);
+}
+
+/** What a bound driver adds: the driver links both ways, then the class devices it creates (netdevs, disks). */
+function writeBinding(t: Tree, h: Host, f: PciFunction): void {
+  const s = f.spec;
+  if (!s.driver) return;
+  const dir = h.devPath.get(f.address)!;
+  t.link(`${dir}/driver`, `bus/pci/drivers/${s.driver}`);
+  t.link(`bus/pci/drivers/${s.driver}/${f.address}`, dir);
+  for (const n of h.net) if (n.owner === f.address) writeNetdev(t, h, n);
+  const ctrl = s.driver === "nvme" ? h.nvmeCtrl.get(f.address) : undefined;
   if (ctrl) {
     const c = `${dir}/nvme/${ctrl}`;
     t.attr(`${c}/model`, (s.disks?.[0]?.model ?? "NVMe SSD").padEnd(40));
@@ -409,10 +653,11 @@ function writeFunction(t: Tree, h: Host, f: PciFunction): void {
     t.link(`${c}/device`, dir);
     t.link(`class/nvme/${ctrl}`, c);
   }
-  const first = h.ataBase.get(f.address);
+  const first = s.driver === "ahci" ? h.ataBase.get(f.address) : undefined;
   if (first !== undefined) {
     for (let p = 0; p < (s.sataPorts ?? 6); p++) t.dir(`${dir}/ata${first + p + 1}/host${first + p}/scsi_host/host${first + p}`);
   }
+  if (ctrl || first !== undefined) writeDisks(t, h, f);
 }
 
 /** A pci_bus class device: devices/…/pci_bus/0000:03 with the bus's `device` link to the bridge (or host bridge). */
@@ -447,26 +692,27 @@ function configSpace(f: PciFunction): Uint8Array {
   return buf;
 }
 
-function writeDrivers(t: Tree, h: Host): void {
-  for (const [driver, module] of h.drivers) {
-    const dir = `bus/pci/drivers/${driver}`;
-    for (const file of ["bind", "unbind", "new_id", "remove_id"]) t.file(`${dir}/${file}`, "");
-    if (module) t.link(`${dir}/module`, `module/${module}`);
-  }
-  for (const f of h.topology.functions)
-    if (f.spec.driver) t.link(`bus/pci/drivers/${f.spec.driver}/${f.address}`, h.devPath.get(f.address)!);
+function writeDriver(t: Tree, driver: string, module: string | null): void {
+  const dir = `bus/pci/drivers/${driver}`;
+  for (const file of ["bind", "unbind", "new_id", "remove_id"]) t.file(`${dir}/${file}`, "");
+  if (module) t.link(`${dir}/module`, `module/${module}`);
 }
 
-function writeIommu(t: Tree, h: Host): void {
-  if (!h.groups || !h.iommuUnit) return;
-  const unit = h.iommuUnit;
-  const pt = /(^|\s)(iommu=pt|iommu\.passthrough=1)(\s|$)/.test(h.spec.host.cmdline);
-  const type = h.spec.host.iommu.defaultDomain ?? (pt ? "identity" : "DMA-FQ");
-  for (const g of h.groups.groups) {
-    const dir = `kernel/iommu_groups/${g.id}`;
-    t.attr(`${dir}/type`, type);
-    for (const a of g.devices) t.link(`${dir}/devices/${a}`, h.devPath.get(a)!);
+/** A function's place in its IOMMU group: the group's directory (made with its first member) and both links. */
+function writeGroupMember(t: Tree, h: Host, address: string, group: number): void {
+  const dir = `kernel/iommu_groups/${group}`;
+  if (!t.has(dir)) {
+    const pt = /(^|\s)(iommu=pt|iommu\.passthrough=1)(\s|$)/.test(h.spec.host.cmdline);
+    t.attr(`${dir}/type`, h.spec.host.iommu.defaultDomain ?? (pt ? "identity" : "DMA-FQ"));
   }
+  t.link(`${dir}/devices/${address}`, h.devPath.get(address)!);
+  if (h.iommuUnit) t.link(`${h.iommuUnit.dir}/devices/${address}`, h.devPath.get(address)!);
+}
+
+/** The IOMMU unit's own attributes (the groups are written with their members). */
+function writeIommu(t: Tree, h: Host): void {
+  if (!h.allocator || !h.iommuUnit) return;
+  const unit = h.iommuUnit;
   if (unit.name.startsWith("dmar")) {
     t.attr(`${unit.dir}/intel-iommu/version`, "1:0");
     t.attr(`${unit.dir}/intel-iommu/cap`, "d2008c40660462");
@@ -476,7 +722,6 @@ function writeIommu(t: Tree, h: Host): void {
     t.attr(`${unit.dir}/amd-iommu/cap`, "0x00203040");
     t.attr(`${unit.dir}/amd-iommu/features`, "25bf732fa2295afe:53d");
   }
-  for (const a of h.groups.groupOf.keys()) t.link(`${unit.dir}/devices/${a}`, h.devPath.get(a)!);
   t.link(`class/iommu/${unit.name}`, unit.dir);
 }
 
@@ -519,8 +764,12 @@ function writeNetdev(t: Tree, h: Host, n: NetNode): void {
   a("carrier", n.spec.operstate === "up" ? 1 : 0);
   t.link(`class/net/${n.name}`, n.dir);
   if (n.kind === "physical") t.link(`${n.dir}/device`, parentOf(parentOf(n.dir)));
-  for (const lower of n.lowers) t.link(`${n.dir}/lower_${lower}`, h.netByName.get(lower)!.dir);
-  for (const upper of n.uppers) t.link(`${n.dir}/upper_${upper}`, h.netByName.get(upper)!.dir);
+  // the adjacency links both ways are made as the lower device is linked in (so they go with it)
+  for (const upper of n.uppers) {
+    const u = h.netByName.get(upper)!;
+    t.link(`${n.dir}/upper_${upper}`, u.dir);
+    t.link(`${u.dir}/lower_${n.name}`, n.dir);
+  }
   if (n.master) {
     const master = h.netByName.get(n.master)!;
     t.link(`${n.dir}/master`, master.dir);
@@ -549,42 +798,50 @@ function writeNet(t: Tree, h: Host): void {
 
 // Block -----------------------------------------------------------------------------------------------------------
 
+/** A block device with its class and dev links, and the holder/slave links to whatever is stacked on it. */
+function writeBlockDevice(t: Tree, h: Host, b: BlockNode): void {
+  const a = (name: string, value: string | number) => t.attr(`${b.dir}/${name}`, value);
+  a("dev", b.dev);
+  a("size", Math.floor(b.sizeBytes / 512));
+  a("ro", 0);
+  t.dir(`${b.dir}/holders`);
+  if (b.isPartition) {
+    a("partition", b.name.match(/(\d+)$/)![1]!);
+    a("start", 2048);
+  } else {
+    a("removable", 0);
+    t.dir(`${b.dir}/slaves`);
+  }
+  for (const holder of h.spec.storage.holders.filter((hs: HolderSpec) => hs.slaves.includes(b.name))) {
+    const holderDir = h.blocks.get(holder.name)!.dir;
+    t.link(`${b.dir}/holders/${holder.name}`, holderDir);
+    t.link(`${holderDir}/slaves/${b.name}`, b.dir);
+  }
+  t.link(`class/block/${b.name}`, b.dir);
+  t.link(`dev/block/${b.dev}`, b.dir);
+}
+
+/** The disks (and their partitions) of an NVMe or AHCI controller, as its driver's probe adds them. */
+function writeDisks(t: Tree, h: Host, f: PciFunction): void {
+  for (const b of h.blocks.values()) if (b.owner === f.address) writeBlockDevice(t, h, b);
+  const dir = h.devPath.get(f.address)!;
+  for (const d of f.spec.disks ?? []) {
+    const disk = h.blocks.get(d.name)!;
+    if (h.nvmeCtrl.has(f.address)) t.link(`${disk.dir}/device`, `${dir}/nvme/${h.nvmeCtrl.get(f.address)}`);
+    else {
+      const scsiDev = parentOf(parentOf(disk.dir));
+      t.attr(`${scsiDev}/vendor`, "ATA     ");
+      t.attr(`${scsiDev}/model`, (d.model ?? "SATA SSD").padEnd(16).slice(0, 16));
+      t.link(`${disk.dir}/device`, scsiDev);
+    }
+  }
+}
+
+/** The stacked (dm/md) block devices; the disks come with their controller's driver. */
 function writeBlock(t: Tree, h: Host): void {
-  const holdersOf = new Map<string, HolderSpec[]>();
-  for (const hs of h.spec.storage.holders) for (const s of hs.slaves) holdersOf.set(s, [...(holdersOf.get(s) ?? []), hs]);
-  for (const b of h.blocks.values()) {
-    const a = (name: string, value: string | number) => t.attr(`${b.dir}/${name}`, value);
-    a("dev", b.dev);
-    a("size", Math.floor(b.sizeBytes / 512));
-    a("ro", 0);
-    t.dir(`${b.dir}/holders`);
-    if (b.isPartition) {
-      a("partition", b.name.match(/(\d+)$/)![1]!);
-      a("start", 2048);
-    } else {
-      a("removable", 0);
-      t.dir(`${b.dir}/slaves`);
-    }
-    for (const holder of holdersOf.get(b.name) ?? []) t.link(`${b.dir}/holders/${holder.name}`, h.blocks.get(holder.name)!.dir);
-    t.link(`class/block/${b.name}`, b.dir);
-    t.link(`dev/block/${b.dev}`, b.dir);
-  }
-  for (const f of h.topology.functions) {
-    const dir = h.devPath.get(f.address)!;
-    for (const d of f.spec.disks ?? []) {
-      const disk = h.blocks.get(d.name)!;
-      if (h.nvmeCtrl.has(f.address)) t.link(`${disk.dir}/device`, `${dir}/nvme/${h.nvmeCtrl.get(f.address)}`);
-      else {
-        const scsiDev = parentOf(parentOf(disk.dir));
-        t.attr(`${scsiDev}/vendor`, "ATA     ");
-        t.attr(`${scsiDev}/model`, (d.model ?? "SATA SSD").padEnd(16).slice(0, 16));
-        t.link(`${disk.dir}/device`, scsiDev);
-      }
-    }
-  }
+  for (const b of h.blocks.values()) if (b.owner === null) writeBlockDevice(t, h, b);
   for (const hs of h.spec.storage.holders) {
     const dir = h.blocks.get(hs.name)!.dir;
-    for (const s of hs.slaves) t.link(`${dir}/slaves/${s}`, h.blocks.get(s)!.dir);
     if (hs.kind === "dm") {
       t.attr(`${dir}/dm/name`, hs.dmName ?? hs.name);
       t.attr(`${dir}/dm/uuid`, `LVM-${(hs.dmName ?? hs.name).replace(/[^a-z0-9]/gi, "").padEnd(32, "0").slice(0, 32)}`);
@@ -613,13 +870,21 @@ function writeProcfs(t: Tree, h: Host): void {
   t.file("self/mounts", mounts);
   t.link("mounts", "self/mounts");
   t.file("swaps", swaps(h));
+  writeProcNet(t, h);
+  t.link("net", "self/net");
+  t.file("interrupts", interrupts(h));
+  t.file("modules", procModules(h));
+}
+
+function writeProcNet(t: Tree, h: Host): void {
   t.file("self/net/route", ipv4Routes(h));
   t.file("self/net/fib_trie", fibTrie(h));
   t.file("self/net/ipv6_route", ipv6Routes(h));
   t.file("self/net/if_inet6", ifInet6(h));
-  t.link("net", "self/net");
-  t.file("interrupts", interrupts(h));
-  t.file("modules", h.modules.map((m) => `${m.name} ${moduleSize(m.name)} ${m.usedBy.length} ${m.usedBy.length ? `${m.usedBy.join(",")},` : "-"} Live 0x0000000000000000\n`).join(""));
+}
+
+function procModules(h: Host): string {
+  return h.modules.map((m) => `${m.name} ${moduleSize(m.name)} ${m.usedBy.length} ${m.usedBy.length ? `${m.usedBy.join(",")},` : "-"} Live 0x0000000000000000\n`).join("");
 }
 
 function defaultKernelVersion(release: string): string {
@@ -796,7 +1061,7 @@ function ipv4Routes(h: Host): string {
   const line = (s: string) => `${s.padEnd(127)}\n`;
   const rows: { key: number; prefix: number; text: string }[] = [];
   const def = h.spec.network.defaultV4;
-  if (def && h.netByName.get(def.iface)!.spec.operstate === "up")
+  if (def && h.netByName.get(def.iface)?.spec.operstate === "up")
     rows.push({ key: 0, prefix: 0, text: `${def.iface}\t00000000\t${leHex(ipv4(def.gateway))}\t0003\t0\t0\t${def.metric ?? 0}\t00000000\t0\t0\t0` });
   for (const a of v4Addresses(h)) {
     const net = (a.ip & maskOf(a.prefix)) >>> 0;
@@ -819,7 +1084,8 @@ function fibTrie(h: Host): string {
     if (!list.some((e) => e.prefix === prefix && e.type === type)) list.push({ prefix, scope, type });
     leaves.set(key, list);
   };
-  if (h.spec.network.defaultV4) add(0, 0, "universe", "UNICAST");
+  // the kernel drops the routes through an interface that goes away
+  if (h.spec.network.defaultV4 && h.netByName.has(h.spec.network.defaultV4.iface)) add(0, 0, "universe", "UNICAST");
   add(ipv4("127.0.0.0"), 8, "host", "LOCAL");
   add(ipv4("127.0.0.1"), 32, "host", "LOCAL");
   add(ipv4("127.255.255.255"), 32, "link", "BROADCAST");
@@ -941,7 +1207,7 @@ function ipv6Routes(h: Host): string {
   const sorted = (rows: { key: string; text: string }[]) => [...rows].sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => r.text).join("");
   // the tree walk prints a table's root (::/0) after everything below it
   const root =
-    def && h.netByName.get(def.iface)!.spec.operstate === "up"
+    def && h.netByName.get(def.iface)?.spec.operstate === "up"
       ? row(Z, 0, ipv6Hex(def.gateway), def.metric ?? 1024, 1, RTF_UP | RTF_GATEWAY, def.iface)
       : nullEntry;
   return sorted(main) + root + sorted(local) + nullEntry;
