@@ -6,7 +6,11 @@ import { HostError } from "@/server/host/errors";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import { isReady } from "@/server/inventory/readiness";
 import { scanInventory } from "@/server/inventory/scan";
+import { KernelFs } from "@/server/host/fs";
+import { isRealSysfs } from "@/server/host/sysfs-check";
+import { KernelSysfsWriter } from "@/server/host/writer";
 import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
+import { InvalidInput, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
 
 const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
 
@@ -17,17 +21,31 @@ Usage:
   passdeck device <address> [--json]   one device, e.g. 0000:65:00.0
   passdeck capture <file.tar.gz>  snapshot the sysfs/procfs parts Passdeck reads, for a bug report
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
+${WRITE_USAGE}
 
 Environment: PASSDECK_SYS_ROOT (default /sys), PASSDECK_PROC_ROOT (default /proc), PASSDECK_PCI_IDS.
 Exit codes: 0 ok, 1 failed or not ready, 2 invalid input.`;
 
 class UsageError extends Error {}
 
-export async function main(argv: string[]): Promise<number> {
+/** Tests and the demo pass a simulated kernel here; the real host gets the kernel's sysfs. */
+export interface CliDeps {
+  writeDeps?: (inventory: () => Inventory) => WriteDeps;
+}
+
+export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      "dry-run": { type: "boolean", default: false },
+      confirm: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
+      autoprobe: { type: "string" },
+      driver: { type: "string" },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -97,14 +115,42 @@ export async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(roots));
       return 0;
     }
+    case "vfs":
+    case "bind":
+    case "restore": {
+      const inventory = () => scan();
+      let writeDeps: WriteDeps;
+      if (deps.writeDeps) writeDeps = deps.writeDeps(inventory);
+      else {
+        if (!values["dry-run"] && !isRealSysfs(env.PASSDECK_SYS_ROOT))
+          throw new UsageError(
+            `${env.PASSDECK_SYS_ROOT} is not a mounted sysfs (a capture or a demo tree): writing there would only edit files. Use --dry-run to see the plan.`,
+          );
+        writeDeps = { inventory, sys: new KernelFs(env.PASSDECK_SYS_ROOT), writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT) };
+      }
+      const flags = {
+        json: values.json,
+        dryRun: values["dry-run"],
+        confirm: values.confirm,
+        force: values.force,
+        ...(values.autoprobe !== undefined ? { autoprobe: values.autoprobe } : {}),
+        ...(values.driver !== undefined ? { driver: values.driver } : {}),
+      };
+      try {
+        return await runWriteCommand(command, positionals, flags, writeDeps);
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
 }
 
-export async function runCli(argv: string[]): Promise<void> {
+export async function runCli(argv: string[], deps: CliDeps = {}): Promise<void> {
   try {
-    process.exitCode = await main(argv);
+    process.exitCode = await main(argv, deps);
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
       console.error(`passdeck: ${err.message}`);

@@ -1,0 +1,72 @@
+/**
+ * The write side on a real kernel: `passdeck vfs set / bind / restore` inside the guest, against the igb PF's real
+ * sysfs. What the kernel shows afterwards is read by a plain shell loop (sysfsTruth), not by Passdeck.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { guestExec, guestWrite } from "./rig.mjs";
+import { resolveAddress } from "./topology.mjs";
+import { guestInventory, rig, sysfsTruth, waitFor } from "./guest";
+
+let igb: string;
+let fwd: string;
+const passdeck = (...args: string[]) => guestExec(["node", "dist/passdeck.mjs", ...args], { timeoutMs: 180_000 });
+
+beforeAll(async () => {
+  rig();
+  const inv = await guestInventory();
+  igb = resolveAddress(inv.devices, "igb");
+  fwd = resolveAddress(inv.devices, "fwd");
+  // Start from no VFs whatever an earlier test left.
+  const r = await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
+  expect(r.ok, JSON.stringify(r.error)).toBe(true);
+});
+
+describe("passdeck writes on the guest kernel", () => {
+  it("vfs set creates 3 igbvf VFs and verifies them", async () => {
+    const r = await passdeck("vfs", "set", igb, "3", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).result.ok).toBe(true);
+    const truth = await waitFor("3 igbvf VFs", sysfsTruth, (t) => t.filter((x) => x.physfn === igb && x.driver === "igbvf").length === 3, 120_000);
+    expect(truth.find((t) => t.address === igb)!.vfs).toHaveLength(3);
+  });
+
+  it("bind moves one VF to vfio-pci: the driver link and /dev/vfio/<group> say so", async () => {
+    const truth = await sysfsTruth();
+    const vf = truth.find((t) => t.address === igb)!.vfs[1]!;
+    const r = await passdeck("bind", vf, "vfio-pci");
+    expect(r.code, r.stderr).toBe(0);
+    const after = (await sysfsTruth()).find((t) => t.address === vf)!;
+    expect(after.driver).toBe("vfio-pci");
+    expect((await guestExec(["test", "-c", `/dev/vfio/${after.group}`])).code).toBe(0);
+    expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf}/driver_override`])).stdout.trim()).toBe("vfio-pci");
+  });
+
+  it("refuses a VF count change while a VF is on vfio-pci, and the count stays", async () => {
+    const r = await passdeck("vfs", "set", igb, "2");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is bound to vfio-pci");
+    expect((await guestExec(["cat", `/sys/bus/pci/devices/${igb}/sriov_numvfs`])).stdout.trim()).toBe("3");
+  });
+
+  it("refuses the PF with VFs and the forwarded NIC that carries the default route", async () => {
+    const pf = await passdeck("bind", igb, "vfio-pci");
+    expect(pf.code).toBe(2);
+    expect(pf.stderr).toContain("SR-IOV PF with 3 VFs enabled");
+    const nic = await passdeck("bind", fwd, "vfio-pci");
+    expect(nic.code).toBe(2);
+    expect(nic.stderr).toContain("host-critical");
+    expect(nic.stderr).toContain("default route");
+    expect((await sysfsTruth()).find((t) => t.address === fwd)!.driver).toBe("virtio-pci");
+  });
+
+  it("restore gives the VF back to igbvf and clears the override; then the VFs can go", async () => {
+    const vf = (await sysfsTruth()).find((t) => t.address === igb)!.vfs[1]!;
+    const r = await passdeck("restore", vf);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await sysfsTruth()).find((t) => t.address === vf)!.driver).toBe("igbvf");
+    expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf}/driver_override`])).stdout.trim()).toBe("(null)");
+    const off = await passdeck("vfs", "set", igb, "0");
+    expect(off.code, off.stderr).toBe(0);
+    expect((await guestExec(["cat", `/sys/bus/pci/devices/${igb}/sriov_numvfs`])).stdout.trim()).toBe("0");
+  });
+});

@@ -1,0 +1,96 @@
+/** The write commands end to end on a simulated kernel: dry run, apply, refusal and failure exit codes. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { KernelFs } from "@/server/host/fs";
+import { getScenario } from "@/server/host/scenarios/catalog";
+import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import { scanInventory } from "@/server/inventory/scan";
+import { runCli } from "./main";
+
+const work = mkdtempSync(join(tmpdir(), "passdeck-cliw-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+let n = 0;
+
+async function run(argv: string[], options?: SimulatedKernelOptions) {
+  const kernel = SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);
+  vi.stubEnv("PASSDECK_SYS_ROOT", kernel.sysRoot);
+  vi.stubEnv("PASSDECK_PROC_ROOT", kernel.procRoot);
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
+  vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
+  await runCli(argv, {
+    writeDeps: (inventory) => ({
+      inventory,
+      sys: new KernelFs(kernel.sysRoot),
+      writer: kernel,
+      kernelLog: { mark: () => kernel.dmesg().length, since: (m) => kernel.dmesg().slice(m) },
+    }),
+  });
+  const inv = scanInventory({ sysRoot: kernel.sysRoot, procRoot: kernel.procRoot });
+  return { code: Number(process.exitCode ?? 0), out: out.join("\n"), err: err.join("\n"), kernel, inv };
+}
+
+describe("passdeck vfs / bind / restore", () => {
+  it("--dry-run prints the exact writes and touches nothing", async () => {
+    const r = await run(["vfs", "set", "0000:3b:00.0", "2", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("echo 0 > bus/pci/devices/0000:3b:00.0/sriov_numvfs");
+    expect(r.out).toContain("echo 2 > bus/pci/devices/0000:3b:00.0/sriov_numvfs");
+    expect(r.kernel.writes()).toEqual([]);
+  });
+
+  it("applies a VF count and exits 0; the kernel shows the VFs", async () => {
+    const r = await run(["vfs", "set", "3b:00.1", "3", "--autoprobe", "off", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).result.ok).toBe(true);
+    const pf = r.inv.devices.find((d) => d.address === "0000:3b:00.1")!;
+    expect(pf.sriov).toMatchObject({ numVfs: 3, driversAutoprobe: false });
+    for (const vf of pf.sriov!.vfs) expect(r.inv.devices.find((d) => d.address === vf)!.driver).toBeNull();
+  });
+
+  it("binds a VF to vfio-pci", async () => {
+    const r = await run(["bind", "0000:3b:02.3", "vfio-pci"]);
+    expect(r.code).toBe(0);
+    expect(r.inv.devices.find((d) => d.address === "0000:3b:02.3")!.driver).toBe("vfio-pci");
+  });
+
+  it("refuses with exit 2 and writes nothing: a PF with VFs to vfio-pci, a host-critical NIC, bad input", async () => {
+    const pf = await run(["bind", "0000:3b:00.0", "vfio-pci"]);
+    expect(pf.code).toBe(2);
+    expect(pf.err).toContain("SR-IOV PF with 4 VFs enabled");
+    expect(pf.kernel.writes()).toEqual([]);
+    const critical = await run(["vfs", "set", "0000:18:00.0", "2"]);
+    expect(critical.code).toBe(2);
+    expect(critical.err).toContain("host-critical");
+    expect(critical.err).toContain("--force");
+    for (const argv of [
+      ["vfs", "set", "../../etc", "2"],
+      ["vfs", "set", "0000:3b:00.1", "-3"],
+      ["vfs", "set", "0000:3b:00.1", "2; reboot"],
+      ["vfs", "set", "0000:3b:00.1", "99999"],
+      ["bind", "0000:3b:02.0", "igb"],
+      ["restore", "0000:3b:02.0", "--driver", "../x"],
+      ["vfs", "set", "0000:3b:00.1", "2", "--autoprobe", "maybe"],
+    ]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.kernel.writes(), argv.join(" ")).toEqual([]);
+    }
+  });
+
+  it("fails with exit 1, the decoded cause on stderr and the rollback done", async () => {
+    const r = await run(["vfs", "set", "0000:3b:00.1", "3"], { pfQuirks: { "0000:3b:00.1": { maxVfs: 2 } } });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("fix:");
+    expect(r.err).toContain("rolled back: the host is as it was before.");
+    expect(r.inv.devices.find((d) => d.address === "0000:3b:00.1")!.sriov!.numVfs).toBe(0);
+  });
+});

@@ -1,0 +1,102 @@
+import { parsePciAddress } from "@/lib/pci-address";
+import { PlanExecutor } from "@/server/executor/executor";
+import { describeStep, type PlanResult } from "@/server/executor/plan";
+import type { KernelFs } from "@/server/host/fs";
+import type { Inventory } from "@/server/host/types";
+import type { SysfsWriter } from "@/server/host/writer";
+import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "@/server/plans/planner";
+
+export interface WriteDeps {
+  inventory: () => Inventory;
+  sys: KernelFs;
+  writer: SysfsWriter;
+  kernelLog?: { mark: () => number; since: (mark: number) => string[] };
+}
+
+export interface WriteFlags {
+  json: boolean;
+  dryRun: boolean;
+  confirm: boolean;
+  force: boolean;
+  autoprobe?: string;
+  driver?: string;
+}
+
+export class InvalidInput extends Error {}
+
+export const WRITE_USAGE = `  passdeck vfs set <pf> <count> [--autoprobe on|off]   create or remove VFs (0 first when changing a count)
+  passdeck bind <address> vfio-pci                      hand a function to vfio-pci (driver_override, verified)
+  passdeck restore <address> [--driver NAME]            give it back to its host driver
+    all take --dry-run (print the plan, touch nothing), --json, --confirm (accept warnings such as a shared
+    group) and --force (host-critical devices); exit 0 applied, 2 refused or invalid (nothing written), 1 failed`;
+
+function address(raw: string | undefined, what: string): string {
+  if (!raw) throw new InvalidInput(`${what} is missing`);
+  const parsed = parsePciAddress(raw);
+  if (!parsed.ok) throw new InvalidInput(parsed.error);
+  return parsed.address;
+}
+
+/** Plans the command, prints the plan (dry run) or applies it; returns the exit code. */
+export async function runWriteCommand(command: string, args: string[], flags: WriteFlags, deps: WriteDeps): Promise<number> {
+  const inv = deps.inventory();
+  const overrides = { confirm: flags.confirm, force: flags.force };
+  let outcome: PlanOutcome;
+  if (command === "vfs") {
+    const [verb, pf, countText] = args;
+    if (verb !== "set") throw new InvalidInput(`unknown "vfs ${verb ?? ""}": use passdeck vfs set <pf> <count>`);
+    const pfAddress = address(pf, "the PF address");
+    if (!countText || !/^\d{1,5}$/.test(countText)) throw new InvalidInput(`the VF count must be a whole number, not ${JSON.stringify(countText ?? "")}`);
+    if (flags.autoprobe !== undefined && !["on", "off"].includes(flags.autoprobe))
+      throw new InvalidInput(`--autoprobe takes on or off, not ${JSON.stringify(flags.autoprobe)}`);
+    outcome = planVfCount(inv, pfAddress, Number(countText), {
+      ...overrides,
+      ...(flags.autoprobe ? { autoprobe: flags.autoprobe === "on" } : {}),
+    });
+  } else if (command === "bind") {
+    const [dev, driver] = args;
+    const devAddress = address(dev, "the device address");
+    if (driver !== "vfio-pci") throw new InvalidInput(`passdeck bind only binds to vfio-pci (got ${JSON.stringify(driver ?? "")}); use restore for the host driver`);
+    outcome = planBindVfio(inv, devAddress, overrides);
+  } else {
+    const devAddress = address(args[0], "the device address");
+    if (flags.driver !== undefined && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.driver))
+      throw new InvalidInput(`--driver must be a kernel driver name such as igbvf, not ${JSON.stringify(flags.driver)}`);
+    outcome = planRestore(inv, devAddress, { ...overrides, ...(flags.driver ? { hostDriver: flags.driver } : {}) });
+  }
+
+  if (outcome.kind === "refused") {
+    if (flags.json) console.log(JSON.stringify({ refused: outcome.refusals }, null, 2));
+    for (const r of outcome.refusals)
+      console.error(`passdeck: refused: ${r.reason}${r.override === "confirm" ? " (add --confirm to accept)" : r.override === "force" ? " (add --force to override)" : ""}`);
+    return 2;
+  }
+  if (outcome.kind === "nothing-to-do") {
+    console.log(flags.json ? JSON.stringify({ nothingToDo: outcome.reason }) : outcome.reason);
+    return 0;
+  }
+  const { plan, warnings } = outcome;
+  if (flags.dryRun) {
+    if (flags.json) console.log(JSON.stringify({ plan, warnings, commands: plan.steps.map((s) => describeStep(s.step)) }, null, 2));
+    else {
+      console.log(`Plan: ${plan.title} (dry run: nothing written)`);
+      plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.summary}\n       ${describeStep(s.step)}`));
+      for (const w of warnings) console.log(`  warning: ${w.reason}`);
+    }
+    return 0;
+  }
+
+  const executor = new PlanExecutor({ sys: deps.sys, writer: deps.writer, ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}) });
+  const result: PlanResult = await executor.apply(plan, (r) => {
+    if (!flags.json) console.log(`  [${r.status}] ${r.command}`);
+  });
+  if (flags.json) console.log(JSON.stringify({ plan, result }, null, 2));
+  if (result.ok) {
+    if (!flags.json) console.log(`Applied: ${plan.title}.`);
+    return 0;
+  }
+  const failed = result.steps.find((s) => s.status === "failed");
+  if (failed?.error) console.error(`passdeck: ${failed.error.cause}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`);
+  console.error(result.rolledBack ? "passdeck: rolled back: the host is as it was before." : "passdeck: ROLLBACK INCOMPLETE: see the steps above; the host is not as it was.");
+  return 1;
+}
