@@ -30,6 +30,25 @@ describe("passdeck writes on the guest kernel", () => {
     expect(truth.find((t) => t.address === igb)!.vfs).toHaveLength(3);
   });
 
+  it("vf set gives VF 0 a MAC, a VLAN and trust through the PF; ip(8) in the guest shows them", async () => {
+    const r = await passdeck("vf", "set", igb, "0", "--mac", "02:11:22:33:44:55", "--vlan", "100", "--trust", "on", "--spoofchk", "off");
+    expect(r.code, r.stderr).toBe(0);
+    const netdev = (await guestInventory()).devices.find((d) => d.address === igb)!.netdevs[0]!;
+    const shown = JSON.parse((await guestExec(["ip", "-j", "link", "show", "dev", netdev])).stdout) as { vfinfo_list: Record<string, unknown>[] }[];
+    expect(shown[0]!.vfinfo_list[0]).toMatchObject({ vf: 0, address: "02:11:22:33:44:55", vlan_list: [{ vlan: 100 }], trust: true, spoofchk: false });
+  });
+
+  it("vf set reports igb's refusal of link state as unsupported by igb, and undoes the settings before it", async () => {
+    const r = await passdeck("vf", "set", igb, "2", "--trust", "on", "--state", "disable");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("igb");
+    expect(r.stderr).toMatch(/link state/);
+    expect(r.stderr).toContain("rolled back");
+    const netdev = (await guestInventory()).devices.find((d) => d.address === igb)!.netdevs[0]!;
+    const shown = JSON.parse((await guestExec(["ip", "-j", "link", "show", "dev", netdev])).stdout) as { vfinfo_list: Record<string, unknown>[] }[];
+    expect(shown[0]!.vfinfo_list[2]).toMatchObject({ vf: 2, trust: false, link_state: "auto" });
+  });
+
   it("bind moves one VF to vfio-pci: the driver link and /dev/vfio/<group> say so", async () => {
     const truth = await sysfsTruth();
     const vf = truth.find((t) => t.address === igb)!.vfs[1]!;

@@ -9,6 +9,7 @@ import { scanInventory } from "@/server/inventory/scan";
 import { KernelFs } from "@/server/host/fs";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { KernelSysfsWriter } from "@/server/host/writer";
+import { SystemIpLink } from "@/server/host/ip-link";
 import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
 import { InvalidInput, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
 
@@ -45,6 +46,14 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       force: { type: "boolean", default: false },
       autoprobe: { type: "string" },
       driver: { type: "string" },
+      mac: { type: "string" },
+      vlan: { type: "string" },
+      qos: { type: "string" },
+      spoofchk: { type: "string" },
+      trust: { type: "string" },
+      state: { type: "string" },
+      "min-rate": { type: "string" },
+      "max-rate": { type: "string" },
     },
     allowPositionals: true,
     strict: true,
@@ -116,6 +125,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       return 0;
     }
     case "vfs":
+    case "vf":
     case "bind":
     case "restore": {
       const inventory = () => scan();
@@ -126,7 +136,12 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           throw new UsageError(
             `${env.PASSDECK_SYS_ROOT} is not a mounted sysfs (a capture or a demo tree): writing there would only edit files. Use --dry-run to see the plan.`,
           );
-        writeDeps = { inventory, sys: new KernelFs(env.PASSDECK_SYS_ROOT), writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT) };
+        writeDeps = {
+          inventory,
+          sys: new KernelFs(env.PASSDECK_SYS_ROOT),
+          writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
+          ip: new SystemIpLink(),
+        };
       }
       const flags = {
         json: values.json,
@@ -135,6 +150,16 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         force: values.force,
         ...(values.autoprobe !== undefined ? { autoprobe: values.autoprobe } : {}),
         ...(values.driver !== undefined ? { driver: values.driver } : {}),
+        vf: {
+          mac: values.mac,
+          vlan: values.vlan,
+          qos: values.qos,
+          spoofchk: values.spoofchk,
+          trust: values.trust,
+          state: values.state,
+          minRate: values["min-rate"],
+          maxRate: values["max-rate"],
+        },
       };
       try {
         return await runWriteCommand(command, positionals, flags, writeDeps);

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { KernelFs } from "@/server/host/fs";
 import { getScenario } from "@/server/host/scenarios/catalog";
+import { readVfInfo } from "@/server/host/ip-link";
+import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { scanInventory } from "@/server/inventory/scan";
 import { runCli } from "./main";
@@ -18,8 +20,9 @@ afterEach(() => {
 });
 let n = 0;
 
-async function run(argv: string[], options?: SimulatedKernelOptions) {
-  const kernel = SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);
+async function run(argv: string[], options?: SimulatedKernelOptions, existing?: { kernel: SimulatedKernel; ip: SimulatedIpLink }) {
+  const kernel = existing?.kernel ?? SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);
+  const ip = existing?.ip ?? new SimulatedIpLink(kernel.sysRoot);
   vi.stubEnv("PASSDECK_SYS_ROOT", kernel.sysRoot);
   vi.stubEnv("PASSDECK_PROC_ROOT", kernel.procRoot);
   const out: string[] = [];
@@ -31,11 +34,15 @@ async function run(argv: string[], options?: SimulatedKernelOptions) {
       inventory,
       sys: new KernelFs(kernel.sysRoot),
       writer: kernel,
+      ip,
       kernelLog: { mark: () => kernel.dmesg().length, since: (m) => kernel.dmesg().slice(m) },
     }),
   });
   const inv = scanInventory({ sysRoot: kernel.sysRoot, procRoot: kernel.procRoot });
-  return { code: Number(process.exitCode ?? 0), out: out.join("\n"), err: err.join("\n"), kernel, inv };
+  vi.restoreAllMocks();
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, out: out.join("\n"), err: err.join("\n"), kernel, ip, inv };
 }
 
 describe("passdeck vfs / bind / restore", () => {
@@ -92,5 +99,40 @@ describe("passdeck vfs / bind / restore", () => {
     expect(r.err).toContain("fix:");
     expect(r.err).toContain("rolled back: the host is as it was before.");
     expect(r.inv.devices.find((d) => d.address === "0000:3b:00.1")!.sriov!.numVfs).toBe(0);
+  });
+
+  it("vf set applies MAC, VLAN and trust through the PF and reads them back", async () => {
+    const r = await run(["vf", "set", "0000:3b:00.0", "1", "--mac", "02:11:22:33:44:55", "--vlan", "100", "--trust", "on"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("ip link set dev ens1f0 vf 1 mac 02:11:22:33:44:55 vlan 100 trust on");
+    const vf1 = (await readVfInfo(r.ip, "ens1f0")).find((v) => v.vf === 1)!;
+    expect(vf1).toMatchObject({ mac: "02:11:22:33:44:55", vlan: 100, trust: true });
+  });
+
+  it("reports a setting the driver refuses per setting (igb: link state), exit 1, the rest undone", async () => {
+    const made = await run(["vfs", "set", "0000:18:00.1", "2"]);
+    expect(made.code, made.err).toBe(0);
+    const r = await run(["vf", "set", "0000:18:00.1", "0", "--trust", "on", "--state", "disable"], undefined, made);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/igb/);
+    expect(r.err).toMatch(/state/);
+    expect(r.err).toContain("rolled back");
+    expect((await readVfInfo(made.ip, "eno2")).find((v) => v.vf === 0)!.trust).toBe(false);
+  });
+
+  it("refuses bad VF settings with exit 2, naming the flag", async () => {
+    for (const [argv, words] of [
+      [["vf", "set", "0000:3b:00.0", "0", "--vlan", "4095"], "--vlan"],
+      [["vf", "set", "0000:3b:00.0", "0", "--mac", "01:00:5e:00:00:01"], "unicast"],
+      [["vf", "set", "0000:3b:00.0", "0", "--mac", "02:11:22:33:44:55;reboot"], "MAC address"],
+      [["vf", "set", "0000:3b:00.0", "0", "--spoofchk", "maybe"], "--spoofchk takes on or off"],
+      [["vf", "set", "0000:3b:00.0", "0", "--qos", "3"], "qos needs a vlan"],
+      [["vf", "set", "0000:3b:00.0", "9", "--trust", "on"], "there is no VF 9"],
+      [["vf", "set", "0000:3b:00.0", "0"], "at least one setting"],
+    ] as const) {
+      const r = await run([...argv]);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.err, argv.join(" ")).toContain(words);
+    }
   });
 });

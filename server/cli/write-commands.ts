@@ -4,12 +4,16 @@ import { describeStep, type PlanResult } from "@/server/executor/plan";
 import type { KernelFs } from "@/server/host/fs";
 import type { Inventory } from "@/server/host/types";
 import type { SysfsWriter } from "@/server/host/writer";
-import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "@/server/plans/planner";
+import { vfSettingsSchema } from "@/server/executor/allow-list";
+import type { VfSettings } from "@/server/executor/plan";
+import { readVfInfo, type IpLink } from "@/server/host/ip-link";
+import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome } from "@/server/plans/planner";
 
 export interface WriteDeps {
   inventory: () => Inventory;
   sys: KernelFs;
   writer: SysfsWriter;
+  ip: IpLink;
   kernelLog?: { mark: () => number; since: (mark: number) => string[] };
 }
 
@@ -20,11 +24,14 @@ export interface WriteFlags {
   force: boolean;
   autoprobe?: string;
   driver?: string;
+  vf?: { mac?: string; vlan?: string; qos?: string; spoofchk?: string; trust?: string; state?: string; minRate?: string; maxRate?: string };
 }
 
 export class InvalidInput extends Error {}
 
 export const WRITE_USAGE = `  passdeck vfs set <pf> <count> [--autoprobe on|off]   create or remove VFs (0 first when changing a count)
+  passdeck vf set <pf> <index> [--mac M] [--vlan N] [--qos N] [--spoofchk on|off] [--trust on|off]
+      [--state auto|enable|disable] [--min-rate Mb] [--max-rate Mb]   per-VF settings through the PF (ip link)
   passdeck bind <address> vfio-pci                      hand a function to vfio-pci (driver_override, verified)
   passdeck restore <address> [--driver NAME]            give it back to its host driver
     all take --dry-run (print the plan, touch nothing), --json, --confirm (accept warnings such as a shared
@@ -53,6 +60,15 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
       ...overrides,
       ...(flags.autoprobe ? { autoprobe: flags.autoprobe === "on" } : {}),
     });
+  } else if (command === "vf") {
+    const [verb, pf, indexText] = args;
+    if (verb !== "set") throw new InvalidInput(`unknown "vf ${verb ?? ""}": use passdeck vf set <pf> <index> --mac …`);
+    const pfAddress = address(pf, "the PF address");
+    if (!indexText || !/^\d{1,5}$/.test(indexText)) throw new InvalidInput(`the VF index must be a whole number, not ${JSON.stringify(indexText ?? "")}`);
+    const settings = parseVfFlags(flags.vf ?? {});
+    const netdev = inv.devices.find((d) => d.address === pfAddress)?.netdevs[0]?.name;
+    const current = netdev ? ((await readVfInfo(deps.ip, netdev).catch(() => [])).find((v) => v.vf === Number(indexText)) ?? null) : null;
+    outcome = planVfSettings(inv, pfAddress, Number(indexText), settings, current);
   } else if (command === "bind") {
     const [dev, driver] = args;
     const devAddress = address(dev, "the device address");
@@ -86,7 +102,7 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     return 0;
   }
 
-  const executor = new PlanExecutor({ sys: deps.sys, writer: deps.writer, ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}) });
+  const executor = new PlanExecutor({ sys: deps.sys, writer: deps.writer, ip: deps.ip, ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}) });
   const result: PlanResult = await executor.apply(plan, (r) => {
     if (!flags.json) console.log(`  [${r.status}] ${r.command}`);
   });
@@ -99,4 +115,39 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
   if (failed?.error) console.error(`passdeck: ${failed.error.cause}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`);
   console.error(result.rolledBack ? "passdeck: rolled back: the host is as it was before." : "passdeck: ROLLBACK INCOMPLETE: see the steps above; the host is not as it was.");
   return 1;
+}
+
+const onOff = (name: string, v: string | undefined): boolean | undefined => {
+  if (v === undefined) return undefined;
+  if (v !== "on" && v !== "off") throw new InvalidInput(`--${name} takes on or off, not ${JSON.stringify(v)}`);
+  return v === "on";
+};
+
+const integer = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(v)) throw new InvalidInput(`--${name} takes a whole number, not ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
+/** Flags → VfSettings, validated by the same schema the executor enforces, with the schema's words on refusal. */
+function parseVfFlags(f: NonNullable<WriteFlags["vf"]>): VfSettings {
+  const raw = {
+    mac: f.mac?.toLowerCase().replace(/-/g, ":"),
+    vlan: integer("vlan", f.vlan),
+    qos: integer("qos", f.qos),
+    spoofchk: onOff("spoofchk", f.spoofchk),
+    trust: onOff("trust", f.trust),
+    state: f.state,
+    minTxRateMbps: integer("min-rate", f.minRate),
+    maxTxRateMbps: integer("max-rate", f.maxRate),
+  };
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const parsed = vfSettingsSchema.safeParse(present);
+  if (!parsed.success)
+    throw new InvalidInput(
+      parsed.error.issues
+        .map((i) => (i.path.length ? `--${String(i.path[0]).replace("TxRateMbps", "-rate").replace("Rate", "-rate")} ${JSON.stringify(present[String(i.path[0])])}: ${i.message}` : `${i.message}: give --mac, --vlan, --spoofchk, --trust, --state or a rate`))
+        .join("; "),
+    );
+  return parsed.data;
 }

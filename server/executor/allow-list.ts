@@ -27,7 +27,30 @@ const writeAttribute = z
     if (!ok) ctx.addIssue({ code: "custom", path: ["value"], message: `${JSON.stringify(s.value)} is not a valid value for ${s.attribute}` });
   });
 
+// dev_valid_name(): at most 15 bytes, no '/', ':' or white space; kept to the characters real names use.
+const netdevName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a network interface name such as enp65s0f0");
+
+export const vfSettingsSchema = z
+  .object({
+    mac: z
+      .string()
+      .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "must be a MAC address such as 02:11:22:33:44:55")
+      .refine((m) => (Number.parseInt(m.slice(0, 2), 16) & 1) === 0 && m !== "00:00:00:00:00:00", "must be a unicast, non-zero MAC")
+      .optional(),
+    vlan: z.number().int().min(0).max(4094).optional(),
+    qos: z.number().int().min(0).max(7).optional(),
+    spoofchk: z.boolean().optional(),
+    trust: z.boolean().optional(),
+    state: z.enum(["auto", "enable", "disable"]).optional(),
+    minTxRateMbps: z.number().int().min(0).max(400_000).optional(),
+    maxTxRateMbps: z.number().int().min(0).max(400_000).optional(),
+  })
+  .strict()
+  .refine((s) => s.qos === undefined || s.vlan !== undefined, { message: "qos needs a vlan", path: ["qos"] })
+  .refine((s) => Object.keys(s).length > 0, { message: "at least one setting" });
+
 export const planStepSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("set-vf"), pf: address, netdev: netdevName, vf: z.number().int().min(0).max(65535), settings: vfSettingsSchema }),
   writeAttribute,
   z.object({ kind: z.literal("unbind-driver"), device: address, driver: driverName }),
   z.object({ kind: z.literal("probe-driver"), device: address, expectDriver: driverName, explicit: z.boolean().optional() }),

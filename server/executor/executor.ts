@@ -2,8 +2,9 @@ import type { KernelFs } from "@/server/host/fs";
 import { errnoOf } from "@/server/host/errors";
 import type { SysfsWriter } from "@/server/host/writer";
 import { validatePlan } from "./allow-list";
-import { decodeShortfall, decodeSysfsWriteError, type Decoded, type SysfsAttribute } from "./decode";
-import { describeStep, type Plan, type PlanResult, type PlanStep, type StepReport } from "./plan";
+import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
+import { decodeIpLinkVfError, decodeShortfall, decodeSysfsWriteError, type Decoded, type SysfsAttribute, type VfSetting } from "./decode";
+import { describeStep, ipLinkVfArgs, type Plan, type PlanResult, type PlanStep, type StepReport, type VfSettings } from "./plan";
 
 export interface ExecutorDeps {
   /** reads for preconditions and read-back */
@@ -12,6 +13,8 @@ export interface ExecutorDeps {
   writer: SysfsWriter;
   /** the kernel log (/dev/kmsg when readable): a mark before a write, the lines logged since after it */
   kernelLog?: { mark: () => number; since: (mark: number) => string[] };
+  /** iproute2, for per-VF settings through the PF */
+  ip?: IpLink;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -24,10 +27,14 @@ export class PlanBusy extends Error {
 }
 
 class StepFailed extends Error {
-  /** `applied`: the write went through but the read-back disagrees (fewer VFs than asked), so it must be undone too. */
+  /**
+   * `applied`: the write went through but the read-back disagrees (fewer VFs than asked), so it must be undone too.
+   * `keep`: for a step applied only in part (VF settings before a refused one), which settings of the inverse to run.
+   */
   constructor(
     readonly decoded: Decoded,
     readonly applied = false,
+    readonly keep: (keyof VfSettings)[] | null = null,
   ) {
     super(decoded.cause);
   }
@@ -66,12 +73,12 @@ export class PlanExecutor {
 
   private async run(plan: Plan, onStep: (report: StepReport) => void): Promise<PlanResult> {
     const reports: StepReport[] = [];
-    const done: number[] = [];
+    const done: { index: number; inverse: PlanStep | null }[] = [];
     for (const [index, planned] of plan.steps.entries()) {
       const started = this.now();
       try {
         await this.perform(planned.step);
-        done.push(index);
+        done.push({ index, inverse: planned.inverse });
         const report: StepReport = { index, status: "done", command: describeStep(planned.step), ms: this.now() - started };
         reports.push(report);
         onStep(report);
@@ -80,18 +87,21 @@ export class PlanExecutor {
         const report: StepReport = { index, status: "failed", command: describeStep(planned.step), ms: this.now() - started, error: decoded };
         reports.push(report);
         onStep(report);
-        if (err instanceof StepFailed && err.applied) done.push(index);
-        const rolledBack = await this.rollBack(plan, done, reports, onStep);
+        if (err instanceof StepFailed && err.applied) done.push({ index, inverse: partialInverse(planned.inverse, err.keep) });
+        const rolledBack = await this.rollBack(done, reports, onStep);
         return { planId: plan.id, ok: false, steps: reports, rolledBack };
       }
     }
     return { planId: plan.id, ok: true, steps: reports, rolledBack: null };
   }
 
-  private async rollBack(plan: Plan, done: number[], reports: StepReport[], onStep: (r: StepReport) => void): Promise<boolean> {
+  private async rollBack(
+    done: { index: number; inverse: PlanStep | null }[],
+    reports: StepReport[],
+    onStep: (r: StepReport) => void,
+  ): Promise<boolean> {
     let clean = true;
-    for (const index of [...done].reverse()) {
-      const inverse = plan.steps[index]!.inverse;
+    for (const { index, inverse } of [...done].reverse()) {
       if (!inverse) continue;
       const started = this.now();
       try {
@@ -183,6 +193,8 @@ export class PlanExecutor {
           );
         return;
       }
+      case "set-vf":
+        return this.setVf(step);
       case "wait-for": {
         const { pf, count } = step.condition;
         const deadline = this.now() + step.timeoutMs;
@@ -203,6 +215,42 @@ export class PlanExecutor {
         }
       }
     }
+  }
+
+  /**
+   * One `ip link set … vf N <setting>` per setting, so a setting the driver refuses (igb and `state`) is reported
+   * as that setting, unsupported by that driver; then every setting is read back from vfinfo_list.
+   */
+  private async setVf(step: Extract<PlanStep, { kind: "set-vf" }>): Promise<void> {
+    const ip = this.deps.ip;
+    if (!ip)
+      throw new StepFailed({ code: "iproute2-missing", cause: "iproute2 is not available to this executor", fix: "Install iproute2.", errno: null, kernelLines: [] });
+    this.requireDevice(step.pf);
+    const pfDriver = this.driverOf(step.pf);
+    const appliedKeys: (keyof VfSettings)[] = [];
+    for (const [setting, part, value] of splitSettings(step.settings)) {
+      const r = await ip.run(ipLinkVfArgs(step.netdev, step.vf, part));
+      if (r.code !== 0)
+        throw new StepFailed(
+          decodeIpLinkVfError({ setting, pfNetdev: step.netdev, pfDriver, vf: step.vf, value, stderr: r.stderr, exitCode: r.code }),
+          appliedKeys.length > 0,
+          appliedKeys,
+        );
+      appliedKeys.push(...(Object.keys(part) as (keyof VfSettings)[]));
+    }
+    const info = (await readVfInfo(ip, step.netdev)).find((v) => v.vf === step.vf);
+    const mismatch = info ? firstMismatch(step.settings, info) : "the VF is missing from vfinfo_list";
+    if (mismatch)
+      throw new StepFailed(
+        {
+          code: "vf-setting-not-kept",
+          cause: `${step.netdev} VF ${step.vf}: ip accepted the settings but vfinfo_list does not show ${mismatch}: the ${pfDriver ?? "PF"} driver did not keep it`,
+          fix: `Check the kernel log (dmesg) for ${pfDriver ?? "the driver"}'s message; some drivers apply a VF setting only while the VF's driver is loaded, or only when the PF link is up.`,
+          errno: null,
+          kernelLines: [],
+        },
+        true,
+      );
   }
 
   private vfCountReached(pf: string, count: number): boolean {
@@ -249,6 +297,39 @@ export class PlanExecutor {
     }
     return log ? log.since(mark) : [];
   }
+}
+
+/** The inverse of a set-vf step cut down to the settings that were applied before one was refused. */
+function partialInverse(inverse: PlanStep | null, keep: (keyof VfSettings)[] | null): PlanStep | null {
+  if (!inverse || keep === null || inverse.kind !== "set-vf") return inverse;
+  const settings = Object.fromEntries(Object.entries(inverse.settings).filter(([k]) => keep.includes(k as keyof VfSettings))) as VfSettings;
+  return Object.keys(settings).length > 0 ? { ...inverse, settings } : null;
+}
+
+/** The settings in iproute2's order, each with the part of the settings it sets (vlan carries its qos). */
+function splitSettings(s: VfSettings): [VfSetting, VfSettings, string][] {
+  const out: [VfSetting, VfSettings, string][] = [];
+  if (s.mac !== undefined) out.push(["mac", { mac: s.mac }, s.mac]);
+  if (s.vlan !== undefined) out.push(["vlan", { vlan: s.vlan, ...(s.qos !== undefined ? { qos: s.qos } : {}) }, String(s.vlan)]);
+  if (s.spoofchk !== undefined) out.push(["spoofchk", { spoofchk: s.spoofchk }, s.spoofchk ? "on" : "off"]);
+  if (s.trust !== undefined) out.push(["trust", { trust: s.trust }, s.trust ? "on" : "off"]);
+  if (s.state !== undefined) out.push(["state", { state: s.state }, s.state]);
+  if (s.minTxRateMbps !== undefined) out.push(["min_tx_rate", { minTxRateMbps: s.minTxRateMbps }, String(s.minTxRateMbps)]);
+  if (s.maxTxRateMbps !== undefined) out.push(["max_tx_rate", { maxTxRateMbps: s.maxTxRateMbps }, String(s.maxTxRateMbps)]);
+  return out;
+}
+
+/** The first setting vfinfo_list does not show as asked, in words; null when all match. */
+function firstMismatch(s: VfSettings, v: VfInfo): string | null {
+  if (s.mac !== undefined && v.mac !== s.mac) return `mac ${s.mac} (reads ${v.mac})`;
+  if (s.vlan !== undefined && v.vlan !== s.vlan) return `vlan ${s.vlan} (reads ${v.vlan})`;
+  if (s.qos !== undefined && v.qos !== s.qos) return `qos ${s.qos} (reads ${v.qos})`;
+  if (s.spoofchk !== undefined && v.spoofchk !== null && v.spoofchk !== s.spoofchk) return `spoofchk ${s.spoofchk ? "on" : "off"}`;
+  if (s.trust !== undefined && v.trust !== null && v.trust !== s.trust) return `trust ${s.trust ? "on" : "off"}`;
+  if (s.state !== undefined && v.linkState !== null && v.linkState !== s.state) return `state ${s.state} (reads ${v.linkState})`;
+  if (s.maxTxRateMbps !== undefined && v.maxTxRate !== null && v.maxTxRate !== s.maxTxRateMbps) return `max_tx_rate ${s.maxTxRateMbps} (reads ${v.maxTxRate})`;
+  if (s.minTxRateMbps !== undefined && v.minTxRate !== null && v.minTxRate !== s.minTxRateMbps) return `min_tx_rate ${s.minTxRateMbps} (reads ${v.minTxRate})`;
+  return null;
 }
 
 function stateChanged(device: string, expected: string, actual: string): Decoded {

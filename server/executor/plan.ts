@@ -29,6 +29,8 @@ export type PlanStep =
    * `explicit`; verified by the driver link, because drivers_probe succeeds even when nothing bound.
    */
   | { kind: "probe-driver"; device: string; expectDriver: string; explicit?: boolean }
+  /** `ip link set dev <netdev> vf <vf> …`, one setting at a time so a refused setting is named; read back from vfinfo_list */
+  | { kind: "set-vf"; pf: string; netdev: string; vf: number; settings: VfSettings }
   | { kind: "wait-for"; condition: WaitCondition; timeoutMs: number };
 
 export type WaitCondition = { kind: "vf-count"; pf: string; count: number };
@@ -78,12 +80,14 @@ export function describeStep(step: PlanStep): string {
       return step.explicit
         ? `echo ${step.device} > bus/pci/drivers/${step.expectDriver}/bind`
         : `echo ${step.device} > bus/pci/drivers_probe   # expect ${step.expectDriver}`;
+    case "set-vf":
+      return ["ip", ...ipLinkVfArgs(step.netdev, step.vf, step.settings)].join(" ");
     case "wait-for":
       return `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} VFs (virtfn links with physfn)`;
   }
 }
 
-/** The argument array for `ip link set <pf> vf <n> …`: the one place it is built (the set-vf step uses it next). */
+/** The argument array for `ip link set <pf> vf <n> …`: the one place it is built. */
 export function ipLinkVfArgs(netdev: string, vf: number, s: VfSettings): string[] {
   const args = ["link", "set", "dev", netdev, "vf", String(vf)];
   if (s.mac !== undefined) args.push("mac", s.mac);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Plan, PlannedStep } from "@/server/executor/plan";
+import type { Plan, PlannedStep, VfSettings } from "@/server/executor/plan";
+import type { VfInfo } from "@/server/host/ip-link";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import { vfDriverFor } from "./vf-driver";
 
@@ -212,4 +213,55 @@ export function planRestore(inv: Inventory, address: string, opts: Overrides & {
     inverse: { kind: "unbind-driver", device: address, driver: hostDriver },
   });
   return finish(`Restore ${address} to ${hostDriver}`, steps, [], opts);
+}
+
+/**
+ * Per-VF network settings through the PF (`ip link set <pf> vf N …`). The inverse puts back what vfinfo_list
+ * showed before; a zero MAC cannot be put back (igb and bnx2x refuse it), so it is left out of the undo.
+ */
+export function planVfSettings(
+  inv: Inventory,
+  pfAddress: string,
+  vf: number,
+  settings: VfSettings,
+  current: VfInfo | null,
+): PlanOutcome {
+  const pf = device(inv, pfAddress);
+  if (!pf) return missing(pfAddress);
+  if (!pf.sriov)
+    return { kind: "refused", refusals: [{ code: "not-sriov", reason: `${pfAddress} is not an SR-IOV physical function`, override: null }] };
+  if (vf >= pf.sriov.numVfs)
+    return {
+      kind: "refused",
+      refusals: [{ code: "no-such-vf", reason: `${pfAddress} has ${pf.sriov.numVfs} VFs (0–${pf.sriov.numVfs - 1}); there is no VF ${vf}`, override: null }],
+    };
+  const netdev = pf.netdevs[0]?.name;
+  if (!netdev)
+    return {
+      kind: "refused",
+      refusals: [{ code: "no-pf-netdev", reason: `${pfAddress} has no network interface: VF settings go through the PF's interface (is it a NIC bound to its driver?)`, override: null }],
+    };
+  const undo: VfSettings = {};
+  if (current) {
+    if (settings.mac !== undefined && current.mac && current.mac !== "00:00:00:00:00:00") undo.mac = current.mac;
+    if (settings.vlan !== undefined || settings.qos !== undefined) Object.assign(undo, { vlan: current.vlan, qos: current.qos });
+    if (settings.spoofchk !== undefined && current.spoofchk !== null) undo.spoofchk = current.spoofchk;
+    if (settings.trust !== undefined && current.trust !== null) undo.trust = current.trust;
+    if (settings.state !== undefined && current.linkState !== null) undo.state = current.linkState;
+    if (settings.minTxRateMbps !== undefined && current.minTxRate !== null) undo.minTxRateMbps = current.minTxRate;
+    if (settings.maxTxRateMbps !== undefined && current.maxTxRate !== null) undo.maxTxRateMbps = current.maxTxRate;
+  }
+  const words = Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`).join(", ");
+  return finish(
+    `Set VF ${vf} of ${pfAddress}: ${words}`,
+    [
+      {
+        step: { kind: "set-vf", pf: pfAddress, netdev, vf, settings },
+        summary: `Set ${words} on VF ${vf} through ${netdev}`,
+        inverse: Object.keys(undo).length > 0 ? { kind: "set-vf", pf: pfAddress, netdev, vf, settings: undo } : null,
+      },
+    ],
+    [],
+    {},
+  );
 }
