@@ -10,6 +10,8 @@ const envSchema = z.object({
   PASSDECK_PCI_IDS: z.string().min(1).optional(),
   /** set by `npm run demo`: the scenario name, shown as a banner so nobody mistakes it for their host */
   PASSDECK_DEMO: z.string().min(1).optional(),
+  /** SQLite journal and desired state */
+  PASSDECK_DATA_DIR: z.string().min(1).default("/var/lib/passdeck"),
   PASSDECK_HOST: z.string().min(1).default("127.0.0.1"),
   PASSDECK_PORT: z.coerce.number().int().min(1).max(65535).default(7878),
 });

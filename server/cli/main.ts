@@ -10,6 +10,9 @@ import { KernelFs } from "@/server/host/fs";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { KernelSysfsWriter } from "@/server/host/writer";
 import { SystemIpLink } from "@/server/host/ip-link";
+import { userInfo } from "node:os";
+import { openDatabase } from "@/server/db/database";
+import { Journal } from "@/server/db/journal";
 import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
 import { InvalidInput, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
 
@@ -24,7 +27,8 @@ Usage:
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
 ${WRITE_USAGE}
 
-Environment: PASSDECK_SYS_ROOT (default /sys), PASSDECK_PROC_ROOT (default /proc), PASSDECK_PCI_IDS.
+Environment: PASSDECK_SYS_ROOT (default /sys), PASSDECK_PROC_ROOT (default /proc), PASSDECK_PCI_IDS,
+PASSDECK_DATA_DIR (the journal; default /var/lib/passdeck).
 Exit codes: 0 ok, 1 failed or not ready, 2 invalid input.`;
 
 class UsageError extends Error {}
@@ -63,6 +67,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     return command ? 0 : 2;
   }
   const env = readEnv();
+  let journal: Journal | null = null;
+  const openJournal = () => (journal ??= new Journal(openDatabase(env.PASSDECK_DATA_DIR)));
   const scan = (recorder?: CaptureRecorder) =>
     scanInventory({
       sysRoot: env.PASSDECK_SYS_ROOT,
@@ -124,6 +130,17 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       console.log(JSON.stringify(roots));
       return 0;
     }
+    case "journal": {
+      const entries = openJournal().list({ limit: 50 });
+      if (values.json) console.log(JSON.stringify(entries, null, 2));
+      else if (entries.length === 0) console.log("The journal is empty: nothing has been applied on this host.");
+      else
+        for (const e of entries)
+          console.log(
+            `#${e.id} ${e.startedAt} ${e.status.padEnd(26)} ${e.actor} (${e.source})  ${e.title}  [${e.counts.done} done, ${e.counts.failed} failed, ${e.counts["rolled-back"]} rolled back]`,
+          );
+      return 0;
+    }
     case "vfs":
     case "vf":
     case "bind":
@@ -138,6 +155,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           );
         writeDeps = {
           inventory,
+          journal: openJournal,
+          actor: actorName(),
           sys: new KernelFs(env.PASSDECK_SYS_ROOT),
           writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
           ip: new SystemIpLink(),
@@ -170,6 +189,15 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+/** Who applies, for the journal: the login name, or the uid when there is none (a container). */
+function actorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? "?"}`;
   }
 }
 

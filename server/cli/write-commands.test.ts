@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { KernelFs } from "@/server/host/fs";
 import { getScenario } from "@/server/host/scenarios/catalog";
+import { openDatabase } from "@/server/db/database";
+import { Journal } from "@/server/db/journal";
 import { readVfInfo } from "@/server/host/ip-link";
 import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
@@ -19,6 +21,8 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 let n = 0;
+
+const journal = new Journal(openDatabase(join(work, "data")));
 
 async function run(argv: string[], options?: SimulatedKernelOptions, existing?: { kernel: SimulatedKernel; ip: SimulatedIpLink }) {
   const kernel = existing?.kernel ?? SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);
@@ -35,6 +39,8 @@ async function run(argv: string[], options?: SimulatedKernelOptions, existing?: 
       sys: new KernelFs(kernel.sysRoot),
       writer: kernel,
       ip,
+      journal: () => journal,
+      actor: "tester",
       kernelLog: { mark: () => kernel.dmesg().length, since: (m) => kernel.dmesg().slice(m) },
     }),
   });
@@ -134,5 +140,19 @@ describe("passdeck vfs / bind / restore", () => {
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.err, argv.join(" ")).toContain(words);
     }
+  });
+
+  it("journals every apply: who, the steps and their outcome, also for a failure", async () => {
+    const before = journal.list({ limit: 500 }).length;
+    await run(["vfs", "set", "0000:3b:00.1", "2"]);
+    await run(["vfs", "set", "0000:3b:00.1", "3"], { pfQuirks: { "0000:3b:00.1": { maxVfs: 2 } } });
+    await run(["vfs", "set", "0000:3b:00.1", "2", "--dry-run"]);
+    const [failed, applied] = journal.list({ limit: 2 });
+    expect(journal.list({ limit: 500 }).length).toBe(before + 2); // the dry run is not journaled
+    expect(applied).toMatchObject({ title: "Set 0000:3b:00.1 to 2 VFs", actor: "tester", source: "cli", status: "applied", counts: { done: 2 } });
+    expect(failed).toMatchObject({ status: "failed-rolled-back", counts: { failed: 1, "rolled-back": 1 } });
+    const entry = journal.get(failed!.id)!;
+    expect(entry.steps.map((s) => s.status)).toEqual(["failed", "rolled-back"]);
+    expect(entry.steps[0]!.error).toMatchObject({ code: "vf-shortfall" });
   });
 });

@@ -5,12 +5,17 @@ import type { KernelFs } from "@/server/host/fs";
 import type { Inventory } from "@/server/host/types";
 import type { SysfsWriter } from "@/server/host/writer";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
-import type { VfSettings } from "@/server/executor/plan";
+import type { PlanStep, VfSettings } from "@/server/executor/plan";
 import { readVfInfo, type IpLink } from "@/server/host/ip-link";
+import type { Journal } from "@/server/db/journal";
+import { applyJournaled } from "@/server/db/journaled-apply";
 import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome } from "@/server/plans/planner";
 
 export interface WriteDeps {
   inventory: () => Inventory;
+  /** every apply is journaled; opened only when something will be applied (a dry run needs no database) */
+  journal: () => Journal;
+  actor: string;
   sys: KernelFs;
   writer: SysfsWriter;
   ip: IpLink;
@@ -32,6 +37,7 @@ export class InvalidInput extends Error {}
 export const WRITE_USAGE = `  passdeck vfs set <pf> <count> [--autoprobe on|off]   create or remove VFs (0 first when changing a count)
   passdeck vf set <pf> <index> [--mac M] [--vlan N] [--qos N] [--spoofchk on|off] [--trust on|off]
       [--state auto|enable|disable] [--min-rate Mb] [--max-rate Mb]   per-VF settings through the PF (ip link)
+  passdeck journal [--json]                             what was applied, by whom, with each step's outcome
   passdeck bind <address> vfio-pci                      hand a function to vfio-pci (driver_override, verified)
   passdeck restore <address> [--driver NAME]            give it back to its host driver
     all take --dry-run (print the plan, touch nothing), --json, --confirm (accept warnings such as a shared
@@ -103,10 +109,19 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
   }
 
   const executor = new PlanExecutor({ sys: deps.sys, writer: deps.writer, ip: deps.ip, ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}) });
-  const result: PlanResult = await executor.apply(plan, (r) => {
-    if (!flags.json) console.log(`  [${r.status}] ${r.command}`);
-  });
-  if (flags.json) console.log(JSON.stringify({ plan, result }, null, 2));
+  const snapshot = () => snapshotFor(deps.inventory(), plan.steps.map((s) => s.step));
+  const { entryId, result, journalError }: { entryId: number; result: PlanResult; journalError?: string } = await applyJournaled(
+    executor,
+    deps.journal(),
+    plan,
+    { actor: deps.actor, source: "cli" },
+    snapshot,
+    (r) => {
+      if (!flags.json) console.log(`  [${r.status}] ${r.command}`);
+    },
+  );
+  if (journalError) console.error(`passdeck: warning: the journal could not record everything: ${journalError}`);
+  if (flags.json) console.log(JSON.stringify({ plan, result, journalEntry: entryId }, null, 2));
   if (result.ok) {
     if (!flags.json) console.log(`Applied: ${plan.title}.`);
     return 0;
@@ -150,4 +165,12 @@ function parseVfFlags(f: NonNullable<WriteFlags["vf"]>): VfSettings {
         .join("; "),
     );
   return parsed.data;
+}
+
+/** The state of the devices a plan touches, for the journal's before/after. */
+function snapshotFor(inv: Inventory, steps: PlanStep[]) {
+  const touched = new Set(steps.flatMap((s) => ("device" in s ? [s.device] : "pf" in s ? [s.pf] : s.kind === "wait-for" ? [s.condition.pf] : [])));
+  return inv.devices
+    .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
+    .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));
 }

@@ -687,8 +687,7 @@ const SYSFS_RULES: readonly Rule<SysfsFacts>[] = [
           `${f.ctx.targetDriver ?? "The driver"} did not accept ${f.device}: its ID table does not list the device and ` +
           "driver_override does not name it (bind works only for a matching driver), or the address is gone.",
         fix:
-          `Write ${target} to /sys/bus/pci/devices/${f.device}/driver_override first, then bind (or echo ${f.device} > ` +
-          "/sys/bus/pci/drivers_probe).",
+          `Write ${target} to /sys/bus/pci/devices/${f.device}/driver_override first, then bind (or echo ${f.device} > /sys/bus/pci/drivers_probe).`,
       };
     },
   },

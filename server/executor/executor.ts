@@ -64,8 +64,16 @@ export class PlanExecutor {
     const plan: Plan = validatePlan(untrusted);
     if (this.running) throw new PlanBusy(this.running);
     this.running = plan.id;
+    // A progress listener that throws (a closed browser stream) must never turn into a failed step or stop a rollback.
+    const report = (r: StepReport) => {
+      try {
+        onStep(r);
+      } catch {
+        /* the journal and the result still have it */
+      }
+    };
     try {
-      return await this.run(plan, onStep);
+      return await this.run(plan, report);
     } finally {
       this.running = null;
     }
