@@ -186,14 +186,7 @@ export class Journal {
 
   /** Entries a live process is applying right now (this one included). */
   liveRunning(): JournalSummary[] {
-    const rows = this.db
-      .prepare(
-        `SELECT ${SUMMARY_COLUMNS}
-         FROM journal_entries e LEFT JOIN journal_steps s ON s.entry_id = e.id
-         WHERE e.status = 'running' GROUP BY e.id ORDER BY e.id`,
-      )
-      .all() as EntryRow[];
-    return rows.filter((r) => this.ownerLive(r)).map(summaryOf);
+    return this.runningRows().filter((r) => this.ownerLive(r)).map(summaryOf);
   }
 
   /** Appends one step report to a running entry, in arrival order. */
@@ -360,14 +353,7 @@ export class Journal {
    * not listed, so calling this while another process applies a plan is safe.
    */
   interrupted(): JournalSummary[] {
-    const rows = this.db
-      .prepare(
-        `SELECT ${SUMMARY_COLUMNS}
-         FROM journal_entries e LEFT JOIN journal_steps s ON s.entry_id = e.id
-         WHERE e.status = 'running' GROUP BY e.id ORDER BY e.id`,
-      )
-      .all() as EntryRow[];
-    return rows.filter((r) => !this.ownerLive(r)).map(summaryOf);
+    return this.runningRows().filter((r) => !this.ownerLive(r)).map(summaryOf);
   }
 
   /**
@@ -386,6 +372,16 @@ export class Journal {
         return mark.run(this.now(), JSON.stringify({ message }), id).changes > 0;
       }),
     ).immediate();
+  }
+
+  private runningRows(): EntryRow[] {
+    return this.db
+      .prepare(
+        `SELECT ${SUMMARY_COLUMNS}
+         FROM journal_entries e LEFT JOIN journal_steps s ON s.entry_id = e.id
+         WHERE e.status = 'running' GROUP BY e.id ORDER BY e.id`,
+      )
+      .all() as EntryRow[];
   }
 
   private ownerLive(row: { pid: number; boot_at: number }): boolean {

@@ -10,11 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PlanRejected } from "@/server/executor/allow-list";
 import { PlanBusy, PlanExecutor } from "@/server/executor/executor";
 import type { Plan, StepReport } from "@/server/executor/plan";
-import { KernelFs } from "@/server/host/fs";
-import { getScenario } from "@/server/host/scenarios/catalog";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
-import { scanInventory } from "@/server/inventory/scan";
-import { planVfCount, type PlanOutcome } from "@/server/plans/planner";
+import { planVfCount } from "@/server/plans/planner";
+import { planOf, simulatedHost } from "@/server/plans/testing";
 import { openDatabase } from "./database";
 import { Journal } from "./journal";
 import { applyJournaled } from "./journaled-apply";
@@ -27,14 +25,7 @@ const PF = "0000:3b:00.1";
 const meta = { actor: "alice", source: "web" as const, origin: "192.0.2.7" };
 
 function host(options?: SimulatedKernelOptions) {
-  const kernel = SimulatedKernel.create(getScenario("server"), join(work, `host-${n++}`), options);
-  const executor = new PlanExecutor({
-    sys: new KernelFs(kernel.sysRoot),
-    writer: kernel,
-    kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
-    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
-  });
-  const inventory = () => scanInventory({ sysRoot: kernel.sysRoot, procRoot: kernel.procRoot });
+  const { kernel, executor, inventory } = simulatedHost(work, "server", options);
   const db = openDatabase(join(work, `data-${n++}`));
   const journal = new Journal(db);
   /** the state snapshot a caller would journal: the PF's VF count and VFs */
@@ -43,11 +34,6 @@ function host(options?: SimulatedKernelOptions) {
     return { pf: PF, numVfs: pf.sriov!.numVfs, vfs: pf.sriov!.vfs };
   };
   return { kernel, executor, inventory, db, journal, snapshot };
-}
-
-function planOf(o: PlanOutcome): Plan {
-  if (o.kind !== "plan") throw new Error(`expected a plan: ${JSON.stringify(o)}`);
-  return o.plan;
 }
 
 describe("applyJournaled", () => {

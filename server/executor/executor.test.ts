@@ -6,35 +6,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { KernelFs } from "@/server/host/fs";
-import { getScenario } from "@/server/host/scenarios/catalog";
-import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
-import { scanInventory } from "@/server/inventory/scan";
-import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "@/server/plans/planner";
-import { PlanBusy, PlanExecutor } from "./executor";
-import type { Plan } from "./plan";
+import type { SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import { planBindVfio, planRestore, planVfCount } from "@/server/plans/planner";
+import { planOf, simulatedHost } from "@/server/plans/testing";
+import { PlanBusy } from "./executor";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-exec-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-let n = 0;
 
-function host(scenario = "server", options?: SimulatedKernelOptions) {
-  const kernel = SimulatedKernel.create(getScenario(scenario), join(work, `${scenario}-${n++}`), options);
-  const executor = new PlanExecutor({
-    sys: new KernelFs(kernel.sysRoot),
-    writer: kernel,
-    kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
-    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
-  });
-  const inventory = () => scanInventory({ sysRoot: kernel.sysRoot, procRoot: kernel.procRoot });
-  const device = (address: string) => inventory().devices.find((d) => d.address === address);
-  return { kernel, executor, inventory, device };
-}
-
-function planOf(o: PlanOutcome): Plan {
-  if (o.kind !== "plan") throw new Error(`expected a plan: ${JSON.stringify(o)}`);
-  return o.plan;
-}
+const host = (scenario = "server", options?: SimulatedKernelOptions) => simulatedHost(work, scenario, options);
 
 describe("PlanExecutor on the simulated kernel", () => {
   it("creates VFs, verifying the count and the virtfn/physfn links", async () => {
