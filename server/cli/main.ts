@@ -10,6 +10,7 @@ import { KernelFs } from "@/server/host/fs";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { KernelSysfsWriter } from "@/server/host/writer";
 import { SystemIpLink } from "@/server/host/ip-link";
+import { KernelLog } from "@/server/host/kmsg";
 import { userInfo } from "node:os";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
@@ -160,6 +161,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           sys: new KernelFs(env.PASSDECK_SYS_ROOT),
           writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
           ip: new SystemIpLink(),
+          kernelLog: new KernelLog(),
         };
       }
       const flags = {
