@@ -80,7 +80,7 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   for (const m of migrations.slice(from)) {
     db.transaction(() => {
       if (schemaVersion(db) >= m.version) return;
-      db.exec(m.sql);
+      db.exec(m.sql); // SQLite statements from migrations.ts (constants), not a shell
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }

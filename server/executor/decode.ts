@@ -120,7 +120,7 @@ export function normalizeErrno(errno: string | null | undefined): string | null 
   if (/^E[A-Z0-9_]+$/.test(s)) return s === "ENOTSUP" ? "EOPNOTSUPP" : s; // libuv names 95 ENOTSUP
   const byText = ERRNO_BY_TEXT.get(s.toLowerCase());
   if (byText) return byText;
-  const num = /^(?:unknown (?:system )?error )?-?(\d+)$/i.exec(s);
+  const num = s.match(/^(?:unknown (?:system )?error )?-?(\d+)$/i);
   if (num) return ERRNO_BY_NUMBER[Number(num[1])] ?? s;
   return s;
 }
@@ -168,7 +168,7 @@ interface Rule<F extends Facts> {
 function findLine(lines: readonly string[], re: RegExp, device: string | null): RegExpMatchArray | null {
   let first: RegExpMatchArray | null = null;
   for (const line of lines) {
-    const m = re.exec(line);
+    const m = line.match(re);
     if (!m) continue;
     if (device && line.includes(device)) return m;
     first ??= m;
@@ -232,7 +232,7 @@ function parseKernelUint(value: string): number | null {
 function driverFromLog(lines: readonly string[], device: string): string | null {
   const re = new RegExp(String.raw`(?:^|\s)([\w.-]+) ${device.replace(/\./g, "\\.")}(?::| \S+:)`);
   for (const line of lines) {
-    const m = re.exec(line);
+    const m = line.match(re);
     if (m && m[1] && !["pci", "pcieport", "pci_bus"].includes(m[1])) return m[1];
   }
   return null;
@@ -264,7 +264,7 @@ function pfName(f: SysfsFacts): string | null {
   if (!f.device) return null;
   const re = new RegExp(String.raw`${f.device.replace(/\./g, "\\.")} ([\w.@-]+): `);
   for (const line of f.lines) {
-    const m = re.exec(line);
+    const m = line.match(re);
     if (m?.[1]) return m[1];
   }
   return null;
@@ -831,7 +831,7 @@ const SHORTFALL_RULES: readonly Rule<SysfsFacts>[] = [
 
 /** sriov_numvfs read back lower than written: the driver's sriov_configure returned fewer ("%d VFs requested; only %d enabled"). */
 export function decodeShortfall(requested: number, enabled: number, kernelLog: string[]): Decoded {
-  const line = kernelLog.map((l) => SHORTFALL_LINE.exec(l)).find((m) => m !== null) ?? null;
+  const line = kernelLog.map((l) => l.match(SHORTFALL_LINE)).find((m) => m !== null) ?? null;
   const device = line?.[2] ?? "";
   const driver = line?.[1] && line[1] !== "pci" ? line[1] : device ? driverFromLog(kernelLog, device) : null;
   const f: SysfsFacts = {
@@ -1096,7 +1096,7 @@ function vfIndex(f: IpFacts): Explanation {
 export function decodeIpLinkVfError(input: IpLinkVfInput): Decoded {
   const stderr = input.stderr ?? "";
   const rtnl = [...stderr.matchAll(/RTNETLINK answers: ([^\n]+)/g)].pop()?.[1]?.trim() ?? null;
-  const extack = /^Error: (?!argument ")(.+?)\.?$/m.exec(stderr)?.[1] ?? null;
+  const extack = stderr.match(/^Error: (?!argument ")(.+?)\.?$/m)?.[1] ?? null;
   const f: IpFacts = {
     subject: input.setting,
     errno: normalizeErrno(rtnl),
@@ -1135,7 +1135,7 @@ export function parseKmsg(text: string): KmsgRecord[] {
   const records: KmsgRecord[] = [];
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith(" ")) continue; // dictionary lines belong to the record above
-    const m = /^(\d+),(\d+),(\d+),([^;,]*)(?:,[^;]*)?;(.*)$/.exec(line);
+    const m = line.match(/^(\d+),(\d+),(\d+),([^;,]*)(?:,[^;]*)?;(.*)$/);
     if (!m) continue;
     const message = m[5]!.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
     const prev = records.at(-1);

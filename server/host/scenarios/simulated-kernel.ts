@@ -169,7 +169,7 @@ export class SimulatedKernel implements SysfsWriter {
   private store(target: string, value: string): void {
     const name = nodePath.posix.basename(target);
     const dir = nodePath.posix.dirname(target);
-    const driverFile = /^bus\/pci\/drivers\/([^/]+)\/(bind|unbind|new_id|remove_id)$/.exec(target);
+    const driverFile = target.match(/^bus\/pci\/drivers\/([^/]+)\/(bind|unbind|new_id|remove_id)$/);
     const fn = this.tree.functionAt(dir);
     const modelled =
       target === "bus/pci/drivers_probe" ||
@@ -390,7 +390,7 @@ export function kstrtoul(s: string): bigint | null {
     radix = /^0[xX][0-9a-fA-F]/.test(rest) ? 16 : 8;
     if (radix === 16) rest = rest.slice(2);
   }
-  const digits = (radix === 16 ? /^[0-9a-fA-F]+/ : radix === 8 ? /^[0-7]+/ : /^[0-9]+/).exec(rest)?.[0];
+  const digits = rest.match(radix === 16 ? /^[0-9a-fA-F]+/ : radix === 8 ? /^[0-7]+/ : /^[0-9]+/)?.[0];
   if (!digits) return null;
   const after = rest.slice(digits.length);
   if (after !== "" && after !== "\n") return null;
@@ -409,7 +409,7 @@ export function kstrtobool(s: string): boolean | null {
 function scanHex(buf: string, max: number): number[] {
   const out: number[] = [];
   for (const token of buf.trim().split(/\s+/).slice(0, max)) {
-    const m = /^(?:0[xX])?([0-9a-fA-F]+)/.exec(token);
+    const m = token.match(/^(?:0[xX])?([0-9a-fA-F]+)/);
     if (!m) break;
     out.push(Number.parseInt(m[1]!, 16));
     if (m[0].length < token.length) break;
