@@ -19,6 +19,11 @@ for (const file of process.argv.slice(2)) {
     passed += report.stats.expected + (report.stats.flaky ?? 0);
     failed += report.stats.unexpected;
     skipped += report.stats.skipped;
+    // Errors outside any test (a web server that could not start, a broken config) fail the run too.
+    for (const e of report.errors ?? []) {
+      console.log(`error outside the tests (${file}): ${String(e.message ?? e).split("\n")[0]}`);
+      failed += 1;
+    }
   }
 }
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
