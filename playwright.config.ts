@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { journalDir } from "./e2e/journal-dir";
 import { debianChromium } from "./e2e/chromium";
 
 /**
@@ -39,7 +40,7 @@ export default defineConfig({
     viewport: { width: 1440, height: 900 },
   },
   projects: [
-    ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}.spec.ts`, use: { baseURL: baseURL(s.port) } })),
+    ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, use: { baseURL: baseURL(s.port) } })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", use: { baseURL: baseURL(LIVE_PORT) } }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
@@ -54,7 +55,12 @@ export default defineConfig({
             // The real host this runs on, no demo tree: what `npm start` serves.
             command: "node scripts/start.mjs",
             url: `${baseURL(LIVE_PORT)}/api/trpc/host.summary`,
-            env: { PASSDECK_PORT: String(LIVE_PORT), PASSDECK_HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1" },
+            env: {
+              PASSDECK_PORT: String(LIVE_PORT),
+              PASSDECK_HOST: "127.0.0.1",
+              NEXT_TELEMETRY_DISABLED: "1",
+              PASSDECK_DATA_DIR: journalDir("live"),
+            },
             reuseExistingServer: false,
             timeout: 90_000,
             stdout: "ignore" as const,
@@ -65,7 +71,13 @@ export default defineConfig({
     ...selected.map((s) => ({
     command: `node scripts/start.mjs --demo ${s.name}`,
     url: `${baseURL(s.port)}/api/trpc/host.summary`,
-    env: { PASSDECK_PORT: String(s.port), PASSDECK_HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1" },
+    env: {
+      PASSDECK_PORT: String(s.port),
+      PASSDECK_HOST: "127.0.0.1",
+      NEXT_TELEMETRY_DISABLED: "1",
+      // Each demo server keeps its journal beside its tree; the journal spec seeds it.
+      PASSDECK_DATA_DIR: journalDir(s.name),
+    },
     reuseExistingServer: false,
     timeout: 90_000,
     stdout: "ignore" as const,

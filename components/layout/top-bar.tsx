@@ -12,6 +12,7 @@ const NAV = [
   { href: "/", label: "Overview" },
   { href: "/iommu", label: "IOMMU map" },
   { href: "/readiness", label: "Readiness" },
+  { href: "/journal", label: "Journal" },
 ] as const;
 
 export function TopBar() {

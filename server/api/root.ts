@@ -1,6 +1,7 @@
 import { devicesRouter } from "./routers/devices";
 import { groupsRouter } from "./routers/groups";
 import { hostRouter } from "./routers/host";
+import { journalRouter } from "./routers/journal";
 import { readinessRouter } from "./routers/readiness";
 import { createCallerFactory, router } from "./trpc";
 
@@ -9,6 +10,7 @@ export const appRouter = router({
   devices: devicesRouter,
   groups: groupsRouter,
   readiness: readinessRouter,
+  journal: journalRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,7 +11,8 @@ import { createCaller } from "./root";
 const work = mkdtempSync(join(tmpdir(), "passdeck-api-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const roots = writeScenarioByName("desktop", join(work, "desktop"));
-const api = createCaller({ inventory: new InventoryService({ ...roots, demo: "desktop" }) });
+const noJournal = () => ({ ok: false as const, reason: "no journal in this test" });
+const api = createCaller({ inventory: new InventoryService({ ...roots, demo: "desktop" }), journal: noJournal });
 
 async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
   try {
@@ -54,9 +55,15 @@ describe("API over the desktop scenario", () => {
   });
 
   it("maps a root that is not sysfs to PRECONDITION_FAILED naming the path", async () => {
-    const broken = createCaller({ inventory: new InventoryService({ sysRoot: join(work, "nowhere"), procRoot: roots.procRoot }) });
+    const broken = createCaller({ inventory: new InventoryService({ sysRoot: join(work, "nowhere"), procRoot: roots.procRoot }), journal: noJournal });
     const err = await errorOf(broken.groups.list());
     expect(err.code).toBe("PRECONDITION_FAILED");
     expect(err.message).toContain(`${join(work, "nowhere")}/bus/pci/devices is missing`);
+  });
+
+  it("says why the journal is unavailable instead of failing the page", async () => {
+    expect(await api.journal.list()).toEqual({ available: false, reason: "no journal in this test", entries: [] });
+    expect((await errorOf(api.journal.byId({ id: 1 }))).code).toBe("PRECONDITION_FAILED");
+    expect((await errorOf(api.journal.byId({ id: -1 }))).code).toBe("BAD_REQUEST");
   });
 });

@@ -1,12 +1,15 @@
 import { initTRPC } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
+import type { Journal } from "@/server/db/journal";
 import type { InventoryService } from "@/server/inventory/service";
 import { HostError } from "@/server/host/errors";
 import { hostErrorShape, toTRPCError } from "./errors";
 
 export interface Context {
   inventory: InventoryService;
+  /** the journal, or why it cannot be opened (no data directory yet, no permission): the page says so */
+  journal: () => { ok: true; journal: Journal } | { ok: false; reason: string };
 }
 
 const t = initTRPC.context<Context>().create({
