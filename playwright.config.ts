@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { journalDir } from "./e2e/journal-dir";
+import { demoHostDir, journalDir } from "./e2e/journal-dir";
 import { debianChromium } from "./e2e/chromium";
 
 /**
@@ -13,12 +13,16 @@ export const SCENARIOS = [
   { name: "bench-1000", port: 7904 },
 ] as const;
 
+/** The wizard applies plans, so it gets its own "server" demo host: the read-only specs keep the host as booted. */
+export const WIZARD = { scenario: "server", port: 7906 } as const;
+
 // E2E_SCENARIOS=desktop,server runs a subset (and starts only those servers); default: all of them.
 const only = process.env.E2E_SCENARIOS?.split(",").map((s) => s.trim()).filter(Boolean);
 const selected = SCENARIOS.filter((s) => !only || only.includes(s.name));
 
 const LIVE_PORT = 7905;
 const live = !only || only.includes("live");
+const wizard = !only || only.includes("wizard");
 
 const baseURL = (port: number) => `http://127.0.0.1:${port}`;
 
@@ -42,6 +46,7 @@ export default defineConfig({
   projects: [
     ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, use: { baseURL: baseURL(s.port) } })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", use: { baseURL: baseURL(LIVE_PORT) } }] : []),
+    ...(wizard ? [{ name: "wizard", testMatch: "wizard.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
     ...(process.env.PASSDECK_SCREENSHOT
@@ -68,15 +73,16 @@ export default defineConfig({
           },
         ]
       : []),
-    ...selected.map((s) => ({
-    command: `node scripts/start.mjs --demo ${s.name}`,
+    ...[...selected.map((s) => ({ project: s.name, scenario: s.name, port: s.port })), ...(wizard ? [{ project: "wizard", ...WIZARD }] : [])].map((s) => ({
+    command: `node scripts/start.mjs --demo ${s.scenario}`,
     url: `${baseURL(s.port)}/api/trpc/host.summary`,
     env: {
       PASSDECK_PORT: String(s.port),
       PASSDECK_HOST: "127.0.0.1",
       NEXT_TELEMETRY_DISABLED: "1",
-      // Each demo server keeps its journal beside its tree; the journal spec seeds it.
-      PASSDECK_DATA_DIR: journalDir(s.name),
+      // Each demo server owns its host tree (written fresh at start) and keeps its journal beside it.
+      PASSDECK_DEMO_DIR: demoHostDir(s.project),
+      PASSDECK_DATA_DIR: journalDir(s.project),
     },
     reuseExistingServer: false,
     timeout: 90_000,

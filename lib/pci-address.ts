@@ -54,3 +54,15 @@ export function slotOf(address: string): string {
 export function comparePciAddresses(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The address the kernel gives VF `index` of a PF (pci_iov_virtfn_bus/devfn in drivers/pci/iov.c): the PF's routing
+ * ID plus sriov_offset plus index × sriov_stride, carried into the bus number. The same domain as the PF.
+ */
+export function vfAddressOf(pfAddress: string, offset: number, stride: number, index: number): string | null {
+  const pf = parsePciAddress(pfAddress);
+  if (!pf.ok) return null;
+  const rid = (pf.parts.bus << 8) + (pf.parts.device << 3) + pf.parts.fn + offset + stride * index;
+  if (rid > 0xffff) return null;
+  return formatPciAddress({ domain: pf.parts.domain, bus: rid >> 8, device: (rid >> 3) & 0x1f, fn: rid & 0x7 });
+}

@@ -19,12 +19,16 @@ if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
 
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PASSDECK_HOST: host, PASSDECK_PORT: port };
 if (demo) {
-  const dir = resolve(".cache/demo", demo);
+  // The server writes the scenario's tree into this directory itself and answers writes through a simulated kernel.
+  const dir = resolve(process.env.PASSDECK_DEMO_DIR ?? resolve(".cache/demo", demo));
   mkdirSync(dir, { recursive: true });
-  const out = execFileSync(process.execPath, ["dist/passdeck.mjs", "scenario-tree", demo, dir], { encoding: "utf8" });
-  const roots = JSON.parse(out);
-  Object.assign(env, { PASSDECK_SYS_ROOT: roots.sysRoot, PASSDECK_PROC_ROOT: roots.procRoot, PASSDECK_DEMO: demo });
-  console.log(`passdeck: demo host "${demo}" generated in ${dir}`);
+  const known = execFileSync(process.execPath, ["dist/passdeck.mjs", "scenarios"], { encoding: "utf8" }).split("\n").map((l) => l.split(" ")[0]);
+  if (!known.includes(demo)) {
+    console.error(`passdeck: no demo host "${demo}": pick one of ${known.filter(Boolean).join(", ")}`);
+    process.exit(2);
+  }
+  Object.assign(env, { PASSDECK_DEMO: demo, PASSDECK_DEMO_DIR: dir, PASSDECK_DATA_DIR: process.env.PASSDECK_DATA_DIR ?? resolve(dir, "data") });
+  console.log(`passdeck: demo host "${demo}" in ${dir}: plans are applied to a simulated kernel, never to this machine`);
 }
 
 console.log(`passdeck: http://${host.includes(":") ? `[${host}]` : host}:${port}`);

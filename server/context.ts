@@ -1,26 +1,72 @@
-import { readEnv } from "@/server/env";
+import { readEnv, type PassdeckEnv } from "@/server/env";
 import { InventoryService } from "@/server/inventory/service";
 import type { Context } from "@/server/api/trpc";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
+import { PlanExecutor } from "@/server/executor/executor";
+import { KernelFs } from "@/server/host/fs";
+import { SystemIpLink, type IpLink } from "@/server/host/ip-link";
+import { KernelLog } from "@/server/host/kmsg";
+import { getScenario } from "@/server/host/scenarios/catalog";
+import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
+import { SimulatedKernel } from "@/server/host/scenarios/simulated-kernel";
+import { isRealSysfs } from "@/server/host/sysfs-check";
+import { KernelSysfsWriter } from "@/server/host/writer";
+import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 
-let services: Context | null = null;
+type Services = Omit<Context, "origin">;
+let services: Services | null = null;
 
-/** Built once per server process from the environment. */
-export function getContext(): Context {
-  if (!services) {
-    const env = readEnv();
-    services = {
-      inventory: new InventoryService({
-        sysRoot: env.PASSDECK_SYS_ROOT,
-        procRoot: env.PASSDECK_PROC_ROOT,
-        pciIdsPath: env.PASSDECK_PCI_IDS ?? null,
-        demo: env.PASSDECK_DEMO ?? null,
-      }),
-      journal: lazyJournal(env.PASSDECK_DATA_DIR),
-    };
-  }
-  return services;
+/** Built once per server process from the environment; `origin` is per request. */
+export function getContext(origin: string | null = null): Context {
+  services ??= buildServices(readEnv());
+  return { ...services, origin };
+}
+
+function buildServices(env: PassdeckEnv): Services {
+  const demo = env.PASSDECK_DEMO ?? null;
+  // The demo host with a simulated kernel: the server writes the scenario's tree itself and answers writes as Linux.
+  const kernel = demo && env.PASSDECK_DEMO_DIR ? SimulatedKernel.create(getScenario(demo), env.PASSDECK_DEMO_DIR) : null;
+  const sysRoot = kernel?.sysRoot ?? env.PASSDECK_SYS_ROOT;
+  const procRoot = kernel?.procRoot ?? env.PASSDECK_PROC_ROOT;
+  const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo });
+  const journal = lazyJournal(env.PASSDECK_DATA_DIR);
+  const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
+  const writeAccess = kernel ? demoAccess(kernel, ip) : hostAccess(sysRoot, ip);
+  const plans = new PlanService({
+    inventory: (fresh) => inventory.get({ fresh }).data,
+    ip,
+    access: writeAccess,
+    journal: () => {
+      const opened = journal();
+      if (!opened.ok) throw new Error(`the journal cannot be opened, so nothing is applied (no change without a record): ${opened.reason}`);
+      return opened.journal;
+    },
+  });
+  return { inventory, journal, writeAccess, plans, ip };
+}
+
+function demoAccess(kernel: SimulatedKernel, ip: IpLink): () => WriteAccess {
+  const executor = new PlanExecutor({
+    sys: new KernelFs(kernel.sysRoot),
+    writer: kernel,
+    ip,
+    kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
+  });
+  return () => ({ ok: true, mode: "demo", executor, ip });
+}
+
+/** The real host: only a mounted sysfs, and only as root (the privileged helper comes with the security issue). */
+function hostAccess(sysRoot: string, ip: IpLink): () => WriteAccess {
+  let executor: PlanExecutor | null = null;
+  return () => {
+    if (!isRealSysfs(sysRoot))
+      return { ok: false, reason: `${sysRoot} is not a mounted sysfs (a capture or a read-only demo tree): this server can show plans but not apply them` };
+    if (process.getuid?.() !== 0)
+      return { ok: false, reason: "the server does not run as root, so it cannot write sysfs: plans can be reviewed, and applied with the passdeck CLI as root" };
+    executor ??= new PlanExecutor({ sys: new KernelFs(sysRoot), writer: new KernelSysfsWriter(sysRoot), ip, kernelLog: new KernelLog() });
+    return { ok: true, mode: "host", executor, ip };
+  };
 }
 
 /** Opens the journal on first use and retries later if it failed (the directory may be created after start). */

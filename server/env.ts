@@ -10,6 +10,11 @@ const envSchema = z.object({
   PASSDECK_PCI_IDS: z.string().min(1).optional(),
   /** set by `npm run demo`: the scenario name, shown as a banner so nobody mistakes it for their host */
   PASSDECK_DEMO: z.string().min(1).optional(),
+  /**
+   * With PASSDECK_DEMO: the directory the server writes the scenario's tree into and then owns through a simulated
+   * kernel, so the demo applies real plans. Without it a demo tree (PASSDECK_SYS_ROOT) is read-only.
+   */
+  PASSDECK_DEMO_DIR: z.string().min(1).optional(),
   /** SQLite journal and desired state */
   PASSDECK_DATA_DIR: z.string().min(1).default("/var/lib/passdeck"),
   PASSDECK_HOST: z.string().min(1).default("127.0.0.1"),

@@ -1,6 +1,9 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState, type ReactNode } from "react";
+import { useTRPC } from "@/lib/trpc/client";
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { BRIDGE_LABEL, deviceName, plural } from "@/components/data/format";
 import { Badge } from "@/components/ui/badge";
@@ -259,6 +262,12 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
               )}
             </Row>
           </Rows>
+          {d.sriov.numVfs > 0 && d.netdevs.length > 0 ? <VfSettingsTable pf={d.address} /> : null}
+          <div className="mt-2 flex gap-2">
+            <Link href={`/wizard?step=count&pf=${d.address}`} className="text-sm text-blue-800 underline">
+              Set up VFs in the wizard…
+            </Link>
+          </div>
         </Section>
       ) : null}
 
@@ -339,5 +348,39 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
         </Section>
       ) : null}
     </aside>
+  );
+}
+
+/** What the PF's driver reports for each VF (vfinfo_list): the MAC and VLAN a guest will see. */
+function VfSettingsTable({ pf }: { pf: string }) {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.devices.vfSettings.queryOptions({ pf }));
+  if (q.isPending) return <p className="mt-2 text-xs text-slate-500">Reading VF settings…</p>;
+  if (q.isError || q.data.reason) return <p className="mt-2 text-xs text-amber-800">{q.isError ? q.error.message : q.data.reason}</p>;
+  return (
+    <table className="mt-2 w-full text-left text-xs" aria-label="VF settings" data-testid="vf-settings">
+      <thead className="text-slate-500">
+        <tr>
+          <th className="pr-2 font-medium">VF</th>
+          <th className="pr-2 font-medium">MAC</th>
+          <th className="pr-2 font-medium">VLAN</th>
+          <th className="pr-2 font-medium">spoof</th>
+          <th className="pr-2 font-medium">trust</th>
+          <th className="pr-2 font-medium">link</th>
+        </tr>
+      </thead>
+      <tbody className="font-mono">
+        {q.data.vfs.map((v) => (
+          <tr key={v.vf} data-testid={`vf-settings-${v.vf}`}>
+            <td className="pr-2">{v.vf}</td>
+            <td className="pr-2">{v.mac}</td>
+            <td className="pr-2">{v.vlan}{v.qos ? ` qos ${v.qos}` : ""}</td>
+            <td className="pr-2">{v.spoofchk === null ? "?" : v.spoofchk ? "on" : "off"}</td>
+            <td className="pr-2">{v.trust === null ? "?" : v.trust ? "on" : "off"}</td>
+            <td className="pr-2">{v.linkState ?? "?"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

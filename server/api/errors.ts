@@ -1,6 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { PlanRejected } from "@/server/executor/allow-list";
+import { PlanBusy } from "@/server/executor/executor";
+import { JournalBusy } from "@/server/db/journal";
 import { HostError, type HostErrorKind } from "@/server/host/errors";
+import { HostChanged, PlanExpired, WritesUnavailable } from "@/server/plans/plan-service";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -12,9 +16,25 @@ const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
   "no-such-device": "NOT_FOUND",
 };
 
+/** …and from the write path's refusals: each says in its message what to do next. */
+const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
+  [PlanBusy, "CONFLICT"], // another plan runs in this process
+  [JournalBusy, "CONFLICT"], // …or in another process (the CLI, reconcile)
+  [HostChanged, "CONFLICT"],
+  [PlanExpired, "NOT_FOUND"],
+  [PlanRejected, "BAD_REQUEST"],
+  [WritesUnavailable, "PRECONDITION_FAILED"],
+];
+
+export function knownError(err: unknown): boolean {
+  return err instanceof HostError || WRITE_ERRORS.some(([type]) => err instanceof type);
+}
+
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) return err;
   if (err instanceof HostError) return new TRPCError({ code: CODE_FOR[err.kind], message: err.message, cause: err });
+  const write = WRITE_ERRORS.find(([type]) => err instanceof type);
+  if (write && err instanceof Error) return new TRPCError({ code: write[1], message: err.message, cause: err });
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: err instanceof Error ? err.message : String(err), cause: err });
 }
 

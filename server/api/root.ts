@@ -2,6 +2,7 @@ import { devicesRouter } from "./routers/devices";
 import { groupsRouter } from "./routers/groups";
 import { hostRouter } from "./routers/host";
 import { journalRouter } from "./routers/journal";
+import { plansRouter } from "./routers/plans";
 import { readinessRouter } from "./routers/readiness";
 import { createCallerFactory, router } from "./trpc";
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   groups: groupsRouter,
   readiness: readinessRouter,
   journal: journalRouter,
+  plans: plansRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,12 +7,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { writeScenarioByName } from "@/server/host/scenarios/catalog";
 import { InventoryService } from "@/server/inventory/service";
 import { createCaller } from "./root";
+import { readOnlyContext } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-api-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const roots = writeScenarioByName("desktop", join(work, "desktop"));
-const noJournal = () => ({ ok: false as const, reason: "no journal in this test" });
-const api = createCaller({ inventory: new InventoryService({ ...roots, demo: "desktop" }), journal: noJournal });
+const api = createCaller(readOnlyContext(new InventoryService({ ...roots, demo: "desktop" })));
 
 async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
   try {
@@ -55,7 +55,7 @@ describe("API over the desktop scenario", () => {
   });
 
   it("maps a root that is not sysfs to PRECONDITION_FAILED naming the path", async () => {
-    const broken = createCaller({ inventory: new InventoryService({ sysRoot: join(work, "nowhere"), procRoot: roots.procRoot }), journal: noJournal });
+    const broken = createCaller(readOnlyContext(new InventoryService({ sysRoot: join(work, "nowhere"), procRoot: roots.procRoot })));
     const err = await errorOf(broken.groups.list());
     expect(err.code).toBe("PRECONDITION_FAILED");
     expect(err.message).toContain(`${join(work, "nowhere")}/bus/pci/devices is missing`);

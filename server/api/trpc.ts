@@ -3,13 +3,21 @@ import superjson from "superjson";
 import { z } from "zod";
 import type { Journal } from "@/server/db/journal";
 import type { InventoryService } from "@/server/inventory/service";
-import { HostError } from "@/server/host/errors";
-import { hostErrorShape, toTRPCError } from "./errors";
+import type { IpLink } from "@/server/host/ip-link";
+import type { PlanService, WriteAccess } from "@/server/plans/plan-service";
+import { hostErrorShape, knownError, toTRPCError } from "./errors";
 
 export interface Context {
   inventory: InventoryService;
   /** the journal, or why it cannot be opened (no data directory yet, no permission): the page says so */
   journal: () => { ok: true; journal: Journal } | { ok: false; reason: string };
+  /** whether this server may change the host (a real sysfs, or the demo's simulated kernel), and how */
+  writeAccess: () => WriteAccess;
+  plans: PlanService;
+  /** iproute2 for reads (vfinfo_list); writes go through the executor */
+  ip: IpLink;
+  /** the client's address as the server saw it (x-forwarded-for from Next's server), for the journal */
+  origin: string | null;
 }
 
 const t = initTRPC.context<Context>().create({
@@ -30,7 +38,7 @@ const t = initTRPC.context<Context>().create({
 /** Every thrown host error leaves through the one mapping table. */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof HostError) throw toTRPCError(result.error.cause);
+  if (!result.ok && knownError(result.error.cause)) throw toTRPCError(result.error.cause);
   return result;
 });
 
@@ -39,3 +47,5 @@ export const createCallerFactory = t.createCallerFactory;
 
 /** Reads the host; anyone who can reach the server may call it (authentication comes with the security issue). */
 export const readProcedure = t.procedure.use(mapErrors);
+/** Changes the host through a reviewed plan. Until the security issue lands, the server listens on loopback only. */
+export const writeProcedure = t.procedure.use(mapErrors);

@@ -42,7 +42,8 @@ export interface OpenDatabaseOptions {
  */
 export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Db {
   const dir = resolve(dataDir);
-  const path = join(dir, options.fileName ?? DATABASE_FILE_NAME);
+  // The data directory is a runtime setting: nothing under it belongs in the build trace.
+  const path = join(/*turbopackIgnore: true*/ dir, options.fileName ?? DATABASE_FILE_NAME);
   let db: Db | undefined;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o750 });

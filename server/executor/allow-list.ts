@@ -56,7 +56,10 @@ export const planStepSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("probe-driver"), device: address, expectDriver: driverName, explicit: z.boolean().optional() }),
   z.object({
     kind: z.literal("wait-for"),
-    condition: z.object({ kind: z.literal("vf-count"), pf: address, count: z.number().int().min(0).max(65535) }),
+    condition: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("vf-count"), pf: address, count: z.number().int().min(0).max(65535) }),
+      z.object({ kind: z.literal("vf-address"), pf: address, vf: z.number().int().min(0).max(65535), address }),
+    ]),
     timeoutMs: z.number().int().min(1).max(300_000),
   }),
 ]);

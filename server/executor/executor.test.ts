@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
-import { planBindVfio, planRestore, planVfCount } from "@/server/plans/planner";
+import { readVfInfo } from "@/server/host/ip-link";
+import { planBindVfio, planRestore, planVfCount, planVfSettings } from "@/server/plans/planner";
 import { planOf, simulatedHost } from "@/server/plans/testing";
 import { PlanBusy } from "./executor";
 
@@ -124,5 +125,20 @@ describe("PlanExecutor on the simulated kernel", () => {
     await expect(h.executor.apply(planOf(planVfCount(h.inventory(), "0000:3b:00.1", 1)))).rejects.toBeInstanceOf(PlanBusy);
     const timedOut = await slow;
     expect(timedOut.steps[0]!.error).toMatchObject({ code: "write-timed-out" });
+  });
+
+  it("sets a MAC it cannot undo last, so a setting the driver refuses leaves nothing behind", async () => {
+    const h = host();
+    await h.executor.apply(planOf(planVfCount(h.inventory(), "0000:18:00.1", 2)));
+    const before = (await readVfInfo(h.ip, "eno2")).find((v) => v.vf === 1)!;
+    expect(before.mac).toBe("00:00:00:00:00:00");
+    const plan = planOf(planVfSettings(h.inventory(), "0000:18:00.1", 1, { mac: "02:00:00:00:00:21", state: "disable" }, before));
+    // a zero MAC cannot be set again, so the undo has the link state only
+    expect(plan.steps[0]!.inverse).toMatchObject({ settings: { state: "auto" } });
+    expect(plan.steps[0]!.inverse).not.toHaveProperty("settings.mac");
+    const result = await h.executor.apply(plan);
+    expect(result.steps.map((s) => [s.status, s.error?.code])).toEqual([["failed", "vf-setting-unsupported"]]);
+    expect(result.rolledBack).toBe(true);
+    expect((await readVfInfo(h.ip, "eno2")).find((v) => v.vf === 1)!.mac).toBe("00:00:00:00:00:00");
   });
 });

@@ -85,7 +85,7 @@ export class PlanExecutor {
     for (const [index, planned] of plan.steps.entries()) {
       const started = this.now();
       try {
-        await this.perform(planned.step);
+        await this.perform(planned.step, planned.inverse);
         done.push({ index, inverse: planned.inverse });
         const report: StepReport = { index, status: "done", command: describeStep(planned.step), ms: this.now() - started };
         reports.push(report);
@@ -150,7 +150,7 @@ export class PlanExecutor {
   }
 
   /** One step: precondition, write, read-back. Throws StepFailed with the decoded cause. */
-  private async perform(step: PlanStep): Promise<void> {
+  private async perform(step: PlanStep, inverse: PlanStep | null = null): Promise<void> {
     switch (step.kind) {
       case "write-attribute": {
         this.requireDevice(step.device);
@@ -202,10 +202,27 @@ export class PlanExecutor {
         return;
       }
       case "set-vf":
-        return this.setVf(step);
+        return this.setVf(step, inverse?.kind === "set-vf" ? inverse.settings : {});
       case "wait-for": {
-        const { pf, count } = step.condition;
+        const condition = step.condition;
         const deadline = this.now() + step.timeoutMs;
+        if (condition.kind === "vf-address") {
+          for (;;) {
+            const target = this.deps.sys.readLinkOptional(`bus/pci/devices/${condition.pf}/virtfn${condition.vf}`);
+            const actual = target === null ? null : target.slice(target.lastIndexOf("/") + 1);
+            if (actual === condition.address) return;
+            if (this.now() >= deadline)
+              throw new StepFailed({
+                code: "vf-address-differs",
+                cause: `VF ${condition.vf} of ${condition.pf} is ${actual ?? "missing"}, not ${condition.address} as computed from sriov_offset/sriov_stride`,
+                fix: "Nothing was bound. Refresh the page and make the plan again from the VFs that now exist.",
+                errno: null,
+                kernelLines: [],
+              });
+            await this.sleep(POLL_MS);
+          }
+        }
+        const { pf, count } = condition;
         for (;;) {
           if (this.vfCountReached(pf, count)) return;
           if (this.now() >= deadline)
@@ -229,14 +246,18 @@ export class PlanExecutor {
    * One `ip link set … vf N <setting>` per setting, so a setting the driver refuses (igb and `state`) is reported
    * as that setting, unsupported by that driver; then every setting is read back from vfinfo_list.
    */
-  private async setVf(step: Extract<PlanStep, { kind: "set-vf" }>): Promise<void> {
+  private async setVf(step: Extract<PlanStep, { kind: "set-vf" }>, undoable: VfSettings): Promise<void> {
     const ip = this.deps.ip;
     if (!ip)
       throw new StepFailed({ code: "iproute2-missing", cause: "iproute2 is not available to this executor", fix: "Install iproute2.", errno: null, kernelLines: [] });
     this.requireDevice(step.pf);
     const pfDriver = this.driverOf(step.pf);
     const appliedKeys: (keyof VfSettings)[] = [];
-    for (const [setting, part, value] of splitSettings(step.settings)) {
+    // Settings the plan cannot undo (a first MAC: drivers refuse the zero MAC back) go last, so a refused setting
+    // never leaves one of them behind.
+    const parts = splitSettings(step.settings);
+    const ordered = [...parts.filter(([, part]) => Object.keys(part).every((k) => k in undoable)), ...parts.filter(([, part]) => !Object.keys(part).every((k) => k in undoable))];
+    for (const [setting, part, value] of ordered) {
       const r = await ip.run(ipLinkVfArgs(step.netdev, step.vf, part));
       if (r.code !== 0)
         throw new StepFailed(

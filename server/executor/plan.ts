@@ -33,7 +33,10 @@ export type PlanStep =
   | { kind: "set-vf"; pf: string; netdev: string; vf: number; settings: VfSettings }
   | { kind: "wait-for"; condition: WaitCondition; timeoutMs: number };
 
-export type WaitCondition = { kind: "vf-count"; pf: string; count: number };
+export type WaitCondition =
+  | { kind: "vf-count"; pf: string; count: number }
+  /** virtfn<vf> of the PF points at `address`: checks the address a plan predicted from offset/stride before using it */
+  | { kind: "vf-address"; pf: string; vf: number; address: string };
 
 export interface PlannedStep {
   step: PlanStep;
@@ -83,7 +86,9 @@ export function describeStep(step: PlanStep): string {
     case "set-vf":
       return ["ip", ...ipLinkVfArgs(step.netdev, step.vf, step.settings)].join(" ");
     case "wait-for":
-      return `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} VFs (virtfn links with physfn)`;
+      return step.condition.kind === "vf-count"
+        ? `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} VFs (virtfn links with physfn)`
+        : `# check that bus/pci/devices/${step.condition.pf}/virtfn${step.condition.vf} is ${step.condition.address} (wait up to ${step.timeoutMs / 1000} s)`;
   }
 }
 

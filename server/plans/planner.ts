@@ -29,7 +29,8 @@ export interface Overrides {
   force?: boolean;
 }
 
-function finish(title: string, steps: PlannedStep[], problems: Refusal[], o: Overrides): PlanOutcome {
+/** A plan from its steps, unless a problem the overrides do not cover blocks it. */
+export function finish(title: string, steps: PlannedStep[], problems: Refusal[], o: Overrides): PlanOutcome {
   const blocking = problems.filter(
     (p) => p.override === null || (p.override === "force" && !o.force) || (p.override === "confirm" && !o.confirm && !o.force),
   );

@@ -4,6 +4,7 @@ import { PlanExecutor } from "@/server/executor/executor";
 import type { Plan } from "@/server/executor/plan";
 import { KernelFs } from "@/server/host/fs";
 import { getScenario } from "@/server/host/scenarios/catalog";
+import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { scanInventory } from "@/server/inventory/scan";
 import type { PlanOutcome } from "./planner";
@@ -12,16 +13,18 @@ let counter = 0;
 
 export function simulatedHost(workDir: string, scenario = "server", options?: SimulatedKernelOptions) {
   const kernel = SimulatedKernel.create(getScenario(scenario), join(workDir, `${scenario}-${counter++}`), options);
+  const ip = new SimulatedIpLink(kernel.sysRoot);
   const executor = new PlanExecutor({
     sys: new KernelFs(kernel.sysRoot),
     writer: kernel,
+    ip,
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
     // Waits poll the simulated tree, which changes synchronously: no need to wait long between looks.
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
   });
   const inventory = () => scanInventory({ sysRoot: kernel.sysRoot, procRoot: kernel.procRoot });
   const device = (address: string) => inventory().devices.find((d) => d.address === address);
-  return { kernel, executor, inventory, device };
+  return { kernel, executor, inventory, device, ip };
 }
 
 export function planOf(o: PlanOutcome): Plan {

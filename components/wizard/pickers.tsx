@@ -1,0 +1,113 @@
+"use client";
+
+import type { IommuGroup, PciDevice } from "@/server/host/types";
+import { deviceName } from "@/components/data/format";
+import { HostCriticalBadge, VerdictBadge } from "@/components/iommu/badges";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
+
+/** (a) SR-IOV capable PFs only, with what decides the choice: totalvfs, current VFs, driver, link. */
+export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; groups: IommuGroup[]; onPick: (pf: string) => void }) {
+  const pfs = devices.filter((d) => d.sriov);
+  if (pfs.length === 0)
+    return (
+      <p data-testid="no-pfs" className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-700">
+        No device on this host has the SR-IOV capability. A whole device can still be passed through: use “A whole device” above.
+      </p>
+    );
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>Pick a physical function</CardTitle>
+        <span className="text-xs text-slate-500">only devices with the SR-IOV capability are listed</span>
+      </CardHeader>
+      <table className="w-full text-left text-sm" aria-label="SR-IOV physical functions">
+        <thead className="text-xs text-slate-500">
+          <tr>
+            <th className="px-4 py-2 font-medium">Address</th>
+            <th className="px-2 py-2 font-medium">Device</th>
+            <th className="px-2 py-2 font-medium">Driver</th>
+            <th className="px-2 py-2 font-medium">Interface</th>
+            <th className="px-2 py-2 font-medium">VFs</th>
+            <th className="px-2 py-2 font-medium">Link</th>
+            <th className="px-4 py-2" />
+          </tr>
+        </thead>
+        <tbody>
+          {pfs.map((d) => {
+            const s = d.sriov!;
+            const group = groups.find((g) => g.id === d.iommuGroup);
+            const unusable = s.totalVfs === 0 || !d.driver || d.driver === "vfio-pci";
+            return (
+              <tr key={d.address} data-testid={`pf-${d.address}`} className="border-t border-slate-100 align-top">
+                <td className="px-4 py-2 font-mono">{d.address}</td>
+                <td className="px-2 py-2">
+                  {deviceName(d)}
+                  <div className="mt-1 flex flex-wrap gap-1">
+                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
+                    {group ? <VerdictBadge verdict={group.verdict} /> : null}
+                  </div>
+                </td>
+                <td className="px-2 py-2 font-mono">{d.driver ?? "none"}</td>
+                <td className="px-2 py-2 font-mono">{d.netdevs.map((n) => `${n.name} (${n.operstate ?? "?"})`).join(", ") || "none"}</td>
+                <td className="px-2 py-2" data-testid="pf-vfs">
+                  {s.numVfs} of {s.totalVfs}
+                  {s.totalVfs === 0 ? <p className="text-xs text-amber-800">SR-IOV is off in the BIOS/firmware</p> : null}
+                </td>
+                <td className="px-2 py-2 text-xs">{d.link ? `${d.link.currentSpeed ?? "?"} x${d.link.currentWidth ?? "?"}` : "unknown"}</td>
+                <td className="px-4 py-2 text-right">
+                  <Button size="sm" variant="default" disabled={unusable} onClick={() => onPick(d.address)} aria-label={`Choose ${d.address}`}>
+                    Choose
+                  </Button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+/** (b) Any endpoint; the review then takes its whole IOMMU group along. */
+export function DevicePicker({ devices, groups, onPick }: { devices: PciDevice[]; groups: IommuGroup[]; onPick: (address: string) => void }) {
+  const byAddress = new Map(devices.map((d) => [d.address, d]));
+  const candidates = groups.filter((g) => g.endpoints.length > 0);
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>Pick a device</CardTitle>
+        <span className="text-xs text-slate-500">every endpoint of its IOMMU group goes to vfio-pci with it; bridges stay on their port driver</span>
+      </CardHeader>
+      <CardBody className="space-y-3">
+        {candidates.map((g) => (
+          <div key={g.id} data-testid={`pick-group-${g.id}`} className="rounded-md border border-slate-200 p-2">
+            <div className="flex flex-wrap items-center gap-2 text-xs text-slate-600">
+              <span className="font-semibold text-slate-800">Group {g.id}</span>
+              <VerdictBadge verdict={g.verdict} />
+              <span>{g.summary}</span>
+            </div>
+            <ul className="mt-1">
+              {g.endpoints.map((a) => {
+                const d = byAddress.get(a);
+                if (!d) return null;
+                return (
+                  <li key={a} className="flex flex-wrap items-center gap-2 py-0.5">
+                    <span className="font-mono text-sm">{a}</span>
+                    <span className="text-sm text-slate-800">{deviceName(d)}</span>
+                    <Badge>{d.driver ?? "no driver"}</Badge>
+                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
+                    <Button size="sm" className="ml-auto" onClick={() => onPick(a)} aria-label={`Pass through ${a}`}>
+                      Pass through…
+                    </Button>
+                  </li>
+                );
+              })}
+            </ul>
+          </div>
+        ))}
+      </CardBody>
+    </Card>
+  );
+}

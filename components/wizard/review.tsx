@@ -1,0 +1,334 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import Link from "next/link";
+import { useEffect, useRef, useState } from "react";
+import type { StepReport } from "@/server/executor/plan";
+import type { ProgressEvent } from "@/server/plans/plan-service";
+import { useTRPC, type RouterInputs, type RouterOutputs } from "@/lib/trpc/client";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
+import { ErrorPanel } from "@/components/ui/states";
+import { describeVfSettings } from "@/lib/vf-settings";
+
+type PreviewInput = RouterInputs["plans"]["preview"];
+type Preview = RouterOutputs["plans"]["preview"];
+type Refusal = Preview["warnings"][number];
+
+/**
+ * Review (the plan in words and as exact commands, the safety verdicts, what the host loses), then apply with
+ * each step's outcome as it is verified, then the result with the rollback outcome.
+ */
+export function ReviewAndApply({
+  request,
+  subject,
+  entry,
+  onBack,
+  onFinished,
+}: {
+  request: PreviewInput;
+  subject: string;
+  entry: number | null;
+  onBack: () => void;
+  onFinished: (entry: number) => void;
+}) {
+  const trpc = useTRPC();
+  const [confirm, setConfirm] = useState(false);
+  const [typed, setTyped] = useState("");
+  const force = typed.trim() === subject;
+  const preview = useMutation(trpc.plans.preview.mutationOptions());
+  const access = useQuery(trpc.plans.access.queryOptions());
+  const [applying, setApplying] = useState<string | null>(null);
+  const requestKey = JSON.stringify(request);
+
+  useEffect(() => {
+    if (entry === null) preview.mutate({ ...request, confirm, force } as PreviewInput);
+    // preview.mutate is stable; re-plan when the request or the overrides change
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [requestKey, confirm, force, entry]);
+
+  if (entry !== null && applying === null) return <FinishedEntry id={entry} onBack={onBack} />;
+  if (applying) return <ApplyProgress planId={applying} plan={preview.data!} onFinished={onFinished} />;
+  if (preview.isError) return <ErrorPanel error={preview.error} what="the plan" />;
+  if (!preview.data) return <p role="status" className="text-sm text-slate-500">Planning…</p>;
+
+  const p = preview.data;
+  const outcome = p.outcome;
+  const refusals: Refusal[] = outcome.kind === "refused" ? outcome.refusals : [];
+  const needsConfirm = refusals.some((r) => r.override === "confirm") || (confirm && p.warnings.some((w) => w.override === "confirm"));
+  const needsForce = refusals.some((r) => r.override === "force") || (force && p.warnings.some((w) => w.override === "force"));
+  const hardRefusals = refusals.filter((r) => r.override === null);
+
+  return (
+    <div className="space-y-4">
+      <Card>
+        <CardHeader>
+          <CardTitle data-testid="plan-title">{outcome.kind === "plan" ? outcome.plan.title : outcome.kind === "nothing-to-do" ? "Nothing to do" : "This change is refused"}</CardTitle>
+          <span className="text-xs text-slate-500">nothing is written until you press Apply</span>
+        </CardHeader>
+        <CardBody className="space-y-3">
+          {outcome.kind === "nothing-to-do" ? <p data-testid="nothing-to-do">{outcome.reason}</p> : null}
+          {hardRefusals.length ? (
+            <ul role="alert" data-testid="refusals" className="space-y-1 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">
+              {hardRefusals.map((r) => (
+                <li key={r.code + r.reason} data-code={r.code}>{r.reason}</li>
+              ))}
+            </ul>
+          ) : null}
+          {[...refusals.filter((r) => r.override !== null), ...p.warnings].length ? (
+            <ul data-testid="warnings" className="space-y-1 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-950">
+              {[...refusals.filter((r) => r.override !== null), ...p.warnings].map((r) => (
+                <li key={r.code + r.reason} data-code={r.code}>
+                  <Badge tone={r.override === "force" ? "red" : "amber"}>{r.override === "force" ? "host-critical" : "warning"}</Badge> {r.reason}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {needsConfirm ? (
+            <label className="flex items-center gap-2">
+              <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} />I have read the warnings and want this anyway
+            </label>
+          ) : null}
+          {needsForce ? (
+            <label className="block">
+              <span className="text-red-900">
+                This touches a device the host depends on. To go ahead, type <code className="font-mono font-semibold">{subject}</code>:
+              </span>
+              <input
+                aria-label="Type the address to confirm a host-critical change"
+                value={typed}
+                onChange={(e) => setTyped(e.target.value)}
+                className="mt-1 block h-8 w-56 rounded-md border border-red-400 px-2 font-mono"
+              />
+            </label>
+          ) : null}
+          {p.hostLoses.length ? (
+            <div data-testid="host-loses">
+              <h3 className="font-semibold text-slate-800">The host loses</h3>
+              <ul className="list-disc pl-5">
+                {p.hostLoses.map((l) => (
+                  <li key={l}>{l}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          {p.vfs.length ? (
+            <table className="w-full text-left" aria-label="VFs in this plan">
+              <thead className="text-xs text-slate-500">
+                <tr>
+                  <th className="py-1 pr-2 font-medium">VF</th>
+                  <th className="py-1 pr-2 font-medium">Address</th>
+                  <th className="py-1 pr-2 font-medium">Settings</th>
+                  <th className="py-1 pr-2 font-medium">Driver after</th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.vfs.map((v) => (
+                  <tr key={v.index} data-testid={`review-vf-${v.index}`} className="border-t border-slate-100">
+                    <td className="py-1 pr-2 font-mono">{v.index}</td>
+                    <td className="py-1 pr-2 font-mono">
+                      {v.address ?? "?"}
+                      {v.predicted ? <span className="ml-1 font-sans text-xs text-slate-500">(new: checked before use)</span> : null}
+                    </td>
+                    <td className="py-1 pr-2">{v.settings ? describeVfSettings(v.settings) : "driver defaults"}</td>
+                    <td className="py-1 pr-2 font-mono">{v.vfio ? "vfio-pci" : "host"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+          {p.guestDriver ? (
+            <p data-testid="guest-driver">
+              The guest needs the <code className="font-mono">{p.guestDriver}</code> driver for these VFs (guest driver parity: the VF device ID is not the PF&apos;s).
+            </p>
+          ) : null}
+          {p.endpoints.length > 1 || p.bridgesStay.length ? (
+            <p data-testid="group-scope">
+              Going to vfio-pci together: <span className="font-mono">{p.endpoints.join(", ")}</span>
+              {p.bridgesStay.length ? <> · staying on their port driver: <span className="font-mono">{p.bridgesStay.join(", ")}</span></> : null}
+            </p>
+          ) : null}
+        </CardBody>
+      </Card>
+      {outcome.kind === "plan" ? (
+        <Card>
+          <CardHeader>
+            <CardTitle>The plan, step by step</CardTitle>
+            <span className="text-xs text-slate-500">each step is read back after it runs; on the first failure the done steps are undone in reverse</span>
+          </CardHeader>
+          <ol className="divide-y divide-slate-100 text-sm" data-testid="plan-steps">
+            {outcome.plan.steps.map((s, i) => (
+              <li key={i} className="px-4 py-2">
+                <p className="text-slate-900">{i + 1}. {s.summary}</p>
+                <code className="mt-0.5 block font-mono text-xs text-slate-600">{p.commands[i]}</code>
+              </li>
+            ))}
+          </ol>
+        </Card>
+      ) : null}
+      {access.data && !access.data.canApply ? (
+        <p role="alert" data-testid="cannot-apply" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+          This server cannot apply plans: {access.data.reason}
+        </p>
+      ) : null}
+      <div className="flex justify-between">
+        <Button onClick={onBack}>Back</Button>
+        <Button
+          variant="default"
+          disabled={outcome.kind !== "plan" || !access.data?.canApply || preview.isPending}
+          onClick={() => outcome.kind === "plan" && setApplying(outcome.plan.id)}
+        >
+          Apply
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+type StepState = { status: "pending" | StepReport["status"]; report?: StepReport };
+
+function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Preview; onFinished: (entry: number) => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [events, setEvents] = useState<ProgressEvent[]>([]);
+  const execute = useMutation(trpc.plans.execute.mutationOptions());
+  const started = useRef(false);
+  useSubscription(trpc.plans.progress.subscriptionOptions({ planId }, { onData: (e) => setEvents((es) => [...es, e as ProgressEvent]) }));
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    execute.mutate(
+      { planId },
+      {
+        onSettled: () => void queryClient.invalidateQueries(),
+      },
+    );
+  }, [execute, planId, queryClient]);
+
+  if (plan.outcome.kind !== "plan") return null;
+  const steps = plan.outcome.plan.steps;
+  const finished = events.find((e): e is Extract<ProgressEvent, { kind: "finished" }> => e.kind === "finished") ?? null;
+  const result = finished?.result ?? execute.data?.result ?? null;
+  const state: StepState[] = steps.map(() => ({ status: "pending" }));
+  const rollbacks: StepReport[] = [];
+  for (const e of events) {
+    if (e.kind !== "step") continue;
+    if (e.report.status === "done" || e.report.status === "failed") state[e.report.index] = { status: e.report.status, report: e.report };
+    else rollbacks.push(e.report);
+  }
+  const entryId = finished?.entryId ?? execute.data?.entryId ?? null;
+  const failed = result?.steps.find((s) => s.status === "failed");
+
+  return (
+    <div className="space-y-4">
+      <Card>
+        <CardHeader>
+          <CardTitle>{plan.outcome.plan.title}</CardTitle>
+          <span className="text-xs text-slate-500" role="status" data-testid="apply-status">
+            {result ? (result.ok ? "applied" : result.rolledBack ? "failed, rolled back" : "failed, rollback incomplete") : "applying…"}
+          </span>
+        </CardHeader>
+        <ol className="divide-y divide-slate-100 text-sm" aria-label="Progress">
+          {steps.map((s, i) => (
+            <li key={i} data-testid={`progress-step-${i}`} data-status={state[i]!.status} className="flex items-start gap-3 px-4 py-2">
+              <StatusBadge status={state[i]!.status} />
+              <div>
+                <p>{s.summary}</p>
+                <code className="font-mono text-xs text-slate-600">{plan.commands[i]}</code>
+                {state[i]!.report?.error ? <DecodedError error={state[i]!.report!.error!} /> : null}
+              </div>
+            </li>
+          ))}
+          {rollbacks.map((r, i) => (
+            <li key={`rb-${i}`} data-testid="rollback-step" data-status={r.status} className="flex items-start gap-3 bg-slate-50 px-4 py-2">
+              <StatusBadge status={r.status} />
+              <div>
+                <p>Undo step {r.index + 1}</p>
+                <code className="font-mono text-xs text-slate-600">{r.command}</code>
+                {r.error ? <DecodedError error={r.error} /> : null}
+              </div>
+            </li>
+          ))}
+        </ol>
+      </Card>
+      {execute.isError ? <ErrorPanel error={execute.error} what="the apply" /> : null}
+      {result ? (
+        <div
+          role="alert"
+          data-testid="apply-result"
+          className={result.ok ? "rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950" : "rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950"}
+        >
+          {result.ok ? (
+            <p>Applied and verified: every step read back as planned.</p>
+          ) : (
+            <>
+              <p className="font-semibold">{failed?.error?.cause ?? "A step failed."}</p>
+              {failed?.error ? <p>Fix: {failed.error.fix}</p> : null}
+              <p className="mt-1">{result.rolledBack ? "Rolled back: the host is as it was before." : "ROLLBACK INCOMPLETE: the steps above say what is left; the host is not as it was."}</p>
+            </>
+          )}
+          {entryId !== null ? (
+            <p className="mt-1">
+              <Link href="/journal" className="underline">Journal entry #{entryId}</Link>
+              {" · "}
+              <button type="button" className="cursor-pointer underline" onClick={() => onFinished(entryId)}>
+                Keep this result as a link
+              </button>
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function DecodedError({ error }: { error: NonNullable<StepReport["error"]> }) {
+  return (
+    <div className="mt-1 text-xs" data-testid="step-error" data-code={error.code}>
+      <p className="text-red-800">{error.cause}</p>
+      <p className="text-slate-700">fix: {error.fix}</p>
+      {error.kernelLines.map((l) => (
+        <p key={l} className="font-mono text-slate-500">kernel: {l}</p>
+      ))}
+    </div>
+  );
+}
+
+const STATUS_TONE = { pending: "neutral", done: "green", failed: "red", "rolled-back": "amber", "rollback-failed": "red", skipped: "neutral" } as const;
+
+function StatusBadge({ status }: { status: StepState["status"] }) {
+  return <Badge tone={STATUS_TONE[status]} className="w-24 justify-center">{status}</Badge>;
+}
+
+/** The result of an apply that finished earlier (a reload or a shared link): read from the journal. */
+function FinishedEntry({ id, onBack }: { id: number; onBack: () => void }) {
+  const trpc = useTRPC();
+  const entry = useQuery(trpc.journal.byId.queryOptions({ id }));
+  if (entry.isPending) return <p role="status" className="text-sm text-slate-500">Reading journal entry #{id}…</p>;
+  if (entry.isError) return <ErrorPanel error={entry.error} what={`journal entry #${id}`} />;
+  const e = entry.data;
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>{e.title}</CardTitle>
+        <Badge tone={e.status === "applied" ? "green" : "red"} data-testid="entry-status">{e.status}</Badge>
+      </CardHeader>
+      <CardBody>
+        <ol className="space-y-1">
+          {e.steps.map((s) => (
+            <li key={s.seq} className="flex gap-3">
+              <StatusBadge status={s.status} />
+              <code className="font-mono text-xs">{s.command}</code>
+            </li>
+          ))}
+        </ol>
+        <div className="mt-3 flex gap-2">
+          <Button onClick={onBack}>Start over from here</Button>
+          <Link href="/journal" className="self-center text-sm underline">The journal</Link>
+        </div>
+      </CardBody>
+    </Card>
+  );
+}

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { pciAddressSchema } from "@/lib/schemas";
+import { vfSettingsSchema } from "@/server/executor/allow-list";
+import { router, readProcedure, writeProcedure } from "../trpc";
+
+const overrides = {
+  /** the user accepted the warnings (a shared group, many VFs) */
+  confirm: z.boolean().default(false),
+  /** the user typed the confirmation for a host-critical device */
+  force: z.boolean().default(false),
+};
+
+const previewInput = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("sriov"),
+    pf: pciAddressSchema,
+    count: z.number().int().min(0).max(65535),
+    autoprobe: z.boolean(),
+    vfs: z
+      .array(z.object({ index: z.number().int().min(0).max(65535), settings: vfSettingsSchema.optional(), vfio: z.boolean().optional() }))
+      .max(4096),
+    ...overrides,
+  }),
+  z.object({ kind: z.literal("device"), address: pciAddressSchema, ...overrides }),
+  z.object({
+    kind: z.literal("restore"),
+    address: pciAddressSchema,
+    hostDriver: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as igbvf").optional(),
+    ...overrides,
+  }),
+]);
+
+const planId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be the id of a previewed plan");
+
+export const plansRouter = router({
+  /** Whether this server can apply plans, and why not when it cannot. */
+  access: readProcedure.query(({ ctx }) => {
+    const a = ctx.writeAccess();
+    return a.ok ? { canApply: true as const, mode: a.mode, reason: null } : { canApply: false as const, mode: null, reason: a.reason };
+  }),
+  /** Plans a change without touching anything; the plan waits under its id for apply. */
+  preview: writeProcedure.input(previewInput).mutation(({ ctx, input }) => {
+    const o = { confirm: input.confirm, force: input.force };
+    switch (input.kind) {
+      case "sriov": {
+        const { pf, count, autoprobe, vfs } = input;
+        return ctx.plans.preview({ kind: "sriov", request: { pf, count, autoprobe, vfs } }, o);
+      }
+      case "device":
+        return ctx.plans.preview({ kind: "device", address: input.address }, o);
+      case "restore":
+        return ctx.plans.preview({ kind: "restore", address: input.address, ...(input.hostDriver ? { hostDriver: input.hostDriver } : {}) }, o);
+    }
+  }),
+  /** Applies a previewed plan ("apply" is reserved by tRPC routers); resolves when it has finished. Watch `progress` for the steps as they happen. */
+  execute: writeProcedure.input(z.object({ planId })).mutation(({ ctx, input }) =>
+    ctx.plans.apply(input.planId, { actor: ctx.origin ? `web (${ctx.origin})` : "web", origin: ctx.origin }),
+  ),
+  /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
+  progress: readProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {
+    yield* ctx.plans.progress(input.planId, signal);
+  }),
+});

@@ -1,0 +1,36 @@
+/** Test contexts for the API: a read-only one over any tree, and one over a demo host with its simulated kernel. */
+import { join } from "node:path";
+import { openDatabase } from "@/server/db/database";
+import { Journal } from "@/server/db/journal";
+import type { InventoryService } from "@/server/inventory/service";
+import { InventoryService as Inventories } from "@/server/inventory/service";
+import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
+import { simulatedHost } from "@/server/plans/testing";
+import type { IpLink } from "@/server/host/ip-link";
+import type { Context } from "./trpc";
+
+const noIp: IpLink = { run: async () => ({ code: 1, stdout: "", stderr: "no ip in this test" }) };
+
+export function readOnlyContext(inventory: InventoryService): Context {
+  const writeAccess = (): WriteAccess => ({ ok: false, reason: "read-only test host" });
+  const noJournal = () => ({ ok: false as const, reason: "no journal in this test" });
+  return {
+    inventory,
+    journal: noJournal,
+    writeAccess,
+    plans: new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: noIp, journal: () => { throw new Error("no journal"); } }),
+    origin: null,
+    ip: noIp,
+  };
+}
+
+/** A demo host that applies plans, with a journal in `workDir`. */
+export function writableContext(workDir: string, scenario = "server") {
+  const host = simulatedHost(workDir, scenario);
+  const inventory = new Inventories({ sysRoot: host.kernel.sysRoot, procRoot: host.kernel.procRoot, demo: scenario });
+  const journal = new Journal(openDatabase(join(workDir, `journal-${Math.random().toString(36).slice(2)}`)));
+  const writeAccess = (): WriteAccess => ({ ok: true, mode: "demo", executor: host.executor });
+  const plans = new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: host.ip, journal: () => journal });
+  const ctx: Context = { inventory, journal: () => ({ ok: true, journal }), writeAccess, plans, origin: "127.0.0.1", ip: host.ip };
+  return { ctx, host, journal };
+}

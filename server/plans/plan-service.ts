@@ -1,0 +1,234 @@
+/**
+ * The web tier's side of the write path: previews are plans kept for a while under their id; apply takes only an
+ * id, re-plans from the same request against the host as it is now and refuses if the steps differ (the host
+ * changed since the review), so what runs is exactly what was shown. Applies go through applyJournaled with one
+ * executor per process; step reports are kept per plan and streamed to whoever watches.
+ */
+import { EventEmitter, on } from "node:events";
+import type { PlanExecutor } from "@/server/executor/executor";
+import { describeStep, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
+import type { IpLink } from "@/server/host/ip-link";
+import { readVfInfo } from "@/server/host/ip-link";
+import type { Inventory } from "@/server/host/types";
+import type { Journal } from "@/server/db/journal";
+import { applyJournaled } from "@/server/db/journaled-apply";
+import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
+import { planDevicePassthrough, planSriovWizard, type SriovWizardRequest, type WizardVf } from "./wizard";
+
+export type WriteAccess =
+  | { ok: true; mode: "host" | "demo"; executor: PlanExecutor }
+  | { ok: false; reason: string };
+
+export class PlanExpired extends Error {
+  constructor(planId: string) {
+    super(`plan ${planId} is not waiting to be applied here (it expired after ${PREVIEW_TTL_MS / 60_000} minutes, was applied, or the server restarted): review it again`);
+    this.name = "PlanExpired";
+  }
+}
+
+export class HostChanged extends Error {
+  constructor() {
+    super("the host changed since this plan was reviewed, so it is not applied: review the new plan");
+    this.name = "HostChanged";
+  }
+}
+
+export class WritesUnavailable extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "WritesUnavailable";
+  }
+}
+
+export type PreviewRequest =
+  | { kind: "sriov"; request: SriovWizardRequest }
+  | { kind: "device"; address: string }
+  | { kind: "restore"; address: string; hostDriver?: string }
+  | { kind: "vf-count"; pf: string; count: number; autoprobe?: boolean };
+
+export interface Preview {
+  outcome: PlanOutcome;
+  /** the exact commands, one per step, as a person would type them */
+  commands: string[];
+  warnings: Refusal[];
+  vfs: WizardVf[];
+  guestDriver: string | null;
+  hostLoses: string[];
+  endpoints: string[];
+  bridgesStay: string[];
+}
+
+export type ProgressEvent =
+  | { kind: "step"; report: StepReport }
+  | { kind: "finished"; entryId: number; result: PlanResult; journalError: string | null }
+  /** the apply stopped before or outside the executor's reports (another plan running, a bug): the message says which */
+  | { kind: "error"; message: string };
+
+interface Pending {
+  request: PreviewRequest;
+  overrides: Overrides;
+  plan: Plan;
+  createdAt: number;
+}
+
+interface Run {
+  events: ProgressEvent[];
+  done: boolean;
+}
+
+const PREVIEW_TTL_MS = 15 * 60_000;
+const KEPT_RUNS = 50;
+
+export interface PlanServiceDeps {
+  inventory: (fresh: boolean) => Inventory;
+  access: () => WriteAccess;
+  /** reads vfinfo_list for the undo of VF settings */
+  ip: IpLink;
+  journal: () => Journal;
+  /** called after a successful apply (the desired state for reconcile) */
+  onApplied?: (plan: Plan, inventoryAfter: Inventory) => void;
+  now?: () => number;
+}
+
+export class PlanService {
+  private readonly pending = new Map<string, Pending>();
+  private readonly runs = new Map<string, Run>();
+  private readonly events = new EventEmitter();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PlanServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.events.setMaxListeners(100);
+  }
+
+  async preview(request: PreviewRequest, overrides: Overrides): Promise<Preview> {
+    const preview = await this.plan(request, overrides, this.deps.inventory(true));
+    if (preview.outcome.kind === "plan") {
+      this.prune();
+      this.pending.set(preview.outcome.plan.id, { request, overrides, plan: preview.outcome.plan, createdAt: this.now() });
+    }
+    return preview;
+  }
+
+  /** Applies a reviewed plan; resolves when it has finished (the progress stream has every step before that). */
+  async apply(planId: string, who: { actor: string; origin: string | null }): Promise<{ entryId: number; result: PlanResult; journalError: string | null }> {
+    const access = this.deps.access();
+    if (!access.ok) throw new WritesUnavailable(access.reason);
+    const pending = this.pending.get(planId);
+    if (!pending || this.now() - pending.createdAt > PREVIEW_TTL_MS) throw new PlanExpired(planId);
+
+    const inventory = this.deps.inventory(true);
+    const again = await this.plan(pending.request, pending.overrides, inventory);
+    if (again.outcome.kind !== "plan" || !sameSteps(again.outcome.plan, pending.plan)) {
+      this.pending.delete(planId);
+      throw new HostChanged();
+    }
+    const run: Run = { events: [], done: false };
+    const emit = (event: ProgressEvent) => {
+      run.events.push(event);
+      this.events.emit(planId, event);
+    };
+    const touched = touchedDevices(pending.plan);
+    this.runs.set(planId, run);
+    let applied: Awaited<ReturnType<typeof applyJournaled>>;
+    try {
+      applied = await applyJournaled(
+        access.executor,
+        this.deps.journal(),
+        pending.plan,
+        { actor: who.actor, source: "web", origin: who.origin },
+        () => snapshot(this.deps.inventory(true), touched),
+        (report) => emit({ kind: "step", report }),
+      );
+    } catch (err) {
+      // Refused before anything ran (PlanBusy, JournalBusy): the pending plan stays for a retry.
+      emit({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+      this.runs.delete(planId);
+      throw err;
+    }
+    this.pending.delete(planId);
+    const journalError = applied.journalError ?? null;
+    emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError });
+    run.done = true;
+    this.trimRuns();
+    if (applied.result.ok) this.deps.onApplied?.(pending.plan, this.deps.inventory(true));
+    return { entryId: applied.entryId, result: applied.result, journalError };
+  }
+
+  /** Every event of the plan's apply, from the first step, then live ones until it finishes. */
+  async *progress(planId: string, signal?: AbortSignal): AsyncGenerator<ProgressEvent> {
+    // Registered and the history read in the same tick: every later event reaches the queue, none twice.
+    const live = on(this.events, planId, signal ? { signal } : {}) as AsyncIterableIterator<[ProgressEvent]>;
+    try {
+      const history = [...(this.runs.get(planId)?.events ?? [])];
+      for (const event of history) {
+        yield event;
+        if (event.kind !== "step") return;
+      }
+      for await (const [event] of live) {
+        yield event;
+        if (event.kind !== "step") return;
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    } finally {
+      await live.return?.();
+    }
+  }
+
+  private async plan(request: PreviewRequest, o: Overrides, inv: Inventory): Promise<Preview> {
+    const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [] };
+    let preview: Omit<Preview, "commands" | "warnings">;
+    switch (request.kind) {
+      case "sriov": {
+        const pf = inv.devices.find((d) => d.address === request.request.pf);
+        const netdev = pf?.netdevs[0]?.name;
+        const vfInfo = netdev ? await readVfInfo(this.deps.ip, netdev).catch(() => []) : [];
+        preview = { ...base, ...planSriovWizard(inv, request.request, vfInfo, o) };
+        break;
+      }
+      case "device":
+        preview = { ...base, ...planDevicePassthrough(inv, request.address, o) };
+        break;
+      case "restore":
+        preview = { ...base, outcome: planRestore(inv, request.address, { ...o, ...(request.hostDriver ? { hostDriver: request.hostDriver } : {}) }) };
+        break;
+      case "vf-count":
+        preview = { ...base, outcome: planVfCount(inv, request.pf, request.count, { ...o, ...(request.autoprobe !== undefined ? { autoprobe: request.autoprobe } : {}) }) };
+        break;
+    }
+    const o2 = preview.outcome;
+    return {
+      ...preview,
+      commands: o2.kind === "plan" ? o2.plan.steps.map((s) => describeStep(s.step)) : [],
+      warnings: o2.kind === "plan" ? o2.warnings : [],
+    };
+  }
+
+  private prune() {
+    const now = this.now();
+    for (const [id, p] of this.pending) if (now - p.createdAt > PREVIEW_TTL_MS) this.pending.delete(id);
+  }
+
+  private trimRuns() {
+    while (this.runs.size > KEPT_RUNS) this.runs.delete(this.runs.keys().next().value!);
+  }
+}
+
+function sameSteps(a: Plan, b: Plan): boolean {
+  return JSON.stringify(a.steps.map((s) => [s.step, s.inverse])) === JSON.stringify(b.steps.map((s) => [s.step, s.inverse]));
+}
+
+function touchedDevices(plan: Plan): Set<string> {
+  return new Set(
+    plan.steps.flatMap(({ step: s }) => (s.kind === "wait-for" ? [s.condition.pf] : s.kind === "set-vf" ? [s.pf] : [s.device])),
+  );
+}
+
+/** The state of the devices a plan touches (and their VFs), for the journal's before/after. */
+export function snapshot(inv: Inventory, touched: Set<string>) {
+  return inv.devices
+    .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
+    .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));
+}
