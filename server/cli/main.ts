@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parsePciAddress } from "@/lib/pci-address";
 import { readEnv } from "@/server/env";
@@ -12,10 +13,16 @@ import { KernelSysfsWriter } from "@/server/host/writer";
 import { SystemIpLink } from "@/server/host/ip-link";
 import { KernelLog } from "@/server/host/kmsg";
 import { userInfo } from "node:os";
-import { openDatabase } from "@/server/db/database";
+import { openDatabase, type Db } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
+import { PlanExecutor } from "@/server/executor/executor";
+import { describeStep } from "@/server/executor/plan";
+import { describeEntry } from "@/server/desired/desired-state";
+import type { DriftReport } from "@/server/desired/drift";
+import { driftNow, reconcile, type ReconcileReport } from "@/server/desired/reconcile";
+import { DesiredStore } from "@/server/desired/store";
 import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
-import { InvalidInput, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
+import { InvalidInput, runApplyFile, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
 
 const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
 
@@ -27,9 +34,14 @@ Usage:
   passdeck capture <file.tar.gz>  snapshot the sysfs/procfs parts Passdeck reads, for a bug report
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
 ${WRITE_USAGE}
+  passdeck desired [--json]             what the applies above remember (VF counts, VF settings, vfio bindings)
+                                        and how the host differs from it now
+  passdeck desired forget <address>     forget everything remembered at an address (a replaced card)
+  passdeck reconcile [--dry-run] [--json]   put the remembered state back (at boot: deploy/systemd/); exit 0 the
+                                        host matches, 1 something failed, 2 something was refused or skipped
 
 Environment: PASSDECK_SYS_ROOT (default /sys), PASSDECK_PROC_ROOT (default /proc), PASSDECK_PCI_IDS,
-PASSDECK_DATA_DIR (the journal; default /var/lib/passdeck).
+PASSDECK_DATA_DIR (the journal and desired state; default /var/lib/passdeck).
 Exit codes: 0 ok, 1 failed or not ready, 2 invalid input.`;
 
 class UsageError extends Error {}
@@ -68,8 +80,13 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     return command ? 0 : 2;
   }
   const env = readEnv();
+  // One connection for the journal and the desired state, opened only when a command needs it.
+  let db: Db | null = null;
   let journal: Journal | null = null;
-  const openJournal = () => (journal ??= new Journal(openDatabase(env.PASSDECK_DATA_DIR)));
+  let desired: DesiredStore | null = null;
+  const openDb = () => (db ??= openDatabase(env.PASSDECK_DATA_DIR));
+  const openJournal = () => (journal ??= new Journal(openDb()));
+  const openDesired = () => (desired ??= new DesiredStore(openDb()));
   const scan = (recorder?: CaptureRecorder) =>
     scanInventory({
       sysRoot: env.PASSDECK_SYS_ROOT,
@@ -78,6 +95,30 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       demo: env.PASSDECK_DEMO ?? null,
       recorder: recorder ?? null,
     });
+
+  /** This host's sysfs, iproute2 and database, or what tests inject; `writing` refuses a tree that is not a sysfs. */
+  const hostWriteDeps = (writing: boolean): WriteDeps => {
+    const inventory = () => scan();
+    if (deps.writeDeps) return deps.writeDeps(inventory);
+    if (writing && !isRealSysfs(env.PASSDECK_SYS_ROOT))
+      throw new UsageError(
+        `${env.PASSDECK_SYS_ROOT} is not a mounted sysfs (a capture or a demo tree): writing there would only edit files. Use --dry-run to see the plan.`,
+      );
+    return {
+      inventory,
+      journal: openJournal,
+      desired: openDesired,
+      actor: actorName(),
+      sys: new KernelFs(env.PASSDECK_SYS_ROOT),
+      writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
+      ip: new SystemIpLink(),
+      kernelLog: new KernelLog(),
+    };
+  };
+  const requireDesired = (d: WriteDeps): DesiredStore => {
+    if (!d.desired) throw new Error("no desired-state store was given to the CLI");
+    return d.desired();
+  };
 
   switch (command) {
     case "inventory": {
@@ -142,28 +183,68 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           );
       return 0;
     }
+    case "desired": {
+      const hostDeps = hostWriteDeps(false);
+      const store = requireDesired(hostDeps);
+      if (positionals[0] === "forget") {
+        const parsed = parsePciAddress(positionals[1] ?? "");
+        if (!parsed.ok) throw new UsageError(`passdeck desired forget needs a PCI address: ${parsed.error}`);
+        const gone = store.forget(parsed.address);
+        if (values.json) console.log(JSON.stringify({ forgotten: gone }, null, 2));
+        else if (gone.length === 0) console.log(`Nothing is remembered at ${parsed.address}.`);
+        else for (const e of gone) console.log(`Forgot ${describeEntry(e)}`);
+        return 0;
+      }
+      if (positionals.length > 0) throw new UsageError(`unknown "desired ${positionals[0]}": use passdeck desired [--json] or passdeck desired forget <address>`);
+      const state = store.get();
+      const drift = await driftNow({ desired: state, inventory: hostDeps.inventory, ip: hostDeps.ip });
+      if (values.json) console.log(JSON.stringify({ entries: state.entries, drift }, null, 2));
+      else if (state.entries.length === 0)
+        console.log("Nothing is remembered yet: vfs set, vf set, bind and restore remember what they apply, for passdeck reconcile.");
+      else {
+        console.log("Desired state (put back by passdeck reconcile):");
+        for (const e of state.entries) console.log(`  ${describeEntry(e)}   [${e.updatedBy}, ${e.updatedAt}]`);
+        console.log("");
+        console.log(formatDrift(drift));
+      }
+      return 0;
+    }
+    case "reconcile": {
+      if (positionals.length > 0) throw new UsageError(`passdeck reconcile takes no arguments (got ${positionals.join(" ")})`);
+      const dryRun = values["dry-run"];
+      const hostDeps = hostWriteDeps(!dryRun);
+      const store = requireDesired(hostDeps);
+      const report = await reconcile(
+        {
+          desired: store.get(),
+          inventory: hostDeps.inventory,
+          ip: hostDeps.ip,
+          executor: new PlanExecutor({ sys: hostDeps.sys, writer: hostDeps.writer, ip: hostDeps.ip, ...(hostDeps.kernelLog ? { kernelLog: hostDeps.kernelLog } : {}) }),
+          journal: hostDeps.journal(),
+          actor: hostDeps.actor,
+        },
+        values.json
+          ? { dryRun }
+          : { dryRun, onPlan: (a) => console.log(`Applying: ${a.title}`), onStep: (_plan, r) => console.log(`    [${r.status}] ${r.command}`) },
+      );
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else printReconcile(report);
+      return report.exitCode;
+    }
+    case "apply": {
+      const writeDeps = hostWriteDeps(!values["dry-run"]);
+      try {
+        return await runApplyFile(positionals[0], { json: values.json, dryRun: values["dry-run"], confirm: false, force: false }, writeDeps, (path) => readFileSync(path, "utf8"));
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
     case "vfs":
     case "vf":
     case "bind":
     case "restore": {
-      const inventory = () => scan();
-      let writeDeps: WriteDeps;
-      if (deps.writeDeps) writeDeps = deps.writeDeps(inventory);
-      else {
-        if (!values["dry-run"] && !isRealSysfs(env.PASSDECK_SYS_ROOT))
-          throw new UsageError(
-            `${env.PASSDECK_SYS_ROOT} is not a mounted sysfs (a capture or a demo tree): writing there would only edit files. Use --dry-run to see the plan.`,
-          );
-        writeDeps = {
-          inventory,
-          journal: openJournal,
-          actor: actorName(),
-          sys: new KernelFs(env.PASSDECK_SYS_ROOT),
-          writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
-          ip: new SystemIpLink(),
-          kernelLog: new KernelLog(),
-        };
-      }
+      const writeDeps = hostWriteDeps(!values["dry-run"]);
       const flags = {
         json: values.json,
         dryRun: values["dry-run"],
@@ -192,6 +273,42 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
+}
+
+/** Drift in words: the rows that are not ok, with what happens next; ok rows are only counted. */
+function formatDrift(drift: DriftReport): string {
+  if (drift.items.length === 0) return "nothing is remembered yet, so there is nothing to compare.";
+  const lines = drift.items
+    .filter((i) => i.status !== "ok")
+    .map((i) => `  ${i.status.padEnd(14)} ${i.address} ${i.what}: want ${i.desired}, is ${i.actual}${i.note ? `\n${" ".repeat(17)}${i.note}` : ""}`);
+  const head = drift.inSync
+    ? `The host matches the desired state (${drift.counts.ok} checked).`
+    : `The host differs from the desired state: ${drift.counts.drift} to put back, ${drift.counts["device-missing"]} missing, ${drift.counts["id-mismatch"]} other card${drift.counts["id-mismatch"] === 1 ? "" : "s"} (${drift.counts.ok} ok).`;
+  return [head, ...lines].join("\n");
+}
+
+function printReconcile(report: ReconcileReport): void {
+  // Applied plans and their steps were printed as they ran; this is the summary.
+  console.log(`Before: ${formatDrift(report.before)}`);
+  for (const a of report.actions) {
+    if (a.status === "waits-for-vf-count") console.log(`  later: ${a.title} (planned once the VF count plan has made the VF)`);
+    else if (a.status === "planned") {
+      console.log(`  plan: ${a.title} (dry run: nothing written)`);
+      for (const s of a.plan?.steps ?? []) console.log(`    ${describeStep(s.step)}`);
+    } else if (a.status === "failed") console.error(`passdeck: failed: ${a.title}${a.journalEntry !== null ? ` (journal #${a.journalEntry})` : ""}: ${a.error ?? "see the steps above"}`);
+    for (const w of a.warnings) console.log(`    accepted again: ${w.reason}`);
+  }
+  for (const r of report.refused) console.error(`passdeck: ${r.code === "pf-not-reconciled" || r.code === "not-attempted" ? "skipped" : "refused"}: ${r.address}: ${r.reason}`);
+  if (report.after && report.actions.length > 0) console.log(`After: ${formatDrift(report.after)}`);
+  const words: Record<ReconcileReport["outcome"], string> = {
+    "in-sync": "Nothing to do.",
+    reconciled: "Reconciled: the host matches the desired state.",
+    "would-change": "Dry run: the plans above would put the desired state back.",
+    refused: "some entries were refused or skipped (above); the rest is as desired.",
+    failed: "reconcile failed (above); a failed plan is rolled back, and passdeck journal shows every step.",
+  };
+  if (report.exitCode === 0) console.log(words[report.outcome]);
+  else console.error(`passdeck: ${words[report.outcome]}`);
 }
 
 /** Who applies, for the journal: the login name, or the uid when there is none (a container). */

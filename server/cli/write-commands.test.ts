@@ -1,5 +1,5 @@
 /** The write commands end to end on a simulated kernel: dry run, apply, refusal and failure exit codes. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -154,5 +154,40 @@ describe("passdeck vfs / bind / restore", () => {
     const entry = journal.get(failed!.id)!;
     expect(entry.steps.map((s) => s.status)).toEqual(["failed", "rolled-back"]);
     expect(entry.steps[0]!.error).toMatchObject({ code: "vf-shortfall" });
+  });
+});
+
+describe("passdeck apply <plan.json>", () => {
+  it("applies a saved plan as it is: the kernel's EBUSY after the host moved on comes back decoded, nothing changed", async () => {
+    const saved = await run(["vfs", "set", "0000:3b:00.1", "3", "--dry-run", "--json"]);
+    const file = join(work, "plan.json");
+    writeFileSync(file, saved.out);
+    // Meanwhile someone else enabled 2 VFs: the saved "echo 3" now meets the kernel's non-zero → non-zero rule.
+    const kernel = SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`));
+    kernel.write("bus/pci/devices/0000:3b:00.1/sriov_numvfs", "2");
+    const r = await run(["apply", file], undefined, { kernel, ip: new SimulatedIpLink(kernel.sysRoot) });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("0000:3b:00.1 already has 2 VFs; the kernel changes the VF count only from 0 (all or nothing), so writing 3 was refused. [EBUSY]");
+    expect(r.err).toContain("kernel: i40e 0000:3b:00.1: 2 VFs already enabled. Disable before enabling 3 VFs");
+    expect(r.err).toContain("rolled back");
+    expect(r.inv.devices.find((d) => d.address === "0000:3b:00.1")!.sriov!.numVfs).toBe(2);
+  });
+
+  it("refuses a hand-made plan outside the allow-list, journals the refusal and writes nothing", async () => {
+    const file = join(work, "evil.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: "evil",
+        title: "x",
+        createdAt: "2026-11-24T00:00:00Z",
+        steps: [{ step: { kind: "write-attribute", device: "../../../../etc", attribute: "remove", value: "1" }, summary: "", inverse: null }],
+      }),
+    );
+    const r = await run(["apply", file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/refused: steps\.0\.step\.device: must be a canonical PCI address/);
+    expect(r.kernel.writes()).toEqual([]);
+    expect(journal.list({ limit: 1 })[0]).toMatchObject({ status: "refused", planId: "evil" });
   });
 });

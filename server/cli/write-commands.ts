@@ -4,18 +4,24 @@ import { describeStep, type PlanResult } from "@/server/executor/plan";
 import type { KernelFs } from "@/server/host/fs";
 import type { Inventory } from "@/server/host/types";
 import type { SysfsWriter } from "@/server/host/writer";
-import { vfSettingsSchema } from "@/server/executor/allow-list";
-import type { PlanStep, VfSettings } from "@/server/executor/plan";
+import { PlanRejected, validatePlan, vfSettingsSchema } from "@/server/executor/allow-list";
+import type { Plan, PlanStep, VfSettings } from "@/server/executor/plan";
 import { readVfInfo, type IpLink } from "@/server/host/ip-link";
 import type { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
-import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome } from "@/server/plans/planner";
+import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
+import type { DesiredStore } from "@/server/desired/store";
 
 export interface WriteDeps {
   inventory: () => Inventory;
   /** every apply is journaled; opened only when something will be applied (a dry run needs no database) */
   journal: () => Journal;
   actor: string;
+  /**
+   * where a successful apply is remembered for `passdeck reconcile` (same database as the journal); opened only
+   * when something was applied. Absent only in tests that do not look at it.
+   */
+  desired?: () => DesiredStore;
   sys: KernelFs;
   writer: SysfsWriter;
   ip: IpLink;
@@ -40,6 +46,7 @@ export const WRITE_USAGE = `  passdeck vfs set <pf> <count> [--autoprobe on|off]
   passdeck journal [--json]                             what was applied, by whom, with each step's outcome
   passdeck bind <address> vfio-pci                      hand a function to vfio-pci (driver_override, verified)
   passdeck restore <address> [--driver NAME]            give it back to its host driver
+  passdeck apply <plan.json>                            apply a plan saved with --dry-run --json, as it is
     all take --dry-run (print the plan, touch nothing), --json, --confirm (accept warnings such as a shared
     group) and --force (host-critical devices); exit 0 applied, 2 refused or invalid (nothing written), 1 failed`;
 
@@ -97,7 +104,44 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     console.log(flags.json ? JSON.stringify({ nothingToDo: outcome.reason }) : outcome.reason);
     return 0;
   }
-  const { plan, warnings } = outcome;
+  return showOrApply(outcome.plan, outcome.warnings, flags, deps);
+}
+
+/**
+ * `passdeck apply <plan.json>`: a plan saved from `--dry-run --json` (or written by hand), applied as it is. The
+ * executor's allow-list decides what it may touch and nothing re-plans it, so the kernel's own answers (EBUSY,
+ * ERANGE) come back decoded when the host moved on since the plan was saved.
+ */
+export async function runApplyFile(file: string | undefined, flags: WriteFlags, deps: WriteDeps, readText: (path: string) => string): Promise<number> {
+  if (!file) throw new InvalidInput("passdeck apply needs a plan file, e.g. passdeck vfs set 0000:3b:00.1 3 --dry-run --json > plan.json");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readText(file));
+  } catch (err) {
+    throw new InvalidInput(`${file} is not a readable JSON plan: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  // Accept the whole `--dry-run --json` output as well as the plan alone.
+  const candidate = parsed && typeof parsed === "object" && "plan" in parsed ? (parsed as { plan: unknown }).plan : parsed;
+  let plan: Plan;
+  try {
+    plan = validatePlan(candidate);
+  } catch (err) {
+    if (!(err instanceof PlanRejected)) throw err;
+    if (!flags.dryRun) {
+      try {
+        deps.journal().refuse(candidate, { actor: deps.actor, source: "cli" }, err.issues);
+      } catch {
+        // the refusal is what the user must see
+      }
+    }
+    if (flags.json) console.log(JSON.stringify({ refused: err.issues }, null, 2));
+    for (const issue of err.issues) console.error(`passdeck: refused: ${issue}`);
+    return 2;
+  }
+  return showOrApply(plan, [], flags, deps);
+}
+
+async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, deps: WriteDeps): Promise<number> {
   if (flags.dryRun) {
     if (flags.json) console.log(JSON.stringify({ plan, warnings, commands: plan.steps.map((s) => describeStep(s.step)) }, null, 2));
     else {
@@ -121,15 +165,28 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     },
   );
   if (journalError) console.error(`passdeck: warning: the journal could not record everything: ${journalError}`);
-  if (flags.json) console.log(JSON.stringify({ plan, result, journalEntry: entryId }, null, 2));
+  const remembered = result.ok ? rememberApplied(deps, plan) : false;
+  if (flags.json) console.log(JSON.stringify({ plan, result, journalEntry: entryId, ...(result.ok ? { desiredRecorded: remembered } : {}) }, null, 2));
   if (result.ok) {
-    if (!flags.json) console.log(`Applied: ${plan.title}.`);
+    if (!flags.json) console.log(`Applied: ${plan.title}.${remembered ? " Remembered as desired state: passdeck reconcile puts it back after a reboot." : ""}`);
     return 0;
   }
   const failed = result.steps.find((s) => s.status === "failed");
-  if (failed?.error) console.error(`passdeck: ${failed.error.cause}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`);
+  if (failed?.error) console.error(`passdeck: ${failed.error.cause}${failed.error.errno ? ` [${failed.error.errno}]` : ""}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`);
   console.error(result.rolledBack ? "passdeck: rolled back: the host is as it was before." : "passdeck: ROLLBACK INCOMPLETE: see the steps above; the host is not as it was.");
   return 1;
+}
+
+/** Records the applied plan as desired state. The host did change: a database problem is a warning, not a failure. */
+function rememberApplied(deps: WriteDeps, plan: Plan): boolean {
+  if (!deps.desired) return false;
+  try {
+    deps.desired().record(plan, deps.inventory(), deps.actor);
+    return true;
+  } catch (err) {
+    console.error(`passdeck: warning: applied, but not remembered as desired state (reconcile will not restore it): ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  }
 }
 
 const onOff = (name: string, v: string | undefined): boolean | undefined => {

@@ -51,4 +51,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "desired state",
+    sql: `
+      CREATE TABLE desired_entries (
+        entry_key  TEXT    PRIMARY KEY, -- kind + address (+ VF index), from desired-state.ts entryKey(): one row per thing wanted
+        kind       TEXT    NOT NULL,    -- vf-count | vf-settings | binding
+        address    TEXT    NOT NULL,    -- the PCI address (the PF's for vf-count and vf-settings)
+        vendor_id  TEXT    NOT NULL,    -- with device_id, the card that was at the address: another card there is never touched
+        device_id  TEXT    NOT NULL,
+        entry_json TEXT    NOT NULL,    -- the whole entry, validated when read
+        updated_at INTEGER NOT NULL,    -- ms since the epoch, when the entry last changed
+        updated_by TEXT    NOT NULL     -- the actor of the apply that changed it
+      ) WITHOUT ROWID;
+      CREATE INDEX desired_entries_address ON desired_entries (address);
+    `,
+  },
 ];
