@@ -87,6 +87,14 @@ test("creates 3 VFs, sets MAC+VLAN+trust on one, binds another to vfio-pci, with
   await expect(vf0.locator("td").nth(4)).toHaveText("on");
 });
 
+test("the boot state page lists what was applied and that the host matches it", async ({ page }) => {
+  await page.goto("/desired");
+  await expect(page.getByTestId("drift-summary")).toHaveText("The host matches the desired state.");
+  const rows = page.getByTestId("drift-row");
+  await expect(rows.filter({ hasText: "VF count" })).toContainText("3");
+  await expect(rows.filter({ hasText: "0000:19:10.5" })).toContainText("vfio-pci");
+});
+
 test("a setting igb refuses is reported per setting, and the plan rolls back", async ({ page }) => {
   await toReview(page, 3, async (p) => {
     await p.getByLabel("VF 2 mac").fill("02:00:00:00:00:12");

@@ -3,6 +3,7 @@ import { InventoryService } from "@/server/inventory/service";
 import type { Context } from "@/server/api/trpc";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
+import { DesiredStore } from "@/server/desired/store";
 import { PlanExecutor } from "@/server/executor/executor";
 import { KernelFs } from "@/server/host/fs";
 import { SystemIpLink, type IpLink } from "@/server/host/ip-link";
@@ -30,7 +31,15 @@ function buildServices(env: PassdeckEnv): Services {
   const sysRoot = kernel?.sysRoot ?? env.PASSDECK_SYS_ROOT;
   const procRoot = kernel?.procRoot ?? env.PASSDECK_PROC_ROOT;
   const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo });
-  const journal = lazyJournal(env.PASSDECK_DATA_DIR);
+  const data = lazyData(env.PASSDECK_DATA_DIR);
+  const journal: Context["journal"] = () => {
+    const d = data();
+    return d.ok ? { ok: true, journal: d.journal } : d;
+  };
+  const desired: Context["desired"] = () => {
+    const d = data();
+    return d.ok ? { ok: true, store: d.desired } : d;
+  };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
   const writeAccess = kernel ? demoAccess(kernel, ip) : hostAccess(sysRoot, ip);
   const plans = new PlanService({
@@ -42,8 +51,13 @@ function buildServices(env: PassdeckEnv): Services {
       if (!opened.ok) throw new Error(`the journal cannot be opened, so nothing is applied (no change without a record): ${opened.reason}`);
       return opened.journal;
     },
+    // What the user applied is what reconcile puts back at boot.
+    onApplied: (plan, after, actor) => {
+      const opened = desired();
+      if (opened.ok) opened.store.record(plan, after, actor);
+    },
   });
-  return { inventory, journal, writeAccess, plans, ip };
+  return { inventory, journal, desired, writeAccess, plans, ip };
 }
 
 function demoAccess(kernel: SimulatedKernel, ip: IpLink): () => WriteAccess {
@@ -69,14 +83,18 @@ function hostAccess(sysRoot: string, ip: IpLink): () => WriteAccess {
   };
 }
 
-/** Opens the journal on first use and retries later if it failed (the directory may be created after start). */
-function lazyJournal(dataDir: string): Context["journal"] {
-  let journal: Journal | null = null;
+/**
+ * Opens the database on first use (the journal and the desired state share it) and retries later if it failed:
+ * the directory may be created after start.
+ */
+function lazyData(dataDir: string): () => { ok: true; journal: Journal; desired: DesiredStore } | { ok: false; reason: string } {
+  let opened: { journal: Journal; desired: DesiredStore } | null = null;
   return () => {
-    if (journal) return { ok: true, journal };
+    if (opened) return { ok: true, ...opened };
     try {
-      journal = new Journal(openDatabase(dataDir));
-      return { ok: true, journal };
+      const db = openDatabase(dataDir);
+      opened = { journal: new Journal(db), desired: new DesiredStore(db) };
+      return { ok: true, ...opened };
     } catch (err) {
       return { ok: false, reason: err instanceof Error ? err.message : String(err) };
     }

@@ -62,6 +62,12 @@ else
   log "ERROR: no interface with MAC $mac; the forwards will not answer"
 fi
 
+# Passdeck's data directory lives on the host (9p tag passdeck-data), so it outlives a guest reboot as a disk would.
+# cache=mmap: SQLite's WAL index is a shared mapping.
+mkdir -p /var/lib/passdeck
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=mmap,msize=512000 passdeck-data /var/lib/passdeck \
+  || log "WARNING: cannot mount the data directory (tag passdeck-data): the journal lives in the guest's tmpfs"
+
 # The build snapshot rig.mjs took at start, over the checkout's own: a rebuild on the host cannot disturb the guest.
 if [ -n "$build" ] && [ -f "$build/.next/BUILD_ID" ]; then
   mount --bind "$build/.next" "$repo/.next" && mount --bind "$build/dist" "$repo/dist" \

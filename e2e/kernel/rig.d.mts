@@ -13,6 +13,7 @@ export interface RigPaths {
   shellSocket: string;
   monitorSocket: string;
   buildSnapshot: string;
+  dataDir: string;
   kver?: string;
   kdir?: string;
   vmlinux?: string;
@@ -62,7 +63,8 @@ export function qemuArgs(opts?: { ports?: { server: number; agent: number }; con
 export function readState(paths?: RigPaths): RigState | null;
 export function runningRig(paths?: RigPaths): RigState | null;
 export function consoleTail(lines?: number, paths?: RigPaths): string;
-export function startRig(opts?: { timeoutSec?: number; detach?: boolean; log?: (msg: string) => void }): Promise<RigState>;
+export function startRig(opts?: { timeoutSec?: number; detach?: boolean; log?: (msg: string) => void; keepData?: boolean }): Promise<RigState>;
+export function rebootRig(opts?: { log?: (msg: string) => void }): Promise<RigState>;
 export function stopRig(opts?: { log?: (msg: string) => void }): boolean;
 export function guestExec(
   argv: string[],

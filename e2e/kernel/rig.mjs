@@ -43,6 +43,8 @@ export function rigPaths({ requireKernel = true } = {}) {
     shellSocket: join(runDir, "shell.sock"),
     monitorSocket: join(runDir, "monitor.sock"),
     buildSnapshot: join(runDir, "build"),
+    /** the guest's /var/lib/passdeck (journal, desired state): emptied at start unless the boot keeps it */
+    dataDir: join(cache, "data"),
   };
   const currentFile = join(cache, "current");
   const kver = existsSync(currentFile) ? readFileSync(currentFile, "utf8").trim() : null;
@@ -102,7 +104,7 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
     "-kernel", paths.vmlinux,
     "-initrd", paths.initramfs,
     "-append", append.join(" "),
-    ...qemuDeviceArgs({ serverHostPort: ports.server, agentHostPort: ports.agent }),
+    ...qemuDeviceArgs({ serverHostPort: ports.server, agentHostPort: ports.agent, dataDir: paths.dataDir }),
     ...(consoleMode === "stdio"
       ? ["-serial", "mon:stdio"]
       : [
@@ -320,7 +322,7 @@ function installExitHandlers(qemuPid, groupLeader) {
  * detach: true leaves QEMU running after this process exits (CLI `start`); false ties QEMU's life to this process
  * (exit handlers kill it). Either way a failed start kills QEMU and throws with the console tail.
  */
-export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120), detach = false, log = console.error } = {}) {
+export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120), detach = false, log = console.error, keepData = false } = {}) {
   const paths = rigPaths();
   const ports = rigPorts();
   const existing = runningRig(paths);
@@ -339,6 +341,9 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
     }
   }
   mkdirSync(paths.runDir, { recursive: true });
+  // A fresh boot starts with an empty data directory; a reboot (keepData) keeps the journal and desired state.
+  if (!keepData) rmSync(paths.dataDir, { recursive: true, force: true });
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o750 });
   const buildId = snapshotBuild(paths);
   for (const f of [paths.console, paths.qemuLog, paths.pidfile, paths.shellSocket, paths.monitorSocket, paths.state]) rmSync(f, { force: true });
 
@@ -428,6 +433,16 @@ export function stopRig({ log = console.error } = {}) {
   exitHandlersFor?.();
   if (stopped) log(`rig: stopped ${state.pid ? `QEMU pid ${state.pid}` : `the booting rig (pid ${state.wrapperPid})`}`);
   return stopped;
+}
+
+/**
+ * A reboot as the tests need it: sync the guest's filesystems, power it off, boot again with the same data
+ * directory. Detached, so the new guest outlives the test process that asked (run.sh or the global teardown stops it).
+ */
+export async function rebootRig({ log = console.error } = {}) {
+  if (runningRig()) await guestExec(["sync"], { timeoutMs: 60_000 }).catch(() => {});
+  stopRig({ log });
+  return startRig({ detach: true, keepData: true, log });
 }
 
 // ------------------------------------------------------------------------------------------------ agent client

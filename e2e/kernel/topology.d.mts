@@ -39,5 +39,5 @@ export const KINDS: Record<string, { driver: string | null; role: string; pci?: 
 export const devices: TopologyDevice[];
 export const expectedGroups: ExpectedGroup[];
 export function parseAddr(addr: string): { dev: number; fn: number };
-export function qemuDeviceArgs(ports: { serverHostPort: number; agentHostPort: number }): string[];
+export function qemuDeviceArgs(ports: { serverHostPort: number; agentHostPort: number; dataDir: string }): string[];
 export function resolveAddress(inventoryDevices: { address: string; parentChain: string[] }[], id: string): string;

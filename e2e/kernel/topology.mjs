@@ -38,13 +38,15 @@ export const KINDS = {
   "nvme-subsys": { driver: "nvme-subsys", role: "NVMe subsystem (not a PCI device)", pci: false },
   nvme: { driver: "nvme", role: "NVMe controller" },
   endpoint: { driver: null, role: "any other PCI endpoint (props.model is the QEMU device)" },
-  "virtio-9p": { driver: "virtio-9p-pci", role: "the guest's root filesystem (the host's /, read-only)" },
+  "virtio-9p": { driver: "virtio-9p-pci", role: "a host directory in the guest: the root filesystem (read-only) or Passdeck's data directory" },
 };
 
 /** @type {{id:string, kind:string, bus?:string, addr?:string, props?:Record<string,string|number|boolean>, expect?:Record<string,unknown>}[]} */
 export const devices = [
   // Rig plumbing on the root complex.
   { id: "rootfs", kind: "virtio-9p", bus: "pcie.0", addr: "1", props: { fsdev: "rootfs", mount_tag: "root" } },
+  // /var/lib/passdeck, kept on the host across guest boots: the reboot test needs the same data directory.
+  { id: "datafs", kind: "virtio-9p", bus: "pcie.0", addr: "9", props: { fsdev: "datafs", mount_tag: "passdeck-data" } },
   {
     id: "fwd",
     kind: "forwarded-nic",
@@ -165,9 +167,9 @@ function qemuAddr(addr) {
 
 /**
  * QEMU arguments for the machine and every device.
- * @param {{serverHostPort:number, agentHostPort:number}} ports host-side ports (127.0.0.1) forwarded to the guest
+ * @param {{serverHostPort:number, agentHostPort:number, dataDir:string}} ports host-side ports (127.0.0.1) forwarded to the guest, and the host directory the guest mounts as /var/lib/passdeck
  */
-export function qemuDeviceArgs({ serverHostPort, agentHostPort }) {
+export function qemuDeviceArgs({ serverHostPort, agentHostPort, dataDir }) {
   const ids = new Set();
   for (const d of devices) {
     if (ids.has(d.id)) throw new Error(`topology: duplicate id "${d.id}"`);
@@ -179,6 +181,8 @@ export function qemuDeviceArgs({ serverHostPort, agentHostPort }) {
   const args = ["-machine", `${machine.type}`, "-m", String(machine.memoryMiB), "-smp", String(machine.cpus)];
   args.push("-device", [machine.iommu.driver, ...Object.entries(machine.iommu.props).map(([k, v]) => `${k}=${formatProp(v)}`)].join(","));
   args.push("-fsdev", "local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap");
+  if (/[,\s]/.test(dataDir)) throw new Error(`topology: the data directory path cannot hold commas or spaces: ${dataDir}`);
+  args.push("-fsdev", `local,id=datafs,path=${dataDir},security_model=none`);
 
   for (const d of devices) {
     const kind = KINDS[d.kind];

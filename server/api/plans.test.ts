@@ -57,6 +57,15 @@ describe("plans API", () => {
     const sys = host.kernel.sysRoot;
     expect(readFileSync(join(sys, "bus/pci/devices/0000:18:00.1/sriov_numvfs"), "utf8").trim()).toBe("3");
     expect(basename(readlinkSync(join(sys, "bus/pci/devices/0000:19:10.5/driver")))).toBe("vfio-pci");
+    // Remembered for reconcile at boot, and the host matches it now.
+    const drift = await api.desired.drift();
+    expect(drift.entries.map((e) => e.text)).toEqual([
+      "0000:18:00.1 (8086:1521): 3 VFs, autoprobe on",
+      "VF 0 of 0000:18:00.1 (8086:1521): MAC 02:00:00:00:00:10, VLAN 100, trust on",
+      "0000:19:10.5 (8086:1520, VF 1 of 0000:18:00.1): on vfio-pci",
+    ]);
+    expect(drift.entries.every((e) => e.updatedBy === "web (127.0.0.1)")).toBe(true);
+    expect(drift.report?.inSync).toBe(true);
     const entry = journal.get(applied.entryId)!;
     expect([entry.status, entry.source, entry.actor, entry.origin]).toEqual(["applied", "web", "web (127.0.0.1)", "127.0.0.1"]);
 

@@ -1,3 +1,4 @@
+import { desiredRouter } from "./routers/desired";
 import { devicesRouter } from "./routers/devices";
 import { groupsRouter } from "./routers/groups";
 import { hostRouter } from "./routers/host";
@@ -13,6 +14,7 @@ export const appRouter = router({
   readiness: readinessRouter,
   journal: journalRouter,
   plans: plansRouter,
+  desired: desiredRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
+import { DesiredStore } from "@/server/desired/store";
 import type { InventoryService } from "@/server/inventory/service";
 import { InventoryService as Inventories } from "@/server/inventory/service";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
@@ -17,6 +18,7 @@ export function readOnlyContext(inventory: InventoryService): Context {
   return {
     inventory,
     journal: noJournal,
+    desired: noJournal,
     writeAccess,
     plans: new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: noIp, journal: () => { throw new Error("no journal"); } }),
     origin: null,
@@ -28,9 +30,25 @@ export function readOnlyContext(inventory: InventoryService): Context {
 export function writableContext(workDir: string, scenario = "server") {
   const host = simulatedHost(workDir, scenario);
   const inventory = new Inventories({ sysRoot: host.kernel.sysRoot, procRoot: host.kernel.procRoot, demo: scenario });
-  const journal = new Journal(openDatabase(join(workDir, `journal-${Math.random().toString(36).slice(2)}`)));
+  const db = openDatabase(join(workDir, `data-${Math.random().toString(36).slice(2)}`));
+  const journal = new Journal(db);
+  const desired = new DesiredStore(db);
   const writeAccess = (): WriteAccess => ({ ok: true, mode: "demo", executor: host.executor });
-  const plans = new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: host.ip, journal: () => journal });
-  const ctx: Context = { inventory, journal: () => ({ ok: true, journal }), writeAccess, plans, origin: "127.0.0.1", ip: host.ip };
-  return { ctx, host, journal };
+  const plans = new PlanService({
+    inventory: (fresh) => inventory.get({ fresh }).data,
+    access: writeAccess,
+    ip: host.ip,
+    journal: () => journal,
+    onApplied: (plan, after, actor) => desired.record(plan, after, actor),
+  });
+  const ctx: Context = {
+    inventory,
+    journal: () => ({ ok: true, journal }),
+    desired: () => ({ ok: true, store: desired }),
+    writeAccess,
+    plans,
+    origin: "127.0.0.1",
+    ip: host.ip,
+  };
+  return { ctx, host, journal, desired };
 }

@@ -86,7 +86,7 @@ export interface PlanServiceDeps {
   ip: IpLink;
   journal: () => Journal;
   /** called after a successful apply (the desired state for reconcile) */
-  onApplied?: (plan: Plan, inventoryAfter: Inventory) => void;
+  onApplied?: (plan: Plan, inventoryAfter: Inventory, actor: string) => void;
   now?: () => number;
 }
 
@@ -151,8 +151,16 @@ export class PlanService {
     emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError });
     run.done = true;
     this.trimRuns();
-    if (applied.result.ok) this.deps.onApplied?.(pending.plan, this.deps.inventory(true));
-    return { entryId: applied.entryId, result: applied.result, journalError };
+    let desiredError: string | null = null;
+    if (applied.result.ok) {
+      try {
+        this.deps.onApplied?.(pending.plan, this.deps.inventory(true), who.actor);
+      } catch (err) {
+        // The host has the change and the journal has it; only the boot-time memory of it failed: say so.
+        desiredError = `applied, but not remembered for reconcile at boot: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return { entryId: applied.entryId, result: applied.result, journalError: [journalError, desiredError].filter(Boolean).join("; ") || null };
   }
 
   /** Every event of the plan's apply, from the first step, then live ones until it finishes. */
