@@ -19,6 +19,7 @@ const SCENARIOS: Record<string, () => ScenarioSpec> = {
   "iommu-off": iommuOff,
   amd,
   "bench-1000": bench1000,
+  rig,
 };
 
 export function listScenarios(): ScenarioSummary[] {
@@ -402,6 +403,55 @@ function iommuOff(): ScenarioSpec {
       ],
       swaps: [{ source: "/swapfile", kind: "file", sizeKb: 2_097_148 }],
     },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// rig
+
+/**
+ * The kernel rig's SR-IOV NIC as a demo host (e2e/kernel/topology.mjs): QEMU's igb (82576) behind a root port, with
+ * the static facts the guest's 6.1 kernel reports (offset 128, stride 2, 7 VFs, "(null)" driver_override). The
+ * rig's differential test runs the same writes on both and compares what sysfs shows after each.
+ */
+function rig(): ScenarioSpec {
+  const qemu = [0x1b36, 0x0000] as const;
+  return {
+    name: "rig",
+    title: "The kernel rig's igb NIC",
+    description: "QEMU q35 with an emulated Intel IOMMU and QEMU's igb SR-IOV NIC (7 VFs on igbvf), as the kernel rig's guest shows it.",
+    host: {
+      hostname: "passdeck-rig",
+      kernelRelease: "6.1.0-56-amd64",
+      cmdline: "console=ttyS0 intel_iommu=on panic=-1 mitigations=off quiet",
+      cpu: { ...XEON_GOLD, model: "QEMU TCG CPU version 2.5+" },
+      iommu: { vendor: "intel", acpiTable: true, enabled: true, interruptRemapping: true },
+      driverOverrideUnset: "(null)",
+      vfioLoaded: true,
+    },
+    pci: [
+      fn("0000:00:00.0", [INTEL, 0x29c0], CLASS.hostBridge, { sub: [0x1af4, 0x1100] }),
+      fn("0000:00:02.0", [0x1af4, 0x1041], CLASS.ethernet, {
+        sub: [0x1af4, 0x1100],
+        revision: 0x01,
+        driver: "virtio-pci",
+        netdevs: [{ name: "eth0", mac: "52:54:00:d5:7a:01", operstate: "up", ipv4: ["10.0.2.15/24"] }],
+      }),
+      port("0000:00:03.0", [0x1b36, 0x000c], "root-port", 0x01, { sub: qemu, acs: true, link: link(2.5, 1) }),
+      fn("0000:01:00.0", [INTEL, 0x10c9], CLASS.ethernet, {
+        parent: "0000:00:03.0",
+        sub: [0x1af4, 0x1100],
+        revision: 0x01,
+        driver: "igb",
+        acs: true,
+        link: link(2.5, 1),
+        resetMethods: ["flr"],
+        sriov: { totalVfs: 7, numVfs: 0, offset: 128, stride: 2, vfDevice: 0x10ca, vfDriver: "igbvf", vfNetdevs: true },
+        netdevs: [{ name: "eth1", mac: "52:54:00:d5:7a:10", operstate: "down" }],
+      }),
+    ],
+    network: { virtual: [], defaultV4: { iface: "eth0", gateway: "10.0.2.2", metric: 0 } },
+    storage: { holders: [], mounts: [], swaps: [] }, // the rig's root is 9p + overlay: no PCI disk holds it
   };
 }
 

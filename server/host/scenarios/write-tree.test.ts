@@ -453,7 +453,7 @@ describe("formats", () => {
   });
 
   it("lists every scenario with a title and a one-line description", () => {
-    expect(listScenarios().map((s) => s.name)).toEqual(["desktop", "server", "iommu-off", "amd", "bench-1000"]);
+    expect(listScenarios().map((s) => s.name)).toEqual(["desktop", "server", "iommu-off", "amd", "bench-1000", "rig"]);
     for (const s of listScenarios()) {
       expect(s.title.length).toBeGreaterThan(5);
       expect(s.description).not.toContain("\n");
