@@ -30,7 +30,7 @@ function buildServices(env: PassdeckEnv): Services {
   const kernel = demo && env.PASSDECK_DEMO_DIR ? SimulatedKernel.create(getScenario(demo), env.PASSDECK_DEMO_DIR) : null;
   const sysRoot = kernel?.sysRoot ?? env.PASSDECK_SYS_ROOT;
   const procRoot = kernel?.procRoot ?? env.PASSDECK_PROC_ROOT;
-  const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo });
+  const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo, servingPort: env.PASSDECK_PORT });
   const data = lazyData(env.PASSDECK_DATA_DIR);
   const journal: Context["journal"] = () => {
     const d = data();

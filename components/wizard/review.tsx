@@ -152,6 +152,7 @@ export function ReviewAndApply({
           ) : null}
         </CardBody>
       </Card>
+      {p.bootBinding ? <BootBindingGuide binding={p.bootBinding} /> : null}
       {outcome.kind === "plan" ? (
         <Card>
           <CardHeader>
@@ -328,6 +329,48 @@ function FinishedEntry({ id, onBack }: { id: number; onBack: () => void }) {
           <Button onClick={onBack}>Start over from here</Button>
           <Link href="/journal" className="self-center text-sm underline">The journal</Link>
         </div>
+      </CardBody>
+    </Card>
+  );
+}
+
+/**
+ * Keeping a whole device on vfio-pci across reboots. Reconcile (already remembering this plan) rebinds by address
+ * after udev's coldplug, which is exact; a GPU is better claimed before its host driver initialises it at boot.
+ */
+function BootBindingGuide({ binding }: { binding: NonNullable<Preview["bootBinding"]> }) {
+  const snippet = [
+    "# /etc/modprobe.d/vfio.conf",
+    `options vfio-pci ids=${binding.ids.join(",")}`,
+    ...binding.hostDrivers.map((d) => `softdep ${d} pre: vfio-pci`),
+  ].join("\n");
+  return (
+    <Card data-testid="boot-binding">
+      <CardHeader>
+        <CardTitle>After a reboot</CardTitle>
+      </CardHeader>
+      <CardBody className="space-y-2">
+        <p>
+          Passdeck remembers this binding, and <code className="font-mono">passdeck-reconcile.service</code> binds the same addresses again at boot, after
+          udev has loaded the drivers: exact, and enough for a NIC, an HBA or a USB controller.
+        </p>
+        {binding.display ? (
+          <p>
+            A GPU is better claimed before its host driver starts: that driver initialises the card (and the console on it) during boot, and some cards do
+            not reset cleanly afterwards. Claim it by ID from early boot: vfio-pci must load first, which the <code className="font-mono">softdep</code> lines
+            arrange, then rebuild the initramfs (<code className="font-mono">update-initramfs -u</code> on Debian and Ubuntu,{" "}
+            <code className="font-mono">dracut -f</code> elsewhere) and reboot.
+          </p>
+        ) : (
+          <p>To claim it from early boot instead (before any host driver touches it), by ID:</p>
+        )}
+        <pre className="overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs text-slate-100">{snippet}</pre>
+        {binding.sameIdElsewhere.length ? (
+          <p role="alert" className="text-red-900">
+            <code className="font-mono">ids=</code> takes every device with these IDs, and this host has more: {binding.sameIdElsewhere.join(", ")}. Use
+            the reconcile unit (by address) instead, or those go to vfio-pci too.
+          </p>
+        ) : null}
       </CardBody>
     </Card>
   );

@@ -87,6 +87,8 @@ test("a VF count change while VF 1 is on vfio-pci is refused with the reason", a
 test("the forwarded NIC the browser comes through cannot be taken without the typed force", async ({ page }) => {
   await page.goto(`/wizard?mode=device&step=review&device=${fwd}`);
   await expect(page.getByTestId("warnings")).toContainText("default route");
+  // Read from the guest's /proc/net/tcp: this browser's own connection, through QEMU's port forward.
+  await expect(page.getByTestId("warnings")).toContainText("carries this dashboard: a browser is connected to 10.0.2.15");
   await expect(page.getByRole("button", { name: "Apply" })).toBeDisabled();
   expect((await sysfsTruth()).find((t) => t.address === fwd)!.driver).toBe("virtio-pci");
 });

@@ -166,3 +166,32 @@ export function formatIpv6(hex32: string): string {
   const tail = groups.slice(bestStart + bestLen).join(":");
   return `${head}::${tail}`;
 }
+
+/**
+ * The local addresses of established TCP connections to `port` (/proc/net/tcp and tcp6): the addresses browsers
+ * reach this dashboard on, so the interface carrying one is not taken away from under them.
+ */
+export function readServedAddresses(proc: KernelFs, port: number): string[] {
+  const out = new Set<string>();
+  for (const file of ["net/tcp", "net/tcp6"]) for (const a of parseTcpTable(proc.readOptional(file) ?? "", port)) out.add(a);
+  return [...out];
+}
+
+const TCP_ESTABLISHED = "01";
+
+export function parseTcpTable(text: string, port: number): string[] {
+  const found: string[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const [, local, , state] = line.trim().split(/\s+/);
+    if (!local || state !== TCP_ESTABLISHED) continue;
+    const [hexAddr, hexPort] = local.split(":");
+    if (!hexAddr || !hexPort || Number.parseInt(hexPort, 16) !== port) continue;
+    // Each 32-bit word is in host (little-endian) byte order.
+    const words = hexAddr.toLowerCase().match(/.{8}/g) ?? [];
+    const bytes = words.flatMap((w) => [w.slice(6, 8), w.slice(4, 6), w.slice(2, 4), w.slice(0, 2)]);
+    if (bytes.length === 4) found.push(bytes.map((b) => Number.parseInt(b, 16)).join("."));
+    else if (bytes.join("").startsWith("00000000000000000000ffff")) found.push(bytes.slice(12).map((b) => Number.parseInt(b, 16)).join("."));
+    else found.push(formatIpv6(bytes.join("")));
+  }
+  return found;
+}

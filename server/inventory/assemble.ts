@@ -6,6 +6,8 @@ import type { BridgeKind, HostFacts, NetAddress, NetDev, PciDevice } from "@/ser
 export interface NetView {
   ifaces: NetIface[];
   addresses: Map<string, NetAddress[]>;
+  /** local addresses a browser is connected to this dashboard on (empty outside the server) */
+  servedOn?: string[];
 }
 
 /** Adds what needs more than one device: bridge kinds, VF indexes, interfaces, disks and the host-critical marks. */
@@ -108,6 +110,8 @@ function markHostCritical(devices: PciDevice[], net: NetView, storage: StorageVi
         const addrs = (net.addresses.get(name) ?? []).filter((a) => a.scope === "global");
         if (addrs.length > 0)
           reasons.add(`${via} has address ${addrs.map((a) => `${a.address}/${a.prefixLength ?? "?"}`).join(", ")}`);
+        const served = addrs.filter((a) => net.servedOn?.includes(a.address));
+        if (served.length > 0) reasons.add(`${via} carries this dashboard: a browser is connected to ${served.map((a) => a.address).join(", ")}`);
       }
     }
     for (const disk of dev.blockDevices) {

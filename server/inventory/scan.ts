@@ -1,7 +1,7 @@
 import { KernelFs, type FsRecorder } from "@/server/host/fs";
 import { HostError } from "@/server/host/errors";
 import { readHostFacts } from "@/server/host/facts";
-import { readAddresses, readNetIfaces, readRoutes } from "@/server/host/net";
+import { readAddresses, readNetIfaces, readRoutes, readServedAddresses } from "@/server/host/net";
 import { listPciAddresses, PciReadCache, readPciDevice, type RawPciDevice } from "@/server/host/pci";
 import { loadPciIds } from "@/server/host/pci-ids";
 import { readStorage } from "@/server/host/storage";
@@ -18,6 +18,8 @@ export interface HostRoots {
   recorder?: FsRecorder | null;
   /** keeps what cannot change per device between scans (a long-running server passes one) */
   cache?: PciReadCache | null;
+  /** the dashboard's port: the interface a browser is connected through becomes host-critical */
+  servingPort?: number | null;
 }
 
 /** One full, consistent read of the host: devices, groups with verdicts, host facts and the readiness list. */
@@ -40,7 +42,11 @@ export function scanInventory(roots: HostRoots): Inventory {
     }
   }
   const routes = readRoutes(proc);
-  const net = { ifaces: readNetIfaces(sys), addresses: readAddresses(proc, routes) };
+  const net = {
+    ifaces: readNetIfaces(sys),
+    addresses: readAddresses(proc, routes),
+    servedOn: roots.servingPort ? readServedAddresses(proc, roots.servingPort) : [],
+  };
   const storage = readStorage(sys, proc);
   for (const m of storage.unmapped)
     warnings.push(`${m.mountpoint} (${m.fstype} on ${m.source}) could not be traced to a PCI device through sysfs.`);

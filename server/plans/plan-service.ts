@@ -13,7 +13,7 @@ import type { Inventory } from "@/server/host/types";
 import type { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
-import { planDevicePassthrough, planSriovWizard, type SriovWizardRequest, type WizardVf } from "./wizard";
+import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
 
 export type WriteAccess =
   | { ok: true; mode: "host" | "demo"; executor: PlanExecutor }
@@ -56,6 +56,7 @@ export interface Preview {
   hostLoses: string[];
   endpoints: string[];
   bridgesStay: string[];
+  bootBinding: BootBinding | null;
 }
 
 export type ProgressEvent =
@@ -186,7 +187,7 @@ export class PlanService {
   }
 
   private async plan(request: PreviewRequest, o: Overrides, inv: Inventory): Promise<Preview> {
-    const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [] };
+    const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [], bootBinding: null };
     let preview: Omit<Preview, "commands" | "warnings">;
     switch (request.kind) {
       case "sriov": {

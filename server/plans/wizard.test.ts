@@ -123,6 +123,14 @@ describe("planDevicePassthrough", () => {
     const preview = planDevicePassthrough(inv, gpu.address);
     expect(preview.endpoints).toEqual(group.endpoints);
     expect(preview.hostLoses.some((l) => l.startsWith(`display ${gpu.address}`))).toBe(true);
+    // Claiming it from early boot: by the group's IDs, with vfio-pci loaded before each host driver.
+    const members = group.endpoints.map((a) => inv.devices.find((d) => d.address === a)!);
+    expect(preview.bootBinding).toEqual({
+      ids: members.map((m) => `${m.vendorId}:${m.deviceId}`),
+      hostDrivers: [...new Set(members.map((m) => m.driver!))],
+      display: true,
+      sameIdElsewhere: [],
+    });
     const plan = planOf(preview.outcome);
     expect((await host.executor.apply(plan)).ok).toBe(true);
     const after = host.inventory();

@@ -195,6 +195,19 @@ export interface DevicePassthroughPreview {
   /** bridges of the group, which stay on their port driver */
   bridgesStay: string[];
   hostLoses: string[];
+  /** what binding these endpoints to vfio-pci from early boot takes (the reliable way for a GPU) */
+  bootBinding: BootBinding | null;
+}
+
+export interface BootBinding {
+  /** vendor:device of each endpoint, for `options vfio-pci ids=` */
+  ids: string[];
+  /** the host drivers that must load after vfio-pci (softdep) */
+  hostDrivers: string[];
+  /** a display controller is among them: its host driver initialises it at boot, before any later rebind */
+  display: boolean;
+  /** other devices on this host with the same IDs, which ids= would take as well */
+  sameIdElsewhere: string[];
 }
 
 /** (b) A whole device: every endpoint of its group to vfio-pci (a GPU with its HDMI audio function, an HBA, a NIC port). */
@@ -206,6 +219,7 @@ export function planDevicePassthrough(inv: Inventory, address: string, o: Overri
       endpoints: [],
       bridgesStay: [],
       hostLoses: [],
+      bootBinding: null,
     };
   const group = inv.groups.find((g) => g.id === d.iommuGroup);
   const endpoints = group ? group.endpoints : [address];
@@ -233,7 +247,18 @@ export function planDevicePassthrough(inv: Inventory, address: string, o: Overri
           unique,
           o,
         );
-  return { outcome, endpoints, bridgesStay: group?.bridges ?? [], hostLoses };
+  return { outcome, endpoints, bridgesStay: group?.bridges ?? [], hostLoses, bootBinding: bootBindingOf(inv, endpoints) };
+}
+
+function bootBindingOf(inv: Inventory, endpoints: string[]): BootBinding | null {
+  const devices = endpoints.map((a) => inv.devices.find((x) => x.address === a)).filter((x): x is PciDevice => x !== undefined);
+  if (devices.length === 0) return null;
+  const ids = [...new Set(devices.map((x) => `${x.vendorId}:${x.deviceId}`))];
+  const hostDrivers = [...new Set(devices.map((x) => x.driver).filter((x): x is string => x !== null && x !== "vfio-pci"))];
+  const sameIdElsewhere = inv.devices
+    .filter((x) => !endpoints.includes(x.address) && ids.includes(`${x.vendorId}:${x.deviceId}`))
+    .map((x) => x.address);
+  return { ids, hostDrivers, display: devices.some((x) => x.classId.startsWith("03")), sameIdElsewhere };
 }
 
 function predictedAddress(pf: PciDevice, index: number): string | null {
