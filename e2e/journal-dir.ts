@@ -1,7 +1,16 @@
+import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 
-/** Where a demo server started by Playwright keeps its journal (PASSDECK_DATA_DIR); specs seed it. */
-export const journalDir = (project: string) => resolve(".cache/e2e", `${project}-journal`);
+// One data directory per test run, so a demo server's journal and desired state never carry over from an earlier
+// run (its host tree is written fresh at every start). The runner's main process picks it; workers inherit the env.
+if (!process.env.PASSDECK_E2E_RUN) {
+  rmSync(resolve(".cache/e2e/runs"), { recursive: true, force: true });
+  process.env.PASSDECK_E2E_RUN = String(Date.now());
+}
+const runDir = resolve(".cache/e2e/runs", process.env.PASSDECK_E2E_RUN);
+
+/** Where a demo server started by Playwright keeps its journal and desired state (PASSDECK_DATA_DIR); specs seed it. */
+export const journalDir = (project: string) => resolve(runDir, `${project}-data`);
 
 /** The host tree a demo server writes at start and changes through its simulated kernel (PASSDECK_DEMO_DIR). */
 export const demoHostDir = (project: string) => resolve(".cache/e2e", `${project}-host`);

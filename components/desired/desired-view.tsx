@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/client";
 import { Badge, type BadgeTone } from "@/components/ui/badge";
 import { ErrorPanel, Loading } from "@/components/ui/states";
+import { TableHead } from "@/components/ui/table";
 
 type DriftItem = NonNullable<RouterOutputs["desired"]["drift"]["report"]>["items"][number];
 
@@ -43,15 +44,7 @@ export function DesiredView() {
               : `${report.counts.drift} difference${report.counts.drift === 1 ? "" : "s"} reconcile would put back; ${report.counts["device-missing"] + report.counts["id-mismatch"]} it leaves alone.`}
           </p>
           <table className="mt-2 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" aria-label="Desired state and drift">
-            <thead className="text-xs text-slate-500">
-              <tr>
-                <th className="px-3 py-2 font-medium">Device</th>
-                <th className="px-3 py-2 font-medium">What</th>
-                <th className="px-3 py-2 font-medium">Desired</th>
-                <th className="px-3 py-2 font-medium">Now</th>
-                <th className="px-3 py-2 font-medium">Status</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Device", "What", "Desired", "Now", "Status"]} cell="px-3 py-2" />
             <tbody>
               {report.items.map((item, i) => (
                 <tr key={`${item.entry}-${item.what}-${i}`} data-testid="drift-row" data-status={item.status} className="border-t border-slate-100 align-top">

@@ -12,6 +12,7 @@ import { cn } from "@/components/ui/cn";
 import { CrossIcon, WarnIcon } from "@/components/ui/icons";
 import { SriovBadge, VerdictBadge, VfBadge } from "./badges";
 import type { SelectFn } from "./tree-types";
+import { TableHead } from "@/components/ui/table";
 
 interface Props {
   address: string;
@@ -359,16 +360,7 @@ function VfSettingsTable({ pf }: { pf: string }) {
   if (q.isError || q.data.reason) return <p className="mt-2 text-xs text-amber-800">{q.isError ? q.error.message : q.data.reason}</p>;
   return (
     <table className="mt-2 w-full text-left text-xs" aria-label="VF settings" data-testid="vf-settings">
-      <thead className="text-slate-500">
-        <tr>
-          <th className="pr-2 font-medium">VF</th>
-          <th className="pr-2 font-medium">MAC</th>
-          <th className="pr-2 font-medium">VLAN</th>
-          <th className="pr-2 font-medium">spoof</th>
-          <th className="pr-2 font-medium">trust</th>
-          <th className="pr-2 font-medium">link</th>
-        </tr>
-      </thead>
+      <TableHead columns={["VF", "MAC", "VLAN", "spoof", "trust", "link"]} cell="pr-2" />
       <tbody className="font-mono">
         {q.data.vfs.map((v) => (
           <tr key={v.vf} data-testid={`vf-settings-${v.vf}`}>

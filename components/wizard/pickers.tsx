@@ -6,6 +6,7 @@ import { HostCriticalBadge, VerdictBadge } from "@/components/iommu/badges";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
+import { TableHead } from "@/components/ui/table";
 
 /** (a) SR-IOV capable PFs only, with what decides the choice: totalvfs, current VFs, driver, link. */
 export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; groups: IommuGroup[]; onPick: (pf: string) => void }) {
@@ -23,17 +24,7 @@ export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; gr
         <span className="text-xs text-slate-500">only devices with the SR-IOV capability are listed</span>
       </CardHeader>
       <table className="w-full text-left text-sm" aria-label="SR-IOV physical functions">
-        <thead className="text-xs text-slate-500">
-          <tr>
-            <th className="px-4 py-2 font-medium">Address</th>
-            <th className="px-2 py-2 font-medium">Device</th>
-            <th className="px-2 py-2 font-medium">Driver</th>
-            <th className="px-2 py-2 font-medium">Interface</th>
-            <th className="px-2 py-2 font-medium">VFs</th>
-            <th className="px-2 py-2 font-medium">Link</th>
-            <th className="px-4 py-2" />
-          </tr>
-        </thead>
+        <TableHead columns={["Address", "Device", "Driver", "Interface", "VFs", "Link", ""]} cell="px-2 py-2 first:px-4 last:px-4" />
         <tbody>
           {pfs.map((d) => {
             const s = d.sriov!;

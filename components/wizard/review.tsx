@@ -12,6 +12,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { ErrorPanel } from "@/components/ui/states";
 import { describeVfSettings } from "@/lib/vf-settings";
+import { TableHead } from "@/components/ui/table";
 
 type PreviewInput = RouterInputs["plans"]["preview"];
 type Preview = RouterOutputs["plans"]["preview"];
@@ -116,14 +117,7 @@ export function ReviewAndApply({
           ) : null}
           {p.vfs.length ? (
             <table className="w-full text-left" aria-label="VFs in this plan">
-              <thead className="text-xs text-slate-500">
-                <tr>
-                  <th className="py-1 pr-2 font-medium">VF</th>
-                  <th className="py-1 pr-2 font-medium">Address</th>
-                  <th className="py-1 pr-2 font-medium">Settings</th>
-                  <th className="py-1 pr-2 font-medium">Driver after</th>
-                </tr>
-              </thead>
+              <TableHead columns={["VF", "Address", "Settings", "Driver after"]} cell="py-1 pr-2" />
               <tbody>
                 {p.vfs.map((v) => (
                   <tr key={v.index} data-testid={`review-vf-${v.index}`} className="border-t border-slate-100">

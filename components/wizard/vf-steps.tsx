@@ -9,6 +9,7 @@ import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { checkMac, stableVfMac } from "@/lib/mac";
 import { vfAddressOf } from "@/lib/pci-address";
 import type { WizardState } from "./wizard-state";
+import { TableHead } from "@/components/ui/table";
 
 type SriovState = Extract<WizardState, { mode: "sriov" }>;
 type Go = (next: WizardState, opts?: { replace?: boolean }) => void;
@@ -183,18 +184,7 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
           </Button>
         </div>
         <table className="w-full text-left text-sm" aria-label="VF settings">
-          <thead className="text-xs text-slate-500">
-            <tr>
-              <th className="py-1 pr-2 font-medium">VF</th>
-              <th className="py-1 pr-2 font-medium">MAC</th>
-              <th className="py-1 pr-2 font-medium">VLAN</th>
-              <th className="py-1 pr-2 font-medium">QoS</th>
-              <th className="py-1 pr-2 font-medium">Spoof check</th>
-              <th className="py-1 pr-2 font-medium">Trust</th>
-              <th className="py-1 pr-2 font-medium">Link state</th>
-              <th className="py-1 pr-2 font-medium">Max rate (Mb/s)</th>
-            </tr>
-          </thead>
+          <TableHead columns={["VF", "MAC", "VLAN", "QoS", "Spoof check", "Trust", "Link state", "Max rate (Mb/s)"]} cell="py-1 pr-2" />
           <tbody>
             {rows.map((r, i) => {
               const e = parsed[i]!.errors;

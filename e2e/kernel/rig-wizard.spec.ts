@@ -32,6 +32,18 @@ async function vfinfo(): Promise<Record<string, unknown>[]> {
   return shown[0]!.vfinfo_list ?? [];
 }
 
+/** What the first test's wizard run leaves in the guest kernel, read without Passdeck; reconcile must restore it. */
+async function expectWizardResult() {
+  const truth = await sysfsTruth();
+  const pf = truth.find((t) => t.address === igb)!;
+  expect(pf.numVfs).toBe(3);
+  const [vf0, vf1, vf2] = pf.vfs.map((a) => truth.find((t) => t.address === a)!);
+  expect([vf0!.driver, vf1!.driver, vf2!.driver]).toEqual(["igbvf", "vfio-pci", "igbvf"]);
+  expect((await guestExec(["test", "-c", `/dev/vfio/${vf1!.group}`])).code).toBe(0);
+  expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf1!.address}/driver_override`])).stdout.trim()).toBe("vfio-pci");
+  expect((await vfinfo())[0]).toMatchObject({ vf: 0, address: MAC, vlan_list: [{ vlan: 100 }], trust: true });
+}
+
 async function settingsStep(page: Page, count: number) {
   await page.goto("/wizard");
   await page.getByRole("button", { name: `Choose ${igb}` }).click();
@@ -53,14 +65,7 @@ test("the wizard creates 3 VFs, sets MAC+VLAN+trust on VF 0 and binds VF 1 to vf
   await expect(page.getByTestId("apply-status")).toHaveText("applied", { timeout: APPLY_MS });
   await expect(page.getByTestId("apply-result")).toContainText("Applied and verified");
 
-  const truth = await sysfsTruth();
-  const pf = truth.find((t) => t.address === igb)!;
-  expect(pf.numVfs).toBe(3);
-  const [vf0, vf1, vf2] = pf.vfs.map((a) => truth.find((t) => t.address === a)!);
-  expect([vf0!.driver, vf1!.driver, vf2!.driver]).toEqual(["igbvf", "vfio-pci", "igbvf"]);
-  expect((await guestExec(["test", "-c", `/dev/vfio/${vf1!.group}`])).code).toBe(0);
-  expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf1!.address}/driver_override`])).stdout.trim()).toBe("vfio-pci");
-  expect((await vfinfo())[0]).toMatchObject({ vf: 0, address: MAC, vlan_list: [{ vlan: 100 }], trust: true });
+  await expectWizardResult();
 });
 
 test("link state on igb is reported as unsupported by igb, for that setting, and nothing is left changed", async ({ page }) => {
@@ -150,13 +155,7 @@ test("after a reboot with the same data directory the boot state shows the drift
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
   expect(r.stdout).toContain("Reconciled: the host matches the desired state.");
 
-  const truth = await sysfsTruth();
-  const pf = truth.find((t) => t.address === igb)!;
-  expect(pf.numVfs).toBe(3);
-  const [vf0, vf1, vf2] = pf.vfs.map((a) => truth.find((t) => t.address === a)!);
-  expect([vf0!.driver, vf1!.driver, vf2!.driver]).toEqual(["igbvf", "vfio-pci", "igbvf"]);
-  expect((await guestExec(["test", "-c", `/dev/vfio/${vf1!.group}`])).code).toBe(0);
-  expect((await vfinfo())[0]).toMatchObject({ vf: 0, address: MAC, vlan_list: [{ vlan: 100 }], trust: true });
+  await expectWizardResult();
 
   await page.reload();
   await expect(page.getByTestId("drift-summary")).toHaveText("The host matches the desired state.");

@@ -2,24 +2,14 @@
 import { mkdtempSync, readlinkSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { TRPCError } from "@trpc/server";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ProgressEvent } from "@/server/plans/plan-service";
 import { createCaller } from "./root";
-import { writableContext } from "./testing";
+import { errorOf, writableContext } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-plans-api-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const wizard = {
   kind: "sriov" as const,

@@ -2,27 +2,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TRPCError } from "@trpc/server";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeScenarioByName } from "@/server/host/scenarios/catalog";
 import { InventoryService } from "@/server/inventory/service";
 import { createCaller } from "./root";
-import { readOnlyContext } from "./testing";
+import { errorOf, readOnlyContext } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-api-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const roots = writeScenarioByName("desktop", join(work, "desktop"));
 const api = createCaller(readOnlyContext(new InventoryService({ ...roots, demo: "desktop" })));
 
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("API over the desktop scenario", () => {
   it("summarises the host", async () => {

@@ -1,5 +1,6 @@
 /** Test contexts for the API: a read-only one over any tree, and one over a demo host with its simulated kernel. */
 import { join } from "node:path";
+import { TRPCError } from "@trpc/server";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { DesiredStore } from "@/server/desired/store";
@@ -51,4 +52,15 @@ export function writableContext(workDir: string, scenario = "server") {
     ip: host.ip,
   };
   return { ctx, host, journal, desired };
+}
+
+/** The TRPCError a call fails with; fails the test when it succeeds or throws something else. */
+export async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TRPCError) return err;
+    throw err;
+  }
+  throw new Error("expected the call to fail");
 }
