@@ -134,7 +134,7 @@ test("a host-critical PF needs the typed address before Apply is offered", async
   await expect(page.getByRole("button", { name: "Apply" })).toBeEnabled();
 });
 
-test("a whole device: its group's endpoints go to vfio-pci together, the host's losses are listed", async ({ page }) => {
+test("a whole device: its group's endpoints go to vfio-pci together, the host's losses are listed, and it goes back", async ({ page }) => {
   const NIC = "0000:3b:00.1"; // X710 port 2: no VFs, alone in its group
   await page.goto("/wizard?mode=device");
   await page.getByRole("button", { name: `Pass through ${NIC}` }).click();
@@ -153,4 +153,12 @@ test("a whole device: its group's endpoints go to vfio-pci together, the host's 
   await expect(page).toHaveURL(/step=result.*entry=\d+/);
   await page.reload();
   await expect(page.getByTestId("entry-status")).toHaveText("applied");
+
+  // Back to the host from the map: the journal knows it came from i40e.
+  await page.goto(`/iommu?device=${NIC}`);
+  await page.getByRole("link", { name: "Give back to the host driver…" }).click();
+  await expect(page.getByTestId("plan-steps").locator("code").last()).toHaveText(`echo ${NIC} > bus/pci/drivers_probe   # expect i40e`);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByTestId("apply-status")).toHaveText("applied");
+  expect(driverOf(NIC)).toBe("i40e");
 });

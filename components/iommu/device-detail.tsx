@@ -175,6 +175,19 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
             {d.reset.methods && d.reset.methods.length > 0 ? <span className="font-mono text-slate-600"> · {d.reset.methods.join(", ")}</span> : null}
           </Row>
         </Rows>
+        {d.bridge === null ? (
+          <p className="mt-2 text-sm">
+            {d.driver === "vfio-pci" || d.driverOverride !== null ? (
+              <Link href={`/wizard?mode=restore&device=${d.address}`} className="text-blue-800 underline">
+                Give back to the host driver…
+              </Link>
+            ) : (
+              <Link href={`/wizard?mode=device&step=review&device=${d.address}`} className="text-blue-800 underline">
+                Pass through (with its IOMMU group)…
+              </Link>
+            )}
+          </p>
+        ) : null}
       </Section>
 
       <Section title="PCIe link">

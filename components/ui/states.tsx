@@ -17,15 +17,15 @@ interface HostErrorData {
   hostError?: { kind: string; path: string | null; fix: string | null } | null;
 }
 
-/** A failed read, with the path and the fix when the server gave them: never a blank page. */
-export function ErrorPanel({ error, what }: { error: unknown; what: string }) {
+/** A failed read (or, with `title`, any failed call), with the path and the fix when the server gave them: never a blank page. */
+export function ErrorPanel({ error, what, title }: { error: unknown; what: string; title?: string }) {
   const message = error instanceof Error ? error.message : String(error);
   const data = error instanceof TRPCClientError ? (error.data as HostErrorData | undefined) : undefined;
   const host = data?.hostError ?? null;
   return (
     <div role="alert" className="my-4 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900">
       <p className="flex items-center gap-2 font-semibold">
-        <CrossIcon /> Could not read {what}
+        <CrossIcon /> {title ?? `Could not read ${what}`}
       </p>
       <p className="mt-1 break-words">{message}</p>
       {host?.path ? (

@@ -52,7 +52,7 @@ export function ReviewAndApply({
 
   if (entry !== null && applying === null) return <FinishedEntry id={entry} onBack={onBack} />;
   if (applying) return <ApplyProgress planId={applying} plan={preview.data!} onFinished={onFinished} />;
-  if (preview.isError) return <ErrorPanel error={preview.error} what="the plan" />;
+  if (preview.isError) return <ErrorPanel error={preview.error} what="the plan" title="Could not make the plan" />;
   if (!preview.data) return <p role="status" className="text-sm text-slate-500">Planning…</p>;
 
   const p = preview.data;
@@ -248,7 +248,7 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
           ))}
         </ol>
       </Card>
-      {execute.isError ? <ErrorPanel error={execute.error} what="the apply" /> : null}
+      {execute.isError ? <ErrorPanel error={execute.error} what="the apply" title="The apply was refused or stopped (the journal has any step that ran)" /> : null}
       {result ? (
         <div
           role="alert"

@@ -31,5 +31,7 @@ describe("wizard state in the URL", () => {
     expect(parse("step=count&pf=0000:18:00.1&count=-3")).toMatchObject({ count: null, step: "count" });
     expect(parse("step=vfio&pf=0000:18:00.1&count=2&vf=0:vlan=abc,trust=maybe,evil=1")).toMatchObject({ settings: {} });
     expect(parse("mode=device&step=review")).toEqual({ mode: "device", step: "device", device: null, entry: null });
+    expect(parse("mode=restore&device=19:10.5")).toEqual({ mode: "restore", step: "review", device: "0000:19:10.5", entry: null });
+    expect(parse("mode=restore&device=nonsense")).toEqual({ mode: "device", step: "device", device: null, entry: null });
   });
 });

@@ -23,7 +23,9 @@ export type WizardState =
       /** the journal entry of the finished apply (result step) */
       entry: number | null;
     }
-  | { mode: "device"; step: DeviceStep; device: string | null; entry: number | null };
+  | { mode: "device"; step: DeviceStep; device: string | null; entry: number | null }
+  /** give a device back to its host driver (from the IOMMU map's detail panel) */
+  | { mode: "restore"; step: "review" | "result"; device: string; entry: number | null };
 
 const address = (raw: string | null): string | null => {
   if (!raw) return null;
@@ -67,7 +69,9 @@ export function parseSettings(raw: string | null): Record<number, VfSettings> {
 
 export function parseWizardState(params: URLSearchParams): WizardState {
   const entry = int(params.get("entry"));
-  if (params.get("mode") === "device") {
+  const restoring = params.get("mode") === "restore" ? address(params.get("device")) : null;
+  if (restoring) return { mode: "restore", step: params.get("step") === "result" ? "result" : "review", device: restoring, entry };
+  if (params.get("mode") === "device" || params.get("mode") === "restore") {
     const step = (DEVICE_STEPS as readonly string[]).includes(params.get("step") ?? "") ? (params.get("step") as DeviceStep) : "device";
     const device = address(params.get("device"));
     return { mode: "device", step: device ? step : "device", device, entry };
@@ -96,8 +100,8 @@ export function parseWizardState(params: URLSearchParams): WizardState {
 
 export function formatWizardState(s: WizardState): string {
   const p = new URLSearchParams();
-  if (s.mode === "device") {
-    p.set("mode", "device");
+  if (s.mode === "device" || s.mode === "restore") {
+    p.set("mode", s.mode);
     p.set("step", s.step);
     if (s.device) p.set("device", s.device);
   } else {

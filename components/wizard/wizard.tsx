@@ -50,7 +50,7 @@ export function Wizard() {
   const all = devices.data.devices;
   const byAddress = new Map(all.map((d) => [d.address, d]));
 
-  const steps = state.mode === "sriov" ? SRIOV_STEPS : DEVICE_STEPS;
+  const steps = state.mode === "sriov" ? SRIOV_STEPS : state.mode === "device" ? DEVICE_STEPS : (["review", "result"] as const);
   return (
     <section className="mx-auto max-w-6xl" aria-labelledby="wizard-title">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -88,6 +88,9 @@ export function Wizard() {
             </li>
           );
         })}
+        <li className="rounded-full border border-dashed border-slate-200 px-2.5 py-0.5 text-slate-400" title="Attaching the chosen functions to a libvirt VM comes with libvirt support">
+          {steps.length + 1}. Attach to a VM (not yet)
+        </li>
       </ol>
       <div className="mt-4" key={key}>
         {state.mode === "sriov" ? (
@@ -112,6 +115,14 @@ export function Wizard() {
               onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
             />
           )
+        ) : state.mode === "restore" ? (
+          <ReviewAndApply
+            request={{ kind: "restore", address: state.device }}
+            subject={state.device}
+            entry={state.entry}
+            onBack={() => window.history.back()}
+            onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
+          />
         ) : state.step === "device" || !state.device ? (
           <DevicePicker devices={all} groups={groups.data.groups} onPick={(device) => go({ ...state, device, step: "review" })} />
         ) : (

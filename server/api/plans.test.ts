@@ -120,4 +120,19 @@ describe("plans API", () => {
     const api = createCaller({ ...ctx, writeAccess: () => ({ ok: false, reason: "not a mounted sysfs" }) });
     expect(await api.plans.access()).toEqual({ canApply: false, mode: null, reason: "not a mounted sysfs" });
   });
+
+  it("gives a device back to the driver the journal saw it released from", async () => {
+    const { ctx, host } = writableContext(work);
+    const api = createCaller(ctx);
+    const bind = await api.plans.preview({ kind: "device", address: "0000:3b:00.1" });
+    if (bind.outcome.kind !== "plan") throw new Error(JSON.stringify(bind.outcome));
+    expect((await api.plans.execute({ planId: bind.outcome.plan.id })).result.ok).toBe(true);
+    const restore = await api.plans.preview({ kind: "restore", address: "0000:3b:00.1" });
+    expect(restore.commands.at(-1)).toBe("echo 0000:3b:00.1 > bus/pci/drivers_probe   # expect i40e");
+    if (restore.outcome.kind !== "plan") throw new Error(JSON.stringify(restore.outcome));
+    expect((await api.plans.execute({ planId: restore.outcome.plan.id })).result.ok).toBe(true);
+    expect(basename(readlinkSync(join(host.kernel.sysRoot, "bus/pci/devices/0000:3b:00.1/driver")))).toBe("i40e");
+    // …and the boot state no longer keeps it on vfio-pci.
+    expect((await api.desired.drift()).entries.map((e) => e.text)).toEqual([]);
+  });
 });

@@ -11,6 +11,7 @@ import type { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
 import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
 import type { DesiredStore } from "@/server/desired/store";
+import { hostDriverBefore } from "@/server/plans/host-driver";
 
 export interface WriteDeps {
   inventory: () => Inventory;
@@ -91,7 +92,8 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     const devAddress = address(args[0], "the device address");
     if (flags.driver !== undefined && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.driver))
       throw new InvalidInput(`--driver must be a kernel driver name such as igbvf, not ${JSON.stringify(flags.driver)}`);
-    outcome = planRestore(inv, devAddress, { ...overrides, ...(flags.driver ? { hostDriver: flags.driver } : {}) });
+    const hostDriver = flags.driver ?? previousDriver(deps, devAddress);
+    outcome = planRestore(inv, devAddress, { ...overrides, ...(hostDriver ? { hostDriver } : {}) });
   }
 
   if (outcome.kind === "refused") {
@@ -175,6 +177,15 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
   if (failed?.error) console.error(`passdeck: ${failed.error.cause}${failed.error.errno ? ` [${failed.error.errno}]` : ""}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`);
   console.error(result.rolledBack ? "passdeck: rolled back: the host is as it was before." : "passdeck: ROLLBACK INCOMPLETE: see the steps above; the host is not as it was.");
   return 1;
+}
+
+/** The driver the journal saw the device released from; none when the journal cannot be opened (a dry run as a user). */
+function previousDriver(deps: WriteDeps, address: string): string | null {
+  try {
+    return hostDriverBefore(deps.journal(), address);
+  } catch {
+    return null;
+  }
 }
 
 /** Records the applied plan as desired state. The host did change: a database problem is a warning, not a failure. */

@@ -12,6 +12,7 @@ import { readVfInfo } from "@/server/host/ip-link";
 import type { Inventory } from "@/server/host/types";
 import type { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
+import { hostDriverBefore } from "./host-driver";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
 
@@ -200,9 +201,11 @@ export class PlanService {
       case "device":
         preview = { ...base, ...planDevicePassthrough(inv, request.address, o) };
         break;
-      case "restore":
-        preview = { ...base, outcome: planRestore(inv, request.address, { ...o, ...(request.hostDriver ? { hostDriver: request.hostDriver } : {}) }) };
+      case "restore": {
+        const hostDriver = request.hostDriver ?? this.previousDriver(request.address);
+        preview = { ...base, outcome: planRestore(inv, request.address, { ...o, ...(hostDriver ? { hostDriver } : {}) }) };
         break;
+      }
       case "vf-count":
         preview = { ...base, outcome: planVfCount(inv, request.pf, request.count, { ...o, ...(request.autoprobe !== undefined ? { autoprobe: request.autoprobe } : {}) }) };
         break;
@@ -213,6 +216,15 @@ export class PlanService {
       commands: o2.kind === "plan" ? o2.plan.steps.map((s) => describeStep(s.step)) : [],
       warnings: o2.kind === "plan" ? o2.warnings : [],
     };
+  }
+
+  /** The driver the journal shows the device was released from, when the journal can be read. */
+  private previousDriver(address: string): string | null {
+    try {
+      return hostDriverBefore(this.deps.journal(), address);
+    } catch {
+      return null;
+    }
   }
 
   private prune() {
