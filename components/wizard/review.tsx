@@ -345,7 +345,7 @@ function BootBindingGuide({ binding }: { binding: NonNullable<Preview["bootBindi
       </CardHeader>
       <CardBody className="space-y-2">
         <p>
-          Passdeck remembers this binding, and <code className="font-mono">passdeck-reconcile.service</code> binds the same addresses again at boot, after
+          Once applied, Passdeck remembers this binding, and <code className="font-mono">passdeck-reconcile.service</code> binds the same addresses again at boot, after
           udev has loaded the drivers: exact, and enough for a NIC, an HBA or a USB controller.
         </p>
         {binding.display ? (
