@@ -14,7 +14,10 @@ if (!existsSync(".next/BUILD_ID") || !existsSync("dist/passdeck.mjs")) {
   process.exit(2);
 }
 if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
-  console.warn(`passdeck: WARNING: serving on ${host} without authentication: anyone who can reach this port can read the host inventory.`);
+  console.warn(
+    `passdeck: WARNING: serving on ${host} without authentication: anyone who can reach this port can read the host inventory.` +
+      (process.env.PASSDECK_UNSAFE_WEB_WRITES === "1" ? " PASSDECK_UNSAFE_WEB_WRITES=1: they can also apply plans." : " Applying plans from the browser is off."),
+  );
 }
 
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PASSDECK_HOST: host, PASSDECK_PORT: port };

@@ -41,7 +41,7 @@ function buildServices(env: PassdeckEnv): Services {
     return d.ok ? { ok: true, store: d.desired } : d;
   };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
-  const writeAccess = kernel ? demoAccess(kernel, ip) : hostAccess(sysRoot, ip);
+  const writeAccess = kernel ? demoAccess(kernel, ip) : hostAccess(sysRoot, ip, webWritesRefusal(env));
   const plans = new PlanService({
     inventory: (fresh) => inventory.get({ fresh }).data,
     ip,
@@ -70,10 +70,20 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink): () => WriteAccess {
   return () => ({ ok: true, mode: "demo", executor, ip });
 }
 
+/**
+ * Whoever reaches the port could unbind the host's devices, and there is no login yet: beyond loopback the browser
+ * may only look, unless the operator says the network is isolated.
+ */
+export function webWritesRefusal(env: PassdeckEnv): string | null {
+  if (["127.0.0.1", "localhost", "::1"].includes(env.PASSDECK_HOST) || env.PASSDECK_UNSAFE_WEB_WRITES === "1") return null;
+  return `this server listens on ${env.PASSDECK_HOST} without authentication, so anyone who reaches it could change the host: applying from the browser is off (use the passdeck CLI, or serve on 127.0.0.1 and reach it through an SSH tunnel)`;
+}
+
 /** The real host: only a mounted sysfs, and only as root (the privileged helper comes with the security issue). */
-function hostAccess(sysRoot: string, ip: IpLink): () => WriteAccess {
+function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null): () => WriteAccess {
   let executor: PlanExecutor | null = null;
   return () => {
+    if (refusal) return { ok: false, reason: refusal };
     if (!isRealSysfs(sysRoot))
       return { ok: false, reason: `${sysRoot} is not a mounted sysfs (a capture or a read-only demo tree): this server can show plans but not apply them` };
     if (process.getuid?.() !== 0)

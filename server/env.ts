@@ -18,6 +18,11 @@ const envSchema = z.object({
   /** SQLite journal and desired state */
   PASSDECK_DATA_DIR: z.string().min(1).default("/var/lib/passdeck"),
   PASSDECK_HOST: z.string().min(1).default("127.0.0.1"),
+  /**
+   * "1" lets the browser apply plans while the server listens beyond loopback without authentication (until the
+   * security issue lands): only for an isolated network such as the kernel rig's guest.
+   */
+  PASSDECK_UNSAFE_WEB_WRITES: z.enum(["0", "1"]).default("0"),
   PASSDECK_PORT: z.coerce.number().int().min(1).max(65535).default(7878),
 });
 
