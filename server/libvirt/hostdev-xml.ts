@@ -1,0 +1,77 @@
+/**
+ * The device XML Passdeck hands to `virsh attach-device` / `detach-device`: a PCI function as `<hostdev>`, or a
+ * network VF as `<interface type='hostdev'>` so libvirt sets its MAC and VLAN through the PF and restores them on
+ * release. Pure; inputs are validated here, since this XML is what reaches libvirt.
+ */
+import { checkMac } from "@/lib/mac";
+import { parsePciAddress } from "@/lib/pci-address";
+import { buildXml, LibvirtXmlError, type XmlNode } from "./xml";
+
+export interface PciHostdevSpec {
+  address: string;
+  /** default true: libvirt moves it to vfio-pci and back */
+  managed?: boolean;
+  rom?: { bar?: "on" | "off"; file?: string };
+  /** the guest address for functions of one multifunction device (function 0 carries multifunction='on') */
+  guestAddress?: { bus: number; slot: number; fn: number; multifunction?: boolean };
+}
+
+export interface HostdevInterfaceSpec {
+  address: string;
+  mac?: string;
+  vlan?: number;
+}
+
+function hostAddress(raw: string): XmlNode {
+  const p = parsePciAddress(raw);
+  if (!p.ok) throw new LibvirtXmlError(p.error);
+  const h = (n: number, w: number) => `0x${n.toString(16).padStart(w, "0")}`;
+  return { "@_domain": h(p.parts.domain, 4), "@_bus": h(p.parts.bus, 2), "@_slot": h(p.parts.device, 2), "@_function": h(p.parts.fn, 1) };
+}
+
+const ROM_FILE = /^\/[A-Za-z0-9._\/-]{1,255}$/;
+
+export function buildPciHostdevXml(spec: PciHostdevSpec): string {
+  const hostdev: XmlNode = {
+    "@_mode": "subsystem",
+    "@_type": "pci",
+    "@_managed": spec.managed === false ? "no" : "yes",
+    source: { address: [hostAddress(spec.address)] },
+  };
+  if (spec.rom) {
+    if (spec.rom.file !== undefined && !ROM_FILE.test(spec.rom.file))
+      throw new LibvirtXmlError(`the ROM file must be an absolute path of letters, digits, '.', '_', '-' and '/', not ${JSON.stringify(spec.rom.file)}`);
+    hostdev.rom = { ...(spec.rom.bar ? { "@_bar": spec.rom.bar } : {}), ...(spec.rom.file ? { "@_file": spec.rom.file } : {}) };
+  }
+  if (spec.guestAddress) {
+    const g = spec.guestAddress;
+    if (![g.bus, g.slot, g.fn].every(Number.isInteger) || g.bus < 0 || g.bus > 0xff || g.slot < 0 || g.slot > 0x1f || g.fn < 0 || g.fn > 7)
+      throw new LibvirtXmlError(`guest address bus ${g.bus} slot ${g.slot} function ${g.fn} is out of range (bus 0-255, slot 0-31, function 0-7)`);
+    hostdev.address = [
+      {
+        "@_type": "pci",
+        "@_domain": "0x0000",
+        "@_bus": `0x${g.bus.toString(16).padStart(2, "0")}`,
+        "@_slot": `0x${g.slot.toString(16).padStart(2, "0")}`,
+        "@_function": `0x${g.fn.toString(16)}`,
+        ...(g.multifunction ? { "@_multifunction": "on" } : {}),
+      },
+    ];
+  }
+  return buildXml({ hostdev });
+}
+
+export function buildHostdevInterfaceXml(spec: HostdevInterfaceSpec): string {
+  const iface: XmlNode = { "@_type": "hostdev", "@_managed": "yes" };
+  if (spec.mac !== undefined) {
+    const m = checkMac(spec.mac);
+    if (!m.ok) throw new LibvirtXmlError(m.error);
+    iface.mac = { "@_address": m.mac };
+  }
+  iface.source = { address: [{ "@_type": "pci", ...hostAddress(spec.address) }] };
+  if (spec.vlan !== undefined) {
+    if (!Number.isInteger(spec.vlan) || spec.vlan < 1 || spec.vlan > 4094) throw new LibvirtXmlError(`VLAN ${spec.vlan} is out of range: 1–4094`);
+    iface.vlan = { tag: [{ "@_id": String(spec.vlan) }] };
+  }
+  return buildXml({ interface: iface });
+}
