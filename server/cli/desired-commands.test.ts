@@ -9,12 +9,11 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { DesiredStore } from "@/server/desired/store";
-import { KernelFs } from "@/server/host/fs";
 import { readVfInfo } from "@/server/host/ip-link";
 import { getScenario } from "@/server/host/scenarios/catalog";
 import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
-import { runCli } from "./main";
+import { runCliOn } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-clid-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -37,30 +36,7 @@ function machine() {
   return { journal: new Journal(db), store: new DesiredStore(db) };
 }
 
-async function run(argv: string[], host: Host, data: ReturnType<typeof machine>) {
-  vi.stubEnv("PASSDECK_SYS_ROOT", host.kernel.sysRoot);
-  vi.stubEnv("PASSDECK_PROC_ROOT", host.kernel.procRoot);
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  await runCli(argv, {
-    writeDeps: (inventory) => ({
-      inventory,
-      sys: new KernelFs(host.kernel.sysRoot),
-      writer: host.kernel,
-      ip: host.ip,
-      journal: () => data.journal,
-      desired: () => data.store,
-      actor: "tester",
-      kernelLog: { mark: () => host.kernel.dmesg().length, since: (m) => host.kernel.dmesg().slice(m) },
-    }),
-  });
-  vi.restoreAllMocks();
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = (argv: string[], host: Host, data: ReturnType<typeof machine>) => runCliOn(argv, host, data);
 
 const PF = "0000:3b:00.1";
 const VF1 = "0000:3b:0a.1";

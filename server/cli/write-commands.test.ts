@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { KernelFs } from "@/server/host/fs";
 import { getScenario } from "@/server/host/scenarios/catalog";
 import { openDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
@@ -11,7 +10,7 @@ import { readVfInfo } from "@/server/host/ip-link";
 import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { scanInventory } from "@/server/inventory/scan";
-import { runCli } from "./main";
+import { runCliOn } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-cliw-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,28 +26,9 @@ const journal = new Journal(openDatabase(join(work, "data")));
 async function run(argv: string[], options?: SimulatedKernelOptions, existing?: { kernel: SimulatedKernel; ip: SimulatedIpLink }) {
   const kernel = existing?.kernel ?? SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);
   const ip = existing?.ip ?? new SimulatedIpLink(kernel.sysRoot);
-  vi.stubEnv("PASSDECK_SYS_ROOT", kernel.sysRoot);
-  vi.stubEnv("PASSDECK_PROC_ROOT", kernel.procRoot);
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  await runCli(argv, {
-    writeDeps: (inventory) => ({
-      inventory,
-      sys: new KernelFs(kernel.sysRoot),
-      writer: kernel,
-      ip,
-      journal: () => journal,
-      actor: "tester",
-      kernelLog: { mark: () => kernel.dmesg().length, since: (m) => kernel.dmesg().slice(m) },
-    }),
-  });
+  const r = await runCliOn(argv, { kernel, ip }, { journal });
   const inv = scanInventory({ sysRoot: kernel.sysRoot, procRoot: kernel.procRoot });
-  vi.restoreAllMocks();
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, out: out.join("\n"), err: err.join("\n"), kernel, ip, inv };
+  return { ...r, kernel, ip, inv };
 }
 
 describe("passdeck vfs / bind / restore", () => {
