@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkMac } from "./mac";
 import { parsePciAddress } from "./pci-address";
 
 /** A PCI address in any accepted form, normalised to the kernel's "0000:65:00.0"; the error says what is expected. */
@@ -10,3 +11,23 @@ export const pciAddressSchema = z.string().max(64).transform((value, ctx) => {
   }
   return parsed.address;
 });
+
+/** A MAC as users type it (any case, '-' or ':'), normalised; unicast and non-zero, as a VF needs. */
+export const macSchema = z.string().max(64).transform((value, ctx) => {
+  const m = checkMac(value);
+  if (!m.ok) {
+    ctx.addIssue({ code: "custom", message: m.error });
+    return z.NEVER;
+  }
+  return m.mac;
+});
+
+/**
+ * A VM as the user names it: its UUID or its libvirt name. Never reaches a shell, and is looked up among the listed
+ * domains before virsh sees anything (by UUID).
+ */
+export const domainKeySchema = z
+  .string()
+  .min(1, "name the VM (its name or UUID)")
+  .max(200, "a VM name is at most 200 characters")
+  .refine((v) => !/[\u0000-\u001f\u007f/]/.test(v), "a VM name cannot contain '/' or control characters");

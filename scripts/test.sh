@@ -9,8 +9,9 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # System packages: Debian's chromium for Playwright (its own browser download cannot work offline),
-# pci.ids via pciutils, iproute2 and tar that the product shells out to.
-packages=(chromium pciutils iproute2 kmod tar)
+# pci.ids via pciutils, iproute2 and tar that the product shells out to, and libvirt (the daemon the VM tests
+# talk to; without recommends, so bookworm's QEMU 7.2 does not come along next to the rig's QEMU 10).
+packages=(chromium pciutils iproute2 kmod tar libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -18,6 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The kernel rig's QEMU 10 (bookworm-backports), kernel and initramfs: before libvirtd starts, which defines the
+# test VMs with that QEMU.
+echo "== kernel rig setup (QEMU 10, guest kernel)"
+$SUDO bash e2e/kernel/setup.sh
 
 echo "== npm ci"
 npm ci --no-audit --no-fund --loglevel=error
@@ -27,6 +33,9 @@ npm run -s typecheck
 
 echo "== build"
 npm run -s build
+
+echo "== libvirtd (qemu:///system)"
+bash scripts/libvirtd-up.sh
 
 results=$(mktemp -d)
 echo "== unit tests (vitest)"

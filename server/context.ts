@@ -14,6 +14,7 @@ import { SimulatedKernel } from "@/server/host/scenarios/simulated-kernel";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { KernelSysfsWriter } from "@/server/host/writer";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
+import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
 
 type Services = Omit<Context, "origin">;
 let services: Services | null = null;
@@ -41,8 +42,10 @@ function buildServices(env: PassdeckEnv): Services {
     return d.ok ? { ok: true, store: d.desired } : d;
   };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
-  const writeAccess = kernel ? demoAccess(kernel, ip) : hostAccess(sysRoot, ip, webWritesRefusal(env));
+  const libvirt = libvirtFor(env);
+  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt) : hostAccess(sysRoot, ip, webWritesRefusal(env), libvirt);
   const plans = new PlanService({
+    ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
     ip,
     access: writeAccess,
@@ -57,14 +60,15 @@ function buildServices(env: PassdeckEnv): Services {
       if (opened.ok) opened.store.record(plan, after, actor);
     },
   });
-  return { inventory, journal, desired, writeAccess, plans, ip };
+  return { inventory, journal, desired, writeAccess, plans, ip, libvirt };
 }
 
-function demoAccess(kernel: SimulatedKernel, ip: IpLink): () => WriteAccess {
+function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService | null): () => WriteAccess {
   const executor = new PlanExecutor({
     sys: new KernelFs(kernel.sysRoot),
     writer: kernel,
     ip,
+    ...(libvirt ? { libvirt: libvirt.domains } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
   });
   return () => ({ ok: true, mode: "demo", executor, ip });
@@ -80,7 +84,7 @@ export function webWritesRefusal(env: PassdeckEnv): string | null {
 }
 
 /** The real host: only a mounted sysfs, and only as root (the privileged helper comes with the security issue). */
-function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null): () => WriteAccess {
+function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null, libvirt: LibvirtService | null): () => WriteAccess {
   let executor: PlanExecutor | null = null;
   return () => {
     if (refusal) return { ok: false, reason: refusal };
@@ -88,7 +92,13 @@ function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null): () => 
       return { ok: false, reason: `${sysRoot} is not a mounted sysfs (a capture or a read-only demo tree): this server can show plans but not apply them` };
     if (process.getuid?.() !== 0)
       return { ok: false, reason: "the server does not run as root, so it cannot write sysfs: plans can be reviewed, and applied with the passdeck CLI as root" };
-    executor ??= new PlanExecutor({ sys: new KernelFs(sysRoot), writer: new KernelSysfsWriter(sysRoot), ip, kernelLog: new KernelLog() });
+    executor ??= new PlanExecutor({
+      sys: new KernelFs(sysRoot),
+      writer: new KernelSysfsWriter(sysRoot),
+      ip,
+      kernelLog: new KernelLog(),
+      ...(libvirt ? { libvirt: libvirt.domains } : {}),
+    });
     return { ok: true, mode: "host", executor, ip };
   };
 }

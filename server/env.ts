@@ -23,6 +23,11 @@ const envSchema = z.object({
    * security issue lands): only for an isolated network such as the kernel rig's guest.
    */
   PASSDECK_UNSAFE_WEB_WRITES: z.enum(["0", "1"]).default("0"),
+  /**
+   * The libvirt connection VMs live on (default qemu:///system on a real host). A demo host has none unless this is
+   * set: a simulated host's addresses must never be attached to the real VMs of the machine running the demo.
+   */
+  PASSDECK_LIBVIRT_URI: z.string().min(1).optional(),
   PASSDECK_PORT: z.coerce.number().int().min(1).max(65535).default(7878),
 });
 

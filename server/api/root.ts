@@ -5,6 +5,7 @@ import { hostRouter } from "./routers/host";
 import { journalRouter } from "./routers/journal";
 import { plansRouter } from "./routers/plans";
 import { readinessRouter } from "./routers/readiness";
+import { vmsRouter } from "./routers/vms";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   journal: journalRouter,
   plans: plansRouter,
   desired: desiredRouter,
+  vms: vmsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,6 +9,7 @@ import { InventoryService as Inventories } from "@/server/inventory/service";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { simulatedHost } from "@/server/plans/testing";
 import type { IpLink } from "@/server/host/ip-link";
+import type { LibvirtService } from "@/server/libvirt/service";
 import type { Context } from "./trpc";
 
 const noIp: IpLink = { run: async () => ({ code: 1, stdout: "", stderr: "no ip in this test" }) };
@@ -24,18 +25,20 @@ export function readOnlyContext(inventory: InventoryService): Context {
     plans: new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: noIp, journal: () => { throw new Error("no journal"); } }),
     origin: null,
     ip: noIp,
+    libvirt: null,
   };
 }
 
 /** A demo host that applies plans, with a journal in `workDir`. */
-export function writableContext(workDir: string, scenario = "server") {
-  const host = simulatedHost(workDir, scenario);
+export function writableContext(workDir: string, scenario = "server", libvirt: LibvirtService | null = null) {
+  const host = simulatedHost(workDir, scenario, undefined, libvirt);
   const inventory = new Inventories({ sysRoot: host.kernel.sysRoot, procRoot: host.kernel.procRoot, demo: scenario });
   const db = openDatabase(join(workDir, `data-${Math.random().toString(36).slice(2)}`));
   const journal = new Journal(db);
   const desired = new DesiredStore(db);
   const writeAccess = (): WriteAccess => ({ ok: true, mode: "demo", executor: host.executor });
   const plans = new PlanService({
+    ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
     access: writeAccess,
     ip: host.ip,
@@ -50,6 +53,7 @@ export function writableContext(workDir: string, scenario = "server") {
     plans,
     origin: "127.0.0.1",
     ip: host.ip,
+    libvirt,
   };
   return { ctx, host, journal, desired };
 }

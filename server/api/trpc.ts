@@ -19,9 +19,13 @@ export interface Context {
   plans: PlanService;
   /** iproute2 for reads (vfinfo_list); writes go through the executor */
   ip: IpLink;
+  /** libvirt's VMs; null when this server has none configured (a demo host without PASSDECK_LIBVIRT_URI) */
+  libvirt: LibvirtService | null;
   /** the client's address as the server saw it (x-forwarded-for from Next's server), for the journal */
   origin: string | null;
 }
+
+import type { LibvirtService } from "@/server/libvirt/service";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,

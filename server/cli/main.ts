@@ -23,6 +23,8 @@ import { driftNow, reconcile, type ReconcileReport } from "@/server/desired/reco
 import { DesiredStore } from "@/server/desired/store";
 import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
 import { InvalidInput, runApplyFile, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
+import { runVmCommand, VM_USAGE } from "./vm-commands";
+import { libvirtFor } from "@/server/libvirt/service";
 
 const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
 
@@ -34,6 +36,7 @@ Usage:
   passdeck capture <file.tar.gz>  snapshot the sysfs/procfs parts Passdeck reads, for a bug report
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
 ${WRITE_USAGE}
+${VM_USAGE}
   passdeck desired [--json]             what the applies above remember (VF counts, VF settings, vfio bindings)
                                         and how the host differs from it now
   passdeck desired forget <address>     forget everything remembered at an address (a replaced card)
@@ -41,7 +44,8 @@ ${WRITE_USAGE}
                                         host matches, 1 something failed, 2 something was refused or skipped
 
 Environment: PASSDECK_SYS_ROOT (default /sys), PASSDECK_PROC_ROOT (default /proc), PASSDECK_PCI_IDS,
-PASSDECK_DATA_DIR (the journal and desired state; default /var/lib/passdeck).
+PASSDECK_DATA_DIR (the journal and desired state; default /var/lib/passdeck), PASSDECK_LIBVIRT_URI (default
+qemu:///system).
 Exit codes: 0 ok, 1 failed or not ready, 2 invalid input.`;
 
 class UsageError extends Error {}
@@ -71,6 +75,12 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       state: { type: "string" },
       "min-rate": { type: "string" },
       "max-rate": { type: "string" },
+      live: { type: "boolean", default: false },
+      config: { type: "boolean", default: false },
+      as: { type: "string" },
+      unmanaged: { type: "boolean", default: false },
+      "rom-bar": { type: "string" },
+      "rom-file": { type: "string" },
     },
     allowPositionals: true,
     strict: true,
@@ -113,6 +123,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
       ip: new SystemIpLink(),
       kernelLog: new KernelLog(),
+      libvirt: libvirtFor(env),
     };
   };
   const requireDesired = (d: WriteDeps): DesiredStore => {
@@ -235,6 +246,29 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       const writeDeps = hostWriteDeps(!values["dry-run"]);
       try {
         return await runApplyFile(positionals[0], { json: values.json, dryRun: values["dry-run"], confirm: false, force: false }, writeDeps, (path) => readFileSync(path, "utf8"));
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    case "vm": {
+      const [verb, ...vmArgs] = positionals;
+      const writeDeps = hostWriteDeps(verb !== "list" && !values["dry-run"]);
+      const flags = {
+        json: values.json,
+        dryRun: values["dry-run"],
+        confirm: values.confirm,
+        force: values.force,
+        live: values.live,
+        config: values.config,
+        unmanaged: values.unmanaged,
+        ...(values.as !== undefined ? { as: values.as } : {}),
+        ...(values["rom-bar"] !== undefined ? { romBar: values["rom-bar"] } : {}),
+        ...(values["rom-file"] !== undefined ? { romFile: values["rom-file"] } : {}),
+        vf: { mac: values.mac, vlan: values.vlan },
+      };
+      try {
+        return await runVmCommand(verb, vmArgs, flags, writeDeps);
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;

@@ -5,12 +5,13 @@ import type { DesiredStore } from "@/server/desired/store";
 import { KernelFs } from "@/server/host/fs";
 import type { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import type { SimulatedKernel } from "@/server/host/scenarios/simulated-kernel";
+import type { LibvirtService } from "@/server/libvirt/service";
 import { runCli } from "./main";
 
 export async function runCliOn(
   argv: string[],
   host: { kernel: SimulatedKernel; ip: SimulatedIpLink },
-  data: { journal: Journal; store?: DesiredStore },
+  data: { journal: Journal; store?: DesiredStore; libvirt?: LibvirtService },
 ): Promise<{ code: number; out: string; err: string }> {
   vi.stubEnv("PASSDECK_SYS_ROOT", host.kernel.sysRoot);
   vi.stubEnv("PASSDECK_PROC_ROOT", host.kernel.procRoot);
@@ -28,6 +29,7 @@ export async function runCliOn(
         journal: () => data.journal,
         ...(data.store ? { desired: () => data.store! } : {}),
         actor: "tester",
+        libvirt: data.libvirt ?? null,
         kernelLog: { mark: () => host.kernel.dmesg().length, since: (m) => host.kernel.dmesg().slice(m) },
       }),
     });

@@ -12,6 +12,9 @@ import { applyJournaled } from "@/server/db/journaled-apply";
 import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
 import type { DesiredStore } from "@/server/desired/store";
 import { hostDriverBefore } from "@/server/plans/host-driver";
+import { withGuestChecks } from "@/server/plans/plan-service";
+import type { XmlChange } from "@/server/plans/vm";
+import type { LibvirtService } from "@/server/libvirt/service";
 
 export interface WriteDeps {
   inventory: () => Inventory;
@@ -27,6 +30,8 @@ export interface WriteDeps {
   writer: SysfsWriter;
   ip: IpLink;
   kernelLog?: { mark: () => number; since: (mark: number) => string[] };
+  /** libvirt's VMs: the in-use checks, and the executor's attach/detach; null when there is none */
+  libvirt?: LibvirtService | null;
 }
 
 export interface WriteFlags {
@@ -96,6 +101,17 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     outcome = planRestore(inv, devAddress, { ...overrides, ...(hostDriver ? { hostDriver } : {}) });
   }
 
+  return finishOutcome(await guestChecked(outcome, inv, overrides, deps), flags, deps);
+}
+
+/** The in-use map's verdict on a plan (a running VM's device, one device to two VMs), as in the dashboard. */
+export async function guestChecked(outcome: PlanOutcome, inv: Inventory, overrides: { confirm: boolean; force: boolean }, deps: WriteDeps): Promise<PlanOutcome> {
+  if (outcome.kind !== "plan" || !deps.libvirt) return outcome;
+  return withGuestChecks(outcome, inv, await deps.libvirt.view(true), overrides);
+}
+
+/** Prints a refusal or "nothing to do" (exit 2 / 0), or shows/applies the plan. */
+export async function finishOutcome(outcome: PlanOutcome, flags: WriteFlags, deps: WriteDeps, extra: Record<string, unknown> = {}): Promise<number> {
   if (outcome.kind === "refused") {
     if (flags.json) console.log(JSON.stringify({ refused: outcome.refusals }, null, 2));
     for (const r of outcome.refusals)
@@ -106,7 +122,7 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     console.log(flags.json ? JSON.stringify({ nothingToDo: outcome.reason }) : outcome.reason);
     return 0;
   }
-  return showOrApply(outcome.plan, outcome.warnings, flags, deps);
+  return showOrApply(outcome.plan, outcome.warnings, flags, deps, extra);
 }
 
 /**
@@ -143,18 +159,26 @@ export async function runApplyFile(file: string | undefined, flags: WriteFlags, 
   return showOrApply(plan, [], flags, deps);
 }
 
-async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, deps: WriteDeps): Promise<number> {
+async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, deps: WriteDeps, extra: Record<string, unknown> = {}): Promise<number> {
   if (flags.dryRun) {
-    if (flags.json) console.log(JSON.stringify({ plan, warnings, commands: plan.steps.map((s) => describeStep(s.step)) }, null, 2));
+    if (flags.json) console.log(JSON.stringify({ plan, warnings, commands: plan.steps.map((s) => describeStep(s.step)), ...extra }, null, 2));
     else {
       console.log(`Plan: ${plan.title} (dry run: nothing written)`);
       plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.summary}\n       ${describeStep(s.step)}`));
       for (const w of warnings) console.log(`  warning: ${w.reason}`);
+      const changes = (extra.xmlChanges ?? []) as XmlChange[];
+      for (const c of changes) console.log(`\n${c.domain} (${c.target === "live" ? "running VM" : "persistent config"}) ${c.op === "add" ? "gains" : "loses"}:\n${c.xml.split("\n").map((l) => `${c.op === "add" ? "+" : "-"} ${l}`).join("\n")}`);
     }
     return 0;
   }
 
-  const executor = new PlanExecutor({ sys: deps.sys, writer: deps.writer, ip: deps.ip, ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}) });
+  const executor = new PlanExecutor({
+    sys: deps.sys,
+    writer: deps.writer,
+    ip: deps.ip,
+    ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}),
+    ...(deps.libvirt ? { libvirt: deps.libvirt.domains } : {}),
+  });
   const snapshot = () => snapshotFor(deps.inventory(), plan.steps.map((s) => s.step));
   const { entryId, result, journalError }: { entryId: number; result: PlanResult; journalError?: string } = await applyJournaled(
     executor,

@@ -141,7 +141,8 @@ export function rememberPlan(previous: DesiredState, plan: Plan, inventoryAfter:
   const put = (e: DesiredEntry) => entries.set(entryKey(e), e);
 
   for (const { step } of plan.steps) {
-    const address = step.kind === "set-vf" ? step.pf : step.kind === "wait-for" ? null : step.device;
+    // A VM's persistent config is libvirt's to keep: attach/detach steps leave no boot-time state here.
+    const address = step.kind === "set-vf" ? step.pf : step.kind === "wait-for" || step.kind === "attach-device" || step.kind === "detach-device" ? null : step.device;
     const d = address === null ? undefined : devices.get(address);
     if (!d) continue;
     dropOtherCards(d);

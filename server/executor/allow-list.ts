@@ -49,7 +49,38 @@ export const vfSettingsSchema = z
   .refine((s) => s.qos === undefined || s.vlan !== undefined, { message: "qos needs a vlan", path: ["qos"] })
   .refine((s) => Object.keys(s).length > 0, { message: "at least one setting" });
 
+// The XML is built from these fields by server/libvirt/hostdev-xml.ts; nothing else reaches libvirt.
+const domainRef = z.object({
+  uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a libvirt domain UUID"),
+  name: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f/]+$/, "must be a libvirt domain name"),
+});
+const mac = z
+  .string()
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "must be a MAC address such as 52:54:00:12:34:56")
+  .refine((m) => (Number.parseInt(m.slice(0, 2), 16) & 1) === 0 && m !== "00:00:00:00:00:00", "must be a unicast, non-zero MAC");
+const guestDevice = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("hostdev"),
+      address,
+      managed: z.boolean(),
+      rom: z
+        .object({ bar: z.enum(["on", "off"]).optional(), file: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path").refine((f) => !f.split("/").includes(".."), "must not contain '..'").optional() })
+        .strict()
+        .optional(),
+      guestAddress: z
+        .object({ bus: z.number().int().min(0).max(255), slot: z.number().int().min(0).max(31), fn: z.number().int().min(0).max(7), multifunction: z.boolean().optional() })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal("interface"), address, mac, vlan: z.number().int().min(1).max(4094).optional() }).strict(),
+]);
+const target = z.enum(["live", "config"]);
+
 export const planStepSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("attach-device"), domain: domainRef, device: guestDevice, target }).strict(),
+  z.object({ kind: z.literal("detach-device"), domain: domainRef, device: guestDevice, target }).strict(),
   z.object({ kind: z.literal("set-vf"), pf: address, netdev: netdevName, vf: z.number().int().min(0).max(65535), settings: vfSettingsSchema }),
   writeAttribute,
   z.object({ kind: z.literal("unbind-driver"), device: address, driver: driverName }),

@@ -4,7 +4,11 @@ import type { SysfsWriter } from "@/server/host/writer";
 import { validatePlan } from "./allow-list";
 import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
 import { decodeIpLinkVfError, decodeShortfall, decodeSysfsWriteError, type Decoded, type SysfsAttribute, type VfSetting } from "./decode";
-import { describeStep, ipLinkVfArgs, type Plan, type PlanResult, type PlanStep, type StepReport, type VfSettings } from "./plan";
+import { describeGuestDevice, describeStep, ipLinkVfArgs, type Plan, type PlanResult, type PlanStep, type StepReport, type VfSettings } from "./plan";
+import { parseDomainXml } from "@/server/libvirt/domain-xml";
+import { LibvirtError } from "@/server/libvirt/errors";
+import { buildGuestDeviceXml, definitionHasAddress, definitionHolds } from "@/server/libvirt/hostdev-xml";
+import { targetWords, type Domains } from "@/server/libvirt/domains";
 
 export interface ExecutorDeps {
   /** reads for preconditions and read-back */
@@ -15,6 +19,8 @@ export interface ExecutorDeps {
   kernelLog?: { mark: () => number; since: (mark: number) => string[] };
   /** iproute2, for per-VF settings through the PF */
   ip?: IpLink;
+  /** libvirt, for attaching devices to VMs */
+  libvirt?: Pick<Domains, "dumpXml" | "attachDevice" | "detachDevice">;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -41,6 +47,7 @@ class StepFailed extends Error {
 }
 
 const POLL_MS = 100;
+const LIVE_DETACH_WAIT_MS = 10_000;
 
 /**
  * Runs plans one at a time: each step's precondition is re-read, the write is made, the result is read back;
@@ -203,6 +210,9 @@ export class PlanExecutor {
       }
       case "set-vf":
         return this.setVf(step, inverse?.kind === "set-vf" ? inverse.settings : {});
+      case "attach-device":
+      case "detach-device":
+        return this.changeDomain(step);
       case "wait-for": {
         const condition = step.condition;
         const deadline = this.now() + step.timeoutMs;
@@ -280,6 +290,56 @@ export class PlanExecutor {
         },
         true,
       );
+  }
+
+  /**
+   * Attach or detach through libvirt, then read the definition back: the device must be there (with its MAC and VLAN)
+   * or gone. A live detach completes when the guest lets go, so its read-back waits a little.
+   */
+  private async changeDomain(step: Extract<PlanStep, { kind: "attach-device" | "detach-device" }>): Promise<void> {
+    const libvirt = this.deps.libvirt;
+    if (!libvirt)
+      throw new StepFailed({ code: "libvirt-missing", cause: "libvirt is not available to this executor", fix: "Install libvirt and set PASSDECK_LIBVIRT_URI.", errno: null, kernelLines: [] });
+    const attach = step.kind === "attach-device";
+    const what = `${describeGuestDevice(step.device)} ${attach ? "to" : "from"} ${step.domain.name}`;
+    const read = async () => parseDomainXml(await libvirt.dumpXml(step.domain.uuid, step.target));
+    try {
+      const before = await read();
+      if (attach && definitionHasAddress(before, step.device.address))
+        throw new StepFailed({
+          code: "already-attached",
+          cause: `${step.domain.name}'s ${targetWords(step.target)} already has ${step.device.address}`,
+          fix: "Refresh the VM page; detach it first to change how it is attached.",
+          errno: null,
+          kernelLines: [],
+        });
+      if (!attach && !definitionHolds(before, step.device)) return; // already gone: the goal holds
+      const xml = buildGuestDeviceXml(step.device);
+      if (attach) await libvirt.attachDevice(step.domain.uuid, xml, step.target, what);
+      else await libvirt.detachDevice(step.domain.uuid, xml, step.target, what);
+      const deadline = this.now() + (attach || step.target === "config" ? 0 : LIVE_DETACH_WAIT_MS);
+      for (;;) {
+        const after = await read();
+        if (definitionHolds(after, step.device) === attach) return;
+        if (this.now() >= deadline)
+          throw new StepFailed(
+            attach
+              ? readBackMismatch(`${step.domain.name}'s ${targetWords(step.target)}`, describeGuestDevice(step.device), "without it (or with another MAC/VLAN)")
+              : {
+                  code: "guest-did-not-release",
+                  cause: `${step.domain.name} still has ${step.device.address} ${LIVE_DETACH_WAIT_MS / 1000} s after the unplug request: PCIe hot-unplug needs the guest OS to agree`,
+                  fix: "Shut the VM down and detach from its persistent config, or release the device inside the guest first.",
+                  errno: null,
+                  kernelLines: [],
+                },
+            attach,
+          );
+        await this.sleep(POLL_MS * 5);
+      }
+    } catch (err) {
+      if (err instanceof LibvirtError) throw new StepFailed(err.decoded);
+      throw err;
+    }
   }
 
   private vfCountReached(pf: string, count: number): boolean {

@@ -31,7 +31,32 @@ export type PlanStep =
   | { kind: "probe-driver"; device: string; expectDriver: string; explicit?: boolean }
   /** `ip link set dev <netdev> vf <vf> …`, one setting at a time so a refused setting is named; read back from vfinfo_list */
   | { kind: "set-vf"; pf: string; netdev: string; vf: number; settings: VfSettings }
-  | { kind: "wait-for"; condition: WaitCondition; timeoutMs: number };
+  | { kind: "wait-for"; condition: WaitCondition; timeoutMs: number }
+  /**
+   * `virsh attach-device <uuid> --live|--config` of XML the executor builds from `device` (never XML from input);
+   * verified by reading the domain's XML back. Live and persistent definitions are separate steps: their guest
+   * addresses differ, and either may fail on its own.
+   */
+  | { kind: "attach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" }
+  | { kind: "detach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" };
+
+/** A libvirt domain: the UUID is what virsh is given; the name is for people. */
+export interface DomainRef {
+  uuid: string;
+  name: string;
+}
+
+/** What a VM takes: a PCI function as `<hostdev>`, or a network VF as `<interface type='hostdev'>` (libvirt sets its MAC/VLAN through the PF). */
+export type GuestDevice =
+  | {
+      type: "hostdev";
+      address: string;
+      managed: boolean;
+      rom?: { bar?: "on" | "off"; file?: string };
+      guestAddress?: { bus: number; slot: number; fn: number; multifunction?: boolean };
+    }
+  /** the MAC is always given: libvirt matches an interface to detach by MAC, so the undo needs it */
+  | { type: "interface"; address: string; mac: string; vlan?: number };
 
 export type WaitCondition =
   | { kind: "vf-count"; pf: string; count: number }
@@ -85,11 +110,20 @@ export function describeStep(step: PlanStep): string {
         : `echo ${step.device} > bus/pci/drivers_probe   # expect ${step.expectDriver}`;
     case "set-vf":
       return ["ip", ...ipLinkVfArgs(step.netdev, step.vf, step.settings)].join(" ");
+    case "attach-device":
+    case "detach-device":
+      return `virsh ${step.kind} ${step.domain.name} --file device.xml --${step.target}   # ${describeGuestDevice(step.device)}`;
     case "wait-for":
       return step.condition.kind === "vf-count"
         ? `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} VFs (virtfn links with physfn)`
         : `# check that bus/pci/devices/${step.condition.pf}/virtfn${step.condition.vf} is ${step.condition.address} (wait up to ${step.timeoutMs / 1000} s)`;
   }
+}
+
+export function describeGuestDevice(d: GuestDevice): string {
+  if (d.type === "interface") return `<interface type='hostdev'> ${d.address} mac ${d.mac}${d.vlan !== undefined ? ` vlan ${d.vlan}` : ""}`;
+  const extras = [d.managed ? "managed" : "unmanaged", d.rom?.bar ? `rom bar ${d.rom.bar}` : null, d.rom?.file ? `rom file ${d.rom.file}` : null].filter(Boolean);
+  return `<hostdev> ${d.address} (${extras.join(", ")})`;
 }
 
 /** The argument array for `ip link set <pf> vf <n> …`: the one place it is built. */

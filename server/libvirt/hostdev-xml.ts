@@ -5,6 +5,8 @@
  */
 import { checkMac } from "@/lib/mac";
 import { parsePciAddress } from "@/lib/pci-address";
+import type { GuestDevice } from "@/server/executor/plan";
+import type { DomainDefinition } from "./domain-xml";
 import { buildXml, LibvirtXmlError, type XmlNode } from "./xml";
 
 export interface PciHostdevSpec {
@@ -74,4 +76,30 @@ export function buildHostdevInterfaceXml(spec: HostdevInterfaceSpec): string {
     iface.vlan = { tag: [{ "@_id": String(spec.vlan) }] };
   }
   return buildXml({ interface: iface });
+}
+
+/** The XML for a plan's guest device: the executor builds it here from validated fields, never from input XML. */
+export function buildGuestDeviceXml(device: GuestDevice): string {
+  return device.type === "interface"
+    ? buildHostdevInterfaceXml({ address: device.address, mac: device.mac, ...(device.vlan !== undefined ? { vlan: device.vlan } : {}) })
+    : buildPciHostdevXml({
+        address: device.address,
+        managed: device.managed,
+        ...(device.rom ? { rom: device.rom } : {}),
+        ...(device.guestAddress ? { guestAddress: device.guestAddress } : {}),
+      });
+}
+
+/** Whether a domain definition holds the device as the plan means it (for an interface: same MAC and VLAN too). */
+export function definitionHolds(def: DomainDefinition, device: GuestDevice): boolean {
+  if (device.type === "interface") {
+    const i = def.hostdevInterfaces.find((x) => x.address === device.address);
+    return !!i && i.mac === device.mac && (device.vlan === undefined ? i.vlan.length === 0 : i.vlan.length === 1 && i.vlan[0] === device.vlan);
+  }
+  return def.hostdevs.some((h) => h.address === device.address);
+}
+
+/** Whether the definition has the host function at all, in either form. */
+export function definitionHasAddress(def: DomainDefinition, address: string): boolean {
+  return def.hostdevs.some((h) => h.address === address) || def.hostdevInterfaces.some((i) => i.address === address);
 }

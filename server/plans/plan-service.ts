@@ -15,6 +15,9 @@ import { applyJournaled } from "@/server/db/journaled-apply";
 import { hostDriverBefore } from "./host-driver";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
+import { planAttach, planDetach, type AttachRequest, type DetachRequest, type XmlChange } from "./vm";
+import { guestConflicts } from "@/server/libvirt/in-use";
+import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 
 export type WriteAccess =
   | { ok: true; mode: "host" | "demo"; executor: PlanExecutor }
@@ -45,7 +48,9 @@ export type PreviewRequest =
   | { kind: "sriov"; request: SriovWizardRequest }
   | { kind: "device"; address: string }
   | { kind: "restore"; address: string; hostDriver?: string }
-  | { kind: "vf-count"; pf: string; count: number; autoprobe?: boolean };
+  | { kind: "vf-count"; pf: string; count: number; autoprobe?: boolean }
+  | { kind: "vm-attach"; request: AttachRequest }
+  | { kind: "vm-detach"; request: DetachRequest };
 
 export interface Preview {
   outcome: PlanOutcome;
@@ -58,6 +63,10 @@ export interface Preview {
   endpoints: string[];
   bridgesStay: string[];
   bootBinding: BootBinding | null;
+  /** the device XML each VM gains or loses, per definition */
+  xmlChanges: XmlChange[];
+  /** why VMs are not known (libvirt absent or unreachable); null when they are */
+  libvirt: string | null;
 }
 
 export type ProgressEvent =
@@ -87,6 +96,8 @@ export interface PlanServiceDeps {
   /** reads vfinfo_list for the undo of VF settings */
   ip: IpLink;
   journal: () => Journal;
+  /** libvirt's VMs and the in-use map; absent in tests without VMs */
+  libvirt?: LibvirtService;
   /** called after a successful apply (the desired state for reconcile) */
   onApplied?: (plan: Plan, inventoryAfter: Inventory, actor: string) => void;
   now?: () => number;
@@ -149,6 +160,7 @@ export class PlanService {
       throw err;
     }
     this.pending.delete(planId);
+    this.deps.libvirt?.invalidate();
     const journalError = applied.journalError ?? null;
     emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError });
     run.done = true;
@@ -188,14 +200,26 @@ export class PlanService {
   }
 
   private async plan(request: PreviewRequest, o: Overrides, inv: Inventory): Promise<Preview> {
-    const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [], bootBinding: null };
+    const view: LibvirtView | null = this.deps.libvirt ? await this.deps.libvirt.view(true) : null;
+    const domains = view?.ok ? view.domains : null;
+    const libvirtProblem = !view ? "libvirt is not configured for this server" : view.ok ? null : `${view.reason.cause}. ${view.reason.fix}`;
+    const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [], bootBinding: null, xmlChanges: [], libvirt: libvirtProblem };
     let preview: Omit<Preview, "commands" | "warnings">;
     switch (request.kind) {
       case "sriov": {
         const pf = inv.devices.find((d) => d.address === request.request.pf);
         const netdev = pf?.netdevs[0]?.name;
         const vfInfo = netdev ? await readVfInfo(this.deps.ip, netdev).catch(() => []) : [];
-        preview = { ...base, ...planSriovWizard(inv, request.request, vfInfo, o) };
+        preview = { ...base, ...planSriovWizard(inv, request.request, vfInfo, o, domains) };
+        break;
+      }
+      case "vm-attach":
+      case "vm-detach": {
+        if (!domains) {
+          preview = { ...base, outcome: { kind: "refused", refusals: [{ code: "libvirt-unavailable", reason: libvirtProblem ?? "libvirt cannot be read", override: null }] } };
+          break;
+        }
+        preview = { ...base, ...(request.kind === "vm-attach" ? planAttach(inv, domains, request.request, o) : planDetach(domains, request.request, o)) };
         break;
       }
       case "device":
@@ -210,9 +234,10 @@ export class PlanService {
         preview = { ...base, outcome: planVfCount(inv, request.pf, request.count, { ...o, ...(request.autoprobe !== undefined ? { autoprobe: request.autoprobe } : {}) }) };
         break;
     }
-    const o2 = preview.outcome;
+    const o2 = withGuestChecks(preview.outcome, inv, view, o);
     return {
       ...preview,
+      outcome: o2,
       commands: o2.kind === "plan" ? o2.plan.steps.map((s) => describeStep(s.step)) : [],
       warnings: o2.kind === "plan" ? o2.warnings : [],
     };
@@ -237,13 +262,33 @@ export class PlanService {
   }
 }
 
+/**
+ * Every plan, whoever asked for it, meets the in-use map: a running VM's device is not pulled from under it and no
+ * device goes to two VMs. Without libvirt there are no VMs to guard; with libvirt installed but silent, the user
+ * is told the check could not be made.
+ */
+export function withGuestChecks(outcome: PlanOutcome, inv: Inventory, view: LibvirtView | null, o: Overrides): PlanOutcome {
+  if (outcome.kind !== "plan" || !view) return outcome;
+  const problems: Refusal[] = view.ok
+    ? guestConflicts(outcome.plan, inv, view.inUse)
+    : libvirtUnreachable(view)
+      ? [{ code: "libvirt-unreachable", reason: `${view.reason.cause}: Passdeck cannot tell whether a VM holds these devices`, override: "confirm" }]
+      : [];
+  if (problems.length === 0) return outcome;
+  const blocking = problems.filter((p) => p.override === null || (p.override === "force" && !o.force) || (p.override === "confirm" && !o.confirm && !o.force));
+  if (blocking.length > 0) return { kind: "refused", refusals: blocking };
+  return { ...outcome, warnings: [...outcome.warnings, ...problems] };
+}
+
 function sameSteps(a: Plan, b: Plan): boolean {
   return JSON.stringify(a.steps.map((s) => [s.step, s.inverse])) === JSON.stringify(b.steps.map((s) => [s.step, s.inverse]));
 }
 
 function touchedDevices(plan: Plan): Set<string> {
   return new Set(
-    plan.steps.flatMap(({ step: s }) => (s.kind === "wait-for" ? [s.condition.pf] : s.kind === "set-vf" ? [s.pf] : [s.device])),
+    plan.steps.flatMap(({ step: s }) =>
+      s.kind === "wait-for" ? [s.condition.pf] : s.kind === "set-vf" ? [s.pf] : s.kind === "attach-device" || s.kind === "detach-device" ? [s.device.address] : [s.device],
+    ),
   );
 }
 

@@ -7,17 +7,19 @@ import { getScenario } from "@/server/host/scenarios/catalog";
 import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { scanInventory } from "@/server/inventory/scan";
+import type { LibvirtService } from "@/server/libvirt/service";
 import type { PlanOutcome } from "./planner";
 
 let counter = 0;
 
-export function simulatedHost(workDir: string, scenario = "server", options?: SimulatedKernelOptions) {
+export function simulatedHost(workDir: string, scenario = "server", options?: SimulatedKernelOptions, libvirt: LibvirtService | null = null) {
   const kernel = SimulatedKernel.create(getScenario(scenario), join(workDir, `${scenario}-${counter++}`), options);
   const ip = new SimulatedIpLink(kernel.sysRoot);
   const executor = new PlanExecutor({
     sys: new KernelFs(kernel.sysRoot),
     writer: kernel,
     ip,
+    ...(libvirt ? { libvirt: libvirt.domains } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
     // Waits poll the simulated tree, which changes synchronously: no need to wait long between looks.
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),

@@ -14,12 +14,16 @@ import type { VfInfo } from "@/server/host/ip-link";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import { finish, planBindVfio, planVfCount, planVfSettings, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { vfDriverFor } from "./vf-driver";
+import type { Domain } from "@/server/libvirt/domains";
+import { attachSteps, defaultGuestMac, findDomain, type XmlChange } from "./vm";
 
 export interface VfChoice {
   index: number;
   settings?: VfSettings;
   /** hand this VF to vfio-pci */
   vfio?: boolean;
+  /** then give it to this VM (UUID or name); its MAC and VLAN go into the VM's interface XML */
+  vm?: string;
 }
 
 export interface SriovWizardRequest {
@@ -37,6 +41,7 @@ export interface WizardVf {
   predicted: boolean;
   settings: VfSettings | null;
   vfio: boolean;
+  vm: { uuid: string; name: string } | null;
 }
 
 export interface WizardPreview {
@@ -46,13 +51,16 @@ export interface WizardPreview {
   guestDriver: string | null;
   /** what the host loses when the plan is applied, in words */
   hostLoses: string[];
+  /** the device XML each VM gains */
+  xmlChanges: XmlChange[];
 }
 
 const VF_ADDRESS_WAIT_MS = 10_000;
 
-export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, currentVfInfo: VfInfo[], o: Overrides = {}): WizardPreview {
+/** `domains`: libvirt's VMs, null when libvirt cannot be read (then no VF can go to a VM). */
+export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, currentVfInfo: VfInfo[], o: Overrides = {}, domains: Domain[] | null = null): WizardPreview {
   const pf = inv.devices.find((d) => d.address === req.pf);
-  const empty = (refusals: Refusal[]): WizardPreview => ({ outcome: { kind: "refused", refusals }, vfs: [], guestDriver: null, hostLoses: [] });
+  const empty = (refusals: Refusal[]): WizardPreview => ({ outcome: { kind: "refused", refusals }, vfs: [], guestDriver: null, hostLoses: [], xmlChanges: [] });
   if (!pf) return empty([{ code: "no-such-device", reason: `${req.pf} is not a PCI device on this host`, override: null }]);
   if (!pf.sriov) return empty([{ code: "not-sriov", reason: `${req.pf} is not an SR-IOV physical function (no sriov_totalvfs)`, override: null }]);
 
@@ -84,14 +92,24 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
       continue;
     }
     const address = recreated ? predictedAddress(pf, choice.index) : (pf.sriov.vfs[choice.index] ?? null);
-    vfs.push({ index: choice.index, address, predicted: recreated, settings: choice.settings ?? null, vfio: choice.vfio === true });
+    let vm: Domain | null = null;
+    if (choice.vm !== undefined) {
+      vm = domains ? findDomain(domains, choice.vm) : null;
+      if (!domains) problems.push({ code: "libvirt-unavailable", reason: `VF ${choice.index} cannot go to a VM: libvirt cannot be read on this host`, override: null });
+      else if (!vm) problems.push({ code: "no-such-domain", reason: `there is no VM ${JSON.stringify(choice.vm)} in libvirt for VF ${choice.index}`, override: null });
+      if (choice.vfio !== true) problems.push({ code: "vm-needs-vfio", reason: `VF ${choice.index} goes to a VM through vfio-pci: choose vfio-pci for it too`, override: null });
+      if (choice.settings?.qos !== undefined)
+        problems.push({ code: "vm-qos", reason: `VF ${choice.index}: libvirt sets the VLAN of a VF it gives to a VM, but not its QoS priority; leave QoS empty`, override: null });
+    }
+    vfs.push({ index: choice.index, address, predicted: recreated, settings: choice.settings ?? null, vfio: choice.vfio === true, vm: vm ? { uuid: vm.uuid, name: vm.name } : null });
   }
 
   // Settings go through the PF before any VF leaves the host driver: the MAC/VLAN then hold when the guest takes it.
   for (const vf of vfs) {
-    if (!vf.settings || Object.keys(vf.settings).length === 0) continue;
+    const settings = vf.vm ? hostSideSettings(vf.settings) : vf.settings;
+    if (!settings || Object.keys(settings).length === 0) continue;
     if (!recreated) {
-      take(planVfSettings(inv, pf.address, vf.index, vf.settings, currentVfInfo.find((v) => v.vf === vf.index) ?? null));
+      take(planVfSettings(inv, pf.address, vf.index, settings, currentVfInfo.find((v) => v.vf === vf.index) ?? null));
       continue;
     }
     const netdev = pf.netdevs[0]?.name;
@@ -101,8 +119,8 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
     }
     // New VFs start from the driver's defaults and are removed again by the count's undo: no inverse of their own.
     steps.push({
-      step: { kind: "set-vf", pf: pf.address, netdev, vf: vf.index, settings: vf.settings },
-      summary: `Set ${describeVfSettings(vf.settings)} on VF ${vf.index} through ${netdev}`,
+      step: { kind: "set-vf", pf: pf.address, netdev, vf: vf.index, settings },
+      summary: `Set ${describeVfSettings(settings)} on VF ${vf.index} through ${netdev}`,
       inverse: null,
     });
   }
@@ -158,6 +176,24 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
       },
     );
   }
+  // Last, the VMs: each VF as <interface type='hostdev' managed='yes'> with its MAC and VLAN, which libvirt sets
+  // through the PF when the VM starts and restores when it lets go.
+  const xmlChanges: XmlChange[] = [];
+  for (const vf of vfs) {
+    if (!vf.vm || !vf.address || !vf.vfio) continue;
+    const domain = findDomain(domains ?? [], vf.vm.uuid)!;
+    const device = {
+      type: "interface" as const,
+      address: vf.address,
+      mac: vf.settings?.mac ?? defaultGuestMac(domain.uuid, vf.address),
+      ...(vf.settings?.vlan ? { vlan: vf.settings.vlan } : {}),
+    };
+    const targets = [...(domain.persistent ? (["config"] as const) : []), ...(domain.active ? (["live"] as const) : [])];
+    const attached = attachSteps(domain, device, targets);
+    steps.push(...attached.steps);
+    xmlChanges.push(...attached.xmlChanges);
+  }
+
   if (recreated && vfs.some((v) => v.vfio)) {
     const group = inv.groups.find((g) => g.id === pf.iommuGroup);
     if (group && group.devices.length > 1 + pf.sriov.vfs.length && group.verdict !== "isolated")
@@ -185,7 +221,14 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
     steps.length === 0 && !blocked
       ? { kind: "nothing-to-do", reason: `${pf.address} already has ${req.count} VFs with these settings and bindings` }
       : finish(title, steps, problems, o);
-  return { outcome, vfs, guestDriver: vfDriver, hostLoses };
+  return { outcome, vfs, guestDriver: vfDriver, hostLoses, xmlChanges };
+}
+
+/** What stays on the host side for a VF a VM takes: libvirt owns its MAC and VLAN. */
+function hostSideSettings(s: VfSettings | null): VfSettings | null {
+  if (!s) return null;
+  const { mac: _mac, vlan: _vlan, qos: _qos, ...rest } = s;
+  return rest;
 }
 
 export interface DevicePassthroughPreview {
@@ -288,5 +331,7 @@ function wizardTitle(req: SriovWizardRequest, pf: PciDevice): string {
   const toVfio = req.vfs.filter((v) => v.vfio).length;
   if (withSettings) parts.push(`settings on ${withSettings}`);
   if (toVfio) parts.push(`${toVfio} to vfio-pci`);
+  const toVm = req.vfs.filter((v) => v.vm !== undefined).length;
+  if (toVm) parts.push(`${toVm} to ${toVm === 1 ? "a VM" : "VMs"}`);
   return parts.join(", ");
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pciAddressSchema } from "@/lib/schemas";
+import { domainKeySchema, macSchema, pciAddressSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { router, readProcedure, writeProcedure } from "../trpc";
 
@@ -17,11 +17,38 @@ const previewInput = z.discriminatedUnion("kind", [
     count: z.number().int().min(0).max(65535),
     autoprobe: z.boolean(),
     vfs: z
-      .array(z.object({ index: z.number().int().min(0).max(65535), settings: vfSettingsSchema.optional(), vfio: z.boolean().optional() }))
+      .array(
+        z.object({
+          index: z.number().int().min(0).max(65535),
+          settings: vfSettingsSchema.optional(),
+          vfio: z.boolean().optional(),
+          vm: domainKeySchema.optional(),
+        }),
+      )
       .max(4096),
     ...overrides,
   }),
   z.object({ kind: z.literal("device"), address: pciAddressSchema, ...overrides }),
+  z.object({
+    kind: z.literal("vm-attach"),
+    domain: domainKeySchema,
+    address: pciAddressSchema,
+    as: z.enum(["hostdev", "interface"]).optional(),
+    mac: macSchema.optional(),
+    vlan: z.number().int().min(1, "a VLAN is 1 to 4094 (leave it empty for none)").max(4094, "a VLAN is 1 to 4094").optional(),
+    managed: z.boolean().optional(),
+    rom: z
+      .object({
+        bar: z.enum(["on", "off"]).optional(),
+        file: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom").optional(),
+      })
+      .strict()
+      .optional(),
+    live: z.boolean().optional(),
+    config: z.boolean().optional(),
+    ...overrides,
+  }),
+  z.object({ kind: z.literal("vm-detach"), domain: domainKeySchema, address: pciAddressSchema, live: z.boolean().optional(), config: z.boolean().optional(), ...overrides }),
   z.object({
     kind: z.literal("restore"),
     address: pciAddressSchema,
@@ -50,6 +77,14 @@ export const plansRouter = router({
         return ctx.plans.preview({ kind: "device", address: input.address }, o);
       case "restore":
         return ctx.plans.preview({ kind: "restore", address: input.address, ...(input.hostDriver ? { hostDriver: input.hostDriver } : {}) }, o);
+      case "vm-attach": {
+        const { kind: _k, confirm: _c, force: _f, ...request } = input;
+        return ctx.plans.preview({ kind: "vm-attach", request }, o);
+      }
+      case "vm-detach": {
+        const { kind: _k, confirm: _c, force: _f, ...request } = input;
+        return ctx.plans.preview({ kind: "vm-detach", request }, o);
+      }
     }
   }),
   /** Applies a previewed plan ("apply" is reserved by tRPC routers); resolves when it has finished. Watch `progress` for the steps as they happen. */

@@ -1,0 +1,130 @@
+/**
+ * libvirt domains (VMs): the list with state and both definitions, and device attach/detach. Each domain is addressed
+ * by its UUID, never its name: virsh looks a name up as an ID first, and a UUID is one unambiguous argument.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDomainXml, type DomainDefinition } from "./domain-xml";
+import { decodeVirshError, LibvirtError } from "./errors";
+import type { VirshRunner } from "./virsh";
+
+export type DomainState = "running" | "paused" | "shut off" | "crashed" | "pmsuspended" | "in shutdown" | "blocked" | "idle" | "dying" | "unknown";
+
+export interface Domain {
+  uuid: string;
+  name: string;
+  state: DomainState;
+  /** running, paused or otherwise holding its devices (anything but shut off / crashed) */
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  vcpus: number | null;
+  memoryKiB: number | null;
+  /** the running definition (what the guest has now); null when the domain is not active */
+  live: DomainDefinition | null;
+  /** the persistent definition (what the next start uses); null for a transient domain */
+  config: DomainDefinition | null;
+  /** a definition Passdeck could not read (foreign or malformed XML): shown, never crashed on */
+  xmlError: string | null;
+}
+
+export type DeviceTarget = "live" | "config";
+
+const STATES: DomainState[] = ["running", "paused", "shut off", "crashed", "pmsuspended", "in shutdown", "blocked", "idle", "dying"];
+
+/** `virsh dominfo` "Key:   value" lines. */
+export function parseDominfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const i = line.indexOf(":");
+    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export class Domains {
+  constructor(private readonly virsh: VirshRunner) {}
+
+  private async call(args: string[], operation: string): Promise<string> {
+    const r = await this.virsh.run(args);
+    if (r.code !== 0) throw new LibvirtError(decodeVirshError({ operation, uri: this.virsh.uri, stderr: r.stderr, code: r.code }));
+    return r.stdout;
+  }
+
+  /**
+   * virsh reads device XML from a file. Node's child stdin is a socket, which /dev/stdin cannot open, so the XML
+   * goes through a private temporary directory, removed afterwards.
+   */
+  private async withXmlFile<T>(xml: string, use: (path: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), "passdeck-virsh-"));
+    try {
+      const file = join(dir, "device.xml");
+      await writeFile(file, xml, { mode: 0o600 });
+      return await use(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async uuids(): Promise<string[]> {
+    const out = await this.call(["list", "--all", "--uuid"], "list the VMs");
+    return out.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  }
+
+  async list(): Promise<Domain[]> {
+    const uuids = await this.uuids();
+    const domains = await Promise.all(uuids.map((u) => this.get(u).catch((err: unknown) => (err instanceof LibvirtError && err.decoded.code === "no-such-domain" ? null : Promise.reject(err)))));
+    // A domain undefined between the list and its lookup is simply gone.
+    return domains.filter((d): d is Domain => d !== null).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async get(uuid: string): Promise<Domain> {
+    const info = parseDominfo(await this.call(["dominfo", "--domain", uuid], `read VM ${uuid}`));
+    const state = (STATES.find((s) => s === info["State"]) ?? "unknown") as DomainState;
+    const active = state !== "shut off" && state !== "crashed" && state !== "unknown";
+    const persistent = info["Persistent"] === "yes";
+    let xmlError: string | null = null;
+    const read = async (inactive: boolean): Promise<DomainDefinition | null> => {
+      const xml = await this.call(["dumpxml", "--domain", uuid, ...(inactive ? ["--inactive"] : [])], `read VM ${uuid}'s XML`);
+      try {
+        return parseDomainXml(xml);
+      } catch (err) {
+        xmlError = `${inactive ? "persistent" : "live"} definition: ${err instanceof Error ? err.message : String(err)}`;
+        return null;
+      }
+    };
+    const live = active ? await read(false) : null;
+    const config = persistent ? await read(true) : null;
+    const memory = Number.parseInt(info["Max memory"] ?? "", 10);
+    const cpus = Number.parseInt(info["CPU(s)"] ?? "", 10);
+    return {
+      uuid: info["UUID"] ?? uuid,
+      name: info["Name"] ?? uuid,
+      state,
+      active,
+      persistent,
+      autostart: info["Autostart"] === "enable",
+      vcpus: Number.isFinite(cpus) ? cpus : null,
+      memoryKiB: Number.isFinite(memory) ? memory : null,
+      live,
+      config,
+      xmlError,
+    };
+  }
+
+  /** The domain's XML as libvirt has it (live, or the persistent definition). */
+  dumpXml(uuid: string, target: DeviceTarget): Promise<string> {
+    return this.call(["dumpxml", "--domain", uuid, ...(target === "config" ? ["--inactive"] : [])], `read VM ${uuid}'s XML`);
+  }
+
+  async attachDevice(uuid: string, xml: string, target: DeviceTarget, what: string): Promise<void> {
+    await this.withXmlFile(xml, (file) => this.call(["attach-device", "--domain", uuid, "--file", file, `--${target}`], `attach ${what} (${targetWords(target)})`));
+  }
+
+  async detachDevice(uuid: string, xml: string, target: DeviceTarget, what: string): Promise<void> {
+    await this.withXmlFile(xml, (file) => this.call(["detach-device", "--domain", uuid, "--file", file, `--${target}`], `detach ${what} (${targetWords(target)})`));
+  }
+}
+
+export const targetWords = (t: DeviceTarget) => (t === "live" ? "running VM" : "persistent config");

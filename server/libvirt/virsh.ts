@@ -1,0 +1,57 @@
+/**
+ * libvirt through `virsh`, the client every libvirt host has: argument arrays only (a domain name never meets a
+ * shell or virsh's own command parser), a timeout on every call, the C locale so messages can be decoded.
+ * The npm bindings are unmaintained or domain-only (shared/research/ecosystem.md §5).
+ */
+import { execFile } from "node:child_process";
+
+export interface VirshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one virsh command against one connection URI. Tests substitute a recording fake. */
+export interface VirshRunner {
+  readonly uri: string;
+  run(args: string[], options?: { timeoutMs?: number }): Promise<VirshResult>;
+}
+
+export const DEFAULT_LIBVIRT_URI = "qemu:///system";
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class Virsh implements VirshRunner {
+  constructor(
+    readonly uri: string = DEFAULT_LIBVIRT_URI,
+    private readonly binary = "virsh",
+  ) {}
+
+  run(args: string[], options: { timeoutMs?: number } = {}): Promise<VirshResult> {
+    return new Promise((resolve) => {
+      execFile(
+        this.binary,
+        ["-q", "-c", this.uri, ...args],
+        { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, LC_ALL: "C", LANG: "C" } },
+        (err, stdout, stderr) => {
+          if (!err) return resolve({ code: 0, stdout, stderr });
+          const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+          if (e.code === "ENOENT") return resolve({ code: 127, stdout, stderr: `virsh: command not found (${this.binary})` });
+          if (e.killed || e.signal === "SIGTERM")
+            return resolve({ code: 124, stdout, stderr: `virsh ${args[0] ?? ""} did not answer within ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s` });
+          resolve({ code: typeof e.code === "number" ? e.code : 1, stdout, stderr: stderr || e.message });
+        },
+      );
+    });
+  }
+}
+
+/** A libvirt name (domain, network) as virsh takes it: one argument, never mistaken for an option. */
+export function checkLibvirtName(name: string, what = "domain"): { ok: true } | { ok: false; error: string } {
+  if (name.length === 0 || name.length > 200) return { ok: false, error: `a ${what} name is 1 to 200 characters` };
+  if (name.startsWith("-")) return { ok: false, error: `a ${what} name starting with '-' would read as a virsh option` };
+  // libvirt itself refuses '/' in names; control characters never belong in one.
+  if (/[\u0000-\u001f\u007f/]/.test(name)) return { ok: false, error: `a ${what} name cannot contain '/' or control characters` };
+  return { ok: true };
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

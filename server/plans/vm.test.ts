@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { hostdevXml, testDomain, vfInterfaceXml } from "@/server/libvirt/testing";
+import { planOf, simulatedHost } from "./testing";
+import { defaultGuestMac, planAttach, planDetach } from "./vm";
+import { planSriovWizard } from "./wizard";
+
+const work = mkdtempSync(join(tmpdir(), "passdeck-vm-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const inv = simulatedHost(work, "server").inventory();
+const VF0 = "0000:3b:02.0";
+
+describe("planAttach", () => {
+  it("gives a network VF to a stopped VM's config as an interface with MAC and VLAN, undone by a detach", () => {
+    const vm = testDomain("router");
+    const r = planAttach(inv, [vm], { domain: "router", address: "3b:02.0", mac: "02:aa:00:00:00:01", vlan: 42 });
+    const plan = planOf(r.outcome);
+    const device = { type: "interface", address: VF0, mac: "02:aa:00:00:00:01", vlan: 42 };
+    expect(plan.steps.map((s) => [s.step, s.inverse])).toEqual([
+      [
+        { kind: "attach-device", domain: { uuid: vm.uuid, name: "router" }, device, target: "config" },
+        { kind: "detach-device", domain: { uuid: vm.uuid, name: "router" }, device, target: "config" },
+      ],
+    ]);
+    expect(r.xmlChanges).toEqual([
+      {
+        domain: "router",
+        target: "config",
+        op: "add",
+        xml: [
+          `<interface type="hostdev" managed="yes">`,
+          `  <mac address="02:aa:00:00:00:01"/>`,
+          `  <source>`,
+          `    <address type="pci" domain="0x0000" bus="0x3b" slot="0x02" function="0x0"/>`,
+          `  </source>`,
+          `  <vlan>`,
+          `    <tag id="42"/>`,
+          `  </vlan>`,
+          `</interface>`,
+        ].join("\n"),
+      },
+    ]);
+  });
+
+  it("attaches to a running VM's config first, then live; picks a stable MAC when none is given", () => {
+    const vm = testDomain("web", { running: true });
+    const plan = planOf(planAttach(inv, [vm], { domain: vm.uuid, address: VF0 }).outcome);
+    expect(plan.steps.map((s) => s.step.kind === "attach-device" && s.step.target)).toEqual(["config", "live"]);
+    const mac = defaultGuestMac(vm.uuid, VF0);
+    expect(mac).toMatch(/^52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/);
+    expect(defaultGuestMac(vm.uuid, VF0)).toBe(mac);
+    expect(defaultGuestMac(vm.uuid, "0000:3b:02.1")).not.toBe(mac);
+    expect(plan.steps[0]!.step).toMatchObject({ device: { type: "interface", mac } });
+  });
+
+  it("attaches a non-VF as a managed hostdev with ROM options, and refuses a MAC for it", () => {
+    const vm = testDomain("nas");
+    const plan = planOf(planAttach(inv, [vm], { domain: "nas", address: "0000:5e:00.0", rom: { bar: "off" } }, { confirm: true }).outcome);
+    expect(plan.steps[0]!.step).toMatchObject({ device: { type: "hostdev", address: "0000:5e:00.0", managed: true, rom: { bar: "off" } } });
+    const r = planAttach(inv, [vm], { domain: "nas", address: "0000:5e:00.0", mac: "02:00:00:00:00:01" });
+    expect(r.outcome).toMatchObject({ kind: "refused", refusals: [{ code: "mac-needs-interface" }] });
+  });
+
+  it("refuses what cannot work, naming it: no such VM, a live change to a stopped VM, a bridge, the same device twice", () => {
+    const vm = testDomain("router", { devices: [vfInterfaceXml(VF0, "02:aa:00:00:00:01")] });
+    expect(planAttach(inv, [vm], { domain: "nope", address: VF0 }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "no-such-domain" }] });
+    expect(planAttach(inv, [vm], { domain: "router", address: "0000:3b:02.1", live: true }).outcome).toMatchObject({
+      kind: "refused",
+      refusals: [{ code: "bad-target", reason: "router is not running: a live change needs a running VM; use the persistent config (--config)" }],
+    });
+    expect(planAttach(inv, [vm], { domain: "router", address: "0000:3a:00.0" }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "bridge" }] });
+    expect(planAttach(inv, [vm], { domain: "router", address: VF0 }).outcome).toEqual({ kind: "nothing-to-do", reason: `router already has ${VF0}` });
+  });
+});
+
+describe("planDetach", () => {
+  it("takes a device from the running VM first, then its config, each undone by re-attaching it as it was", () => {
+    const vm = testDomain("web", { running: true, devices: [hostdevXml("0000:5e:00.0", false)] });
+    const outcome = planDetach([vm], { domain: "web", address: "0000:5e:00.0" });
+    expect(outcome.outcome).toMatchObject({ kind: "refused", refusals: [{ code: "live-detach" }] });
+    const plan = planOf(planDetach([vm], { domain: "web", address: "0000:5e:00.0" }, { confirm: true }).outcome);
+    expect(plan.steps.map((s) => [s.step.kind, s.step.kind === "detach-device" && s.step.target, s.inverse?.kind])).toEqual([
+      ["detach-device", "live", "attach-device"],
+      ["detach-device", "config", "attach-device"],
+    ]);
+    expect(plan.steps[1]!.step).toMatchObject({ device: { type: "hostdev", address: "0000:5e:00.0", managed: false } });
+  });
+
+  it("detaches an interface by its MAC (libvirt matches interfaces by MAC) and says when there is nothing to do", () => {
+    const vm = testDomain("router", { devices: [vfInterfaceXml(VF0, "02:aa:00:00:00:09", 7)] });
+    const plan = planOf(planDetach([vm], { domain: "router", address: VF0 }).outcome);
+    expect(plan.steps[0]!.step).toMatchObject({ target: "config", device: { type: "interface", mac: "02:aa:00:00:00:09", vlan: 7 } });
+    expect(planDetach([vm], { domain: "router", address: "0000:3b:02.1" }).outcome).toEqual({ kind: "nothing-to-do", reason: "router does not have 0000:3b:02.1" });
+  });
+});
+
+describe("the wizard's VM step", () => {
+  it("binds the VF, then gives it to the VM with the wizard's MAC/VLAN in the interface XML instead of through ip link", () => {
+    const vm = testDomain("router");
+    const p = planSriovWizard(
+      inv,
+      { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 1, vfio: true, vm: "router", settings: { mac: "02:aa:00:00:00:01", vlan: 42, trust: true } }] },
+      [],
+      { confirm: true },
+      [vm],
+    );
+    const plan = planOf(p.outcome);
+    const kinds = plan.steps.map((s) => (s.step.kind === "set-vf" ? `set-vf ${JSON.stringify(s.step.settings)}` : s.step.kind));
+    expect(kinds).toEqual([`set-vf {"trust":true}`, "unbind-driver", "write-attribute", "probe-driver", "attach-device"]);
+    expect(plan.steps[4]!.step).toMatchObject({ device: { type: "interface", address: "0000:3b:02.1", mac: "02:aa:00:00:00:01", vlan: 42 }, target: "config" });
+    expect(p.vfs[0]!.vm).toEqual({ uuid: vm.uuid, name: "router" });
+    expect(p.xmlChanges.map((c) => [c.domain, c.target, c.op])).toEqual([["router", "config", "add"]]);
+  });
+
+  it("refuses a VM for a VF not going to vfio-pci, and any VM when libvirt cannot be read", () => {
+    const vm = testDomain("router");
+    const req = { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 1, vm: "router" }] };
+    expect(planSriovWizard(inv, req, [], { confirm: true }, [vm]).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "vm-needs-vfio" }] });
+    expect(planSriovWizard(inv, { ...req, vfs: [{ index: 1, vm: "router", vfio: true }] }, [], { confirm: true }, null).outcome).toMatchObject({
+      kind: "refused",
+      refusals: [{ code: "libvirt-unavailable" }],
+    });
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * Plans that give a device to a VM or take it back, through libvirt: the persistent config always (when the VM has
+ * one) and the running VM too when it runs, each its own verified step with its inverse. A network VF goes in as
+ * `<interface type='hostdev' managed='yes'>` with its MAC and VLAN, so libvirt sets them through the PF at start
+ * and restores them on release; anything else as `<hostdev type='pci'>`.
+ */
+import { createHash } from "node:crypto";
+import { parsePciAddress } from "@/lib/pci-address";
+import { describeGuestDevice, type DomainRef, type GuestDevice, type PlannedStep } from "@/server/executor/plan";
+import type { Inventory, PciDevice } from "@/server/host/types";
+import type { Domain } from "@/server/libvirt/domains";
+import type { DomainDefinition } from "@/server/libvirt/domain-xml";
+import { buildGuestDeviceXml } from "@/server/libvirt/hostdev-xml";
+import { LibvirtXmlError } from "@/server/libvirt/xml";
+import { finish, type Overrides, type PlanOutcome, type Refusal } from "./planner";
+
+export interface AttachRequest {
+  /** the domain's UUID or name */
+  domain: string;
+  address: string;
+  /** default: "interface" for a VF of a network PF, "hostdev" otherwise */
+  as?: "hostdev" | "interface";
+  mac?: string;
+  vlan?: number;
+  /** hostdev only: default true */
+  managed?: boolean;
+  rom?: { bar?: "on" | "off"; file?: string };
+  /** which definitions: default both that exist (config when persistent, live when running) */
+  live?: boolean;
+  config?: boolean;
+}
+
+export interface DetachRequest {
+  domain: string;
+  address: string;
+  live?: boolean;
+  config?: boolean;
+}
+
+/** One definition's change, for the review: the device XML added or removed. */
+export interface XmlChange {
+  domain: string;
+  target: "live" | "config";
+  op: "add" | "remove";
+  xml: string;
+}
+
+export interface VmPlan {
+  outcome: PlanOutcome;
+  xmlChanges: XmlChange[];
+}
+
+const refused = (code: string, reason: string): VmPlan => ({ outcome: { kind: "refused", refusals: [{ code, reason, override: null }] }, xmlChanges: [] });
+
+export function findDomain(domains: Domain[], key: string): Domain | null {
+  return domains.find((d) => d.uuid === key) ?? domains.find((d) => d.name === key) ?? null;
+}
+
+/** A VF whose PF has a network interface: libvirt can set its MAC/VLAN. */
+export function isNetworkVf(inv: Inventory, d: PciDevice): boolean {
+  if (!d.physfn) return false;
+  const pf = inv.devices.find((x) => x.address === d.physfn);
+  return (pf?.netdevs.length ?? 0) > 0 || d.classId.startsWith("02");
+}
+
+/**
+ * libvirt would invent a MAC and the undo (detach) needs to name it, so Passdeck picks one: QEMU's 52:54:00 prefix
+ * and three bytes from the VM and the device, the same on every re-plan (the apply re-plans and compares).
+ */
+export function defaultGuestMac(domainUuid: string, address: string): string {
+  const h = createHash("sha256").update(`${domainUuid}/${address}`).digest();
+  return ["52", "54", "00", ...[...h.subarray(0, 3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
+}
+
+/** The steps that attach `device` to the domain's chosen definitions (config first: it survives a failed live attach's undo). */
+export function attachSteps(domain: Domain, device: GuestDevice, targets: ("live" | "config")[]): { steps: PlannedStep[]; xmlChanges: XmlChange[] } {
+  const ref: DomainRef = { uuid: domain.uuid, name: domain.name };
+  const xml = buildGuestDeviceXml(device);
+  const ordered = (["config", "live"] as const).filter((t) => targets.includes(t));
+  return {
+    steps: ordered.map((target) => ({
+      step: { kind: "attach-device", domain: ref, device, target },
+      summary: `Give ${describeGuestDevice(device)} to ${domain.name} (${target === "live" ? "the running VM" : "its persistent config"})`,
+      inverse: { kind: "detach-device", domain: ref, device, target },
+    })),
+    xmlChanges: ordered.map((target) => ({ domain: domain.name, target, op: "add", xml })),
+  };
+}
+
+function targetsFor(domain: Domain, live: boolean | undefined, config: boolean | undefined): ("live" | "config")[] | string {
+  const out: ("live" | "config")[] = [];
+  if (config ?? domain.persistent) {
+    if (!domain.persistent) return `${domain.name} is transient (no persistent config): attach to the running VM only (--live)`;
+    out.push("config");
+  }
+  if (live ?? domain.active) {
+    if (!domain.active) return `${domain.name} is not running: a live change needs a running VM; use the persistent config (--config)`;
+    out.push("live");
+  }
+  return out.length > 0 ? out : "neither the running VM nor the persistent config was chosen";
+}
+
+/** Problems of giving this device to a VM that the host's own state shows (the in-use map adds the VM side). */
+function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice): Refusal[] {
+  const problems: Refusal[] = [];
+  if (d.hostCritical.length > 0) problems.push({ code: "host-critical", reason: `${d.address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
+  if (d.bridge) problems.push({ code: "bridge", reason: `${d.address} is a PCI bridge or port: bridges stay with the host`, override: null });
+  const group = inv.groups.find((g) => g.id === d.iommuGroup);
+  if (d.iommuGroup === null || !group)
+    problems.push({ code: "no-iommu-group", reason: `${d.address} is in no IOMMU group: the IOMMU is off, so no VM can take it`, override: null });
+  else {
+    const blockers = group.endpoints
+      .filter((a) => a !== d.address)
+      .map((a) => inv.devices.find((x) => x.address === a))
+      .filter((x): x is PciDevice => !!x && x.driver !== null && x.driver !== "vfio-pci" && x.driver !== "pci-stub");
+    if (blockers.length > 0)
+      problems.push({
+        code: "group-not-viable",
+        reason: `IOMMU group ${group.id} also has ${blockers.map((b) => `${b.address} (${b.driver})`).join(", ")}: the VM will not start until every device of the group is on vfio-pci or has no driver`,
+        override: "confirm",
+      });
+  }
+  const managed = device.type === "interface" ? true : device.managed;
+  if (!managed && d.driver !== "vfio-pci")
+    problems.push({
+      code: "unmanaged-not-on-vfio",
+      reason: `${d.address} is on ${d.driver ?? "no driver"}, not vfio-pci, and is attached unmanaged: libvirt will not move it, so the VM will not start until it is bound to vfio-pci`,
+      override: "confirm",
+    });
+  return problems;
+}
+
+export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest, o: Overrides = {}): VmPlan {
+  const parsed = parsePciAddress(req.address);
+  if (!parsed.ok) return refused("bad-address", parsed.error);
+  const d = inv.devices.find((x) => x.address === parsed.address);
+  if (!d) return refused("no-such-device", `${parsed.address} is not a PCI device on this host`);
+  const domain = findDomain(domains, req.domain);
+  if (!domain) return refused("no-such-domain", `there is no VM ${JSON.stringify(req.domain)} in libvirt: passdeck vm list shows the VMs`);
+  const targets = targetsFor(domain, req.live, req.config);
+  if (typeof targets === "string") return refused("bad-target", targets);
+
+  const as = req.as ?? (isNetworkVf(inv, d) ? "interface" : "hostdev");
+  if (as === "interface" && !d.physfn)
+    return refused("not-a-vf", `${d.address} is not an SR-IOV VF: only a VF can be a network interface whose MAC and VLAN libvirt sets through its PF; attach it as a PCI hostdev`);
+  if (as === "hostdev" && (req.mac !== undefined || req.vlan !== undefined))
+    return refused("mac-needs-interface", "a MAC or VLAN is set through the PF, so it needs the VF attached as a network interface (as: interface)");
+  const device: GuestDevice =
+    as === "interface"
+      ? { type: "interface", address: d.address, mac: req.mac ?? defaultGuestMac(domain.uuid, d.address), ...(req.vlan !== undefined ? { vlan: req.vlan } : {}) }
+      : { type: "hostdev", address: d.address, managed: req.managed ?? true, ...(req.rom ? { rom: req.rom } : {}) };
+  try {
+    buildGuestDeviceXml(device);
+  } catch (err) {
+    if (err instanceof LibvirtXmlError) return refused("bad-device", err.message);
+    throw err;
+  }
+  const problems = deviceProblems(inv, d, device);
+  const already = targets.filter((t) => (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) || (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address));
+  if (already.length === targets.length) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} already has ${d.address}` }, xmlChanges: [] };
+  const { steps, xmlChanges } = attachSteps(domain, device, targets.filter((t) => !already.includes(t)));
+  return { outcome: finish(`Give ${d.address} to ${domain.name}`, steps, problems, o), xmlChanges };
+}
+
+/** The guest device as a definition holds it, so its detach XML matches and its undo puts it back as it was. */
+export function guestDeviceIn(def: DomainDefinition, address: string): GuestDevice | null {
+  const h = def.hostdevs.find((x) => x.address === address);
+  if (h) {
+    const rom = { ...(h.rom.bar ? { bar: h.rom.bar } : {}), ...(h.rom.file ? { file: h.rom.file } : {}) };
+    const g = h.guestAddress ? parsePciAddress(h.guestAddress) : null;
+    return {
+      type: "hostdev",
+      address,
+      managed: h.managed,
+      ...(Object.keys(rom).length ? { rom } : {}),
+      ...(g?.ok ? { guestAddress: { bus: g.parts.bus, slot: g.parts.device, fn: g.parts.fn, ...(h.multifunction ? { multifunction: true } : {}) } } : {}),
+    };
+  }
+  const i = def.hostdevInterfaces.find((x) => x.address === address);
+  // An interface without a MAC cannot be named for detach; libvirt always writes one back, so this is a foreign file.
+  if (i?.mac) return { type: "interface", address, mac: i.mac, ...(i.vlan.length === 1 ? { vlan: i.vlan[0]! } : {}) };
+  return null;
+}
+
+export function planDetach(domains: Domain[], req: DetachRequest, o: Overrides = {}): VmPlan {
+  const parsed = parsePciAddress(req.address);
+  if (!parsed.ok) return refused("bad-address", parsed.error);
+  const domain = findDomain(domains, req.domain);
+  if (!domain) return refused("no-such-domain", `there is no VM ${JSON.stringify(req.domain)} in libvirt: passdeck vm list shows the VMs`);
+  const ref: DomainRef = { uuid: domain.uuid, name: domain.name };
+  const wanted = (["live", "config"] as const).filter((t) => (t === "live" ? (req.live ?? domain.active) : (req.config ?? domain.persistent)));
+  const steps: PlannedStep[] = [];
+  const xmlChanges: XmlChange[] = [];
+  const problems: Refusal[] = [];
+  for (const target of wanted) {
+    const def = target === "live" ? domain.live : domain.config;
+    if (!def) {
+      problems.push({ code: "bad-target", reason: target === "live" ? `${domain.name} is not running` : `${domain.name} has no persistent config`, override: null });
+      continue;
+    }
+    const device = guestDeviceIn(def, parsed.address);
+    if (!device) continue;
+    if (target === "live")
+      problems.push({
+        code: "live-detach",
+        reason: `${domain.name} is running: the guest must release ${parsed.address} (PCIe hot-unplug); a guest without an OS or one that ignores the request keeps it, and the plan then fails and re-attaches nothing it removed`,
+        override: "confirm",
+      });
+    steps.push({
+      step: { kind: "detach-device", domain: ref, device, target },
+      summary: `Take ${describeGuestDevice(device)} from ${domain.name} (${target === "live" ? "the running VM" : "its persistent config"})`,
+      inverse: { kind: "attach-device", domain: ref, device, target },
+    });
+    xmlChanges.push({ domain: domain.name, target, op: "remove", xml: buildGuestDeviceXml(device) });
+  }
+  if (steps.length === 0 && problems.length === 0) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} does not have ${parsed.address}` }, xmlChanges: [] };
+  // Live first: the running guest lets go before the config forgets it.
+  steps.sort((a, b) => (a.step.kind === "detach-device" && a.step.target === "live" ? -1 : 0) - (b.step.kind === "detach-device" && b.step.target === "live" ? -1 : 0));
+  return { outcome: finish(`Take ${parsed.address} from ${domain.name}`, steps, problems, o), xmlChanges };
+}
