@@ -67,6 +67,12 @@ function address(raw: string | undefined, what: string): string {
 export async function runWriteCommand(command: string, args: string[], flags: WriteFlags, deps: WriteDeps): Promise<number> {
   const inv = deps.inventory();
   const overrides = { confirm: flags.confirm, force: flags.force };
+  const planned = await planCommand(command, args, flags, deps, inv, overrides);
+  const withAll = planned.kind === "refused" && deps.libvirt ? await planCommand(command, args, flags, deps, inv, { confirm: true, force: true }) : null;
+  return finishOutcome(await guestChecked(planned, inv, overrides, deps, withAll), flags, deps);
+}
+
+async function planCommand(command: string, args: string[], flags: WriteFlags, deps: WriteDeps, inv: Inventory, overrides: { confirm: boolean; force: boolean }): Promise<PlanOutcome> {
   let outcome: PlanOutcome;
   if (command === "vfs") {
     const [verb, pf, countText] = args;
@@ -101,13 +107,19 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
     outcome = planRestore(inv, devAddress, { ...overrides, ...(hostDriver ? { hostDriver } : {}) });
   }
 
-  return finishOutcome(await guestChecked(outcome, inv, overrides, deps), flags, deps);
+  return outcome;
 }
 
 /** The in-use map's verdict on a plan (a running VM's device, one device to two VMs), as in the dashboard. */
-export async function guestChecked(outcome: PlanOutcome, inv: Inventory, overrides: { confirm: boolean; force: boolean }, deps: WriteDeps): Promise<PlanOutcome> {
-  if (outcome.kind !== "plan" || !deps.libvirt) return outcome;
-  return withGuestChecks(outcome, inv, await deps.libvirt.view(true), overrides);
+export async function guestChecked(
+  outcome: PlanOutcome,
+  inv: Inventory,
+  overrides: { confirm: boolean; force: boolean },
+  deps: WriteDeps,
+  withAllOverrides: PlanOutcome | null = null,
+): Promise<PlanOutcome> {
+  if (outcome.kind === "nothing-to-do" || !deps.libvirt) return outcome;
+  return withGuestChecks(outcome, inv, await deps.libvirt.view(true), overrides, withAllOverrides);
 }
 
 /** Prints a refusal or "nothing to do" (exit 2 / 0), or shows/applies the plan. */
@@ -214,7 +226,8 @@ function previousDriver(deps: WriteDeps, address: string): string | null {
 
 /** Records the applied plan as desired state. The host did change: a database problem is a warning, not a failure. */
 function rememberApplied(deps: WriteDeps, plan: Plan): boolean {
-  if (!deps.desired) return false;
+  // A VM's devices are libvirt's to keep (its persistent config): nothing to remember for boot.
+  if (!deps.desired || plan.steps.every((s) => s.step.kind === "attach-device" || s.step.kind === "detach-device" || s.step.kind === "wait-for")) return false;
   try {
     deps.desired().record(plan, deps.inventory(), deps.actor);
     return true;

@@ -22,6 +22,19 @@ export function virshMessage(stderr: string): string {
 }
 
 const RULES: { code: string; test: RegExp; cause: (m: RegExpMatchArray, f: VirshFailure) => string; fix: (m: RegExpMatchArray, f: VirshFailure) => string }[] = [
+  // Specific messages first: a generic rule ("Permission denied") must not take them.
+  {
+    code: "pf-not-online",
+    test: /Unable to configure VF (\d+) of PF '([^']+)' because the PF is not online/,
+    cause: (m) => `libvirt cannot set VF ${m[1]}'s MAC/VLAN because its PF ${m[2]} is down`,
+    fix: (m) => `Bring the PF up (ip link set ${m[2]} up, and in the host's network config so it stays up), then start the VM.`,
+  },
+  {
+    code: "vfio-node-permission",
+    test: /Could not open '\/dev\/vfio\/vfio': Permission denied/,
+    cause: () => "QEMU's user cannot open /dev/vfio/vfio",
+    fix: () => "udev normally makes /dev/vfio/vfio mode 0666 (KERNEL==\"vfio\", MODE=\"0666\"); without udev, chmod 0666 /dev/vfio/vfio.",
+  },
   {
     code: "libvirt-missing",
     test: /virsh: command not found/,

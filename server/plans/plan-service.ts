@@ -201,6 +201,19 @@ export class PlanService {
 
   private async plan(request: PreviewRequest, o: Overrides, inv: Inventory): Promise<Preview> {
     const view: LibvirtView | null = this.deps.libvirt ? await this.deps.libvirt.view(true) : null;
+    const preview = await this.planWith(request, o, inv, view);
+    // A plan refused for a host reason may also take a running VM's device: say that too, it is the reason that matters.
+    const withAll = preview.outcome.kind === "refused" && view?.ok ? (await this.planWith(request, { confirm: true, force: true }, inv, view)).outcome : null;
+    const o2 = withGuestChecks(preview.outcome, inv, view, o, withAll);
+    return {
+      ...preview,
+      outcome: o2,
+      commands: o2.kind === "plan" ? o2.plan.steps.map((s) => describeStep(s.step)) : [],
+      warnings: o2.kind === "plan" ? o2.warnings : [],
+    };
+  }
+
+  private async planWith(request: PreviewRequest, o: Overrides, inv: Inventory, view: LibvirtView | null): Promise<Omit<Preview, "commands" | "warnings">> {
     const domains = view?.ok ? view.domains : null;
     const libvirtProblem = !view ? "libvirt is not configured for this server" : view.ok ? null : `${view.reason.cause}. ${view.reason.fix}`;
     const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [], bootBinding: null, xmlChanges: [], libvirt: libvirtProblem };
@@ -234,13 +247,7 @@ export class PlanService {
         preview = { ...base, outcome: planVfCount(inv, request.pf, request.count, { ...o, ...(request.autoprobe !== undefined ? { autoprobe: request.autoprobe } : {}) }) };
         break;
     }
-    const o2 = withGuestChecks(preview.outcome, inv, view, o);
-    return {
-      ...preview,
-      outcome: o2,
-      commands: o2.kind === "plan" ? o2.plan.steps.map((s) => describeStep(s.step)) : [],
-      warnings: o2.kind === "plan" ? o2.warnings : [],
-    };
+    return preview;
   }
 
   /** The driver the journal shows the device was released from, when the journal can be read. */
@@ -267,7 +274,12 @@ export class PlanService {
  * device goes to two VMs. Without libvirt there are no VMs to guard; with libvirt installed but silent, the user
  * is told the check could not be made.
  */
-export function withGuestChecks(outcome: PlanOutcome, inv: Inventory, view: LibvirtView | null, o: Overrides): PlanOutcome {
+export function withGuestChecks(outcome: PlanOutcome, inv: Inventory, view: LibvirtView | null, o: Overrides, withAllOverrides: PlanOutcome | null = null): PlanOutcome {
+  if (outcome.kind === "refused" && view?.ok && withAllOverrides?.kind === "plan") {
+    // The same request planned with every override has the steps: a VM's claim on them comes first in the refusal.
+    const vm = guestConflicts(withAllOverrides.plan, inv, view.inUse).filter((p) => p.override === null);
+    return vm.length > 0 ? { kind: "refused", refusals: [...vm, ...outcome.refusals] } : outcome;
+  }
   if (outcome.kind !== "plan" || !view) return outcome;
   const problems: Refusal[] = view.ok
     ? guestConflicts(outcome.plan, inv, view.inUse)

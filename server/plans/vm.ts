@@ -130,6 +130,20 @@ function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice): Refu
   return problems;
 }
 
+/**
+ * libvirt sets a VF interface's MAC/VLAN through its PF and refuses to start the VM while the PF is down
+ * ("Unable to configure VF … because the PF is not online"); operstate cannot tell admin-down from no carrier.
+ */
+export function pfDownWarning(inv: Inventory, pfAddress: string): Refusal | null {
+  const netdev = inv.devices.find((x) => x.address === pfAddress)?.netdevs[0];
+  if (!netdev || netdev.operstate !== "down") return null;
+  return {
+    code: "pf-down",
+    reason: `${netdev.name} (the PF of this VF) is down: libvirt refuses to start a VM with a VF interface while its PF is not up (ip link set ${netdev.name} up); if it is up without a cable, this does not matter`,
+    override: "confirm",
+  };
+}
+
 export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest, o: Overrides = {}): VmPlan {
   const parsed = parsePciAddress(req.address);
   if (!parsed.ok) return refused("bad-address", parsed.error);
@@ -156,6 +170,8 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
     throw err;
   }
   const problems = deviceProblems(inv, d, device);
+  const pfDown = device.type === "interface" && d.physfn ? pfDownWarning(inv, d.physfn) : null;
+  if (pfDown) problems.push(pfDown);
   const already = targets.filter((t) => (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) || (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address));
   if (already.length === targets.length) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} already has ${d.address}` }, xmlChanges: [] };
   const { steps, xmlChanges } = attachSteps(domain, device, targets.filter((t) => !already.includes(t)));

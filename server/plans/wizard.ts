@@ -15,7 +15,7 @@ import type { Inventory, PciDevice } from "@/server/host/types";
 import { finish, planBindVfio, planVfCount, planVfSettings, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { vfDriverFor } from "./vf-driver";
 import type { Domain } from "@/server/libvirt/domains";
-import { attachSteps, defaultGuestMac, findDomain, type XmlChange } from "./vm";
+import { attachSteps, defaultGuestMac, findDomain, pfDownWarning, type XmlChange } from "./vm";
 
 export interface VfChoice {
   index: number;
@@ -189,6 +189,8 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
       ...(vf.settings?.vlan ? { vlan: vf.settings.vlan } : {}),
     };
     const targets = [...(domain.persistent ? (["config"] as const) : []), ...(domain.active ? (["live"] as const) : [])];
+    const pfDown = pfDownWarning(inv, pf.address);
+    if (pfDown && !problems.some((p) => p.code === "pf-down")) problems.push(pfDown);
     const attached = attachSteps(domain, device, targets);
     steps.push(...attached.steps);
     xmlChanges.push(...attached.xmlChanges);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { domainKeySchema, macSchema, pciAddressSchema } from "@/lib/schemas";
+import { domainKeySchema, macSchema, pciAddressSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { router, readProcedure, writeProcedure } from "../trpc";
 
@@ -35,12 +35,12 @@ const previewInput = z.discriminatedUnion("kind", [
     address: pciAddressSchema,
     as: z.enum(["hostdev", "interface"]).optional(),
     mac: macSchema.optional(),
-    vlan: z.number().int().min(1, "a VLAN is 1 to 4094 (leave it empty for none)").max(4094, "a VLAN is 1 to 4094").optional(),
+    vlan: vmVlanSchema.optional(),
     managed: z.boolean().optional(),
     rom: z
       .object({
         bar: z.enum(["on", "off"]).optional(),
-        file: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom").optional(),
+        file: romFileSchema.optional(),
       })
       .strict()
       .optional(),
