@@ -90,6 +90,11 @@ modprobe -q vfio-pci 2>/dev/null || log "WARNING: modprobe vfio-pci failed"
 # a netlink daemon whose only rule runs modprobe on the uevent's MODALIAS (no device nodes: devtmpfs has them).
 echo '$MODALIAS=.* 0:0 660 ! @modprobe -q -b "$MODALIAS"' > /etc/mdev.conf
 busybox mdev -d || log "WARNING: busybox mdev -d failed: VF drivers will not load by themselves"
+# udev's rule for the vfio container node (KERNEL=="vfio", MODE="0666"): QEMU runs as libvirt-qemu and opens it.
+chmod 0666 /dev/vfio/vfio 2>/dev/null || log "WARNING: no /dev/vfio/vfio"
+# libvirtd for qemu:///system, as a hypervisor host runs it (no systemd here: daemons started by hand). The default
+# network is not started: no bridge or dnsmasq is needed, VMs get their network through VFs.
+virtlogd -d && libvirtd -d || log "WARNING: libvirtd did not start: the VM tests will fail"
 echo "$iface" > /run/rig-ready
 log "drivers loaded, ready at $(cut -d' ' -f1 /proc/uptime)s"
 

@@ -1,0 +1,71 @@
+/**
+ * libvirt inside the guest (libvirtd started by guest-init.sh, as a hypervisor host runs it): its node devices
+ * against Passdeck's inventory and the guest's sysfs, and `passdeck vm` attach/list/detach against the real daemon,
+ * read back with `virsh dumpxml`. The browser flow with a started VM is rig-vms.spec.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { guestExec, guestWrite } from "./rig.mjs";
+import { resolveAddress } from "./topology.mjs";
+import { guestInventory, rig, sysfsTruth, trpcQuery, waitFor } from "./guest";
+import { defineGuestDomain, undefineGuestDomain, virsh } from "./guest-libvirt";
+
+let igb: string;
+let vfs: string[];
+const passdeck = (...args: string[]) => guestExec(["node", "dist/passdeck.mjs", ...args], { timeoutMs: 180_000 });
+const DOMAIN = "rig-cli-vm";
+let uuid: string;
+
+beforeAll(async () => {
+  rig();
+  igb = resolveAddress((await guestInventory()).devices, "igb");
+  expect((await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0")).ok).toBe(true);
+  const r = await passdeck("vfs", "set", igb, "2");
+  expect(r.code, r.stderr).toBe(0);
+  vfs = (await waitFor("2 VFs", sysfsTruth, (t) => t.find((x) => x.address === igb)!.vfs.length === 2, 60_000)).find((x) => x.address === igb)!.vfs;
+  uuid = await defineGuestDomain(DOMAIN);
+});
+
+afterAll(async () => {
+  await undefineGuestDomain(DOMAIN);
+  await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
+});
+
+describe("libvirt in the guest", () => {
+  it("its node device for the igb PF lists the same VFs and IOMMU group as sysfs, and the server finds no disagreement", async () => {
+    const truth = await sysfsTruth();
+    const pf = truth.find((t) => t.address === igb)!;
+    const xml = await virsh("nodedev-dumpxml", `pci_${igb.replace(/[:.]/g, "_")}`);
+    expect(xml).toContain(`<capability type='virt_functions' maxCount='${pf.totalVfs}'>`);
+    expect(xml).toContain(`<iommuGroup number='${pf.group}'>`);
+    for (const vf of pf.vfs) {
+      const [, bus, rest] = vf.split(":");
+      const [slot, fn] = rest!.split(".");
+      expect(xml).toContain(`bus='0x${bus}' slot='0x${slot}' function='0x${fn}'`);
+    }
+    const check = await trpcQuery<{ available: boolean; checked: number; disagreements: unknown[] }>("vms.nodeDeviceCheck");
+    expect(check.available).toBe(true);
+    expect(check.checked).toBeGreaterThanOrEqual(3);
+    expect(check.disagreements).toEqual([]);
+  });
+
+  it("passdeck vm attach gives VF 1 to a defined VM's config with MAC and VLAN; vm list and dumpxml --inactive show it; detach takes it back", async () => {
+    const vf = vfs[1]!;
+    const attached = await passdeck("vm", "attach", DOMAIN, vf, "--mac", "02:00:00:0a:0b:0c", "--vlan", "300", "--confirm");
+    expect(attached.code, attached.stderr).toBe(0);
+    const xml = await virsh("dumpxml", uuid, "--inactive");
+    const [, bus, rest] = vf.split(":");
+    const [slot, fn] = rest!.split(".");
+    expect(xml).toMatch(
+      new RegExp(
+        `<interface type='hostdev' managed='yes'>\\s*<mac address='02:00:00:0a:0b:0c'/>\\s*<source>\\s*<address type='pci' domain='0x0000' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/>\\s*</source>\\s*<vlan>\\s*<tag id='300'/>`,
+      ),
+    );
+    const list = JSON.parse((await passdeck("vm", "list", "--json")).stdout) as { name: string; devices: { address: string; mac: string; vlan: number[]; in: string[]; host: { vf: { pf: string; index: number } } }[] }[];
+    expect(list.find((r) => r.name === DOMAIN)!.devices).toEqual([
+      expect.objectContaining({ address: vf, mac: "02:00:00:0a:0b:0c", vlan: [300], in: ["config"], host: expect.objectContaining({ vf: expect.objectContaining({ pf: igb, index: 1 }) }) }),
+    ]);
+    const detached = await passdeck("vm", "detach", DOMAIN, vf);
+    expect(detached.code, detached.stderr).toBe(0);
+    expect(await virsh("dumpxml", uuid, "--inactive")).not.toContain("<interface type='hostdev'");
+  });
+});
