@@ -31,3 +31,9 @@ export const domainKeySchema = z
   .min(1, "name the VM (its name or UUID)")
   .max(200, "a VM name is at most 200 characters")
   .refine((v) => !/[\u0000-\u001f\u007f/]/.test(v), "a VM name cannot contain '/' or control characters");
+
+/** The VLAN a VM's VF interface is tagged with (libvirt's `<vlan><tag id=…/>`); no VLAN is no value, not 0. */
+export const vmVlanSchema = z.number().int().min(1, "a VLAN is 1 to 4094 (leave it empty for none)").max(4094, "a VLAN is 1 to 4094");
+
+/** A ROM file for a passed-through device (`<rom file=…/>`): an absolute path libvirt's QEMU can read. */
+export const romFileSchema = z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom");
