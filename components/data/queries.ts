@@ -7,6 +7,7 @@ export type Summary = RouterOutputs["host"]["summary"];
 export type GroupList = RouterOutputs["groups"]["list"];
 export type DeviceList = RouterOutputs["devices"]["list"];
 export type ReadinessList = RouterOutputs["readiness"]["list"];
+export type VmList = RouterOutputs["vms"]["list"];
 
 export function useSummary() {
   const trpc = useTRPC();
@@ -26,4 +27,10 @@ export function useDevices() {
 export function useReadiness() {
   const trpc = useTRPC();
   return useQuery(trpc.readiness.list.queryOptions());
+}
+
+/** libvirt's VMs with the devices they hold; `available: false` says why when libvirt cannot be read. */
+export function useVms() {
+  const trpc = useTRPC();
+  return useQuery(trpc.vms.list.queryOptions());
 }

@@ -4,6 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type ReactNode } from "react";
 import { useTRPC } from "@/lib/trpc/client";
+import { useVms } from "@/components/data/queries";
+import { heldIn } from "@/components/vms/model";
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { BRIDGE_LABEL, deviceName, plural } from "@/components/data/format";
 import { Badge } from "@/components/ui/badge";
@@ -170,13 +172,14 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
           <Row label="NUMA node" mono>
             {d.numaNode ?? <None text="not reported" />}
           </Row>
+          <HeldByVms address={d.address} />
           <Row label="Reset">
             {d.reset.available ? "available" : <span className="text-amber-800">no reset method (the device may not survive a VM restart)</span>}
             {d.reset.methods && d.reset.methods.length > 0 ? <span className="font-mono text-slate-600"> · {d.reset.methods.join(", ")}</span> : null}
           </Row>
         </Rows>
         {d.bridge === null ? (
-          <p className="mt-2 text-sm">
+          <p className="mt-2 flex flex-wrap gap-x-4 text-sm">
             {d.driver === "vfio-pci" || d.driverOverride !== null ? (
               <Link href={`/wizard?mode=restore&device=${d.address}`} className="text-blue-800 underline">
                 Give back to the host driver…
@@ -186,6 +189,9 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
                 Pass through (with its IOMMU group)…
               </Link>
             )}
+            <Link href={`/wizard?mode=vm&device=${d.address}`} className="text-blue-800 underline">
+              Give to a VM…
+            </Link>
           </p>
         ) : null}
       </Section>
@@ -387,5 +393,28 @@ function VfSettingsTable({ pf }: { pf: string }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The VMs whose definitions hold this device (when libvirt can be read; nothing is shown otherwise). */
+function HeldByVms({ address }: { address: string }) {
+  const vms = useVms();
+  if (!vms.data?.available) return null;
+  const holders = vms.data.rows.flatMap((vm) => vm.devices.filter((x) => x.address === address).map((x) => ({ vm, x })));
+  return (
+    <Row label="VM">
+      {holders.length === 0 ? (
+        <None text="no VM has it" />
+      ) : (
+        <ul data-testid="detail-vms">
+          {holders.map(({ vm, x }) => (
+            <li key={vm.uuid}>
+              <Link href="/vms" className="font-mono text-blue-800 hover:underline">{vm.name}</Link>{" "}
+              <span className="text-xs text-slate-600">{heldIn(x.in, vm.active)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Row>
   );
 }

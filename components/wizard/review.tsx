@@ -13,6 +13,7 @@ import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { ErrorPanel } from "@/components/ui/states";
 import { describeVfSettings } from "@/lib/vf-settings";
 import { TableHead } from "@/components/ui/table";
+import { diffLines, targetText, whenText } from "@/components/vms/model";
 
 type PreviewInput = RouterInputs["plans"]["preview"];
 type Preview = RouterOutputs["plans"]["preview"];
@@ -61,6 +62,7 @@ export function ReviewAndApply({
   const needsConfirm = refusals.some((r) => r.override === "confirm") || (confirm && p.warnings.some((w) => w.override === "confirm"));
   const needsForce = refusals.some((r) => r.override === "force") || (force && p.warnings.some((w) => w.override === "force"));
   const hardRefusals = refusals.filter((r) => r.override === null);
+  const toVms = p.vfs.filter((v) => v.vm !== null);
 
   return (
     <div className="space-y-4">
@@ -69,7 +71,7 @@ export function ReviewAndApply({
           <CardTitle data-testid="plan-title">{outcome.kind === "plan" ? outcome.plan.title : outcome.kind === "nothing-to-do" ? "Nothing to do" : "This change is refused"}</CardTitle>
           <span className="text-xs text-slate-500">nothing is written until you press Apply</span>
         </CardHeader>
-        <CardBody className="space-y-3">
+        <CardBody className="space-y-3 empty:hidden">
           {outcome.kind === "nothing-to-do" ? <p data-testid="nothing-to-do">{outcome.reason}</p> : null}
           {hardRefusals.length ? (
             <ul role="alert" data-testid="refusals" className="space-y-1 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">
@@ -117,7 +119,7 @@ export function ReviewAndApply({
           ) : null}
           {p.vfs.length ? (
             <table className="w-full text-left" aria-label="VFs in this plan">
-              <TableHead columns={["VF", "Address", "Settings", "Driver after"]} cell="py-1 pr-2" />
+              <TableHead columns={["VF", "Address", "Settings", "Driver after", ...(toVms.length ? ["VM"] : [])]} cell="py-1 pr-2" />
               <tbody>
                 {p.vfs.map((v) => (
                   <tr key={v.index} data-testid={`review-vf-${v.index}`} className="border-t border-slate-100">
@@ -128,10 +130,25 @@ export function ReviewAndApply({
                     </td>
                     <td className="py-1 pr-2">{v.settings ? describeVfSettings(v.settings) : "driver defaults"}</td>
                     <td className="py-1 pr-2 font-mono">{v.vfio ? "vfio-pci" : "host"}</td>
+                    {toVms.length ? <td className="py-1 pr-2 font-mono">{v.vm?.name ?? ""}</td> : null}
                   </tr>
                 ))}
               </tbody>
             </table>
+          ) : null}
+          {toVms.length ? (
+            <ul data-testid="vm-vf-notes" className="space-y-1">
+              {toVms.map((v) => (
+                <li key={v.index}>
+                  VF {v.index} goes to <span className="font-mono">{v.vm!.name}</span> as a network interface: libvirt sets its{" "}
+                  {vmNetSettings(v.settings)} through the PF when the VM starts, and restores them when it stops
+                  {v.settings && Object.keys(v.settings).some((k) => k !== "mac" && k !== "vlan") ? "; the other settings are set on the host now" : ""}.
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {p.libvirt && outcome.kind !== "refused" ? (
+            <p data-testid="libvirt-note" className="text-xs text-slate-500">Not checked against VMs: {p.libvirt}.</p>
           ) : null}
           {p.guestDriver ? (
             <p data-testid="guest-driver">
@@ -147,6 +164,7 @@ export function ReviewAndApply({
         </CardBody>
       </Card>
       {p.bootBinding ? <BootBindingGuide binding={p.bootBinding} /> : null}
+      {outcome.kind === "plan" && p.xmlChanges.length ? <XmlChanges changes={p.xmlChanges} /> : null}
       {outcome.kind === "plan" ? (
         <Card>
           <CardHeader>
@@ -365,6 +383,37 @@ function BootBindingGuide({ binding }: { binding: NonNullable<Preview["bootBindi
             the reconcile unit (by address) instead, or those go to vfio-pci too.
           </p>
         ) : null}
+      </CardBody>
+    </Card>
+  );
+}
+
+/** "MAC 02:… and VLAN 42", or what libvirt will set when the wizard named neither. */
+function vmNetSettings(s: Preview["vfs"][number]["settings"]): string {
+  const parts = [s?.mac ? `MAC ${s.mac}` : "MAC (one Passdeck picks, shown in the XML)", s?.vlan ? `VLAN ${s.vlan}` : "no VLAN"];
+  return parts.join(" and ");
+}
+
+/** Each VM definition's change as a diff of the device XML libvirt gets: `+ ` lines added, `- ` lines removed. */
+function XmlChanges({ changes }: { changes: Preview["xmlChanges"] }) {
+  return (
+    <Card data-testid="xml-changes">
+      <CardHeader>
+        <CardTitle>The VMs&apos; definitions</CardTitle>
+        <span className="text-xs text-slate-500">the device XML handed to virsh attach-device / detach-device</span>
+      </CardHeader>
+      <CardBody className="space-y-3">
+        {changes.map((c) => (
+          <figure key={`${c.domain}-${c.target}-${c.op}`} data-testid="xml-change" data-op={c.op} data-target={c.target}>
+            <figcaption className="text-xs font-semibold text-slate-700">
+              <span className="font-mono">{c.domain}</span> — {targetText(c.target)}
+            </figcaption>
+            <p className="mb-1 text-xs text-slate-500">{whenText(c)}</p>
+            <pre className={`overflow-x-auto rounded-md border px-3 py-2 font-mono text-xs ${c.op === "add" ? "border-emerald-200 bg-emerald-50 text-emerald-950" : "border-red-200 bg-red-50 text-red-950"}`}>
+              {diffLines(c).join("\n")}
+            </pre>
+          </figure>
+        ))}
       </CardBody>
     </Card>
   );

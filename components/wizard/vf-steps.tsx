@@ -10,11 +10,13 @@ import { checkMac, stableVfMac } from "@/lib/mac";
 import { vfAddressOf } from "@/lib/pci-address";
 import type { WizardState } from "./wizard-state";
 import { TableHead } from "@/components/ui/table";
+import { useVms } from "@/components/data/queries";
+import { noVmsReason, VmSelect } from "./vm-select";
 
 type SriovState = Extract<WizardState, { mode: "sriov" }>;
 type Go = (next: WizardState, opts?: { replace?: boolean }) => void;
 
-function Nav({ onBack, onNext, nextLabel = "Next", disabled = false }: { onBack: () => void; onNext: () => void; nextLabel?: string; disabled?: boolean }) {
+export function Nav({ onBack, onNext, nextLabel = "Next", disabled = false }: { onBack: () => void; onNext: () => void; nextLabel?: string; disabled?: boolean }) {
   return (
     <div className="mt-4 flex justify-between">
       <Button onClick={onBack}>Back</Button>
@@ -244,15 +246,22 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
   );
 }
 
+/** Which VFs go to vfio-pci, and which VM each of those is then given to (libvirt puts its MAC and VLAN on it). */
 export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: PciDevice; byAddress: Map<string, PciDevice>; go: Go }) {
   const count = state.count!;
+  const vms = useVms();
   const [chosen, setChosen] = useState<Set<number>>(new Set(state.vfio));
+  const [vmOf, setVmOf] = useState<Record<number, string>>(state.vms);
   const toggle = (i: number) => setChosen((c) => (c.has(i) ? new Set([...c].filter((x) => x !== i)) : new Set([...c, i])));
   const list = () => [...chosen].sort((a, b) => a - b);
+  // A VM only for a VF that goes to vfio-pci; "none" is no entry.
+  const next = (step: SriovState["step"]) =>
+    go({ ...state, step, vfio: list(), vms: Object.fromEntries(Object.entries(vmOf).filter(([i, uuid]) => chosen.has(Number(i)) && uuid !== "")) });
+  const reason = noVmsReason(vms.data, vms.isPending);
   return (
     <Card>
       <CardHeader>
-        <CardTitle>Which VFs go to vfio-pci?</CardTitle>
+        <CardTitle>Which VFs go to vfio-pci, and to which VM?</CardTitle>
         <span className="text-xs text-slate-500">a VF on vfio-pci is ready for a VM; the others stay with the host</span>
       </CardHeader>
       <CardBody>
@@ -261,7 +270,7 @@ export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: 
             const { address, predicted } = vfAddress(pf, count, i);
             const d = address ? byAddress.get(address) : undefined;
             return (
-              <li key={i} data-testid={`vfio-row-${i}`}>
+              <li key={i} data-testid={`vfio-row-${i}`} className="flex flex-wrap items-center gap-x-4 gap-y-1">
                 <label className="flex items-center gap-2 text-sm">
                   <input type="checkbox" checked={chosen.has(i)} onChange={() => toggle(i)} aria-label={`VF ${i} to vfio-pci`} />
                   <span className="w-12 font-mono">VF {i}</span>
@@ -270,11 +279,30 @@ export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: 
                     {predicted ? "(will be created)" : d ? `now on ${d.driver ?? "no driver"}${d.netdevs.length ? `, ${d.netdevs.map((n) => n.name).join(", ")}` : ""}` : ""}
                   </span>
                 </label>
+                {chosen.has(i) ? (
+                  <label className="flex items-center gap-1 text-sm text-slate-700">
+                    VM:
+                    <VmSelect
+                      label={`VF ${i} VM`}
+                      value={vmOf[i] ?? ""}
+                      onChange={(uuid) => setVmOf((m) => ({ ...m, [i]: uuid }))}
+                      vms={vms.data}
+                      empty="none"
+                      disabled={reason !== null}
+                      describedBy="vf-vm-help"
+                    />
+                  </label>
+                ) : null}
               </li>
             );
           })}
         </ul>
-        <Nav onBack={() => go({ ...state, step: "settings", vfio: list() })} onNext={() => go({ ...state, step: "review", vfio: list() })} nextLabel="Review the plan" />
+        <p id="vf-vm-help" data-testid="vf-vm-help" className="mt-3 text-xs text-slate-500">
+          {reason
+            ? `VMs cannot be chosen: ${reason}.`
+            : "A VF given to a VM goes into its definition as a network interface: libvirt sets the MAC and VLAN entered for it on the VF when the VM starts, and restores them when it stops."}
+        </p>
+        <Nav onBack={() => next("settings")} onNext={() => next("review")} nextLabel="Review the plan" />
       </CardBody>
     </Card>
   );

@@ -2,6 +2,12 @@ import { describe, expect, it } from "vitest";
 import { formatWizardState, parseWizardState, type WizardState } from "./wizard-state";
 
 const parse = (qs: string) => parseWizardState(new URLSearchParams(qs));
+const UUID = "5f0c1b9e-2a57-4c43-9f0e-0d6b2f7a1c33";
+function parseAs<M extends WizardState["mode"]>(mode: M, qs: string): Extract<WizardState, { mode: M }> {
+  const s = parse(qs);
+  if (s.mode !== mode) throw new Error(`${qs} parsed as ${s.mode}, not ${mode}`);
+  return s as Extract<WizardState, { mode: M }>;
+}
 
 describe("wizard state in the URL", () => {
   it("round-trips every field of the SR-IOV flow", () => {
@@ -13,11 +19,50 @@ describe("wizard state in the URL", () => {
       autoprobe: false,
       settings: { 0: { mac: "02:00:00:00:00:10", vlan: 100, trust: true }, 2: { spoofchk: false, maxTxRateMbps: 500 } },
       vfio: [1, 2],
+      vms: { 2: UUID },
       entry: null,
     };
     const qs = formatWizardState(s);
-    expect(qs).toBe("?step=review&pf=0000:18:00.1&count=3&autoprobe=off&vf=0:mac=02:00:00:00:00:10,vlan=100,trust=on;2:spoofchk=off,maxTxRateMbps=500&vfio=1,2");
+    expect(qs).toBe(
+      `?step=review&pf=0000:18:00.1&count=3&autoprobe=off&vf=0:mac=02:00:00:00:00:10,vlan=100,trust=on;2:spoofchk=off,maxTxRateMbps=500&vfio=1,2&vm=2:${UUID}`,
+    );
     expect(parse(qs.slice(1))).toEqual(s);
+  });
+
+  it("round-trips giving a device to a VM, with a VF's MAC and VLAN or a device's ROM options", () => {
+    const vf: WizardState = { mode: "vm", step: "review", device: "0000:3b:02.1", domain: UUID, mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null, entry: null };
+    expect(formatWizardState(vf)).toBe(`?mode=vm&step=review&device=0000:3b:02.1&domain=${UUID}&mac=02:aa:bb:cc:00:01&vlan=42`);
+    expect(parse(formatWizardState(vf).slice(1))).toEqual(vf);
+    const gpu: WizardState = { mode: "vm", step: "result", device: "0000:01:00.0", domain: "win11", mac: null, vlan: null, romBar: "off", romFile: "/usr/share/vgabios/gpu.rom", entry: 7 };
+    expect(formatWizardState(gpu)).toBe("?mode=vm&step=result&device=0000:01:00.0&domain=win11&rombar=off&romfile=/usr/share/vgabios/gpu.rom&entry=7");
+    expect(parse(formatWizardState(gpu).slice(1))).toEqual(gpu);
+    const detach: WizardState = { mode: "vm-detach", step: "review", device: "0000:5e:00.0", domain: UUID, entry: null };
+    expect(formatWizardState(detach)).toBe(`?mode=vm-detach&step=review&device=0000:5e:00.0&domain=${UUID}`);
+    expect(parse(formatWizardState(detach).slice(1))).toEqual(detach);
+  });
+
+  it("keeps a VF's VM only while the VF goes to vfio-pci, and only by UUID", () => {
+    expect(parseAs("sriov", `step=vfio&pf=0000:18:00.1&count=3&vfio=1&vm=1:${UUID};2:${UUID}`).vms).toEqual({ 1: UUID });
+    expect(parseAs("sriov", `step=vfio&pf=0000:18:00.1&count=3&vfio=1,2&vm=1:win11;2:${UUID.toUpperCase()};x:${UUID}`).vms).toEqual({ 2: UUID });
+  });
+
+  it("asks for the VM before reviewing, and drops attach options it cannot read", () => {
+    expect(parse("mode=vm&step=review&device=3b:02.1")).toMatchObject({ mode: "vm", step: "vm", domain: null });
+    expect(parse(`mode=vm&step=review&device=0000:3b:02.1&domain=${UUID}&mac=01:00:5e:00:00:01&vlan=4095&rombar=maybe&romfile=gpu.rom`)).toEqual({
+      mode: "vm",
+      step: "review",
+      device: "0000:3b:02.1",
+      domain: UUID,
+      mac: null,
+      vlan: null,
+      romBar: null,
+      romFile: null,
+      entry: null,
+    });
+    expect(parseAs("vm", "mode=vm&device=0000:3b:02.1&vlan=0").vlan).toBeNull();
+    expect(parse("mode=vm-detach&device=0000:5e:00.0")).toEqual({ mode: "device", step: "device", device: null, entry: null });
+    expect(parse("mode=vm&device=../x&domain=a")).toEqual({ mode: "device", step: "device", device: null, entry: null });
+    expect(parse("mode=vm-detach&device=0000:5e:00.0&domain=a/b")).toMatchObject({ mode: "device" });
   });
 
   it("falls back to the first step a deep link lacks, and drops VFs past the count", () => {

@@ -2,13 +2,25 @@
  * The wizard's state lives in the URL, so a step can be deep-linked, reloaded, and the browser's back button walks
  * back through the steps with what was entered. Pure: parse and format only.
  */
+import { checkMac } from "@/lib/mac";
 import { parsePciAddress } from "@/lib/pci-address";
+import { domainKeySchema, romFileSchema } from "@/lib/schemas";
 import type { VfSettings } from "@/server/executor/plan";
 
 export const SRIOV_STEPS = ["pf", "count", "settings", "vfio", "review", "result"] as const;
 export const DEVICE_STEPS = ["device", "review", "result"] as const;
+export const VM_STEPS = ["vm", "review", "result"] as const;
 export type SriovStep = (typeof SRIOV_STEPS)[number];
 export type DeviceStep = (typeof DEVICE_STEPS)[number];
+export type VmStep = (typeof VM_STEPS)[number];
+
+/** What the "Give to a VM" form chose: a VF's MAC and VLAN, or a device's option ROM. */
+export interface VmAttachOptions {
+  mac: string | null;
+  vlan: number | null;
+  romBar: "on" | "off" | null;
+  romFile: string | null;
+}
 
 export type WizardState =
   | {
@@ -20,12 +32,18 @@ export type WizardState =
       /** per VF index */
       settings: Record<number, VfSettings>;
       vfio: number[];
+      /** VF index → the UUID of the VM it is given to (only VFs going to vfio-pci) */
+      vms: Record<number, string>;
       /** the journal entry of the finished apply (result step) */
       entry: number | null;
     }
   | { mode: "device"; step: DeviceStep; device: string | null; entry: number | null }
   /** give a device back to its host driver (from the IOMMU map's detail panel) */
-  | { mode: "restore"; step: "review" | "result"; device: string; entry: number | null };
+  | { mode: "restore"; step: "review" | "result"; device: string; entry: number | null }
+  /** give a device to a VM (from the IOMMU map's detail panel): the VM is a UUID or name */
+  | ({ mode: "vm"; step: VmStep; device: string; domain: string | null; entry: number | null } & VmAttachOptions)
+  /** take a device back from a VM (from the VMs page) */
+  | { mode: "vm-detach"; step: "review" | "result"; device: string; domain: string; entry: number | null };
 
 const address = (raw: string | null): string | null => {
   if (!raw) return null;
@@ -34,6 +52,41 @@ const address = (raw: string | null): string | null => {
 };
 
 const int = (raw: string | null): number | null => (raw !== null && /^\d{1,5}$/.test(raw) ? Number(raw) : null);
+
+const domainKey = (raw: string | null): string | null => (raw !== null && domainKeySchema.safeParse(raw).success ? raw : null);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** VMs per VF as `1:<uuid>;3:<uuid>` (UUIDs only: a name could hold the separators). */
+export function formatVms(vms: Record<number, string>): string {
+  return Object.entries(vms)
+    .map(([i, uuid]) => `${i}:${uuid}`)
+    .join(";");
+}
+
+export function parseVms(raw: string | null): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const part of (raw ?? "").split(";")) {
+    const colon = part.indexOf(":");
+    const index = colon < 0 ? null : int(part.slice(0, colon));
+    const uuid = part.slice(colon + 1).toLowerCase();
+    if (index !== null && UUID.test(uuid)) out[index] = uuid;
+  }
+  return out;
+}
+
+function parseAttachOptions(params: URLSearchParams): VmAttachOptions {
+  const mac = params.get("mac") ? checkMac(params.get("mac")!) : null;
+  const vlan = int(params.get("vlan"));
+  const bar = params.get("rombar");
+  const file = params.get("romfile");
+  return {
+    mac: mac?.ok ? mac.mac : null,
+    vlan: vlan !== null && vlan >= 1 && vlan <= 4094 ? vlan : null,
+    romBar: bar === "on" || bar === "off" ? bar : null,
+    romFile: file !== null && romFileSchema.safeParse(file).success ? file : null,
+  };
+}
 
 /** Settings as `0:mac=02:00:00:00:00:01,vlan=100,trust=on;2:vlan=7`: readable in the address bar. */
 export function formatSettings(settings: Record<number, VfSettings>): string {
@@ -69,31 +122,42 @@ export function parseSettings(raw: string | null): Record<number, VfSettings> {
 
 export function parseWizardState(params: URLSearchParams): WizardState {
   const entry = int(params.get("entry"));
-  const restoring = params.get("mode") === "restore" ? address(params.get("device")) : null;
-  if (restoring) return { mode: "restore", step: params.get("step") === "result" ? "result" : "review", device: restoring, entry };
-  if (params.get("mode") === "device" || params.get("mode") === "restore") {
-    const step = (DEVICE_STEPS as readonly string[]).includes(params.get("step") ?? "") ? (params.get("step") as DeviceStep) : "device";
-    const device = address(params.get("device"));
-    return { mode: "device", step: device ? step : "device", device, entry };
+  const mode = params.get("mode");
+  const step = params.get("step");
+  const device = address(params.get("device"));
+  const domain = domainKey(params.get("domain"));
+  if (mode === "restore" && device) return { mode: "restore", step: step === "result" ? "result" : "review", device, entry };
+  if (mode === "vm" && device) {
+    const vmStep = (VM_STEPS as readonly string[]).includes(step ?? "") && domain ? (step as VmStep) : "vm";
+    return { mode: "vm", step: vmStep, device, domain, ...parseAttachOptions(params), entry };
+  }
+  if (mode === "vm-detach" && device && domain) return { mode: "vm-detach", step: step === "result" ? "result" : "review", device, domain, entry };
+  // A give-back or VM link without what it needs lands on the device picker.
+  if (mode === "device" || mode === "restore" || mode === "vm" || mode === "vm-detach") {
+    const deviceStep = mode === "device" && (DEVICE_STEPS as readonly string[]).includes(step ?? "") ? (step as DeviceStep) : "device";
+    return { mode: "device", step: mode === "device" && device ? deviceStep : "device", device: mode === "device" ? device : null, entry };
   }
   const pf = address(params.get("pf"));
   const count = int(params.get("count"));
-  let step = (SRIOV_STEPS as readonly string[]).includes(params.get("step") ?? "") ? (params.get("step") as SriovStep) : "pf";
+  let sriovStep = (SRIOV_STEPS as readonly string[]).includes(step ?? "") ? (step as SriovStep) : "pf";
   // A deep link past what it names falls back to the first step it lacks.
-  if (!pf) step = "pf";
-  else if (count === null && step !== "pf") step = "count";
+  if (!pf) sriovStep = "pf";
+  else if (count === null && sriovStep !== "pf") sriovStep = "count";
   const vfio = (params.get("vfio") ?? "")
     .split(",")
     .map((s) => int(s))
     .filter((n): n is number => n !== null && (count === null || n < count));
+  const onVfio = [...new Set(vfio)].sort((a, b) => a - b);
   return {
     mode: "sriov",
-    step,
+    step: sriovStep,
     pf,
     count,
     autoprobe: params.get("autoprobe") !== "off",
     settings: Object.fromEntries(Object.entries(parseSettings(params.get("vf"))).filter(([i]) => count === null || Number(i) < count)),
-    vfio: [...new Set(vfio)].sort((a, b) => a - b),
+    vfio: onVfio,
+    // A VF reaches a VM through vfio-pci: a VM for a VF that stays on the host is dropped.
+    vms: Object.fromEntries(Object.entries(parseVms(params.get("vm"))).filter(([i]) => onVfio.includes(Number(i)))),
     entry,
   };
 }
@@ -104,6 +168,17 @@ export function formatWizardState(s: WizardState): string {
     p.set("mode", s.mode);
     p.set("step", s.step);
     if (s.device) p.set("device", s.device);
+  } else if (s.mode === "vm" || s.mode === "vm-detach") {
+    p.set("mode", s.mode);
+    p.set("step", s.step);
+    p.set("device", s.device);
+    if (s.domain) p.set("domain", s.domain);
+    if (s.mode === "vm") {
+      if (s.mac) p.set("mac", s.mac);
+      if (s.vlan !== null) p.set("vlan", String(s.vlan));
+      if (s.romBar) p.set("rombar", s.romBar);
+      if (s.romFile) p.set("romfile", s.romFile);
+    }
   } else {
     p.set("step", s.step);
     if (s.pf) p.set("pf", s.pf);
@@ -112,8 +187,10 @@ export function formatWizardState(s: WizardState): string {
     const vf = formatSettings(s.settings);
     if (vf) p.set("vf", vf);
     if (s.vfio.length) p.set("vfio", s.vfio.join(","));
+    const vm = formatVms(s.vms);
+    if (vm) p.set("vm", vm);
   }
   if (s.entry !== null) p.set("entry", String(s.entry));
   // Colons, commas and semicolons stay readable in the address bar.
-  return `?${p.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",").replace(/%3B/gi, ";").replace(/%3D/gi, "=")}`;
+  return `?${p.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",").replace(/%3B/gi, ";").replace(/%3D/gi, "=").replace(/%2F/gi, "/")}`;
 }

@@ -8,21 +8,25 @@ import { ErrorPanel, Loading } from "@/components/ui/states";
 import { DevicePicker, PfPicker } from "./pickers";
 import { ReviewAndApply } from "./review";
 import { CountStep, SettingsStep, VfioStep } from "./vf-steps";
-import { DEVICE_STEPS, formatWizardState, parseWizardState, SRIOV_STEPS, type WizardState } from "./wizard-state";
+import { attachRequest } from "./vm-form";
+import { VmAttachStep } from "./vm-steps";
+import { DEVICE_STEPS, formatWizardState, parseWizardState, SRIOV_STEPS, VM_STEPS, type WizardState } from "./wizard-state";
 
 const STEP_LABEL: Record<string, string> = {
   pf: "Physical function",
   count: "VF count",
   settings: "VF settings",
-  vfio: "vfio-pci",
+  vfio: "vfio-pci and VM",
   review: "Review",
   result: "Apply",
   device: "Device",
+  vm: "VM",
 };
 
 /**
- * The passthrough wizard: (a) SR-IOV VFs on a PF, (b) a whole device with its IOMMU group. Each step's state is in
- * the URL (wizard-state.ts), so links, reloads and the back button land on the same step with the same values.
+ * The passthrough wizard: (a) SR-IOV VFs on a PF (and the VMs they go to), (b) a whole device with its IOMMU group,
+ * and from the IOMMU map and the VMs page: a device back to its host driver, to a VM, or back from a VM. Each step's
+ * state is in the URL (wizard-state.ts), so links, reloads and the back button land on the same step with the same values.
  */
 export function Wizard() {
   const params = useSearchParams();
@@ -50,7 +54,7 @@ export function Wizard() {
   const all = devices.data.devices;
   const byAddress = new Map(all.map((d) => [d.address, d]));
 
-  const steps = state.mode === "sriov" ? SRIOV_STEPS : state.mode === "device" ? DEVICE_STEPS : (["review", "result"] as const);
+  const steps = state.mode === "sriov" ? SRIOV_STEPS : state.mode === "device" ? DEVICE_STEPS : state.mode === "vm" ? VM_STEPS : (["review", "result"] as const);
   return (
     <section className="mx-auto max-w-6xl" aria-labelledby="wizard-title">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -64,7 +68,7 @@ export function Wizard() {
               aria-selected={state.mode === mode}
               onClick={() =>
                 go(mode === "sriov"
-                  ? { mode, step: "pf", pf: null, count: null, autoprobe: true, settings: {}, vfio: [], entry: null }
+                  ? { mode, step: "pf", pf: null, count: null, autoprobe: true, settings: {}, vfio: [], vms: {}, entry: null }
                   : { mode, step: "device", device: null, entry: null })
               }
               className={cn("cursor-pointer rounded-md px-2.5 py-1 font-medium", state.mode === mode ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100")}
@@ -88,14 +92,11 @@ export function Wizard() {
             </li>
           );
         })}
-        <li className="rounded-full border border-dashed border-slate-200 px-2.5 py-0.5 text-slate-400" title="Attaching the chosen functions to a libvirt VM comes with libvirt support">
-          {steps.length + 1}. Attach to a VM (not yet)
-        </li>
       </ol>
       <div className="mt-4" key={key}>
         {state.mode === "sriov" ? (
           state.step === "pf" || !state.pf ? (
-            <PfPicker devices={all} groups={groups.data.groups} onPick={(pf) => go({ ...state, pf, step: "count", count: byAddress.get(pf)?.sriov?.numVfs || null, settings: {}, vfio: [] })} />
+            <PfPicker devices={all} groups={groups.data.groups} onPick={(pf) => go({ ...state, pf, step: "count", count: byAddress.get(pf)?.sriov?.numVfs || null, settings: {}, vfio: [], vms: {} })} />
           ) : !byAddress.get(state.pf)?.sriov ? (
             <p role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900">
               <span className="font-mono">{state.pf}</span> is not an SR-IOV physical function on this host. <button type="button" className="cursor-pointer underline" onClick={() => go({ ...state, step: "pf", pf: null })}>Pick another</button>
@@ -115,6 +116,26 @@ export function Wizard() {
               onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
             />
           )
+        ) : state.mode === "vm" ? (
+          state.step === "vm" || !state.domain ? (
+            <VmAttachStep state={state} byAddress={byAddress} go={go} />
+          ) : (
+            <ReviewAndApply
+              request={attachRequest({ ...state, domain: state.domain })}
+              subject={state.device}
+              entry={state.entry}
+              onBack={() => go({ ...state, step: "vm", entry: null })}
+              onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
+            />
+          )
+        ) : state.mode === "vm-detach" ? (
+          <ReviewAndApply
+            request={{ kind: "vm-detach", domain: state.domain, address: state.device }}
+            subject={state.device}
+            entry={state.entry}
+            onBack={() => window.history.back()}
+            onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
+          />
         ) : state.mode === "restore" ? (
           <ReviewAndApply
             request={{ kind: "restore", address: state.device }}
@@ -147,5 +168,6 @@ function vfChoices(state: Extract<WizardState, { mode: "sriov" }>) {
       index,
       ...(state.settings[index] && Object.keys(state.settings[index]).length ? { settings: state.settings[index] } : {}),
       ...(state.vfio.includes(index) ? { vfio: true } : {}),
+      ...(state.vms[index] ? { vm: state.vms[index] } : {}),
     }));
 }

@@ -1,0 +1,54 @@
+/** The VMs page and the reviews' words for libvirt's state: which definition holds a device, how, and the XML diff. Pure. */
+import type { BadgeTone } from "@/components/ui/badge";
+import type { VmDevice, VmRow } from "@/server/libvirt/vm-devices";
+import type { XmlChange } from "@/server/plans/vm";
+
+/**
+ * Which of the VM's definitions hold the device, said where they differ: a device only in the running VM was
+ * hot-plugged and is gone when it stops; one only in the persistent config arrives at the next start.
+ */
+export function heldIn(where: VmDevice["in"], active: boolean): string {
+  const live = where.includes("live");
+  const config = where.includes("config");
+  if (live && config) return "running VM and persistent config";
+  if (live) return "only in the running VM (hot-plugged): gone when it stops";
+  if (config && active) return "only in the persistent config: from the next start";
+  if (config) return "persistent config: at the next start";
+  return "no definition";
+}
+
+export function howHeld(d: Pick<VmDevice, "as" | "managed">): string {
+  const how = d.as === "interface" ? "network VF interface" : "PCI hostdev";
+  return `${how}, ${d.managed ? "managed (libvirt moves it to vfio-pci and back)" : "unmanaged (it must be on vfio-pci before the VM starts)"}`;
+}
+
+export const STATE_TONE: Record<string, BadgeTone> = { running: "green", paused: "amber", crashed: "red", "shut off": "neutral", pmsuspended: "amber" };
+
+/** "512 MiB", "4 GiB", "1.5 GiB" */
+export function memoryText(kib: number | null): string {
+  if (kib === null) return "memory unknown";
+  const mib = kib / 1024;
+  if (mib < 1024) return `${Math.round(mib)} MiB`;
+  const gib = mib / 1024;
+  return `${Number.isInteger(gib) ? gib : gib.toFixed(1)} GiB`;
+}
+
+export function sizeText(vm: Pick<VmRow, "vcpus" | "memoryKiB">): string {
+  return `${vm.vcpus === null ? "? vCPUs" : `${vm.vcpus} vCPU${vm.vcpus === 1 ? "" : "s"}`} · ${memoryText(vm.memoryKiB)}`;
+}
+
+export const targetText = (target: XmlChange["target"]) => (target === "config" ? "persistent config" : "running VM");
+
+/** When a definition's change reaches the guest. */
+export function whenText(change: Pick<XmlChange, "op" | "target">): string {
+  if (change.target === "config") return change.op === "add" ? "the VM gets it from its next start" : "the VM no longer gets it from its next start";
+  return change.op === "add" ? "the running guest gets it now (hot-plug)" : "the running guest must release it now (PCIe hot-unplug)";
+}
+
+/** The device XML as a diff block: "+ " before each line a VM gains, "- " before each it loses. */
+export function diffLines(change: Pick<XmlChange, "op" | "xml">): string[] {
+  const sign = change.op === "add" ? "+ " : "- ";
+  return change.xml.split("\n").map((line) => `${sign}${line}`);
+}
+
+export const onOff = (b: boolean | null) => (b === null ? "?" : b ? "on" : "off");

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { PciDevice } from "@/server/host/types";
+import { attachKind, attachRequest, checkAttachForm, toAttachForm, type AttachForm } from "./vm-form";
+import type { WizardState } from "./wizard-state";
+
+const UUID = "5f0c1b9e-2a57-4c43-9f0e-0d6b2f7a1c33";
+const form = (patch: Partial<AttachForm>): AttachForm => ({ domain: UUID, mac: "", vlan: "", romBar: "", romFile: "", ...patch });
+
+const device = (address: string, patch: Partial<PciDevice>) => ({ address, physfn: null, classId: "010802", netdevs: [], ...patch }) as unknown as PciDevice;
+const x710 = device("0000:3b:00.0", { classId: "020000", netdevs: [{ name: "ens1f0" }] as PciDevice["netdevs"] });
+const x710Vf = device("0000:3b:02.1", { classId: "020000", physfn: x710.address });
+const nvme = device("0000:5e:00.0", {});
+const nvmeVf = device("0000:5e:00.1", { physfn: nvme.address });
+const byAddress = new Map([x710, x710Vf, nvme, nvmeVf].map((d) => [d.address, d]));
+
+describe("the Give to a VM form", () => {
+  it("gives a network VF as an interface and anything else (an NVMe VF too) as a hostdev, as the server does", () => {
+    expect([x710Vf, nvme, nvmeVf, x710].map((d) => attachKind(d, byAddress))).toEqual(["interface", "hostdev", "hostdev", "hostdev"]);
+  });
+
+  it("takes a VF's MAC (normalised) and VLAN", () => {
+    expect(checkAttachForm(form({ mac: "02-AA-BB-CC-00-01", vlan: "42" }), "interface")).toEqual({
+      domain: UUID,
+      options: { mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null },
+      errors: {},
+    });
+  });
+
+  it("names each mistake in the server's words", () => {
+    expect(checkAttachForm(form({ domain: "", mac: "01:00:5e:00:00:01", vlan: "4095" }), "interface").errors).toEqual({
+      domain: "name the VM (its name or UUID)",
+      mac: "01:00:5e:00:00:01 is a multicast address (lowest bit of the first byte set): a VF needs a unicast MAC",
+      vlan: "a VLAN is 1 to 4094",
+    });
+    expect(checkAttachForm(form({ vlan: "0" }), "interface").errors).toEqual({ vlan: "a VLAN is 1 to 4094 (leave it empty for none)" });
+    expect(checkAttachForm(form({ vlan: "ten" }), "interface").errors).toEqual({ vlan: "a VLAN is 1 to 4094 (leave it empty for none)" });
+    expect(checkAttachForm(form({ romFile: "gpu.rom" }), "hostdev").errors).toEqual({ romFile: "must be an absolute path such as /usr/share/vgabios/gpu.rom" });
+    expect(checkAttachForm(form({ domain: "a/b" }), "hostdev").errors).toEqual({ domain: "a VM name cannot contain '/' or control characters" });
+  });
+
+  it("keeps only the fields of the chosen kind", () => {
+    const both = form({ mac: "02:aa:bb:cc:00:01", vlan: "42", romBar: "off", romFile: "/usr/share/vgabios/gpu.rom" });
+    expect(checkAttachForm(both, "hostdev").options).toEqual({ mac: null, vlan: null, romBar: "off", romFile: "/usr/share/vgabios/gpu.rom" });
+    expect(checkAttachForm(both, "interface").options).toEqual({ mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null });
+  });
+
+  it("turns the URL state into the preview request and back into the form", () => {
+    const state: Extract<WizardState, { mode: "vm" }> = { mode: "vm", step: "review", device: nvme.address, domain: UUID, mac: null, vlan: null, romBar: "off", romFile: null, entry: null };
+    expect(attachRequest({ ...state, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: nvme.address, rom: { bar: "off" } });
+    expect(toAttachForm(state)).toEqual(form({ romBar: "off" }));
+    const vf = { ...state, device: x710Vf.address, mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null };
+    expect(attachRequest({ ...vf, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: x710Vf.address, mac: "02:aa:bb:cc:00:01", vlan: 42 });
+  });
+});
