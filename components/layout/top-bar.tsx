@@ -13,6 +13,7 @@ const NAV = [
   { href: "/iommu", label: "IOMMU map" },
   { href: "/readiness", label: "Readiness" },
   { href: "/wizard", label: "Wizard" },
+  { href: "/vms", label: "VMs" },
   { href: "/desired", label: "Boot state" },
   { href: "/journal", label: "Journal" },
 ] as const;
