@@ -13,8 +13,11 @@ export const SCENARIOS = [
   { name: "bench-1000", port: 7904 },
 ] as const;
 
-/** The wizard applies plans, so it gets its own "server" demo host: the read-only specs keep the host as booted. */
-export const WIZARD = { scenario: "server", port: 7906 } as const;
+/**
+ * The wizard applies plans, so it gets its own "server" demo host: the read-only specs keep the host as booted. It
+ * also talks to the machine's real libvirtd (e2e/wizard-vms.spec.ts defines throw-away VMs there).
+ */
+export const WIZARD = { scenario: "server", port: 7906, libvirtUri: "qemu:///system" } as const;
 
 // E2E_SCENARIOS=desktop,server runs a subset (and starts only those servers); default: all of them.
 const only = process.env.E2E_SCENARIOS?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -46,7 +49,7 @@ export default defineConfig({
   projects: [
     ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, use: { baseURL: baseURL(s.port) } })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", use: { baseURL: baseURL(LIVE_PORT) } }] : []),
-    ...(wizard ? [{ name: "wizard", testMatch: "wizard.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
+    ...(wizard ? [{ name: "wizard", testMatch: "wizard*.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
     ...(process.env.PASSDECK_SCREENSHOT
@@ -73,7 +76,10 @@ export default defineConfig({
           },
         ]
       : []),
-    ...[...selected.map((s) => ({ project: s.name, scenario: s.name, port: s.port })), ...(wizard ? [{ project: "wizard", ...WIZARD }] : [])].map((s) => ({
+    ...[
+      ...selected.map((s) => ({ project: s.name, scenario: s.name, port: s.port, libvirtUri: null })),
+      ...(wizard ? [{ project: "wizard", ...WIZARD }] : []),
+    ].map((s) => ({
     command: `node scripts/start.mjs --demo ${s.scenario}`,
     url: `${baseURL(s.port)}/api/trpc/host.summary`,
     env: {
@@ -83,6 +89,8 @@ export default defineConfig({
       // Each demo server owns its host tree (written fresh at start) and keeps its journal beside it.
       PASSDECK_DEMO_DIR: demoHostDir(s.project),
       PASSDECK_DATA_DIR: journalDir(s.project),
+      // A demo host sees no VMs unless told which libvirt to ask (the machine's VMs are not the demo's).
+      ...(s.libvirtUri ? { PASSDECK_LIBVIRT_URI: s.libvirtUri } : {}),
     },
     reuseExistingServer: false,
     timeout: 90_000,

@@ -203,6 +203,26 @@ test.describe("desktop scenario", () => {
     await expect(tree.locator('[data-testid^="tree-node-"]')).toHaveCount(inv.devices.filter((d) => !d.physfn).length);
   });
 
+  test("the VMs page says this demo host has no libvirt connection, and giving a device to a VM says why it cannot", async ({ page }) => {
+    await page.goto("/vms");
+    await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "VMs" })).toHaveAttribute("aria-current", "page");
+    const alert = page.getByTestId("vms-unavailable");
+    await expect(alert).toContainText("libvirt cannot be read: this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)");
+    await expect(alert).toContainText("Connection: none configured.");
+    await expect(page.getByTestId("node-device-check")).toHaveCount(0);
+
+    // The GPU's detail links to the VM form, whose VM choice is off with the reason; the GPU's ROM options are there.
+    await page.goto(`/iommu?device=${GPU}`);
+    await page.getByTestId("device-detail").getByRole("link", { name: "Give to a VM…" }).click();
+    await expect(page.getByRole("heading", { name: `Give ${GPU} to a VM` })).toBeVisible();
+    await expect(page.getByLabel("VM", { exact: true })).toBeDisabled();
+    await expect(page.getByTestId("vm-choice-help")).toHaveText(
+      "libvirt is not available: this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)",
+    );
+    await expect(page.getByLabel("ROM BAR")).toBeEnabled();
+    await expect(page.getByRole("button", { name: "Review the plan" })).toBeDisabled();
+  });
+
   test("readiness: verdict and the VT-d item passing", async ({ page }) => {
     const inv = expectedInventory(SCENARIO);
     const fails = inv.readiness.filter((c) => c.status === "fail").length;
