@@ -40,7 +40,9 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
       </p>
     );
   const kind = attachKind(d, byAddress);
-  const checked = checkAttachForm(form, kind);
+  // Only a listed VM can be chosen; a deep link may name it by name, the select (and the plan) use its UUID.
+  const chosen = vms.data?.rows.find((vm) => vm.uuid === form.domain || vm.name === form.domain) ?? null;
+  const checked = checkAttachForm({ ...form, domain: chosen?.uuid ?? "" }, kind);
   const { domain: _domain, ...fieldErrors } = checked.errors;
   const errors: AttachErrors = fieldErrors;
   const reason = noVmsReason(vms.data, vms.isPending);
@@ -62,7 +64,7 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
           <VmSelect
             id="vm-choice"
             label="VM"
-            value={form.domain}
+            value={chosen?.uuid ?? ""}
             onChange={(domain) => set({ domain })}
             vms={vms.data}
             empty={reason ? "no VM to choose" : "choose a VM…"}
