@@ -68,7 +68,7 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
     sys: new KernelFs(kernel.sysRoot),
     writer: kernel,
     ip,
-    ...(libvirt ? { libvirt: libvirt.domains } : {}),
+    ...(libvirt ? { libvirt } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
   });
   return () => ({ ok: true, mode: "demo", executor, ip });
@@ -97,7 +97,7 @@ function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null, libvirt
       writer: new KernelSysfsWriter(sysRoot),
       ip,
       kernelLog: new KernelLog(),
-      ...(libvirt ? { libvirt: libvirt.domains } : {}),
+      ...(libvirt ? { libvirt } : {}),
     });
     return { ok: true, mode: "host", executor, ip };
   };

@@ -23,7 +23,7 @@ import { driftNow, reconcile, type ReconcileReport } from "@/server/desired/reco
 import { DesiredStore } from "@/server/desired/store";
 import { formatCheckList, formatDevice, formatGroups, formatInventory, inventoryJson } from "./format";
 import { InvalidInput, runApplyFile, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
-import { runVmCommand, VM_USAGE } from "./vm-commands";
+import { runPoolCommand, runVmCommand, VM_USAGE } from "./vm-commands";
 import { libvirtFor } from "@/server/libvirt/service";
 
 const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
@@ -246,6 +246,16 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       const writeDeps = hostWriteDeps(!values["dry-run"]);
       try {
         return await runApplyFile(positionals[0], { json: values.json, dryRun: values["dry-run"], confirm: false, force: false }, writeDeps, (path) => readFileSync(path, "utf8"));
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    case "pool": {
+      const [verb, ...poolArgs] = positionals;
+      const writeDeps = hostWriteDeps(verb !== "list" && !values["dry-run"]);
+      try {
+        return await runPoolCommand(verb, poolArgs, { json: values.json, dryRun: values["dry-run"], confirm: values.confirm, force: values.force }, writeDeps);
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;

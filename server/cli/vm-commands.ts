@@ -8,6 +8,7 @@ import { readVfInfo, type VfInfo } from "@/server/host/ip-link";
 import { checkLibvirtName } from "@/server/libvirt/virsh";
 import { pfsOfHeldVfs, vmRows, type VmRow } from "@/server/libvirt/vm-devices";
 import { planAttach, planDetach, type AttachRequest } from "@/server/plans/vm";
+import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "@/server/plans/pools";
 import { finishOutcome, guestChecked, InvalidInput, type WriteDeps, type WriteFlags } from "./write-commands";
 
 export const VM_USAGE = `  passdeck vm list [--json]                             each VM (libvirt domain): state, and the host devices it holds
@@ -15,7 +16,10 @@ export const VM_USAGE = `  passdeck vm list [--json]                            
       [--rom-bar on|off] [--rom-file PATH] [--live] [--config]   give a device to a VM (a network VF as an
       interface whose MAC/VLAN libvirt sets through the PF); default: its persistent config, and the running VM
   passdeck vm detach <vm> <address> [--live] [--config]   take it back
-    <vm> is a name or UUID; attach and detach take --dry-run (prints the XML and the plan), --json, --confirm, --force`;
+    <vm> is a name or UUID; attach and detach take --dry-run (prints the XML and the plan), --json, --confirm, --force
+  passdeck pool list [--json]                           VF pools (libvirt hostdev networks) and which VM has which VF
+  passdeck pool create <name> <pf-address>              a pool of the PF's VFs, started at boot (--dry-run, --confirm)
+  passdeck pool delete <name>                           stop and remove a pool no running VM uses`;
 
 export interface VmFlags extends WriteFlags {
   live: boolean;
@@ -126,4 +130,35 @@ export function formatVms(rows: VmRow[], uri: string): string {
     }
   }
   return out.join("\n");
+}
+
+export async function runPoolCommand(verb: string | undefined, args: string[], flags: WriteFlags, deps: WriteDeps): Promise<number> {
+  const libvirt = deps.libvirt;
+  if (!libvirt) throw new InvalidInput("this host has no libvirt connection: set PASSDECK_LIBVIRT_URI (default qemu:///system)");
+  if (verb !== "list" && verb !== "create" && verb !== "delete") throw new InvalidInput(`unknown "pool ${verb ?? ""}": use passdeck pool list, pool create or pool delete`);
+  const view = await libvirt.view(true);
+  if (!view.ok) {
+    console.error(`passdeck: ${view.reason.cause}\n  fix: ${view.reason.fix}`);
+    return 1;
+  }
+  const inv = deps.inventory();
+  const networks = await libvirt.networks.list();
+  if (verb === "list") {
+    const rows = poolRows(networks, view.domains, inv);
+    if (flags.json) console.log(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0) console.log(`No VF pools on ${view.uri}.`);
+    else
+      for (const r of rows)
+        console.log(
+          `${r.name}  ${r.active ? "active" : "inactive"}${r.autostart ? ", autostart" : ""}  PF ${r.pfs.map((p) => `${p.netdev}${p.address ? ` (${p.address})` : ""}`).join(", ")}  ${r.vfs.length} VFs, ${r.handedOut.length} handed out${r.handedOut.length ? `: ${r.handedOut.map((h) => `${h.address} → ${h.domain}`).join(", ")}` : ""}`,
+        );
+    return 0;
+  }
+  const overrides = { confirm: flags.confirm, force: flags.force };
+  const [name, pfRaw] = args;
+  if (!name) throw new InvalidInput(`passdeck pool ${verb} needs the pool's name`);
+  let outcome;
+  if (verb === "create") outcome = planPoolCreate(inv, networks, { name, pf: addressArg(pfRaw) }, overrides);
+  else outcome = planPoolDelete(inv, networks, view.domains, name, overrides);
+  return finishOutcome(outcome, flags, deps, { xmlChanges: poolXmlChanges(outcome) });
 }

@@ -1,6 +1,6 @@
 import { parsePciAddress } from "@/lib/pci-address";
 import { PlanExecutor } from "@/server/executor/executor";
-import { describeStep, type PlanResult } from "@/server/executor/plan";
+import { describeStep, isLibvirtStep, stepDevice, type PlanResult } from "@/server/executor/plan";
 import type { KernelFs } from "@/server/host/fs";
 import type { Inventory } from "@/server/host/types";
 import type { SysfsWriter } from "@/server/host/writer";
@@ -189,7 +189,7 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
     writer: deps.writer,
     ip: deps.ip,
     ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}),
-    ...(deps.libvirt ? { libvirt: deps.libvirt.domains } : {}),
+    ...(deps.libvirt ? { libvirt: deps.libvirt } : {}),
   });
   const snapshot = () => snapshotFor(deps.inventory(), plan.steps.map((s) => s.step));
   const { entryId, result, journalError }: { entryId: number; result: PlanResult; journalError?: string } = await applyJournaled(
@@ -227,7 +227,7 @@ function previousDriver(deps: WriteDeps, address: string): string | null {
 /** Records the applied plan as desired state. The host did change: a database problem is a warning, not a failure. */
 function rememberApplied(deps: WriteDeps, plan: Plan): boolean {
   // A VM's devices are libvirt's to keep (its persistent config): nothing to remember for boot.
-  if (!deps.desired || plan.steps.every((s) => s.step.kind === "attach-device" || s.step.kind === "detach-device" || s.step.kind === "wait-for")) return false;
+  if (!deps.desired || plan.steps.every((s) => isLibvirtStep(s.step) || s.step.kind === "wait-for")) return false;
   try {
     deps.desired().record(plan, deps.inventory(), deps.actor);
     return true;
@@ -274,7 +274,7 @@ function parseVfFlags(f: NonNullable<WriteFlags["vf"]>): VfSettings {
 
 /** The state of the devices a plan touches, for the journal's before/after. */
 function snapshotFor(inv: Inventory, steps: PlanStep[]) {
-  const touched = new Set(steps.flatMap((s) => ("device" in s ? [s.device] : "pf" in s ? [s.pf] : s.kind === "wait-for" ? [s.condition.pf] : [])));
+  const touched = new Set(steps.map(stepDevice));
   return inv.devices
     .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
     .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));

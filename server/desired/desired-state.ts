@@ -11,7 +11,7 @@ import { describeVfSettings } from "@/lib/vf-settings";
 import { z } from "zod";
 import { isPciAddress } from "@/lib/pci-address";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
-import type { Plan, VfSettings } from "@/server/executor/plan";
+import { isLibvirtStep, stepDevice, type Plan, type VfSettings } from "@/server/executor/plan";
 import type { Inventory, PciDevice } from "@/server/host/types";
 
 export interface DeviceIdentity {
@@ -141,8 +141,8 @@ export function rememberPlan(previous: DesiredState, plan: Plan, inventoryAfter:
   const put = (e: DesiredEntry) => entries.set(entryKey(e), e);
 
   for (const { step } of plan.steps) {
-    // A VM's persistent config is libvirt's to keep: attach/detach steps leave no boot-time state here.
-    const address = step.kind === "set-vf" ? step.pf : step.kind === "wait-for" || step.kind === "attach-device" || step.kind === "detach-device" ? null : step.device;
+    // A VM's config and a pool are libvirt's to keep: those steps leave no boot-time state here.
+    const address = step.kind === "wait-for" || isLibvirtStep(step) ? null : stepDevice(step);
     const d = address === null ? undefined : devices.get(address);
     if (!d) continue;
     dropOtherCards(d);

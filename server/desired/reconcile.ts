@@ -15,7 +15,7 @@
  * settings whenever a count is rewritten (0 first).
  */
 import type { PlanExecutor } from "@/server/executor/executor";
-import type { Plan, PlanResult, StepReport } from "@/server/executor/plan";
+import { stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
 import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
@@ -248,7 +248,7 @@ function vfExists(inv: Inventory, e: DesiredEntry): boolean {
 
 /** The journal's before/after: the devices a plan touches and their VFs. */
 function snapshotFor(inv: Inventory, plan: Plan) {
-  const touched = new Set(plan.steps.map(({ step }) => (step.kind === "set-vf" ? step.pf : step.kind === "wait-for" ? step.condition.pf : step.device)));
+  const touched = new Set(plan.steps.map(({ step }) => stepDevice(step)));
   return inv.devices
     .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
     .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));

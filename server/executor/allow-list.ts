@@ -77,10 +77,21 @@ const guestDevice = z.discriminatedUnion("type", [
   z.object({ type: z.literal("interface"), address, mac, vlan: z.number().int().min(1).max(4094).optional() }).strict(),
 ]);
 const target = z.enum(["live", "config"]);
+const poolRef = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/, "must be a pool name of letters, digits, '_', '.' or '-'"),
+    pf: address,
+    netdev: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a network interface name such as enp65s0f0"),
+  })
+  .strict();
 
 export const planStepSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("attach-device"), domain: domainRef, device: guestDevice, target }).strict(),
   z.object({ kind: z.literal("detach-device"), domain: domainRef, device: guestDevice, target }).strict(),
+  z.object({ kind: z.literal("define-pool"), pool: poolRef }).strict(),
+  z.object({ kind: z.literal("undefine-pool"), pool: poolRef }).strict(),
+  z.object({ kind: z.literal("start-pool"), pool: poolRef }).strict(),
+  z.object({ kind: z.literal("stop-pool"), pool: poolRef }).strict(),
   z.object({ kind: z.literal("set-vf"), pf: address, netdev: netdevName, vf: z.number().int().min(0).max(65535), settings: vfSettingsSchema }),
   writeAttribute,
   z.object({ kind: z.literal("unbind-driver"), device: address, driver: driverName }),

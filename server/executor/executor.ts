@@ -9,6 +9,7 @@ import { parseDomainXml } from "@/server/libvirt/domain-xml";
 import { LibvirtError } from "@/server/libvirt/errors";
 import { buildGuestDeviceXml, definitionHasAddress, definitionHolds } from "@/server/libvirt/hostdev-xml";
 import { targetWords, type Domains } from "@/server/libvirt/domains";
+import type { Networks } from "@/server/libvirt/networks";
 
 export interface ExecutorDeps {
   /** reads for preconditions and read-back */
@@ -19,8 +20,11 @@ export interface ExecutorDeps {
   kernelLog?: { mark: () => number; since: (mark: number) => string[] };
   /** iproute2, for per-VF settings through the PF */
   ip?: IpLink;
-  /** libvirt, for attaching devices to VMs */
-  libvirt?: Pick<Domains, "dumpXml" | "attachDevice" | "detachDevice">;
+  /** libvirt, for attaching devices to VMs and for VF pools */
+  libvirt?: {
+    domains: Pick<Domains, "dumpXml" | "attachDevice" | "detachDevice">;
+    networks: Pick<Networks, "get" | "definePool" | "start" | "stop" | "undefine">;
+  };
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -213,6 +217,11 @@ export class PlanExecutor {
       case "attach-device":
       case "detach-device":
         return this.changeDomain(step);
+      case "define-pool":
+      case "undefine-pool":
+      case "start-pool":
+      case "stop-pool":
+        return this.changePool(step);
       case "wait-for": {
         const condition = step.condition;
         const deadline = this.now() + step.timeoutMs;
@@ -297,9 +306,7 @@ export class PlanExecutor {
    * or gone. A live detach completes when the guest lets go, so its read-back waits a little.
    */
   private async changeDomain(step: Extract<PlanStep, { kind: "attach-device" | "detach-device" }>): Promise<void> {
-    const libvirt = this.deps.libvirt;
-    if (!libvirt)
-      throw new StepFailed({ code: "libvirt-missing", cause: "libvirt is not available to this executor", fix: "Install libvirt and set PASSDECK_LIBVIRT_URI.", errno: null, kernelLines: [] });
+    const libvirt = this.libvirt().domains;
     const attach = step.kind === "attach-device";
     const what = `${describeGuestDevice(step.device)} ${attach ? "to" : "from"} ${step.domain.name}`;
     const read = async () => parseDomainXml(await libvirt.dumpXml(step.domain.uuid, step.target));
@@ -335,6 +342,58 @@ export class PlanExecutor {
             attach,
           );
         await this.sleep(POLL_MS * 5);
+      }
+    } catch (err) {
+      if (err instanceof LibvirtError) throw new StepFailed(err.decoded);
+      throw err;
+    }
+  }
+
+  private libvirt(): NonNullable<ExecutorDeps["libvirt"]> {
+    if (!this.deps.libvirt)
+      throw new StepFailed({ code: "libvirt-missing", cause: "libvirt is not available to this executor", fix: "Install libvirt and set PASSDECK_LIBVIRT_URI.", errno: null, kernelLines: [] });
+    return this.deps.libvirt;
+  }
+
+  /** A VF pool defined, started, stopped or removed, each read back with net-info/net-dumpxml. */
+  private async changePool(step: Extract<PlanStep, { kind: "define-pool" | "undefine-pool" | "start-pool" | "stop-pool" }>): Promise<void> {
+    const networks = this.libvirt().networks;
+    const { name, netdev } = step.pool;
+    const fail = (code: string, cause: string, fix: string, applied = false) => new StepFailed({ code, cause, fix, errno: null, kernelLines: [] }, applied);
+    try {
+      const before = await networks.get(name);
+      switch (step.kind) {
+        case "define-pool": {
+          if (before) throw fail("pool-exists", `libvirt already has a network named ${name}`, "Pick another name, or refresh to see it.");
+          await networks.definePool(name, netdev);
+          const after = await networks.get(name);
+          const d = after?.definition;
+          if (!after || d?.forwardMode !== "hostdev" || d.pfs.join() !== netdev || !after.autostart)
+            throw fail("read-back-mismatch", `after net-define, libvirt's network ${name} is not a hostdev pool on ${netdev} that starts at boot`, "Check libvirtd's log.", after !== null);
+          return;
+        }
+        case "undefine-pool": {
+          if (!before) return;
+          if (before.active) throw fail("pool-active", `the VF pool ${name} is running`, "Stop it first (the plan does so when nothing uses it).");
+          await networks.undefine(name);
+          if (await networks.get(name)) throw fail("read-back-mismatch", `libvirt still has the network ${name} after net-undefine`, "Check libvirtd's log.");
+          return;
+        }
+        case "start-pool": {
+          if (!before) throw fail("no-such-pool", `libvirt has no network named ${name}`, "Refresh and make the plan again.");
+          if (before.active) return;
+          await networks.start(name);
+          if (!(await networks.get(name))?.active) throw fail("read-back-mismatch", `the VF pool ${name} is not active after net-start`, "Check libvirtd's log.", true);
+          return;
+        }
+        case "stop-pool": {
+          if (!before?.active) return;
+          const used = before.definition?.connections ?? 0;
+          if (used > 0) throw fail("pool-in-use", `the VF pool ${name} has ${used} VF${used === 1 ? "" : "s"} handed to running VMs`, "Shut those VMs down first: stopping the pool would not take their VFs back.");
+          await networks.stop(name);
+          if ((await networks.get(name))?.active) throw fail("read-back-mismatch", `the VF pool ${name} is still active after net-destroy`, "Check libvirtd's log.", true);
+          return;
+        }
       }
     } catch (err) {
       if (err instanceof LibvirtError) throw new StepFailed(err.decoded);

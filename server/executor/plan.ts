@@ -38,7 +38,22 @@ export type PlanStep =
    * addresses differ, and either may fail on its own.
    */
   | { kind: "attach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" }
-  | { kind: "detach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" };
+  | { kind: "detach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" }
+  /**
+   * A VF pool: a libvirt network `<forward mode='hostdev' managed='yes'><pf dev=netdev/>` (net-define + net-autostart),
+   * whose XML the executor builds; verified with net-dumpxml. start/stop are net-start/net-destroy.
+   */
+  | { kind: "define-pool"; pool: PoolRef }
+  | { kind: "undefine-pool"; pool: PoolRef }
+  | { kind: "start-pool"; pool: PoolRef }
+  | { kind: "stop-pool"; pool: PoolRef };
+
+/** A VF pool and the PF (address and interface) it hands out VFs of. */
+export interface PoolRef {
+  name: string;
+  pf: string;
+  netdev: string;
+}
 
 /** A libvirt domain: the UUID is what virsh is given; the name is for people. */
 export interface DomainRef {
@@ -97,6 +112,30 @@ export interface PlanResult {
   rolledBack: boolean | null;
 }
 
+/** The PCI function a step is about (for the journal's before/after): the PF of a pool or VF setting, a VM's device. */
+export function stepDevice(step: PlanStep): string {
+  switch (step.kind) {
+    case "set-vf":
+      return step.pf;
+    case "wait-for":
+      return step.condition.pf;
+    case "attach-device":
+    case "detach-device":
+      return step.device.address;
+    case "define-pool":
+    case "undefine-pool":
+    case "start-pool":
+    case "stop-pool":
+      return step.pool.pf;
+    default:
+      return step.device;
+  }
+}
+
+/** Steps whose state libvirt keeps (a VM's config, a pool's definition): nothing for Passdeck's boot-time reconcile. */
+export const isLibvirtStep = (step: PlanStep): boolean =>
+  step.kind === "attach-device" || step.kind === "detach-device" || step.kind.endsWith("-pool");
+
 /** The dry-run text of one step, as the command a person would type (paths relative to the sysfs root). */
 export function describeStep(step: PlanStep): string {
   switch (step.kind) {
@@ -113,6 +152,14 @@ export function describeStep(step: PlanStep): string {
     case "attach-device":
     case "detach-device":
       return `virsh ${step.kind} ${step.domain.name} --file device.xml --${step.target}   # ${describeGuestDevice(step.device)}`;
+    case "define-pool":
+      return `virsh net-define pool.xml && virsh net-autostart ${step.pool.name}   # <forward mode='hostdev' managed='yes'><pf dev='${step.pool.netdev}'/>`;
+    case "undefine-pool":
+      return `virsh net-undefine ${step.pool.name}`;
+    case "start-pool":
+      return `virsh net-start ${step.pool.name}`;
+    case "stop-pool":
+      return `virsh net-destroy ${step.pool.name}`;
     case "wait-for":
       return step.condition.kind === "vf-count"
         ? `# wait up to ${step.timeoutMs / 1000} s until ${step.condition.pf} has ${step.condition.count} VFs (virtfn links with physfn)`

@@ -90,6 +90,12 @@ const RULES: { code: string; test: RegExp; cause: (m: RegExpMatchArray, f: Virsh
     fix: () => "See the Readiness page: enable VT-d/AMD-Vi in the firmware and intel_iommu=on (or the AMD default), and load vfio-pci.",
   },
   {
+    code: "pool-no-vfs",
+    test: /No usable Vf's present on SRIOV PF (\S+)/,
+    cause: (m) => `the PF ${m[1]} has no VFs, so the pool has nothing to hand out`,
+    fix: (m) => `Create VFs on ${m[1]} first (the wizard's SR-IOV flow, or passdeck vfs set), then start the pool.`,
+  },
+  {
     code: "device-in-use-by-vm",
     test: /in use by driver (\S+), domain (\S+)/i,
     cause: (m) => `the device is already in use by the VM ${m[2]!.replace(/[',]/g, "")}`,

@@ -23,6 +23,7 @@ const URI = "qemu:///system";
 const work = mkdtempSync(join(tmpdir(), "passdeck-libvirtd-"));
 const prefix = `passdeck-test-${process.pid}`;
 const defined: string[] = [];
+const pools: string[] = [];
 const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
 
 function define(name: string, devices: string[] = []): string {
@@ -44,6 +45,18 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 afterAll(() => {
+  for (const net of pools) {
+    try {
+      virsh("net-destroy", net);
+    } catch {
+      /* not running */
+    }
+    try {
+      virsh("net-undefine", net);
+    } catch {
+      /* already gone */
+    }
+  }
   for (const uuid of defined) {
     try {
       virsh("undefine", uuid);
@@ -124,7 +137,7 @@ describe("attach and detach through the executor", () => {
     if (attach.outcome.kind !== "plan") throw new Error(JSON.stringify(attach.outcome));
     const failing = { kind: "attach-device" as const, domain: { uuid: "00000000-0000-4000-8000-00000000dead", name: "gone" }, device: { type: "hostdev" as const, address: "0000:5e:00.0", managed: true }, target: "config" as const };
     const plan = { ...attach.outcome.plan, steps: [...attach.outcome.plan.steps, { step: failing, summary: "to a VM that does not exist", inverse: null }] };
-    const result = await new PlanExecutor({ sys: new KernelFs(host.kernel.sysRoot), writer: host.kernel, ip: host.ip, libvirt: libvirt.domains }).apply(plan);
+    const result = await new PlanExecutor({ sys: new KernelFs(host.kernel.sysRoot), writer: host.kernel, ip: host.ip, libvirt }).apply(plan);
     expect(result.ok).toBe(false);
     expect(result.steps.map((s) => [s.index, s.status])).toEqual([[0, "done"], [1, "failed"], [0, "rolled-back"]]);
     expect(result.steps[1]!.error!.code).toBe("no-such-domain");
@@ -200,5 +213,48 @@ describe("passdeck vm (CLI) on a real libvirtd", () => {
     expect([vlan.code, vlan.err]).toEqual([2, expect.stringContaining("--vlan takes 1 to 4094")]);
     const none = await runCliOn(["vm", "attach", `${prefix}-nope`, "3b:02.0"], host, { journal, libvirt });
     expect([none.code, none.err]).toEqual([2, expect.stringContaining(`there is no VM "${prefix}-nope" in libvirt`)]);
+  });
+});
+
+describe("VF pools (hostdev networks) on a real libvirtd", () => {
+  it("pool create defines a managed hostdev network on the PF's interface, started at boot; pool list shows it; pool delete removes it", async () => {
+    const host = simulatedHost(work, "server");
+    const name = `pd-pool-${process.pid}`;
+    pools.push(name);
+    // eno2 (0000:18:00.1) has no VFs yet: the pool is defined and autostarted, not started (a warning to confirm).
+    const refused = await runCliOn(["pool", "create", name, "0000:18:00.1"], host, { journal, libvirt });
+    expect([refused.code, refused.err]).toEqual([2, expect.stringContaining("eno2 has no VFs yet")]);
+    const created = await runCliOn(["pool", "create", name, "0000:18:00.1", "--confirm"], host, { journal, libvirt });
+    expect([created.code, created.err]).toEqual([0, ""]);
+    expect(virsh("net-dumpxml", name, "--inactive")).toMatch(new RegExp(`<name>${name}</name>[\\s\\S]*<forward mode='hostdev' managed='yes'>\\s*<pf dev='eno2'/>\\s*</forward>`));
+    expect(virsh("net-info", name)).toMatch(/Autostart:\s+yes/);
+    const list = await runCliOn(["pool", "list", "--json"], host, { journal, libvirt });
+    expect((JSON.parse(list.out) as { name: string }[]).find((p) => p.name === name)).toEqual({
+      name,
+      active: false,
+      autostart: true,
+      pfs: [{ netdev: "eno2", address: "0000:18:00.1" }],
+      vfs: [],
+      handedOut: [],
+      usedByConfigs: [],
+      xmlError: null,
+    });
+    const deleted = await runCliOn(["pool", "delete", name], host, { journal, libvirt });
+    expect([deleted.code, deleted.err]).toEqual([0, ""]);
+    expect(virsh("net-list", "--all", "--name")).not.toContain(name);
+  });
+
+  it("a pool that libvirt cannot start is rolled back: the failure is decoded and the network is gone", async () => {
+    const host = simulatedHost(work, "server");
+    const name = `pd-pool-fail-${process.pid}`;
+    pools.push(name);
+    // ens1f0 has 4 VFs on the simulated host, so the plan starts the pool; this machine has no ens1f0.
+    const r = await runCliOn(["pool", "create", name, "0000:3b:00.0"], host, { journal, libvirt });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("[done] virsh net-define pool.xml");
+    // libvirt finds no VFs on an interface this machine does not have: decoded as such.
+    expect(r.err).toContain("the PF ens1f0 has no VFs, so the pool has nothing to hand out");
+    expect(r.err).toContain("rolled back");
+    expect(virsh("net-list", "--all", "--name")).not.toContain(name);
   });
 });

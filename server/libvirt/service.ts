@@ -7,6 +7,7 @@ import { Domains, type Domain } from "./domains";
 import { LibvirtError } from "./errors";
 import { buildInUseMap, type InUseMap } from "./in-use";
 import { NodeDevices } from "./node-devices";
+import { Networks } from "./networks";
 import type { PassdeckEnv } from "@/server/env";
 import { DEFAULT_LIBVIRT_URI, Virsh, type VirshRunner } from "./virsh";
 
@@ -24,6 +25,7 @@ const CACHE_MS = 2_000;
 export class LibvirtService {
   readonly domains: Domains;
   readonly nodeDevices: NodeDevices;
+  readonly networks: Networks;
   private cached: { at: number; view: Promise<LibvirtView> } | null = null;
 
   constructor(
@@ -32,6 +34,7 @@ export class LibvirtService {
   ) {
     this.domains = new Domains(virsh);
     this.nodeDevices = new NodeDevices(virsh);
+    this.networks = new Networks(virsh);
   }
 
   get uri(): string {

@@ -2,7 +2,7 @@
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 
 /** Elements that may repeat in the documents Passdeck reads; always arrays, so one of them is never a special case. */
-const REPEATED = new Set(["hostdev", "interface", "tag", "address", "capability", "controller", "disk", "device"]);
+const REPEATED = new Set(["hostdev", "interface", "tag", "address", "capability", "controller", "disk", "device", "pf"]);
 
 const parser = new XMLParser({
   ignoreAttributes: false,

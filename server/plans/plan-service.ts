@@ -6,7 +6,7 @@
  */
 import { EventEmitter, on } from "node:events";
 import type { PlanExecutor } from "@/server/executor/executor";
-import { describeStep, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
+import { describeStep, stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { IpLink } from "@/server/host/ip-link";
 import { readVfInfo } from "@/server/host/ip-link";
 import type { Inventory } from "@/server/host/types";
@@ -16,6 +16,7 @@ import { hostDriverBefore } from "./host-driver";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
 import { planAttach, planDetach, type AttachRequest, type DetachRequest, type XmlChange } from "./vm";
+import { planPoolCreate, planPoolDelete, poolXmlChanges } from "./pools";
 import { guestConflicts } from "@/server/libvirt/in-use";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 
@@ -50,7 +51,9 @@ export type PreviewRequest =
   | { kind: "restore"; address: string; hostDriver?: string }
   | { kind: "vf-count"; pf: string; count: number; autoprobe?: boolean }
   | { kind: "vm-attach"; request: AttachRequest }
-  | { kind: "vm-detach"; request: DetachRequest };
+  | { kind: "vm-detach"; request: DetachRequest }
+  | { kind: "pool-create"; name: string; pf: string }
+  | { kind: "pool-delete"; name: string };
 
 export interface Preview {
   outcome: PlanOutcome;
@@ -235,6 +238,17 @@ export class PlanService {
         preview = { ...base, ...(request.kind === "vm-attach" ? planAttach(inv, domains, request.request, o) : planDetach(domains, request.request, o)) };
         break;
       }
+      case "pool-create":
+      case "pool-delete": {
+        if (!domains || !this.deps.libvirt) {
+          preview = { ...base, outcome: { kind: "refused", refusals: [{ code: "libvirt-unavailable", reason: libvirtProblem ?? "libvirt cannot be read", override: null }] } };
+          break;
+        }
+        const networks = await this.deps.libvirt.networks.list();
+        const outcome = request.kind === "pool-create" ? planPoolCreate(inv, networks, request, o) : planPoolDelete(inv, networks, domains, request.name, o);
+        preview = { ...base, outcome, xmlChanges: poolXmlChanges(outcome) };
+        break;
+      }
       case "device":
         preview = { ...base, ...planDevicePassthrough(inv, request.address, o) };
         break;
@@ -297,11 +311,7 @@ function sameSteps(a: Plan, b: Plan): boolean {
 }
 
 function touchedDevices(plan: Plan): Set<string> {
-  return new Set(
-    plan.steps.flatMap(({ step: s }) =>
-      s.kind === "wait-for" ? [s.condition.pf] : s.kind === "set-vf" ? [s.pf] : s.kind === "attach-device" || s.kind === "detach-device" ? [s.device.address] : [s.device],
-    ),
-  );
+  return new Set(plan.steps.map(({ step }) => stepDevice(step)));
 }
 
 /** The state of the devices a plan touches (and their VFs), for the journal's before/after. */

@@ -19,7 +19,7 @@ export function simulatedHost(workDir: string, scenario = "server", options?: Si
     sys: new KernelFs(kernel.sysRoot),
     writer: kernel,
     ip,
-    ...(libvirt ? { libvirt: libvirt.domains } : {}),
+    ...(libvirt ? { libvirt } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
     // Waits poll the simulated tree, which changes synchronously: no need to wait long between looks.
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),

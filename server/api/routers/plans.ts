@@ -48,6 +48,13 @@ const previewInput = z.discriminatedUnion("kind", [
     config: z.boolean().optional(),
     ...overrides,
   }),
+  z.object({
+    kind: z.literal("pool-create"),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/, "a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit"),
+    pf: pciAddressSchema,
+    ...overrides,
+  }),
+  z.object({ kind: z.literal("pool-delete"), name: z.string().min(1).max(200), ...overrides }),
   z.object({ kind: z.literal("vm-detach"), domain: domainKeySchema, address: pciAddressSchema, live: z.boolean().optional(), config: z.boolean().optional(), ...overrides }),
   z.object({
     kind: z.literal("restore"),
@@ -81,6 +88,10 @@ export const plansRouter = router({
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
         return ctx.plans.preview({ kind: "vm-attach", request }, o);
       }
+      case "pool-create":
+        return ctx.plans.preview({ kind: "pool-create", name: input.name, pf: input.pf }, o);
+      case "pool-delete":
+        return ctx.plans.preview({ kind: "pool-delete", name: input.name }, o);
       case "vm-detach": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
         return ctx.plans.preview({ kind: "vm-detach", request }, o);

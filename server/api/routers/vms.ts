@@ -1,6 +1,8 @@
 import { readVfInfo, type VfInfo } from "@/server/host/ip-link";
 import { compareNodeDevices } from "@/server/libvirt/node-devices";
 import { pfsOfHeldVfs, vmRows } from "@/server/libvirt/vm-devices";
+import { LibvirtError } from "@/server/libvirt/errors";
+import { poolRows } from "@/server/plans/pools";
 import { router, readProcedure } from "../trpc";
 import type { Context } from "../trpc";
 
@@ -25,6 +27,18 @@ export const vmsRouter = router({
    * libvirt's node devices against the inventory for the SR-IOV PFs, their VFs and every device a VM holds: where
    * libvirt disagrees (another IOMMU group, other VFs), passthrough through libvirt will surprise.
    */
+  /** VF pools (libvirt hostdev networks): the PF they draw from, the VFs libvirt found, which running VM has which. */
+  pools: readProcedure.query(async ({ ctx }) => {
+    if (!ctx.libvirt) return { available: false as const, reason: "this server has no libvirt connection", pools: [] };
+    const view = await ctx.libvirt.view();
+    if (!view.ok) return { available: false as const, reason: view.reason.cause, pools: [] };
+    try {
+      return { available: true as const, reason: null, pools: poolRows(await ctx.libvirt.networks.list(), view.domains, ctx.inventory.get().data) };
+    } catch (err) {
+      if (err instanceof LibvirtError) return { available: false as const, reason: err.decoded.cause, pools: [] };
+      throw err;
+    }
+  }),
   nodeDeviceCheck: readProcedure.query(async ({ ctx }) => {
     if (!ctx.libvirt) return { available: false as const, checked: 0, disagreements: [] };
     const view = await ctx.libvirt.view();
