@@ -11,9 +11,9 @@ export async function virsh(...args: string[]): Promise<string> {
  * A 64 MiB q35 VM without disk or OS: enough for QEMU to start with a VF (nested TCG). <acpi/> is needed: without it
  * libvirt 9.0 passes -no-acpi, which QEMU 10 no longer accepts.
  */
-export async function defineGuestDomain(name: string): Promise<string> {
+export async function defineGuestDomain(name: string, devices = ""): Promise<string> {
   const uuid = crypto.randomUUID();
-  const xml = `<domain type='qemu'><name>${name}</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><features><acpi/><apic/></features><os><type arch='x86_64' machine='q35'>hvm</type></os><devices/></domain>`;
+  const xml = `<domain type='qemu'><name>${name}</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><features><acpi/><apic/></features><os><type arch='x86_64' machine='q35'>hvm</type></os><devices>${devices}</devices></domain>`;
   const file = `/tmp/${name}.xml`;
   const w = await guestWrite(file, xml);
   if (!w.ok) throw new Error(`cannot write ${file} in the guest: ${JSON.stringify(w.error)}`);

@@ -13,6 +13,8 @@ let igb: string;
 let vfs: string[];
 const passdeck = (...args: string[]) => guestExec(["node", "dist/passdeck.mjs", ...args], { timeoutMs: 180_000 });
 const DOMAIN = "rig-cli-vm";
+const POOL = "rig-pool";
+const POOL_VM = "rig-pool-vm";
 let uuid: string;
 
 beforeAll(async () => {
@@ -27,6 +29,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await undefineGuestDomain(DOMAIN);
+  await undefineGuestDomain(POOL_VM);
+  await guestExec(["sh", "-c", `virsh -q -c qemu:///system net-destroy ${POOL}; virsh -q -c qemu:///system net-undefine ${POOL}`]);
   await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
 });
 
@@ -74,5 +78,32 @@ describe("libvirt in the guest", () => {
     const detached = await passdeck("vm", "detach", DOMAIN, vf);
     expect(detached.code, detached.stderr).toBe(0);
     expect(await virsh("dumpxml", uuid, "--inactive")).not.toContain("<interface type='hostdev'");
+  });
+
+  it("a VF pool on the igb PF lists its VFs; a VM taking 'any VF of the pool' gets one at start, and pool list says which", async () => {
+    const netdev = (await guestInventory()).devices.find((d) => d.address === igb)!.netdevs[0]!;
+    // libvirt sets the handed-out VF's MAC through the PF, which must be up.
+    expect((await guestExec(["ip", "link", "set", netdev, "up"])).code).toBe(0);
+    const created = await passdeck("pool", "create", POOL, igb);
+    expect(created.code, created.stderr).toBe(0);
+    expect(await virsh("net-dumpxml", POOL)).toContain(`<pf dev='${netdev}'/>`);
+    type Row = { name: string; active: boolean; vfs: string[]; handedOut: { address: string; domain: string }[]; usedByConfigs: string[] };
+    const before = (JSON.parse((await passdeck("pool", "list", "--json")).stdout) as Row[]).find((r) => r.name === POOL)!;
+    expect([before.active, before.vfs, before.handedOut]).toEqual([true, vfs, []]);
+
+    await defineGuestDomain(POOL_VM, `<interface type='network'><source network='${POOL}'/><mac address='02:00:00:00:99:01'/></interface>`);
+    await virsh("start", POOL_VM);
+    const live = await virsh("dumpxml", POOL_VM);
+    const taken = vfs.find((vf) => live.includes(`bus='0x${vf.slice(5, 7)}' slot='0x${vf.slice(8, 10)}' function='0x${vf.slice(11)}'`))!;
+    expect(taken).toBeDefined();
+    const after = (JSON.parse((await passdeck("pool", "list", "--json")).stdout) as Row[]).find((r) => r.name === POOL)!;
+    expect(after.handedOut).toEqual([{ address: taken, domain: POOL_VM }]);
+    expect(after.usedByConfigs).toEqual([POOL_VM]);
+    // The running VM's VF guards the PF like any other: no count change, no pool removal.
+    const count = await passdeck("vfs", "set", igb, "3", "--force");
+    expect([count.code, count.stderr]).toEqual([2, expect.stringContaining(`is in use by the running VM ${POOL_VM}`)]);
+    const remove = await passdeck("pool", "delete", POOL);
+    expect([remove.code, remove.stderr]).toEqual([2, expect.stringContaining(`${taken} in ${POOL_VM}`)]);
+    await virsh("destroy", POOL_VM);
   });
 });
