@@ -69,7 +69,10 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
   const overrides = { confirm: flags.confirm, force: flags.force };
   const planned = await planCommand(command, args, flags, deps, inv, overrides);
   const withAll = planned.kind === "refused" && deps.libvirt ? await planCommand(command, args, flags, deps, inv, { confirm: true, force: true }) : null;
-  return finishOutcome(await guestChecked(planned, inv, overrides, deps, withAll), flags, deps);
+  // `vfs set <pf> <count>` names its PF even when the host refuses it outright (VFs on vfio-pci): VMs are checked too.
+  const pfArg = command === "vfs" ? parsePciAddress(args[1] ?? "") : null;
+  const counts = pfArg?.ok && /^\d{1,5}$/.test(args[2] ?? "") ? [{ pf: pfArg.address, count: Number(args[2]) }] : [];
+  return finishOutcome(await guestChecked(planned, inv, overrides, deps, withAll, counts), flags, deps);
 }
 
 async function planCommand(command: string, args: string[], flags: WriteFlags, deps: WriteDeps, inv: Inventory, overrides: { confirm: boolean; force: boolean }): Promise<PlanOutcome> {
@@ -117,9 +120,10 @@ export async function guestChecked(
   overrides: { confirm: boolean; force: boolean },
   deps: WriteDeps,
   withAllOverrides: PlanOutcome | null = null,
+  vfCounts: { pf: string; count: number }[] = [],
 ): Promise<PlanOutcome> {
   if (outcome.kind === "nothing-to-do" || !deps.libvirt) return outcome;
-  return withGuestChecks(outcome, inv, await deps.libvirt.view(true), overrides, withAllOverrides);
+  return withGuestChecks(outcome, inv, await deps.libvirt.view(true), overrides, withAllOverrides, vfCounts);
 }
 
 /** Prints a refusal or "nothing to do" (exit 2 / 0), or shows/applies the plan. */

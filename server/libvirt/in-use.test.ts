@@ -67,3 +67,19 @@ describe("plans against the in-use map", () => {
     expect(guestConflicts(twice, inv, {}).map((p) => p.code)).toEqual(["device-to-two-vms"]);
   });
 });
+
+describe("withGuestChecks", () => {
+  it("names the running VM first even when the host already refuses the VF count outright (its VFs on vfio-pci)", async () => {
+    const { withGuestChecks } = await import("@/server/plans/plan-service");
+    const host = simulatedHost(work, "server");
+    const bind = planBindVfio(host.inventory(), VF1, { confirm: true, force: true });
+    expect((await host.executor.apply(planOf(bind))).ok).toBe(true);
+    const inv2 = host.inventory();
+    const refusedByHost = planVfCount(inv2, PF, 2, { confirm: true, force: true });
+    expect(refusedByHost.kind).toBe("refused");
+    const web = testDomain("web", { running: true, devices: [vfInterfaceXml(VF1, "52:54:00:aa:bb:01")] });
+    const view = { ok: true as const, uri: "qemu:///system", domains: [web], inUse: buildInUseMap([web]) };
+    const out = withGuestChecks(refusedByHost, inv2, view, {}, null, [{ pf: PF, count: 2 }]);
+    expect(out.kind === "refused" && out.refusals.map((r) => r.code)).toEqual(["vf-in-use-by-vm", ...(refusedByHost.kind === "refused" ? refusedByHost.refusals.map((r) => r.code) : [])]);
+  });
+});

@@ -59,26 +59,7 @@ export function guestConflicts(plan: Plan, inv: Inventory, inUse: InUseMap): Ref
   };
   const attaching = new Map<string, string>();
   for (const { step } of plan.steps) {
-    if (step.kind === "write-attribute" && step.attribute === "sriov_numvfs") {
-      const pf = inv.devices.find((d) => d.address === step.device);
-      const target = Number(step.value);
-      for (const [index, vf] of (pf?.sriov?.vfs ?? []).entries()) {
-        const running = activeHolders(inUse, vf);
-        if (running.length > 0)
-          add({
-            code: "vf-in-use-by-vm",
-            reason: `VF ${index} (${vf}) of ${step.device} is in use by the running VM ${names(running)}: changing the VF count would pull it from under the guest. Shut the VM down or detach the VF first.`,
-            override: null,
-          });
-        const defined = (inUse[vf] ?? []).filter((h) => !h.active && h.in.includes("config"));
-        if (defined.length > 0 && index >= target)
-          add({
-            code: "vf-in-vm-config",
-            reason: `the VM ${names(defined)} is configured with VF ${index} (${vf}), which this plan removes: that VM will not start until the VF exists again or is detached from it`,
-            override: "confirm",
-          });
-      }
-    }
+    if (step.kind === "write-attribute" && step.attribute === "sriov_numvfs") vfCountConflicts(inv, inUse, step.device, Number(step.value)).forEach(add);
     if (step.kind === "unbind-driver" && step.driver === "vfio-pci") {
       const running = activeHolders(inUse, step.device);
       if (running.length > 0)
@@ -102,6 +83,29 @@ export function guestConflicts(plan: Plan, inv: Inventory, inUse: InUseMap): Ref
         add({ code: "device-to-two-vms", reason: `this plan gives ${address} to two VMs: a device can belong to one VM`, override: null });
       attaching.set(address, step.domain.uuid);
     }
+  }
+  return out;
+}
+
+/** Setting a PF's VF count re-creates its VFs: a running VM's VF must not vanish; a stopped VM's config is warned about. */
+export function vfCountConflicts(inv: Inventory, inUse: InUseMap, pfAddress: string, target: number): Refusal[] {
+  const out: Refusal[] = [];
+  const pf = inv.devices.find((d) => d.address === pfAddress);
+  for (const [index, vf] of (pf?.sriov?.vfs ?? []).entries()) {
+    const running = activeHolders(inUse, vf);
+    if (running.length > 0)
+      out.push({
+        code: "vf-in-use-by-vm",
+        reason: `VF ${index} (${vf}) of ${pfAddress} is in use by the running VM ${names(running)}: changing the VF count would pull it from under the guest. Shut the VM down or detach the VF first.`,
+        override: null,
+      });
+    const defined = (inUse[vf] ?? []).filter((h) => !h.active && h.in.includes("config"));
+    if (defined.length > 0 && index >= target)
+      out.push({
+        code: "vf-in-vm-config",
+        reason: `the VM ${names(defined)} is configured with VF ${index} (${vf}), which this plan removes: that VM will not start until the VF exists again or is detached from it`,
+        override: "confirm",
+      });
   }
   return out;
 }

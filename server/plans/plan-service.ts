@@ -17,7 +17,7 @@ import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusa
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
 import { planAttach, planDetach, type AttachRequest, type DetachRequest, type XmlChange } from "./vm";
 import { planPoolCreate, planPoolDelete, poolXmlChanges } from "./pools";
-import { guestConflicts } from "@/server/libvirt/in-use";
+import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 
 export type WriteAccess =
@@ -207,7 +207,8 @@ export class PlanService {
     const preview = await this.planWith(request, o, inv, view);
     // A plan refused for a host reason may also take a running VM's device: say that too, it is the reason that matters.
     const withAll = preview.outcome.kind === "refused" && view?.ok ? (await this.planWith(request, { confirm: true, force: true }, inv, view)).outcome : null;
-    const o2 = withGuestChecks(preview.outcome, inv, view, o, withAll);
+    const counts = request.kind === "sriov" ? [{ pf: request.request.pf, count: request.request.count }] : request.kind === "vf-count" ? [{ pf: request.pf, count: request.count }] : [];
+    const o2 = withGuestChecks(preview.outcome, inv, view, o, withAll, counts);
     return {
       ...preview,
       outcome: o2,
@@ -288,10 +289,21 @@ export class PlanService {
  * device goes to two VMs. Without libvirt there are no VMs to guard; with libvirt installed but silent, the user
  * is told the check could not be made.
  */
-export function withGuestChecks(outcome: PlanOutcome, inv: Inventory, view: LibvirtView | null, o: Overrides, withAllOverrides: PlanOutcome | null = null): PlanOutcome {
-  if (outcome.kind === "refused" && view?.ok && withAllOverrides?.kind === "plan") {
-    // The same request planned with every override has the steps: a VM's claim on them comes first in the refusal.
-    const vm = guestConflicts(withAllOverrides.plan, inv, view.inUse).filter((p) => p.override === null);
+export function withGuestChecks(
+  outcome: PlanOutcome,
+  inv: Inventory,
+  view: LibvirtView | null,
+  o: Overrides,
+  withAllOverrides: PlanOutcome | null = null,
+  vfCounts: { pf: string; count: number }[] = [],
+): PlanOutcome {
+  if (outcome.kind === "refused" && view?.ok) {
+    // The same request planned with every override has the steps (and a VF count request names its PF even when
+    // the host refuses it outright): a VM's claim comes first in the refusal, it is the reason that matters.
+    const vm = [
+      ...(withAllOverrides?.kind === "plan" ? guestConflicts(withAllOverrides.plan, inv, view.inUse) : []),
+      ...vfCounts.flatMap((c) => vfCountConflicts(inv, view.inUse, c.pf, c.count)),
+    ].filter((p, i, all) => p.override === null && all.findIndex((q) => q.reason === p.reason) === i);
     return vm.length > 0 ? { kind: "refused", refusals: [...vm, ...outcome.refusals] } : outcome;
   }
   if (outcome.kind !== "plan" || !view) return outcome;
