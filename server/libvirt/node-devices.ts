@@ -59,7 +59,8 @@ const list = (xs: string[]) => (xs.length ? [...xs].sort().join(", ") : "none");
 /** Where libvirt's node devices and the inventory disagree on what passthrough depends on. Pure. */
 export function compareNodeDevices(inv: Inventory, nodes: Map<string, PciNodeDevice | null>): NodeDeviceDisagreement[] {
   const out: NodeDeviceDisagreement[] = [];
-  for (const [address, node] of nodes) {
+  // Sorted: the reads finish in any order.
+  for (const [address, node] of [...nodes].sort(([a], [b]) => a.localeCompare(b))) {
     const d = inv.devices.find((x) => x.address === address);
     if (!d) continue;
     if (!node) {
