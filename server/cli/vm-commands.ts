@@ -15,6 +15,8 @@ export const VM_USAGE = `  passdeck vm list [--json]                            
   passdeck vm attach <vm> <address> [--mac M] [--vlan N] [--as interface|hostdev] [--unmanaged]
       [--rom-bar on|off] [--rom-file PATH] [--live] [--config]   give a device to a VM (a network VF as an
       interface whose MAC/VLAN libvirt sets through the PF); default: its persistent config, and the running VM
+      [--all-functions [--placement pcie|pci]]   every function of the slot (a GPU and its audio) as one
+      multifunction device, behind a new PCIe root port or on the root bus; persistent config only
   passdeck vm detach <vm> <address> [--live] [--config]   take it back
     <vm> is a name or UUID; attach and detach take --dry-run (prints the XML and the plan), --json, --confirm, --force
   passdeck pool list [--json]                           VF pools (libvirt hostdev networks) and which VM has which VF
@@ -24,6 +26,8 @@ export const VM_USAGE = `  passdeck vm list [--json]                            
 export interface VmFlags extends WriteFlags {
   live: boolean;
   config: boolean;
+  allFunctions: boolean;
+  placement?: string;
   as?: string;
   unmanaged: boolean;
   romBar?: string;
@@ -84,6 +88,11 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
       request.vlan = Number(vf.vlan);
     }
     if (flags.unmanaged) request.managed = false;
+    if (flags.allFunctions) request.allFunctions = true;
+    if (flags.placement !== undefined) {
+      if (flags.placement !== "pcie" && flags.placement !== "pci") throw new InvalidInput(`--placement takes pcie or pci, not ${JSON.stringify(flags.placement)}`);
+      request.placement = flags.placement;
+    }
     if (flags.romBar !== undefined || flags.romFile !== undefined) {
       if (flags.romBar !== undefined && flags.romBar !== "on" && flags.romBar !== "off") throw new InvalidInput(`--rom-bar takes on or off, not ${JSON.stringify(flags.romBar)}`);
       request.rom = { ...(flags.romBar ? { bar: flags.romBar as "on" | "off" } : {}), ...(flags.romFile !== undefined ? { file: flags.romFile } : {}) };

@@ -42,6 +42,10 @@ export interface DomainDefinition {
   hostdevs: PciHostdev[];
   hostdevInterfaces: HostdevInterface[];
   networkInterfaces: NetworkInterface[];
+  /** indexes of the PCI controllers (pcie-root, root ports, bridges): a guest bus number is a controller index */
+  pciControllerIndexes: number[];
+  /** slots any device already takes on guest bus 0 (the root complex) */
+  bus0Slots: number[];
 }
 
 const hex = (v: string | null, what: string): number => {
@@ -112,6 +116,19 @@ export function parseDomainXml(xml: string): DomainDefinition {
       if (network) networkInterfaces.push({ network, mac });
     }
   }
+  const pciControllerIndexes = children(devices, "controller")
+    .filter((c) => attr(c, "type") === "pci")
+    .map((c) => Number(attr(c, "index")))
+    .filter(Number.isInteger);
+  const bus0Slots = new Set<number>();
+  for (const [key, value] of Object.entries(devices ?? {})) {
+    if (key.startsWith("@_") || key === "#text") continue;
+    for (const dev of Array.isArray(value) ? value : [value]) {
+      for (const a of children(dev, "address")) {
+        if (attr(a, "type") === "pci" && Number.parseInt(attr(a, "bus") ?? "-1", 16) === 0) bus0Slots.add(Number.parseInt(attr(a, "slot") ?? "-1", 16));
+      }
+    }
+  }
   const memory = text(dom, "memory");
   const unit = attr(child(dom, "memory"), "unit") ?? "KiB";
   const vcpu = text(dom, "vcpu");
@@ -125,6 +142,8 @@ export function parseDomainXml(xml: string): DomainDefinition {
     hostdevs,
     hostdevInterfaces,
     networkInterfaces,
+    pciControllerIndexes,
+    bus0Slots: [...bus0Slots].filter((n) => n >= 0).sort((a, b) => a - b),
   };
 }
 

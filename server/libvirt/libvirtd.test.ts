@@ -24,7 +24,8 @@ const work = mkdtempSync(join(tmpdir(), "passdeck-libvirtd-"));
 const prefix = `passdeck-test-${process.pid}`;
 const defined: string[] = [];
 const pools: string[] = [];
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
+const virsh = (...args: string[]) =>
+  execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" }, stdio: ["ignore", "pipe", "pipe"] });
 
 function define(name: string, devices: string[] = []): string {
   const uuid = crypto.randomUUID();
@@ -213,6 +214,26 @@ describe("passdeck vm (CLI) on a real libvirtd", () => {
     expect([vlan.code, vlan.err]).toEqual([2, expect.stringContaining("--vlan takes 1 to 4094")]);
     const none = await runCliOn(["vm", "attach", `${prefix}-nope`, "3b:02.0"], host, { journal, libvirt });
     expect([none.code, none.err]).toEqual([2, expect.stringContaining(`there is no VM "${prefix}-nope" in libvirt`)]);
+  });
+});
+
+describe("all functions of a GPU on a real libvirtd", () => {
+  it("vm attach --all-functions puts the GPU and its audio function in one guest slot behind a root port libvirt adds", async () => {
+    const host = simulatedHost(work, "desktop");
+    const name = `${prefix}-gpu`;
+    const uuid = define(name);
+    const r = await runCliOn(["vm", "attach", name, "0000:01:00.0", "--all-functions", "--rom-bar", "off", "--confirm"], host, { journal, libvirt });
+    expect([r.code, r.err]).toEqual([0, ""]);
+    const xml = virsh("dumpxml", uuid, "--inactive");
+    const d = (await libvirt.domains.get(uuid)).config!;
+    const bus = Math.max(...d.pciControllerIndexes);
+    const hex = `0x${bus.toString(16).padStart(2, "0")}`;
+    expect(d.hostdevs.map((h) => [h.address, h.guestAddress, h.multifunction, h.rom.bar])).toEqual([
+      ["0000:01:00.0", `0000:${hex.slice(2)}:00.0`, true, "off"],
+      ["0000:01:00.1", `0000:${hex.slice(2)}:00.1`, false, null],
+    ]);
+    // The guest bus is the root port libvirt added for it.
+    expect(xml).toMatch(new RegExp(`<controller type='pci' index='${bus}' model='pcie-root-port'>`));
   });
 });
 

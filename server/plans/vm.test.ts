@@ -124,3 +124,45 @@ describe("the wizard's VM step", () => {
     });
   });
 });
+
+describe("all functions of a device (a GPU with its audio)", () => {
+  const desktop = simulatedHost(work, "desktop").inventory();
+
+  it("gives both functions to the config as one multifunction device behind a new root port, the ROM option on the GPU only", () => {
+    const vm = testDomain("gaming");
+    const r = planAttach(desktop, [vm], { domain: "gaming", address: "0000:01:00.0", allFunctions: true, rom: { bar: "off" } }, { confirm: true });
+    const plan = planOf(r.outcome);
+    // testDomain's XML has no controllers: the new root port is bus 1.
+    expect(plan.steps.map((s) => s.step)).toEqual([
+      {
+        kind: "attach-device",
+        domain: { uuid: vm.uuid, name: "gaming" },
+        device: { type: "hostdev", address: "0000:01:00.0", managed: true, rom: { bar: "off" }, guestAddress: { bus: 1, slot: 0, fn: 0, multifunction: true } },
+        target: "config",
+      },
+      {
+        kind: "attach-device",
+        domain: { uuid: vm.uuid, name: "gaming" },
+        device: { type: "hostdev", address: "0000:01:00.1", managed: true, guestAddress: { bus: 1, slot: 0, fn: 1 } },
+        target: "config",
+      },
+    ]);
+    expect(r.xmlChanges[0]!.xml).toContain(`<address type="pci" domain="0x0000" bus="0x01" slot="0x00" function="0x0" multifunction="on"/>`);
+    expect(plan.title).toBe("Give 0000:01:00 (all 2 functions) to gaming, behind a new PCIe root port (guest bus 1)");
+  });
+
+  it("places them on a free root-bus slot when asked, and only into the persistent config", () => {
+    const running = testDomain("gaming", { running: true });
+    const pci = planAttach(desktop, [running], { domain: "gaming", address: "0000:01:00.1", allFunctions: true, placement: "pci" });
+    expect(pci.outcome).toMatchObject({ kind: "refused", refusals: expect.arrayContaining([expect.objectContaining({ code: "next-start", override: "confirm" })]) });
+    const plan = planOf(planAttach(desktop, [running], { domain: "gaming", address: "0000:01:00.1", allFunctions: true, placement: "pci" }, { confirm: true }).outcome);
+    expect(plan.steps.map((s) => s.step.kind === "attach-device" && [s.step.target, s.step.device.type === "hostdev" && s.step.device.guestAddress])).toEqual([
+      ["config", { bus: 0, slot: 2, fn: 0, multifunction: true }],
+      ["config", { bus: 0, slot: 2, fn: 1 }],
+    ]);
+    expect(planAttach(desktop, [running], { domain: "gaming", address: "0000:01:00.0", allFunctions: true, live: true }).outcome).toMatchObject({
+      kind: "refused",
+      refusals: [{ code: "all-functions-live" }],
+    });
+  });
+});

@@ -5,7 +5,7 @@
  * and restores them on release; anything else as `<hostdev type='pci'>`.
  */
 import { createHash } from "node:crypto";
-import { parsePciAddress } from "@/lib/pci-address";
+import { parsePciAddress, slotOf } from "@/lib/pci-address";
 import { describeGuestDevice, type DomainRef, type GuestDevice, type PlannedStep } from "@/server/executor/plan";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import type { Domain } from "@/server/libvirt/domains";
@@ -28,6 +28,13 @@ export interface AttachRequest {
   /** which definitions: default both that exist (config when persistent, live when running) */
   live?: boolean;
   config?: boolean;
+  /**
+   * Every function of the device's slot (a GPU and its audio function) as one multifunction device in the guest, as
+   * Proxmox's "All Functions". Persistent config only: libvirt cannot hot-plug several functions as one device.
+   */
+  allFunctions?: boolean;
+  /** with allFunctions: behind a new PCIe root port ("pcie", q35's default) or on the root bus ("pci") */
+  placement?: "pcie" | "pci";
 }
 
 export interface DetachRequest {
@@ -101,7 +108,7 @@ function targetsFor(domain: Domain, live: boolean | undefined, config: boolean |
 }
 
 /** Problems of giving this device to a VM that the host's own state shows (the in-use map adds the VM side). */
-function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice): Refusal[] {
+function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice, goingTogether: string[] = []): Refusal[] {
   const problems: Refusal[] = [];
   if (d.hostCritical.length > 0) problems.push({ code: "host-critical", reason: `${d.address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
   if (d.bridge) problems.push({ code: "bridge", reason: `${d.address} is a PCI bridge or port: bridges stay with the host`, override: null });
@@ -110,7 +117,7 @@ function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice): Refu
     problems.push({ code: "no-iommu-group", reason: `${d.address} is in no IOMMU group: the IOMMU is off, so no VM can take it`, override: null });
   else {
     const blockers = group.endpoints
-      .filter((a) => a !== d.address)
+      .filter((a) => a !== d.address && !goingTogether.includes(a))
       .map((a) => inv.devices.find((x) => x.address === a))
       .filter((x): x is PciDevice => !!x && x.driver !== null && x.driver !== "vfio-pci" && x.driver !== "pci-stub");
     if (blockers.length > 0)
@@ -154,6 +161,7 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
   const targets = targetsFor(domain, req.live, req.config);
   if (typeof targets === "string") return refused("bad-target", targets);
 
+  if (req.allFunctions) return planAllFunctions(inv, domain, d, req, o);
   const as = req.as ?? (isNetworkVf(inv, d) ? "interface" : "hostdev");
   if (as === "interface" && !d.physfn)
     return refused("not-a-vf", `${d.address} is not an SR-IOV VF: only a VF can be a network interface whose MAC and VLAN libvirt sets through its PF; attach it as a PCI hostdev`);
@@ -176,6 +184,53 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
   if (already.length === targets.length) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} already has ${d.address}` }, xmlChanges: [] };
   const { steps, xmlChanges } = attachSteps(domain, device, targets.filter((t) => !already.includes(t)));
   return { outcome: finish(`Give ${d.address} to ${domain.name}`, steps, problems, o), xmlChanges };
+}
+
+/** First free slot on the guest's root bus (0 is the host bridge, 0x1f the ICH9 functions on q35). */
+function freeRootSlot(def: DomainDefinition): number | null {
+  for (let slot = 2; slot < 0x1f; slot++) if (!def.bus0Slots.includes(slot)) return slot;
+  return null;
+}
+
+function planAllFunctions(inv: Inventory, domain: Domain, d: PciDevice, req: AttachRequest, o: Overrides): VmPlan {
+  const slot = slotOf(d.address);
+  const functions = inv.devices.filter((x) => slotOf(x.address) === slot && !x.bridge).sort((a, b) => a.address.localeCompare(b.address));
+  if (req.as === "interface" || req.mac !== undefined || req.vlan !== undefined)
+    return refused("all-functions-hostdev", "all functions go to the VM as PCI hostdevs; a network VF is one function (attach it alone as an interface)");
+  if (req.live) return refused("all-functions-live", "libvirt cannot hot-plug several functions as one device: all functions go into the persistent config, for the next start");
+  if (!domain.persistent || !domain.config) return refused("bad-target", `${domain.name} is transient (no persistent config): all functions can only go into a persistent config`);
+  const def = domain.config;
+  const placement = req.placement ?? "pcie";
+  if (placement === "pcie" && def.machine !== null && !def.machine.includes("q35"))
+    return refused("pcie-needs-q35", `${domain.name} is an ${def.machine} VM without PCIe root ports: choose PCI placement (the root bus)`);
+  if (functions.some((f) => def.hostdevs.some((h) => h.address === f.address)))
+    return { outcome: { kind: "nothing-to-do", reason: `${domain.name} already has a function of ${slot}` }, xmlChanges: [] };
+  // A guest bus number is a controller index: a new one past the last makes libvirt add a root port for it.
+  const bus = placement === "pcie" ? Math.max(0, ...def.pciControllerIndexes) + 1 : 0;
+  const guestSlot = placement === "pcie" ? 0 : freeRootSlot(def);
+  if (guestSlot === null) return refused("no-free-slot", `${domain.name}'s root bus has no free slot: choose PCIe placement`);
+  const problems: Refusal[] = [];
+  if (domain.active)
+    problems.push({ code: "next-start", reason: `${domain.name} is running: the functions are added to its persistent config and reach the guest at its next start`, override: "confirm" });
+  const steps: PlannedStep[] = [];
+  const xmlChanges: XmlChange[] = [];
+  const addresses = functions.map((f) => f.address);
+  functions.forEach((f, fn) => {
+    const device: GuestDevice = {
+      type: "hostdev",
+      address: f.address,
+      managed: req.managed ?? true,
+      // The ROM belongs to the function asked for (the GPU), not to its audio function.
+      ...(req.rom && f.address === d.address ? { rom: req.rom } : {}),
+      guestAddress: { bus, slot: guestSlot, fn, ...(fn === 0 ? { multifunction: true } : {}) },
+    };
+    for (const p of deviceProblems(inv, f, device, addresses)) if (!problems.some((q) => q.reason === p.reason)) problems.push(p);
+    const attached = attachSteps(domain, device, ["config"]);
+    steps.push(...attached.steps);
+    xmlChanges.push(...attached.xmlChanges);
+  });
+  const where = placement === "pcie" ? `behind a new PCIe root port (guest bus ${bus})` : `on the root bus, slot ${guestSlot}`;
+  return { outcome: finish(`Give ${slot} (all ${functions.length} functions) to ${domain.name}, ${where}`, steps, problems, o), xmlChanges };
 }
 
 /** The guest device as a definition holds it, so its detach XML matches and its undo puts it back as it was. */

@@ -46,6 +46,8 @@ const previewInput = z.discriminatedUnion("kind", [
       .optional(),
     live: z.boolean().optional(),
     config: z.boolean().optional(),
+    allFunctions: z.boolean().optional(),
+    placement: z.enum(["pcie", "pci"]).optional(),
     ...overrides,
   }),
   z.object({
