@@ -113,6 +113,16 @@ describe("rememberPlan", () => {
     expect(state.entries).toEqual([{ kind: "vf-count", address: PF, ...X710, vfCount: 3, autoprobe: true }]);
   });
 
+  it("VFs removed outside Passdeck and then created by a plan: the old VFs' binding is forgotten", async () => {
+    const h = bootHost(work);
+    let state = await applied(h, EMPTY_DESIRED, planVfCount(h.inventory(), PF, 2));
+    const vf0 = h.inventory().devices.find((d) => d.address === PF)!.sriov!.vfs[0]!;
+    state = await applied(h, state, planBindVfio(h.inventory(), vf0));
+    h.kernel.write(`bus/pci/devices/${PF}/sriov_numvfs`, "0");
+    state = await applied(h, state, planVfCount(h.inventory(), PF, 3));
+    expect(state.entries).toEqual([{ kind: "vf-count", address: PF, ...X710, vfCount: 3, autoprobe: true }]);
+  });
+
   it("drops entries for another card at an address the plan touches, and skips steps on devices that are gone", () => {
     const h = bootHost(work);
     const inv = h.inventory();

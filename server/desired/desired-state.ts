@@ -150,7 +150,9 @@ export function rememberPlan(previous: DesiredState, plan: Plan, inventoryAfter:
       case "write-attribute":
         if (step.attribute === "sriov_numvfs") {
           const count = Number(step.value);
-          if (count === 0) dropVfsOf(d.address);
+          // Any count write creates the VFs afresh (the kernel only goes through 0): what was remembered about the
+          // old ones no longer holds, even when they were removed outside Passdeck before this plan.
+          dropVfsOf(d.address);
           put({ ...countEntry(d), vfCount: count });
         } else if (step.attribute === "sriov_drivers_autoprobe") {
           put({ ...countEntry(d), autoprobe: step.value === "1" });
