@@ -37,3 +37,9 @@ export const vmVlanSchema = z.number().int().min(1, "a VLAN is 1 to 4094 (leave 
 
 /** A ROM file for a passed-through device (`<rom file=…/>`): an absolute path libvirt's QEMU can read. */
 export const romFileSchema = z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom");
+
+/**
+ * A VF pool's libvirt network name, kept to what every tool quotes safely: the pattern and words of the plans router's
+ * pool-create input (and of POOL_NAME in server/libvirt/network-xml.ts), so the browser's form says what the server would.
+ */
+export const poolNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/, "a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit");

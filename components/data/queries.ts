@@ -34,3 +34,9 @@ export function useVms() {
   const trpc = useTRPC();
   return useQuery(trpc.vms.list.queryOptions());
 }
+
+/** VF pools (libvirt hostdev networks); `available: false` says why when libvirt cannot be read. */
+export function usePools() {
+  const trpc = useTRPC();
+  return useQuery(trpc.vms.pools.queryOptions());
+}

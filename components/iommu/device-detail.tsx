@@ -283,10 +283,15 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
             </Row>
           </Rows>
           {d.sriov.numVfs > 0 && d.netdevs.length > 0 ? <VfSettingsTable pf={d.address} /> : null}
-          <div className="mt-2 flex gap-2">
+          <div className="mt-2 flex flex-wrap gap-x-4">
             <Link href={`/wizard?step=count&pf=${d.address}`} className="text-sm text-blue-800 underline">
               Set up VFs in the wizard…
             </Link>
+            {d.netdevs.length > 0 ? (
+              <Link href={`/wizard?mode=pool&pf=${d.address}`} className="text-sm text-blue-800 underline">
+                Make a VF pool of this PF…
+              </Link>
+            ) : null}
           </div>
         </Section>
       ) : null}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffLines, heldIn, howHeld, memoryText, sizeText, whenText } from "./model";
+import { diffLines, heldIn, howHeld, isNetworkXml, memoryText, poolVfsText, poolWhenText, sizeText, whenText } from "./model";
 
 describe("the VMs page's words", () => {
   it("says which definition holds a device, and when they differ", () => {
@@ -31,5 +31,20 @@ describe("the VMs page's words", () => {
     expect(whenText({ op: "add", target: "live" })).toBe("the running guest gets it now (hot-plug)");
     expect(whenText({ op: "remove", target: "live" })).toBe("the running guest must release it now (PCIe hot-unplug)");
     expect(whenText({ op: "remove", target: "config" })).toBe("the VM no longer gets it from its next start");
+  });
+
+  it("tells a VF pool's network XML from a VM's device XML, and says when a pool's definition counts", () => {
+    const pool = '<network>\n  <name>vfs</name>\n  <forward mode="hostdev" managed="yes">\n    <pf dev="eno2"/>\n  </forward>\n</network>';
+    expect([pool, '<interface type="hostdev" managed="yes">\n</interface>', '<hostdev mode="subsystem" type="pci" managed="yes"/>'].map((xml) => isNetworkXml({ xml }))).toEqual([true, false, false]);
+    expect(poolWhenText("add")).toBe("libvirt keeps the pool and starts it at boot (autostart); a VM takes a VF of it with <interface type='network'>");
+    expect(poolWhenText("remove")).toBe("libvirt forgets the pool: no VM can take a VF of it any more");
+  });
+
+  it("says how many of a pool's VFs running VMs have, or why none are listed", () => {
+    expect(poolVfsText({ active: false, vfs: [], handedOut: [] })).toBe("none listed: libvirt lists the PF's VFs when the pool starts");
+    expect(poolVfsText({ active: true, vfs: [], handedOut: [] })).toBe("libvirt found no VFs on the PF");
+    const vfs = ["0000:3b:02.0", "0000:3b:02.1", "0000:3b:02.2"];
+    expect(poolVfsText({ active: true, vfs, handedOut: [{ address: vfs[1]!, domain: "web" }] })).toBe("3 VFs, 1 in running VMs");
+    expect(poolVfsText({ active: true, vfs: vfs.slice(0, 1), handedOut: [] })).toBe("1 VF, 0 in running VMs");
   });
 });

@@ -1,7 +1,9 @@
 /** The VMs page and the reviews' words for libvirt's state: which definition holds a device, how, and the XML diff. Pure. */
 import type { BadgeTone } from "@/components/ui/badge";
 import type { VmDevice, VmRow } from "@/server/libvirt/vm-devices";
+import type { PoolRow } from "@/server/plans/pools";
 import type { XmlChange } from "@/server/plans/vm";
+import { plural } from "@/components/data/format";
 
 /**
  * Which of the VM's definitions hold the device, said where they differ: a device only in the running VM was
@@ -43,6 +45,23 @@ export const targetText = (target: XmlChange["target"]) => (target === "config" 
 export function whenText(change: Pick<XmlChange, "op" | "target">): string {
   if (change.target === "config") return change.op === "add" ? "the VM gets it from its next start" : "the VM no longer gets it from its next start";
   return change.op === "add" ? "the running guest gets it now (hot-plug)" : "the running guest must release it now (PCIe hot-unplug)";
+}
+
+/** A VF pool's VFs in a line: how many libvirt found and how many running VMs have, or why none are listed. */
+export function poolVfsText(pool: Pick<PoolRow, "active" | "vfs" | "handedOut">): string {
+  if (!pool.active) return "none listed: libvirt lists the PF's VFs when the pool starts";
+  if (pool.vfs.length === 0) return "libvirt found no VFs on the PF";
+  return `${plural(pool.vfs.length, "VF")}, ${pool.handedOut.length} in running VMs`;
+}
+
+/** A VF pool plan's change is a libvirt network's definition (its caption reads "network <name>"), not a VM's device. */
+export const isNetworkXml = (change: Pick<XmlChange, "xml">) => change.xml.startsWith("<network");
+
+/** When a VF pool's definition takes effect. */
+export function poolWhenText(op: XmlChange["op"]): string {
+  return op === "add"
+    ? "libvirt keeps the pool and starts it at boot (autostart); a VM takes a VF of it with <interface type='network'>"
+    : "libvirt forgets the pool: no VM can take a VF of it any more";
 }
 
 /** The device XML as a diff block: "+ " before each line a VM gains, "- " before each it loses. */

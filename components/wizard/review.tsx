@@ -13,7 +13,7 @@ import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { ErrorPanel } from "@/components/ui/states";
 import { describeVfSettings } from "@/lib/vf-settings";
 import { TableHead } from "@/components/ui/table";
-import { diffLines, targetText, whenText } from "@/components/vms/model";
+import { diffLines, isNetworkXml, poolWhenText, targetText, whenText } from "@/components/vms/model";
 
 type PreviewInput = RouterInputs["plans"]["preview"];
 type Preview = RouterOutputs["plans"]["preview"];
@@ -394,13 +394,19 @@ function vmNetSettings(s: Preview["vfs"][number]["settings"]): string {
   return parts.join(" and ");
 }
 
-/** Each VM definition's change as a diff of the device XML libvirt gets: `+ ` lines added, `- ` lines removed. */
+/**
+ * Each VM definition's change as a diff of the device XML libvirt gets, or a VF pool's network XML: `+ ` lines
+ * added, `- ` lines removed.
+ */
 function XmlChanges({ changes }: { changes: Preview["xmlChanges"] }) {
+  const networks = changes.every(isNetworkXml);
   return (
     <Card data-testid="xml-changes">
       <CardHeader>
-        <CardTitle>The VMs&apos; definitions</CardTitle>
-        <span className="text-xs text-slate-500">the device XML handed to virsh attach-device / detach-device</span>
+        <CardTitle>{networks ? "libvirt's networks" : "The VMs' definitions"}</CardTitle>
+        <span className="text-xs text-slate-500">
+          {networks ? "the network XML handed to virsh net-define / removed by net-undefine" : "the device XML handed to virsh attach-device / detach-device"}
+        </span>
       </CardHeader>
       <CardBody className="space-y-3">
         {changes.map((c) => (
@@ -408,7 +414,7 @@ function XmlChanges({ changes }: { changes: Preview["xmlChanges"] }) {
             <figcaption className="text-xs font-semibold text-slate-700">
               <span className="font-mono">{c.domain}</span> — {targetText(c.target)}
             </figcaption>
-            <p className="mb-1 text-xs text-slate-500">{whenText(c)}</p>
+            <p className="mb-1 text-xs text-slate-500">{isNetworkXml(c) ? poolWhenText(c.op) : whenText(c)}</p>
             <pre className={`overflow-x-auto rounded-md border px-3 py-2 font-mono text-xs ${c.op === "add" ? "border-emerald-200 bg-emerald-50 text-emerald-950" : "border-red-200 bg-red-50 text-red-950"}`}>
               {diffLines(c).join("\n")}
             </pre>

@@ -15,7 +15,7 @@ import type { WizardState } from "./wizard-state";
 type VmState = Extract<WizardState, { mode: "vm" }>;
 type Go = (next: WizardState, opts?: { replace?: boolean }) => void;
 
-function FieldError({ id, error }: { id: string; error: string | undefined }) {
+export function FieldError({ id, error }: { id: string; error: string | undefined }) {
   return error ? (
     <p id={id} role="alert" className="mt-1 text-sm text-red-800">
       {error}
@@ -23,7 +23,7 @@ function FieldError({ id, error }: { id: string; error: string | undefined }) {
   ) : null;
 }
 
-const inputCls = (error: string | undefined, width: string) => cn("mt-1 block h-8 rounded-md border px-2 font-mono", width, error ? "border-red-500 bg-red-50" : "border-slate-300");
+export const inputCls = (error: string | undefined, width: string) => cn("mt-1 block h-8 rounded-md border px-2 font-mono", width, error ? "border-red-500 bg-red-50" : "border-slate-300");
 
 /**
  * "Give to a VM": which VM, and for a network VF the MAC and VLAN libvirt puts on it, for any other device the

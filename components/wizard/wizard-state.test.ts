@@ -41,6 +41,37 @@ describe("wizard state in the URL", () => {
     expect(parse(formatWizardState(detach).slice(1))).toEqual(detach);
   });
 
+  it("round-trips a new VF pool and removing one", () => {
+    const pool: WizardState = { mode: "pool", step: "review", pool: "x710-vfs", pf: "0000:3b:00.0", entry: null };
+    expect(formatWizardState(pool)).toBe("?mode=pool&step=review&pool=x710-vfs&pf=0000:3b:00.0");
+    expect(parse(formatWizardState(pool).slice(1))).toEqual(pool);
+    const form: WizardState = { mode: "pool", step: "pool", pool: null, pf: "0000:18:00.1", entry: null };
+    expect(formatWizardState(form)).toBe("?mode=pool&step=pool&pf=0000:18:00.1");
+    expect(parse(formatWizardState(form).slice(1))).toEqual(form);
+    const done: WizardState = { mode: "pool", step: "result", pool: "eno2.pool_1", pf: "0000:18:00.1", entry: 12 };
+    expect(parse(formatWizardState(done).slice(1))).toEqual(done);
+    const remove: WizardState = { mode: "pool-delete", step: "review", pool: "x710-vfs", entry: null };
+    expect(formatWizardState(remove)).toBe("?mode=pool-delete&step=review&pool=x710-vfs");
+    expect(parse(formatWizardState(remove).slice(1))).toEqual(remove);
+    // A network Passdeck did not make may have any name libvirt takes: it goes to the server, which says what it is.
+    const odd: WizardState = { mode: "pool-delete", step: "result", pool: "lab net;1 & 2", entry: 3 };
+    expect(formatWizardState(odd)).toBe("?mode=pool-delete&step=result&pool=lab+net;1+%26+2&entry=3");
+    expect(parse(formatWizardState(odd).slice(1))).toEqual(odd);
+  });
+
+  it("opens a pool link naming its pool and PF on the review, and the form when it lacks either", () => {
+    expect(parse("mode=pool&pool=vfs&pf=3b:00.0")).toEqual({ mode: "pool", step: "review", pool: "vfs", pf: "0000:3b:00.0", entry: null });
+    expect(parse("mode=pool&step=pool&pool=vfs&pf=0000:3b:00.0")).toMatchObject({ step: "pool", pool: "vfs", pf: "0000:3b:00.0" });
+    expect(parse("mode=pool&step=review&pf=0000:3b:00.0")).toEqual({ mode: "pool", step: "pool", pool: null, pf: "0000:3b:00.0", entry: null });
+    // A name the server would refuse, or a PF that is no address, is dropped: the form asks again.
+    expect(parse("mode=pool&step=review&pool=-vfs&pf=0000:3b:00.0")).toMatchObject({ step: "pool", pool: null });
+    expect(parse(`mode=pool&step=review&pool=${"p".repeat(51)}&pf=0000:3b:00.0`)).toMatchObject({ step: "pool", pool: null });
+    expect(parse("mode=pool&step=review&pool=a b&pf=0000:3b:00.0")).toMatchObject({ step: "pool", pool: null });
+    expect(parse("mode=pool&pool=vfs&pf=ens1f0")).toMatchObject({ step: "pool", pool: "vfs", pf: null });
+    expect(parse("mode=pool-delete&pool=a/b")).toEqual({ mode: "pool", step: "pool", pool: null, pf: null, entry: null });
+    expect(parse("mode=pool-delete")).toEqual({ mode: "pool", step: "pool", pool: null, pf: null, entry: null });
+  });
+
   it("keeps a VF's VM only while the VF goes to vfio-pci, and only by UUID", () => {
     expect(parseAs("sriov", `step=vfio&pf=0000:18:00.1&count=3&vfio=1&vm=1:${UUID};2:${UUID}`).vms).toEqual({ 1: UUID });
     expect(parseAs("sriov", `step=vfio&pf=0000:18:00.1&count=3&vfio=1,2&vm=1:win11;2:${UUID.toUpperCase()};x:${UUID}`).vms).toEqual({ 2: UUID });

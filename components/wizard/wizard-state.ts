@@ -4,15 +4,17 @@
  */
 import { checkMac } from "@/lib/mac";
 import { parsePciAddress } from "@/lib/pci-address";
-import { domainKeySchema, romFileSchema } from "@/lib/schemas";
+import { domainKeySchema, poolNameSchema, romFileSchema } from "@/lib/schemas";
 import type { VfSettings } from "@/server/executor/plan";
 
 export const SRIOV_STEPS = ["pf", "count", "settings", "vfio", "review", "result"] as const;
 export const DEVICE_STEPS = ["device", "review", "result"] as const;
 export const VM_STEPS = ["vm", "review", "result"] as const;
+export const POOL_STEPS = ["pool", "review", "result"] as const;
 export type SriovStep = (typeof SRIOV_STEPS)[number];
 export type DeviceStep = (typeof DEVICE_STEPS)[number];
 export type VmStep = (typeof VM_STEPS)[number];
+export type PoolStep = (typeof POOL_STEPS)[number];
 
 /** What the "Give to a VM" form chose: a VF's MAC and VLAN, or a device's option ROM. */
 export interface VmAttachOptions {
@@ -43,7 +45,11 @@ export type WizardState =
   /** give a device to a VM (from the IOMMU map's detail panel): the VM is a UUID or name */
   | ({ mode: "vm"; step: VmStep; device: string; domain: string | null; entry: number | null } & VmAttachOptions)
   /** take a device back from a VM (from the VMs page) */
-  | { mode: "vm-detach"; step: "review" | "result"; device: string; domain: string; entry: number | null };
+  | { mode: "vm-detach"; step: "review" | "result"; device: string; domain: string; entry: number | null }
+  /** a new VF pool (a libvirt hostdev network) on a PF (from the VMs page or the IOMMU map's detail panel) */
+  | { mode: "pool"; step: PoolStep; pool: string | null; pf: string | null; entry: number | null }
+  /** remove a VF pool (from the VMs page): any libvirt network name, the server refuses what is not a pool */
+  | { mode: "pool-delete"; step: "review" | "result"; pool: string; entry: number | null };
 
 const address = (raw: string | null): string | null => {
   if (!raw) return null;
@@ -54,6 +60,8 @@ const address = (raw: string | null): string | null => {
 const int = (raw: string | null): number | null => (raw !== null && /^\d{1,5}$/.test(raw) ? Number(raw) : null);
 
 const domainKey = (raw: string | null): string | null => (raw !== null && domainKeySchema.safeParse(raw).success ? raw : null);
+
+const poolName = (raw: string | null): string | null => (raw !== null && poolNameSchema.safeParse(raw).success ? raw : null);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -132,6 +140,16 @@ export function parseWizardState(params: URLSearchParams): WizardState {
     return { mode: "vm", step: vmStep, device, domain, ...parseAttachOptions(params), entry };
   }
   if (mode === "vm-detach" && device && domain) return { mode: "vm-detach", step: step === "result" ? "result" : "review", device, domain, entry };
+  // libvirt names a network as it names a domain: anything but '/' and control characters.
+  const existingPool = domainKey(params.get("pool"));
+  if (mode === "pool-delete" && existingPool) return { mode: "pool-delete", step: step === "result" ? "result" : "review", pool: existingPool, entry };
+  if (mode === "pool" || mode === "pool-delete") {
+    const pool = mode === "pool" ? poolName(params.get("pool")) : null;
+    const pf = mode === "pool" ? address(params.get("pf")) : null;
+    // A link naming the pool and its PF opens the review; one that lacks either (or asks for it) the form.
+    const poolStep: PoolStep = !pool || !pf || step === "pool" ? "pool" : step === "result" ? "result" : "review";
+    return { mode: "pool", step: poolStep, pool, pf, entry };
+  }
   // A give-back or VM link without what it needs lands on the device picker.
   if (mode === "device" || mode === "restore" || mode === "vm" || mode === "vm-detach") {
     const deviceStep = mode === "device" && (DEVICE_STEPS as readonly string[]).includes(step ?? "") ? (step as DeviceStep) : "device";
@@ -179,6 +197,11 @@ export function formatWizardState(s: WizardState): string {
       if (s.romBar) p.set("rombar", s.romBar);
       if (s.romFile) p.set("romfile", s.romFile);
     }
+  } else if (s.mode === "pool" || s.mode === "pool-delete") {
+    p.set("mode", s.mode);
+    p.set("step", s.step);
+    if (s.pool) p.set("pool", s.pool);
+    if (s.mode === "pool" && s.pf) p.set("pf", s.pf);
   } else {
     p.set("step", s.step);
     if (s.pf) p.set("pf", s.pf);

@@ -4,13 +4,16 @@ import { useSearchParams } from "next/navigation";
 import { useCallback } from "react";
 import { useDevices, useGroups } from "@/components/data/queries";
 import { cn } from "@/components/ui/cn";
+import type { RouterInputs } from "@/lib/trpc/client";
 import { ErrorPanel, Loading } from "@/components/ui/states";
 import { DevicePicker, PfPicker } from "./pickers";
+import { poolCreateRequest } from "./pool-form";
+import { PoolStep } from "./pool-steps";
 import { ReviewAndApply } from "./review";
 import { CountStep, SettingsStep, VfioStep } from "./vf-steps";
 import { attachRequest } from "./vm-form";
 import { VmAttachStep } from "./vm-steps";
-import { DEVICE_STEPS, formatWizardState, parseWizardState, SRIOV_STEPS, VM_STEPS, type WizardState } from "./wizard-state";
+import { DEVICE_STEPS, formatWizardState, parseWizardState, POOL_STEPS, SRIOV_STEPS, VM_STEPS, type WizardState } from "./wizard-state";
 
 const STEP_LABEL: Record<string, string> = {
   pf: "Physical function",
@@ -21,11 +24,13 @@ const STEP_LABEL: Record<string, string> = {
   result: "Apply",
   device: "Device",
   vm: "VM",
+  pool: "VF pool",
 };
 
 /**
  * The passthrough wizard: (a) SR-IOV VFs on a PF (and the VMs they go to), (b) a whole device with its IOMMU group,
- * and from the IOMMU map and the VMs page: a device back to its host driver, to a VM, or back from a VM. Each step's
+ * and from the IOMMU map and the VMs page: a device back to its host driver, to a VM, or back from a VM; a VF pool
+ * made or removed. Each step's
  * state is in the URL (wizard-state.ts), so links, reloads and the back button land on the same step with the same values.
  */
 export function Wizard() {
@@ -54,7 +59,8 @@ export function Wizard() {
   const all = devices.data.devices;
   const byAddress = new Map(all.map((d) => [d.address, d]));
 
-  const steps = state.mode === "sriov" ? SRIOV_STEPS : state.mode === "device" ? DEVICE_STEPS : state.mode === "vm" ? VM_STEPS : (["review", "result"] as const);
+  const steps =
+    state.mode === "sriov" ? SRIOV_STEPS : state.mode === "device" ? DEVICE_STEPS : state.mode === "vm" ? VM_STEPS : state.mode === "pool" ? POOL_STEPS : (["review", "result"] as const);
   return (
     <section className="mx-auto max-w-6xl" aria-labelledby="wizard-title">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -128,22 +134,26 @@ export function Wizard() {
               onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
             />
           )
-        ) : state.mode === "vm-detach" ? (
+        ) : state.mode === "vm-detach" || state.mode === "pool-delete" || state.mode === "restore" ? (
           <ReviewAndApply
-            request={{ kind: "vm-detach", domain: state.domain, address: state.device }}
-            subject={state.device}
+            request={linkedReviewRequest(state)}
+            subject={state.mode === "pool-delete" ? state.pool : state.device}
             entry={state.entry}
             onBack={() => window.history.back()}
             onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
           />
-        ) : state.mode === "restore" ? (
-          <ReviewAndApply
-            request={{ kind: "restore", address: state.device }}
-            subject={state.device}
-            entry={state.entry}
-            onBack={() => window.history.back()}
-            onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
-          />
+        ) : state.mode === "pool" ? (
+          state.step === "pool" || !state.pool || !state.pf ? (
+            <PoolStep state={state} devices={all} go={go} />
+          ) : (
+            <ReviewAndApply
+              request={poolCreateRequest({ ...state, pool: state.pool, pf: state.pf })}
+              subject={state.pool}
+              entry={state.entry}
+              onBack={() => go({ ...state, step: "pool", entry: null })}
+              onFinished={(entry) => go({ ...state, step: "result", entry }, { replace: true })}
+            />
+          )
         ) : state.step === "device" || !state.device ? (
           <DevicePicker devices={all} groups={groups.data.groups} onPick={(device) => go({ ...state, device, step: "review" })} />
         ) : (
@@ -158,6 +168,18 @@ export function Wizard() {
       </div>
     </section>
   );
+}
+
+/** A review opened from a link (the IOMMU map's detail, the VMs page), whose Back returns there. */
+function linkedReviewRequest(state: Extract<WizardState, { mode: "vm-detach" | "pool-delete" | "restore" }>): RouterInputs["plans"]["preview"] {
+  switch (state.mode) {
+    case "vm-detach":
+      return { kind: "vm-detach", domain: state.domain, address: state.device };
+    case "pool-delete":
+      return { kind: "pool-delete", name: state.pool };
+    case "restore":
+      return { kind: "restore", address: state.device };
+  }
 }
 
 function vfChoices(state: Extract<WizardState, { mode: "sriov" }>) {
