@@ -12,9 +12,9 @@ import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { WarnIcon } from "@/components/ui/icons";
 import { ErrorPanel, Loading } from "@/components/ui/states";
 import { TableHead } from "@/components/ui/table";
+import { DeviceLink } from "./device-link";
 import { heldIn, howHeld, onOff, sizeText, STATE_TONE } from "./model";
-
-const deviceLink = "font-mono text-blue-800 hover:underline";
+import { PoolsSection } from "./pools-view";
 
 /** libvirt's VMs and the host devices their definitions hold, joined to what the host says about each device. */
 export function VmsView() {
@@ -50,6 +50,7 @@ export function VmsView() {
           ))}
         </ul>
       )}
+      <PoolsSection libvirtReadable={v.available} uri={v.uri} />
       {v.available ? <NodeDeviceCheck /> : null}
     </section>
   );
@@ -104,7 +105,7 @@ function DeviceRow({ vm, d }: { vm: VmRow; d: VmDevice }) {
   return (
     <tr data-testid={`vm-device-${d.address}`} className="border-t border-slate-100 align-top">
       <td className="py-1.5 pr-3">
-        <Link href={`/iommu?device=${d.address}`} className={deviceLink}>{d.address}</Link>
+        <DeviceLink address={d.address} />
         <p className="text-xs text-slate-600">{d.host ? d.host.name : "not a PCI device on this host now"}</p>
       </td>
       <td className="py-1.5 pr-3" data-testid="device-how">{howHeld(d)}</td>
@@ -115,7 +116,7 @@ function DeviceRow({ vm, d }: { vm: VmRow; d: VmDevice }) {
         {vf ? (
           <>
             <p>
-              VF <span className="font-mono">{vf.index}</span> of <Link href={`/iommu?device=${vf.pf}`} className={deviceLink}>{vf.pf}</Link>
+              VF <span className="font-mono">{vf.index}</span> of <DeviceLink address={vf.pf} />
             </p>
             {d.as === "interface" ? (
               <p data-testid="vf-xml">
@@ -176,7 +177,7 @@ function NodeDeviceCheck() {
                 {disagreements.map((x) => (
                   <tr key={`${x.address}-${x.field}`} data-testid={`node-disagreement-${x.address}`} className="border-t border-slate-100">
                     <td className="py-1 pr-3">
-                      <Link href={`/iommu?device=${x.address}`} className={deviceLink}>{x.address}</Link>
+                      <DeviceLink address={x.address} />
                     </td>
                     <td className="py-1 pr-3">{FIELD[x.field] ?? x.field}</td>
                     <td className="py-1 pr-3 font-mono">{x.libvirt}</td>
