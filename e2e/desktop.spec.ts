@@ -210,6 +210,10 @@ test.describe("desktop scenario", () => {
     await expect(alert).toContainText("libvirt cannot be read: this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)");
     await expect(alert).toContainText("Connection: none configured.");
     await expect(page.getByTestId("node-device-check")).toHaveCount(0);
+    // The VF pools section points up to the reason instead of saying it again, and offers no new pool.
+    await expect(page.getByTestId("pools-unavailable")).toHaveText("VF pools are libvirt networks: they are listed here once libvirt can be read (see above).");
+    await expect(page.getByText("this server has no libvirt connection")).toHaveCount(1);
+    await expect(page.getByRole("link", { name: "New VF pool…" })).toHaveCount(0);
 
     // The GPU's detail links to the VM form, whose VM choice is off with the reason; the GPU's ROM options are there.
     await page.goto(`/iommu?device=${GPU}`);

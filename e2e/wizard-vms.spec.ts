@@ -5,15 +5,15 @@
  * domain's host addresses, so the demo host's addresses go into the persistent config as they would on the real one.
  * The tests run in order and build on each other's state, as a user's session would.
  */
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { domainXml } from "@/server/libvirt/testing";
 import { expectedInventory, groupOf } from "./fixtures";
 import { demoHostDir } from "./journal-dir";
+import { apply, diff, virsh } from "./libvirt";
 import { WIZARD } from "../playwright.config";
 
 const PF = "0000:3b:00.0"; // X710 port 1 (i40e, ens1f0) with 4 VFs on iavf: 0000:3b:02.0–02.3
@@ -21,7 +21,6 @@ const VF1 = "0000:3b:02.1";
 const NVME = "0000:5e:00.0"; // Samsung PM1735, alone in its group, nothing mounted
 const MAC = "02:aa:bb:cc:00:01";
 
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", WIZARD.libvirtUri, ...args], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
 const inactiveXml = (uuid: string) => virsh("dumpxml", uuid, "--inactive");
 /** The `<interface type='hostdev'>` / `<hostdev>` elements of a domain's persistent config, as libvirt wrote them. */
 const elements = (xml: string, tag: "interface" | "hostdev") => xml.match(new RegExp(`<${tag}\\b[^>]*>[\\s\\S]*?</${tag}>`, "g")) ?? [];
@@ -61,13 +60,6 @@ test.afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function apply(page: Page) {
-  await page.getByRole("button", { name: "Apply" }).click();
-  await expect(page.getByTestId("apply-status")).toHaveText("applied");
-  await expect(page.getByTestId("apply-result")).toContainText("Applied and verified");
-}
-
-const diff = (sign: "+" | "-", lines: string[]) => lines.map((l) => `${sign} ${l}`).join("\n");
 const VF1_XML = [
   '<interface type="hostdev" managed="yes">',
   `  <mac address="${MAC}"/>`,
