@@ -42,4 +42,6 @@ export const romFileSchema = z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "mu
  * A VF pool's libvirt network name, kept to what every tool quotes safely: the pattern and words of the plans router's
  * pool-create input (and of POOL_NAME in server/libvirt/network-xml.ts), so the browser's form says what the server would.
  */
-export const poolNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/, "a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit");
+/** libvirt network names Passdeck creates: what every tool quotes safely. */
+export const POOL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/;
+export const poolNameSchema = z.string().regex(POOL_NAME_PATTERN, "a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit");

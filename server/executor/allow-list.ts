@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isPciAddress } from "@/lib/pci-address";
+import { POOL_NAME_PATTERN } from "@/lib/schemas";
 import { DEVICE_ATTRIBUTES, type Plan } from "./plan";
 
 /**
@@ -79,7 +80,7 @@ const guestDevice = z.discriminatedUnion("type", [
 const target = z.enum(["live", "config"]);
 const poolRef = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/, "must be a pool name of letters, digits, '_', '.' or '-'"),
+    name: z.string().regex(POOL_NAME_PATTERN, "must be a pool name of letters, digits, '_', '.' or '-'"),
     pf: address,
     netdev: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a network interface name such as enp65s0f0"),
   })

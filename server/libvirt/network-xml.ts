@@ -4,6 +4,7 @@
  * pool's XML. Pure: https://libvirt.org/formatnetwork.html#connectivity
  */
 import { pciAddressOf } from "./domain-xml";
+import { POOL_NAME_PATTERN as POOL_NAME } from "@/lib/schemas";
 import { attr, buildXml, child, children, LibvirtXmlError, parseXml, text } from "./xml";
 
 export interface NetworkDefinition {
@@ -37,8 +38,7 @@ export function parseNetworkXml(xml: string): NetworkDefinition {
   };
 }
 
-/** libvirt network names: kept to what every tool quotes safely. */
-export const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/;
+export { POOL_NAME_PATTERN as POOL_NAME } from "@/lib/schemas";
 
 export function buildHostdevNetworkXml(name: string, pfNetdev: string): string {
   if (!POOL_NAME.test(name)) throw new LibvirtXmlError(`a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(name)}`);

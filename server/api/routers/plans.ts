@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { domainKeySchema, macSchema, pciAddressSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
+import { domainKeySchema, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { router, readProcedure, writeProcedure } from "../trpc";
 
@@ -52,7 +52,7 @@ const previewInput = z.discriminatedUnion("kind", [
   }),
   z.object({
     kind: z.literal("pool-create"),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/, "a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit"),
+    name: poolNameSchema,
     pf: pciAddressSchema,
     ...overrides,
   }),
