@@ -227,3 +227,30 @@ test("a second VM cannot take the NVMe the first one has: the review refuses, na
   expect(elements(inactiveXml(b.uuid), "hostdev")).toEqual([]);
   expect(elements(inactiveXml(a.uuid), "hostdev")).toHaveLength(1);
 });
+
+test("All functions: the X710's second port takes its first along, as one multifunction device behind a new root port", async ({ page }) => {
+  const port1 = "0000:3b:00.1";
+  // The new guest bus is the next controller index past those libvirt gave the VM at define.
+  const bus = Math.max(...[...inactiveXml(b.uuid).matchAll(/<controller type='pci' index='(\d+)'/g)].map((m) => Number(m[1]))) + 1;
+  const busHex = `0x${bus.toString(16).padStart(2, "0")}`;
+  await page.goto(`/wizard?mode=vm&device=${port1}`);
+  await page.getByLabel("VM", { exact: true }).selectOption(b.uuid);
+  await expect(page.getByTestId("all-functions")).toContainText(`also ${PF}`);
+  await page.getByText(/^All functions: also/).click();
+  await page.getByLabel("Placement in the guest").selectOption("pcie");
+  await page.getByRole("button", { name: "Review the plan" }).click();
+  await expect(page).toHaveURL(/&all=1/);
+  await expect(page.getByTestId("plan-title")).toHaveText(`Give 0000:3b:00 (all 2 functions) to ${b.name}, behind a new PCIe root port (guest bus ${bus})`);
+  await expect(page.getByTestId("xml-change").first().locator("pre")).toContainText(`+   <address type="pci" domain="0x0000" bus="${busHex}" slot="0x00" function="0x0" multifunction="on"/>`);
+  // Port 0 carries the host's VFs and is up: warnings to accept, nothing host-critical.
+  const tick = page.getByText("I have read the warnings and want this anyway");
+  if (await tick.isVisible()) await tick.click();
+  await apply(page);
+  const hostdevs = elements(inactiveXml(b.uuid), "hostdev");
+  expect(hostdevs.map((h) => [h.match(/<source>\s*<address domain='0x0000' bus='0x3b' slot='0x00' function='(0x\d)'/)?.[1], h.match(/<address type='pci' domain='0x0000' bus='(0x[0-9a-f]+)' slot='0x00' function='(0x\d)'( multifunction='on')?\/>/)?.slice(1)])).toEqual([
+    ["0x0", [busHex, "0x0", " multifunction='on'"]],
+    ["0x1", [busHex, "0x1", undefined]],
+  ]);
+  // libvirt added the root port the new bus number names.
+  expect(inactiveXml(b.uuid)).toMatch(new RegExp(`<controller type='pci' index='${bus}' model='pcie-root-port'>`));
+});

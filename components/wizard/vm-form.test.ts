@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { PciDevice } from "@/server/host/types";
-import { attachKind, attachRequest, checkAttachForm, toAttachForm, type AttachForm } from "./vm-form";
+import { attachKind, attachRequest, checkAttachForm, otherFunctions, toAttachForm, type AttachForm } from "./vm-form";
 import type { WizardState } from "./wizard-state";
 
 const UUID = "5f0c1b9e-2a57-4c43-9f0e-0d6b2f7a1c33";
-const form = (patch: Partial<AttachForm>): AttachForm => ({ domain: UUID, mac: "", vlan: "", romBar: "", romFile: "", ...patch });
+const form = (patch: Partial<AttachForm>): AttachForm => ({ domain: UUID, mac: "", vlan: "", romBar: "", romFile: "", allFunctions: false, placement: "pcie", ...patch });
 
 const device = (address: string, patch: Partial<PciDevice>) => ({ address, physfn: null, classId: "010802", netdevs: [], ...patch }) as unknown as PciDevice;
 const x710 = device("0000:3b:00.0", { classId: "020000", netdevs: [{ name: "ens1f0" }] as PciDevice["netdevs"] });
@@ -21,7 +21,7 @@ describe("the Give to a VM form", () => {
   it("takes a VF's MAC (normalised) and VLAN", () => {
     expect(checkAttachForm(form({ mac: "02-AA-BB-CC-00-01", vlan: "42" }), "interface")).toEqual({
       domain: UUID,
-      options: { mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null },
+      options: { mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null, allFunctions: false, placement: "pcie" },
       errors: {},
     });
   });
@@ -40,15 +40,29 @@ describe("the Give to a VM form", () => {
 
   it("keeps only the fields of the chosen kind", () => {
     const both = form({ mac: "02:aa:bb:cc:00:01", vlan: "42", romBar: "off", romFile: "/usr/share/vgabios/gpu.rom" });
-    expect(checkAttachForm(both, "hostdev").options).toEqual({ mac: null, vlan: null, romBar: "off", romFile: "/usr/share/vgabios/gpu.rom" });
-    expect(checkAttachForm(both, "interface").options).toEqual({ mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null });
+    const none = { allFunctions: false, placement: "pcie" };
+    expect(checkAttachForm(both, "hostdev").options).toEqual({ mac: null, vlan: null, romBar: "off", romFile: "/usr/share/vgabios/gpu.rom", ...none });
+    expect(checkAttachForm(both, "interface").options).toEqual({ mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null, ...none });
+    // All functions is a hostdev option: a VF interface is one function.
+    expect(checkAttachForm(form({ allFunctions: true, placement: "pci" }), "hostdev").options).toMatchObject({ allFunctions: true, placement: "pci" });
+    expect(checkAttachForm(form({ allFunctions: true }), "interface").options).toMatchObject({ allFunctions: false });
   });
 
   it("turns the URL state into the preview request and back into the form", () => {
-    const state: Extract<WizardState, { mode: "vm" }> = { mode: "vm", step: "review", device: nvme.address, domain: UUID, mac: null, vlan: null, romBar: "off", romFile: null, entry: null };
+    const state: Extract<WizardState, { mode: "vm" }> = { mode: "vm", step: "review", device: nvme.address, domain: UUID, mac: null, vlan: null, romBar: "off", romFile: null, allFunctions: false, placement: "pcie", entry: null };
     expect(attachRequest({ ...state, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: nvme.address, rom: { bar: "off" } });
     expect(toAttachForm(state)).toEqual(form({ romBar: "off" }));
     const vf = { ...state, device: x710Vf.address, mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null };
     expect(attachRequest({ ...vf, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: x710Vf.address, mac: "02:aa:bb:cc:00:01", vlan: 42 });
+    const gpu = { ...state, device: "0000:01:00.0", allFunctions: true, placement: "pci" as const };
+    expect(attachRequest({ ...gpu, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: "0000:01:00.0", rom: { bar: "off" }, allFunctions: true, placement: "pci" });
+  });
+
+  it("finds the other functions of a device's slot, leaving bridges out", () => {
+    const gpu = device("0000:01:00.0", { classId: "030000" });
+    const audio = device("0000:01:00.1", { classId: "040300" });
+    const other = device("0000:01:01.0", {});
+    expect(otherFunctions(gpu, [gpu, audio, other, nvme]).map((d) => d.address)).toEqual(["0000:01:00.1"]);
+    expect(otherFunctions(nvme, [gpu, audio, nvme])).toEqual([]);
   });
 });

@@ -23,6 +23,8 @@ export interface AttachForm {
   vlan: string;
   romBar: "" | "on" | "off";
   romFile: string;
+  allFunctions: boolean;
+  placement: "pcie" | "pci";
 }
 
 export type AttachErrors = Partial<Record<"domain" | "mac" | "vlan" | "romFile", string>>;
@@ -32,7 +34,7 @@ const firstIssue = (r: { success: boolean; error?: { issues: { message: string }
 /** The form's values as attach options, or each field's problem in the server's words. */
 export function checkAttachForm(form: AttachForm, kind: AttachKind): { domain: string | null; options: VmAttachOptions; errors: AttachErrors } {
   const errors: AttachErrors = {};
-  const options: VmAttachOptions = { mac: null, vlan: null, romBar: null, romFile: null };
+  const options: VmAttachOptions = { mac: null, vlan: null, romBar: null, romFile: null, allFunctions: false, placement: "pcie" };
   const domain = domainKeySchema.safeParse(form.domain);
   if (!domain.success) errors.domain = firstIssue(domain);
   if (kind === "interface") {
@@ -49,6 +51,8 @@ export function checkAttachForm(form: AttachForm, kind: AttachKind): { domain: s
     }
   } else {
     if (form.romBar) options.romBar = form.romBar;
+    options.allFunctions = form.allFunctions;
+    options.placement = form.allFunctions ? form.placement : "pcie";
     if (form.romFile) {
       const file = romFileSchema.safeParse(form.romFile);
       if (file.success) options.romFile = file.data;
@@ -65,7 +69,15 @@ export function toAttachForm(state: Extract<WizardState, { mode: "vm" }>): Attac
     vlan: state.vlan === null ? "" : String(state.vlan),
     romBar: state.romBar ?? "",
     romFile: state.romFile ?? "",
+    allFunctions: state.allFunctions,
+    placement: state.placement,
   };
+}
+
+/** The other functions of the device's slot (a GPU's audio function), which "all functions" takes along. */
+export function otherFunctions(d: PciDevice, devices: Iterable<PciDevice>): PciDevice[] {
+  const slot = d.address.slice(0, d.address.lastIndexOf("."));
+  return [...devices].filter((x) => x.address !== d.address && !x.bridge && x.address.startsWith(`${slot}.`)).sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /** The plans.preview request of a "Give to a VM" review. */
@@ -78,5 +90,6 @@ export function attachRequest(state: Extract<WizardState, { mode: "vm" }> & { do
     ...(state.mac ? { mac: state.mac } : {}),
     ...(state.vlan !== null ? { vlan: state.vlan } : {}),
     ...(Object.keys(rom).length ? { rom } : {}),
+    ...(state.allFunctions ? { allFunctions: true, placement: state.placement } : {}),
   };
 }

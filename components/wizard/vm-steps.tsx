@@ -9,7 +9,7 @@ import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { cn } from "@/components/ui/cn";
 import { Nav } from "./vf-steps";
 import { noVmsReason, VmSelect } from "./vm-select";
-import { attachKind, checkAttachForm, toAttachForm, type AttachErrors, type AttachForm } from "./vm-form";
+import { attachKind, checkAttachForm, otherFunctions, toAttachForm, type AttachErrors, type AttachForm } from "./vm-form";
 import type { WizardState } from "./wizard-state";
 
 type VmState = Extract<WizardState, { mode: "vm" }>;
@@ -49,6 +49,7 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
   const holders = (vms.data?.rows ?? []).flatMap((vm) => vm.devices.filter((x) => x.address === d.address).map((x) => ({ vm, x })));
   const set = (patch: Partial<AttachForm>) => setForm((f) => ({ ...f, ...patch }));
   const pfNetdev = d.physfn ? byAddress.get(d.physfn)?.netdevs[0]?.name : undefined;
+  const siblings = kind === "hostdev" ? otherFunctions(d, byAddress.values()) : [];
 
   return (
     <Card>
@@ -124,6 +125,26 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
               />
             </label>
             <FieldError id="vm-romfile-error" error={errors.romFile} />
+            {siblings.length > 0 ? (
+              <div data-testid="all-functions" className="space-y-2 rounded-md border border-slate-200 p-3">
+                <label className="flex items-start gap-2 text-sm text-slate-800">
+                  <input type="checkbox" checked={form.allFunctions} onChange={(e) => set({ allFunctions: e.target.checked })} className="mt-1" />
+                  <span>
+                    All functions: also {siblings.map((x) => `${x.address} (${deviceName(x)})`).join(", ")}, as one multifunction device in the guest (like
+                    Proxmox&apos;s &quot;All Functions&quot;). Persistent config only: libvirt cannot hot-plug several functions as one device.
+                  </span>
+                </label>
+                {form.allFunctions ? (
+                  <label className="block text-sm font-medium text-slate-800">
+                    Placement in the guest
+                    <select value={form.placement} onChange={(e) => set({ placement: e.target.value as AttachForm["placement"] })} className="mt-1 block h-8 rounded-md border border-slate-300 px-1">
+                      <option value="pcie">PCIe: behind a new root port (q35; what GPU drivers expect)</option>
+                      <option value="pci">PCI: on the root bus, a free slot</option>
+                    </select>
+                  </label>
+                ) : null}
+              </div>
+            ) : null}
           </fieldset>
         )}
         <Nav

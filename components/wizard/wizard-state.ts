@@ -22,6 +22,9 @@ export interface VmAttachOptions {
   vlan: number | null;
   romBar: "on" | "off" | null;
   romFile: string | null;
+  /** every function of the slot (a GPU and its audio) as one multifunction device, and where it goes in the guest */
+  allFunctions: boolean;
+  placement: "pcie" | "pci";
 }
 
 export type WizardState =
@@ -93,6 +96,8 @@ function parseAttachOptions(params: URLSearchParams): VmAttachOptions {
     vlan: vlan !== null && vlan >= 1 && vlan <= 4094 ? vlan : null,
     romBar: bar === "on" || bar === "off" ? bar : null,
     romFile: file !== null && romFileSchema.safeParse(file).success ? file : null,
+    allFunctions: params.get("all") === "1",
+    placement: params.get("placement") === "pci" ? "pci" : "pcie",
   };
 }
 
@@ -196,6 +201,8 @@ export function formatWizardState(s: WizardState): string {
       if (s.vlan !== null) p.set("vlan", String(s.vlan));
       if (s.romBar) p.set("rombar", s.romBar);
       if (s.romFile) p.set("romfile", s.romFile);
+      if (s.allFunctions) p.set("all", "1");
+      if (s.allFunctions && s.placement === "pci") p.set("placement", "pci");
     }
   } else if (s.mode === "pool" || s.mode === "pool-delete") {
     p.set("mode", s.mode);
