@@ -7,7 +7,7 @@ import { parsePciAddress } from "@/lib/pci-address";
 import { readVfInfo, type VfInfo } from "@/server/host/ip-link";
 import { checkLibvirtName } from "@/server/libvirt/virsh";
 import { pfsOfHeldVfs, vmRows, type VmRow } from "@/server/libvirt/vm-devices";
-import { planAttach, planDetach, type AttachRequest } from "@/server/plans/vm";
+import { planAttach, planAttachPool, planDetach, type AttachRequest } from "@/server/plans/vm";
 import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "@/server/plans/pools";
 import { finishOutcome, guestChecked, InvalidInput, type WriteDeps, type WriteFlags } from "./write-commands";
 
@@ -17,7 +17,8 @@ export const VM_USAGE = `  passdeck vm list [--json]                            
       interface whose MAC/VLAN libvirt sets through the PF); default: its persistent config, and the running VM
       [--all-functions [--placement pcie|pci]]   every function of the slot (a GPU and its audio) as one
       multifunction device, behind a new PCIe root port or on the root bus; persistent config only
-  passdeck vm detach <vm> <address> [--live] [--config]   take it back
+  passdeck vm attach <vm> --pool NAME [--mac M] [--vlan N]   any free VF of a VF pool, handed out by libvirt at start
+  passdeck vm detach <vm> <address> [--live] [--config]   take it back (a pool's interface: vm detach <vm> --mac M)
     <vm> is a name or UUID; attach and detach take --dry-run (prints the XML and the plan), --json, --confirm, --force
   passdeck pool list [--json]                           VF pools (libvirt hostdev networks) and which VM has which VF
   passdeck pool create <name> <pf-address>              a pool of the PF's VFs, started at boot (--dry-run, --confirm)
@@ -28,6 +29,7 @@ export interface VmFlags extends WriteFlags {
   config: boolean;
   allFunctions: boolean;
   placement?: string;
+  pool?: string;
   as?: string;
   unmanaged: boolean;
   romBar?: string;
@@ -62,7 +64,9 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
 
   const [vmRaw, addressRaw] = args;
   const vm = vmArg(vmRaw);
-  const address = addressArg(addressRaw);
+  // A VF pool's interface has no host address: attach names the pool, detach the interface's MAC.
+  const byPool = verb === "attach" ? flags.pool !== undefined : addressRaw === undefined && flags.vf?.mac !== undefined;
+  const address = byPool ? "" : addressArg(addressRaw);
   const view = await libvirt.view(true);
   if (!view.ok) {
     console.error(`passdeck: ${view.reason.cause}\n  fix: ${view.reason.fix}`);
@@ -71,7 +75,22 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
   const inv = deps.inventory();
   const overrides = { confirm: flags.confirm, force: flags.force };
   let planned;
-  if (verb === "attach") {
+  if (byPool) {
+    const mac = flags.vf?.mac === undefined ? undefined : checkMac(flags.vf.mac);
+    if (mac && !mac.ok) throw new InvalidInput(`--mac: ${mac.error}`);
+    const vlan = flags.vf?.vlan;
+    if (vlan !== undefined && (!/^\d{1,4}$/.test(vlan) || Number(vlan) < 1 || Number(vlan) > 4094)) throw new InvalidInput(`--vlan takes 1 to 4094, not ${JSON.stringify(vlan)}`);
+    planned =
+      verb === "attach"
+        ? planAttachPool(inv, view.domains, poolRows(await libvirt.networks.list(), view.domains, inv), {
+            domain: vm,
+            pool: flags.pool!,
+            ...(mac?.ok ? { mac: mac.mac } : {}),
+            ...(vlan !== undefined ? { vlan: Number(vlan) } : {}),
+            ...targets(flags),
+          }, overrides)
+        : planDetach(view.domains, { domain: vm, address: "", mac: mac!.ok ? mac!.mac : "", ...targets(flags) }, overrides);
+  } else if (verb === "attach") {
     const request: AttachRequest = { domain: vm, address, ...targets(flags) };
     if (flags.as !== undefined) {
       if (flags.as !== "interface" && flags.as !== "hostdev") throw new InvalidInput(`--as takes interface or hostdev, not ${JSON.stringify(flags.as)}`);

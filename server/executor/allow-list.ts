@@ -76,6 +76,14 @@ const guestDevice = z.discriminatedUnion("type", [
     })
     .strict(),
   z.object({ type: z.literal("interface"), address, mac, vlan: z.number().int().min(1).max(4094).optional() }).strict(),
+  z
+    .object({
+      type: z.literal("pool"),
+      network: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f/'"<>&-][^\u0000-\u001f\u007f/'"<>&]*$/, "must be a libvirt network name"),
+      mac,
+      vlan: z.number().int().min(1).max(4094).optional(),
+    })
+    .strict(),
 ]);
 const target = z.enum(["live", "config"]);
 const poolRef = z

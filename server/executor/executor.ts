@@ -310,12 +310,13 @@ export class PlanExecutor {
     const attach = step.kind === "attach-device";
     const what = `${describeGuestDevice(step.device)} ${attach ? "to" : "from"} ${step.domain.name}`;
     const read = async () => parseDomainXml(await libvirt.dumpXml(step.domain.uuid, step.target));
+    const named = step.device.type === "pool" ? `a VF from ${step.device.network} with MAC ${step.device.mac}` : step.device.address;
     try {
       const before = await read();
-      if (attach && definitionHasAddress(before, step.device.address))
+      if (attach && (step.device.type === "pool" ? definitionHolds(before, step.device) : definitionHasAddress(before, step.device.address)))
         throw new StepFailed({
           code: "already-attached",
-          cause: `${step.domain.name}'s ${targetWords(step.target)} already has ${step.device.address}`,
+          cause: `${step.domain.name}'s ${targetWords(step.target)} already has ${named}`,
           fix: "Refresh the VM page; detach it first to change how it is attached.",
           errno: null,
           kernelLines: [],
@@ -334,7 +335,7 @@ export class PlanExecutor {
               ? readBackMismatch(`${step.domain.name}'s ${targetWords(step.target)}`, describeGuestDevice(step.device), "without it (or with another MAC/VLAN)")
               : {
                   code: "guest-did-not-release",
-                  cause: `${step.domain.name} still has ${step.device.address} ${LIVE_DETACH_WAIT_MS / 1000} s after the unplug request: PCIe hot-unplug needs the guest OS to agree`,
+                  cause: `${step.domain.name} still has ${named} ${LIVE_DETACH_WAIT_MS / 1000} s after the unplug request: PCIe hot-unplug needs the guest OS to agree`,
                   fix: "Shut the VM down and detach from its persistent config, or release the device inside the guest first.",
                   errno: null,
                   kernelLines: [],

@@ -71,7 +71,9 @@ export type GuestDevice =
       guestAddress?: { bus: number; slot: number; fn: number; multifunction?: boolean };
     }
   /** the MAC is always given: libvirt matches an interface to detach by MAC, so the undo needs it */
-  | { type: "interface"; address: string; mac: string; vlan?: number };
+  | { type: "interface"; address: string; mac: string; vlan?: number }
+  /** any free VF of a VF pool (a hostdev network), handed out by libvirt when the VM starts */
+  | { type: "pool"; network: string; mac: string; vlan?: number };
 
 export type WaitCondition =
   | { kind: "vf-count"; pf: string; count: number }
@@ -121,7 +123,8 @@ export function stepDevice(step: PlanStep): string {
       return step.condition.pf;
     case "attach-device":
     case "detach-device":
-      return step.device.address;
+      // A pool's VF is chosen by libvirt at start: the step is about no particular function.
+      return step.device.type === "pool" ? "" : step.device.address;
     case "define-pool":
     case "undefine-pool":
     case "start-pool":
@@ -168,6 +171,7 @@ export function describeStep(step: PlanStep): string {
 }
 
 export function describeGuestDevice(d: GuestDevice): string {
+  if (d.type === "pool") return `<interface type='network'> a VF from pool ${d.network} mac ${d.mac}${d.vlan !== undefined ? ` vlan ${d.vlan}` : ""}`;
   if (d.type === "interface") return `<interface type='hostdev'> ${d.address} mac ${d.mac}${d.vlan !== undefined ? ` vlan ${d.vlan}` : ""}`;
   const extras = [d.managed ? "managed" : "unmanaged", d.rom?.bar ? `rom bar ${d.rom.bar}` : null, d.rom?.file ? `rom file ${d.rom.file}` : null].filter(Boolean);
   return `<hostdev> ${d.address} (${extras.join(", ")})`;

@@ -30,6 +30,7 @@ export interface HostdevInterface {
 export interface NetworkInterface {
   network: string;
   mac: string | null;
+  vlan: number[];
 }
 
 export interface DomainDefinition {
@@ -113,7 +114,7 @@ export function parseDomainXml(xml: string): DomainDefinition {
       });
     } else if (attr(i, "type") === "network") {
       const network = attr(child(i, "source"), "network");
-      if (network) networkInterfaces.push({ network, mac });
+      if (network) networkInterfaces.push({ network, mac, vlan: children(child(i, "vlan"), "tag").map((t) => Number(attr(t, "id"))).filter((n) => Number.isInteger(n)) });
     }
   }
   const pciControllerIndexes = children(devices, "controller")

@@ -80,6 +80,7 @@ export function buildHostdevInterfaceXml(spec: HostdevInterfaceSpec): string {
 
 /** The XML for a plan's guest device: the executor builds it here from validated fields, never from input XML. */
 export function buildGuestDeviceXml(device: GuestDevice): string {
+  if (device.type === "pool") return buildPoolInterfaceXml(device.network, device.mac, device.vlan);
   return device.type === "interface"
     ? buildHostdevInterfaceXml({ address: device.address, mac: device.mac, ...(device.vlan !== undefined ? { vlan: device.vlan } : {}) })
     : buildPciHostdevXml({
@@ -90,8 +91,23 @@ export function buildGuestDeviceXml(device: GuestDevice): string {
       });
 }
 
+/** `<interface type='network'>` on a VF pool: libvirt hands out a free VF at start and sets this MAC/VLAN on it. */
+export function buildPoolInterfaceXml(network: string, mac: string, vlan?: number): string {
+  const m = checkMac(mac);
+  if (!m.ok) throw new LibvirtXmlError(m.error);
+  if (vlan !== undefined && (!Number.isInteger(vlan) || vlan < 1 || vlan > 4094)) throw new LibvirtXmlError(`VLAN ${vlan} is out of range: 1–4094`);
+  return buildXml({
+    interface: { "@_type": "network", mac: { "@_address": m.mac }, source: { "@_network": network }, ...(vlan !== undefined ? { vlan: { tag: [{ "@_id": String(vlan) }] } } : {}) },
+  });
+}
+
 /** Whether a domain definition holds the device as the plan means it (for an interface: same MAC and VLAN too). */
 export function definitionHolds(def: DomainDefinition, device: GuestDevice): boolean {
+  if (device.type === "pool") {
+    // Live, libvirt shows the VF it handed out (type='hostdev'); the persistent config keeps the pool.
+    const sameVlan = (v: number[]) => (device.vlan === undefined ? v.length === 0 : v.length === 1 && v[0] === device.vlan);
+    return def.networkInterfaces.some((i) => i.network === device.network && i.mac === device.mac && sameVlan(i.vlan)) || def.hostdevInterfaces.some((i) => i.mac === device.mac && sameVlan(i.vlan));
+  }
   if (device.type === "interface") {
     const i = def.hostdevInterfaces.find((x) => x.address === device.address);
     return !!i && i.mac === device.mac && (device.vlan === undefined ? i.vlan.length === 0 : i.vlan.length === 1 && i.vlan[0] === device.vlan);
@@ -101,5 +117,6 @@ export function definitionHolds(def: DomainDefinition, device: GuestDevice): boo
 
 /** Whether the definition has the host function at all, in either form. */
 export function definitionHasAddress(def: DomainDefinition, address: string): boolean {
+  if (address === "") return false;
   return def.hostdevs.some((h) => h.address === address) || def.hostdevInterfaces.some((i) => i.address === address);
 }

@@ -69,7 +69,8 @@ export function guestConflicts(plan: Plan, inv: Inventory, inUse: InUseMap): Ref
           override: null,
         });
     }
-    if (step.kind === "attach-device") {
+    // A pool's VF is libvirt's to choose at start: no particular device to check here.
+    if (step.kind === "attach-device" && step.device.type !== "pool") {
       const address = step.device.address;
       const others = (inUse[address] ?? []).filter((h) => h.domain.uuid !== step.domain.uuid);
       if (others.length > 0)

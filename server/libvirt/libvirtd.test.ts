@@ -238,7 +238,7 @@ describe("all functions of a GPU on a real libvirtd", () => {
 });
 
 describe("VF pools (hostdev networks) on a real libvirtd", () => {
-  it("pool create defines a managed hostdev network on the PF's interface, started at boot; pool list shows it; pool delete removes it", async () => {
+  it("pool create defines a managed hostdev network on the PF's interface, started at boot; a VM takes a VF from it by MAC; pool delete removes it", async () => {
     const host = simulatedHost(work, "server");
     const name = `pd-pool-${process.pid}`;
     pools.push(name);
@@ -260,6 +260,27 @@ describe("VF pools (hostdev networks) on a real libvirtd", () => {
       usedByConfigs: [],
       xmlError: null,
     });
+
+    // A VM takes "any free VF" of the pool: <interface type='network'> with a MAC and VLAN, in its config.
+    const vm = `${prefix}-pooled`;
+    const uuid = define(vm);
+    const attached = await runCliOn(["vm", "attach", vm, "--pool", name, "--vlan", "7", "--confirm"], host, { journal, libvirt });
+    expect([attached.code, attached.err]).toEqual([0, ""]);
+    const iface = virsh("dumpxml", uuid, "--inactive").match(/<interface type='network'>[\s\S]*?<\/interface>/)?.[0] ?? "";
+    const mac = iface.match(/<mac address='([0-9a-f:]+)'\/>/)?.[1];
+    expect(mac).toMatch(/^52:54:00:/);
+    expect(iface).toContain(`<source network='${name}'/>`);
+    expect(iface).toMatch(/<vlan>\s*<tag id='7'\/>\s*<\/vlan>/);
+    const rows = JSON.parse((await runCliOn(["vm", "list", "--json"], host, { journal, libvirt })).out) as { name: string; networkInterfaces: unknown[] }[];
+    expect(rows.find((r) => r.name === vm)!.networkInterfaces).toEqual([{ network: name, mac, vlan: [7] }]);
+    const pooled = (JSON.parse((await runCliOn(["pool", "list", "--json"], host, { journal, libvirt })).out) as { name: string; usedByConfigs: string[] }[]).find((p) => p.name === name)!;
+    expect(pooled.usedByConfigs).toEqual([vm]);
+    const inUse = await runCliOn(["pool", "delete", name], host, { journal, libvirt });
+    expect([inUse.code, inUse.err]).toEqual([2, expect.stringContaining(`the VM ${vm} takes its VF from ${name}`)]);
+    const detached = await runCliOn(["vm", "detach", vm, "--mac", mac!], host, { journal, libvirt });
+    expect([detached.code, detached.err]).toEqual([0, ""]);
+    expect(virsh("dumpxml", uuid, "--inactive")).not.toContain("<interface type='network'>");
+
     const deleted = await runCliOn(["pool", "delete", name], host, { journal, libvirt });
     expect([deleted.code, deleted.err]).toEqual([0, ""]);
     expect(virsh("net-list", "--all", "--name")).not.toContain(name);

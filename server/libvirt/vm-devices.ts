@@ -35,6 +35,11 @@ export interface VmRow {
   memoryKiB: number | null;
   xmlError: string | null;
   devices: VmDevice[];
+  /**
+   * interfaces on libvirt networks in the persistent config: on a VF pool they take "any free VF" (the VF a running
+   * VM got is in `devices`); vms.pools says which networks are pools
+   */
+  networkInterfaces: { network: string; mac: string | null; vlan: number[] }[];
 }
 
 /** `vfInfo`: vfinfo_list per PF address, for the PFs whose VFs the VMs hold. */
@@ -59,7 +64,8 @@ export function vmRows(domains: Domain[], inv: Inventory, vfInfo: Map<string, Vf
     }
     devices.sort((a, b) => a.address.localeCompare(b.address));
     const { uuid, name, state, active, persistent, autostart, vcpus, memoryKiB, xmlError } = d;
-    return { uuid, name, state, active, persistent, autostart, vcpus, memoryKiB, xmlError, devices };
+    const networkInterfaces = (d.config ?? d.live)?.networkInterfaces.map(({ network, mac, vlan }) => ({ network, mac, vlan })) ?? [];
+    return { uuid, name, state, active, persistent, autostart, vcpus, memoryKiB, xmlError, devices, networkInterfaces };
   });
 }
 

@@ -15,8 +15,8 @@ import { applyJournaled } from "@/server/db/journaled-apply";
 import { hostDriverBefore } from "./host-driver";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
-import { planAttach, planDetach, type AttachRequest, type DetachRequest, type XmlChange } from "./vm";
-import { planPoolCreate, planPoolDelete, poolXmlChanges } from "./pools";
+import { planAttach, planAttachPool, planDetach, type AttachRequest, type DetachRequest, type PoolAttachRequest, type XmlChange } from "./vm";
+import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "./pools";
 import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 
@@ -52,6 +52,7 @@ export type PreviewRequest =
   | { kind: "vf-count"; pf: string; count: number; autoprobe?: boolean }
   | { kind: "vm-attach"; request: AttachRequest }
   | { kind: "vm-detach"; request: DetachRequest }
+  | { kind: "vm-attach-pool"; request: PoolAttachRequest }
   | { kind: "pool-create"; name: string; pf: string }
   | { kind: "pool-delete"; name: string };
 
@@ -227,7 +228,14 @@ export class PlanService {
         const pf = inv.devices.find((d) => d.address === request.request.pf);
         const netdev = pf?.netdevs[0]?.name;
         const vfInfo = netdev ? await readVfInfo(this.deps.ip, netdev).catch(() => []) : [];
-        preview = { ...base, ...planSriovWizard(inv, request.request, vfInfo, o, domains) };
+        // Pools are read only when a VF goes to one: listing networks is one more virsh round per network.
+        const pools =
+          domains && this.deps.libvirt && request.request.vfs.some((v) => v.pool !== undefined)
+            ? poolRows(await this.deps.libvirt.networks.list(), domains, inv)
+            : domains
+              ? []
+              : null;
+        preview = { ...base, ...planSriovWizard(inv, request.request, vfInfo, o, domains, pools) };
         break;
       }
       case "vm-attach":
@@ -239,6 +247,7 @@ export class PlanService {
         preview = { ...base, ...(request.kind === "vm-attach" ? planAttach(inv, domains, request.request, o) : planDetach(domains, request.request, o)) };
         break;
       }
+      case "vm-attach-pool":
       case "pool-create":
       case "pool-delete": {
         if (!domains || !this.deps.libvirt) {
@@ -246,6 +255,10 @@ export class PlanService {
           break;
         }
         const networks = await this.deps.libvirt.networks.list();
+        if (request.kind === "vm-attach-pool") {
+          preview = { ...base, ...planAttachPool(inv, domains, poolRows(networks, domains, inv), request.request, o) };
+          break;
+        }
         const outcome = request.kind === "pool-create" ? planPoolCreate(inv, networks, request, o) : planPoolDelete(inv, networks, domains, request.name, o);
         preview = { ...base, outcome, xmlChanges: poolXmlChanges(outcome) };
         break;

@@ -166,3 +166,41 @@ describe("all functions of a device (a GPU with its audio)", () => {
     });
   });
 });
+
+describe("VF pools for VMs", () => {
+  const pool = (active: boolean, vfs: string[] = []) => ({
+    name: "x710",
+    active,
+    autostart: true,
+    pfs: [{ netdev: "ens1f0", address: "0000:3b:00.0" }],
+    vfs,
+    handedOut: [],
+    usedByConfigs: [],
+    xmlError: null,
+  });
+
+  it("gives a VM any free VF of a pool as <interface type='network'>, with a stable MAC per interface", async () => {
+    const { planAttachPool } = await import("./vm");
+    const vm = testDomain("web");
+    const r = planAttachPool(inv, [vm], [pool(true, ["0000:3b:02.0"])], { domain: "web", pool: "x710", vlan: 7 });
+    const plan = planOf(r.outcome);
+    const mac = defaultGuestMac(vm.uuid, "x710#0");
+    expect(plan.steps.map((s) => s.step)).toEqual([{ kind: "attach-device", domain: { uuid: vm.uuid, name: "web" }, device: { type: "pool", network: "x710", mac, vlan: 7 }, target: "config" }]);
+    expect(r.xmlChanges[0]!.xml).toBe(
+      ["<interface type=\"network\">", `  <mac address="${mac}"/>`, `  <source network="x710"/>`, "  <vlan>", `    <tag id="7"/>`, "  </vlan>", "</interface>"].join("\n"),
+    );
+    expect(planAttachPool(inv, [vm], [pool(false)], { domain: "web", pool: "x710" }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "pool-inactive", override: "confirm" }] });
+    expect(planAttachPool(inv, [vm], [], { domain: "web", pool: "x710" }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "no-such-pool" }] });
+  });
+
+  it("the wizard leaves a VF to the PF's pool, creating the pool after the VFs when there is none", () => {
+    const p = planSriovWizard(inv, { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 2, vfio: true, pool: "x710" }] }, [], { confirm: true }, [], []);
+    const kinds = planOf(p.outcome).steps.map((s) => s.step.kind);
+    expect(kinds.slice(-2)).toEqual(["define-pool", "start-pool"]);
+    expect(p.vfs[0]!.pool).toBe("x710");
+    expect(p.xmlChanges.map((c) => [c.domain, c.op])).toEqual([["network x710", "add"]]);
+    // An existing pool of this PF: nothing to create.
+    const again = planSriovWizard(inv, { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 2, vfio: true, pool: "x710" }] }, [], { confirm: true }, [], [pool(true)]);
+    expect(planOf(again.outcome).steps.map((s) => s.step.kind)).not.toContain("define-pool");
+  });
+});

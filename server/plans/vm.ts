@@ -13,6 +13,7 @@ import type { DomainDefinition } from "@/server/libvirt/domain-xml";
 import { buildGuestDeviceXml } from "@/server/libvirt/hostdev-xml";
 import { LibvirtXmlError } from "@/server/libvirt/xml";
 import { finish, type Overrides, type PlanOutcome, type Refusal } from "./planner";
+import type { PoolRow } from "./pools";
 
 export interface AttachRequest {
   /** the domain's UUID or name */
@@ -39,7 +40,19 @@ export interface AttachRequest {
 
 export interface DetachRequest {
   domain: string;
+  /** the host function; for an interface on a VF pool, "" and the interface's MAC instead */
   address: string;
+  mac?: string;
+  live?: boolean;
+  config?: boolean;
+}
+
+export interface PoolAttachRequest {
+  domain: string;
+  /** the VF pool (libvirt hostdev network) */
+  pool: string;
+  mac?: string;
+  vlan?: number;
   live?: boolean;
   config?: boolean;
 }
@@ -127,7 +140,7 @@ function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice, going
         override: "confirm",
       });
   }
-  const managed = device.type === "interface" ? true : device.managed;
+  const managed = device.type === "hostdev" ? device.managed : true;
   if (!managed && d.driver !== "vfio-pci")
     problems.push({
       code: "unmanaged-not-on-vfio",
@@ -233,6 +246,29 @@ function planAllFunctions(inv: Inventory, domain: Domain, d: PciDevice, req: Att
   return { outcome: finish(`Give ${slot} (all ${functions.length} functions) to ${domain.name}, ${where}`, steps, problems, o), xmlChanges };
 }
 
+function planDetachPoolInterface(domains: Domain[], req: DetachRequest, o: Overrides): VmPlan {
+  const domain = findDomain(domains, req.domain);
+  if (!domain) return refused("no-such-domain", `there is no VM ${JSON.stringify(req.domain)} in libvirt: passdeck vm list shows the VMs`);
+  const mac = req.mac!.toLowerCase();
+  const inConfig = domain.config?.networkInterfaces.find((i) => i.mac === mac);
+  if (!inConfig) return refused("not-attached", `${domain.name}'s persistent config has no interface with MAC ${mac} on a VF pool`);
+  const device: GuestDevice = { type: "pool", network: inConfig.network, mac, ...(inConfig.vlan.length === 1 ? { vlan: inConfig.vlan[0]! } : {}) };
+  const ref: DomainRef = { uuid: domain.uuid, name: domain.name };
+  const targets = (["live", "config"] as const).filter((t) => (t === "live" ? (req.live ?? domain.active) && domain.live?.hostdevInterfaces.some((i) => i.mac === mac) : (req.config ?? true)));
+  const problems: Refusal[] = targets.includes("live")
+    ? [{ code: "live-detach", reason: `${domain.name} is running: the guest must release its VF (PCIe hot-unplug)`, override: "confirm" }]
+    : [];
+  const steps: PlannedStep[] = targets.map((target) => ({
+    step: { kind: "detach-device", domain: ref, device, target },
+    summary: `Take ${describeGuestDevice(device)} from ${domain.name} (${target === "live" ? "the running VM" : "its persistent config"})`,
+    inverse: { kind: "attach-device", domain: ref, device, target },
+  }));
+  return {
+    outcome: finish(`Take ${domain.name}'s VF from ${inConfig.network} (MAC ${mac})`, steps, problems, o),
+    xmlChanges: targets.map((target) => ({ domain: domain.name, target, op: "remove" as const, xml: buildGuestDeviceXml(device) })),
+  };
+}
+
 /** The guest device as a definition holds it, so its detach XML matches and its undo puts it back as it was. */
 export function guestDeviceIn(def: DomainDefinition, address: string): GuestDevice | null {
   const h = def.hostdevs.find((x) => x.address === address);
@@ -253,7 +289,39 @@ export function guestDeviceIn(def: DomainDefinition, address: string): GuestDevi
   return null;
 }
 
+/**
+ * "Any free VF of this pool" for a VM: `<interface type='network'>` on a hostdev network. libvirt hands out a VF at
+ * start (and sets the MAC/VLAN on it through the PF), so no particular VF is claimed here.
+ */
+export function planAttachPool(inv: Inventory, domains: Domain[], pools: PoolRow[], req: PoolAttachRequest, o: Overrides = {}): VmPlan {
+  const domain = findDomain(domains, req.domain);
+  if (!domain) return refused("no-such-domain", `there is no VM ${JSON.stringify(req.domain)} in libvirt: passdeck vm list shows the VMs`);
+  const pool = pools.find((p) => p.name === req.pool);
+  if (!pool) return refused("no-such-pool", `there is no VF pool ${JSON.stringify(req.pool)}: passdeck pool list shows them`);
+  const targets = targetsFor(domain, req.live, req.config);
+  if (typeof targets === "string") return refused("bad-target", targets);
+  // One stable MAC per interface on the pool: the n-th interface this VM takes from it.
+  const taken = (domain.config ?? domain.live)?.networkInterfaces.filter((i) => i.network === pool.name).length ?? 0;
+  const device: GuestDevice = { type: "pool", network: pool.name, mac: req.mac ?? defaultGuestMac(domain.uuid, `${pool.name}#${taken}`), ...(req.vlan !== undefined ? { vlan: req.vlan } : {}) };
+  try {
+    buildGuestDeviceXml(device);
+  } catch (err) {
+    if (err instanceof LibvirtXmlError) return refused("bad-device", err.message);
+    throw err;
+  }
+  const problems: Refusal[] = [];
+  if (!pool.active)
+    problems.push({ code: "pool-inactive", reason: `the pool ${pool.name} is not running: the VM will not start until it is (libvirt starts it at boot if marked so)`, override: "confirm" });
+  else if (pool.vfs.length - pool.handedOut.length <= 0)
+    problems.push({ code: "pool-exhausted", reason: `every VF of ${pool.name} is in a running VM: this VM will not start until one is free`, override: "confirm" });
+  const pfDown = pool.pfs[0]?.address ? pfDownWarning(inv, pool.pfs[0].address) : null;
+  if (pfDown) problems.push(pfDown);
+  const { steps, xmlChanges } = attachSteps(domain, device, targets);
+  return { outcome: finish(`Give ${domain.name} a VF from ${pool.name}`, steps, problems, o), xmlChanges };
+}
+
 export function planDetach(domains: Domain[], req: DetachRequest, o: Overrides = {}): VmPlan {
+  if (req.address === "" && req.mac !== undefined) return planDetachPoolInterface(domains, req, o);
   const parsed = parsePciAddress(req.address);
   if (!parsed.ok) return refused("bad-address", parsed.error);
   const domain = findDomain(domains, req.domain);

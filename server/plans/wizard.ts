@@ -16,6 +16,7 @@ import { finish, planBindVfio, planVfCount, planVfSettings, type Overrides, type
 import { vfDriverFor } from "./vf-driver";
 import type { Domain } from "@/server/libvirt/domains";
 import { attachSteps, defaultGuestMac, findDomain, pfDownWarning, type XmlChange } from "./vm";
+import { planPoolCreate, poolXmlChanges, type PoolRow } from "./pools";
 
 export interface VfChoice {
   index: number;
@@ -24,6 +25,8 @@ export interface VfChoice {
   vfio?: boolean;
   /** then give it to this VM (UUID or name); its MAC and VLAN go into the VM's interface XML */
   vm?: string;
+  /** or leave it to this VF pool of the PF (created when it does not exist), from which VMs take any free VF */
+  pool?: string;
 }
 
 export interface SriovWizardRequest {
@@ -42,6 +45,7 @@ export interface WizardVf {
   settings: VfSettings | null;
   vfio: boolean;
   vm: { uuid: string; name: string } | null;
+  pool: string | null;
 }
 
 export interface WizardPreview {
@@ -58,7 +62,14 @@ export interface WizardPreview {
 const VF_ADDRESS_WAIT_MS = 10_000;
 
 /** `domains`: libvirt's VMs, null when libvirt cannot be read (then no VF can go to a VM). */
-export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, currentVfInfo: VfInfo[], o: Overrides = {}, domains: Domain[] | null = null): WizardPreview {
+export function planSriovWizard(
+  inv: Inventory,
+  req: SriovWizardRequest,
+  currentVfInfo: VfInfo[],
+  o: Overrides = {},
+  domains: Domain[] | null = null,
+  pools: PoolRow[] | null = null,
+): WizardPreview {
   const pf = inv.devices.find((d) => d.address === req.pf);
   const empty = (refusals: Refusal[]): WizardPreview => ({ outcome: { kind: "refused", refusals }, vfs: [], guestDriver: null, hostLoses: [], xmlChanges: [] });
   if (!pf) return empty([{ code: "no-such-device", reason: `${req.pf} is not a PCI device on this host`, override: null }]);
@@ -101,7 +112,20 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
       if (choice.settings?.qos !== undefined)
         problems.push({ code: "vm-qos", reason: `VF ${choice.index}: libvirt sets the VLAN of a VF it gives to a VM, but not its QoS priority; leave QoS empty`, override: null });
     }
-    vfs.push({ index: choice.index, address, predicted: recreated, settings: choice.settings ?? null, vfio: choice.vfio === true, vm: vm ? { uuid: vm.uuid, name: vm.name } : null });
+    if (choice.pool !== undefined) {
+      if (!pools) problems.push({ code: "libvirt-unavailable", reason: `VF ${choice.index} cannot go to a VF pool: libvirt cannot be read on this host`, override: null });
+      if (choice.vm !== undefined) problems.push({ code: "vm-or-pool", reason: `VF ${choice.index} goes either to a VM or to a pool, not both`, override: null });
+      if (choice.vfio !== true) problems.push({ code: "pool-needs-vfio", reason: `VF ${choice.index} goes to a pool through vfio-pci: choose vfio-pci for it too`, override: null });
+    }
+    vfs.push({
+      index: choice.index,
+      address,
+      predicted: recreated,
+      settings: choice.settings ?? null,
+      vfio: choice.vfio === true,
+      vm: vm ? { uuid: vm.uuid, name: vm.name } : null,
+      pool: choice.pool ?? null,
+    });
   }
 
   // Settings go through the PF before any VF leaves the host driver: the MAC/VLAN then hold when the guest takes it.
@@ -196,6 +220,31 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
     xmlChanges.push(...attached.xmlChanges);
   }
 
+  // VFs left to a pool: the PF's pool, made when it does not exist yet (after the VFs, so it can start).
+  for (const name of [...new Set(vfs.map((v) => v.pool).filter((p): p is string => p !== null))]) {
+    if (!pools) break;
+    const existing = pools.find((p) => p.name === name);
+    const netdev = pf.netdevs[0]?.name;
+    if (existing) {
+      if (!existing.pfs.some((p) => p.address === pf.address))
+        problems.push({ code: "pool-other-pf", reason: `the pool ${name} draws from ${existing.pfs.map((p) => p.netdev).join(", ") || "no PF"}, not ${pf.address}: its VMs could not get these VFs`, override: null });
+      continue;
+    }
+    const created = planPoolCreate(inv, [], { name, pf: pf.address }, all);
+    if (created.kind === "refused") problems.push(...created.refusals);
+    if (created.kind === "plan") {
+      steps.push(...created.plan.steps);
+      // "No VFs yet" is not so when this plan creates them.
+      problems.push(...created.warnings.filter((w) => !(w.code === "pool-no-vfs" && req.count > 0)));
+    }
+    // The count step creates the VFs first in this plan, so the pool can start after them.
+    if (req.count > 0 && netdev && !steps.some((s) => s.step.kind === "start-pool" && s.step.pool.name === name)) {
+      const ref = { name, pf: pf.address, netdev };
+      steps.push({ step: { kind: "start-pool", pool: ref }, summary: `Start ${name}: libvirt lists ${netdev}'s ${req.count} VFs`, inverse: { kind: "stop-pool", pool: ref } });
+    }
+  }
+  const poolXml = poolXmlChanges({ kind: "plan", plan: { id: "", title: "", createdAt: "", steps }, warnings: [] });
+
   if (recreated && vfs.some((v) => v.vfio)) {
     const group = inv.groups.find((g) => g.id === pf.iommuGroup);
     if (group && group.devices.length > 1 + pf.sriov.vfs.length && group.verdict !== "isolated")
@@ -223,7 +272,7 @@ export function planSriovWizard(inv: Inventory, req: SriovWizardRequest, current
     steps.length === 0 && !blocked
       ? { kind: "nothing-to-do", reason: `${pf.address} already has ${req.count} VFs with these settings and bindings` }
       : finish(title, steps, problems, o);
-  return { outcome, vfs, guestDriver: vfDriver, hostLoses, xmlChanges };
+  return { outcome, vfs, guestDriver: vfDriver, hostLoses, xmlChanges: [...xmlChanges, ...poolXml] };
 }
 
 /** What stays on the host side for a VF a VM takes: libvirt owns its MAC and VLAN. */

@@ -23,6 +23,7 @@ const previewInput = z.discriminatedUnion("kind", [
           settings: vfSettingsSchema.optional(),
           vfio: z.boolean().optional(),
           vm: domainKeySchema.optional(),
+          pool: poolNameSchema.optional(),
         }),
       )
       .max(4096),
@@ -59,6 +60,17 @@ const previewInput = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("pool-delete"), name: z.string().min(1).max(200), ...overrides }),
   z.object({ kind: z.literal("vm-detach"), domain: domainKeySchema, address: pciAddressSchema, live: z.boolean().optional(), config: z.boolean().optional(), ...overrides }),
   z.object({
+    kind: z.literal("vm-attach-pool"),
+    domain: domainKeySchema,
+    pool: z.string().min(1).max(200),
+    mac: macSchema.optional(),
+    vlan: vmVlanSchema.optional(),
+    live: z.boolean().optional(),
+    config: z.boolean().optional(),
+    ...overrides,
+  }),
+  z.object({ kind: z.literal("vm-detach-pool"), domain: domainKeySchema, mac: macSchema, live: z.boolean().optional(), config: z.boolean().optional(), ...overrides }),
+  z.object({
     kind: z.literal("restore"),
     address: pciAddressSchema,
     hostDriver: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as igbvf").optional(),
@@ -89,6 +101,14 @@ export const plansRouter = router({
       case "vm-attach": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
         return ctx.plans.preview({ kind: "vm-attach", request }, o);
+      }
+      case "vm-attach-pool": {
+        const { kind: _k, confirm: _c, force: _f, ...request } = input;
+        return ctx.plans.preview({ kind: "vm-attach-pool", request }, o);
+      }
+      case "vm-detach-pool": {
+        const { kind: _k, confirm: _c, force: _f, ...request } = input;
+        return ctx.plans.preview({ kind: "vm-detach", request: { ...request, address: "" } }, o);
       }
       case "pool-create":
         return ctx.plans.preview({ kind: "pool-create", name: input.name, pf: input.pf }, o);
