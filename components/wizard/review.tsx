@@ -63,6 +63,7 @@ export function ReviewAndApply({
   const needsForce = refusals.some((r) => r.override === "force") || (force && p.warnings.some((w) => w.override === "force"));
   const hardRefusals = refusals.filter((r) => r.override === null);
   const toVms = p.vfs.filter((v) => v.vm !== null);
+  const toPools = p.vfs.filter((v) => v.pool !== null);
 
   return (
     <div className="space-y-4">
@@ -119,7 +120,7 @@ export function ReviewAndApply({
           ) : null}
           {p.vfs.length ? (
             <table className="w-full text-left" aria-label="VFs in this plan">
-              <TableHead columns={["VF", "Address", "Settings", "Driver after", ...(toVms.length ? ["VM"] : [])]} cell="py-1 pr-2" />
+              <TableHead columns={["VF", "Address", "Settings", "Driver after", ...(toVms.length || toPools.length ? ["VM or pool"] : [])]} cell="py-1 pr-2" />
               <tbody>
                 {p.vfs.map((v) => (
                   <tr key={v.index} data-testid={`review-vf-${v.index}`} className="border-t border-slate-100">
@@ -130,7 +131,7 @@ export function ReviewAndApply({
                     </td>
                     <td className="py-1 pr-2">{v.settings ? describeVfSettings(v.settings) : "driver defaults"}</td>
                     <td className="py-1 pr-2 font-mono">{v.vfio ? "vfio-pci" : "host"}</td>
-                    {toVms.length ? <td className="py-1 pr-2 font-mono">{v.vm?.name ?? ""}</td> : null}
+                    {toVms.length || toPools.length ? <td className="py-1 pr-2 font-mono">{v.vm?.name ?? (v.pool ? `pool ${v.pool}` : "")}</td> : null}
                   </tr>
                 ))}
               </tbody>
@@ -146,6 +147,13 @@ export function ReviewAndApply({
                 </li>
               ))}
             </ul>
+          ) : null}
+          {toPools.length ? (
+            <p data-testid="pool-vf-notes">
+              {toPools.map((v) => `VF ${v.index}`).join(", ")} {toPools.length === 1 ? "is" : "are"} left to the VF pool{" "}
+              <span className="font-mono">{[...new Set(toPools.map((v) => v.pool))].join(", ")}</span>: a VM whose interface takes a VF from the pool gets a
+              free one when it starts, with that interface&apos;s MAC and VLAN.
+            </p>
           ) : null}
           {p.libvirt && outcome.kind !== "refused" ? (
             <p data-testid="libvirt-note" className="text-xs text-slate-500">Not checked against VMs: {p.libvirt}.</p>

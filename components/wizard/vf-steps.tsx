@@ -8,9 +8,10 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { checkMac, stableVfMac } from "@/lib/mac";
 import { vfAddressOf } from "@/lib/pci-address";
-import type { WizardState } from "./wizard-state";
+import { POOL_TARGET, type WizardState } from "./wizard-state";
+import type { PoolRow } from "@/server/plans/pools";
 import { TableHead } from "@/components/ui/table";
-import { useVms } from "@/components/data/queries";
+import { usePools, useVms } from "@/components/data/queries";
 import { noVmsReason, VmSelect } from "./vm-select";
 
 type SriovState = Extract<WizardState, { mode: "sriov" }>;
@@ -250,6 +251,7 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
 export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: PciDevice; byAddress: Map<string, PciDevice>; go: Go }) {
   const count = state.count!;
   const vms = useVms();
+  const pools = usePools();
   const [chosen, setChosen] = useState<Set<number>>(new Set(state.vfio));
   const [vmOf, setVmOf] = useState<Record<number, string>>(state.vms);
   const toggle = (i: number) => setChosen((c) => (c.has(i) ? new Set([...c].filter((x) => x !== i)) : new Set([...c, i])));
@@ -258,6 +260,7 @@ export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: 
   const next = (step: SriovState["step"]) =>
     go({ ...state, step, vfio: list(), vms: Object.fromEntries(Object.entries(vmOf).filter(([i, uuid]) => chosen.has(Number(i)) && uuid !== "")) });
   const reason = noVmsReason(vms.data, vms.isPending);
+  const poolChoices = poolChoicesFor(pf, pools.data?.available ? pools.data.pools : null);
   return (
     <Card>
       <CardHeader>
@@ -290,6 +293,7 @@ export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: 
                       empty="none"
                       disabled={reason !== null}
                       describedBy="vf-vm-help"
+                      extra={poolChoices}
                     />
                   </label>
                 ) : null}
@@ -300,10 +304,21 @@ export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: 
         <p id="vf-vm-help" data-testid="vf-vm-help" className="mt-3 text-xs text-slate-500">
           {reason
             ? `VMs cannot be chosen: ${reason}.`
-            : "A VF given to a VM goes into its definition as a network interface: libvirt sets the MAC and VLAN entered for it on the VF when the VM starts, and restores them when it stops."}
+            : "A VF given to a VM goes into its definition as a network interface: libvirt sets the MAC and VLAN entered for it on the VF when the VM starts, and restores them when it stops. A VF left to a VF pool goes to whichever VM takes one from the pool (the pool is created when the PF has none)."}
         </p>
         <Nav onBack={() => next("settings")} onNext={() => next("review")} nextLabel="Review the plan" />
       </CardBody>
     </Card>
   );
+}
+
+/** The PF's VF pools as destinations, or the one this plan would create (named after the PF's interface). */
+export function poolChoicesFor(pf: PciDevice, pools: PoolRow[] | null): { value: string; label: string }[] {
+  if (!pools) return [];
+  const mine = pools.filter((p) => p.pfs.some((x) => x.address === pf.address));
+  if (mine.length > 0) return mine.map((p) => ({ value: `${POOL_TARGET}${p.name}`, label: `VF pool ${p.name}` }));
+  const netdev = pf.netdevs[0]?.name;
+  if (!netdev) return [];
+  const name = `${netdev}-vfs`;
+  return pools.some((p) => p.name === name) ? [] : [{ value: `${POOL_TARGET}${name}`, label: `a new VF pool ${name}` }];
 }

@@ -66,3 +66,14 @@ describe("the Give to a VM form", () => {
     expect(otherFunctions(nvme, [gpu, audio, nvme])).toEqual([]);
   });
 });
+
+describe("VF pools as a VF's destination", () => {
+  it("offers the PF's pools, or the one the plan would create, named after the PF's interface", async () => {
+    const { poolChoicesFor } = await import("./vf-steps");
+    const row = (name: string, address: string) => ({ name, active: true, autostart: true, pfs: [{ netdev: "ens1f0", address }], vfs: [], handedOut: [], usedByConfigs: [], xmlError: null });
+    expect(poolChoicesFor(x710, [row("x710", x710.address)])).toEqual([{ value: "pool=x710", label: "VF pool x710" }]);
+    expect(poolChoicesFor(x710, [row("other", "0000:18:00.0")])).toEqual([{ value: "pool=ens1f0-vfs", label: "a new VF pool ens1f0-vfs" }]);
+    expect(poolChoicesFor(x710, null)).toEqual([]);
+    expect(poolChoicesFor(nvme, [])).toEqual([]);
+  });
+});

@@ -22,6 +22,7 @@ export function VmSelect({
   disabled,
   describedBy,
   className,
+  extra = [],
 }: {
   id?: string;
   label: string;
@@ -32,6 +33,8 @@ export function VmSelect({
   disabled: boolean;
   describedBy?: string;
   className?: string;
+  /** more choices after the VMs (VF pools), as value and label */
+  extra?: { value: string; label: string }[];
 }) {
   return (
     <select
@@ -47,6 +50,11 @@ export function VmSelect({
       {(vms?.rows ?? []).map((vm) => (
         <option key={vm.uuid} value={vm.uuid}>
           {vm.name} ({vm.state})
+        </option>
+      ))}
+      {extra.map((x) => (
+        <option key={x.value} value={x.value}>
+          {x.label}
         </option>
       ))}
     </select>

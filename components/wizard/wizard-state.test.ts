@@ -113,3 +113,14 @@ describe("wizard state in the URL", () => {
     expect(parse("mode=restore&device=nonsense")).toEqual({ mode: "device", step: "device", device: null, entry: null });
   });
 });
+
+describe("VF destinations in the URL", () => {
+  it("keeps a VM by UUID or a VF pool by name per VF, and drops what is neither", async () => {
+    const { formatVms, parseVms } = await import("./wizard-state");
+    const uuid = "5f0c1b9e-2a57-4c43-9f0e-0d6b2f7a1c33";
+    const targets = { 0: uuid, 2: "pool=eno2-vfs" };
+    expect(formatVms(targets)).toBe(`0:${uuid};2:pool=eno2-vfs`);
+    expect(parseVms(formatVms(targets))).toEqual(targets);
+    expect(parseVms("1:pool=-bad;2:pool=a b;3:not-a-uuid;4:pool=ok")).toEqual({ 4: "pool=ok" });
+  });
+});

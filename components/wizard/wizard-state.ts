@@ -68,20 +68,28 @@ const poolName = (raw: string | null): string | null => (raw !== null && poolNam
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** VMs per VF as `1:<uuid>;3:<uuid>` (UUIDs only: a name could hold the separators). */
+/**
+ * Where each VF on vfio-pci goes, as `1:<uuid>;3:pool=x710-vfs`: a VM by UUID (a name could hold the separators) or
+ * a VF pool by name (pool names cannot).
+ */
 export function formatVms(vms: Record<number, string>): string {
   return Object.entries(vms)
-    .map(([i, uuid]) => `${i}:${uuid}`)
+    .map(([i, target]) => `${i}:${target}`)
     .join(";");
 }
+
+/** The "pool=" prefix marks a VF pool among the VM UUIDs of a VF's destination. */
+export const POOL_TARGET = "pool=";
 
 export function parseVms(raw: string | null): Record<number, string> {
   const out: Record<number, string> = {};
   for (const part of (raw ?? "").split(";")) {
     const colon = part.indexOf(":");
     const index = colon < 0 ? null : int(part.slice(0, colon));
-    const uuid = part.slice(colon + 1).toLowerCase();
-    if (index !== null && UUID.test(uuid)) out[index] = uuid;
+    const target = part.slice(colon + 1);
+    if (index === null) continue;
+    if (target.startsWith(POOL_TARGET) && poolNameSchema.safeParse(target.slice(POOL_TARGET.length)).success) out[index] = target;
+    else if (UUID.test(target.toLowerCase())) out[index] = target.toLowerCase();
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { ReviewAndApply } from "./review";
 import { CountStep, SettingsStep, VfioStep } from "./vf-steps";
 import { attachRequest } from "./vm-form";
 import { VmAttachStep } from "./vm-steps";
-import { DEVICE_STEPS, formatWizardState, parseWizardState, POOL_STEPS, SRIOV_STEPS, VM_STEPS, type WizardState } from "./wizard-state";
+import { DEVICE_STEPS, formatWizardState, parseWizardState, POOL_STEPS, POOL_TARGET, SRIOV_STEPS, VM_STEPS, type WizardState } from "./wizard-state";
 
 const STEP_LABEL: Record<string, string> = {
   pf: "Physical function",
@@ -190,6 +190,6 @@ function vfChoices(state: Extract<WizardState, { mode: "sriov" }>) {
       index,
       ...(state.settings[index] && Object.keys(state.settings[index]).length ? { settings: state.settings[index] } : {}),
       ...(state.vfio.includes(index) ? { vfio: true } : {}),
-      ...(state.vms[index] ? { vm: state.vms[index] } : {}),
+      ...(state.vms[index]?.startsWith(POOL_TARGET) ? { pool: state.vms[index].slice(POOL_TARGET.length) } : state.vms[index] ? { vm: state.vms[index] } : {}),
     }));
 }

@@ -33,6 +33,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await undefineGuestDomain(VM);
+  await guestExec(["sh", "-c", `virsh -q -c qemu:///system net-destroy ${netdev}-vfs; virsh -q -c qemu:///system net-undefine ${netdev}-vfs`]);
   await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
 });
 
@@ -109,3 +110,25 @@ function addressPattern(address: string): string {
   const [slot, fn] = rest!.split(".");
   return `<address type='pci' domain='0x${dom}' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/>`;
 }
+
+test("the wizard leaves a VF to a VF pool: the pool is created after the VFs, started, and lists them", async ({ page }) => {
+  test.setTimeout(4 * 60_000);
+  const pool = `${netdev}-vfs`;
+  await page.goto(`/wizard?step=vfio&pf=${igb}&count=1`);
+  await page.getByLabel("VF 0 to vfio-pci").check();
+  await page.getByLabel("VF 0 VM").selectOption({ label: `a new VF pool ${pool}` });
+  await page.getByRole("button", { name: "Review the plan" }).click();
+  await expect(page.getByTestId("pool-vf-notes")).toContainText(`left to the VF pool ${pool}`);
+  const codes = page.getByTestId("plan-steps").locator("code");
+  await expect(codes.nth(-2)).toHaveText(`virsh net-define pool.xml && virsh net-autostart ${pool}   # <forward mode='hostdev' managed='yes'><pf dev='${netdev}'/>`);
+  await expect(codes.last()).toHaveText(`virsh net-start ${pool}`);
+  const tick = page.getByText("I have read the warnings and want this anyway");
+  if (await tick.isVisible()) await tick.click();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByTestId("apply-status")).toHaveText("applied", { timeout: SLOW_MS });
+  const vf = (await sysfsTruth()).find((t) => t.address === igb)!.vfs[0]!;
+  const live = await virsh("net-dumpxml", pool);
+  expect(live).toContain(`<pf dev='${netdev}'/>`);
+  expect(live).toContain(addressPattern(vf));
+  expect(await virsh("net-info", pool)).toMatch(/Active:\s+yes[\s\S]*Autostart:\s+yes/);
+});
