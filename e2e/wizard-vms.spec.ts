@@ -254,3 +254,15 @@ test("All functions: the X710's second port takes its first along, as one multif
   // libvirt added the root port the new bus number names.
   expect(inactiveXml(b.uuid)).toMatch(new RegExp(`<controller type='pci' index='${bus}' model='pcie-root-port'>`));
 });
+
+test("a VM's interfaces on libvirt networks (a VF pool's 'any free VF') are listed with MAC and VLAN", async ({ page }) => {
+  const vm = { uuid: randomUUID(), name: `passdeck-e2e-${process.pid}-net` };
+  const file = join(work, "net.xml");
+  writeFileSync(file, domainXml(vm.name, vm.uuid, ["<interface type='network'><mac address='52:54:00:12:34:56'/><source network='default'/><vlan><tag id='9'/></vlan></interface>"]));
+  virsh("define", file);
+  defined.push(vm.uuid);
+  await page.goto("/vms");
+  await expect(page.getByTestId(`vm-${vm.uuid}`).getByTestId("vm-network-interfaces")).toHaveText(
+    "Interface on the network default (MAC 52:54:00:12:34:56, VLAN 9): on a VF pool, libvirt hands it a free VF when the VM starts.",
+  );
+});

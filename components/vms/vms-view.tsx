@@ -73,6 +73,17 @@ function VmCard({ vm }: { vm: VmRow }) {
             Passdeck could not read this VM&apos;s definition, so its devices are not listed: {vm.xmlError}
           </p>
         ) : null}
+        {vm.networkInterfaces.length ? (
+          <ul data-testid="vm-network-interfaces" className="space-y-0.5 text-slate-700">
+            {vm.networkInterfaces.map((i) => (
+              <li key={`${i.network}-${i.mac}`}>
+                Interface on the network <span className="font-mono">{i.network}</span> (MAC <span className="font-mono">{i.mac ?? "chosen by libvirt"}</span>
+                {i.vlan.length ? <>, VLAN <span className="font-mono">{i.vlan.join(", ")}</span></> : null}): on a VF pool, libvirt hands it a free VF when the VM
+                starts.
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {vm.devices.length === 0 ? (
           vm.xmlError ? null : <p className="text-slate-500" data-testid="vm-no-devices">No host PCI devices.</p>
         ) : (

@@ -44,7 +44,7 @@ describe("parseDomainXml", () => {
       { address: "0000:01:00.1", managed: true, rom: { bar: null, file: null }, guestAddress: "0000:05:00.1", multifunction: false, alias: null },
     ]);
     expect(d.hostdevInterfaces).toEqual([{ address: "0000:19:10.1", managed: true, mac: "02:11:22:33:44:55", vlan: [100], alias: "hostdev1" }]);
-    expect(d.networkInterfaces).toEqual([{ network: "pool-eno2", mac: "52:54:00:aa:bb:cc" }]);
+    expect(d.networkInterfaces).toEqual([{ network: "pool-eno2", mac: "52:54:00:aa:bb:cc", vlan: [] }]);
   });
 
   it("says what is wrong with a document that is not a domain", () => {
