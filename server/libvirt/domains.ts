@@ -2,12 +2,9 @@
  * libvirt domains (VMs): the list with state and both definitions, and device attach/detach. Each domain is addressed
  * by its UUID, never its name: virsh looks a name up as an ID first, and a UUID is one unambiguous argument.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseDomainXml, type DomainDefinition } from "./domain-xml";
-import { decodeVirshError, LibvirtError } from "./errors";
-import type { VirshRunner } from "./virsh";
+import { LibvirtError } from "./errors";
+import { virshOrThrow, withXmlFile, type VirshRunner } from "./virsh";
 
 export type DomainState = "running" | "paused" | "shut off" | "crashed" | "pmsuspended" | "in shutdown" | "blocked" | "idle" | "dying" | "unknown";
 
@@ -46,25 +43,8 @@ export function parseDominfo(text: string): Record<string, string> {
 export class Domains {
   constructor(private readonly virsh: VirshRunner) {}
 
-  private async call(args: string[], operation: string): Promise<string> {
-    const r = await this.virsh.run(args);
-    if (r.code !== 0) throw new LibvirtError(decodeVirshError({ operation, uri: this.virsh.uri, stderr: r.stderr, code: r.code }));
-    return r.stdout;
-  }
-
-  /**
-   * virsh reads device XML from a file. Node's child stdin is a socket, which /dev/stdin cannot open, so the XML
-   * goes through a private temporary directory, removed afterwards.
-   */
-  private async withXmlFile<T>(xml: string, use: (path: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), "passdeck-virsh-"));
-    try {
-      const file = join(dir, "device.xml");
-      await writeFile(file, xml, { mode: 0o600 });
-      return await use(file);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  private call(args: string[], operation: string): Promise<string> {
+    return virshOrThrow(this.virsh, args, operation);
   }
 
   async uuids(): Promise<string[]> {
@@ -119,11 +99,11 @@ export class Domains {
   }
 
   async attachDevice(uuid: string, xml: string, target: DeviceTarget, what: string): Promise<void> {
-    await this.withXmlFile(xml, (file) => this.call(["attach-device", "--domain", uuid, "--file", file, `--${target}`], `attach ${what} (${targetWords(target)})`));
+    await withXmlFile(xml, (file) => this.call(["attach-device", "--domain", uuid, "--file", file, `--${target}`], `attach ${what} (${targetWords(target)})`));
   }
 
   async detachDevice(uuid: string, xml: string, target: DeviceTarget, what: string): Promise<void> {
-    await this.withXmlFile(xml, (file) => this.call(["detach-device", "--domain", uuid, "--file", file, `--${target}`], `detach ${what} (${targetWords(target)})`));
+    await withXmlFile(xml, (file) => this.call(["detach-device", "--domain", uuid, "--file", file, `--${target}`], `detach ${what} (${targetWords(target)})`));
   }
 }
 

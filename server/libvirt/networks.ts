@@ -2,13 +2,10 @@
  * libvirt networks, for VF pools: the list with state, and define/start/stop/undefine of a hostdev pool. Addressed
  * by name (network names are what virsh's net-* commands take; Passdeck only creates names of safe characters).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseDominfo } from "./domains";
 import { decodeVirshError, LibvirtError } from "./errors";
 import { buildHostdevNetworkXml, parseNetworkXml, type NetworkDefinition } from "./network-xml";
-import type { VirshRunner } from "./virsh";
+import { virshOrThrow, withXmlFile, type VirshRunner } from "./virsh";
 
 export interface Network {
   name: string;
@@ -23,10 +20,8 @@ export interface Network {
 export class Networks {
   constructor(private readonly virsh: VirshRunner) {}
 
-  private async call(args: string[], operation: string): Promise<string> {
-    const r = await this.virsh.run(args);
-    if (r.code !== 0) throw new LibvirtError(decodeVirshError({ operation, uri: this.virsh.uri, stderr: r.stderr, code: r.code }));
-    return r.stdout;
+  private call(args: string[], operation: string): Promise<string> {
+    return virshOrThrow(this.virsh, args, operation);
   }
 
   async list(): Promise<Network[]> {
@@ -57,14 +52,7 @@ export class Networks {
 
   /** net-define of a managed hostdev pool on the PF's interface, then autostart (a pool should outlive a reboot). */
   async definePool(name: string, pfNetdev: string): Promise<void> {
-    const dir = await mkdtemp(join(tmpdir(), "passdeck-virsh-"));
-    try {
-      const file = join(dir, "network.xml");
-      await writeFile(file, buildHostdevNetworkXml(name, pfNetdev), { mode: 0o600 });
-      await this.call(["net-define", "--file", file], `define the VF pool ${name} on ${pfNetdev}`);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await withXmlFile(buildHostdevNetworkXml(name, pfNetdev), (file) => this.call(["net-define", "--file", file], `define the VF pool ${name} on ${pfNetdev}`));
     await this.call(["net-autostart", "--network", name], `mark the VF pool ${name} to start at boot`);
   }
 

@@ -4,6 +4,10 @@
  * The npm bindings are unmaintained or domain-only (shared/research/ecosystem.md §5).
  */
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeVirshError, LibvirtError } from "./errors";
 
 export interface VirshResult {
   code: number;
@@ -55,3 +59,25 @@ export function checkLibvirtName(name: string, what = "domain"): { ok: true } | 
 }
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Runs one virsh command; a failure throws LibvirtError with libvirt's message decoded (`operation` names it). */
+export async function virshOrThrow(virsh: VirshRunner, args: string[], operation: string): Promise<string> {
+  const r = await virsh.run(args);
+  if (r.code !== 0) throw new LibvirtError(decodeVirshError({ operation, uri: virsh.uri, stderr: r.stderr, code: r.code }));
+  return r.stdout;
+}
+
+/**
+ * virsh reads device and network XML from a file. Node's child stdin is a socket, which /dev/stdin cannot open, so
+ * the XML goes through a private temporary directory, removed afterwards.
+ */
+export async function withXmlFile<T>(xml: string, use: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "passdeck-virsh-"));
+  try {
+    const file = join(dir, "definition.xml");
+    await writeFile(file, xml, { mode: 0o600 });
+    return await use(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
