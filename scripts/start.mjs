@@ -36,5 +36,35 @@ if (demo) {
 
 console.log(`passdeck: http://${host.includes(":") ? `[${host}]` : host}:${port}`);
 const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-H", host, "-p", port], { stdio: "inherit", env });
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// The probe agent measures latency in its own process (never inside the web server), restarted with backoff when it
+// dies. Exit 3: another agent already serves this data directory, which is fine. PASSDECK_PROBE_AGENT=0 leaves it off.
+let agent = null;
+let stopping = false;
+let agentRestarts = 0;
+function startAgent() {
+  if (stopping || process.env.PASSDECK_PROBE_AGENT === "0") return;
+  const started = Date.now();
+  agent = spawn(process.execPath, ["dist/passdeck.mjs", "probe-agent"], { stdio: "inherit", env });
+  agent.on("exit", (code, signal) => {
+    agent = null;
+    if (stopping || code === 3) return;
+    if (Date.now() - started > 60_000) agentRestarts = 0;
+    const delay = Math.min(30_000, 1000 * 2 ** agentRestarts++);
+    console.error(`passdeck: the probe agent exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s`);
+    setTimeout(startAgent, delay);
+  });
+}
+startAgent();
+
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.on(sig, () => {
+    stopping = true;
+    agent?.kill(sig);
+    child.kill(sig);
+  });
+child.on("exit", (code, signal) => {
+  stopping = true;
+  agent?.kill("SIGTERM");
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -15,6 +15,8 @@ import { isRealSysfs } from "@/server/host/sysfs-check";
 import { KernelSysfsWriter } from "@/server/host/writer";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
+import { LiveFeed } from "@/server/probes/live-feed";
+import { ProbeStore } from "@/server/probes/store";
 
 type Services = Omit<Context, "origin">;
 let services: Services | null = null;
@@ -41,6 +43,10 @@ function buildServices(env: PassdeckEnv): Services {
     const d = data();
     return d.ok ? { ok: true, store: d.desired } : d;
   };
+  const latency: Context["latency"] = () => {
+    const d = data();
+    return d.ok ? { ok: true, store: d.probes, feed: d.feed } : d;
+  };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
   const libvirt = libvirtFor(env);
   const writeAccess = kernel ? demoAccess(kernel, ip, libvirt) : hostAccess(sysRoot, ip, webWritesRefusal(env), libvirt);
@@ -60,7 +66,7 @@ function buildServices(env: PassdeckEnv): Services {
       if (opened.ok) opened.store.record(plan, after, actor);
     },
   });
-  return { inventory, journal, desired, writeAccess, plans, ip, libvirt };
+  return { inventory, journal, desired, latency, writeAccess, plans, ip, libvirt };
 }
 
 function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService | null): () => WriteAccess {
@@ -107,13 +113,16 @@ function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null, libvirt
  * Opens the database on first use (the journal and the desired state share it) and retries later if it failed:
  * the directory may be created after start.
  */
-function lazyData(dataDir: string): () => { ok: true; journal: Journal; desired: DesiredStore } | { ok: false; reason: string } {
-  let opened: { journal: Journal; desired: DesiredStore } | null = null;
+type DataServices = { journal: Journal; desired: DesiredStore; probes: ProbeStore; feed: LiveFeed };
+
+function lazyData(dataDir: string): () => ({ ok: true } & DataServices) | { ok: false; reason: string } {
+  let opened: DataServices | null = null;
   return () => {
     if (opened) return { ok: true, ...opened };
     try {
       const db = openDatabase(dataDir);
-      opened = { journal: new Journal(db), desired: new DesiredStore(db) };
+      const probes = new ProbeStore(db);
+      opened = { journal: new Journal(db), desired: new DesiredStore(db), probes, feed: new LiveFeed(probes) };
       return { ok: true, ...opened };
     } catch (err) {
       return { ok: false, reason: err instanceof Error ? err.message : String(err) };

@@ -6,6 +6,9 @@ import { journalRouter } from "./routers/journal";
 import { plansRouter } from "./routers/plans";
 import { readinessRouter } from "./routers/readiness";
 import { vmsRouter } from "./routers/vms";
+import { latencyRouter } from "./routers/latency";
+import { markersRouter } from "./routers/markers";
+import { targetsRouter } from "./routers/targets";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -17,6 +20,9 @@ export const appRouter = router({
   plans: plansRouter,
   desired: desiredRouter,
   vms: vmsRouter,
+  targets: targetsRouter,
+  latency: latencyRouter,
+  markers: markersRouter,
 });
 
 export type AppRouter = typeof appRouter;

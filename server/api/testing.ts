@@ -10,6 +10,8 @@ import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { simulatedHost } from "@/server/plans/testing";
 import type { IpLink } from "@/server/host/ip-link";
 import type { LibvirtService } from "@/server/libvirt/service";
+import { LiveFeed } from "@/server/probes/live-feed";
+import { ProbeStore } from "@/server/probes/store";
 import type { Context } from "./trpc";
 
 const noIp: IpLink = { run: async () => ({ code: 1, stdout: "", stderr: "no ip in this test" }) };
@@ -23,6 +25,7 @@ export function readOnlyContext(inventory: InventoryService): Context {
     desired: noJournal,
     writeAccess,
     plans: new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: noIp, journal: () => { throw new Error("no journal"); } }),
+    latency: noJournal,
     origin: null,
     ip: noIp,
     libvirt: null,
@@ -45,8 +48,11 @@ export function writableContext(workDir: string, scenario = "server", libvirt: L
     journal: () => journal,
     onApplied: (plan, after, actor) => desired.record(plan, after, actor),
   });
+  const probes = new ProbeStore(db);
+  const feed = new LiveFeed(probes, 20);
   const ctx: Context = {
     inventory,
+    latency: () => ({ ok: true, store: probes, feed }),
     journal: () => ({ ok: true, journal }),
     desired: () => ({ ok: true, store: desired }),
     writeAccess,
@@ -55,7 +61,7 @@ export function writableContext(workDir: string, scenario = "server", libvirt: L
     ip: host.ip,
     libvirt,
   };
-  return { ctx, host, journal, desired };
+  return { ctx, host, journal, desired, probes };
 }
 
 /** The TRPCError a call fails with; fails the test when it succeeds or throws something else. */

@@ -21,11 +21,15 @@ export interface Context {
   ip: IpLink;
   /** libvirt's VMs; null when this server has none configured (a demo host without PASSDECK_LIBVIRT_URI) */
   libvirt: LibvirtService | null;
+  /** the latency store the probe agent writes and the live feed over it, or why the database cannot be opened */
+  latency: () => { ok: true; store: ProbeStore; feed: LiveFeed } | { ok: false; reason: string };
   /** the client's address as the server saw it (x-forwarded-for from Next's server), for the journal */
   origin: string | null;
 }
 
 import type { LibvirtService } from "@/server/libvirt/service";
+import type { LiveFeed } from "@/server/probes/live-feed";
+import type { ProbeStore } from "@/server/probes/store";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,

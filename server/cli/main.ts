@@ -25,6 +25,7 @@ import { formatCheckList, formatDevice, formatGroups, formatInventory, inventory
 import { InvalidInput, runApplyFile, runWriteCommand, WRITE_USAGE, type WriteDeps } from "./write-commands";
 import { runPoolCommand, runVmCommand, VM_USAGE } from "./vm-commands";
 import { libvirtFor } from "@/server/libvirt/service";
+import { LATENCY_USAGE, runLatencyCommand } from "./latency-commands";
 
 const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
 
@@ -37,6 +38,7 @@ Usage:
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
 ${WRITE_USAGE}
 ${VM_USAGE}
+${LATENCY_USAGE}
   passdeck desired [--json]             what the applies above remember (VF counts, VF settings, vfio bindings)
                                         and how the host differs from it now
   passdeck desired forget <address>     forget everything remembered at an address (a replaced card)
@@ -84,6 +86,16 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       "all-functions": { type: "boolean", default: false },
       placement: { type: "string" },
       pool: { type: "string" },
+      "interval-ms": { type: "string" },
+      kind: { type: "string" },
+      label: { type: "string" },
+      since: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      at: { type: "string" },
+      window: { type: "string" },
+      settle: { type: "string" },
+      "threshold-us": { type: "string" },
     },
     allowPositionals: true,
     strict: true,
@@ -285,6 +297,31 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       };
       try {
         return await runVmCommand(verb, vmArgs, flags, writeDeps);
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    case "targets":
+    case "stats":
+    case "compare":
+    case "annotate":
+    case "probe-agent": {
+      const flags = {
+        json: values.json,
+        ...(values["interval-ms"] !== undefined ? { intervalMs: values["interval-ms"] } : {}),
+        ...(values.kind !== undefined ? { kind: values.kind } : {}),
+        ...(values.label !== undefined ? { label: values.label } : {}),
+        ...(values.since !== undefined ? { since: values.since } : {}),
+        ...(values.from !== undefined ? { from: values.from } : {}),
+        ...(values.to !== undefined ? { to: values.to } : {}),
+        ...(values.at !== undefined ? { at: values.at } : {}),
+        ...(values.window !== undefined ? { window: values.window } : {}),
+        ...(values.settle !== undefined ? { settle: values.settle } : {}),
+        ...(values["threshold-us"] !== undefined ? { thresholdUs: values["threshold-us"] } : {}),
+      };
+      try {
+        return await runLatencyCommand(command, positionals, flags, openDb);
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;

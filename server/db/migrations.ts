@@ -68,4 +68,108 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX desired_entries_address ON desired_entries (address);
     `,
   },
+  {
+    version: 3,
+    name: "latency probes",
+    sql: `
+      CREATE TABLE probe_targets (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        address     TEXT    NOT NULL,   -- an IP address or a host name, validated in code (never an option to ping)
+        kind        TEXT    NOT NULL,   -- icmp | tcp
+        port        INTEGER,            -- tcp only
+        interval_ms INTEGER NOT NULL,
+        timeout_ms  INTEGER NOT NULL,
+        label       TEXT,
+        vm_uuid     TEXT,               -- the libvirt VM the address was taken from, when it was
+        created_at  INTEGER NOT NULL,   -- ms since the epoch
+        removed_at  INTEGER             -- a removed target keeps its history until retention prunes it
+      );
+      CREATE UNIQUE INDEX probe_targets_active ON probe_targets (address, kind, IFNULL(port, 0)) WHERE removed_at IS NULL;
+
+      -- what the probe agent last said about each target: probing, failing (with the decoded reason) …
+      CREATE TABLE probe_status (
+        target_id  INTEGER PRIMARY KEY REFERENCES probe_targets (id) ON DELETE CASCADE,
+        state      TEXT    NOT NULL,
+        message    TEXT,
+        updated_at INTEGER NOT NULL
+      );
+
+      -- one row per probe; rowid order is arrival order, which the live charts follow
+      CREATE TABLE probe_samples (
+        id          INTEGER PRIMARY KEY,
+        target_id   INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,   -- the agent's sequence: consecutive probes of one run differ by 1
+        sent_us     INTEGER NOT NULL,   -- µs since the epoch
+        rtt_us      INTEGER,            -- NULL: no reply within the timeout
+        lag_us      INTEGER,            -- the prober's own lateness against the requested interval (self-noise)
+        interval_ms INTEGER NOT NULL
+      );
+      CREATE INDEX probe_samples_target_time ON probe_samples (target_id, sent_us);
+      CREATE INDEX probe_samples_time ON probe_samples (sent_us);
+
+      -- mergeable per-bucket summaries: histograms add, so percentiles of any range are exact to the bucket width
+      CREATE TABLE probe_rollups (
+        target_id        INTEGER NOT NULL,
+        resolution_s     INTEGER NOT NULL,   -- 10 | 60 | 3600
+        start_us         INTEGER NOT NULL,
+        sent             INTEGER NOT NULL,
+        received         INTEGER NOT NULL,
+        loss_longest     INTEGER NOT NULL,
+        loss_episodes    INTEGER NOT NULL,
+        rtt_hist         BLOB    NOT NULL,
+        ipdv_abs_hist    BLOB    NOT NULL,
+        lag_hist         BLOB    NOT NULL,
+        jitter_sum_us    REAL    NOT NULL,   -- RFC 3550 J of each 10 s bucket, summed (with jitter_buckets: the mean)
+        jitter_buckets   INTEGER NOT NULL,
+        gaps             INTEGER NOT NULL,   -- prober gaps: sends late by more than one interval
+        interval_ms      INTEGER,            -- NULL when the interval changed inside the bucket
+        PRIMARY KEY (target_id, resolution_s, start_us)
+      ) WITHOUT ROWID;
+      CREATE INDEX probe_rollups_time ON probe_rollups (resolution_s, start_us);
+
+      -- how far each target's rollups have been built, per resolution
+      CREATE TABLE probe_rollup_progress (
+        target_id    INTEGER NOT NULL,
+        resolution_s INTEGER NOT NULL,
+        done_until_us INTEGER NOT NULL,
+        PRIMARY KEY (target_id, resolution_s)
+      ) WITHOUT ROWID;
+
+      -- cumulative Prometheus histogram counters per target (never decrease, unlike retained data)
+      CREATE TABLE probe_metric_counters (
+        target_id  INTEGER NOT NULL,
+        le_us      INTEGER NOT NULL,    -- a bucket's upper bound; -1 is +Inf
+        count      INTEGER NOT NULL,
+        PRIMARY KEY (target_id, le_us)
+      ) WITHOUT ROWID;
+      CREATE TABLE probe_metric_totals (
+        target_id  INTEGER PRIMARY KEY,
+        sent       INTEGER NOT NULL,
+        received   INTEGER NOT NULL,
+        rtt_sum_us INTEGER NOT NULL
+      );
+
+      -- the running probe agent (one per data directory) and its heartbeat
+      CREATE TABLE probe_agent (
+        singleton    INTEGER PRIMARY KEY CHECK (singleton = 1),
+        pid          INTEGER NOT NULL,
+        boot_at      INTEGER NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        ping_version TEXT,
+        min_interval_ms INTEGER,
+        note         TEXT
+      );
+
+      -- manual chart annotations (applied plans come from the journal)
+      CREATE TABLE annotations (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms      INTEGER NOT NULL,
+        text       TEXT    NOT NULL,
+        actor      TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX annotations_at ON annotations (at_ms);
+    `,
+  },
 ];

@@ -4,6 +4,9 @@
  * (RFC 5481 §4.2), IPDV between consecutive received probes (RFC 3393), RFC 3550 interarrival jitter, iputils'
  * mdev, and the fraction of probes under a threshold (the inverse percentile). Times in microseconds.
  */
+import { percentile } from "@/lib/percentile";
+
+export { percentile };
 
 export interface ProbeSample {
   /** sequence number: consecutive probes differ by 1 */
@@ -36,14 +39,6 @@ export interface LatencySummary {
   ipdv: { meanAbs: number | null; p99Abs: number | null; peakToPeak: number | null };
   /** RFC 3550 J after the last probe: J += (|D| − J)/16 over consecutive received probes, J₀ = 0 */
   jitterRfc3550: number | null;
-}
-
-/** Nearest rank on ascending values: x[ceil(q·N) − 1]; null for no values. */
-export function percentile(sortedAscending: number[], q: number): number | null {
-  const n = sortedAscending.length;
-  if (n === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * n));
-  return sortedAscending[Math.min(rank, n) - 1]!;
 }
 
 const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);

@@ -1,0 +1,38 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { router, readProcedure, writeProcedure } from "../trpc";
+import { latencyStore } from "./latency";
+
+export interface ChartMarker {
+  /** "plan-12" for a journal entry, "note-3" for an annotation */
+  key: string;
+  kind: "plan" | "note";
+  atMs: number;
+  title: string;
+  /** a plan: applied (true) or failed / interrupted (false); a note: true */
+  ok: boolean;
+  /** the journal entry id or the annotation id */
+  id: number;
+}
+
+/** Change markers for every latency chart: applied plans from the journal, and manual annotations. */
+export const markersRouter = router({
+  list: readProcedure.input(z.object({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) })).query(({ ctx, input }) => {
+    const journal = ctx.journal();
+    const plans: ChartMarker[] = journal.ok
+      ? journal.journal.markers({ from: input.fromMs, to: input.toMs }).map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
+      : [];
+    const store = latencyStore(ctx);
+    const notes: ChartMarker[] = store
+      .annotations(input.fromMs, input.toMs)
+      .map((a) => ({ key: `note-${a.id}`, kind: "note", atMs: a.atMs, title: a.text, ok: true, id: a.id }));
+    return [...plans, ...notes].sort((a, b) => a.atMs - b.atMs);
+  }),
+  annotate: writeProcedure
+    .input(z.object({ atMs: z.number().int().min(0), text: z.string().trim().min(1, "the note is empty").max(200, "a note is at most 200 characters") }))
+    .mutation(({ ctx, input }) => latencyStore(ctx).addAnnotation(input.atMs, input.text, `web${ctx.origin ? ` (${ctx.origin})` : ""}`)),
+  removeNote: writeProcedure.input(z.object({ id: z.number().int().min(1) })).mutation(({ ctx, input }) => {
+    if (!latencyStore(ctx).removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
+    return { removed: input.id };
+  }),
+});

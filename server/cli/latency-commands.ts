@@ -1,0 +1,254 @@
+/**
+ * `passdeck targets|stats|compare|annotate|probe-agent`: latency targets and their statistics, read from the same
+ * store the charts read. Times in the JSON are microseconds. Exit codes: 0 ok, 1 nothing to report, 2 invalid input.
+ */
+import { userInfo } from "node:os";
+import { parseDuration, parseKind, probeTargetInput, type ProbeTargetInput } from "@/lib/probe-target";
+import type { Db } from "@/server/db/database";
+import { ProbeAgent } from "@/server/probes/agent";
+import { compareAround, DEFAULT_SETTLE_MS, DEFAULT_WINDOW_MS } from "@/server/probes/compare";
+import { windowStats } from "@/server/probes/series";
+import { ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
+import { formatMicros } from "@/server/probes/verdict";
+import { InvalidInput } from "./write-commands";
+
+export const LATENCY_USAGE = `  passdeck targets add <address> [--interval-ms N] [--kind icmp|tcp:<port>] [--label L]   probe a host or VM
+  passdeck targets list [--json]        targets, what the probe agent says of each, and their last minute
+  passdeck targets remove <target>      stop probing (the history stays until retention prunes it)
+  passdeck stats <target> [--since 5m | --from T --to T] [--json]   loss, RTT percentiles with N, PDV, IPDV, J (µs)
+  passdeck compare <target> --at <ISO time> [--window 5m] [--settle 30s] [--threshold-us N] [--json]
+                                        before/after verdict around a change: deltas, bootstrap intervals, Mann-Whitney
+  passdeck annotate <text> [--at <ISO time>]   a marker on every latency chart
+  passdeck probe-agent                  run the probe agent (npm start runs it; one per data directory)
+    <target> is an id, an address or a label (passdeck targets list)`;
+
+export interface LatencyFlags {
+  json: boolean;
+  intervalMs?: string;
+  kind?: string;
+  label?: string;
+  since?: string;
+  from?: string;
+  to?: string;
+  at?: string;
+  window?: string;
+  settle?: string;
+  thresholdUs?: string;
+}
+
+export async function runLatencyCommand(command: string, positionals: string[], flags: LatencyFlags, openDb: () => Db): Promise<number> {
+  const store = new ProbeStore(openDb());
+  switch (command) {
+    case "targets":
+      return targetsCommand(store, positionals, flags);
+    case "stats":
+      return statsCommand(store, positionals, flags);
+    case "compare":
+      return compareCommand(store, positionals, flags);
+    case "annotate": {
+      const text = positionals.join(" ").trim();
+      if (!text) throw new InvalidInput('passdeck annotate needs the text of the note, e.g. passdeck annotate "moved vm1 to a VF"');
+      if (text.length > 200) throw new InvalidInput("an annotation is at most 200 characters");
+      const atMs = flags.at ? timeArg(flags.at, "--at") : Date.now();
+      const a = store.addAnnotation(atMs, text, userInfo().username);
+      console.log(flags.json ? JSON.stringify(a, null, 2) : `Annotation #${a.id} at ${new Date(a.atMs).toISOString()}: ${a.text}`);
+      return 0;
+    }
+    case "probe-agent":
+      return runAgent(store);
+    default:
+      throw new InvalidInput(`unknown command "${command}"`);
+  }
+}
+
+function targetsCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {
+  const [verb, ...args] = positionals;
+  if (verb === "add") {
+    const address = args[0];
+    if (!address) throw new InvalidInput("passdeck targets add needs an address, e.g. passdeck targets add 192.168.1.20");
+    const input: ProbeTargetInput = { address };
+    if (flags.kind !== undefined) {
+      const k = parseKind(flags.kind);
+      if (typeof k === "string") throw new InvalidInput(k);
+      input.kind = k.kind;
+      if (k.port !== undefined) input.port = k.port;
+    }
+    if (flags.intervalMs !== undefined) input.intervalMs = intArg(flags.intervalMs, "--interval-ms");
+    if (flags.label !== undefined) input.label = flags.label;
+    const parsed = probeTargetInput.safeParse(input);
+    if (!parsed.success) throw new InvalidInput(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ` : "") + i.message).join("; "));
+    let t: ProbeTarget;
+    try {
+      t = store.addTarget(parsed.data);
+    } catch (err) {
+      if (err instanceof TargetConflict) throw new InvalidInput(err.message);
+      throw err;
+    }
+    const agent = store.agent();
+    const agentNote = agent && Date.now() - agent.heartbeatAt < 10_000 ? "" : "\nNo probe agent is running: npm start runs one, or run `passdeck probe-agent`.";
+    console.log(flags.json ? JSON.stringify(t, null, 2) : `Target ${t.id}: ${t.name}, every ${t.intervalMs} ms.${agentNote}`);
+    return 0;
+  }
+  if (verb === "remove") {
+    const t = targetArg(store, args[0]);
+    store.removeTarget(t.id);
+    console.log(flags.json ? JSON.stringify(store.target(t.id), null, 2) : `Stopped probing ${t.name} (its history stays until retention prunes it).`);
+    return 0;
+  }
+  if (verb !== undefined && verb !== "list") throw new InvalidInput(`unknown "targets ${verb}": use targets add|list|remove`);
+  const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
+  const now = Date.now();
+  const rows = store.activeTargets().map((t) => {
+    const last = windowStats(store, t.id, now - 60_000, now).summary;
+    const s = statuses.get(t.id);
+    return { ...t, state: s?.state ?? "not started", message: s?.message ?? null, lastMinute: { sent: last.sent, n: last.n, loss: last.loss, p50: last.p50, p99: last.p99 } };
+  });
+  if (flags.json) console.log(JSON.stringify({ agent: store.agent(), targets: rows }, null, 2));
+  else if (rows.length === 0) console.log("No latency targets: passdeck targets add <address> adds one.");
+  else
+    for (const r of rows)
+      console.log(
+        `${String(r.id).padStart(3)}  ${r.name.padEnd(32)} every ${r.intervalMs} ms  ${r.state.padEnd(9)} last minute: ${r.lastMinute.n}/${r.lastMinute.sent} replies` +
+          (r.lastMinute.p50 !== null ? `, p50 ${formatMicros(r.lastMinute.p50)}, p99 ${formatMicros(r.lastMinute.p99!)}` : "") +
+          (r.message ? `\n       ${r.message}` : ""),
+      );
+  return 0;
+}
+
+function statsCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {
+  const t = targetArg(store, positionals[0]);
+  const now = Date.now();
+  let fromMs: number;
+  let toMs: number;
+  if (flags.from !== undefined || flags.to !== undefined) {
+    if (flags.since !== undefined) throw new InvalidInput("give either --since or --from/--to, not both");
+    fromMs = flags.from ? timeArg(flags.from, "--from") : now - 5 * 60_000;
+    toMs = flags.to ? timeArg(flags.to, "--to") : now;
+  } else {
+    const since = flags.since ? durationArg(flags.since, "--since") : 5 * 60_000;
+    fromMs = now - since;
+    toMs = now;
+  }
+  if (toMs <= fromMs) throw new InvalidInput("--to must be after --from");
+  const w = windowStats(store, t.id, fromMs, toMs);
+  const s = w.summary;
+  const json = {
+    target: t.name,
+    target_id: t.id,
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    source: w.source,
+    interval_ms: w.intervalMs,
+    n: s.n,
+    sent: s.sent,
+    loss: s.loss,
+    loss_longest_burst: s.lossBursts.longest,
+    min: s.min,
+    p50: s.p50,
+    p90: s.p90,
+    p95: s.p95,
+    p99: s.p99,
+    p999: s.p999,
+    max: s.max,
+    mean: s.mean,
+    mdev: s.mdev,
+    pdv_p50: s.pdv.p50,
+    pdv_p99: s.pdv.p99,
+    pdv_p999: s.pdv.p999,
+    ipdv_mean_abs: s.ipdv.meanAbs,
+    ipdv_p99_abs: s.ipdv.p99Abs,
+    jitter_rfc3550: s.jitterRfc3550,
+    prober_lag_p99: w.proberLagP99Us,
+    prober_gaps: w.gaps,
+  };
+  if (flags.json) console.log(JSON.stringify(json, null, 2));
+  else {
+    const us = (x: number | null) => (x === null ? "—" : formatMicros(x));
+    console.log(`${t.name}, ${json.from} → ${json.to} (${w.source === "raw" ? "every probe" : `${w.source} rollups`})`);
+    console.log(`  sent ${s.sent}, N ${s.n}, loss ${s.loss === null ? "—" : `${(s.loss * 100).toFixed(2)} %`} (longest burst ${s.lossBursts.longest})`);
+    console.log(`  RTT min ${us(s.min)}  p50 ${us(s.p50)}  p90 ${us(s.p90)}  p95 ${us(s.p95)}  p99 ${us(s.p99)}  p99.9 ${us(s.p999)}${s.n < 10_000 ? " (low confidence: N < 10,000)" : ""}  max ${us(s.max)}`);
+    console.log(`  PDV p50 ${us(s.pdv.p50)}  p99 ${us(s.pdv.p99)}   IPDV mean |·| ${us(s.ipdv.meanAbs)}   J (RFC 3550) ${us(s.jitterRfc3550)}`);
+    console.log(`  prober lateness p99 ${us(w.proberLagP99Us)}, gaps ${w.gaps}`);
+  }
+  return s.sent === 0 ? 1 : 0;
+}
+
+function compareCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {
+  const t = targetArg(store, positionals[0]);
+  if (!flags.at) throw new InvalidInput("passdeck compare needs --at <ISO time>: the moment of the change (passdeck journal lists them)");
+  const atMs = timeArg(flags.at, "--at");
+  const outcome = compareAround(store, {
+    targetId: t.id,
+    atMs,
+    windowMs: flags.window ? durationArg(flags.window, "--window") : DEFAULT_WINDOW_MS,
+    settleMs: flags.settle ? durationArg(flags.settle, "--settle") : DEFAULT_SETTLE_MS,
+    ...(flags.thresholdUs ? { thresholdUs: intArg(flags.thresholdUs, "--threshold-us") } : {}),
+  });
+  if (!outcome.ok) {
+    console.error(`passdeck: ${outcome.reason}`);
+    return 1;
+  }
+  const v = outcome.verdict;
+  if (flags.json) {
+    console.log(JSON.stringify({ target: t.name, target_id: t.id, at: new Date(atMs).toISOString(), windows: outcome.windows, pending: outcome.pending, ...v }, null, 2));
+    return 0;
+  }
+  const us = (x: number | null) => (x === null ? "—" : formatMicros(x));
+  console.log(`${t.name} around ${new Date(atMs).toISOString()}: ${v.headline}`);
+  if (outcome.pending) console.log("  (the window after the change is not over yet: run again later for the full window)");
+  console.log(`  N before ${v.before.summary.n}, after ${v.after.summary.n}`);
+  for (const d of v.deltas)
+    console.log(
+      `  ${d.metric.padEnd(13)} ${d.metric === "loss" || d.metric === "fractionUnder" ? pct(d.before) : us(d.before)} → ${d.metric === "loss" || d.metric === "fractionUnder" ? pct(d.after) : us(d.after)}`,
+    );
+  if (v.intervals) console.log(`  Δp50 95 % CI [${us(v.intervals.p50.low)}, ${us(v.intervals.p50.high)}], Δp99 95 % CI [${us(v.intervals.p99.low)}, ${us(v.intervals.p99.high)}]`);
+  if (v.mannWhitney) console.log(`  Mann-Whitney U ${v.mannWhitney.u}, z ${v.mannWhitney.z.toFixed(2)}, p ${v.mannWhitney.pValue.toExponential(2)}`);
+  for (const w of v.warnings) console.log(`  ${w.level}: ${w.message}`);
+  return 0;
+}
+
+const pct = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(2)} %`);
+
+function targetArg(store: ProbeStore, ref: string | undefined): ProbeTarget {
+  if (!ref) throw new InvalidInput("the target is missing: give its id, address or label (passdeck targets list)");
+  let t: ProbeTarget | null;
+  try {
+    t = store.findTarget(ref);
+  } catch (err) {
+    if (err instanceof TargetConflict) throw new InvalidInput(err.message);
+    throw err;
+  }
+  if (!t) throw new InvalidInput(`no latency target "${ref}": passdeck targets list shows them, passdeck targets add ${ref} adds it`);
+  return t;
+}
+
+function intArg(raw: string, flag: string): number {
+  if (!/^\d+$/.test(raw)) throw new InvalidInput(`${flag} must be a whole number, not "${raw}"`);
+  return Number(raw);
+}
+
+function durationArg(raw: string, flag: string): number {
+  const ms = parseDuration(raw);
+  if (ms === null || ms <= 0) throw new InvalidInput(`${flag} must be a duration such as 30s, 5m, 2h or 7d, not "${raw}"`);
+  return ms;
+}
+
+function timeArg(raw: string, flag: string): number {
+  const ms = /^\d{13}$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (Number.isNaN(ms)) throw new InvalidInput(`${flag} must be an ISO time such as 2026-11-25T10:15:00Z, not "${raw}"`);
+  return ms;
+}
+
+/** Runs until SIGINT/SIGTERM; exit 3 when another agent already serves this data directory (the supervisor stops). */
+function runAgent(store: ProbeStore): Promise<number> {
+  const agent = new ProbeAgent(store);
+  if (!agent.start()) return Promise.resolve(3);
+  return new Promise((resolve) => {
+    const stop = () => {
+      agent.stop();
+      resolve(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

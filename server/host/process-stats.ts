@@ -1,0 +1,46 @@
+/**
+ * A process's CPU time, resident memory and children from procfs, for the benchmark scripts (scripts/bench-*.mjs):
+ * the one place outside the inventory that reads /proc, under the same rule (the root is a value).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on every Linux architecture Passdeck runs on. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** utime + stime in seconds, or null when the process is gone. */
+export function processCpuSeconds(procRoot: string, pid: number): number | null {
+  try {
+    const stat = readFileSync(join(procRoot, String(pid), "stat"), "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS in KiB, or null when the process is gone. */
+export function processRssKib(procRoot: string, pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(join(procRoot, String(pid), "status"), "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function processChildren(procRoot: string, pid: number): number[] {
+  try {
+    return readFileSync(join(procRoot, String(pid), "task", String(pid), "children"), "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function processCommandLine(procRoot: string, pid: number): string[] {
+  try {
+    return readFileSync(join(procRoot, String(pid), "cmdline"), "utf8").split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
