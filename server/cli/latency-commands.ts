@@ -7,18 +7,23 @@ import { parseDuration, parseKind, probeTargetInput, type ProbeTargetInput } fro
 import type { Db } from "@/server/db/database";
 import { ProbeAgent } from "@/server/probes/agent";
 import { compareAround, DEFAULT_SETTLE_MS, DEFAULT_WINDOW_MS } from "@/server/probes/compare";
+import { iperfNote, IperfError, iperfRequestProblem, runIperf, type IperfRequest } from "@/server/probes/iperf";
 import { windowStats } from "@/server/probes/series";
 import { ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
 import { formatMicros } from "@/server/probes/verdict";
+import type { LibvirtService } from "@/server/libvirt/service";
 import { InvalidInput } from "./write-commands";
 
 export const LATENCY_USAGE = `  passdeck targets add <address> [--interval-ms N] [--kind icmp|tcp:<port>] [--label L]   probe a host or VM
+  passdeck targets add --vm <vm> [--interval-ms N]   a running VM's addresses, as libvirt knows them (leases, ARP, agent)
   passdeck targets list [--json]        targets, what the probe agent says of each, and their last minute
   passdeck targets remove <target>      stop probing (the history stays until retention prunes it)
   passdeck stats <target> [--since 5m | --from T --to T] [--json]   loss, RTT percentiles with N, PDV, IPDV, J (µs)
   passdeck compare <target> --at <ISO time> [--window 5m] [--settle 30s] [--threshold-us N] [--json]
                                         before/after verdict around a change: deltas, bootstrap intervals, Mann-Whitney
   passdeck annotate <text> [--at <ISO time>]   a marker on every latency chart
+  passdeck iperf <server> [--tcp] [--seconds N] [--bitrate 10M] [--port N]   iperf3 against a server you run
+                                        (UDP with -R by default: rate, RFC 3550 jitter, loss); a note on the charts
   passdeck probe-agent                  run the probe agent (npm start runs it; one per data directory)
     <target> is an id, an address or a label (passdeck targets list)`;
 
@@ -34,12 +39,24 @@ export interface LatencyFlags {
   window?: string;
   settle?: string;
   thresholdUs?: string;
+  vm?: string;
+  tcp?: boolean;
+  seconds?: string;
+  bitrate?: string;
+  port?: string;
 }
 
-export async function runLatencyCommand(command: string, positionals: string[], flags: LatencyFlags, openDb: () => Db): Promise<number> {
+export async function runLatencyCommand(
+  command: string,
+  positionals: string[],
+  flags: LatencyFlags,
+  openDb: () => Db,
+  libvirt: () => LibvirtService | null = () => null,
+): Promise<number> {
   const store = new ProbeStore(openDb());
   switch (command) {
     case "targets":
+      if (positionals[0] === "add" && flags.vm !== undefined) return addVmTargets(store, flags, libvirt());
       return targetsCommand(store, positionals, flags);
     case "stats":
       return statsCommand(store, positionals, flags);
@@ -54,11 +71,71 @@ export async function runLatencyCommand(command: string, positionals: string[], 
       console.log(flags.json ? JSON.stringify(a, null, 2) : `Annotation #${a.id} at ${new Date(a.atMs).toISOString()}: ${a.text}`);
       return 0;
     }
+    case "iperf": {
+      const server = positionals[0];
+      if (!server) throw new InvalidInput("passdeck iperf needs the server running iperf3 -s, e.g. passdeck iperf 192.168.1.20");
+      const req: IperfRequest = {
+        server,
+        protocol: flags.tcp ? "tcp" : "udp",
+        seconds: flags.seconds ? intArg(flags.seconds, "--seconds") : 10,
+        ...(flags.bitrate ? { bitrate: flags.bitrate } : {}),
+        ...(flags.port ? { port: intArg(flags.port, "--port") } : {}),
+      };
+      const problem = iperfRequestProblem(req);
+      if (problem) throw new InvalidInput(problem);
+      const startedMs = Date.now();
+      try {
+        const result = await runIperf(req);
+        const note = store.addAnnotation(startedMs, iperfNote(result), userInfo().username);
+        console.log(flags.json ? JSON.stringify({ result, note }, null, 2) : note.text);
+        return 0;
+      } catch (err) {
+        if (err instanceof IperfError) {
+          console.error(`passdeck: ${err.message}`);
+          return 1;
+        }
+        throw err;
+      }
+    }
     case "probe-agent":
       return runAgent(store);
     default:
       throw new InvalidInput(`unknown command "${command}"`);
   }
+}
+
+/** Every IPv4 address libvirt knows for a running VM (IPv6 when it has none), each as a target labelled with the VM. */
+async function addVmTargets(store: ProbeStore, flags: LatencyFlags, libvirt: LibvirtService | null): Promise<number> {
+  if (!libvirt) throw new InvalidInput("there is no libvirt connection (PASSDECK_LIBVIRT_URI)");
+  const ref = flags.vm!;
+  const vm = (await libvirt.domains.list()).find((d) => d.name === ref || d.uuid === ref);
+  if (!vm) throw new InvalidInput(`no VM "${ref}" (passdeck vm list shows them)`);
+  if (!vm.active) throw new InvalidInput(`${vm.name} is not running: libvirt knows a VM's addresses only while it runs`);
+  const found = await libvirt.domains.interfaceAddresses(vm.uuid);
+  const v4 = found.filter((a) => a.family === "ipv4");
+  const chosen = v4.length ? v4 : found;
+  if (chosen.length === 0)
+    throw new InvalidInput(
+      `libvirt knows no address of ${vm.name} (no DHCP lease on a libvirt network, no ARP entry, no qemu-guest-agent): give the address, passdeck targets add <address> --label ${vm.name}`,
+    );
+  const added: ProbeTarget[] = [];
+  for (const a of chosen) {
+    try {
+      added.push(
+        store.addTarget({
+          address: a.address,
+          label: chosen.length > 1 ? `${vm.name} ${a.name}` : vm.name,
+          vmUuid: vm.uuid,
+          ...(flags.intervalMs !== undefined ? { intervalMs: intArg(flags.intervalMs, "--interval-ms") } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof TargetConflict)) throw err;
+      console.error(`passdeck: ${err.message}`);
+    }
+  }
+  console.log(flags.json ? JSON.stringify(added, null, 2) : added.map((t) => `Target ${t.id}: ${t.name}, every ${t.intervalMs} ms (from ${found.find((a) => a.address === t.address)?.source}).`).join("\n"));
+  return added.length ? 0 : 2;
 }
 
 function targetsCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {

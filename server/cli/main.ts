@@ -96,6 +96,11 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       window: { type: "string" },
       settle: { type: "string" },
       "threshold-us": { type: "string" },
+      vm: { type: "string" },
+      tcp: { type: "boolean", default: false },
+      seconds: { type: "string" },
+      bitrate: { type: "string" },
+      port: { type: "string" },
     },
     allowPositionals: true,
     strict: true,
@@ -306,6 +311,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     case "stats":
     case "compare":
     case "annotate":
+    case "iperf":
     case "probe-agent": {
       const flags = {
         json: values.json,
@@ -319,9 +325,14 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         ...(values.window !== undefined ? { window: values.window } : {}),
         ...(values.settle !== undefined ? { settle: values.settle } : {}),
         ...(values["threshold-us"] !== undefined ? { thresholdUs: values["threshold-us"] } : {}),
+        ...(values.vm !== undefined ? { vm: values.vm } : {}),
+        tcp: values.tcp,
+        ...(values.seconds !== undefined ? { seconds: values.seconds } : {}),
+        ...(values.bitrate !== undefined ? { bitrate: values.bitrate } : {}),
+        ...(values.port !== undefined ? { port: values.port } : {}),
       };
       try {
-        return await runLatencyCommand(command, positionals, flags, openDb);
+        return await runLatencyCommand(command, positionals, flags, openDb, () => libvirtFor(env));
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;

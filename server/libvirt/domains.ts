@@ -93,6 +93,20 @@ export class Domains {
     };
   }
 
+  /**
+   * A running VM's IP addresses, from every source libvirt has: its DHCP leases, the host's ARP table and the guest
+   * agent. A source that knows nothing (no agent in the guest, a VF outside libvirt's networks) is skipped.
+   */
+  async interfaceAddresses(uuid: string): Promise<InterfaceAddress[]> {
+    const found: InterfaceAddress[] = [];
+    for (const source of ["lease", "arp", "agent"] as const) {
+      const r = await this.virsh.run(["domifaddr", "--domain", uuid, "--source", source]);
+      if (r.code !== 0) continue;
+      for (const a of parseDomifaddr(r.stdout, source)) if (!found.some((f) => f.address === a.address)) found.push(a);
+    }
+    return found;
+  }
+
   /** The domain's XML as libvirt has it (live, or the persistent definition). */
   dumpXml(uuid: string, target: DeviceTarget): Promise<string> {
     return this.call(["dumpxml", "--domain", uuid, ...(target === "config" ? ["--inactive"] : [])], `read VM ${uuid}'s XML`);
@@ -105,6 +119,34 @@ export class Domains {
   async detachDevice(uuid: string, xml: string, target: DeviceTarget, what: string): Promise<void> {
     await withXmlFile(xml, (file) => this.call(["detach-device", "--domain", uuid, "--file", file, `--${target}`], `detach ${what} (${targetWords(target)})`));
   }
+}
+
+export interface InterfaceAddress {
+  /** the host-side device name (vnet0), or "-" for a VF interface */
+  name: string;
+  mac: string | null;
+  family: "ipv4" | "ipv6";
+  address: string;
+  prefix: number | null;
+  /** where libvirt learned it: its DHCP leases, the host's ARP table, or the guest agent */
+  source: "lease" | "arp" | "agent";
+}
+
+/** `virsh domifaddr` rows → addresses; a continuation row (same interface, another address) has no name or MAC. */
+export function parseDomifaddr(text: string, source: InterfaceAddress["source"]): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  let last: { name: string; mac: string | null } = { name: "-", mac: null };
+  for (const line of text.split("\n")) {
+    const cont = /^\s*-\s+-\s+(ipv4|ipv6)\s+([0-9a-fA-F.:]+)(?:\/(\d+))?\s*$/.exec(line);
+    const full = cont ? null : /^\s*(\S+)\s+([0-9a-fA-F:]{17}|-)\s+(ipv4|ipv6)\s+([0-9a-fA-F.:]+)(?:\/(\d+))?\s*$/.exec(line);
+    if (full) {
+      last = { name: full[1]!, mac: full[2] === "-" ? null : full[2]!.toLowerCase() };
+      out.push({ ...last, family: full[3] as "ipv4", address: full[4]!, prefix: full[5] ? Number(full[5]) : null, source });
+    } else if (cont) {
+      out.push({ ...last, family: cont[1] as "ipv4", address: cont[2]!, prefix: cont[3] ? Number(cont[3]) : null, source });
+    }
+  }
+  return out;
 }
 
 export const targetWords = (t: DeviceTarget) => (t === "live" ? "running VM" : "persistent config");

@@ -1,9 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { compareAround } from "@/server/probes/compare";
+import { iperfNote, IperfError, runIperf } from "@/server/probes/iperf";
 import { seriesFor, windowStats } from "@/server/probes/series";
 import type { ProbeStore } from "@/server/probes/store";
-import { router, readProcedure, type Context } from "../trpc";
+import { router, readProcedure, writeProcedure, type Context } from "../trpc";
 
 export function latencyStore(ctx: Context): ProbeStore {
   const opened = ctx.latency();
@@ -37,6 +38,29 @@ export const latencyRouter = router({
       // At most 15 minutes of backlog: longer ranges are history (latency.series).
       const since = Math.max(input.sinceMs, Date.now() - 15 * 60_000);
       yield* opened.feed.subscribe(input.targetIds, since, signal);
+    }),
+  /** iperf3 on demand against a named server; the result becomes a note on every chart at the run's start. */
+  iperf: writeProcedure
+    .input(
+      z.object({
+        server: z.string().trim().min(1, "name the iperf3 server (a host running iperf3 -s)"),
+        port: z.number().int().min(1).max(65535).optional(),
+        protocol: z.enum(["udp", "tcp"]).default("udp"),
+        seconds: z.number().int().min(1, "an iperf3 run lasts 1–60 s").max(60, "an iperf3 run lasts 1–60 s").default(10),
+        bitrate: z.string().regex(/^\d+(\.\d+)?[KMG]?$/, 'the bitrate is a number with an optional K, M or G, e.g. "10M"').optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const store = latencyStore(ctx);
+      const startedMs = Date.now();
+      try {
+        const result = await runIperf(input);
+        const note = store.addAnnotation(startedMs, iperfNote(result), `web${ctx.origin ? ` (${ctx.origin})` : ""}`);
+        return { result, note };
+      } catch (err) {
+        if (err instanceof IperfError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
+        throw err;
+      }
     }),
   compare: readProcedure
     .input(

@@ -39,6 +39,17 @@ export const vmsRouter = router({
       throw err;
     }
   }),
+  /** Each running VM's IP addresses (DHCP leases, ARP, guest agent): what the latency page offers as targets. */
+  addresses: readProcedure.query(async ({ ctx }) => {
+    if (!ctx.libvirt) return { available: false as const, reason: "this server has no libvirt connection", vms: [] };
+    const view = await ctx.libvirt.view();
+    if (!view.ok) return { available: false as const, reason: view.reason.cause, vms: [] };
+    const running = view.domains.filter((d) => d.active);
+    const vms = await Promise.all(
+      running.map(async (d) => ({ uuid: d.uuid, name: d.name, addresses: await ctx.libvirt!.domains.interfaceAddresses(d.uuid).catch(() => []) })),
+    );
+    return { available: true as const, reason: null, vms };
+  }),
   nodeDeviceCheck: readProcedure.query(async ({ ctx }) => {
     if (!ctx.libvirt) return { available: false as const, checked: 0, disagreements: [] };
     const view = await ctx.libvirt.view();
