@@ -79,7 +79,8 @@ export class PingProbe implements Probe {
     child.on("close", (code) => {
       if (this.child !== child) return;
       this.child = null;
-      this.emit(this.session.settle(Number.MAX_SAFE_INTEGER));
+      // Probes still in flight when ping ended are not counted: nobody listened for their replies, which is the
+      // prober's gap, not the network's loss.
       if (this.stopped) return;
       const decoded = decodePingError(stderr, spawnError);
       const delay = BACKOFF_MS[Math.min(this.failures++, BACKOFF_MS.length - 1)]!;
