@@ -1,9 +1,23 @@
 import { z } from "zod";
+import { parseDuration } from "@/lib/probe-target";
 
 /**
  * The one place that knows the real host's paths. Everything else receives the roots as values,
  * so a scenario tree or an unpacked capture is read by the same code as the live host.
  */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms < 3_600_000) {
+        ctx.addIssue({ code: "custom", message: `"${text}" is not a duration of at least an hour (e.g. 48h, 30d, 1y)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 const envSchema = z.object({
   PASSDECK_SYS_ROOT: z.string().min(1).default("/sys"),
   PASSDECK_PROC_ROOT: z.string().min(1).default("/proc"),
@@ -29,6 +43,14 @@ const envSchema = z.object({
    */
   PASSDECK_LIBVIRT_URI: z.string().min(1).optional(),
   PASSDECK_PORT: z.coerce.number().int().min(1).max(65535).default(7878),
+  /**
+   * Latency retention (durations such as 48h, 30d, 1y): raw samples, 10 s, 1 min and 1 h rollups. Longer keeps more
+   * detail for the before/after verdict (raw) and for history, at the cost of disk (raw: ~40 bytes per probe).
+   */
+  PASSDECK_KEEP_RAW: duration("48h"),
+  PASSDECK_KEEP_10S: duration("30d"),
+  PASSDECK_KEEP_1M: duration("1y"),
+  PASSDECK_KEEP_1H: duration("5y"),
 });
 
 export type PassdeckEnv = z.infer<typeof envSchema>;

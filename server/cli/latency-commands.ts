@@ -5,6 +5,7 @@
 import { userInfo } from "node:os";
 import { parseDuration, parseKind, probeTargetInput, type ProbeTargetInput } from "@/lib/probe-target";
 import type { Db } from "@/server/db/database";
+import { readEnv } from "@/server/env";
 import { ProbeAgent } from "@/server/probes/agent";
 import { compareAround, DEFAULT_SETTLE_MS, DEFAULT_WINDOW_MS } from "@/server/probes/compare";
 import { iperfNote, IperfError, iperfRequestProblem, runIperf, type IperfRequest } from "@/server/probes/iperf";
@@ -318,7 +319,10 @@ function timeArg(raw: string, flag: string): number {
 
 /** Runs until SIGINT/SIGTERM; exit 3 when another agent already serves this data directory (the supervisor stops). */
 function runAgent(store: ProbeStore): Promise<number> {
-  const agent = new ProbeAgent(store);
+  const env = readEnv();
+  const agent = new ProbeAgent(store, {
+    retention: { rawMs: env.PASSDECK_KEEP_RAW, tenSecondMs: env.PASSDECK_KEEP_10S, minuteMs: env.PASSDECK_KEEP_1M, hourMs: env.PASSDECK_KEEP_1H },
+  });
   if (!agent.start()) return Promise.resolve(3);
   return new Promise((resolve) => {
     const stop = () => {
