@@ -50,6 +50,9 @@ export default defineConfig({
     ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, use: { baseURL: baseURL(s.port) } })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", use: { baseURL: baseURL(LIVE_PORT) } }] : []),
     ...(wizard ? [{ name: "wizard", testMatch: "wizard*.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
+    // The latency page on the wizard's server, whose probe agent really pings 127.0.0.1; listed after the wizard so
+    // its plan (a VF to vfio-pci and back) runs once the wizard specs are done with the host.
+    ...(wizard ? [{ name: "latency", testMatch: "latency.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
     ...(process.env.PASSDECK_SCREENSHOT

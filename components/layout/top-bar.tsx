@@ -15,6 +15,7 @@ const NAV = [
   { href: "/wizard", label: "Wizard" },
   { href: "/vms", label: "VMs" },
   { href: "/desired", label: "Boot state" },
+  { href: "/latency", label: "Latency" },
   { href: "/journal", label: "Journal" },
 ] as const;
 
