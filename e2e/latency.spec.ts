@@ -4,6 +4,7 @@
  * becomes a change marker, and its before/after verdict is read back against the same API. The tests run in order
  * and build on each other's state, as a user's session would; the last one removes the target.
  */
+import { spawn } from "node:child_process";
 import { readlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { expect, test, type APIRequestContext } from "@playwright/test";
@@ -196,6 +197,34 @@ test("a note becomes a marker in the list and on the chart", async ({ page, requ
   expect(note.key).toMatch(/^note-\d+$/);
   await expect(item).toHaveAttribute("data-testid", `marker-${note.key}`);
   await expect(page.getByTestId(`latency-chart-${targetId}`).getByTestId(`chart-marker-${note.key}`)).toHaveCount(3);
+});
+
+test("iperf3 against a loopback server: the run's rate, J and loss become a note; no server is named as such", async ({ page }) => {
+  test.setTimeout(60_000);
+  // A real one-shot iperf3 server on the default port (the form has no port field: users run iperf3 -s as is).
+  const server = spawn("iperf3", ["-s", "-1", "--forceflush", "-B", "127.0.0.1"], { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.on("exit", (code) => reject(new Error(`iperf3 -s exited (${code}): is port 5201 taken?`)));
+      server.stdout.setEncoding("utf8").on("data", (d: string) => d.includes("listening") && resolve());
+    });
+    await page.goto("/latency");
+    const form = page.getByRole("form", { name: "Run iperf3" });
+    await form.getByLabel("iperf3 server (runs iperf3 -s)").fill("127.0.0.1");
+    await form.getByLabel("Seconds").fill("2");
+    await form.getByRole("button", { name: "Run iperf3" }).click();
+    const result = form.getByTestId("iperf-result");
+    await expect(result).toHaveText(/^iperf3 UDP ← 127\.0\.0\.1: \d+\.\d\d Mbit\/s, J \d+ µs, loss [\d.]+ %, 2 s$/, { timeout: 30_000 });
+    const text = (await result.textContent())!;
+    await expect(page.getByTestId("markers").getByTestId(/^marker-note-\d+$/).filter({ hasText: text })).toBeVisible();
+  } finally {
+    server.kill();
+  }
+  // The one-shot server is gone: iperf3's own refusal, with what to check.
+  const form = page.getByRole("form", { name: "Run iperf3" });
+  await form.getByRole("button", { name: "Run iperf3" }).click();
+  await expect(form.getByTestId("iperf-error")).toContainText("unable to connect to server");
+  await expect(form.getByTestId("iperf-error")).toContainText("is `iperf3 -s` running on 127.0.0.1?");
 });
 
 test("the CSV export link returns the visible range's raw samples of the target", async ({ page }) => {

@@ -35,6 +35,7 @@ export function MarkersPanel({ markers, selected, onPick }: { markers: Marker[];
           </ol>
         )}
         <AddNoteForm />
+        <IperfForm />
       </CardBody>
     </Card>
   );
@@ -126,6 +127,68 @@ function AddNoteForm() {
       <Button type="submit" className="mt-4" disabled={annotate.isPending}>
         {annotate.isPending ? "Adding…" : "Add note"}
       </Button>
+    </form>
+  );
+}
+
+/**
+ * iperf3 against a server the user runs (`iperf3 -s`): UDP with -R reports the RFC 3550 jitter the client received,
+ * TCP the rate and retransmits. The result is a note at the run's start, beside the latency of the same period.
+ */
+function IperfForm() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [server, setServer] = useState("");
+  const [protocol, setProtocol] = useState<"udp" | "tcp">("udp");
+  const [seconds, setSeconds] = useState("10");
+  const [error, setError] = useState<string | null>(null);
+  const run = useMutation(
+    trpc.latency.iperf.mutationOptions({
+      onSuccess: () => {
+        setError(null);
+        void queryClient.invalidateQueries(trpc.markers.list.pathFilter());
+      },
+      onError: (err) => setError(err.message),
+    }),
+  );
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!server.trim()) return setError("name the host running iperf3 -s");
+    if (!/^\d+$/.test(seconds) || Number(seconds) < 1 || Number(seconds) > 60) return setError("an iperf3 run lasts 1–60 s");
+    setError(null);
+    run.mutate({ server: server.trim(), protocol, seconds: Number(seconds) });
+  };
+  const input = "h-8 rounded-md border border-slate-300 px-2 text-sm";
+  return (
+    <form onSubmit={submit} noValidate aria-label="Run iperf3" className="flex flex-wrap items-start gap-3 rounded-md border border-dashed border-slate-300 px-3 py-2">
+      <label className="flex min-w-48 flex-col text-xs text-slate-600">
+        iperf3 server (runs iperf3 -s)
+        <input className={cn(input, "font-mono")} value={server} onChange={(e) => setServer(e.target.value)} placeholder="10.0.0.42" />
+        {error ? (
+          <span role="alert" data-testid="iperf-error" className="mt-0.5 text-xs text-red-800">
+            {error}
+          </span>
+        ) : null}
+      </label>
+      <label className="flex flex-col text-xs text-slate-600">
+        Test
+        <select className={input} value={protocol} onChange={(e) => setProtocol(e.target.value as "udp" | "tcp")}>
+          <option value="udp">UDP, reverse (jitter, loss)</option>
+          <option value="tcp">TCP (rate, retransmits)</option>
+        </select>
+      </label>
+      <label className="flex flex-col text-xs text-slate-600">
+        Seconds
+        <input className={cn(input, "w-20 font-mono")} inputMode="numeric" value={seconds} onChange={(e) => setSeconds(e.target.value)} />
+      </label>
+      <Button type="submit" className="mt-4" disabled={run.isPending}>
+        {run.isPending ? "Running…" : "Run iperf3"}
+      </Button>
+      {run.data ? (
+        <p data-testid="iperf-result" className="mt-5 text-xs text-slate-700">
+          {run.data.note.text}
+        </p>
+      ) : null}
     </form>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { useState, type FormEvent } from "react";
 import { ageText } from "@/components/data/format";
@@ -175,12 +175,17 @@ function AddTargetForm({ onAdded }: { onAdded: (id: number) => void }) {
   const [port, setPort] = useState("");
   const [interval, setIntervalText] = useState(String(DEFAULT_INTERVAL_MS));
   const [label, setLabel] = useState("");
+  const [vmUuid, setVmUuid] = useState<string | undefined>(undefined);
   const [errors, setErrors] = useState<FieldErrors>({});
+  // A running VM's addresses as libvirt knows them (DHCP leases, ARP, guest agent): one click fills the form.
+  const vmAddresses = useQuery({ ...trpc.vms.addresses.queryOptions(), staleTime: 30_000, refetchInterval: false });
+  const vmChoices = (vmAddresses.data?.vms ?? []).flatMap((vm) => vm.addresses.map((a) => ({ vm, a, key: `${vm.uuid} ${a.address}` })));
   const add = useMutation(
     trpc.targets.add.mutationOptions({
       onSuccess: (t) => {
         setAddress("");
         setLabel("");
+        setVmUuid(undefined);
         setErrors({});
         onAdded(t.id);
         void queryClient.invalidateQueries(trpc.targets.list.pathFilter());
@@ -201,6 +206,7 @@ function AddTargetForm({ onAdded }: { onAdded: (id: number) => void }) {
       port: kind === "tcp" && port.trim() ? Number(port) : undefined,
       intervalMs: Number(interval.trim() || NaN),
       label: label.trim() || undefined,
+      vmUuid,
     });
     if (!parsed.success) for (const issue of parsed.error.issues) local[(issue.path[0] as Field | undefined) ?? "form"] ??= issue.message;
     setErrors(local);
@@ -225,7 +231,10 @@ function AddTargetForm({ onAdded }: { onAdded: (id: number) => void }) {
           <input
             className={cn(input, "w-56 font-mono")}
             value={address}
-            onChange={(e) => setAddress(e.target.value)}
+            onChange={(e) => {
+              setAddress(e.target.value);
+              setVmUuid(undefined);
+            }}
             placeholder="10.0.0.42 or vm1.lan"
             aria-invalid={errors.address ? true : undefined}
             aria-describedby={errors.address ? "target-address-error" : undefined}
@@ -283,6 +292,30 @@ function AddTargetForm({ onAdded }: { onAdded: (id: number) => void }) {
           {add.isPending ? "Adding…" : "Add target"}
         </Button>
       </div>
+      {vmChoices.length ? (
+        <label className="mt-2 flex items-center gap-2 text-xs text-slate-600">
+          Or a running VM&apos;s address (from libvirt):
+          <select
+            className={input}
+            data-testid="vm-address"
+            value=""
+            onChange={(e) => {
+              const choice = vmChoices.find((c) => c.key === e.target.value);
+              if (!choice) return;
+              setAddress(choice.a.address);
+              setLabel(choice.vm.name);
+              setVmUuid(choice.vm.uuid);
+            }}
+          >
+            <option value="">choose…</option>
+            {vmChoices.map(({ vm, a, key }) => (
+              <option key={key} value={key}>
+                {vm.name}: {a.address} ({a.name}, {a.source})
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
       {errors.form || errors.kind ? (
         <p role="alert" data-testid="field-error-form" className="mt-1 text-xs text-red-800">
           {errors.form ?? errors.kind}

@@ -91,7 +91,8 @@ export function runIperf(req: IperfRequest, command = "iperf3"): Promise<IperfRe
   const problem = iperfRequestProblem(req);
   if (problem) return Promise.reject(new IperfError(problem));
   return new Promise((resolve, reject) => {
-    execFile(command, iperfArgs(req), { timeout: (req.seconds + 15) * 1000, env: { ...process.env, LC_ALL: "C" } }, (err, stdout) => {
+    // The binary is a parameter for tests; nothing under it belongs in the build trace.
+    execFile(/*turbopackIgnore: true*/ command, iperfArgs(req), { timeout: (req.seconds + 15) * 1000, env: { ...process.env, LC_ALL: "C" } }, (err, stdout) => {
       if (err && (err as NodeJS.ErrnoException).code === "ENOENT") return reject(new IperfError("iperf3 is not installed (apt install iperf3)"));
       try {
         resolve(parseIperfJson(stdout, req));
