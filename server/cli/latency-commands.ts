@@ -10,7 +10,7 @@ import { ProbeAgent } from "@/server/probes/agent";
 import { compareAround, DEFAULT_SETTLE_MS, DEFAULT_WINDOW_MS } from "@/server/probes/compare";
 import { iperfNote, IperfError, iperfRequestProblem, runIperf, type IperfRequest } from "@/server/probes/iperf";
 import { windowStats } from "@/server/probes/series";
-import { ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
+import { agentAlive, ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
 import { formatMicros } from "@/server/probes/verdict";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { InvalidInput } from "./write-commands";
@@ -163,7 +163,7 @@ function targetsCommand(store: ProbeStore, positionals: string[], flags: Latency
       throw err;
     }
     const agent = store.agent();
-    const agentNote = agent && Date.now() - agent.heartbeatAt < 10_000 ? "" : "\nNo probe agent is running: npm start runs one, or run `passdeck probe-agent`.";
+    const agentNote = agentAlive(agent, Date.now()) ? "" : "\nNo probe agent is running: npm start runs one, or run `passdeck probe-agent`.";
     console.log(flags.json ? JSON.stringify(t, null, 2) : `Target ${t.id}: ${t.name}, every ${t.intervalMs} ms.${agentNote}`);
     return 0;
   }

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { uptime } from "node:os";
 import type { PingSample } from "./ping";
 import { PingProbe, TcpProbe, type Probe, type ProbeSink } from "./runners";
-import { DEFAULT_RETENTION, type ProbeStore, type ProbeTarget, type Retention, type SampleRow } from "./store";
+import { AGENT_HEARTBEAT_MS, DEFAULT_RETENTION, type ProbeStore, type ProbeTarget, type Retention, type SampleRow } from "./store";
 
 export interface AgentOptions {
   retention?: Retention;
@@ -49,6 +49,7 @@ export class ProbeAgent {
     const every = (ms: number, fn: () => void) => this.timers.push(setInterval(() => this.guard(fn), ms));
     every(this.options.flushMs ?? 100, () => this.flush());
     every(this.options.syncMs ?? 1000, () => this.sync());
+    every(AGENT_HEARTBEAT_MS, () => this.store.heartbeat(process.pid));
     every(this.options.rollupMs ?? 10_000, () => this.store.buildRollups(Date.now() * 1000));
     every(this.options.pruneMs ?? 60_000, () => this.store.prune(Date.now(), this.options.retention ?? DEFAULT_RETENTION));
     this.guard(() => this.sync());
@@ -73,9 +74,8 @@ export class ProbeAgent {
     }
   }
 
-  /** Starts probes for new targets, stops removed ones, restarts changed ones; and beats the heartbeat. */
+  /** Starts probes for new targets, stops removed ones, restarts changed ones. */
   sync(): void {
-    this.store.heartbeat(process.pid);
     const wanted = new Map(this.store.activeTargets().map((t) => [t.id, t]));
     for (const [id, running] of this.probes) {
       const t = wanted.get(id);

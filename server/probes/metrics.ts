@@ -3,7 +3,7 @@
  * target was added (kept in their own table, so pruning old samples never makes a counter go down); buckets run
  * 1-2-5 from 1 µs to 10 s, fine enough for a VF's tens of microseconds.
  */
-import { METRIC_BUCKETS_US, type ProbeStore } from "./store";
+import { agentAlive, METRIC_BUCKETS_US, type ProbeStore } from "./store";
 
 const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const seconds = (us: number) => String(us / 1e6);
@@ -37,7 +37,7 @@ export function prometheusText(store: ProbeStore, nowMs = Date.now()): string {
   lines.push("# HELP passdeck_probe_up 1 while the probe agent reports the target as probing.", "# TYPE passdeck_probe_up gauge");
   for (const t of targets.values()) if (t.removedAt === null) lines.push(`passdeck_probe_up{${labels(t.id)}} ${statuses.get(t.id)?.state === "probing" ? 1 : 0}`);
   const agent = store.agent();
-  lines.push("# HELP passdeck_probe_agent_up 1 while the probe agent's heartbeat is fresh (10 s).", "# TYPE passdeck_probe_agent_up gauge");
-  lines.push(`passdeck_probe_agent_up ${agent && nowMs - agent.heartbeatAt < 10_000 ? 1 : 0}`);
+  lines.push("# HELP passdeck_probe_agent_up 1 while the probe agent's heartbeat is fresh (20 s).", "# TYPE passdeck_probe_agent_up gauge");
+  lines.push(`passdeck_probe_agent_up ${agentAlive(agent, nowMs) ? 1 : 0}`);
   return lines.join("\n") + "\n";
 }

@@ -295,9 +295,9 @@ describe("agent registration", () => {
     const refused = store.claimAgent(me(200), alive);
     expect(refused).toMatchObject({ ok: false, other: { pid: 100, heartbeatAt: T + 9_000 } });
     expect(store.claimAgent(me(100), alive)).toEqual({ ok: true }); // the same process again
-    setClock(T + 18_999 + 9_999);
+    setClock(T + 18_999 + 19_999);
     expect(store.claimAgent(me(200), alive).ok).toBe(false);
-    setClock(T + 18_999 + 10_000); // stale
+    setClock(T + 18_999 + 20_000); // stale: AGENT_STALE_MS
     expect(store.claimAgent(me(200), alive)).toEqual({ ok: true });
     expect(store.agent()?.pid).toBe(200);
     // fresh but its process is gone

@@ -106,6 +106,15 @@ export const METRIC_BUCKETS_US: readonly number[] = (() => {
   return out;
 })();
 
+/**
+ * The agent beats every 5 s (a write each time: cheap on a disk, not free on the rig's 9p data directory); an agent
+ * silent for 20 s is taken for dead.
+ */
+export const AGENT_HEARTBEAT_MS = 5_000;
+export const AGENT_STALE_MS = 20_000;
+
+export const agentAlive = (agent: AgentInfo | null, nowMs: number): boolean => agent !== null && nowMs - agent.heartbeatAt < AGENT_STALE_MS;
+
 export class TargetConflict extends Error {}
 
 interface TargetRow {
@@ -431,7 +440,7 @@ export class ProbeStore {
    * Registers this process as the data directory's probe agent. Refused (returns the other agent) while another
    * agent's heartbeat is younger than `staleMs` and its process is alive.
    */
-  claimAgent(me: Omit<AgentInfo, "heartbeatAt" | "startedAt">, isAlive: (pid: number) => boolean, staleMs = 10_000): { ok: true } | { ok: false; other: AgentInfo } {
+  claimAgent(me: Omit<AgentInfo, "heartbeatAt" | "startedAt">, isAlive: (pid: number) => boolean, staleMs = AGENT_STALE_MS): { ok: true } | { ok: false; other: AgentInfo } {
     return this.db.transaction(() => {
       const other = this.agent();
       if (other && other.pid !== me.pid && this.now() - other.heartbeatAt < staleMs && isAlive(other.pid)) return { ok: false as const, other };

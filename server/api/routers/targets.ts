@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { probeTargetInput } from "@/lib/probe-target";
 import { windowStats } from "@/server/probes/series";
-import { TargetConflict } from "@/server/probes/store";
+import { agentAlive, TargetConflict } from "@/server/probes/store";
 import { router, readProcedure, writeProcedure } from "../trpc";
 import { latencyStore } from "./latency";
 
@@ -18,7 +18,7 @@ export const targetsRouter = router({
     return {
       available: true as const,
       reason: null,
-      agent: agent && { ...agent, alive: now - agent.heartbeatAt < 10_000 },
+      agent: agent && { ...agent, alive: agentAlive(agent, now) },
       targets: store.activeTargets().map((t) => {
         const s = windowStats(store, t.id, now - 60_000, now).summary;
         const status = statuses.get(t.id);
