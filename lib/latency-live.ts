@@ -5,6 +5,7 @@
  * Times: `sentMs` in ms since the epoch, RTTs and lateness in µs.
  */
 import { percentile } from "@/lib/percentile";
+import type { SeriesPoint } from "@/server/probes/series";
 
 /** One probe as the live feed sends it (a structural subset of the server's LiveSample). */
 export interface RawSample {
@@ -18,25 +19,8 @@ export interface RawSample {
   lagUs: number | null;
 }
 
-/** A chart point: the same fields as the server's history points (server/probes/series.ts SeriesPoint). */
-export interface LatencyPoint {
-  t: number;
-  sent: number;
-  n: number;
-  loss: number | null;
-  min: number | null;
-  p5: number | null;
-  p25: number | null;
-  p50: number | null;
-  p75: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-  pdvP99: number | null;
-  jitter: number | null;
-  lagP99: number | null;
-  gaps: number;
-}
+/** A chart point: live points are built here with exactly the fields of the server's history points. */
+export type LatencyPoint = SeriesPoint;
 
 /** What the live view keeps per target and draws: the last 5 minutes. */
 export const LIVE_SPAN_MS = 5 * 60_000;

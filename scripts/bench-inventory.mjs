@@ -6,32 +6,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { importEngine } from "./import-engine.mjs";
 
 const runs = Number(process.env.BENCH_RUNS ?? 30);
 // sysfs lives in memory: put the tree on tmpfs when there is one, so neither tool measures the disk.
 const work = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "passdeck-bench-"));
 try {
-  const bundle = join(work, "scan.mjs");
-  await build({
-    stdin: {
-      contents: [
-        `export { scanInventory } from "./server/inventory/scan";`,
-        `export { PciReadCache } from "./server/host/pci";`,
-        `export { writeScenarioByName } from "./server/host/scenarios/catalog";`,
-      ].join("\n"),
-      resolveDir: process.cwd(),
-      loader: "ts",
-    },
-    outfile: bundle,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
-  const { scanInventory, PciReadCache, writeScenarioByName } = await import(pathToFileURL(bundle).href);
+  const { scanInventory, PciReadCache, writeScenarioByName } = await importEngine("inventory-engine", [
+    `export { scanInventory } from "./server/inventory/scan";`,
+    `export { PciReadCache } from "./server/host/pci";`,
+    `export { writeScenarioByName } from "./server/host/scenarios/catalog";`,
+  ]);
 
   const t0 = performance.now();
   const roots = writeScenarioByName("bench-1000", join(work, "host"));

@@ -4,11 +4,10 @@
 //   3. a year-range chart query over 30 days of 1 Hz data for 5 targets (10 s / 1 min / 1 h rollups)
 // Usage: node scripts/bench-latency.mjs [probe|live|query]...  (default: all three). BENCH_SECONDS=30 per phase.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { importEngine } from "./import-engine.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
 const which = process.argv.slice(2).length ? process.argv.slice(2) : ["probe", "live", "query"];
@@ -19,29 +18,13 @@ const pct = (xs, q) => {
   return s.length ? s[Math.min(s.length, Math.max(1, Math.ceil(q * s.length))) - 1] : NaN;
 };
 
-// The engine, bundled next to node_modules so better-sqlite3 and hdr-histogram-js resolve.
-mkdirSync(".cache/bench", { recursive: true });
-const bundle = join(process.cwd(), ".cache/bench/latency-engine.mjs");
-await build({
-  stdin: {
-    contents: [
-      `export { openDatabase } from "./server/db/database";`,
-      `export { ProbeStore, rollupFromSamples } from "./server/probes/store";`,
-      `export { seriesFor } from "./server/probes/series";`,
-      `export { readEnv } from "./server/env";`,
-      `export { processChildren, processCommandLine, processCpuSeconds, processRssKib } from "./server/host/process-stats";`,
-    ].join("\n"),
-    resolveDir: process.cwd(),
-    loader: "ts",
-  },
-  outfile: bundle,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  packages: "external",
-  logLevel: "warning",
-});
-const engine = await import(pathToFileURL(bundle).href);
+const engine = await importEngine("latency-engine", [
+  `export { openDatabase } from "./server/db/database";`,
+  `export { ProbeStore, rollupFromSamples } from "./server/probes/store";`,
+  `export { seriesFor } from "./server/probes/series";`,
+  `export { readEnv } from "./server/env";`,
+  `export { processChildren, processCommandLine, processCpuSeconds, processRssKib } from "./server/host/process-stats";`,
+]);
 const { openDatabase, ProbeStore, rollupFromSamples, seriesFor } = engine;
 const procRoot = engine.readEnv().PASSDECK_PROC_ROOT;
 const cpuSeconds = (pid) => engine.processCpuSeconds(procRoot, pid);

@@ -6,7 +6,7 @@ import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { breakGaps, emptyPoint, type LatencyPoint, type WindowNumbers } from "@/lib/latency-live";
 import { formatDuration, formatPercent, formatUs, niceCeilUs } from "@/lib/latency-format";
 import { JitterChart, LossLegend, LossStrip, SmokeChart, CHART_MARGIN, Y_AXIS_WIDTH } from "./charts";
-import type { Marker, TargetRow } from "./model";
+import type { TargetChartProps } from "./model";
 
 export interface ChartSource {
   /** "raw samples", "10 s rollups", … */
@@ -39,20 +39,11 @@ export function ChartGroup({
   onZoom,
   live,
   loading,
-}: {
-  target: TargetRow;
+}: TargetChartProps & {
   points: LatencyPoint[];
   numbers: WindowNumbers | null;
   source: ChartSource;
-  fromMs: number;
-  toMs: number;
-  plotWidth: number;
-  markers: Marker[];
-  selectedMarker: string | null;
-  onPickMarker: (key: string) => void;
-  onZoom: (fromMs: number, toMs: number) => void;
   live: boolean;
-  loading: boolean;
 }) {
   const [fit, setFit] = useState<"bands" | "max">("bands");
   // A hole longer than 3 points (the agent was down) breaks the lines instead of bridging it.

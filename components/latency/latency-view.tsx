@@ -9,7 +9,7 @@ import { useTRPC } from "@/lib/trpc/client";
 import { ChartGroup, sourceOf, type ChartSource } from "./chart-group";
 import { CHART_MARGIN, Y_AXIS_WIDTH } from "./charts";
 import { MarkersPanel } from "./markers-panel";
-import { useLatencyView, useNow, type Marker, type SeriesList, type TargetList, type TargetRow } from "./model";
+import { useLatencyView, useNow, type Marker, type SeriesList, type TargetChartProps, type TargetList, type TargetRow } from "./model";
 import { RangeBar } from "./range-bar";
 import { TargetsPanel } from "./targets-panel";
 import { useLiveSamples } from "./use-live";
@@ -95,6 +95,9 @@ function LatencyBody({ list }: { list: TargetList }) {
     [allMarkers, setView],
   );
   const onZoom = useCallback((from: number, to: number) => setView({ zoom: { fromMs: Math.floor(from), toMs: Math.ceil(to) } }), [setView]);
+  // What every target's charts share: one time axis, one width, the same markers.
+  const chartProps: Omit<TargetChartProps, "target" | "loading"> | null =
+    span && { fromMs: span.fromMs, toMs: span.toMs, plotWidth, markers: visibleMarkers, selectedMarker: view.marker, onPickMarker, onZoom };
 
   const setTargets = (ids: number[]) => setView({ targets: ids }, { replace: true });
   return (
@@ -136,37 +139,25 @@ function LatencyBody({ list }: { list: TargetList }) {
           <p data-testid="no-chart" className="rounded-lg border border-dashed border-slate-300 bg-white px-4 py-6 text-center text-sm text-slate-600">
             {list.targets.length ? "Tick a target above to chart it." : "Add a target above: its charts appear here as soon as the probe agent answers."}
           </p>
-        ) : span === null ? (
+        ) : chartProps === null ? (
           <Loading what="the clock" />
         ) : (
           chosen.map((t) =>
             liveWanted ? (
               <LiveTarget
                 key={t.id}
+                {...chartProps}
                 target={t}
                 samples={live.snapshot?.samples.get(t.id) ?? EMPTY}
                 loading={live.snapshot === null || live.status === "connecting"}
-                fromMs={span.fromMs}
-                toMs={span.toMs}
-                plotWidth={plotWidth}
-                markers={visibleMarkers}
-                selectedMarker={view.marker}
-                onPickMarker={onPickMarker}
-                onZoom={onZoom}
               />
             ) : (
               <HistoryTarget
                 key={t.id}
+                {...chartProps}
                 target={t}
                 series={series.data?.find((s) => s.targetId === t.id) ?? null}
                 loading={series.isFetching && !series.data}
-                fromMs={span.fromMs}
-                toMs={span.toMs}
-                plotWidth={plotWidth}
-                markers={visibleMarkers}
-                selectedMarker={view.marker}
-                onPickMarker={onPickMarker}
-                onZoom={onZoom}
               />
             ),
           )
@@ -208,17 +199,6 @@ function liveText(status: string, error: unknown): string {
   return "live: new samples arrive within half a second";
 }
 
-interface TargetChartProps {
-  target: TargetRow;
-  loading: boolean;
-  fromMs: number;
-  toMs: number;
-  plotWidth: number;
-  markers: Marker[];
-  selectedMarker: string | null;
-  onPickMarker: (key: string) => void;
-  onZoom: (fromMs: number, toMs: number) => void;
-}
 
 /** Live: points from the streamed samples, each with the bands of its trailing 10 s, thinned to ≤ 600 per chart. */
 const LiveTarget = memo(function LiveTarget({ samples, ...props }: TargetChartProps & { samples: readonly RawSample[] }) {

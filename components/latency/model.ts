@@ -40,3 +40,16 @@ export function useNow(tickMs: number): number | null {
 /** Marker colours: an applied plan, a plan that failed or was interrupted, a note. */
 export const MARKER_COLOR = { plan: "#1d4ed8", failed: "#dc2626", note: "#b45309" } as const;
 export const markerColor = (m: Pick<Marker, "kind" | "ok">) => (m.kind === "note" ? MARKER_COLOR.note : m.ok ? MARKER_COLOR.plan : MARKER_COLOR.failed);
+
+/** What every target's chart group is given by the page: the shared time axis, width and markers. */
+export interface TargetChartProps {
+  target: TargetRow;
+  loading: boolean;
+  fromMs: number;
+  toMs: number;
+  plotWidth: number;
+  markers: Marker[];
+  selectedMarker: string | null;
+  onPickMarker: (key: string) => void;
+  onZoom: (fromMs: number, toMs: number) => void;
+}

@@ -71,7 +71,7 @@ describe("passdeck targets", () => {
       [1, "10.0.0.5", 100, "not started"],
       [2, "10.0.0.6", 200, "not started"],
     ]);
-    expect(j.targets[0].lastMinute).toEqual({ sent: 0, n: 0, loss: null, p50: null, p99: null });
+    expect(j.targets[0].lastMinute).toEqual({ sent: 0, n: 0, loss: null, p50: null, p99: null, pdvP99: null });
   });
 
   it("refuses bad input with exit 2 and a message naming the problem", async () => {

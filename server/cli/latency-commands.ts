@@ -9,7 +9,7 @@ import { readEnv } from "@/server/env";
 import { ProbeAgent } from "@/server/probes/agent";
 import { compareAround, DEFAULT_SETTLE_MS, DEFAULT_WINDOW_MS } from "@/server/probes/compare";
 import { iperfNote, IperfError, iperfRequestProblem, runIperf, type IperfRequest } from "@/server/probes/iperf";
-import { windowStats } from "@/server/probes/series";
+import { targetOverview, windowStats } from "@/server/probes/series";
 import { agentAlive, ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
 import { formatMicros } from "@/server/probes/verdict";
 import type { LibvirtService } from "@/server/libvirt/service";
@@ -174,14 +174,9 @@ function targetsCommand(store: ProbeStore, positionals: string[], flags: Latency
     return 0;
   }
   if (verb !== undefined && verb !== "list") throw new InvalidInput(`unknown "targets ${verb}": use targets add|list|remove`);
-  const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
-  const now = Date.now();
-  const rows = store.activeTargets().map((t) => {
-    const last = windowStats(store, t.id, now - 60_000, now).summary;
-    const s = statuses.get(t.id);
-    return { ...t, state: s?.state ?? "not started", message: s?.message ?? null, lastMinute: { sent: last.sent, n: last.n, loss: last.loss, p50: last.p50, p99: last.p99 } };
-  });
-  if (flags.json) console.log(JSON.stringify({ agent: store.agent(), targets: rows }, null, 2));
+  const overview = targetOverview(store, Date.now());
+  const rows = overview.targets;
+  if (flags.json) console.log(JSON.stringify(overview, null, 2));
   else if (rows.length === 0) console.log("No latency targets: passdeck targets add <address> adds one.");
   else
     for (const r of rows)

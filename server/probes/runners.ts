@@ -20,6 +20,17 @@ export interface Probe {
   stop(): void;
 }
 
+/** A target's status for the sink, passed on only when it changes (a probe reports after every reply). */
+function changesOnly(sink: ProbeSink, targetId: number): (state: ProbeState, message: string | null) => void {
+  let last = "";
+  return (state, message) => {
+    const key = `${state}|${message}`;
+    if (key === last) return;
+    last = key;
+    sink.status(targetId, state, message);
+  };
+}
+
 const BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 const wallUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
@@ -37,13 +48,14 @@ export class PingProbe implements Probe {
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly settleTimer: NodeJS.Timeout;
-  private lastStatus = "";
+  private readonly status: (state: ProbeState, message: string | null) => void;
 
   constructor(
     private readonly target: ProbeTarget,
     private readonly sink: ProbeSink,
     private readonly options: PingProbeOptions,
   ) {
+    this.status = changesOnly(sink, target.id);
     this.session = new PingSession(options.firstSeq, target.intervalMs, target.timeoutMs);
     // ping prints a line per probe; this catches losses if it stalls or stops printing.
     this.settleTimer = setInterval(() => this.emit(this.session.settle(wallUs())), 1000);
@@ -93,13 +105,6 @@ export class PingProbe implements Probe {
     if (samples.length) this.sink.samples(this.target.id, samples, this.target.intervalMs);
   }
 
-  private status(state: ProbeState, message: string | null): void {
-    const key = `${state}|${message}`;
-    if (key === this.lastStatus) return;
-    this.lastStatus = key;
-    this.sink.status(this.target.id, state, message);
-  }
-
   stop(): void {
     this.stopped = true;
     clearInterval(this.settleTimer);
@@ -120,13 +125,14 @@ export class TcpProbe implements Probe {
   private address: string | null = null;
   private nextAtUs = 0;
   private lastSentUs: number | null = null;
-  private lastStatus = "";
+  private readonly status: (state: ProbeState, message: string | null) => void;
 
   constructor(
     private readonly target: ProbeTarget,
     private readonly sink: ProbeSink,
     firstSeq: number,
   ) {
+    this.status = changesOnly(sink, target.id);
     this.seq = firstSeq;
     void this.resolve();
   }
@@ -178,13 +184,6 @@ export class TcpProbe implements Probe {
       if (err.code === "ECONNREFUSED") finish(elapsedUs(), `port ${t.port} is closed: the RTT is the time to the host's reset`);
       else finish(null, `${err.code ?? "error"}: ${err.message}`);
     });
-  }
-
-  private status(state: ProbeState, message: string | null): void {
-    const key = `${state}|${message}`;
-    if (key === this.lastStatus) return;
-    this.lastStatus = key;
-    this.sink.status(this.target.id, state, message);
   }
 
   stop(): void {

@@ -6,7 +6,7 @@
  */
 import { LatencyHistogram } from "./histogram";
 import { percentile, summarize, type LatencySummary } from "./stats";
-import { mergeRollups, RESOLUTIONS_S, type ProbeStore, type ResolutionS, type StoredRollup, type StoredSample } from "./store";
+import { agentAlive, mergeRollups, RESOLUTIONS_S, type ProbeStore, type ResolutionS, type StoredRollup, type StoredSample } from "./store";
 
 export type SeriesSource = "raw" | "10s" | "1m" | "1h";
 
@@ -259,5 +259,27 @@ function summaryFromHistograms(
     pdv: { p50: minus(rtt.percentile(0.5)), p99: minus(rtt.percentile(0.99)), p999: minus(rtt.percentile(0.999)) },
     ipdv: { meanAbs: ipdvAbs.mean(), p99Abs: ipdvAbs.percentile(0.99), peakToPeak: null },
     jitterRfc3550: jitter,
+  };
+}
+
+/**
+ * The active targets with what the probe agent last said of each and their last minute: the Latency page's list
+ * and `passdeck targets list`.
+ */
+export function targetOverview(store: ProbeStore, nowMs: number) {
+  const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
+  const agent = store.agent();
+  return {
+    agent: agent && { ...agent, alive: agentAlive(agent, nowMs) },
+    targets: store.activeTargets().map((t) => {
+      const s = windowStats(store, t.id, nowMs - 60_000, nowMs).summary;
+      const status = statuses.get(t.id);
+      return {
+        ...t,
+        state: status?.state ?? ("not started" as const),
+        message: status?.message ?? null,
+        lastMinute: { sent: s.sent, n: s.n, loss: s.loss, p50: s.p50, p99: s.p99, pdvP99: s.pdv.p99 },
+      };
+    }),
   };
 }

@@ -1,8 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { probeTargetInput } from "@/lib/probe-target";
-import { windowStats } from "@/server/probes/series";
-import { agentAlive, TargetConflict } from "@/server/probes/store";
+import { targetOverview } from "@/server/probes/series";
+import { TargetConflict } from "@/server/probes/store";
 import { router, readProcedure, writeProcedure } from "../trpc";
 import { latencyStore } from "./latency";
 
@@ -11,25 +11,7 @@ export const targetsRouter = router({
   list: readProcedure.query(({ ctx }) => {
     const opened = ctx.latency();
     if (!opened.ok) return { available: false as const, reason: opened.reason, agent: null, targets: [] };
-    const store = opened.store;
-    const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
-    const now = Date.now();
-    const agent = store.agent();
-    return {
-      available: true as const,
-      reason: null,
-      agent: agent && { ...agent, alive: agentAlive(agent, now) },
-      targets: store.activeTargets().map((t) => {
-        const s = windowStats(store, t.id, now - 60_000, now).summary;
-        const status = statuses.get(t.id);
-        return {
-          ...t,
-          state: status?.state ?? ("not started" as const),
-          message: status?.message ?? null,
-          lastMinute: { sent: s.sent, n: s.n, loss: s.loss, p50: s.p50, p99: s.p99, pdvP99: s.pdv.p99 },
-        };
-      }),
-    };
+    return { available: true as const, reason: null, ...targetOverview(opened.store, Date.now()) };
   }),
   add: writeProcedure.input(probeTargetInput).mutation(({ ctx, input }) => {
     try {

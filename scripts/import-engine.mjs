@@ -1,0 +1,23 @@
+// The benchmarks import Passdeck's TypeScript modules through one esbuild bundle, written under .cache/bench so
+// that its external packages (better-sqlite3, hdr-histogram-js) resolve from this checkout's node_modules.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+/** `exportLines`: `export { … } from "./server/…";` statements, relative to the checkout. */
+export async function importEngine(name, exportLines) {
+  const dir = join(process.cwd(), ".cache/bench");
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, `${name}.mjs`);
+  await build({
+    stdin: { contents: exportLines.join("\n"), resolveDir: process.cwd(), loader: "ts" },
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    logLevel: "warning",
+  });
+  return import(pathToFileURL(outfile).href);
+}
