@@ -172,4 +172,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX annotations_at ON annotations (at_ms);
     `,
   },
+  {
+    version: 4,
+    name: "accounts",
+    sql: `
+      CREATE TABLE users (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT    NOT NULL UNIQUE,
+        role          TEXT    NOT NULL,   -- admin | viewer
+        password_hash TEXT    NOT NULL,   -- scrypt$N$r$p$salt$hash (passwords.ts)
+        created_at    INTEGER NOT NULL,
+        disabled_at   INTEGER
+      );
+      -- a session cookie's SHA-256, never the cookie itself: a copy of the database opens no session
+      CREATE TABLE sessions (
+        token_hash  TEXT    PRIMARY KEY,
+        user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at  INTEGER NOT NULL,
+        last_seen   INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        origin      TEXT
+      ) WITHOUT ROWID;
+      CREATE TABLE api_tokens (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash   TEXT    NOT NULL UNIQUE,
+        name         TEXT    NOT NULL,
+        role         TEXT    NOT NULL,   -- admin | viewer
+        created_by   TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at   INTEGER
+      );
+    `,
+  },
 ];

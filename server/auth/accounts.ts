@@ -1,0 +1,139 @@
+/**
+ * Users, sessions and API tokens in Passdeck's SQLite database. Secrets (session cookies, tokens) are random 32-byte
+ * values handed out once; only their SHA-256 is stored. Not wired into the web server yet (issue 7, first piece).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Db } from "@/server/db/database";
+import { hashPassword, verifyPassword } from "./passwords";
+
+export const ROLES = ["admin", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: number;
+  disabled: boolean;
+}
+
+export interface SessionPolicy {
+  /** a session ends this long after login, whatever happens */
+  absoluteMs: number;
+  /** …or after this long without a request */
+  idleMs: number;
+}
+
+export const DEFAULT_SESSION_POLICY: SessionPolicy = { absoluteMs: 12 * 3_600_000, idleMs: 2 * 3_600_000 };
+
+const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
+
+export class AccountError extends Error {}
+
+const sha256 = (secret: string) => createHash("sha256").update(secret).digest("hex");
+const newSecret = (prefix: string) => `${prefix}${randomBytes(32).toString("base64url")}`;
+
+interface UserRow {
+  id: number;
+  name: string;
+  role: Role;
+  password_hash: string;
+  created_at: number;
+  disabled_at: number | null;
+}
+const userOf = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, disabled: r.disabled_at !== null });
+
+export class Accounts {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+    private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+  ) {}
+
+  /** True until the first admin exists: the dashboard then asks to create one, and serving beyond loopback is refused. */
+  needsSetup(): boolean {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL`).get() as { n: number }).n === 0;
+  }
+
+  async addUser(name: string, role: Role, password: string): Promise<User> {
+    if (!USER_NAME.test(name)) throw new AccountError(`"${name}" is not a user name: lowercase letters, digits, _ . - (at most 32), starting with a letter or _`);
+    if (!ROLES.includes(role)) throw new AccountError(`the role is admin or viewer, not "${role}"`);
+    if (this.db.prepare(`SELECT 1 FROM users WHERE name = ?`).get(name)) throw new AccountError(`a user named ${name} exists already`);
+    const hash = await hashPassword(password).catch((err: Error) => Promise.reject(new AccountError(err.message)));
+    const info = this.db.prepare(`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`).run(name, role, hash, this.now());
+    return this.user(Number(info.lastInsertRowid))!;
+  }
+
+  user(id: number): User | null {
+    const r = this.db.prepare(`SELECT * FROM users WHERE id = ?`).get(id) as UserRow | undefined;
+    return r ? userOf(r) : null;
+  }
+
+  users(): User[] {
+    return (this.db.prepare(`SELECT * FROM users ORDER BY id`).all() as UserRow[]).map(userOf);
+  }
+
+  /**
+   * Checks a password and opens a session: returns the cookie value (shown once) or null. An unknown user costs the
+   * same scrypt as a wrong password, so timing does not tell which names exist.
+   */
+  async login(name: string, password: string, origin: string | null): Promise<{ user: User; sessionToken: string } | null> {
+    const row = this.db.prepare(`SELECT * FROM users WHERE name = ? AND disabled_at IS NULL`).get(name) as UserRow | undefined;
+    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+    if (!row || !ok) return null;
+    const token = newSecret("");
+    const now = this.now();
+    this.db
+      .prepare(`INSERT INTO sessions (token_hash, user_id, created_at, last_seen, expires_at, origin) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(sha256(token), row.id, now, now, now + this.policy.absoluteMs, origin);
+    return { user: userOf(row), sessionToken: token };
+  }
+
+  /** The session's user, refreshing its idle clock; null when unknown, expired, idle too long or the user is disabled. */
+  session(token: string): User | null {
+    const now = this.now();
+    const row = this.db
+      .prepare(
+        `SELECT s.last_seen, s.expires_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
+      )
+      .get(sha256(token)) as (UserRow & { last_seen: number; expires_at: number }) | undefined;
+    if (!row || row.disabled_at !== null || now >= row.expires_at || now - row.last_seen >= this.policy.idleMs) {
+      if (row) this.logout(token);
+      return null;
+    }
+    this.db.prepare(`UPDATE sessions SET last_seen = ? WHERE token_hash = ?`).run(now, sha256(token));
+    return userOf(row);
+  }
+
+  logout(token: string): void {
+    this.db.prepare(`DELETE FROM sessions WHERE token_hash = ?`).run(sha256(token));
+  }
+
+  /** A token for scripts and Prometheus, printed once; viewer tokens can only read. */
+  createToken(name: string, role: Role, createdBy: string): { id: number; token: string } {
+    if (!ROLES.includes(role)) throw new AccountError(`the role is admin or viewer, not "${role}"`);
+    if (!/^[\w .-]{1,64}$/.test(name)) throw new AccountError("a token's name is 1–64 letters, digits, spaces, _ . -");
+    const token = newSecret("pdk_");
+    const info = this.db
+      .prepare(`INSERT INTO api_tokens (token_hash, name, role, created_by, created_at) VALUES (?, ?, ?, ?, ?)`)
+      .run(sha256(token), name, role, createdBy, this.now());
+    return { id: Number(info.lastInsertRowid), token };
+  }
+
+  /** The token's role, or null when unknown or revoked; records its use. */
+  tokenRole(token: string): { id: number; name: string; role: Role } | null {
+    const row = this.db.prepare(`SELECT id, name, role, revoked_at FROM api_tokens WHERE token_hash = ?`).get(sha256(token)) as
+      | { id: number; name: string; role: Role; revoked_at: number | null }
+      | undefined;
+    if (!row || row.revoked_at !== null) return null;
+    this.db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`).run(this.now(), row.id);
+    return { id: row.id, name: row.name, role: row.role };
+  }
+
+  revokeToken(id: number): boolean {
+    return this.db.prepare(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(this.now(), id).changes > 0;
+  }
+}
+
+/** A valid hash of a random password: verifying against it costs what a real check costs. */
+const DUMMY_HASH = "scrypt$32768$8$3$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";

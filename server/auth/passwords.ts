@@ -1,0 +1,45 @@
+/**
+ * Password hashing with scrypt (node:crypto: no native addon to build) and a per-user random salt. The parameters
+ * are stored with the hash, so they can be raised later without invalidating existing passwords.
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+
+const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
+  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+
+/** N = 2^15, r = 8, p = 3: one of OWASP's equivalent scrypt minimums, 32 MiB per hash instead of 128 MiB. */
+export const SCRYPT_DEFAULTS = { N: 2 ** 15, r: 8, p: 3 } as const;
+const KEY_BYTES = 32;
+const SALT_BYTES = 16;
+
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/** null when acceptable, else what is wrong (said to the user as it is). */
+export function passwordProblem(password: string): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return `the password must be at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (password.length > MAX_PASSWORD_LENGTH) return `the password must be at most ${MAX_PASSWORD_LENGTH} characters`;
+  if (password.includes("\0")) return "the password must not contain a NUL character";
+  return null;
+}
+
+export async function hashPassword(password: string, params: { N: number; r: number; p: number } = SCRYPT_DEFAULTS): Promise<string> {
+  const problem = passwordProblem(password);
+  if (problem) throw new Error(problem);
+  const salt = randomBytes(SALT_BYTES);
+  const key = await scrypt(password, salt, KEY_BYTES, { ...params, maxmem: 256 * params.N * params.r });
+  return ["scrypt", params.N, params.r, params.p, salt.toString("base64url"), key.toString("base64url")].join("$");
+}
+
+/** Constant-time comparison; false for a malformed stored hash rather than an exception. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split("$");
+  if (parts.length !== 6 || parts[0] !== "scrypt") return false;
+  const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![N, r, p].every((x) => Number.isInteger(x) && x > 0) || N > 2 ** 20) return false;
+  const salt = Buffer.from(parts[4]!, "base64url");
+  const expected = Buffer.from(parts[5]!, "base64url");
+  if (password.length > MAX_PASSWORD_LENGTH || expected.length !== KEY_BYTES) return false;
+  const key = await scrypt(password, salt, KEY_BYTES, { N, r, p, maxmem: 256 * N * r });
+  return timingSafeEqual(key, expected);
+}
