@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { appRouter } from "@/server/api/root";
 import { allowed, PROCEDURE_ACCESS } from "./access";
 
-const procedures = appRouter._def.procedures as Record<string, { _def: { type: "query" | "mutation" | "subscription" } }>;
+const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation" | "subscription" } }>;
 
 describe("PROCEDURE_ACCESS", () => {
   it("names exactly the router's procedures", () => {
