@@ -18,7 +18,7 @@ describe("PROCEDURE_ACCESS", () => {
   });
 
   it("nothing is public yet; a viewer reads, an admin does everything", () => {
-    expect(Object.values(PROCEDURE_ACCESS).filter((a) => a === "public")).toEqual([]);
+    expect(Object.values(PROCEDURE_ACCESS as Record<string, string>).filter((a) => a === "public")).toEqual([]);
     expect(allowed("viewer", null)).toBe(false);
     expect(allowed("viewer", "viewer")).toBe(true);
     expect(allowed("admin", "viewer")).toBe(false);
