@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { demoHostDir, journalDir } from "./e2e/journal-dir";
+import { authStateFile, demoHostDir, journalDir } from "./e2e/journal-dir";
 import { debianChromium } from "./e2e/chromium";
 
 /**
@@ -26,8 +26,19 @@ const selected = SCENARIOS.filter((s) => !only || only.includes(s.name));
 const LIVE_PORT = 7905;
 const live = !only || only.includes("live");
 const wizard = !only || only.includes("wizard");
+/** Sign-in, first-run setup, roles, CSRF and the audit trail, on a demo server whose data directory starts empty. */
+export const AUTH = { scenario: "server", port: 7907 } as const;
+const auth = !only || only.includes("auth");
 
 const baseURL = (port: number) => `http://127.0.0.1:${port}`;
+
+/** Every server whose specs run signed in as admin: e2e/sign-in.setup.ts makes the admin and saves the cookie. */
+export const SIGNED_IN = [
+  ...selected.map((s) => ({ project: s.name, port: s.port })),
+  ...(live ? [{ project: "live", port: LIVE_PORT }] : []),
+  ...(wizard ? [{ project: "wizard", port: WIZARD.port }] : []),
+];
+const signedIn = (project: string) => ({ storageState: authStateFile(project) });
 
 export default defineConfig({
   testDir: "e2e",
@@ -47,16 +58,22 @@ export default defineConfig({
     viewport: { width: 1440, height: 900 },
   },
   projects: [
-    ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, use: { baseURL: baseURL(s.port) } })),
-    ...(live ? [{ name: "live", testMatch: "live.spec.ts", use: { baseURL: baseURL(LIVE_PORT) } }] : []),
-    ...(wizard ? [{ name: "wizard", testMatch: "wizard*.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
+    { name: "sign-in", testMatch: "sign-in.setup.ts" },
+    ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, dependencies: ["sign-in"], use: { baseURL: baseURL(s.port), ...signedIn(s.name) } })),
+    ...(live ? [{ name: "live", testMatch: "live.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(LIVE_PORT), ...signedIn("live") } }] : []),
+    ...(wizard
+      ? [{ name: "wizard", testMatch: "wizard*.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") } }]
+      : []),
     // The latency page on the wizard's server, whose probe agent really pings 127.0.0.1; listed after the wizard so
     // its plan (a VF to vfio-pci and back) runs once the wizard specs are done with the host.
-    ...(wizard ? [{ name: "latency", testMatch: "latency.spec.ts", use: { baseURL: baseURL(WIZARD.port) } }] : []),
+    ...(wizard
+      ? [{ name: "latency", testMatch: "latency.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") } }]
+      : []),
+    ...(auth ? [{ name: "auth", testMatch: "auth*.spec.ts", use: { baseURL: baseURL(AUTH.port) } }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
     ...(process.env.PASSDECK_SCREENSHOT
-      ? [{ name: "screenshot", testMatch: "readme-screenshot.ts", use: { baseURL: baseURL(7901) } }]
+      ? [{ name: "screenshot", testMatch: "readme-screenshot.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(7901), ...signedIn("desktop") } }]
       : []),
   ],
   webServer: [
@@ -65,7 +82,7 @@ export default defineConfig({
           {
             // The real host this runs on, no demo tree: what `npm start` serves.
             command: "node scripts/start.mjs",
-            url: `${baseURL(LIVE_PORT)}/api/trpc/host.summary`,
+            url: `${baseURL(LIVE_PORT)}/login`,
             env: {
               PASSDECK_PORT: String(LIVE_PORT),
               PASSDECK_HOST: "127.0.0.1",
@@ -82,9 +99,11 @@ export default defineConfig({
     ...[
       ...selected.map((s) => ({ project: s.name, scenario: s.name, port: s.port, libvirtUri: null })),
       ...(wizard ? [{ project: "wizard", ...WIZARD }] : []),
+      ...(auth ? [{ project: "auth", ...AUTH, libvirtUri: null }] : []),
     ].map((s) => ({
     command: `node scripts/start.mjs --demo ${s.scenario}`,
-    url: `${baseURL(s.port)}/api/trpc/host.summary`,
+    // A page that needs no sign-in: every server starts without accounts.
+    url: `${baseURL(s.port)}/login`,
     env: {
       PASSDECK_PORT: String(s.port),
       PASSDECK_HOST: "127.0.0.1",

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { TopBar } from "@/components/layout/top-bar";
 import { TRPCReactProvider } from "@/lib/trpc/client";
@@ -9,7 +10,9 @@ export const metadata: Metadata = {
   description: "PCIe passthrough and SR-IOV on this hypervisor host: IOMMU groups, readiness, host-critical devices.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Rendered per request: the CSP nonce (proxy.ts) is new on every page load, so no page is prerendered.
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">

@@ -14,3 +14,9 @@ export const journalDir = (project: string) => resolve(runDir, `${project}-data`
 
 /** The host tree a demo server writes at start and changes through its simulated kernel (PASSDECK_DEMO_DIR). */
 export const demoHostDir = (project: string) => resolve(".cache/e2e", `${project}-host`);
+
+/** The signed-in browser state (the session cookie) the sign-in setup project saves for a project's server. */
+export const authStateFile = (project: string) => resolve(runDir, `${project}-auth.json`);
+
+/** The admin every demo server gets before its specs run (e2e/sign-in.setup.ts); the auth specs make their own. */
+export const E2E_ADMIN = { name: "e2e-admin", password: "e2e admin password, long enough" } as const;

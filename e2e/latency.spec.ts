@@ -32,7 +32,8 @@ async function query<T>(request: APIRequestContext, path: string, input?: unknow
 }
 
 async function mutate<T>(request: APIRequestContext, path: string, input: unknown): Promise<T> {
-  const res = await request.post(`/api/trpc/${path}`, { data: { json: input } });
+  // A browser sends Origin with every POST; the server refuses a cookie-borne mutation without it (CSRF).
+  const res = await request.post(`/api/trpc/${path}`, { data: { json: input }, headers: { origin: test.info().project.use.baseURL! } });
   expect(res.status(), `${path}: ${await res.text()}`).toBe(200);
   return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
 }

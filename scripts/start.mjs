@@ -13,13 +13,6 @@ if (!existsSync(".next/BUILD_ID") || !existsSync("dist/passdeck.mjs")) {
   console.error("passdeck: no production build here. Run `npm run build` first (the Quick start in README.md does both).");
   process.exit(2);
 }
-if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
-  console.warn(
-    `passdeck: WARNING: serving on ${host} without authentication: anyone who can reach this port can read the host inventory.` +
-      (process.env.PASSDECK_UNSAFE_WEB_WRITES === "1" ? " PASSDECK_UNSAFE_WEB_WRITES=1: they can also apply plans." : " Applying plans from the browser is off."),
-  );
-}
-
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PASSDECK_HOST: host, PASSDECK_PORT: port };
 if (demo) {
   // The server writes the scenario's tree into this directory itself and answers writes through a simulated kernel.
@@ -34,8 +27,22 @@ if (demo) {
   console.log(`passdeck: demo host "${demo}" in ${dir}: plans are applied to a simulated kernel, never to this machine`);
 }
 
-console.log(`passdeck: http://${host.includes(":") ? `[${host}]` : host}:${port}`);
-const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-H", host, "-p", port], { stdio: "inherit", env });
+// Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
+// could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
+const loopback = ["127.0.0.1", "localhost", "::1"].includes(host);
+const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8", env }));
+if (setup.needsSetup && !loopback) {
+  console.error(
+    `passdeck: refusing to serve on ${host}: there is no admin account yet, and anyone on the network could claim it.\n` +
+      "  Create one on the host first:  passdeck user add <name> --role admin   (the password on standard input)\n" +
+      "  or start on 127.0.0.1 and finish the first-run setup in the browser.",
+  );
+  process.exit(2);
+}
+const scheme = env.PASSDECK_TLS ? "https" : "http";
+const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+if (setup.needsSetup) console.log(`passdeck: first run: open ${url}/setup and enter the setup code ${setup.code} (passdeck setup-code prints it again)`);
+const child = spawn(process.execPath, ["scripts/serve.mjs"], { stdio: "inherit", env });
 
 // The probe agent measures latency in its own process (never inside the web server), restarted with backoff when it
 // dies. Exit 3: another agent already serves this data directory, which is fine. PASSDECK_PROBE_AGENT=0 leaves it off.

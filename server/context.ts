@@ -17,14 +17,21 @@ import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
 import { LiveFeed } from "@/server/probes/live-feed";
 import { ProbeStore } from "@/server/probes/store";
+import { Accounts } from "@/server/auth/accounts";
+import { AuditLog } from "@/server/auth/audit";
+import { clientAddress } from "@/server/auth/request";
+import { AuthService } from "@/server/auth/service";
 
-type Services = Omit<Context, "origin">;
+type Services = Omit<Context, "origin" | "caller">;
 let services: Services | null = null;
 
-/** Built once per server process from the environment; `origin` is per request. */
-export function getContext(origin: string | null = null): Context {
+/** Built once per server process from the environment; the caller and its address are per request. */
+export function getContext(req: Request | null = null): Context {
   services ??= buildServices(readEnv());
-  return { ...services, origin };
+  if (!req) return { ...services, origin: null, caller: null };
+  const origin = clientAddress(req.headers);
+  const auth = services.auth();
+  return { ...services, origin, caller: auth.ok ? auth.service.caller(req.headers, origin) : null };
 }
 
 function buildServices(env: PassdeckEnv): Services {
@@ -47,9 +54,13 @@ function buildServices(env: PassdeckEnv): Services {
     const d = data();
     return d.ok ? { ok: true, store: d.probes, feed: d.feed } : d;
   };
+  const auth: Context["auth"] = () => {
+    const d = data();
+    return d.ok ? { ok: true, service: d.auth } : d;
+  };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
   const libvirt = libvirtFor(env);
-  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt) : hostAccess(sysRoot, ip, webWritesRefusal(env), libvirt);
+  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt) : hostAccess(sysRoot, ip, libvirt);
   const plans = new PlanService({
     ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
@@ -65,8 +76,12 @@ function buildServices(env: PassdeckEnv): Services {
       const opened = desired();
       if (opened.ok) opened.store.record(plan, after, actor);
     },
+    audit: (action, actor, source, detail) => {
+      const opened = auth();
+      if (opened.ok) opened.service.audit.record(action, actor, source, detail);
+    },
   });
-  return { inventory, journal, desired, latency, writeAccess, plans, ip, libvirt };
+  return { inventory, journal, desired, latency, auth, writeAccess, plans, ip, libvirt, listensBeyondLoopback: !isLoopbackHost(env.PASSDECK_HOST) };
 }
 
 function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService | null): () => WriteAccess {
@@ -80,20 +95,12 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
   return () => ({ ok: true, mode: "demo", executor, ip });
 }
 
-/**
- * Whoever reaches the port could unbind the host's devices, and there is no login yet: beyond loopback the browser
- * may only look, unless the operator says the network is isolated.
- */
-export function webWritesRefusal(env: PassdeckEnv): string | null {
-  if (["127.0.0.1", "localhost", "::1"].includes(env.PASSDECK_HOST) || env.PASSDECK_UNSAFE_WEB_WRITES === "1") return null;
-  return `this server listens on ${env.PASSDECK_HOST} without authentication, so anyone who reaches it could change the host: applying from the browser is off (use the passdeck CLI, or serve on 127.0.0.1 and reach it through an SSH tunnel)`;
-}
+export const isLoopbackHost = (host: string) => ["127.0.0.1", "localhost", "::1"].includes(host);
 
 /** The real host: only a mounted sysfs, and only as root (the privileged helper comes with the security issue). */
-function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null, libvirt: LibvirtService | null): () => WriteAccess {
+function hostAccess(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null): () => WriteAccess {
   let executor: PlanExecutor | null = null;
   return () => {
-    if (refusal) return { ok: false, reason: refusal };
     if (!isRealSysfs(sysRoot))
       return { ok: false, reason: `${sysRoot} is not a mounted sysfs (a capture or a read-only demo tree): this server can show plans but not apply them` };
     if (process.getuid?.() !== 0)
@@ -113,7 +120,7 @@ function hostAccess(sysRoot: string, ip: IpLink, refusal: string | null, libvirt
  * Opens the database on first use (the journal and the desired state share it) and retries later if it failed:
  * the directory may be created after start.
  */
-type DataServices = { journal: Journal; desired: DesiredStore; probes: ProbeStore; feed: LiveFeed };
+type DataServices = { journal: Journal; desired: DesiredStore; probes: ProbeStore; feed: LiveFeed; auth: AuthService };
 
 function lazyData(dataDir: string): () => ({ ok: true } & DataServices) | { ok: false; reason: string } {
   let opened: DataServices | null = null;
@@ -122,7 +129,8 @@ function lazyData(dataDir: string): () => ({ ok: true } & DataServices) | { ok: 
     try {
       const db = openDatabase(dataDir);
       const probes = new ProbeStore(db);
-      opened = { journal: new Journal(db), desired: new DesiredStore(db), probes, feed: new LiveFeed(probes) };
+      const auth = new AuthService(new Accounts(db), new AuditLog(db), dataDir);
+      opened = { journal: new Journal(db), desired: new DesiredStore(db), probes, feed: new LiveFeed(probes), auth };
       return { ok: true, ...opened };
     } catch (err) {
       return { ok: false, reason: err instanceof Error ? err.message : String(err) };

@@ -33,10 +33,12 @@ const envSchema = z.object({
   PASSDECK_DATA_DIR: z.string().min(1).default("/var/lib/passdeck"),
   PASSDECK_HOST: z.string().min(1).default("127.0.0.1"),
   /**
-   * "1" lets the browser apply plans while the server listens beyond loopback without authentication (until the
-   * security issue lands): only for an isolated network such as the kernel rig's guest.
+   * TLS for the dashboard: "self-signed" generates a certificate in the data directory on first start; or give
+   * PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files). Unset: plain HTTP (fine on loopback or behind a proxy).
    */
-  PASSDECK_UNSAFE_WEB_WRITES: z.enum(["0", "1"]).default("0"),
+  PASSDECK_TLS: z.enum(["self-signed", "files"]).optional(),
+  PASSDECK_TLS_CERT: z.string().min(1).optional(),
+  PASSDECK_TLS_KEY: z.string().min(1).optional(),
   /**
    * The libvirt connection VMs live on (default qemu:///system on a real host). A demo host has none unless this is
    * set: a simulated host's addresses must never be attached to the real VMs of the machine running the demo.

@@ -1,5 +1,6 @@
 "use client";
 
+import { AdminOnly, useIsAdmin } from "@/components/auth/session";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Badge } from "@/components/ui/badge";
@@ -34,8 +35,10 @@ export function MarkersPanel({ markers, selected, onPick }: { markers: Marker[];
             ))}
           </ol>
         )}
-        <AddNoteForm />
-        <IperfForm />
+        <AdminOnly>
+          <AddNoteForm />
+          <IperfForm />
+        </AdminOnly>
       </CardBody>
     </Card>
   );
@@ -45,6 +48,7 @@ function MarkerItem({ marker: m, selected, onPick }: { marker: Marker; selected:
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const remove = useMutation(trpc.markers.removeNote.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries(trpc.markers.list.pathFilter()) }));
+  const isAdmin = useIsAdmin();
   return (
     <li className="flex items-center gap-2">
       <button
@@ -65,7 +69,7 @@ function MarkerItem({ marker: m, selected, onPick }: { marker: Marker; selected:
         <span className="truncate text-sm text-slate-900">{m.title}</span>
         {selected ? <span className="ml-auto text-xs text-slate-500">judging ↓</span> : null}
       </button>
-      {m.kind === "note" ? (
+      {m.kind === "note" && isAdmin ? (
         <Button size="sm" variant="ghost" aria-label={`Remove the note ${m.title}`} onClick={() => remove.mutate({ id: m.id })} disabled={remove.isPending}>
           Remove
         </Button>

@@ -1,5 +1,6 @@
 "use client";
 
+import { AdminOnly } from "@/components/auth/session";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { useState, type FormEvent } from "react";
@@ -67,7 +68,11 @@ export function TargetsPanel({
             ))}
           </ul>
         )}
-        {list.available ? <AddTargetForm onAdded={onAdded} /> : null}
+        {list.available ? (
+          <AdminOnly>
+            <AddTargetForm onAdded={onAdded} />
+          </AdminOnly>
+        ) : null}
       </CardBody>
     </Card>
   );
@@ -140,12 +145,14 @@ function TargetItem({ target: t, checked, onCheck, onRemoved }: { target: Target
         <span className="text-slate-500">last minute: </span>N {m.n.toLocaleString("en-US")} of {m.sent.toLocaleString("en-US")} · loss {formatPercent(m.loss)} · p50{" "}
         {formatUs(m.p50)} · p99 {formatUs(m.p99)} · PDV p99 {formatUs(m.pdvP99)}
       </p>
-      <div className="flex flex-col items-end gap-1">
-        <Button size="sm" onClick={() => remove.mutate({ id: t.id })} disabled={remove.isPending} aria-label={`Remove ${t.name}`}>
-          {remove.isPending ? "Removing…" : "Remove"}
-        </Button>
-        {remove.isError ? <span role="alert" className="text-xs text-red-800">{remove.error.message}</span> : null}
-      </div>
+      <AdminOnly>
+        <div className="flex flex-col items-end gap-1">
+          <Button size="sm" onClick={() => remove.mutate({ id: t.id })} disabled={remove.isPending} aria-label={`Remove ${t.name}`}>
+            {remove.isPending ? "Removing…" : "Remove"}
+          </Button>
+          {remove.isError ? <span role="alert" className="text-xs text-red-800">{remove.error.message}</span> : null}
+        </div>
+      </AdminOnly>
     </li>
   );
 }

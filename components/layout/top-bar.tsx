@@ -5,6 +5,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { useSummary } from "@/components/data/queries";
+import { useSession } from "@/components/auth/session";
 import { ageText } from "@/components/data/format";
 import { cn } from "@/components/ui/cn";
 
@@ -21,9 +22,8 @@ const NAV = [
 
 export function TopBar() {
   const pathname = usePathname();
-  const summary = useSummary();
-  const facts = summary.data?.facts;
-  const demo = summary.data?.source.demo ?? null;
+  const session = useSession();
+  const caller = session.data?.caller ?? null;
   const ref = useRef<HTMLElement>(null);
   // Sticky toolbars below sit under the header, whose height changes with the demo banner and wrapping.
   useEffect(() => {
@@ -45,50 +45,96 @@ export function TopBar() {
           </span>
           Passdeck
         </Link>
-        <nav aria-label="Main" className="flex items-center gap-1">
-          {NAV.map((item) => {
-            const active = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
-            return (
-              <Link
-                key={item.href}
-                href={item.href}
-                aria-current={active ? "page" : undefined}
-                className={cn(
-                  "rounded-md px-2.5 py-1 text-sm font-medium",
-                  active ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900",
-                )}
-              >
-                {item.label}
-              </Link>
-            );
-          })}
-        </nav>
-        <div className="ml-auto flex flex-wrap items-center gap-x-4 gap-y-1 text-sm text-slate-600" aria-label="Host">
-          {facts ? (
-            <>
-              <span>
-                <span className="text-slate-500">host </span>
-                <span data-testid="host-name" className="font-mono font-medium text-slate-900">
-                  {facts.hostname ?? "(no hostname)"}
-                </span>
-              </span>
-              <span>
-                <span className="text-slate-500">kernel </span>
-                <span data-testid="kernel-release" className="font-mono text-slate-900">
-                  {facts.kernelRelease ?? "unknown"}
-                </span>
-              </span>
-            </>
-          ) : summary.isError ? (
-            <span className="text-red-700">host not readable</span>
-          ) : (
-            <span className="text-slate-400">reading host…</span>
-          )}
-          {summary.data ? <DataAge timestamp={summary.data.timestamp} /> : null}
-        </div>
+        {caller ? (
+          <>
+            <nav aria-label="Main" className="flex items-center gap-1">
+              {NAV.map((item) => {
+                const active = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
+                return (
+                  <Link
+                    key={item.href}
+                    href={item.href}
+                    aria-current={active ? "page" : undefined}
+                    className={cn(
+                      "rounded-md px-2.5 py-1 text-sm font-medium",
+                      active ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900",
+                    )}
+                  >
+                    {item.label}
+                  </Link>
+                );
+              })}
+            </nav>
+            <HostFacts />
+            <SignedIn name={caller.name} role={caller.role} />
+          </>
+        ) : null}
       </div>
-      {demo ? <DemoBanner scenario={demo} /> : null}
+      {caller ? <DemoBannerIfDemo /> : null}
     </header>
+  );
+}
+
+function HostFacts() {
+  const summary = useSummary();
+  const facts = summary.data?.facts;
+  return (
+    <div className="ml-auto flex flex-wrap items-center gap-x-4 gap-y-1 text-sm text-slate-600" aria-label="Host">
+      {facts ? (
+        <>
+          <span>
+            <span className="text-slate-500">host </span>
+            <span data-testid="host-name" className="font-mono font-medium text-slate-900">
+              {facts.hostname ?? "(no hostname)"}
+            </span>
+          </span>
+          <span>
+            <span className="text-slate-500">kernel </span>
+            <span data-testid="kernel-release" className="font-mono text-slate-900">
+              {facts.kernelRelease ?? "unknown"}
+            </span>
+          </span>
+        </>
+      ) : summary.isError ? (
+        <span className="text-red-700">host not readable</span>
+      ) : (
+        <span className="text-slate-400">reading host…</span>
+      )}
+      {summary.data ? <DataAge timestamp={summary.data.timestamp} /> : null}
+    </div>
+  );
+}
+
+function DemoBannerIfDemo() {
+  const demo = useSummary().data?.source.demo ?? null;
+  return demo ? <DemoBanner scenario={demo} /> : null;
+}
+
+/** The signed-in user and their role, and Sign out (which ends the session on the server, not only the cookie). */
+function SignedIn({ name, role }: { name: string; role: string }) {
+  const [pending, setPending] = useState(false);
+  const signOut = async () => {
+    setPending(true);
+    await fetch("/api/auth/logout", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).catch(() => null);
+    window.location.assign("/login");
+  };
+  return (
+    <div className="flex items-center gap-2 text-sm" aria-label="Signed in">
+      <span data-testid="signed-in-user" className="font-medium text-slate-900">
+        {name}
+      </span>
+      <span data-testid="signed-in-role" className="rounded bg-slate-100 px-1.5 py-px text-xs text-slate-700">
+        {role}
+      </span>
+      <button
+        type="button"
+        onClick={() => void signOut()}
+        disabled={pending}
+        className="cursor-pointer rounded border border-slate-300 px-1.5 py-px text-xs text-slate-700 hover:bg-slate-100"
+      >
+        Sign out
+      </button>
+    </div>
   );
 }
 

@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { AdminOnly } from "@/components/auth/session";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
@@ -196,13 +197,15 @@ export function ReviewAndApply({
       ) : null}
       <div className="flex justify-between">
         <Button onClick={onBack}>Back</Button>
-        <Button
-          variant="default"
-          disabled={outcome.kind !== "plan" || !access.data?.canApply || preview.isPending}
-          onClick={() => outcome.kind === "plan" && setApplying(outcome.plan.id)}
-        >
-          Apply
-        </Button>
+        <AdminOnly>
+          <Button
+            variant="default"
+            disabled={outcome.kind !== "plan" || !access.data?.canApply || preview.isPending}
+            onClick={() => outcome.kind === "plan" && setApplying(outcome.plan.id)}
+          >
+            Apply
+          </Button>
+        </AdminOnly>
       </div>
     </div>
   );

@@ -24,7 +24,7 @@ const wizard = {
 
 describe("plans API", () => {
   it("previews without writing, applies the same plan, streams every step and journals it", async () => {
-    const { ctx, host, journal } = writableContext(work);
+    const { ctx, host, journal, auth } = writableContext(work);
     const api = createCaller(ctx);
     expect(await api.plans.access()).toEqual({ canApply: true, mode: "demo", reason: null });
 
@@ -54,10 +54,11 @@ describe("plans API", () => {
       "VF 0 of 0000:18:00.1 (8086:1521): MAC 02:00:00:00:00:10, VLAN 100, trust on",
       "0000:19:10.5 (8086:1520, VF 1 of 0000:18:00.1): on vfio-pci",
     ]);
-    expect(drift.entries.every((e) => e.updatedBy === "web (127.0.0.1)")).toBe(true);
+    expect(drift.entries.every((e) => e.updatedBy === "test-admin (127.0.0.1)")).toBe(true);
     expect(drift.report?.inSync).toBe(true);
     const entry = journal.get(applied.entryId)!;
-    expect([entry.status, entry.source, entry.actor, entry.origin]).toEqual(["applied", "web", "web (127.0.0.1)", "127.0.0.1"]);
+    expect([entry.status, entry.source, entry.actor, entry.origin]).toEqual(["applied", "web", "test-admin (127.0.0.1)", "127.0.0.1"]);
+    expect(auth.audit.list()[0]).toMatchObject({ action: "plan-applied", actor: "test-admin (127.0.0.1)", source: "127.0.0.1", detail: `journal #${applied.entryId}: ${entry.title}` });
 
     // A watcher that comes late gets the whole history.
     const late: ProgressEvent[] = [];

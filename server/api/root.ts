@@ -9,6 +9,10 @@ import { vmsRouter } from "./routers/vms";
 import { latencyRouter } from "./routers/latency";
 import { markersRouter } from "./routers/markers";
 import { targetsRouter } from "./routers/targets";
+import { sessionRouter } from "./routers/session";
+import { usersRouter } from "./routers/users";
+import { tokensRouter } from "./routers/tokens";
+import { auditRouter } from "./routers/audit";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -23,6 +27,10 @@ export const appRouter = router({
   targets: targetsRouter,
   latency: latencyRouter,
   markers: markersRouter,
+  session: sessionRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

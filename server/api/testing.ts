@@ -13,6 +13,13 @@ import type { LibvirtService } from "@/server/libvirt/service";
 import { LiveFeed } from "@/server/probes/live-feed";
 import { ProbeStore } from "@/server/probes/store";
 import type { Context } from "./trpc";
+import { Accounts } from "@/server/auth/accounts";
+import { AuditLog } from "@/server/auth/audit";
+import type { Caller } from "@/server/auth/request";
+import { AuthService } from "@/server/auth/service";
+
+/** Router tests call as a signed-in admin; the guard has its own tests (access.test.ts, auth-guard.test.ts). */
+export const TEST_ADMIN: Caller = { name: "test-admin", role: "admin", via: "session", source: "127.0.0.1", crossOrigin: null };
 
 const noIp: IpLink = { run: async () => ({ code: 1, stdout: "", stderr: "no ip in this test" }) };
 
@@ -26,6 +33,9 @@ export function readOnlyContext(inventory: InventoryService): Context {
     writeAccess,
     plans: new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: noIp, journal: () => { throw new Error("no journal"); } }),
     latency: noJournal,
+    auth: noJournal,
+    caller: TEST_ADMIN,
+    listensBeyondLoopback: false,
     origin: null,
     ip: noIp,
     libvirt: null,
@@ -47,9 +57,11 @@ export function writableContext(workDir: string, scenario = "server", libvirt: L
     ip: host.ip,
     journal: () => journal,
     onApplied: (plan, after, actor) => desired.record(plan, after, actor),
+    audit: (action, actor, source, detail) => auth.audit.record(action, actor, source, detail),
   });
   const probes = new ProbeStore(db);
   const feed = new LiveFeed(probes, 20);
+  const auth = new AuthService(new Accounts(db), new AuditLog(db), workDir);
   const ctx: Context = {
     inventory,
     latency: () => ({ ok: true, store: probes, feed }),
@@ -57,11 +69,14 @@ export function writableContext(workDir: string, scenario = "server", libvirt: L
     desired: () => ({ ok: true, store: desired }),
     writeAccess,
     plans,
+    auth: () => ({ ok: true, service: auth }),
+    caller: TEST_ADMIN,
+    listensBeyondLoopback: false,
     origin: "127.0.0.1",
     ip: host.ip,
     libvirt,
   };
-  return { ctx, host, journal, desired, probes };
+  return { ctx, host, journal, desired, probes, auth };
 }
 
 /** The TRPCError a call fails with; fails the test when it succeeds or throws something else. */

@@ -1,8 +1,8 @@
 /**
  * Who may call what: every tRPC procedure, in one table. "viewer" reads (maps, charts, journal, plan previews);
  * "admin" changes the host or Passdeck's own state. A test checks that the table and the router agree, so a new
- * procedure without a declared role fails CI instead of shipping open. (Issue 7: the middleware that enforces it
- * comes next.)
+ * procedure without a declared role fails CI instead of shipping open; the middleware in server/api/trpc.ts enforces
+ * it (and treats a path missing here as admin).
  */
 import type { Role } from "./accounts";
 
@@ -40,6 +40,16 @@ export const PROCEDURE_ACCESS = {
   "markers.list": "viewer",
   "markers.annotate": "admin",
   "markers.removeNote": "admin",
+  // Who am I, and does the server wait for its first admin: the sign-in and setup pages ask before anyone signs in.
+  "session.me": "public",
+  "users.list": "admin",
+  "users.add": "admin",
+  "users.disable": "admin",
+  "tokens.list": "admin",
+  "tokens.create": "admin",
+  "tokens.revoke": "admin",
+  // who signed in from where, failed logins, token use: for admins
+  "audit.list": "admin",
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof PROCEDURE_ACCESS;

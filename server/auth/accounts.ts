@@ -1,6 +1,6 @@
 /**
  * Users, sessions and API tokens in Passdeck's SQLite database. Secrets (session cookies, tokens) are random 32-byte
- * values handed out once; only their SHA-256 is stored. Not wired into the web server yet (issue 7, first piece).
+ * values handed out once; only their SHA-256 is stored.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "@/server/db/database";
@@ -15,6 +15,16 @@ export interface User {
   role: Role;
   createdAt: number;
   disabled: boolean;
+}
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  role: Role;
+  createdBy: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
 }
 
 export interface SessionPolicy {
@@ -128,6 +138,34 @@ export class Accounts {
     if (!row || row.revoked_at !== null) return null;
     this.db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`).run(this.now(), row.id);
     return { id: row.id, name: row.name, role: row.role };
+  }
+
+  tokens(): ApiToken[] {
+    const rows = this.db.prepare(`SELECT id, name, role, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id`).all() as {
+      id: number;
+      name: string;
+      role: Role;
+      created_by: string;
+      created_at: number;
+      last_used_at: number | null;
+      revoked_at: number | null;
+    }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+  }
+
+  /** A disabled user cannot sign in and their open sessions end at once; the last admin cannot be disabled. */
+  disableUser(name: string): User {
+    const row = this.db.prepare(`SELECT * FROM users WHERE name = ?`).get(name) as UserRow | undefined;
+    if (!row) throw new AccountError(`there is no user named ${name}`);
+    if (row.role === "admin" && row.disabled_at === null) {
+      const admins = (this.db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL`).get() as { n: number }).n;
+      if (admins <= 1) throw new AccountError(`${name} is the last admin: add another admin first`);
+    }
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`).run(this.now(), row.id);
+      this.db.prepare(`DELETE FROM sessions WHERE user_id = ?`).run(row.id);
+    })();
+    return this.user(row.id)!;
   }
 
   revokeToken(id: number): boolean {

@@ -26,6 +26,7 @@ import { InvalidInput, runApplyFile, runWriteCommand, WRITE_USAGE, type WriteDep
 import { runPoolCommand, runVmCommand, VM_USAGE } from "./vm-commands";
 import { libvirtFor } from "@/server/libvirt/service";
 import { LATENCY_USAGE, runLatencyCommand } from "./latency-commands";
+import { ACCOUNT_USAGE, runAccountCommand } from "./account-commands";
 
 const USAGE = `passdeck: PCIe passthrough and SR-IOV, read from this host's sysfs
 
@@ -39,6 +40,7 @@ Usage:
 ${WRITE_USAGE}
 ${VM_USAGE}
 ${LATENCY_USAGE}
+${ACCOUNT_USAGE}
   passdeck desired [--json]             what the applies above remember (VF counts, VF settings, vfio bindings)
                                         and how the host differs from it now
   passdeck desired forget <address>     forget everything remembered at an address (a replaced card)
@@ -55,6 +57,45 @@ class UsageError extends Error {}
 /** Tests and the demo pass a simulated kernel here; the real host gets the kernel's sysfs. */
 export interface CliDeps {
   writeDeps?: (inventory: () => Inventory) => WriteDeps;
+  /** standard input (a password for passdeck user add) */
+  readStdin?: () => Promise<string>;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return readPasswordFromTerminal();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) break;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Asks on the terminal without echoing what is typed. */
+function readPasswordFromTerminal(): Promise<string> {
+  process.stderr.write("Password: ");
+  process.stdin.setRawMode(true);
+  process.stdin.resume();
+  return new Promise((resolve) => {
+    let typed = "";
+    const finish = (value: string) => {
+      process.stdin.off("data", onData);
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+      process.stderr.write("\n");
+      resolve(value);
+    };
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") return finish(typed);
+        if (ch === "\u0003") return finish(""); // Ctrl-C: no password, so nothing is added
+        typed = ch === "\u007f" ? typed.slice(0, -1) : typed + ch;
+      }
+    };
+    process.stdin.on("data", onData);
+  });
 }
 
 export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
@@ -101,6 +142,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       seconds: { type: "string" },
       bitrate: { type: "string" },
       port: { type: "string" },
+      role: { type: "string" },
+      csv: { type: "boolean", default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -333,6 +376,28 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       };
       try {
         return await runLatencyCommand(command, positionals, flags, openDb, () => libvirtFor(env));
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    case "user":
+    case "token":
+    case "setup-code":
+    case "audit": {
+      const flags = {
+        json: values.json,
+        csv: values.csv,
+        ...(values.role !== undefined ? { role: values.role } : {}),
+        ...(values.label !== undefined ? { label: values.label } : {}),
+        ...(values.since !== undefined ? { since: values.since } : {}),
+      };
+      try {
+        return await runAccountCommand(command, positionals, flags, openDb, {
+          readStdin: deps.readStdin ?? readStdin,
+          actor: actorName(),
+          dataDir: env.PASSDECK_DATA_DIR,
+        });
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;

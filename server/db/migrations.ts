@@ -203,6 +203,16 @@ export const MIGRATIONS: readonly Migration[] = [
         last_used_at INTEGER,
         revoked_at   INTEGER
       );
+      -- who did what from where: logins, failed logins, token mutations, plans, account changes (auth/audit.ts)
+      CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms   INTEGER NOT NULL,
+        action  TEXT    NOT NULL,
+        actor   TEXT,
+        source  TEXT,
+        detail  TEXT
+      );
+      CREATE INDEX audit_at ON audit (at_ms);
     `,
   },
 ];

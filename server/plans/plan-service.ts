@@ -104,6 +104,8 @@ export interface PlanServiceDeps {
   libvirt?: LibvirtService;
   /** called after a successful apply (the desired state for reconcile) */
   onApplied?: (plan: Plan, inventoryAfter: Inventory, actor: string) => void;
+  /** the audit trail: who applied which plan from where, and how it ended */
+  audit?: (action: "plan-applied" | "plan-failed", actor: string, source: string | null, detail: string) => void;
   now?: () => number;
 }
 
@@ -168,6 +170,12 @@ export class PlanService {
     const journalError = applied.journalError ?? null;
     emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError });
     run.done = true;
+    this.deps.audit?.(
+      applied.result.ok ? "plan-applied" : "plan-failed",
+      who.actor,
+      who.origin,
+      `journal #${applied.entryId}: ${pending.plan.title}${applied.result.ok ? "" : applied.result.rolledBack ? " (rolled back)" : " (NOT fully rolled back)"}`,
+    );
     this.trimRuns();
     let desiredError: string | null = null;
     if (applied.result.ok) {

@@ -4,7 +4,7 @@ import { compareAround } from "@/server/probes/compare";
 import { iperfNote, IperfError, runIperf } from "@/server/probes/iperf";
 import { seriesFor, windowStats } from "@/server/probes/series";
 import type { ProbeStore } from "@/server/probes/store";
-import { router, readProcedure, writeProcedure, type Context } from "../trpc";
+import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
 
 export function latencyStore(ctx: Context): ProbeStore {
   const opened = ctx.latency();
@@ -55,7 +55,7 @@ export const latencyRouter = router({
       const startedMs = Date.now();
       try {
         const result = await runIperf(input);
-        const note = store.addAnnotation(startedMs, iperfNote(result), `web${ctx.origin ? ` (${ctx.origin})` : ""}`);
+        const note = store.addAnnotation(startedMs, iperfNote(result), actorOf(ctx));
         return { result, note };
       } catch (err) {
         if (err instanceof IperfError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { router, readProcedure, writeProcedure } from "../trpc";
+import { actorOf, router, readProcedure, writeProcedure } from "../trpc";
 import { latencyStore } from "./latency";
 
 export interface ChartMarker {
@@ -30,7 +30,7 @@ export const markersRouter = router({
   }),
   annotate: writeProcedure
     .input(z.object({ atMs: z.number().int().min(0), text: z.string().trim().min(1, "the note is empty").max(200, "a note is at most 200 characters") }))
-    .mutation(({ ctx, input }) => latencyStore(ctx).addAnnotation(input.atMs, input.text, `web${ctx.origin ? ` (${ctx.origin})` : ""}`)),
+    .mutation(({ ctx, input }) => latencyStore(ctx).addAnnotation(input.atMs, input.text, actorOf(ctx))),
   removeNote: writeProcedure.input(z.object({ id: z.number().int().min(1) })).mutation(({ ctx, input }) => {
     if (!latencyStore(ctx).removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
     return { removed: input.id };

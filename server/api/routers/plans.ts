@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { domainKeySchema, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
-import { router, readProcedure, writeProcedure } from "../trpc";
+import { actorOf, router, readProcedure, writeProcedure } from "../trpc";
 
 const overrides = {
   /** the user accepted the warnings (a shared group, many VFs) */
@@ -83,6 +83,8 @@ const planId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be the id of a pre
 export const plansRouter = router({
   /** Whether this server can apply plans, and why not when it cannot. */
   access: readProcedure.query(({ ctx }) => {
+    if (ctx.caller?.role !== "admin")
+      return { canApply: false as const, mode: null, reason: `${ctx.caller?.name ?? "you"} signed in as a viewer, who may review plans; an admin applies them` };
     const a = ctx.writeAccess();
     return a.ok ? { canApply: true as const, mode: a.mode, reason: null } : { canApply: false as const, mode: null, reason: a.reason };
   }),
@@ -122,7 +124,7 @@ export const plansRouter = router({
   }),
   /** Applies a previewed plan ("apply" is reserved by tRPC routers); resolves when it has finished. Watch `progress` for the steps as they happen. */
   execute: writeProcedure.input(z.object({ planId })).mutation(({ ctx, input }) =>
-    ctx.plans.apply(input.planId, { actor: ctx.origin ? `web (${ctx.origin})` : "web", origin: ctx.origin }),
+    ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }),
   ),
   /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
   progress: readProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {

@@ -1,3 +1,4 @@
+import { requireRole } from "@/server/auth/http";
 import { getContext } from "@/server/context";
 import { exportRange } from "@/server/probes/export";
 import { TargetConflict } from "@/server/probes/store";
@@ -9,7 +10,10 @@ const bad = (message: string, status = 400) => new Response(`${message}\n`, { st
 /** GET /api/latency/export?target=<id|address>&from=<ISO|ms>&to=<ISO|ms>&format=csv|json */
 export function GET(req: Request): Response {
   const url = new URL(req.url);
-  const opened = getContext().latency();
+  const context = getContext();
+  const access = requireRole(req, context, "viewer");
+  if (!access.ok) return access.response;
+  const opened = context.latency();
   if (!opened.ok) return bad(`the latency store cannot be opened: ${opened.reason}`, 503);
   const ref = url.searchParams.get("target");
   if (!ref) return bad("target is missing: ?target=<id or address>");

@@ -7,8 +7,8 @@ function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    // Next's server sets x-forwarded-for to the client's address; the journal records it as the origin.
-    createContext: () => getContext(req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || null),
+    // The caller (session cookie or API token) and its address come from the request.
+    createContext: () => getContext(req),
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC ${path ?? "?"}: ${error.message}`);
     },

@@ -1,0 +1,8 @@
+import { handleLogout } from "@/server/auth/http";
+import { getContext } from "@/server/context";
+
+export const dynamic = "force-dynamic";
+
+export function POST(req: Request) {
+  return handleLogout(req, getContext());
+}

@@ -1,0 +1,80 @@
+"use client";
+
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useState, type FormEvent } from "react";
+import { Button } from "@/components/ui/button";
+import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
+import { useSession } from "./session";
+import { postJson, safeNext } from "./post-json";
+
+export function SignInForm() {
+  return (
+    <Suspense>
+      <SignIn />
+    </Suspense>
+  );
+}
+
+const field = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-blue-600";
+
+function SignIn() {
+  const params = useSearchParams();
+  const session = useSession();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setPending(true);
+    setError(null);
+    const result = await postJson("/api/auth/login", { name: String(form.get("name") ?? ""), password: String(form.get("password") ?? "") });
+    setPending(false);
+    if (!result.ok) return setError(result.message);
+    // A full load: every query starts again with the new session.
+    window.location.assign(safeNext(params.get("next")));
+  };
+
+  return (
+    <div className="mx-auto mt-12 max-w-sm">
+      <Card>
+        <CardHeader>
+          <CardTitle>Sign in to Passdeck</CardTitle>
+        </CardHeader>
+        <CardBody>
+          {session.data?.needsSetup ? (
+            <p role="note" className="mb-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+              Nobody has an account yet.{" "}
+              {session.data.setupFromBrowser ? (
+                <Link href="/setup" className="font-medium underline">
+                  Create the admin account
+                </Link>
+              ) : (
+                <>Create the admin on the host: passdeck user add &lt;name&gt; --role admin</>
+              )}
+            </p>
+          ) : null}
+          <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
+            <label className="block text-sm font-medium text-slate-800">
+              User name
+              <input name="name" autoComplete="username" required maxLength={64} className={field} autoFocus />
+            </label>
+            <label className="mt-3 block text-sm font-medium text-slate-800">
+              Password
+              <input name="password" type="password" autoComplete="current-password" required maxLength={1024} className={field} />
+            </label>
+            {error ? (
+              <p role="alert" data-testid="sign-in-error" className="mt-3 text-sm text-red-800">
+                {error}
+              </p>
+            ) : null}
+            <Button type="submit" variant="default" className="mt-4 w-full" disabled={pending}>
+              {pending ? "Signing in…" : "Sign in"}
+            </Button>
+          </form>
+        </CardBody>
+      </Card>
+    </div>
+  );
+}

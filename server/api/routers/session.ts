@@ -1,0 +1,15 @@
+import { publicProcedure, router } from "../trpc";
+
+export const sessionRouter = router({
+  /** Who is signed in (null: nobody), and whether the server still waits for its first admin. */
+  me: publicProcedure.query(({ ctx }) => {
+    const auth = ctx.auth();
+    return {
+      caller: ctx.caller ? { name: ctx.caller.name, role: ctx.caller.role, via: ctx.caller.via } : null,
+      needsSetup: auth.ok ? auth.service.needsSetup() : false,
+      /** why nobody can sign in (the database cannot be opened) */
+      unavailable: auth.ok ? null : auth.reason,
+      setupFromBrowser: !ctx.listensBeyondLoopback,
+    };
+  }),
+});

@@ -1,0 +1,133 @@
+/**
+ * `passdeck user|token|setup-code|audit`: accounts for the dashboard, made on the host by whoever may read its data
+ * directory (root, as a rule). Passwords come from standard input, never from the command line (ps shows that).
+ */
+import { AccountError, Accounts, ROLES, type Role } from "@/server/auth/accounts";
+import { AuditLog, auditCsv } from "@/server/auth/audit";
+import { AuthService } from "@/server/auth/service";
+import type { Db } from "@/server/db/database";
+import { InvalidInput } from "./write-commands";
+
+export const ACCOUNT_USAGE = `  passdeck user add <name> --role admin|viewer   the password is read from standard input (first line)
+  passdeck user list [--json]           users and whether they are disabled
+  passdeck user disable <name>          ends their sessions; the last admin cannot be disabled
+  passdeck token create --role admin|viewer [--label NAME]   prints a token once (for scripts, Prometheus)
+  passdeck token list [--json]          tokens (never the secret), last use, revoked or not
+  passdeck token revoke <id>            the token stops working at once
+  passdeck setup-code [--json]          the one-time code the dashboard's first-run page asks for
+  passdeck audit [--since 24h|T] [--json|--csv]   logins, failed logins, token mutations, plans, account changes`;
+
+export interface AccountFlags {
+  json: boolean;
+  csv?: boolean;
+  role?: string;
+  label?: string;
+  since?: string;
+}
+
+export interface AccountIo {
+  /** standard input as text (the password) */
+  readStdin: () => Promise<string>;
+  actor: string;
+  dataDir: string;
+}
+
+function role(raw: string | undefined): Role {
+  if (raw === undefined) throw new InvalidInput("--role is missing: --role admin (may apply plans) or --role viewer (read-only)");
+  if (!(ROLES as readonly string[]).includes(raw)) throw new InvalidInput(`--role is admin or viewer, not "${raw}"`);
+  return raw as Role;
+}
+
+export async function runAccountCommand(command: string, positionals: string[], flags: AccountFlags, openDb: () => Db, io: AccountIo): Promise<number> {
+  const service = new AuthService(new Accounts(openDb()), new AuditLog(openDb()), io.dataDir);
+  const [verb, arg] = positionals;
+  const actor = `cli (${io.actor})`;
+  try {
+    switch (`${command} ${command === "setup-code" || command === "audit" ? "" : (verb ?? "")}`.trim()) {
+      case "user add": {
+        if (!arg) throw new InvalidInput("passdeck user add needs a name: passdeck user add alice --role admin < password-file");
+        const r = role(flags.role);
+        const password = (await io.readStdin()).split(/\r?\n/)[0] ?? "";
+        if (!password) throw new InvalidInput("no password on standard input: echo the password into passdeck user add, or give a file with < file");
+        const user = await service.addUser(arg, r, password, actor, null);
+        console.log(flags.json ? JSON.stringify({ id: user.id, name: user.name, role: user.role }) : `Added ${user.name} (${user.role}).`);
+        return 0;
+      }
+      case "user list": {
+        const users = service.accounts.users();
+        if (flags.json) console.log(JSON.stringify(users, null, 2));
+        else if (users.length === 0) console.log("No users yet: passdeck user add <name> --role admin, or the dashboard's first-run page.");
+        else for (const u of users) console.log(`${u.name.padEnd(20)} ${u.role.padEnd(7)} ${u.disabled ? "disabled" : "active"}  since ${new Date(u.createdAt).toISOString()}`);
+        return 0;
+      }
+      case "user disable": {
+        if (!arg) throw new InvalidInput("passdeck user disable needs a name");
+        service.accounts.disableUser(arg);
+        service.audit.record("user-disabled", actor, null, arg);
+        console.log(`Disabled ${arg}: their sessions have ended.`);
+        return 0;
+      }
+      case "token create": {
+        const r = role(flags.role);
+        const created = service.createToken(flags.label ?? `${r} token`, r, actor, null);
+        if (flags.json) console.log(JSON.stringify({ id: created.id, role: r, token: created.token }));
+        else {
+          console.log(created.token);
+          console.error(`Token #${created.id} (${r}). It is shown this once; send it as "Authorization: Bearer <token>". Revoke: passdeck token revoke ${created.id}`);
+        }
+        return 0;
+      }
+      case "token list": {
+        const tokens = service.accounts.tokens();
+        if (flags.json) console.log(JSON.stringify(tokens, null, 2));
+        else if (tokens.length === 0) console.log("No API tokens.");
+        else
+          for (const t of tokens)
+            console.log(
+              `#${String(t.id).padEnd(4)} ${t.name.padEnd(24)} ${t.role.padEnd(7)} ${t.revokedAt ? "revoked" : "active "} by ${t.createdBy}, last used ${t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : "never"}`,
+            );
+        return 0;
+      }
+      case "token revoke": {
+        const id = Number(arg);
+        if (!arg || !Number.isSafeInteger(id) || id < 1) throw new InvalidInput("passdeck token revoke needs a token id (passdeck token list)");
+        if (!service.revokeToken(id, actor, null)) {
+          console.error(`passdeck: there is no active token #${id}`);
+          return 1;
+        }
+        console.log(`Revoked token #${id}.`);
+        return 0;
+      }
+      case "setup-code": {
+        const code = service.setupCode();
+        if (flags.json) console.log(JSON.stringify({ needsSetup: code !== null, code: code?.code ?? null }));
+        else if (!code) console.log("Passdeck has an admin already: no setup code is needed (passdeck user add makes more users).");
+        else console.log(code.code);
+        return 0;
+      }
+      case "audit": {
+        const since = flags.since === undefined ? 0 : sinceMs(flags.since);
+        const entries = service.audit.list({ since, limit: 10_000 });
+        if (flags.csv) process.stdout.write(auditCsv(entries));
+        else if (flags.json) console.log(JSON.stringify(entries, null, 2));
+        else
+          for (const e of [...entries].reverse())
+            console.log(`${new Date(e.atMs).toISOString()} ${e.action.padEnd(16)} ${(e.actor ?? "-").padEnd(24)} ${(e.source ?? "-").padEnd(16)} ${e.detail ?? ""}`);
+        return 0;
+      }
+      default:
+        throw new InvalidInput(`unknown "${command}${verb ? ` ${verb}` : ""}": see passdeck help (user add|list|disable, token create|list|revoke, setup-code, audit)`);
+    }
+  } catch (err) {
+    if (err instanceof AccountError) throw new InvalidInput(err.message);
+    throw err;
+  }
+}
+
+function sinceMs(text: string): number {
+  const m = /^(\d+)(m|h|d)$/.exec(text);
+  if (m) return Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "m" | "h" | "d"];
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new InvalidInput(`--since ${text} is not a time: 30m, 24h, 7d or an ISO 8601 time`);
+  return t;
+}
