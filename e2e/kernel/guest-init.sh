@@ -77,8 +77,8 @@ cd "$repo" || log "ERROR: no $repo in the shared root"
 # Test-only control agent (listens only inside this throwaway guest); /health says ready once /run/rig-ready exists.
 RIG_AGENT_PORT=$agent_port node e2e/kernel/guest-agent.mjs > /dev/console 2>&1 &
 # Passdeck's production server, on the guest's real /sys and /proc.
-# Served beyond loopback for the port forward; the guest's network reaches only this host, so the browser may apply.
-PASSDECK_HOST=0.0.0.0 PASSDECK_UNSAFE_WEB_WRITES=1 PASSDECK_PORT=$server_port node scripts/start.mjs > /dev/console 2>&1 &
+# Served beyond loopback for the port forward, which start.mjs allows because rig.mjs made an admin before boot.
+PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port node scripts/start.mjs > /dev/console 2>&1 &
 log "started agent (:$agent_port) and server (:$server_port) at $(cut -d' ' -f1 /proc/uptime)s"
 
 # Drivers for every PCI function from its modalias (there is no udev), a second virtio pass for anything that

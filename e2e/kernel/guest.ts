@@ -82,7 +82,10 @@ export async function sysfsPciAddresses(): Promise<string[]> {
 
 /** A tRPC query through the forwarded port (GET, no input); superjson: { result: { data: { json } } }. */
 export async function trpcQuery<T>(procedure: string): Promise<T> {
-  const res = await fetch(`${rig().serverUrl}/api/trpc/${procedure}`, { signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${rig().serverUrl}/api/trpc/${procedure}`, {
+    headers: { authorization: `Bearer ${rig().auth.token}` },
+    signal: AbortSignal.timeout(60_000),
+  });
   const body = (await res.json()) as { result?: { data?: { json?: T } }; error?: unknown };
   if (!res.ok || body.result?.data?.json === undefined) {
     throw new Error(`GET /api/trpc/${procedure}: HTTP ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);

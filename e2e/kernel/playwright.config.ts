@@ -1,6 +1,7 @@
 import { defineConfig } from "@playwright/test";
 import { debianChromium } from "../chromium";
 import { rigPorts } from "./rig.mjs";
+import { RIG_STORAGE_STATE } from "./storage-state";
 
 /**
  * The IOMMU map served from inside the kernel rig's guest, through the forwarded port.
@@ -23,6 +24,7 @@ export default defineConfig({
   outputDir: "../../test-results/kernel-rig",
   use: {
     baseURL: `http://127.0.0.1:${rigPorts().server}`,
+    storageState: RIG_STORAGE_STATE,
     ...debianChromium,
     trace: "off",
     screenshot: "only-on-failure",

@@ -37,6 +37,8 @@ export interface RigState {
   bootMs: number;
   marks: { agentReady?: number; server?: number };
   owner: number | null;
+  /** the rig's accounts (made before boot) and an admin API token for tRPC calls from the host */
+  auth: { admin: { name: string; password: string }; viewer: { name: string; password: string }; token: string };
   /** set while the guest boots (pid still null) */
   booting?: boolean;
 }

@@ -345,6 +345,8 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
   if (!keepData) rmSync(paths.dataDir, { recursive: true, force: true });
   mkdirSync(paths.dataDir, { recursive: true, mode: 0o750 });
   const buildId = snapshotBuild(paths);
+  // Accounts before the guest's server starts: it serves beyond the guest's loopback, which needs an admin.
+  const auth = keepData && existsSync(authFile(paths)) ? JSON.parse(readFileSync(authFile(paths), "utf8")) : rigAccounts(paths);
   for (const f of [paths.console, paths.qemuLog, paths.pidfile, paths.shellSocket, paths.monitorSocket, paths.state]) rmSync(f, { force: true });
 
   const lifetime = Number(process.env.PASSDECK_RIG_LIFETIME ?? 3600);
@@ -408,11 +410,35 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
     bootMs: Date.now() - started,
     marks,
     owner: detach ? null : process.pid,
+    auth,
   };
   writeFileSync(paths.state, JSON.stringify(state, null, 2) + "\n");
   if (detach) exitHandlersFor?.();
   log(`rig: up in ${(state.bootMs / 1000).toFixed(1)} s (agent ready ${(marks.agentReady / 1000).toFixed(1)} s, server ${(marks.server / 1000).toFixed(1)} s): Passdeck ${state.serverUrl}, agent ${state.agentUrl}, kernel ${paths.kver}, build ${buildId}, QEMU pid ${qemuPid}`);
   return state;
+}
+
+const authFile = (paths) => join(paths.runDir, "rig-auth.json");
+
+/**
+ * The rig's admin and viewer (made with the CLI of the build the guest runs, as a scripted install would: the
+ * password on standard input) and an admin API token for the host-side tests' tRPC calls.
+ */
+function rigAccounts(paths) {
+  const cli = (args, input) =>
+    execFileSync(process.execPath, [join(REPO, "dist/passdeck.mjs"), ...args], {
+      input,
+      encoding: "utf8",
+      env: { ...process.env, PASSDECK_DATA_DIR: paths.dataDir },
+    });
+  const admin = { name: "rig-admin", password: "rig admin password (test only)" };
+  const viewer = { name: "rig-viewer", password: "rig viewer password (test only)" };
+  cli(["user", "add", admin.name, "--role", "admin"], `${admin.password}\n`);
+  cli(["user", "add", viewer.name, "--role", "viewer"], `${viewer.password}\n`);
+  const { token } = JSON.parse(cli(["token", "create", "--role", "admin", "--label", "rig tests", "--json"]));
+  const auth = { admin, viewer, token };
+  writeFileSync(authFile(paths), JSON.stringify(auth, null, 2) + "\n", { mode: 0o600 });
+  return auth;
 }
 
 /** Stops the recorded rig (bounded: SIGTERM, SIGKILL after 5 s). Returns false when none was running. */
