@@ -88,6 +88,8 @@ export default defineConfig({
               PASSDECK_HOST: "127.0.0.1",
               NEXT_TELEMETRY_DISABLED: "1",
               PASSDECK_DATA_DIR: journalDir("live"),
+              // started as root this server also starts the privileged helper: its socket is this run's own
+              PASSDECK_HELPER_SOCKET: `${journalDir("live")}/helper.sock`,
             },
             reuseExistingServer: false,
             timeout: 90_000,
@@ -99,7 +101,8 @@ export default defineConfig({
     ...[
       ...selected.map((s) => ({ project: s.name, scenario: s.name, port: s.port, libvirtUri: null })),
       ...(wizard ? [{ project: "wizard", ...WIZARD }] : []),
-      ...(auth ? [{ project: "auth", ...AUTH, libvirtUri: null }] : []),
+      // the dead-man switch's window, short for e2e/auth-deadman.spec.ts (60 s by default)
+      ...(auth ? [{ project: "auth", ...AUTH, libvirtUri: null, confirmWindowS: 8 }] : []),
     ].map((s) => ({
     command: `node scripts/start.mjs --demo ${s.scenario}`,
     // A page that needs no sign-in: every server starts without accounts.
@@ -113,6 +116,7 @@ export default defineConfig({
       PASSDECK_DATA_DIR: journalDir(s.project),
       // A demo host sees no VMs unless told which libvirt to ask (the machine's VMs are not the demo's).
       ...(s.libvirtUri ? { PASSDECK_LIBVIRT_URI: s.libvirtUri } : {}),
+      ...("confirmWindowS" in s ? { PASSDECK_CONFIRM_WINDOW_S: String(s.confirmWindowS) } : {}),
     },
     reuseExistingServer: false,
     timeout: 90_000,

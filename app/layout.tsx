@@ -2,6 +2,8 @@ import type { Metadata } from "next";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { TopBar } from "@/components/layout/top-bar";
+import { SignedInOnly } from "@/components/auth/session";
+import { PendingConfirmations } from "@/components/plans/confirm-changes";
 import { TRPCReactProvider } from "@/lib/trpc/client";
 import "./globals.css";
 
@@ -21,6 +23,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             Skip to content
           </a>
           <TopBar />
+          <SignedInOnly>
+            <PendingConfirmations />
+          </SignedInOnly>
           <main id="main" className="mx-auto max-w-[1600px] px-4 py-5">
             {children}
           </main>

@@ -45,6 +45,19 @@ function tlsFiles() {
   return null;
 }
 
+// Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
+// could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
+const loopback = ["127.0.0.1", "localhost", "::1"].includes(host);
+const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8" }));
+if (setup.needsSetup && !loopback) {
+  console.error(
+    `passdeck: refusing to serve on ${host}: there is no admin account yet, and anyone on the network could claim it.\n` +
+      "  Create one on the host first:  passdeck user add <name> --role admin   (the password on standard input)\n" +
+      "  or start on 127.0.0.1 and finish the first-run setup in the browser.",
+  );
+  process.exit(2);
+}
+
 const files = tlsFiles();
 const tls = files ? { cert: readFileSync(files.cert), key: readFileSync(files.key) } : null;
 
@@ -69,6 +82,7 @@ server.listen(port, host, () => {
     const fingerprint = new X509Certificate(tls.cert).fingerprint256;
     console.log(`passdeck: TLS certificate ${files.cert} (SHA-256 ${fingerprint}): check it when the browser asks`);
   }
+  if (setup.needsSetup) console.log(`passdeck: first run: open ${tls ? "https" : "http"}://${shown}:${port}/setup and enter the setup code ${setup.code} (passdeck setup-code prints it again)`);
 });
 for (const sig of ["SIGINT", "SIGTERM"])
   process.on(sig, () => {

@@ -1,6 +1,6 @@
 // Starts the production server: on the real host by default, or on a generated demo host with --demo [scenario].
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const args = process.argv.slice(2);
@@ -27,32 +27,56 @@ if (demo) {
   console.log(`passdeck: demo host "${demo}" in ${dir}: plans are applied to a simulated kernel, never to this machine`);
 }
 
-// Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
-// could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
-const loopback = ["127.0.0.1", "localhost", "::1"].includes(host);
-const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8", env }));
-if (setup.needsSetup && !loopback) {
-  console.error(
-    `passdeck: refusing to serve on ${host}: there is no admin account yet, and anyone on the network could claim it.\n` +
-      "  Create one on the host first:  passdeck user add <name> --role admin   (the password on standard input)\n" +
-      "  or start on 127.0.0.1 and finish the first-run setup in the browser.",
-  );
+// Privilege separation on a real host started as root: the helper (root) applies plans; the web server and the
+// probe agent run as PASSDECK_WEB_USER (a user name or uid:gid) and reach the helper over its socket.
+const isRoot = process.getuid?.() === 0;
+const webUser = process.env.PASSDECK_WEB_USER ? resolveUser(process.env.PASSDECK_WEB_USER) : null;
+if (webUser && !isRoot) {
+  console.error("passdeck: PASSDECK_WEB_USER needs npm start to run as root (it starts the helper as root and the web server as that user)");
   process.exit(2);
 }
-const scheme = env.PASSDECK_TLS ? "https" : "http";
-const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
-if (setup.needsSetup) console.log(`passdeck: first run: open ${url}/setup and enter the setup code ${setup.code} (passdeck setup-code prints it again)`);
-const child = spawn(process.execPath, ["scripts/serve.mjs"], { stdio: "inherit", env });
+if (webUser) {
+  // The web server and the agent write the database; the helper hands what it creates to the directory's owner.
+  const dataDir = resolve(env.PASSDECK_DATA_DIR ?? "/var/lib/passdeck");
+  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+  chownSync(dataDir, webUser.uid, webUser.gid);
+  for (const f of readdirSync(dataDir)) if (/^passdeck\.db|^setup-code$/.test(f)) chownSync(resolve(dataDir, f), webUser.uid, webUser.gid);
+}
+let helper = null;
+let agent = null;
+let stopping = false;
+if (!demo && isRoot) {
+  const socket = env.PASSDECK_HELPER_SOCKET ?? "/run/passdeck/helper.sock";
+  Object.assign(env, { PASSDECK_HELPER_SOCKET: socket });
+  // The helper's capabilities narrowed as passdeck-helper.service narrows them (one list for both), when setpriv exists.
+  const caps = Object.keys(JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8")).capabilities);
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+  const helperCommand = setpriv
+    ? [setpriv, "--no-new-privs", "--inh-caps=-all", `--bounding-set=-all,${caps.map((c) => `+${c.slice(4).toLowerCase()}`).join(",")}`, "--", process.execPath]
+    : [process.execPath];
+  helper = spawn(helperCommand[0], [...helperCommand.slice(1), "dist/passdeck.mjs", "helper"], {
+    stdio: "inherit",
+    env: { ...env, ...(webUser ? { PASSDECK_HELPER_GROUP: String(webUser.gid) } : {}) },
+  });
+  helper.on("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`passdeck: the privileged helper exited (${signal ?? `code ${code}`}): plans cannot be applied from the browser until it runs again`);
+    helper = null;
+  });
+  if (!(await waitForFile(socket, 30_000))) console.error(`passdeck: the helper did not open ${socket} within 30 s`);
+  if (!webUser) console.warn("passdeck: the web server runs as root: set PASSDECK_WEB_USER=<user> to run it unprivileged (deploy/systemd/ does)");
+}
+const dropTo = webUser ? { uid: webUser.uid, gid: webUser.gid } : {};
+
+const child = spawn(process.execPath, ["scripts/serve.mjs"], { stdio: "inherit", env, ...dropTo });
 
 // The probe agent measures latency in its own process (never inside the web server), restarted with backoff when it
 // dies. Exit 3: another agent already serves this data directory, which is fine. PASSDECK_PROBE_AGENT=0 leaves it off.
-let agent = null;
-let stopping = false;
 let agentRestarts = 0;
 function startAgent() {
   if (stopping || process.env.PASSDECK_PROBE_AGENT === "0") return;
   const started = Date.now();
-  agent = spawn(process.execPath, ["dist/passdeck.mjs", "probe-agent"], { stdio: "inherit", env });
+  agent = spawn(process.execPath, ["dist/passdeck.mjs", "probe-agent"], { stdio: "inherit", env, ...dropTo });
   agent.on("exit", (code, signal) => {
     agent = null;
     if (stopping || code === 3) return;
@@ -69,9 +93,36 @@ for (const sig of ["SIGINT", "SIGTERM"])
     stopping = true;
     agent?.kill(sig);
     child.kill(sig);
+    helper?.kill(sig);
   });
 child.on("exit", (code, signal) => {
   stopping = true;
   agent?.kill("SIGTERM");
-  process.exit(code ?? (signal ? 1 : 0));
+  // The helper undoes any plan still waiting for its confirmation before it exits.
+  if (helper) helper.once("exit", () => process.exit(code ?? (signal ? 1 : 0))).kill("SIGTERM");
+  else process.exit(code ?? (signal ? 1 : 0));
 });
+
+/** "name" (from the passwd database) or "uid:gid". */
+function resolveUser(spec) {
+  const numeric = /^(\d+):(\d+)$/.exec(spec);
+  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2]) };
+  try {
+    return {
+      uid: Number(execFileSync("id", ["-u", "--", spec], { encoding: "utf8" }).trim()),
+      gid: Number(execFileSync("id", ["-g", "--", spec], { encoding: "utf8" }).trim()),
+    };
+  } catch {
+    console.error(`passdeck: PASSDECK_WEB_USER=${spec}: no such user (create one: useradd --system passdeck)`);
+    process.exit(2);
+  }
+}
+
+async function waitForFile(path, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (existsSync(path)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

@@ -11,7 +11,7 @@ SUDO=""
 # System packages: Debian's chromium for Playwright (its own browser download cannot work offline),
 # pci.ids via pciutils, iproute2, iputils-ping and iperf3 (the latency probes) and tar that the product shells out to, and libvirt (the daemon the VM tests
 # talk to; without recommends, so bookworm's QEMU 7.2 does not come along next to the rig's QEMU 10).
-packages=(chromium pciutils iproute2 iputils-ping iperf3 kmod tar libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system)
+packages=(chromium pciutils iproute2 iputils-ping iperf3 kmod tar systemd util-linux openssl libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -7,12 +7,14 @@ import { DesiredStore } from "@/server/desired/store";
 import { PlanExecutor } from "@/server/executor/executor";
 import { KernelFs } from "@/server/host/fs";
 import { SystemIpLink, type IpLink } from "@/server/host/ip-link";
-import { KernelLog } from "@/server/host/kmsg";
 import { getScenario } from "@/server/host/scenarios/catalog";
 import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
 import { SimulatedKernel } from "@/server/host/scenarios/simulated-kernel";
 import { isRealSysfs } from "@/server/host/sysfs-check";
-import { KernelSysfsWriter } from "@/server/host/writer";
+import { existsSync } from "node:fs";
+import { hostExecutor } from "@/server/executor/host-executor";
+import { LocalApplier, type AuditSink } from "@/server/helper/applier";
+import { HelperApplier } from "@/server/helper/client";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
 import { LiveFeed } from "@/server/probes/live-feed";
@@ -60,31 +62,36 @@ function buildServices(env: PassdeckEnv): Services {
   };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
   const libvirt = libvirtFor(env);
-  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt) : hostAccess(sysRoot, ip, libvirt);
+  const audit: AuditSink = (action, actor, source, detail) => {
+    const opened = auth();
+    if (opened.ok) opened.service.audit.record(action, actor, source, detail);
+  };
+  const journalOrThrow = () => {
+    const opened = journal();
+    if (!opened.ok) throw new Error(`the journal cannot be opened, so nothing is applied (no change without a record): ${opened.reason}`);
+    return opened.journal;
+  };
+  const local = (mode: "host" | "demo", executor: PlanExecutor) =>
+    new LocalApplier({ mode, executor, journal: journalOrThrow, inventory: () => inventory.get({ fresh: true }).data, audit, confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000 });
+  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt, local) : hostAccess(sysRoot, ip, libvirt, env.PASSDECK_HELPER_SOCKET, local);
   const plans = new PlanService({
     ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
     ip,
     access: writeAccess,
-    journal: () => {
-      const opened = journal();
-      if (!opened.ok) throw new Error(`the journal cannot be opened, so nothing is applied (no change without a record): ${opened.reason}`);
-      return opened.journal;
-    },
+    journal: journalOrThrow,
     // What the user applied is what reconcile puts back at boot.
     onApplied: (plan, after, actor) => {
       const opened = desired();
       if (opened.ok) opened.store.record(plan, after, actor);
     },
-    audit: (action, actor, source, detail) => {
-      const opened = auth();
-      if (opened.ok) opened.service.audit.record(action, actor, source, detail);
-    },
   });
   return { inventory, journal, desired, latency, auth, writeAccess, plans, ip, libvirt, listensBeyondLoopback: !isLoopbackHost(env.PASSDECK_HOST) };
 }
 
-function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService | null): () => WriteAccess {
+type LocalApplierFor = (mode: "host" | "demo", executor: PlanExecutor) => LocalApplier;
+
+function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService | null, local: LocalApplierFor): () => WriteAccess {
   const executor = new PlanExecutor({
     sys: new KernelFs(kernel.sysRoot),
     writer: kernel,
@@ -92,27 +99,30 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
     ...(libvirt ? { libvirt } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
   });
-  return () => ({ ok: true, mode: "demo", executor, ip });
+  const applier = local("demo", executor);
+  return () => ({ ok: true, mode: "demo", applier });
 }
 
 export const isLoopbackHost = (host: string) => ["127.0.0.1", "localhost", "::1"].includes(host);
 
-/** The real host: only a mounted sysfs, and only as root (the privileged helper comes with the security issue). */
-function hostAccess(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null): () => WriteAccess {
-  let executor: PlanExecutor | null = null;
+/**
+ * The real host: only a mounted sysfs. Plans go to the privileged helper over its socket when it runs (the web
+ * server itself unprivileged); a server that runs as root without one applies them itself.
+ */
+function hostAccess(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null, helperSocket: string, local: LocalApplierFor): () => WriteAccess {
+  const helper = new HelperApplier(helperSocket);
+  let inProcess: LocalApplier | null = null;
   return () => {
     if (!isRealSysfs(sysRoot))
       return { ok: false, reason: `${sysRoot} is not a mounted sysfs (a capture or a read-only demo tree): this server can show plans but not apply them` };
+    if (existsSync(helperSocket)) return { ok: true, mode: "host", applier: helper };
     if (process.getuid?.() !== 0)
-      return { ok: false, reason: "the server does not run as root, so it cannot write sysfs: plans can be reviewed, and applied with the passdeck CLI as root" };
-    executor ??= new PlanExecutor({
-      sys: new KernelFs(sysRoot),
-      writer: new KernelSysfsWriter(sysRoot),
-      ip,
-      kernelLog: new KernelLog(),
-      ...(libvirt ? { libvirt } : {}),
-    });
-    return { ok: true, mode: "host", executor, ip };
+      return {
+        ok: false,
+        reason: `the privileged helper is not running (no socket at ${helperSocket}) and this server is not root: start passdeck-helper.service, or npm start as root, to apply plans (the CLI as root applies them too)`,
+      };
+    inProcess ??= local("host", hostExecutor(sysRoot, ip, libvirt));
+    return { ok: true, mode: "host", applier: inProcess };
   };
 }
 

@@ -36,6 +36,10 @@ const envSchema = z.object({
    * TLS for the dashboard: "self-signed" generates a certificate in the data directory on first start; or give
    * PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files). Unset: plain HTTP (fine on loopback or behind a proxy).
    */
+  /** the privileged helper's socket; the web server applies plans through it when it exists */
+  PASSDECK_HELPER_SOCKET: z.string().min(1).default("/run/passdeck/helper.sock"),
+  /** the dead-man switch: seconds to confirm a plan that touches networking before it is undone */
+  PASSDECK_CONFIRM_WINDOW_S: z.coerce.number().int().min(5).max(3600).default(60),
   PASSDECK_TLS: z.enum(["self-signed", "files"]).optional(),
   PASSDECK_TLS_CERT: z.string().min(1).optional(),
   PASSDECK_TLS_KEY: z.string().min(1).optional(),

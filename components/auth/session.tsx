@@ -18,3 +18,8 @@ export function useIsAdmin(): boolean {
 export function AdminOnly({ children, fallback = null }: { children: ReactNode; fallback?: ReactNode }) {
   return useIsAdmin() ? <>{children}</> : <>{fallback}</>;
 }
+
+/** Parts of the page that read the host: not rendered on the sign-in pages. */
+export function SignedInOnly({ children }: { children: ReactNode }) {
+  return useSession().data?.caller ? <>{children}</> : null;
+}

@@ -243,6 +243,7 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
     else rollbacks.push(e.report);
   }
   const entryId = finished?.entryId ?? execute.data?.entryId ?? null;
+  const confirmation = finished?.confirmation ?? execute.data?.confirmation ?? null;
   const failed = result?.steps.find((s) => s.status === "failed");
 
   return (
@@ -285,7 +286,14 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
           className={result.ok ? "rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950" : "rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950"}
         >
           {result.ok ? (
-            <p>Applied and verified: every step read back as planned.</p>
+            <>
+              <p>Applied and verified: every step read back as planned.</p>
+              {confirmation ? (
+                <p data-testid="apply-needs-confirmation" className="mt-1 font-medium">
+                  It touches networking: keep it within {confirmation.windowMs / 1000} s (the prompt at the top), or it is undone by itself.
+                </p>
+              ) : null}
+            </>
           ) : (
             <>
               <p className="font-semibold">{failed?.error?.cause ?? "A step failed."}</p>

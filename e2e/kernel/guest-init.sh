@@ -76,9 +76,16 @@ fi
 cd "$repo" || log "ERROR: no $repo in the shared root"
 # Test-only control agent (listens only inside this throwaway guest); /health says ready once /run/rig-ready exists.
 RIG_AGENT_PORT=$agent_port node e2e/kernel/guest-agent.mjs > /dev/console 2>&1 &
-# Passdeck's production server, on the guest's real /sys and /proc.
+# Passdeck as a host runs it: npm start as root starts the privileged helper (root) and drops the web server and
+# the probe agent to an unprivileged user (uid 1500, no passwd entry needed). That user reaches the checkout through
+# a bind mount (its parents on the host may be root-only) and pings through ping_group_range, as systemd sets it.
+sysctl -q -w net.ipv4.ping_group_range="0 2147483647" || log "WARNING: cannot set ping_group_range: unprivileged ping fails"
+mkdir -p /run/passdeck-app && mount --rbind "$repo" /run/passdeck-app || log "ERROR: cannot bind the checkout for the web user"
+cd /run/passdeck-app
 # Served beyond loopback for the port forward, which start.mjs allows because rig.mjs made an admin before boot.
-PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port node scripts/start.mjs > /dev/console 2>&1 &
+# A 20 s dead-man window (60 s by default) keeps the rig's rollback test short.
+PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port PASSDECK_WEB_USER=1500:1500 PASSDECK_CONFIRM_WINDOW_S=20 \
+  node scripts/start.mjs > /dev/console 2>&1 &
 log "started agent (:$agent_port) and server (:$server_port) at $(cut -d' ' -f1 /proc/uptime)s"
 
 # Drivers for every PCI function from its modalias (there is no udev), a second virtio pass for anything that

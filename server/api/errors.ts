@@ -5,6 +5,7 @@ import { PlanBusy } from "@/server/executor/executor";
 import { JournalBusy } from "@/server/db/journal";
 import { HostError, type HostErrorKind } from "@/server/host/errors";
 import { HostChanged, PlanExpired, WritesUnavailable } from "@/server/plans/plan-service";
+import { HelperConflict, HelperUnavailable } from "@/server/helper/client";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -24,6 +25,8 @@ const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [PlanExpired, "NOT_FOUND"],
   [PlanRejected, "BAD_REQUEST"],
   [WritesUnavailable, "PRECONDITION_FAILED"],
+  [HelperConflict, "CONFLICT"], // the helper's journal: another process applies a plan
+  [HelperUnavailable, "PRECONDITION_FAILED"], // the helper is not running
 ];
 
 export function knownError(err: unknown): boolean {

@@ -17,6 +17,7 @@ import { Accounts } from "@/server/auth/accounts";
 import { AuditLog } from "@/server/auth/audit";
 import type { Caller } from "@/server/auth/request";
 import { AuthService } from "@/server/auth/service";
+import { LocalApplier } from "@/server/helper/applier";
 
 /** Router tests call as a signed-in admin; the guard has its own tests (access.test.ts, auth-guard.test.ts). */
 export const TEST_ADMIN: Caller = { name: "test-admin", role: "admin", via: "session", source: "127.0.0.1", crossOrigin: null };
@@ -43,13 +44,29 @@ export function readOnlyContext(inventory: InventoryService): Context {
 }
 
 /** A demo host that applies plans, with a journal in `workDir`. */
-export function writableContext(workDir: string, scenario = "server", libvirt: LibvirtService | null = null) {
+export function writableContext(
+  workDir: string,
+  scenario = "server",
+  libvirt: LibvirtService | null = null,
+  /** the dead-man switch's window and clock (tests fire it by hand) */
+  { confirmWindowMs = 60_000, schedule }: { confirmWindowMs?: number; schedule?: (fn: () => void, ms: number) => () => void } = {},
+) {
   const host = simulatedHost(workDir, scenario, undefined, libvirt);
   const inventory = new Inventories({ sysRoot: host.kernel.sysRoot, procRoot: host.kernel.procRoot, demo: scenario });
   const db = openDatabase(join(workDir, `data-${Math.random().toString(36).slice(2)}`));
   const journal = new Journal(db);
   const desired = new DesiredStore(db);
-  const writeAccess = (): WriteAccess => ({ ok: true, mode: "demo", executor: host.executor });
+  const auth = new AuthService(new Accounts(db), new AuditLog(db), workDir);
+  const applier = new LocalApplier({
+    mode: "demo",
+    executor: host.executor,
+    journal: () => journal,
+    inventory: () => inventory.get({ fresh: true }).data,
+    audit: (action, actor, source, detail) => auth.audit.record(action, actor, source, detail),
+    confirmWindowMs,
+    schedule,
+  });
+  const writeAccess = (): WriteAccess => ({ ok: true, mode: "demo", applier });
   const plans = new PlanService({
     ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
@@ -57,11 +74,9 @@ export function writableContext(workDir: string, scenario = "server", libvirt: L
     ip: host.ip,
     journal: () => journal,
     onApplied: (plan, after, actor) => desired.record(plan, after, actor),
-    audit: (action, actor, source, detail) => auth.audit.record(action, actor, source, detail),
   });
   const probes = new ProbeStore(db);
   const feed = new LiveFeed(probes, 20);
-  const auth = new AuthService(new Accounts(db), new AuditLog(db), workDir);
   const ctx: Context = {
     inventory,
     latency: () => ({ ok: true, store: probes, feed }),

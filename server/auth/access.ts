@@ -22,6 +22,10 @@ export const PROCEDURE_ACCESS = {
   "plans.preview": "viewer",
   "plans.execute": "admin",
   "plans.progress": "viewer",
+  // the dead-man switch: keeping or undoing an applied plan is a change; seeing that one waits is not
+  "plans.confirm": "admin",
+  "plans.revert": "admin",
+  "plans.pendingConfirmations": "viewer",
   "desired.drift": "viewer",
   "desired.forget": "admin",
   "vms.list": "viewer",

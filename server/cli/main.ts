@@ -41,6 +41,8 @@ ${WRITE_USAGE}
 ${VM_USAGE}
 ${LATENCY_USAGE}
 ${ACCOUNT_USAGE}
+  passdeck helper                       the privileged helper (root): applies the web server's plans, re-validated,
+                                        over PASSDECK_HELPER_SOCKET; the dead-man switch (PASSDECK_CONFIRM_WINDOW_S)
   passdeck desired [--json]             what the applies above remember (VF counts, VF settings, vfio bindings)
                                         and how the host differs from it now
   passdeck desired forget <address>     forget everything remembered at an address (a replaced card)
@@ -376,6 +378,15 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       };
       try {
         return await runLatencyCommand(command, positionals, flags, openDb, () => libvirtFor(env));
+      } catch (err) {
+        if (err instanceof InvalidInput) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    case "helper": {
+      const { runHelper } = await import("./helper-command");
+      try {
+        return await runHelper({ ...env, ...(process.env.PASSDECK_HELPER_GROUP ? { PASSDECK_HELPER_GROUP: process.env.PASSDECK_HELPER_GROUP } : {}) });
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;

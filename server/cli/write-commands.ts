@@ -8,7 +8,7 @@ import { PlanRejected, validatePlan, vfSettingsSchema } from "@/server/executor/
 import type { Plan, PlanStep, VfSettings } from "@/server/executor/plan";
 import { readVfInfo, type IpLink } from "@/server/host/ip-link";
 import type { Journal } from "@/server/db/journal";
-import { applyJournaled } from "@/server/db/journaled-apply";
+import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
 import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
 import type { DesiredStore } from "@/server/desired/store";
 import { hostDriverBefore } from "@/server/plans/host-driver";
@@ -195,7 +195,7 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
     ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}),
     ...(deps.libvirt ? { libvirt: deps.libvirt } : {}),
   });
-  const snapshot = () => snapshotFor(deps.inventory(), plan.steps.map((s) => s.step));
+  const snapshot = () => journalSnapshot(deps.inventory(), plan);
   const { entryId, result, journalError }: { entryId: number; result: PlanResult; journalError?: string } = await applyJournaled(
     executor,
     deps.journal(),
@@ -276,10 +276,3 @@ function parseVfFlags(f: NonNullable<WriteFlags["vf"]>): VfSettings {
   return parsed.data;
 }
 
-/** The state of the devices a plan touches, for the journal's before/after. */
-function snapshotFor(inv: Inventory, steps: PlanStep[]) {
-  const touched = new Set(steps.map(stepDevice));
-  return inv.devices
-    .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
-    .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));
-}

@@ -15,7 +15,8 @@ import type { Db } from "./database";
 export const JOURNAL_STATUSES = ["running", "applied", "failed-rolled-back", "failed-rollback-incomplete", "interrupted", "refused"] as const;
 export type JournalStatus = (typeof JOURNAL_STATUSES)[number];
 
-export const JOURNAL_SOURCES = ["cli", "web", "reconcile"] as const;
+// "dead-man": the helper undid a plan nobody confirmed (helper/applier.ts)
+export const JOURNAL_SOURCES = ["cli", "web", "reconcile", "dead-man"] as const;
 export type JournalSource = (typeof JOURNAL_SOURCES)[number];
 
 export interface JournalMeta {

@@ -16,7 +16,8 @@
  */
 import { PlanRejected, validatePlan } from "@/server/executor/allow-list";
 import { PlanBusy, type PlanExecutor } from "@/server/executor/executor";
-import type { Plan, PlanResult, StepReport } from "@/server/executor/plan";
+import { stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
+import type { Inventory } from "@/server/host/types";
 import type { Journal, JournalMeta } from "./journal";
 
 export interface JournaledApply {
@@ -103,4 +104,12 @@ function safeSnapshot(snapshot: () => unknown): { value: unknown; error?: string
   } catch (err) {
     return { value: null, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** The journal's before/after: the devices a plan touches and their VFs (web, CLI, reconcile and the helper alike). */
+export function journalSnapshot(inv: Inventory, plan: Pick<Plan, "steps">) {
+  const touched = new Set(plan.steps.map(({ step }) => stepDevice(step)));
+  return inv.devices
+    .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
+    .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));
 }

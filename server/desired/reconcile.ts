@@ -17,7 +17,7 @@
 import type { PlanExecutor } from "@/server/executor/executor";
 import { stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { Journal } from "@/server/db/journal";
-import { applyJournaled } from "@/server/db/journaled-apply";
+import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
 import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
 import type { Inventory } from "@/server/host/types";
 import { planBindVfio, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
@@ -156,7 +156,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     if (dryRun) return true;
     options.onPlan?.(action);
     try {
-      const applied = await applyJournaled(deps.executor, deps.journal, plan, { actor, source: "reconcile" }, () => snapshotFor(deps.inventory(), plan), (r) =>
+      const applied = await applyJournaled(deps.executor, deps.journal, plan, { actor, source: "reconcile" }, () => journalSnapshot(deps.inventory(), plan), (r) =>
         options.onStep?.(plan, r),
       );
       action.result = applied.result;
@@ -246,10 +246,3 @@ function vfExists(inv: Inventory, e: DesiredEntry): boolean {
   return inv.devices.some((d) => d.address === e.address);
 }
 
-/** The journal's before/after: the devices a plan touches and their VFs. */
-function snapshotFor(inv: Inventory, plan: Plan) {
-  const touched = new Set(plan.steps.map(({ step }) => stepDevice(step)));
-  return inv.devices
-    .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
-    .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));
-}

@@ -68,8 +68,12 @@ export class LibvirtService {
 /** libvirt is installed but not answering: plans cannot know which VM holds a device. */
 export const libvirtUnreachable = (view: LibvirtView): boolean => !view.ok && view.reason.code !== "libvirt-missing";
 
-/** The real host's VMs on qemu:///system (or the configured URI); a demo host only with an explicit URI. */
+/**
+ * The real host's VMs on qemu:///system (or the configured URI); a demo host only with an explicit URI. A process
+ * that is not root (the web server under privilege separation) reads over libvirt's read-only socket, which any
+ * user may open; changes to VMs are the helper's.
+ */
 export function libvirtFor(env: PassdeckEnv): LibvirtService | null {
   if (env.PASSDECK_DEMO && !env.PASSDECK_LIBVIRT_URI) return null;
-  return new LibvirtService(new Virsh(env.PASSDECK_LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI));
+  return new LibvirtService(new Virsh(env.PASSDECK_LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI, "virsh", process.getuid?.() !== 0));
 }

@@ -28,13 +28,15 @@ export class Virsh implements VirshRunner {
   constructor(
     readonly uri: string = DEFAULT_LIBVIRT_URI,
     private readonly binary = "virsh",
+    /** virsh --readonly: libvirt's read-only socket, open to any user */
+    private readonly readonly = false,
   ) {}
 
   run(args: string[], options: { timeoutMs?: number } = {}): Promise<VirshResult> {
     return new Promise((resolve) => {
       execFile(
         this.binary,
-        ["-q", "-c", this.uri, ...args],
+        ["-q", ...(this.readonly ? ["--readonly"] : []), "-c", this.uri, ...args],
         { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, LC_ALL: "C", LANG: "C" } },
         (err, stdout, stderr) => {
           if (!err) return resolve({ code: 0, stdout, stderr });

@@ -5,7 +5,7 @@
  * executor per process; step reports are kept per plan and streamed to whoever watches.
  */
 import { EventEmitter, on } from "node:events";
-import type { PlanExecutor } from "@/server/executor/executor";
+import type { ApplyMeta, ConfirmOutcome, PendingConfirmation, PlanApplier, RevertOutcome } from "@/server/helper/applier";
 import { describeStep, stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { IpLink } from "@/server/host/ip-link";
 import { readVfInfo } from "@/server/host/ip-link";
@@ -21,7 +21,7 @@ import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 
 export type WriteAccess =
-  | { ok: true; mode: "host" | "demo"; executor: PlanExecutor }
+  | { ok: true; mode: "host" | "demo"; applier: PlanApplier }
   | { ok: false; reason: string };
 
 export class PlanExpired extends Error {
@@ -75,7 +75,7 @@ export interface Preview {
 
 export type ProgressEvent =
   | { kind: "step"; report: StepReport }
-  | { kind: "finished"; entryId: number; result: PlanResult; journalError: string | null }
+  | { kind: "finished"; entryId: number; result: PlanResult; journalError: string | null; confirmation: PendingConfirmation | null }
   /** the apply stopped before or outside the executor's reports (another plan running, a bug): the message says which */
   | { kind: "error"; message: string };
 
@@ -102,10 +102,8 @@ export interface PlanServiceDeps {
   journal: () => Journal;
   /** libvirt's VMs and the in-use map; absent in tests without VMs */
   libvirt?: LibvirtService;
-  /** called after a successful apply (the desired state for reconcile) */
+  /** called after a successful apply, or after its confirmation when it needs one (the desired state for reconcile) */
   onApplied?: (plan: Plan, inventoryAfter: Inventory, actor: string) => void;
-  /** the audit trail: who applied which plan from where, and how it ended */
-  audit?: (action: "plan-applied" | "plan-failed", actor: string, source: string | null, detail: string) => void;
   now?: () => number;
 }
 
@@ -114,6 +112,8 @@ export class PlanService {
   private readonly runs = new Map<string, Run>();
   private readonly events = new EventEmitter();
   private readonly now: () => number;
+  /** applied plans waiting for their confirmation before reconcile remembers them */
+  private readonly unconfirmed = new Map<string, { plan: Plan; actor: string }>();
 
   constructor(private readonly deps: PlanServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -130,7 +130,10 @@ export class PlanService {
   }
 
   /** Applies a reviewed plan; resolves when it has finished (the progress stream has every step before that). */
-  async apply(planId: string, who: { actor: string; origin: string | null }): Promise<{ entryId: number; result: PlanResult; journalError: string | null }> {
+  async apply(
+    planId: string,
+    who: ApplyMeta,
+  ): Promise<{ entryId: number; result: PlanResult; journalError: string | null; confirmation: PendingConfirmation | null }> {
     const access = this.deps.access();
     if (!access.ok) throw new WritesUnavailable(access.reason);
     const pending = this.pending.get(planId);
@@ -149,16 +152,9 @@ export class PlanService {
     };
     const touched = touchedDevices(pending.plan);
     this.runs.set(planId, run);
-    let applied: Awaited<ReturnType<typeof applyJournaled>>;
+    let applied: Awaited<ReturnType<PlanApplier["apply"]>>;
     try {
-      applied = await applyJournaled(
-        access.executor,
-        this.deps.journal(),
-        pending.plan,
-        { actor: who.actor, source: "web", origin: who.origin },
-        () => snapshot(this.deps.inventory(true), touched),
-        (report) => emit({ kind: "step", report }),
-      );
+      applied = await access.applier.apply(pending.plan, who, (report) => emit({ kind: "step", report }));
     } catch (err) {
       // Refused before anything ran (PlanBusy, JournalBusy): the pending plan stays for a retry.
       emit({ kind: "error", message: err instanceof Error ? err.message : String(err) });
@@ -167,26 +163,56 @@ export class PlanService {
     }
     this.pending.delete(planId);
     this.deps.libvirt?.invalidate();
-    const journalError = applied.journalError ?? null;
-    emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError });
+    const journalError = applied.journalError;
+    emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError, confirmation: applied.confirmation });
     run.done = true;
-    this.deps.audit?.(
-      applied.result.ok ? "plan-applied" : "plan-failed",
-      who.actor,
-      who.origin,
-      `journal #${applied.entryId}: ${pending.plan.title}${applied.result.ok ? "" : applied.result.rolledBack ? " (rolled back)" : " (NOT fully rolled back)"}`,
-    );
     this.trimRuns();
     let desiredError: string | null = null;
-    if (applied.result.ok) {
-      try {
-        this.deps.onApplied?.(pending.plan, this.deps.inventory(true), who.actor);
-      } catch (err) {
-        // The host has the change and the journal has it; only the boot-time memory of it failed: say so.
-        desiredError = `applied, but not remembered for reconcile at boot: ${err instanceof Error ? err.message : String(err)}`;
-      }
+    if (applied.result.ok && applied.confirmation) this.unconfirmed.set(planId, { plan: pending.plan, actor: who.actor });
+    else if (applied.result.ok) desiredError = this.remember(pending.plan, who.actor);
+    return {
+      entryId: applied.entryId,
+      result: applied.result,
+      journalError: [journalError, desiredError].filter(Boolean).join("; ") || null,
+      confirmation: applied.confirmation,
+    };
+  }
+
+  /** "Keep these changes": the plan stays, and reconcile remembers it from now on. */
+  async confirm(planId: string, who: ApplyMeta): Promise<ConfirmOutcome & { desiredError?: string }> {
+    const access = this.deps.access();
+    if (!access.ok) throw new WritesUnavailable(access.reason);
+    const outcome = await access.applier.confirm(planId, who);
+    const held = this.unconfirmed.get(planId);
+    this.unconfirmed.delete(planId);
+    if (!outcome.ok || !held) return outcome;
+    const desiredError = this.remember(held.plan, held.actor);
+    return desiredError ? { ...outcome, desiredError } : outcome;
+  }
+
+  /** "Undo now": the confirmation's undo, at once. */
+  async revert(planId: string, who: ApplyMeta): Promise<RevertOutcome> {
+    const access = this.deps.access();
+    if (!access.ok) throw new WritesUnavailable(access.reason);
+    this.unconfirmed.delete(planId);
+    const outcome = await access.applier.revert(planId, who);
+    this.deps.libvirt?.invalidate();
+    return outcome;
+  }
+
+  async pendingConfirmations(): Promise<PendingConfirmation[]> {
+    const access = this.deps.access();
+    return access.ok ? access.applier.pending() : [];
+  }
+
+  private remember(plan: Plan, actor: string): string | null {
+    try {
+      this.deps.onApplied?.(plan, this.deps.inventory(true), actor);
+      return null;
+    } catch (err) {
+      // The host has the change and the journal has it; only the boot-time memory of it failed: say so.
+      return `applied, but not remembered for reconcile at boot: ${err instanceof Error ? err.message : String(err)}`;
     }
-    return { entryId: applied.entryId, result: applied.result, journalError: [journalError, desiredError].filter(Boolean).join("; ") || null };
   }
 
   /** Every event of the plan's apply, from the first step, then live ones until it finishes. */

@@ -126,6 +126,15 @@ export const plansRouter = router({
   execute: writeProcedure.input(z.object({ planId })).mutation(({ ctx, input }) =>
     ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }),
   ),
+  /**
+   * "Keep these changes": a plan that touches networking is undone by the dead-man switch unless this arrives, as a
+   * new request, within the window (PASSDECK_CONFIRM_WINDOW_S).
+   */
+  confirm: writeProcedure.input(z.object({ planId }).strict()).mutation(({ ctx, input }) => ctx.plans.confirm(input.planId, { actor: actorOf(ctx), origin: ctx.origin })),
+  /** "Undo now": the switch's undo, without waiting for the window to close. */
+  revert: writeProcedure.input(z.object({ planId }).strict()).mutation(({ ctx, input }) => ctx.plans.revert(input.planId, { actor: actorOf(ctx), origin: ctx.origin })),
+  /** Applied plans waiting for their confirmation, and their deadlines. */
+  pendingConfirmations: readProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations() })),
   /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
   progress: readProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {
     yield* ctx.plans.progress(input.planId, signal);

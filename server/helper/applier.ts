@@ -1,0 +1,218 @@
+/**
+ * Applies plans with the journal watching, and holds the dead-man switch: a plan that could cut the browser off
+ * (helper/deadman.ts) must be confirmed over a new request within the window, or it is undone here, by itself,
+ * and journaled as such. The same class runs inside the privileged helper (behind its socket) and, for the demo
+ * host and a single-process root server, inside the web server.
+ */
+import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
+import { JournalBusy, type Journal } from "@/server/db/journal";
+import { PlanRejected, validatePlan } from "@/server/executor/allow-list";
+import { PlanBusy, type PlanExecutor } from "@/server/executor/executor";
+import type { Plan, PlanResult, PlannedStep, StepReport } from "@/server/executor/plan";
+import type { Inventory } from "@/server/host/types";
+import { networkingReasons } from "./deadman";
+
+export interface ApplyMeta {
+  actor: string;
+  origin: string | null;
+}
+
+export interface PendingConfirmation {
+  planId: string;
+  entryId: number;
+  title: string;
+  actor: string;
+  appliedAtMs: number;
+  deadlineMs: number;
+  windowMs: number;
+  /** why this plan needs confirming: the steps that touch networking */
+  reasons: string[];
+}
+
+export interface ApplyOutcome {
+  entryId: number;
+  result: PlanResult;
+  journalError: string | null;
+  /** set when the plan must be confirmed before the deadline, or it is undone */
+  confirmation: PendingConfirmation | null;
+}
+
+export type ConfirmOutcome = { ok: true; planId: string; entryId: number } | { ok: false; reason: string };
+export type RevertOutcome = { ok: true; entryId: number; result: PlanResult } | { ok: false; reason: string };
+
+/** What the web tier applies through: this process's executor, or the helper's over its socket. */
+export interface PlanApplier {
+  readonly mode: "host" | "demo";
+  apply(plan: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void): Promise<ApplyOutcome>;
+  confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome>;
+  /** "Undo now" in the confirmation prompt: the same undo the switch would make, at once */
+  revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome>;
+  pending(): Promise<PendingConfirmation[]>;
+}
+
+export type AuditSink = (action: "plan-applied" | "plan-failed" | "plan-rolled-back" | "plan-confirmed", actor: string, source: string | null, detail: string) => void;
+
+export const DEFAULT_CONFIRM_WINDOW_MS = 60_000;
+/** how long the switch retries an undo another plan keeps waiting */
+const BUSY_RETRY_MS = 1_000;
+
+interface Held {
+  confirmation: PendingConfirmation;
+  plan: Plan;
+  result: PlanResult;
+  cancel: () => void;
+}
+
+export interface LocalApplierDeps {
+  mode: "host" | "demo";
+  executor: PlanExecutor;
+  journal: () => Journal;
+  inventory: () => Inventory;
+  audit?: AuditSink;
+  confirmWindowMs?: number;
+  now?: () => number;
+  /** setTimeout by default; tests pass a manual clock */
+  schedule?: (fn: () => void, ms: number) => () => void;
+}
+
+export class LocalApplier implements PlanApplier {
+  readonly mode: "host" | "demo";
+  private readonly held = new Map<string, Held>();
+  private readonly now: () => number;
+  private readonly schedule: (fn: () => void, ms: number) => () => void;
+  private readonly windowMs: number;
+
+  constructor(private readonly deps: LocalApplierDeps) {
+    this.mode = deps.mode;
+    this.now = deps.now ?? Date.now;
+    this.windowMs = deps.confirmWindowMs ?? DEFAULT_CONFIRM_WINDOW_MS;
+    this.schedule =
+      deps.schedule ??
+      ((fn, ms) => {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      });
+  }
+
+  async apply(untrusted: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void): Promise<ApplyOutcome> {
+    // Decided before anything runs: afterwards an unbound NIC has no netdev to look at. A plan the allow-list
+    // refuses gets no reasons here; applyJournaled journals the refusal and throws it.
+    let plan: Plan | null = null;
+    let reasons: string[] = [];
+    try {
+      plan = validatePlan(untrusted);
+      reasons = networkingReasons(plan, this.deps.inventory());
+    } catch (err) {
+      if (!(err instanceof PlanRejected)) throw err;
+    }
+    const steps = plan ?? { steps: [] };
+    const applied = await applyJournaled(
+      this.deps.executor,
+      this.deps.journal(),
+      untrusted,
+      { actor: meta.actor, source: "web", origin: meta.origin },
+      () => journalSnapshot(this.deps.inventory(), steps),
+      onStep,
+    );
+    const valid = plan!;
+    const ok = applied.result.ok;
+    this.deps.audit?.(
+      ok ? "plan-applied" : "plan-failed",
+      meta.actor,
+      meta.origin,
+      `journal #${applied.entryId}: ${valid.title}${ok ? "" : applied.result.rolledBack ? " (rolled back)" : " (NOT fully rolled back)"}${ok && reasons.length ? `; awaiting confirmation within ${this.windowMs / 1000} s` : ""}`,
+    );
+    let confirmation: PendingConfirmation | null = null;
+    if (ok && reasons.length > 0) {
+      const at = this.now();
+      confirmation = { planId: valid.id, entryId: applied.entryId, title: valid.title, actor: meta.actor, appliedAtMs: at, deadlineMs: at + this.windowMs, windowMs: this.windowMs, reasons };
+      const held: Held = { confirmation, plan: valid, result: applied.result, cancel: () => {} };
+      held.cancel = this.schedule(() => void this.expire(valid.id), this.windowMs);
+      this.held.set(valid.id, held);
+    }
+    return { entryId: applied.entryId, result: applied.result, journalError: applied.journalError ?? null, confirmation };
+  }
+
+  async confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
+    const held = this.held.get(planId);
+    if (!held) return { ok: false, reason: `plan ${planId} is not waiting for a confirmation: it was confirmed already, or undone when its window closed (see the journal)` };
+    held.cancel();
+    this.held.delete(planId);
+    this.deps.audit?.("plan-confirmed", meta.actor, meta.origin, `journal #${held.confirmation.entryId}: ${held.confirmation.title}`);
+    return { ok: true, planId, entryId: held.confirmation.entryId };
+  }
+
+  async revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome> {
+    const held = this.held.get(planId);
+    if (!held) return { ok: false, reason: `plan ${planId} is not waiting for a confirmation, so there is nothing to undo here: use the journal's plan to restore` };
+    held.cancel();
+    this.held.delete(planId);
+    return this.undo(held, meta, `undone from the confirmation prompt by ${meta.actor}`);
+  }
+
+  async pending(): Promise<PendingConfirmation[]> {
+    return [...this.held.values()].map((h) => h.confirmation);
+  }
+
+  /** When the helper stops, nothing is left waiting for a confirmation nobody could give any more. */
+  async undoAllPending(why: string): Promise<void> {
+    for (const held of [...this.held.values()]) {
+      held.cancel();
+      this.held.delete(held.confirmation.planId);
+      await this.undo(held, { actor: "dead-man switch", origin: null }, why);
+    }
+  }
+
+  /** The window closed without a confirmation: the user may have lost the connection, so undo by ourselves. */
+  private async expire(planId: string): Promise<void> {
+    const held = this.held.get(planId);
+    if (!held) return;
+    this.held.delete(planId);
+    const outcome = await this.undo(held, { actor: "dead-man switch", origin: null }, `not confirmed within ${held.confirmation.windowMs / 1000} s of applying`);
+    if (!outcome.ok) console.error(`passdeck: the dead-man switch could not undo plan ${planId}: ${outcome.reason}`);
+  }
+
+  private async undo(held: Held, meta: ApplyMeta, why: string): Promise<RevertOutcome> {
+    const rollback = undoPlan(held.plan, held.result, `Undo #${held.confirmation.entryId} (${why})`);
+    if (rollback.steps.length === 0) return { ok: false, reason: "the plan has no steps to undo" };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const applied = await applyJournaled(
+          this.deps.executor,
+          this.deps.journal(),
+          rollback,
+          { actor: meta.actor, source: "dead-man", origin: meta.origin },
+          () => journalSnapshot(this.deps.inventory(), rollback),
+        );
+        this.deps.audit?.(
+          "plan-rolled-back",
+          meta.actor,
+          meta.origin,
+          `journal #${held.confirmation.entryId} undone as #${applied.entryId} (${why})${applied.result.ok ? "" : ": the undo FAILED, see the journal"}`,
+        );
+        return { ok: true, entryId: applied.entryId, result: applied.result };
+      } catch (err) {
+        // Another plan holds the host for a moment: the undo waits its turn (for at most a minute).
+        if ((err instanceof PlanBusy || err instanceof JournalBusy) && attempt < 60) {
+          await new Promise<void>((r) => this.schedule(r, BUSY_RETRY_MS));
+          continue;
+        }
+        return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+      }
+    }
+  }
+}
+
+/**
+ * The steps that undo an applied plan: each done step's inverse, last first (what the executor does on a failure);
+ * each undo step's own inverse is the original step.
+ */
+export function undoPlan(plan: Plan, result: PlanResult, title: string): Plan {
+  const done = new Set(result.steps.filter((r) => r.status === "done").map((r) => r.index));
+  const steps: PlannedStep[] = [];
+  for (const [index, planned] of [...plan.steps.entries()].reverse()) {
+    if (!done.has(index) || !planned.inverse) continue;
+    steps.push({ step: planned.inverse, summary: `undo: ${planned.summary}`.slice(0, 500), inverse: planned.step });
+  }
+  return { id: `${plan.id.slice(0, 58)}-undo`, title: title.slice(0, 200), createdAt: new Date().toISOString(), steps };
+}

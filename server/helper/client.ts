@@ -1,0 +1,90 @@
+/**
+ * The web server's side of the helper socket: a PlanApplier whose every call is one connection. Errors come back
+ * as the same classes a local apply throws, so the API maps them with the one table.
+ */
+import { createConnection } from "node:net";
+import { PlanRejected } from "@/server/executor/allow-list";
+import { PlanBusy } from "@/server/executor/executor";
+import type { StepReport } from "@/server/executor/plan";
+import type { ApplyMeta, ApplyOutcome, ConfirmOutcome, PendingConfirmation, PlanApplier, RevertOutcome } from "./applier";
+import type { HelperLine, HelperRequest } from "./protocol";
+
+export class HelperUnavailable extends Error {
+  constructor(socketPath: string, detail: string) {
+    super(`the privileged helper does not answer on ${socketPath} (${detail}): start it (systemctl start passdeck-helper, or npm start as root)`);
+    this.name = "HelperUnavailable";
+  }
+}
+
+/** Another process (the CLI, reconcile) is applying a plan on this host: the helper's journal said so. */
+export class HelperConflict extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HelperConflict";
+  }
+}
+
+export class HelperApplier implements PlanApplier {
+  readonly mode = "host" as const;
+
+  constructor(private readonly socketPath: string) {}
+
+  apply(plan: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void): Promise<ApplyOutcome> {
+    return this.call({ op: "apply", plan, meta }, onStep) as Promise<ApplyOutcome>;
+  }
+
+  confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
+    return this.call({ op: "confirm", planId, meta }) as Promise<ConfirmOutcome>;
+  }
+
+  revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome> {
+    return this.call({ op: "revert", planId, meta }) as Promise<RevertOutcome>;
+  }
+
+  pending(): Promise<PendingConfirmation[]> {
+    return this.call({ op: "pending" }) as Promise<PendingConfirmation[]>;
+  }
+
+  /** Sends one request and reads the answer lines; any raw JSON is accepted for tests of the helper's refusals. */
+  call(request: HelperRequest | Record<string, unknown>, onStep: (report: StepReport) => void = () => {}): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(this.socketPath);
+      let buffered = "";
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        fn();
+        socket.destroy();
+      };
+      socket.setEncoding("utf8");
+      socket.on("connect", () => socket.write(`${JSON.stringify(request)}\n`));
+      socket.on("error", (err: NodeJS.ErrnoException) => settle(() => reject(new HelperUnavailable(this.socketPath, err.code ?? err.message))));
+      socket.on("data", (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const line = JSON.parse(buffered.slice(0, nl)) as HelperLine;
+          buffered = buffered.slice(nl + 1);
+          if (line.type === "step") onStep(line.report as StepReport);
+          else if (line.type === "done") return settle(() => resolve(line.value));
+          else return settle(() => reject(helperError(line)));
+        }
+      });
+      socket.on("end", () => settle(() => reject(new HelperUnavailable(this.socketPath, "it closed the connection without an answer"))));
+    });
+  }
+}
+
+function helperError(line: Extract<HelperLine, { type: "error" }>): Error {
+  switch (line.name) {
+    case "PlanRejected":
+      return new PlanRejected(line.issues ?? [line.message]);
+    case "PlanBusy":
+      return new PlanBusy(line.running ?? "?");
+    case "JournalBusy":
+      return new HelperConflict(line.message);
+    default:
+      return new Error(`the helper refused: ${line.message}`);
+  }
+}
