@@ -54,7 +54,12 @@ export const probeTargetInput = z
       .min(10, "the timeout must be at least 10 ms")
       .max(60_000, "the timeout must be at most 60 s")
       .default(DEFAULT_TIMEOUT_MS),
-    label: z.string().trim().max(64, "a label is at most 64 characters").optional(),
+    label: z
+      .string()
+      .trim()
+      .max(64, "a label is at most 64 characters")
+      .regex(/^[^\u0000-\u001f\u007f]*$/, "a label has no control characters")
+      .optional(),
     vmUuid: z.string().uuid().optional(),
   })
   .superRefine((t, ctx) => {

@@ -76,7 +76,6 @@ function Prompt({ pending, clockOffsetMs }: { pending: Pending; clockOffsetMs: n
         <p className="mt-2">An admin can keep or undo it.</p>
       )}
       {left === 0 ? <p className="mt-2 font-medium">The window has closed: the plan is being undone.</p> : null}
-      {keep.data && !keep.data.ok ? <p role="alert" className="mt-2 text-red-800">{keep.data.reason}</p> : null}
       {keep.error ? <p role="alert" className="mt-2 text-red-800">{keep.error.message}</p> : null}
       {undo.error ? <p role="alert" className="mt-2 text-red-800">{undo.error.message}</p> : null}
     </section>

@@ -6,6 +6,7 @@ import { JournalBusy } from "@/server/db/journal";
 import { HostError, type HostErrorKind } from "@/server/host/errors";
 import { HostChanged, PlanExpired, WritesUnavailable } from "@/server/plans/plan-service";
 import { HelperConflict, HelperUnavailable } from "@/server/helper/client";
+import { AccountError } from "@/server/auth/accounts";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -27,6 +28,7 @@ const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [WritesUnavailable, "PRECONDITION_FAILED"],
   [HelperConflict, "CONFLICT"], // the helper's journal: another process applies a plan
   [HelperUnavailable, "PRECONDITION_FAILED"], // the helper is not running
+  [AccountError, "BAD_REQUEST"], // a user name, role or password the accounts refuse
 ];
 
 export function knownError(err: unknown): boolean {

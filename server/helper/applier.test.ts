@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCaller } from "@/server/api/root";
-import { writableContext } from "@/server/api/testing";
+import { errorOf, writableContext } from "@/server/api/testing";
 import { networkingReasons } from "./deadman";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-deadman-"));
@@ -84,7 +84,8 @@ describe("the dead-man switch", () => {
     expect(auth.audit.list().map((e) => e.action).slice(0, 2)).toEqual(["plan-rolled-back", "plan-applied"]);
     expect(desired.get().entries.filter((e) => e.address === MGMT)).toEqual([]);
     // too late to keep
-    expect(await api.plans.confirm({ planId })).toMatchObject({ ok: false, reason: expect.stringMatching(/not waiting for a confirmation/) });
+    const late = await errorOf(api.plans.confirm({ planId }));
+    expect([late.code, late.message]).toEqual(["NOT_FOUND", expect.stringMatching(/is not waiting for a confirmation: it was confirmed already, or undone when its window closed/)]);
   });
 
   it("keeps a confirmed plan: no undo when the window would have closed, and reconcile remembers it", async () => {

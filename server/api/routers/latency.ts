@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { addressProblem } from "@/lib/probe-target";
 import { compareAround } from "@/server/probes/compare";
 import { iperfNote, IperfError, runIperf } from "@/server/probes/iperf";
 import { seriesFor, windowStats } from "@/server/probes/series";
@@ -43,7 +44,14 @@ export const latencyRouter = router({
   iperf: writeProcedure
     .input(
       z.object({
-        server: z.string().trim().min(1, "name the iperf3 server (a host running iperf3 -s)"),
+        server: z
+          .string()
+          .trim()
+          .min(1, "name the iperf3 server (a host running iperf3 -s)")
+          .superRefine((server, ctx) => {
+            const problem = addressProblem(server);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
         port: z.number().int().min(1).max(65535).optional(),
         protocol: z.enum(["udp", "tcp"]).default("udp"),
         seconds: z.number().int().min(1, "an iperf3 run lasts 1–60 s").max(60, "an iperf3 run lasts 1–60 s").default(10),

@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { domainKeySchema, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
@@ -130,9 +131,17 @@ export const plansRouter = router({
    * "Keep these changes": a plan that touches networking is undone by the dead-man switch unless this arrives, as a
    * new request, within the window (PASSDECK_CONFIRM_WINDOW_S).
    */
-  confirm: writeProcedure.input(z.object({ planId }).strict()).mutation(({ ctx, input }) => ctx.plans.confirm(input.planId, { actor: actorOf(ctx), origin: ctx.origin })),
+  confirm: writeProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
+    const outcome = await ctx.plans.confirm(input.planId, { actor: actorOf(ctx), origin: ctx.origin });
+    if (!outcome.ok) throw new TRPCError({ code: "NOT_FOUND", message: outcome.reason });
+    return outcome;
+  }),
   /** "Undo now": the switch's undo, without waiting for the window to close. */
-  revert: writeProcedure.input(z.object({ planId }).strict()).mutation(({ ctx, input }) => ctx.plans.revert(input.planId, { actor: actorOf(ctx), origin: ctx.origin })),
+  revert: writeProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
+    const outcome = await ctx.plans.revert(input.planId, { actor: actorOf(ctx), origin: ctx.origin });
+    if (!outcome.ok) throw new TRPCError({ code: "NOT_FOUND", message: outcome.reason });
+    return outcome;
+  }),
   /** Applied plans waiting for their confirmation, and their deadlines. */
   pendingConfirmations: readProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations() })),
   /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
