@@ -42,6 +42,14 @@ test("first run: a page sends the browser to sign in, which offers setup; the co
   await expect(page.getByTestId("host-name")).not.toBeEmpty();
   expect(existsSync(join(DATA, "setup-code"))).toBe(false);
 
+  // the admin sees the audit trail on the journal page, newest first, and can export it
+  await page.goto("/journal");
+  await expect(page.getByTestId("audit-row").first()).toHaveAttribute("data-action", "login");
+  await expect(page.getByTestId("audit-row").nth(1)).toContainText(`setup${ADMIN.name}127.0.0.1first admin created from the browser`);
+  const csv = await page.request.get((await page.getByTestId("audit-export").getAttribute("href"))!);
+  expect(csv.headers()["content-type"]).toBe("text/csv; charset=utf-8");
+  expect((await csv.text()).split("\r\n")[0]).toBe("id,time,action,actor,source,detail");
+
   const cookie = (await page.context().cookies()).find((c) => c.name === "passdeck_session")!;
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: false, path: "/" });
   const audit = JSON.parse(cli(["audit", "--json"])) as { action: string; actor: string | null; source: string }[];
@@ -94,6 +102,10 @@ test("a viewer reviews a plan but is offered no Apply, and no latency controls",
   await expect(page.getByTestId("plan-steps").locator("code").first()).toHaveText(`echo 2 > bus/pci/devices/${PF}/sriov_numvfs`);
   await expect(page.getByTestId("cannot-apply")).toContainText("vera signed in as a viewer, who may review plans; an admin applies them");
   await expect(page.getByRole("button", { name: "Apply" })).toHaveCount(0);
+
+  await page.goto("/journal");
+  await expect(page.getByRole("heading", { name: "Journal" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Audit trail" })).toHaveCount(0);
 
   await page.goto("/latency");
   await expect(page.getByRole("heading", { name: "Targets", exact: true })).toBeVisible();

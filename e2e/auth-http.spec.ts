@@ -2,7 +2,10 @@
  * The server's doors over raw HTTP (Node's fetch: no browser, no cookie jar): what is refused without a session,
  * to a viewer, from another origin, to a password guesser; the cookie's flags; API tokens; security headers.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { journalDir } from "./journal-dir";
 
@@ -149,4 +152,50 @@ test("password guessing is slowed per source, and a forged X-Forwarded-For does 
   await expect.poll(async () => (await login(ADMIN)).status, { timeout: 10_000, intervals: [500] }).toBe(200);
   const audit = JSON.parse(cli(["audit", "--json"])) as { action: string; source: string }[];
   expect(audit.filter((e) => e.action === "login-throttled").every((e) => e.source === "127.0.0.1")).toBe(true);
+});
+
+test("PASSDECK_TLS=self-signed: a certificate for 127.0.0.1 is made on first start, and the cookie is Secure", async () => {
+  const port = 7908;
+  const data = journalDir("auth");
+  const server = spawn(process.execPath, ["scripts/serve.mjs"], {
+    env: {
+      ...process.env,
+      PASSDECK_PORT: String(port),
+      PASSDECK_HOST: "127.0.0.1",
+      PASSDECK_TLS: "self-signed",
+      PASSDECK_DATA_DIR: data,
+      PASSDECK_DEMO: "server",
+      PASSDECK_DEMO_DIR: join(data, "..", "auth-tls-host"),
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  server.stdout.on("data", (d: Buffer) => (log += d.toString()));
+  server.stderr.on("data", (d: Buffer) => (log += d.toString()));
+  try {
+    await expect.poll(() => existsSync(join(data, "tls/cert.pem")), { timeout: 30_000 }).toBe(true);
+    const ca = readFileSync(join(data, "tls/cert.pem"));
+    // Verified against the generated certificate itself: it must name 127.0.0.1.
+    const request = (path: string, method = "GET", body?: string) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+        const req = httpsRequest({ host: "127.0.0.1", port, path, method, ca, headers: body ? { "content-type": "application/json", origin: `https://127.0.0.1:${port}` } : {} }, (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    await expect.poll(async () => (await request("/login").catch(() => ({ status: 0 }))).status, { timeout: 60_000, intervals: [500] }).toBe(200);
+    const page = await request("/login");
+    expect(page.headers["strict-transport-security"]).toBe("max-age=31536000");
+    expect(page.headers["content-security-policy"]).toContain("upgrade-insecure-requests");
+    const signedIn = await request("/api/auth/login", "POST", JSON.stringify(ADMIN));
+    expect(signedIn.status, signedIn.body).toBe(200);
+    expect(String(signedIn.headers["set-cookie"])).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+    expect(log).toMatch(/TLS certificate .*cert\.pem \(SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}\)/);
+  } finally {
+    server.kill("SIGTERM");
+  }
 });

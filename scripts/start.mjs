@@ -42,6 +42,7 @@ if (webUser) {
   chownSync(dataDir, webUser.uid, webUser.gid);
   for (const f of readdirSync(dataDir)) if (/^passdeck\.db|^setup-code$/.test(f)) chownSync(resolve(dataDir, f), webUser.uid, webUser.gid);
 }
+const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 let helper = null;
 let agent = null;
 let stopping = false;
@@ -50,7 +51,6 @@ if (!demo && isRoot) {
   Object.assign(env, { PASSDECK_HELPER_SOCKET: socket });
   // The helper's capabilities narrowed as passdeck-helper.service narrows them (one list for both), when setpriv exists.
   const caps = Object.keys(JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8")).capabilities);
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
   const helperCommand = setpriv
     ? [setpriv, "--no-new-privs", "--inh-caps=-all", `--bounding-set=-all,${caps.map((c) => `+${c.slice(4).toLowerCase()}`).join(",")}`, "--", process.execPath]
     : [process.execPath];
@@ -66,9 +66,19 @@ if (!demo && isRoot) {
   if (!(await waitForFile(socket, 30_000))) console.error(`passdeck: the helper did not open ${socket} within 30 s`);
   if (!webUser) console.warn("passdeck: the web server runs as root: set PASSDECK_WEB_USER=<user> to run it unprivileged (deploy/systemd/ does)");
 }
-const dropTo = webUser ? { uid: webUser.uid, gid: webUser.gid } : {};
+/**
+ * A command line that runs as the web user. setpriv (util-linux) rather than spawn's uid/gid: a Node process whose
+ * uid spawn() dropped could not start children of its own on the rig's kernel (EACCES from every spawn, even of
+ * /bin/true), and the probe agent's whole job is starting ping.
+ */
+function asWebUser(argv) {
+  if (!webUser) return { command: argv[0], args: argv.slice(1), options: {} };
+  if (setpriv) return { command: setpriv, args: [`--reuid=${webUser.uid}`, `--regid=${webUser.gid}`, "--clear-groups", "--", ...argv], options: {} };
+  return { command: argv[0], args: argv.slice(1), options: { uid: webUser.uid, gid: webUser.gid } };
+}
 
-const child = spawn(process.execPath, ["scripts/serve.mjs"], { stdio: "inherit", env, ...dropTo });
+const web = asWebUser([process.execPath, "scripts/serve.mjs"]);
+const child = spawn(web.command, web.args, { stdio: "inherit", env, ...web.options });
 
 // The probe agent measures latency in its own process (never inside the web server), restarted with backoff when it
 // dies. Exit 3: another agent already serves this data directory, which is fine. PASSDECK_PROBE_AGENT=0 leaves it off.
@@ -76,7 +86,8 @@ let agentRestarts = 0;
 function startAgent() {
   if (stopping || process.env.PASSDECK_PROBE_AGENT === "0") return;
   const started = Date.now();
-  agent = spawn(process.execPath, ["dist/passdeck.mjs", "probe-agent"], { stdio: "inherit", env, ...dropTo });
+  const run = asWebUser([process.execPath, "dist/passdeck.mjs", "probe-agent"]);
+  agent = spawn(run.command, run.args, { stdio: "inherit", env, ...run.options });
   agent.on("exit", (code, signal) => {
     agent = null;
     if (stopping || code === 3) return;

@@ -81,10 +81,14 @@ RIG_AGENT_PORT=$agent_port node e2e/kernel/guest-agent.mjs > /dev/console 2>&1 &
 # a bind mount (its parents on the host may be root-only) and pings through ping_group_range, as systemd sets it.
 sysctl -q -w net.ipv4.ping_group_range="0 2147483647" || log "WARNING: cannot set ping_group_range: unprivileged ping fails"
 mkdir -p /run/passdeck-app && mount --rbind "$repo" /run/passdeck-app || log "ERROR: cannot bind the checkout for the web user"
+# The web user, as `useradd --system passdeck` makes it (the root overlay's upper layer is tmpfs: the host's /etc is
+# untouched); libvirt's client needs a passwd entry for the uid it runs as.
+grep -q '^passdeck:' /etc/passwd || echo 'passdeck:x:1500:1500:Passdeck:/var/lib/passdeck:/usr/sbin/nologin' >> /etc/passwd
+grep -q '^passdeck:' /etc/group || echo 'passdeck:x:1500:' >> /etc/group
 cd /run/passdeck-app
 # Served beyond loopback for the port forward, which start.mjs allows because rig.mjs made an admin before boot.
 # A 20 s dead-man window (60 s by default) keeps the rig's rollback test short.
-PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port PASSDECK_WEB_USER=1500:1500 PASSDECK_CONFIRM_WINDOW_S=20 \
+PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port PASSDECK_WEB_USER=passdeck PASSDECK_CONFIRM_WINDOW_S=20 \
   node scripts/start.mjs > /dev/console 2>&1 &
 log "started agent (:$agent_port) and server (:$server_port) at $(cut -d' ' -f1 /proc/uptime)s"
 

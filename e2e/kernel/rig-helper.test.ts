@@ -1,6 +1,6 @@
 /**
  * Privilege separation on the guest kernel, as `npm start` sets it up when it runs as root (guest-init.sh): the web
- * server and the probe agent run as uid 1500, the helper as root with the unit's four capabilities. Plans from the
+ * server and the probe agent run as the user passdeck (uid 1500), the helper as root with the unit's four capabilities. Plans from the
  * web go through the helper's socket; the dead-man switch (20 s in the rig) undoes an unconfirmed plan that takes a
  * NIC carrying traffic; the helper refuses what the allow-list does not name, and a user outside the web server's
  * group cannot open its socket at all.
@@ -90,7 +90,11 @@ describe("privilege separation in the guest", () => {
       session,
     );
     expect(applied.result.ok).toBe(true);
-    expect(applied.confirmation).toMatchObject({ windowMs: 20_000, reasons: [expect.stringContaining(`${netdev} (192.0.2.10)`)] });
+    const carries = `${igb}, which carries ${netdev} (192.0.2.10)`;
+    expect(applied.confirmation).toMatchObject({
+      windowMs: 20_000,
+      reasons: [`unbinds the driver of ${carries}`, `overrides the driver of ${carries}`, `binds a driver to ${carries}`],
+    });
     expect(await driverOf(igb)).toBe("vfio-pci");
     const appliedAt = Date.now();
     // The browser goes away: its session ends, nobody confirms.
