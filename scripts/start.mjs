@@ -66,11 +66,7 @@ if (!demo && isRoot) {
   if (!(await waitForFile(socket, 30_000))) console.error(`passdeck: the helper did not open ${socket} within 30 s`);
   if (!webUser) console.warn("passdeck: the web server runs as root: set PASSDECK_WEB_USER=<user> to run it unprivileged (deploy/systemd/ does)");
 }
-/**
- * A command line that runs as the web user. setpriv (util-linux) rather than spawn's uid/gid: a Node process whose
- * uid spawn() dropped could not start children of its own on the rig's kernel (EACCES from every spawn, even of
- * /bin/true), and the probe agent's whole job is starting ping.
- */
+/** A command line that runs as the web user: through setpriv (util-linux, supplementary groups cleared), else spawn's uid/gid. */
 function asWebUser(argv) {
   if (!webUser) return { command: argv[0], args: argv.slice(1), options: {} };
   if (setpriv) return { command: setpriv, args: [`--reuid=${webUser.uid}`, `--regid=${webUser.gid}`, "--clear-groups", "--", ...argv], options: {} };

@@ -1,31 +1,21 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { useSession } from "./session";
-import { postJson } from "./post-json";
-
-const field = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-blue-600";
+import { fieldClass, formText, useAuthForm } from "./post-json";
 
 /** First run: the admin account, claimed with the one-time code the server printed on the host. */
 export function SetupForm() {
   const session = useSession();
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    const password = String(form.get("password") ?? "");
-    if (password !== String(form.get("repeat") ?? "")) return setError("the two passwords differ: type the same password twice");
-    setPending(true);
-    setError(null);
-    const result = await postJson("/api/auth/setup", { code: String(form.get("code") ?? ""), name: String(form.get("name") ?? ""), password });
-    setPending(false);
-    if (!result.ok) return setError(result.message);
-    window.location.assign("/");
-  };
+  const { error, pending, submit } = useAuthForm(
+    "/api/auth/setup",
+    (form) =>
+      formText(form, "password") !== formText(form, "repeat")
+        ? { problem: "the two passwords differ: type the same password twice" }
+        : { code: formText(form, "code"), name: formText(form, "name"), password: formText(form, "password") },
+    () => "/",
+  );
 
   if (session.data && !session.data.needsSetup)
     return (
@@ -48,19 +38,19 @@ export function SetupForm() {
           <form onSubmit={(e) => void submit(e)} aria-label="First-run setup">
             <label className="block text-sm font-medium text-slate-800">
               Setup code
-              <input name="code" required maxLength={64} autoComplete="off" spellCheck={false} className={`${field} font-mono uppercase`} placeholder="XXXX-XXXX-XXXX" />
+              <input name="code" required maxLength={64} autoComplete="off" spellCheck={false} className={`${fieldClass} font-mono uppercase`} placeholder="XXXX-XXXX-XXXX" />
             </label>
             <label className="mt-3 block text-sm font-medium text-slate-800">
               User name
-              <input name="name" required maxLength={32} autoComplete="username" pattern="[a-z_][a-z0-9_.\-]{0,31}" title="lowercase letters, digits, _ . - starting with a letter or _" className={field} />
+              <input name="name" required maxLength={32} autoComplete="username" pattern="[a-z_][a-z0-9_.\-]{0,31}" title="lowercase letters, digits, _ . - starting with a letter or _" className={fieldClass} />
             </label>
             <label className="mt-3 block text-sm font-medium text-slate-800">
               Password <span className="font-normal text-slate-500">(at least 12 characters)</span>
-              <input name="password" type="password" required minLength={12} maxLength={1024} autoComplete="new-password" className={field} />
+              <input name="password" type="password" required minLength={12} maxLength={1024} autoComplete="new-password" className={fieldClass} />
             </label>
             <label className="mt-3 block text-sm font-medium text-slate-800">
               Password again
-              <input name="repeat" type="password" required minLength={12} maxLength={1024} autoComplete="new-password" className={field} />
+              <input name="repeat" type="password" required minLength={12} maxLength={1024} autoComplete="new-password" className={fieldClass} />
             </label>
             {error ? (
               <p role="alert" data-testid="setup-error" className="mt-3 text-sm text-red-800">

@@ -2,11 +2,11 @@
 
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { Suspense, useState, type FormEvent } from "react";
+import { Suspense } from "react";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { useSession } from "./session";
-import { postJson, safeNext } from "./post-json";
+import { fieldClass, formText, safeNext, useAuthForm } from "./post-json";
 
 export function SignInForm() {
   return (
@@ -16,25 +16,14 @@ export function SignInForm() {
   );
 }
 
-const field = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-blue-600";
-
 function SignIn() {
   const params = useSearchParams();
   const session = useSession();
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setPending(true);
-    setError(null);
-    const result = await postJson("/api/auth/login", { name: String(form.get("name") ?? ""), password: String(form.get("password") ?? "") });
-    setPending(false);
-    if (!result.ok) return setError(result.message);
-    // A full load: every query starts again with the new session.
-    window.location.assign(safeNext(params.get("next")));
-  };
+  const { error, pending, submit } = useAuthForm(
+    "/api/auth/login",
+    (form) => ({ name: formText(form, "name"), password: formText(form, "password") }),
+    () => safeNext(params.get("next")),
+  );
 
   return (
     <div className="mx-auto mt-12 max-w-sm">
@@ -58,11 +47,11 @@ function SignIn() {
           <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
             <label className="block text-sm font-medium text-slate-800">
               User name
-              <input name="name" autoComplete="username" required maxLength={64} className={field} autoFocus />
+              <input name="name" autoComplete="username" required maxLength={64} className={fieldClass} autoFocus />
             </label>
             <label className="mt-3 block text-sm font-medium text-slate-800">
               Password
-              <input name="password" type="password" autoComplete="current-password" required maxLength={1024} className={field} />
+              <input name="password" type="password" autoComplete="current-password" required maxLength={1024} className={fieldClass} />
             </label>
             {error ? (
               <p role="alert" data-testid="sign-in-error" className="mt-3 text-sm text-red-800">

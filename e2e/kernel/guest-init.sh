@@ -99,12 +99,19 @@ modprobe -q -a $(cat /sys/bus/virtio/devices/*/modalias 2>/dev/null) 2>/dev/null
 modprobe -q vfio-pci 2>/dev/null || log "WARNING: modprobe vfio-pci failed"
 # From now on, load the driver of any device that appears (SR-IOV VFs: igbvf) the way udev would: busybox mdev as
 # a netlink daemon whose only rule runs modprobe on the uevent's MODALIAS (no device nodes: devtmpfs has them).
-echo '$MODALIAS=.* 0:0 660 ! @modprobe -q -b "$MODALIAS"' > /etc/mdev.conf
+# The first matching rule wins: the world-usable nodes keep udev's 0666 (the web user's children open /dev/null).
+printf '%s\n' 'null 0:0 666' 'zero 0:0 666' 'full 0:0 666' 'random 0:0 666' 'urandom 0:0 666' 'tty 0:0 666' \
+  '$MODALIAS=.* 0:0 660 ! @modprobe -q -b "$MODALIAS"' > /etc/mdev.conf
 busybox mdev -d || log "WARNING: busybox mdev -d failed: VF drivers will not load by themselves"
+chmod 0666 /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty 2>/dev/null
 # udev's rule for the vfio container node (KERNEL=="vfio", MODE="0666"): QEMU runs as libvirt-qemu and opens it.
 chmod 0666 /dev/vfio/vfio 2>/dev/null || log "WARNING: no /dev/vfio/vfio"
 # libvirtd for qemu:///system, as a hypervisor host runs it (no systemd here: daemons started by hand). The default
 # network is not started: no bridge or dnsmasq is needed, VMs get their network through VFs.
+# The unprivileged web server reads VMs over libvirt's read-only socket (0777). A host lets any user use it through
+# polkit, which needs D-Bus; this guest has none, so the read-only socket asks for no authentication instead (the
+# read-write socket, the helper's, stays root-only).
+grep -q '^auth_unix_ro' /etc/libvirt/libvirtd.conf 2>/dev/null || echo 'auth_unix_ro = "none"' >> /etc/libvirt/libvirtd.conf
 virtlogd -d && libvirtd -d || log "WARNING: libvirtd did not start: the VM tests will fail"
 echo "$iface" > /run/rig-ready
 log "drivers loaded, ready at $(cut -d' ' -f1 /proc/uptime)s"
