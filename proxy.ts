@@ -4,8 +4,7 @@
  * (tRPC and the routes); this only saves a signed-out browser a page of errors.
  */
 import { NextResponse, type NextRequest } from "next/server";
-
-const SESSION_COOKIE = "passdeck_session";
+import { SESSION_COOKIE } from "@/server/auth/request";
 const OPEN_PAGES = ["/login", "/setup"];
 
 function contentSecurityPolicy(nonce: string, tls: boolean): string {

@@ -1,11 +1,11 @@
 import { parsePciAddress } from "@/lib/pci-address";
 import { PlanExecutor } from "@/server/executor/executor";
-import { describeStep, isLibvirtStep, stepDevice, type PlanResult } from "@/server/executor/plan";
+import { describeStep, isLibvirtStep, type PlanResult } from "@/server/executor/plan";
 import type { KernelFs } from "@/server/host/fs";
 import type { Inventory } from "@/server/host/types";
 import type { SysfsWriter } from "@/server/host/writer";
 import { PlanRejected, validatePlan, vfSettingsSchema } from "@/server/executor/allow-list";
-import type { Plan, PlanStep, VfSettings } from "@/server/executor/plan";
+import type { Plan, VfSettings } from "@/server/executor/plan";
 import { readVfInfo, type IpLink } from "@/server/host/ip-link";
 import type { Journal } from "@/server/db/journal";
 import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";

@@ -15,7 +15,7 @@
  * settings whenever a count is rewritten (0 first).
  */
 import type { PlanExecutor } from "@/server/executor/executor";
-import { stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
+import { type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { Journal } from "@/server/db/journal";
 import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
 import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";

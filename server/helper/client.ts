@@ -64,7 +64,12 @@ export class HelperApplier implements PlanApplier {
         buffered += chunk;
         let nl: number;
         while ((nl = buffered.indexOf("\n")) >= 0) {
-          const line = JSON.parse(buffered.slice(0, nl)) as HelperLine;
+          let line: HelperLine;
+          try {
+            line = JSON.parse(buffered.slice(0, nl)) as HelperLine;
+          } catch {
+            return settle(() => reject(new HelperUnavailable(this.socketPath, "it answered something that is not a JSON line")));
+          }
           buffered = buffered.slice(nl + 1);
           if (line.type === "step") onStep(line.report as StepReport);
           else if (line.type === "done") return settle(() => resolve(line.value));

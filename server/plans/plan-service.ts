@@ -1,17 +1,16 @@
 /**
  * The web tier's side of the write path: previews are plans kept for a while under their id; apply takes only an
  * id, re-plans from the same request against the host as it is now and refuses if the steps differ (the host
- * changed since the review), so what runs is exactly what was shown. Applies go through applyJournaled with one
- * executor per process; step reports are kept per plan and streamed to whoever watches.
+ * changed since the review), so what runs is exactly what was shown. Applies go through the PlanApplier (the
+ * helper's socket, or this process's executor); step reports are kept per plan and streamed to whoever watches.
  */
 import { EventEmitter, on } from "node:events";
 import type { ApplyMeta, ConfirmOutcome, PendingConfirmation, PlanApplier, RevertOutcome } from "@/server/helper/applier";
-import { describeStep, stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
+import { describeStep, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { IpLink } from "@/server/host/ip-link";
 import { readVfInfo } from "@/server/host/ip-link";
 import type { Inventory } from "@/server/host/types";
 import type { Journal } from "@/server/db/journal";
-import { applyJournaled } from "@/server/db/journaled-apply";
 import { hostDriverBefore } from "./host-driver";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
@@ -150,7 +149,6 @@ export class PlanService {
       run.events.push(event);
       this.events.emit(planId, event);
     };
-    const touched = touchedDevices(pending.plan);
     this.runs.set(planId, run);
     let applied: Awaited<ReturnType<PlanApplier["apply"]>>;
     try {
@@ -369,13 +367,4 @@ function sameSteps(a: Plan, b: Plan): boolean {
   return JSON.stringify(a.steps.map((s) => [s.step, s.inverse])) === JSON.stringify(b.steps.map((s) => [s.step, s.inverse]));
 }
 
-function touchedDevices(plan: Plan): Set<string> {
-  return new Set(plan.steps.map(({ step }) => stepDevice(step)));
-}
 
-/** The state of the devices a plan touches (and their VFs), for the journal's before/after. */
-export function snapshot(inv: Inventory, touched: Set<string>) {
-  return inv.devices
-    .filter((d) => touched.has(d.address) || (d.physfn !== null && touched.has(d.physfn)))
-    .map((d) => ({ address: d.address, driver: d.driver, driverOverride: d.driverOverride, sriov: d.sriov && { numVfs: d.sriov.numVfs, vfs: d.sriov.vfs } }));
-}
