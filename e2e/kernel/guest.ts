@@ -104,6 +104,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) 
       if (ok(last)) return last;
     } catch (e) {
       lastError = e;
+      // A rig that is gone (the stall watchdog ends a guest that stays stalled) will not come back within timeoutMs.
+      if (!runningRig()) throw new Error(`the rig stopped while waiting for ${what}: ${e}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

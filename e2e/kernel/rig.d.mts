@@ -12,6 +12,7 @@ export interface RigPaths {
   pidfile: string;
   shellSocket: string;
   monitorSocket: string;
+  qmpSocket: string;
   buildSnapshot: string;
   dataDir: string;
   kver?: string;

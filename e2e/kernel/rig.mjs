@@ -13,6 +13,9 @@
 //                                                       terminal (Ctrl-A X quits); for debugging a boot
 //       node e2e/kernel/rig.mjs log [N]                 last N lines of the running rig's serial console
 //       node e2e/kernel/rig.mjs qemu-args               print the generated QEMU command line
+//       node e2e/kernel/rig.mjs stalls [--count|--clear|--dir|--details]   the guest CPU stalls the watchdog
+//                                                       recorded (watchdog.mjs): episodes, the report count, forget
+//                                                       them, where they are, the vCPU state saved at each
 // Env:  PASSDECK_RIG_PORT (17878) and PASSDECK_RIG_AGENT_PORT (17879): host ports on 127.0.0.1;
 //       PASSDECK_RIG_CACHE: cache dir (default <repo>/.cache/kernel-rig); PASSDECK_RIG_BOOT_TIMEOUT (s, 120);
 //       PASSDECK_RIG_LIFETIME (s, 3600): hard bound on one QEMU run; PASSDECK_RIG_DEBUG=1: verbose guest boot.
@@ -22,6 +25,7 @@ import { createServer, connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FORWARD_MAC, GUEST_AGENT_PORT, GUEST_SERVER_PORT, machine, qemuDeviceArgs } from "./topology.mjs";
+import { condenseDiagnostics, describeStalls, readStalls, STALLS_FILE } from "./watchdog.mjs";
 
 export const RIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(RIG_DIR, "../..");
@@ -42,6 +46,8 @@ export function rigPaths({ requireKernel = true } = {}) {
     pidfile: join(runDir, "qemu.pid"),
     shellSocket: join(runDir, "shell.sock"),
     monitorSocket: join(runDir, "monitor.sock"),
+    /** QMP, for the stall watchdog (watchdog.mjs) */
+    qmpSocket: join(runDir, "qmp.sock"),
     buildSnapshot: join(runDir, "build"),
     /** the guest's /var/lib/passdeck (journal, desired state): emptied at start unless the boot keeps it */
     dataDir: join(cache, "data"),
@@ -111,6 +117,7 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
           "-serial", `file:${paths.console}`,
           "-serial", `unix:${paths.shellSocket},server=on,wait=off`,
           "-monitor", `unix:${paths.monitorSocket},server=on,wait=off`,
+          "-qmp", `unix:${paths.qmpSocket},server=on,wait=off`,
           "-pidfile", paths.pidfile,
         ]),
   ];
@@ -347,7 +354,7 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
   const buildId = snapshotBuild(paths);
   // Accounts before the guest's server starts: it serves beyond the guest's loopback, which needs an admin.
   const auth = keepData && existsSync(authFile(paths)) ? JSON.parse(readFileSync(authFile(paths), "utf8")) : rigAccounts(paths);
-  for (const f of [paths.console, paths.qemuLog, paths.pidfile, paths.shellSocket, paths.monitorSocket, paths.state]) rmSync(f, { force: true });
+  for (const f of [paths.console, paths.qemuLog, paths.pidfile, paths.shellSocket, paths.monitorSocket, paths.qmpSocket, paths.state]) rmSync(f, { force: true });
 
   const lifetime = Number(process.env.PASSDECK_RIG_LIFETIME ?? 3600);
   const args = qemuArgs({ ports, paths });
@@ -366,6 +373,11 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
   let exited = null;
   child.on("exit", (code, signal) => (exited = { code, signal }));
   if (detach) child.unref();
+  // Beside QEMU for its whole run (boot included); it exits when the wrapper does.
+  spawn(process.execPath, [join(RIG_DIR, "watchdog.mjs"), String(child.pid), paths.runDir, `http://127.0.0.1:${ports.agent}`], {
+    detached: true,
+    stdio: "ignore",
+  }).unref();
 
   const fail = (why) => {
     killBounded(qemuPid, 3_000);
@@ -455,7 +467,7 @@ export function stopRig({ log = console.error } = {}) {
     stopped = true;
   }
   rmSync(paths.state, { force: true });
-  for (const f of [paths.shellSocket, paths.monitorSocket, paths.pidfile]) rmSync(f, { force: true });
+  for (const f of [paths.shellSocket, paths.monitorSocket, paths.qmpSocket, paths.pidfile]) rmSync(f, { force: true });
   exitHandlersFor?.();
   if (stopped) log(`rig: stopped ${state.pid ? `QEMU pid ${state.pid}` : `the booting rig (pid ${state.wrapperPid})`}`);
   return stopped;
@@ -620,8 +632,22 @@ async function main(argv) {
     case "qemu-args":
       console.log([QEMU, ...qemuArgs()].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" "));
       return 0;
+    case "stalls": {
+      const { runDir } = rigPaths({ requireKernel: false });
+      if (rest.includes("--clear")) rmSync(join(runDir, STALLS_FILE), { force: true });
+      else if (rest.includes("--dir")) console.log(runDir);
+      else if (rest.includes("--count")) console.log(readStalls(runDir).filter((r) => r.event === "report").length);
+      else if (rest.includes("--details")) {
+        for (const r of readStalls(runDir).filter((x) => x.event === "nudge" && x.diagnostics)) {
+          const file = join(runDir, r.diagnostics);
+          console.log(`--- ${file}\n${existsSync(file) ? condenseDiagnostics(readFileSync(file, "utf8")) : "(gone)"}`);
+        }
+      }
+      else for (const line of describeStalls(readStalls(runDir))) console.log(line);
+      return 0;
+    }
     default:
-      console.error("usage: node e2e/kernel/rig.mjs start|stop|status|exec -- <argv…>|shell|console|log [N]|qemu-args");
+      console.error("usage: node e2e/kernel/rig.mjs start|stop|status|exec -- <argv…>|shell|console|log [N]|qemu-args|stalls [--count|--clear|--dir|--details]");
       return 2;
   }
 }

@@ -48,33 +48,62 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "== kernel rig: boot"
-t=$(date +%s.%N)
 # A TCG guest occasionally stalls in early boot (RCU stall warnings, no timer ticks, seen once in ~10 boots on a
 # loaded 2-core host). That is the emulator, not Passdeck: stop it and boot once more before calling it a failure.
-if ! node "$HERE/rig.mjs" start; then
-  echo "== kernel rig: the guest did not come up; stopping it and booting once more"
+boot() {
+  echo "== kernel rig: boot"
+  local t; t=$(date +%s.%N)
+  if ! node "$HERE/rig.mjs" start; then
+    echo "== kernel rig: the guest did not come up; stopping it and booting once more"
+    node "$HERE/rig.mjs" stop || true
+    node "$HERE/rig.mjs" start
+  fi
+  echo "   boot to HTTP: $(secs "$t") s"
+}
+
+stall_reports() { node "$HERE/rig.mjs" stalls --count; }
+
+# The same stall can come mid-run (it did once in CI): the watchdog (watchdog.mjs) records it, nudges the guest (QMP
+# stop/cont, NMI), and ends QEMU when the guest stays stalled, so the phase's remaining tests fail at once. A phase
+# that failed while the guest reported a stall ran on a broken emulator, not against Passdeck: it runs once more on a
+# fresh guest. A phase that fails without a stall report fails the run.
+run_phase() {
+  local name=$1; shift
+  local before; before=$(stall_reports)
+  "$@" && return 0
+  [ "$(stall_reports)" -gt "$before" ] || return 1
+  echo "== kernel rig: the guest reported a CPU stall during $name (the emulator):"
+  node "$HERE/rig.mjs" stalls
+  echo "== kernel rig: booting a fresh guest and running $name once more"
   node "$HERE/rig.mjs" stop || true
-  node "$HERE/rig.mjs" start
-fi
-echo "   boot to HTTP: $(secs "$t") s"
+  boot
+  "$@"
+}
+
+node "$HERE/rig.mjs" stalls --clear
+boot
 
 rc=0
 if [ $run_vitest = 1 ]; then
   echo "== kernel rig: vitest"
   t=$(date +%s.%N)
-  npx vitest run --config e2e/kernel/vitest.config.ts ${PASSDECK_REPORT_DIR:+--reporter=default --reporter=json --outputFile="$PASSDECK_REPORT_DIR/rig-unit.json"} || rc=1
+  run_phase vitest npx vitest run --config e2e/kernel/vitest.config.ts ${PASSDECK_REPORT_DIR:+--reporter=default --reporter=json --outputFile="$PASSDECK_REPORT_DIR/rig-unit.json"} || rc=1
   echo "   vitest: $(secs "$t") s"
 fi
 if [ $run_playwright = 1 ]; then
   echo "== kernel rig: playwright"
   t=$(date +%s.%N)
   if [ -n "${PASSDECK_REPORT_DIR:-}" ]; then
-    PLAYWRIGHT_JSON_OUTPUT_NAME="$PASSDECK_REPORT_DIR/rig-e2e.json" npx playwright test --config e2e/kernel/playwright.config.ts --reporter=list,json || rc=1
+    PLAYWRIGHT_JSON_OUTPUT_NAME="$PASSDECK_REPORT_DIR/rig-e2e.json" run_phase playwright npx playwright test --config e2e/kernel/playwright.config.ts --reporter=list,json || rc=1
   else
-    npx playwright test --config e2e/kernel/playwright.config.ts || rc=1
+    run_phase playwright npx playwright test --config e2e/kernel/playwright.config.ts || rc=1
   fi
   echo "   playwright: $(secs "$t") s"
+fi
+if [ "$(stall_reports)" -gt 0 ]; then
+  echo "== kernel rig: guest CPU stalls this run (reports, nudges, diagnostics in $(node "$HERE/rig.mjs" stalls --dir)):"
+  node "$HERE/rig.mjs" stalls
+  node "$HERE/rig.mjs" stalls --details
 fi
 if [ $rc != 0 ]; then
   echo "== kernel rig: FAILED; last lines of the guest console:"
