@@ -9,7 +9,7 @@ import { useTRPC } from "@/lib/trpc/client";
 import { ChartGroup, sourceOf, type ChartSource } from "./chart-group";
 import { CHART_MARGIN, Y_AXIS_WIDTH } from "./charts";
 import { MarkersPanel } from "./markers-panel";
-import { useLatencyView, useNow, type Marker, type SeriesList, type TargetChartProps, type TargetList, type TargetRow } from "./model";
+import { useLatencyView, useNow, type Marker, type SeriesList, type TargetChartProps, type TargetList } from "./model";
 import { RangeBar } from "./range-bar";
 import { TargetsPanel } from "./targets-panel";
 import { useLiveSamples } from "./use-live";

@@ -22,7 +22,7 @@ import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
 import type { Inventory } from "@/server/host/types";
 import { planBindVfio, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
 import { entryKey, pfOf, sortEntries, type DesiredEntry, type DesiredKind, type DesiredState } from "./desired-state";
-import { computeDrift, differingSettings, type DriftReport, type VfInfoByPf } from "./drift";
+import { computeDrift, differingSettings, type DriftReport } from "./drift";
 
 export type ReconcileStage = DesiredKind;
 const STAGES: readonly ReconcileStage[] = ["vf-count", "vf-settings", "binding"];
