@@ -24,6 +24,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSyn
 import { createServer, connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isAlive } from "./proc.mjs";
 import { FORWARD_MAC, GUEST_AGENT_PORT, GUEST_SERVER_PORT, machine, qemuDeviceArgs } from "./topology.mjs";
 import { condenseDiagnostics, describeStalls, readStalls, STALLS_FILE } from "./watchdog.mjs";
 
@@ -124,20 +125,6 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
 }
 
 // ------------------------------------------------------------------------------------------------ processes
-
-function procState(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid) {
-  const s = procState(pid);
-  return s !== null && s !== "Z" && s !== "X";
-}
 
 function cmdlineOf(pid) {
   try {

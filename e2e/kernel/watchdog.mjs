@@ -16,6 +16,7 @@ import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileS
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isAlive, procState } from "./proc.mjs";
 
 /** The first line of each report the guest kernel prints when a CPU stops making progress. */
 export const STALL_PATTERNS = [
@@ -133,7 +134,7 @@ const NUDGE = [{ execute: "stop" }, { execute: "cont" }, { execute: "inject-nmi"
 
 const hmp = (line) => ({ execute: "human-monitor-command", arguments: { "command-line": line } });
 
-/** QEMU's threads as the host scheduler sees them (a vCPU thread in S with wchan futex_wait is halted). */
+/** QEMU's threads as the host scheduler sees them (a halted vCPU thread sleeps in S on a futex). */
 function hostThreads(qemuPid) {
   const dir = `/proc/${qemuPid}/task`;
   try {
@@ -146,9 +147,7 @@ function hostThreads(qemuPid) {
             return "?";
           }
         };
-        const stat = read("stat");
-        const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-        return `${tid} ${read("comm")} state=${state} wchan=${read("wchan")}`;
+        return `${tid} ${read("comm")} state=${procState(qemuPid, tid) ?? "?"} wchan=${read("wchan")}`;
       })
       .join("\n");
   } catch (e) {
@@ -182,15 +181,6 @@ async function agentAnswers(agentUrl) {
   }
 }
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Watches one QEMU run until its wrapper exits. An episode starts at the first stall report: diagnostics, then a
  * nudge; another nudge for reports that keep coming (not sooner than nudgeEveryS after the last). The episode ends
@@ -208,7 +198,7 @@ export async function watch({ wrapperPid, runDir, agentUrl, pollMs = 2_000, nudg
   let partial = "";
   let episode = 0;
   let open = null; // { firstAt, lastReportAt, lastNudgeAt, nudges, unanswered: reports since the last nudge }
-  while (alive(wrapperPid)) {
+  while (isAlive(wrapperPid)) {
     const now = Date.now();
     let text = "";
     if (existsSync(consoleFile)) {
