@@ -29,6 +29,8 @@ const wizard = !only || only.includes("wizard");
 /** Sign-in, first-run setup, roles, CSRF and the audit trail, on a demo server whose data directory starts empty. */
 export const AUTH = { scenario: "server", port: 7907 } as const;
 const auth = !only || only.includes("auth");
+/** Attacks on the server's doors (e2e/attack-*.spec.ts): each spec starts its own server (e2e/attack-server.ts). */
+const attacks = !only || only.includes("attacks");
 
 const baseURL = (port: number) => `http://127.0.0.1:${port}`;
 
@@ -70,6 +72,7 @@ export default defineConfig({
       ? [{ name: "latency", testMatch: "latency.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") } }]
       : []),
     ...(auth ? [{ name: "auth", testMatch: "auth*.spec.ts", use: { baseURL: baseURL(AUTH.port) } }] : []),
+    ...(attacks ? [{ name: "attacks", testMatch: "attack-*.spec.ts", timeout: 180_000 }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
     ...(process.env.PASSDECK_SCREENSHOT
