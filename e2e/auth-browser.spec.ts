@@ -48,7 +48,7 @@ test("first run: a page sends the browser to sign in, which offers setup; the co
   await expect(page.getByTestId("audit-row").nth(1)).toContainText(`setup${ADMIN.name}127.0.0.1first admin created from the browser`);
   const csv = await page.request.get((await page.getByTestId("audit-export").getAttribute("href"))!);
   expect(csv.headers()["content-type"]).toBe("text/csv; charset=utf-8");
-  expect((await csv.text()).split("\r\n")[0]).toBe("id,time,action,actor,source,detail");
+  expect((await csv.text()).split("\r\n")[0]).toBe("id,time,action,actor,source,detail,peer");
 
   const cookie = (await page.context().cookies()).find((c) => c.name === "passdeck_session")!;
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: false, path: "/" });

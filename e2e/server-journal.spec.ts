@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
 import { planVfCount } from "@/server/plans/planner";
@@ -16,7 +16,7 @@ import { journalDir } from "./journal-dir";
 const PF = "0000:3b:00.1";
 
 test("the journal lists applied and rolled-back plans with their steps and the decoded failure", async ({ page }) => {
-  const journal = new Journal(openDatabase(journalDir("server")));
+  const journal = new Journal(openHostDatabase(journalDir("server")));
   const work = mkdtempSync(join(tmpdir(), "passdeck-e2e-journal-"));
   const meta = { actor: "e2e", source: "cli" as const };
 

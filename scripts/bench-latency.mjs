@@ -19,13 +19,13 @@ const pct = (xs, q) => {
 };
 
 const engine = await importEngine("latency-engine", [
-  `export { openDatabase } from "./server/db/database";`,
+  `export { openWebDatabase } from "./server/db/database";`,
   `export { ProbeStore, rollupFromSamples } from "./server/probes/store";`,
   `export { seriesFor } from "./server/probes/series";`,
   `export { readEnv } from "./server/env";`,
   `export { processChildren, processCommandLine, processCpuSeconds, processRssKib } from "./server/host/process-stats";`,
 ]);
-const { openDatabase, ProbeStore, rollupFromSamples, seriesFor } = engine;
+const { openWebDatabase, ProbeStore, rollupFromSamples, seriesFor } = engine;
 const procRoot = engine.readEnv().PASSDECK_PROC_ROOT;
 const cpuSeconds = (pid) => engine.processCpuSeconds(procRoot, pid);
 const childrenOf = (pid) => engine.processChildren(procRoot, pid);
@@ -33,7 +33,7 @@ const rssKb = (pid) => engine.processRssKib(procRoot, pid) ?? NaN;
 
 async function benchProbe() {
   const dataDir = join(work, "probe");
-  const store = new ProbeStore(openDatabase(dataDir));
+  const store = new ProbeStore(openWebDatabase(dataDir));
   for (let i = 1; i <= 10; i++) store.addTarget({ address: `127.0.0.${i}`, intervalMs: 200 });
   const env = { ...process.env, PASSDECK_DATA_DIR: dataDir };
   const agent = spawn(process.execPath, ["dist/passdeck.mjs", "probe-agent"], { env, stdio: "ignore" });
@@ -58,7 +58,7 @@ async function benchProbe() {
 async function benchLive() {
   const dataDir = join(work, "live");
   const port = 7990;
-  const store = new ProbeStore(openDatabase(dataDir));
+  const store = new ProbeStore(openWebDatabase(dataDir));
   const target = store.addTarget({ address: "127.0.0.1", intervalMs: 200 });
   const env = { ...process.env, PASSDECK_DATA_DIR: dataDir, PASSDECK_PORT: String(port), PASSDECK_HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1" };
   const server = spawn(process.execPath, ["scripts/start.mjs"], { env, stdio: "ignore" });
@@ -131,7 +131,7 @@ async function benchLive() {
 
 async function benchQuery() {
   const dataDir = join(work, "query");
-  const db = openDatabase(dataDir);
+  const db = openWebDatabase(dataDir);
   const store = new ProbeStore(db);
   const DAY = 86_400_000;
   const now = Math.floor(Date.now() / 3_600_000) * 3_600_000;

@@ -1,7 +1,10 @@
 // Starts the production server: on the real host by default, or on a generated demo host with --demo [scenario].
 import { spawn, execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+
+// Whatever this process and its children create is not writable by the group, nor readable by others.
+process.umask(0o027);
 
 const args = process.argv.slice(2);
 const demoIndex = args.indexOf("--demo");
@@ -35,12 +38,9 @@ if (webUser && !isRoot) {
   console.error("passdeck: PASSDECK_WEB_USER needs npm start to run as root (it starts the helper as root and the web server as that user)");
   process.exit(2);
 }
-if (webUser) {
-  // The web server and the agent write the database; the helper hands what it creates to the directory's owner.
-  const dataDir = resolve(env.PASSDECK_DATA_DIR ?? "/var/lib/passdeck");
-  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-  chownSync(dataDir, webUser.uid, webUser.gid);
-  for (const f of readdirSync(dataDir)) if (/^passdeck\.db|^setup-code$/.test(f)) chownSync(resolve(dataDir, f), webUser.uid, webUser.gid);
+if (webUser && demo) {
+  console.error("passdeck: PASSDECK_WEB_USER is for a real host (root starts the helper and hands the web tier to that user); a demo runs as whoever starts it");
+  process.exit(2);
 }
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 let helper = null;
@@ -54,9 +54,10 @@ if (!demo && isRoot) {
   const helperCommand = setpriv
     ? [setpriv, "--no-new-privs", "--inh-caps=-all", `--bounding-set=-all,${caps.map((c) => `+${c.slice(4).toLowerCase()}`).join(",")}`, "--", process.execPath]
     : [process.execPath];
-  helper = spawn(helperCommand[0], [...helperCommand.slice(1), "dist/passdeck.mjs", "helper"], {
-    stdio: "inherit",
-    env: { ...env, ...(webUser ? { PASSDECK_HELPER_GROUP: String(webUser.gid) } : {}) },
+  // The helper sets the state directories' owners and modes (server/db/layout.ts) before it listens: root never
+  // acts by path inside the web user's directory, so this script does not touch it either.
+  helper = spawnChild([...helperCommand, "dist/passdeck.mjs", "helper"], {
+    env: { ...env, ...(webUser ? { PASSDECK_WEB_USER: `${webUser.uid}:${webUser.gid}` } : {}) },
   });
   helper.on("exit", (code, signal) => {
     if (stopping) return;
@@ -73,8 +74,36 @@ function asWebUser(argv) {
   return { command: argv[0], args: argv.slice(1), options: { uid: webUser.uid, gid: webUser.gid } };
 }
 
+/**
+ * Starts a child in a session of its own (no controlling terminal: nothing it runs can push keystrokes into the
+ * terminal of the root shell that started Passdeck, TIOCSTI), with standard input closed, and its output relayed
+ * line by line with control characters removed. With setpriv it also gets SIGTERM if this process dies.
+ */
+function spawnChild(argv, options = {}) {
+  const full = !setpriv ? argv : argv[0] === setpriv ? [setpriv, "--pdeathsig", "SIGTERM", ...argv.slice(1)] : [setpriv, "--pdeathsig", "SIGTERM", "--", ...argv];
+  const child = spawn(full[0], full.slice(1), { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  relay(child.stdout, process.stdout);
+  relay(child.stderr, process.stderr);
+  return child;
+}
+
+function relay(from, to) {
+  let partial = "";
+  from.setEncoding("utf8");
+  from.on("data", (chunk) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) to.write(`${clean(line)}\n`);
+    if (partial.length > 64 * 1024) (to.write(`${clean(partial)}\n`), (partial = ""));
+  });
+  from.on("end", () => partial && to.write(`${clean(partial)}\n`));
+}
+
+// Escape sequences from a child could rewrite the terminal of whoever reads this output.
+const clean = (line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, "");
+
 const web = asWebUser([process.execPath, "scripts/serve.mjs"]);
-const child = spawn(web.command, web.args, { stdio: "inherit", env, ...web.options });
+const child = spawnChild([web.command, ...web.args], { env, ...web.options });
 
 // The probe agent measures latency in its own process (never inside the web server), restarted with backoff when it
 // dies. Exit 3: another agent already serves this data directory, which is fine. PASSDECK_PROBE_AGENT=0 leaves it off.
@@ -83,7 +112,7 @@ function startAgent() {
   if (stopping || process.env.PASSDECK_PROBE_AGENT === "0") return;
   const started = Date.now();
   const run = asWebUser([process.execPath, "dist/passdeck.mjs", "probe-agent"]);
-  agent = spawn(run.command, run.args, { stdio: "inherit", env, ...run.options });
+  agent = spawnChild([run.command, ...run.args], { env, ...run.options });
   agent.on("exit", (code, signal) => {
     agent = null;
     if (stopping || code === 3) return;

@@ -1,9 +1,9 @@
 import { readEnv, type PassdeckEnv } from "@/server/env";
 import { InventoryService } from "@/server/inventory/service";
 import type { Context } from "@/server/api/trpc";
-import { openDatabase } from "@/server/db/database";
-import { Journal } from "@/server/db/journal";
-import { DesiredStore } from "@/server/desired/store";
+import { openWebDatabase } from "@/server/db/database";
+import { openHostRecords, type HostRecords } from "@/server/db/host-records";
+import { webDir } from "@/server/db/layout";
 import { PlanExecutor } from "@/server/executor/executor";
 import { KernelFs } from "@/server/host/fs";
 import { SystemIpLink, type IpLink } from "@/server/host/ip-link";
@@ -16,11 +16,12 @@ import { hostExecutor } from "@/server/executor/host-executor";
 import { LocalApplier, type AuditSink } from "@/server/helper/applier";
 import { HelperApplier } from "@/server/helper/client";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
-import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
+import { libvirtFor, libvirtUnreachable, type LibvirtService } from "@/server/libvirt/service";
+import type { GuestView } from "@/server/plans/step-guard";
 import { LiveFeed } from "@/server/probes/live-feed";
 import { ProbeStore } from "@/server/probes/store";
 import { Accounts } from "@/server/auth/accounts";
-import { AuditLog } from "@/server/auth/audit";
+import type { AuditTrail } from "@/server/auth/audit";
 import { clientAddress } from "@/server/auth/request";
 import { AuthService } from "@/server/auth/service";
 
@@ -43,47 +44,60 @@ function buildServices(env: PassdeckEnv): Services {
   const sysRoot = kernel?.sysRoot ?? env.PASSDECK_SYS_ROOT;
   const procRoot = kernel?.procRoot ?? env.PASSDECK_PROC_ROOT;
   const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo, servingPort: env.PASSDECK_PORT });
-  const data = lazyData(env.PASSDECK_DATA_DIR);
+  // The host records are the helper's when it runs (this server then only reads them); the web tier's data is its own.
+  const helperSocket = demo ? null : env.PASSDECK_HELPER_SOCKET;
+  const records = lazyRecords(env.PASSDECK_DATA_DIR, helperSocket);
+  const web = lazyWeb(env.PASSDECK_DATA_DIR, auditThrough(records));
   const journal: Context["journal"] = () => {
-    const d = data();
-    return d.ok ? { ok: true, journal: d.journal } : d;
+    const r = records();
+    return r.ok ? { ok: true, journal: r.records.journal } : r;
   };
   const desired: Context["desired"] = () => {
-    const d = data();
-    return d.ok ? { ok: true, store: d.desired } : d;
+    const r = records();
+    return r.ok ? { ok: true, store: r.records.desired, forget: r.records.forgetDesired } : r;
   };
   const latency: Context["latency"] = () => {
-    const d = data();
+    const d = web();
     return d.ok ? { ok: true, store: d.probes, feed: d.feed } : d;
   };
   const auth: Context["auth"] = () => {
-    const d = data();
+    const d = web();
     return d.ok ? { ok: true, service: d.auth } : d;
   };
   const ip = kernel ? new SimulatedIpLink(kernel.sysRoot) : new SystemIpLink();
   const libvirt = libvirtFor(env);
-  const audit: AuditSink = (action, actor, source, detail) => {
-    const opened = auth();
-    if (opened.ok) opened.service.audit.record(action, actor, source, detail);
+  const ownRecords = () => {
+    const r = records();
+    if (!r.ok) throw new Error(`the journal cannot be opened, so nothing is applied (no change without a record): ${r.reason}`);
+    if (r.records.mode !== "owner") throw new Error("the host records are the privileged helper's: plans go to the helper");
+    return r.records;
   };
-  const journalOrThrow = () => {
-    const opened = journal();
-    if (!opened.ok) throw new Error(`the journal cannot be opened, so nothing is applied (no change without a record): ${opened.reason}`);
-    return opened.journal;
+  const audit: AuditSink = (action, actor, source, detail, peer) => {
+    const r = records();
+    if (r.ok) r.records.auditLog?.record(action, actor, source, detail, peer);
   };
+  // This process applies plans only where it owns the records: a demo host, or a root server with no helper.
   const local = (mode: "host" | "demo", executor: PlanExecutor) =>
-    new LocalApplier({ mode, executor, journal: journalOrThrow, inventory: () => inventory.get({ fresh: true }).data, audit, confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000 });
+    new LocalApplier({
+      mode,
+      executor,
+      journal: () => ownRecords().journal,
+      desired: () => ownRecords().desired,
+      inventory: () => inventory.get({ fresh: true }).data,
+      guests: () => guestView(libvirt),
+      audit,
+      confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000,
+    });
   const writeAccess = kernel ? demoAccess(kernel, ip, libvirt, local) : hostAccess(sysRoot, ip, libvirt, env.PASSDECK_HELPER_SOCKET, local);
   const plans = new PlanService({
     ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
     ip,
     access: writeAccess,
-    journal: journalOrThrow,
-    // What the user applied is what reconcile puts back at boot.
-    onApplied: (plan, after, actor) => {
-      const opened = desired();
-      if (opened.ok) opened.store.record(plan, after, actor);
+    journal: () => {
+      const r = records();
+      if (!r.ok) throw new Error(r.reason);
+      return r.records.journal;
     },
   });
   return { inventory, journal, desired, latency, auth, writeAccess, plans, ip, libvirt, listensBeyondLoopback: !isLoopbackHost(env.PASSDECK_HOST) };
@@ -127,23 +141,60 @@ function hostAccess(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null,
 }
 
 /**
- * Opens the database on first use (the journal and the desired state share it) and retries later if it failed:
- * the directory may be created after start.
+ * Opens the host records on first use, and retries later if that failed (the helper may create them after this
+ * server starts). With the helper's socket present they are read-only here and written by the helper.
  */
-type DataServices = { journal: Journal; desired: DesiredStore; probes: ProbeStore; feed: LiveFeed; auth: AuthService };
+function lazyRecords(dataDir: string, helperSocket: string | null): () => { ok: true; records: HostRecords } | { ok: false; reason: string } {
+  let opened: HostRecords | null = null;
+  return () => {
+    if (opened) return { ok: true, records: opened };
+    try {
+      opened = openHostRecords(dataDir, helperSocket && existsSync(helperSocket) ? new HelperApplier(helperSocket) : null);
+      return { ok: true, records: opened };
+    } catch (err) {
+      return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    }
+  };
+}
 
-function lazyData(dataDir: string): () => ({ ok: true } & DataServices) | { ok: false; reason: string } {
-  let opened: DataServices | null = null;
+/** The audit trail, opened when first needed: a sign-in is not refused because the records open later. */
+function auditThrough(records: ReturnType<typeof lazyRecords>): AuditTrail {
+  return {
+    record: (...args) => {
+      const r = records();
+      if (r.ok) r.records.audit.record(...args);
+      else console.error(`passdeck: audit entry not written (${args[0]}): ${r.reason}`);
+    },
+    list: (options) => {
+      const r = records();
+      if (!r.ok) throw new Error(r.reason);
+      return r.records.audit.list(options);
+    },
+  };
+}
+
+/** The web tier's own database (accounts, latency), opened on first use and retried if that failed. */
+type WebServices = { probes: ProbeStore; feed: LiveFeed; auth: AuthService };
+
+function lazyWeb(dataDir: string, audit: AuditTrail): () => ({ ok: true } & WebServices) | { ok: false; reason: string } {
+  let opened: WebServices | null = null;
   return () => {
     if (opened) return { ok: true, ...opened };
     try {
-      const db = openDatabase(dataDir);
+      const db = openWebDatabase(dataDir);
       const probes = new ProbeStore(db);
-      const auth = new AuthService(new Accounts(db), new AuditLog(db), dataDir);
-      opened = { journal: new Journal(db), desired: new DesiredStore(db), probes, feed: new LiveFeed(probes), auth };
+      opened = { probes, feed: new LiveFeed(probes), auth: new AuthService(new Accounts(db), audit, webDir(dataDir)) };
       return { ok: true, ...opened };
     } catch (err) {
       return { ok: false, reason: err instanceof Error ? err.message : String(err) };
     }
   };
+}
+
+/** Which VMs hold which devices, for the applier's own check; libvirt absent means no VMs here. */
+async function guestView(libvirt: LibvirtService | null): Promise<GuestView> {
+  if (!libvirt) return { kind: "none" };
+  const view = await libvirt.view(true);
+  if (view.ok) return { kind: "libvirt", inUse: view.inUse };
+  return libvirtUnreachable(view) ? { kind: "unreachable", reason: view.reason.cause } : { kind: "none" };
 }

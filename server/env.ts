@@ -36,6 +36,12 @@ const envSchema = z.object({
    * TLS for the dashboard: "self-signed" generates a certificate in the data directory on first start; or give
    * PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files). Unset: plain HTTP (fine on loopback or behind a proxy).
    */
+  /**
+   * The user the web server and the probe agent run as (a name, or uid:gid) when root starts Passdeck (npm start,
+   * or the helper's unit): it owns <data dir>/web, and its group may read the host records and open the helper's
+   * socket. Unset: root serves alone.
+   */
+  PASSDECK_WEB_USER: z.string().regex(/^([a-z_][a-z0-9_.-]{0,31}|\d+:\d+)$/, "is a user name or uid:gid").optional(),
   /** the privileged helper's socket; the web server applies plans through it when it exists */
   PASSDECK_HELPER_SOCKET: z.string().min(1).default("/run/passdeck/helper.sock"),
   /** the dead-man switch: seconds to confirm a plan that touches networking before it is undone */

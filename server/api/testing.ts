@@ -1,7 +1,7 @@
 /** Test contexts for the API: a read-only one over any tree, and one over a demo host with its simulated kernel. */
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase, openWebDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { DesiredStore } from "@/server/desired/store";
 import type { InventoryService } from "@/server/inventory/service";
@@ -53,16 +53,25 @@ export function writableContext(
 ) {
   const host = simulatedHost(workDir, scenario, undefined, libvirt);
   const inventory = new Inventories({ sysRoot: host.kernel.sysRoot, procRoot: host.kernel.procRoot, demo: scenario });
-  const db = openDatabase(join(workDir, `data-${Math.random().toString(36).slice(2)}`));
-  const journal = new Journal(db);
-  const desired = new DesiredStore(db);
-  const auth = new AuthService(new Accounts(db), new AuditLog(db), workDir);
+  const dataDir = join(workDir, `data-${Math.random().toString(36).slice(2)}`);
+  const records = openHostDatabase(dataDir);
+  const db = openWebDatabase(dataDir);
+  const journal = new Journal(records);
+  const desired = new DesiredStore(records);
+  const auditLog = new AuditLog(records);
+  const auth = new AuthService(new Accounts(db), auditLog, workDir);
   const applier = new LocalApplier({
     mode: "demo",
     executor: host.executor,
     journal: () => journal,
     inventory: () => inventory.get({ fresh: true }).data,
-    audit: (action, actor, source, detail) => auth.audit.record(action, actor, source, detail),
+    desired: () => desired,
+    guests: async () => {
+      if (!libvirt) return { kind: "none" };
+      const view = await libvirt.view(true);
+      return view.ok ? { kind: "libvirt", inUse: view.inUse } : { kind: "unreachable", reason: view.reason.cause };
+    },
+    audit: (action, actor, source, detail, peer) => auditLog.record(action, actor, source, detail, peer),
     confirmWindowMs,
     schedule,
   });
@@ -73,7 +82,6 @@ export function writableContext(
     access: writeAccess,
     ip: host.ip,
     journal: () => journal,
-    onApplied: (plan, after, actor) => desired.record(plan, after, actor),
   });
   const probes = new ProbeStore(db);
   const feed = new LiveFeed(probes, 20);
@@ -81,7 +89,7 @@ export function writableContext(
     inventory,
     latency: () => ({ ok: true, store: probes, feed }),
     journal: () => ({ ok: true, journal }),
-    desired: () => ({ ok: true, store: desired }),
+    desired: () => ({ ok: true, store: desired, forget: async (address: string) => desired.forget(address) }),
     writeAccess,
     plans,
     auth: () => ({ ok: true, service: auth }),

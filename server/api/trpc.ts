@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { z } from "zod";
 import type { Journal } from "@/server/db/journal";
 import type { DesiredStore } from "@/server/desired/store";
+import type { DesiredEntry } from "@/server/desired/desired-state";
 import type { InventoryService } from "@/server/inventory/service";
 import type { IpLink } from "@/server/host/ip-link";
 import type { PlanService, WriteAccess } from "@/server/plans/plan-service";
@@ -13,8 +14,13 @@ export interface Context {
   inventory: InventoryService;
   /** the journal, or why it cannot be opened (no data directory yet, no permission): the page says so */
   journal: () => { ok: true; journal: Journal } | { ok: false; reason: string };
-  /** the desired state reconcile puts back at boot, on the journal's database */
-  desired: () => { ok: true; store: DesiredStore } | { ok: false; reason: string };
+  /**
+   * the desired state reconcile puts back at boot, in the host records; `forget` goes through the privileged helper
+   * when it owns them
+   */
+  desired: () =>
+    | { ok: true; store: DesiredStore; forget: (address: string, meta: { actor: string; origin: string | null }) => Promise<DesiredEntry[]> }
+    | { ok: false; reason: string };
   /** whether this server may change the host (a real sysfs, or the demo's simulated kernel), and how */
   writeAccess: () => WriteAccess;
   plans: PlanService;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { AccountError, Accounts } from "./accounts";
 import { LoginLimiter } from "./limiter";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords";
@@ -15,7 +15,7 @@ const T = Date.parse("2030-01-01T00:00:00Z");
 
 function setup() {
   let clock = T;
-  const db = openDatabase(join(work, `d${n++}`));
+  const db = openWebDatabase(join(work, `d${n++}`));
   const accounts = new Accounts(db, () => clock, { absoluteMs: 12 * 3_600_000, idleMs: 2 * 3_600_000 });
   return { db, accounts, at: (ms: number) => (clock = T + ms) };
 }

@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   "plan-failed",
   "plan-rolled-back",
   "plan-confirmed",
+  "plan-refused",
   "setting",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -33,6 +34,17 @@ export interface AuditEntry {
   /** the client's address as the server's socket saw it */
   source: string | null;
   detail: string | null;
+  /** who really asked the privileged helper (its socket's peer: uid, pid, command), when it came through the socket */
+  peer: string | null;
+}
+
+/**
+ * Where audit entries go: the host records' table when this process owns them, or the privileged helper (which
+ * writes them, labelled with the socket peer) when the web tier may only read them.
+ */
+export interface AuditTrail {
+  record(action: AuditAction, actor: string | null, source: string | null, detail?: string | null): void;
+  list(options?: { limit?: number; before?: number; since?: number }): AuditEntry[];
 }
 
 interface AuditRow {
@@ -42,23 +54,24 @@ interface AuditRow {
   actor: string | null;
   source: string | null;
   detail: string | null;
+  peer?: string | null;
 }
 
-const entryOf = (r: AuditRow): AuditEntry => ({ id: r.id, atMs: r.at_ms, action: r.action, actor: r.actor, source: r.source, detail: r.detail });
+const entryOf = (r: AuditRow): AuditEntry => ({ id: r.id, atMs: r.at_ms, action: r.action, actor: r.actor, source: r.source, detail: r.detail, peer: r.peer ?? null });
 
 /** Detail text is bounded: a failed login's user name comes from the attacker. */
 const MAX_DETAIL = 500;
 
-export class AuditLog {
+export class AuditLog implements AuditTrail {
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
 
-  record(action: AuditAction, actor: string | null, source: string | null, detail: string | null = null): void {
+  record(action: AuditAction, actor: string | null, source: string | null, detail: string | null = null, peer: string | null = null): void {
     this.db
-      .prepare(`INSERT INTO audit (at_ms, action, actor, source, detail) VALUES (?, ?, ?, ?, ?)`)
-      .run(this.now(), action, actor, source, detail === null ? null : detail.slice(0, MAX_DETAIL));
+      .prepare(`INSERT INTO audit (at_ms, action, actor, source, detail, peer) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(this.now(), action, actor, source, detail === null ? null : detail.slice(0, MAX_DETAIL), peer);
   }
 
   /** Newest first; `before` pages back by id. */
@@ -78,8 +91,8 @@ export function auditCsv(entries: AuditEntry[]): string {
     if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const lines = ["id,time,action,actor,source,detail"];
+  const lines = ["id,time,action,actor,source,detail,peer"];
   for (const e of [...entries].sort((a, b) => a.id - b.id))
-    lines.push([e.id, new Date(e.atMs).toISOString(), e.action, e.actor, e.source, e.detail].map(cell).join(","));
+    lines.push([e.id, new Date(e.atMs).toISOString(), e.action, e.actor, e.source, e.detail, e.peer].map(cell).join(","));
   return `${lines.join("\r\n")}\r\n`;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase, openWebDatabase } from "@/server/db/database";
 import { Accounts } from "./accounts";
 import { AuditLog, auditCsv } from "./audit";
 import { LoginLimiter } from "./limiter";
@@ -11,10 +11,9 @@ import { setupCodePath } from "./setup-code";
 
 function service() {
   const dir = mkdtempSync(join(tmpdir(), "passdeck-auth-"));
-  const db = openDatabase(dir);
   let now = 1_000_000;
   const clock = () => now;
-  const auth = new AuthService(new Accounts(db, clock), new AuditLog(db, clock), dir, new LoginLimiter(clock));
+  const auth = new AuthService(new Accounts(openWebDatabase(dir), clock), new AuditLog(openHostDatabase(dir), clock), dir, new LoginLimiter(clock));
   return { auth, dir, advance: (ms: number) => (now += ms) };
 }
 
@@ -86,13 +85,13 @@ describe("AuthService", () => {
 describe("auditCsv", () => {
   it("quotes fields and defuses spreadsheet formulas an attacker could put in a user name", () => {
     const csv = auditCsv([
-      { id: 2, atMs: Date.UTC(2026, 10, 25, 3, 0, 0), action: "login-failed", actor: null, source: "192.0.2.1", detail: 'user "=HYPERLINK(1)"' },
-      { id: 1, atMs: Date.UTC(2026, 10, 25, 2, 0, 0), action: "login", actor: "=cmd", source: "192.0.2.1", detail: "role admin, ok" },
+      { id: 2, atMs: Date.UTC(2026, 10, 25, 3, 0, 0), action: "login-failed", actor: null, source: "192.0.2.1", detail: 'user "=HYPERLINK(1)"', peer: "uid 1500 (passdeck) pid 42 node" },
+      { id: 1, atMs: Date.UTC(2026, 10, 25, 2, 0, 0), action: "login", actor: "=cmd", source: "192.0.2.1", detail: "role admin, ok", peer: null },
     ]);
     expect(csv.split("\r\n")).toEqual([
-      "id,time,action,actor,source,detail",
-      "1,2026-11-25T02:00:00.000Z,login,'=cmd,192.0.2.1,\"role admin, ok\"",
-      '2,2026-11-25T03:00:00.000Z,login-failed,,192.0.2.1,"user ""=HYPERLINK(1)"""',
+      "id,time,action,actor,source,detail,peer",
+      "1,2026-11-25T02:00:00.000Z,login,'=cmd,192.0.2.1,\"role admin, ok\",",
+      '2,2026-11-25T03:00:00.000Z,login-failed,,192.0.2.1,"user ""=HYPERLINK(1)""",uid 1500 (passdeck) pid 42 node',
       "",
     ]);
   });

@@ -3,7 +3,7 @@
  * for the route handlers, tRPC and the CLI. Every outcome a person would want to know about later is audited.
  */
 import { AccountError, Accounts, type Role, type User } from "./accounts";
-import type { AuditLog } from "./audit";
+import type { AuditTrail } from "./audit";
 import { LoginLimiter } from "./limiter";
 import { passwordProblem } from "./passwords";
 import { bearerToken, cookieValue, crossOriginRefusal, SESSION_COOKIE, type Caller, type HeaderSource } from "./request";
@@ -19,7 +19,7 @@ const MAX_FIELD = 1024;
 export class AuthService {
   constructor(
     readonly accounts: Accounts,
-    readonly audit: AuditLog,
+    readonly audit: AuditTrail,
     private readonly dataDir: string,
     private readonly limiter: LoginLimiter = new LoginLimiter(),
     readonly sessionMaxAgeS: number = 12 * 3600,

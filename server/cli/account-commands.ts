@@ -3,7 +3,7 @@
  * directory (root, as a rule). Passwords come from standard input, never from the command line (ps shows that).
  */
 import { AccountError, Accounts, ROLES, type Role } from "@/server/auth/accounts";
-import { AuditLog, auditCsv } from "@/server/auth/audit";
+import { auditCsv, type AuditTrail } from "@/server/auth/audit";
 import { AuthService } from "@/server/auth/service";
 import type { Db } from "@/server/db/database";
 import { InvalidInput } from "./write-commands";
@@ -29,7 +29,10 @@ export interface AccountIo {
   /** standard input as text (the password) */
   readStdin: () => Promise<string>;
   actor: string;
-  dataDir: string;
+  /** the web tier's directory (the setup code lives there) */
+  webDir: string;
+  /** the audit trail in the host records (written by the helper when it owns them) */
+  audit: () => AuditTrail;
 }
 
 function role(raw: string | undefined): Role {
@@ -39,7 +42,9 @@ function role(raw: string | undefined): Role {
 }
 
 export async function runAccountCommand(command: string, positionals: string[], flags: AccountFlags, openDb: () => Db, io: AccountIo): Promise<number> {
-  const service = new AuthService(new Accounts(openDb()), new AuditLog(openDb()), io.dataDir);
+  // `audit` reads the host records only: the web tier's database is not opened for it.
+  if (command === "audit") return printAudit(io.audit(), flags);
+  const service = new AuthService(new Accounts(openDb()), io.audit(), io.webDir);
   const [verb, arg] = positionals;
   const actor = `cli (${io.actor})`;
   try {
@@ -105,16 +110,6 @@ export async function runAccountCommand(command: string, positionals: string[], 
         else console.log(code.code);
         return 0;
       }
-      case "audit": {
-        const since = flags.since === undefined ? 0 : sinceMs(flags.since);
-        const entries = service.audit.list({ since, limit: 10_000 });
-        if (flags.csv) process.stdout.write(auditCsv(entries));
-        else if (flags.json) console.log(JSON.stringify(entries, null, 2));
-        else
-          for (const e of [...entries].reverse())
-            console.log(`${new Date(e.atMs).toISOString()} ${e.action.padEnd(16)} ${(e.actor ?? "-").padEnd(24)} ${(e.source ?? "-").padEnd(16)} ${e.detail ?? ""}`);
-        return 0;
-      }
       default:
         throw new InvalidInput(`unknown "${command}${verb ? ` ${verb}` : ""}": see passdeck help (user add|list|disable, token create|list|revoke, setup-code, audit)`);
     }
@@ -122,6 +117,19 @@ export async function runAccountCommand(command: string, positionals: string[], 
     if (err instanceof AccountError) throw new InvalidInput(err.message);
     throw err;
   }
+}
+
+function printAudit(audit: AuditTrail, flags: AccountFlags): number {
+  const since = flags.since === undefined ? 0 : sinceMs(flags.since);
+  const entries = audit.list({ since, limit: 10_000 });
+  if (flags.csv) process.stdout.write(auditCsv(entries));
+  else if (flags.json) console.log(JSON.stringify(entries, null, 2));
+  else
+    for (const e of [...entries].reverse())
+      console.log(
+        `${new Date(e.atMs).toISOString()} ${e.action.padEnd(16)} ${(e.actor ?? "-").padEnd(24)} ${(e.source ?? "-").padEnd(16)} ${e.detail ?? ""}${e.peer ? `  [${e.peer}]` : ""}`,
+      );
+  return 0;
 }
 
 function sinceMs(text: string): number {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { DesiredStore } from "@/server/desired/store";
 import { readVfInfo } from "@/server/host/ip-link";
@@ -32,7 +32,7 @@ const boot = (options?: SimulatedKernelOptions): Host => {
 
 /** A machine's database: the journal and the desired state survive the reboots the tests make. */
 function machine() {
-  const db = openDatabase(join(work, `data${n++}`));
+  const db = openHostDatabase(join(work, `data${n++}`));
   return { journal: new Journal(db), store: new DesiredStore(db) };
 }
 

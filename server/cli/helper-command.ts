@@ -1,14 +1,13 @@
 /**
- * `passdeck helper`: the privileged helper (root). It owns the executor and the dead-man switch and answers the
- * web server over a UNIX socket (server/helper/server.ts). Run by deploy/systemd/passdeck-helper.service, or by
- * `npm start` when it runs as root.
+ * `passdeck helper`: the privileged helper (root). It owns the executor, the host records and the dead-man switch
+ * and answers the web server over a UNIX socket (server/helper/server.ts). Run by
+ * deploy/systemd/passdeck-helper.service, or by `npm start` when it runs as root.
  */
-import { chownSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { AuditLog } from "@/server/auth/audit";
-import { DATABASE_FILE_NAME, openDatabase } from "@/server/db/database";
-import { Journal } from "@/server/db/journal";
+import { closeSync, constants, fchownSync, fstatSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { openHostRecords } from "@/server/db/host-records";
+import { prepareStateDirs, type Owner } from "@/server/db/layout";
 import type { PassdeckEnv } from "@/server/env";
 import { hostExecutor } from "@/server/executor/host-executor";
 import { LocalApplier } from "@/server/helper/applier";
@@ -16,7 +15,8 @@ import { startHelperServer } from "@/server/helper/server";
 import { SystemIpLink } from "@/server/host/ip-link";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { scanInventory } from "@/server/inventory/scan";
-import { libvirtFor } from "@/server/libvirt/service";
+import { libvirtFor, libvirtUnreachable } from "@/server/libvirt/service";
+import type { GuestView } from "@/server/plans/step-guard";
 import { InvalidInput } from "./write-commands";
 
 /** A group name or number: the group whose members (the web server) may open the socket. */
@@ -30,36 +30,78 @@ function groupId(raw: string): number {
   }
 }
 
+/** "name" (from the passwd database) or "uid:gid". */
+export function userSpec(raw: string): Owner {
+  const numeric = /^(\d+):(\d+)$/.exec(raw);
+  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2]) };
+  try {
+    const fields = execFileSync("getent", ["passwd", raw], { encoding: "utf8" }).split(":");
+    return { uid: Number(fields[2]), gid: Number(fields[3]) };
+  } catch {
+    throw new InvalidInput(`PASSDECK_WEB_USER=${raw}: there is no such user (create one: useradd --system passdeck)`);
+  }
+}
+
+/**
+ * The socket's directory: root's and writable by root alone (the socket inside is then safe to chown by path),
+ * group-owned by the web server's group so it can reach the socket.
+ */
+function prepareSocketDir(dir: string, gid: number): void {
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+      throw new InvalidInput(`${dir} (the directory of PASSDECK_HELPER_SOCKET) must belong to root and be writable by root alone; it is uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}`);
+    if (st.gid !== gid) fchownSync(fd, 0, gid);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function runHelper(env: PassdeckEnv & { PASSDECK_HELPER_GROUP?: string }): Promise<number> {
   if (process.getuid?.() !== 0) throw new InvalidInput("the helper writes sysfs and runs ip link: start it as root (systemctl start passdeck-helper)");
   if (!isRealSysfs(env.PASSDECK_SYS_ROOT)) throw new InvalidInput(`${env.PASSDECK_SYS_ROOT} is not a mounted sysfs: the helper only runs on a real host`);
-  const dataDir = env.PASSDECK_DATA_DIR;
-  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-  const db = openDatabase(dataDir);
-  // The web server (its own user) shares this database: files SQLite created as root are handed to the data
-  // directory's owner, or the web server could not write the WAL any more.
-  const owner = statSync(dataDir);
-  for (const name of [DATABASE_FILE_NAME, `${DATABASE_FILE_NAME}-wal`, `${DATABASE_FILE_NAME}-shm`]) {
-    const file = join(dataDir, name);
-    if (existsSync(file)) chownSync(file, owner.uid, owner.gid);
-  }
-  const journal = new Journal(db);
-  const audit = new AuditLog(db);
+  // Whatever root creates from here on is not writable by anyone else, and not readable by others.
+  process.umask(0o027);
+  const web = env.PASSDECK_WEB_USER ? userSpec(env.PASSDECK_WEB_USER) : null;
+  const gid = web?.gid ?? (env.PASSDECK_HELPER_GROUP ? groupId(env.PASSDECK_HELPER_GROUP) : null);
+  // Owners and modes of the state directories, set at every start (layout.ts).
+  prepareStateDirs({ dataDir: env.PASSDECK_DATA_DIR, web });
+  const records = openHostRecords(env.PASSDECK_DATA_DIR, null);
+  const audit = records.auditLog!; // this process owns the records: openHostRecords(…, null)
   const libvirt = libvirtFor(env);
   const applier = new LocalApplier({
     mode: "host",
     executor: hostExecutor(env.PASSDECK_SYS_ROOT, new SystemIpLink(), libvirt),
-    journal: () => journal,
-    inventory: () => scanInventory({ sysRoot: env.PASSDECK_SYS_ROOT, procRoot: env.PASSDECK_PROC_ROOT, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo: null, recorder: null }),
-    audit: (action, actor, source, detail) => audit.record(action, actor, source, detail),
+    journal: () => records.journal,
+    desired: () => records.desired,
+    // the browser's own connection to the web server makes its NIC host-critical here too
+    inventory: () =>
+      scanInventory({ sysRoot: env.PASSDECK_SYS_ROOT, procRoot: env.PASSDECK_PROC_ROOT, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo: null, recorder: null, servingPort: env.PASSDECK_PORT }),
+    guests: async (): Promise<GuestView> => {
+      if (!libvirt) return { kind: "none" };
+      const view = await libvirt.view(true);
+      if (view.ok) return { kind: "libvirt", inUse: view.inUse };
+      return libvirtUnreachable(view) ? { kind: "unreachable", reason: view.reason.cause } : { kind: "none" };
+    },
+    audit: (action, actor, source, detail, peer) => audit.record(action, actor, source, detail, peer),
     confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000,
   });
-  const gid = env.PASSDECK_HELPER_GROUP ? groupId(env.PASSDECK_HELPER_GROUP) : owner.gid;
-  const socketDir = dirname(env.PASSDECK_HELPER_SOCKET);
-  mkdirSync(socketDir, { recursive: true, mode: 0o750 });
-  chownSync(socketDir, 0, gid);
-  const server = await startHelperServer({ socketPath: env.PASSDECK_HELPER_SOCKET, gid, applier });
-  console.log(`passdeck helper: listening on ${env.PASSDECK_HELPER_SOCKET} (root and gid ${gid}); dead-man window ${env.PASSDECK_CONFIRM_WINDOW_S} s`);
+  prepareSocketDir(dirname(env.PASSDECK_HELPER_SOCKET), gid ?? 0);
+  const server = await startHelperServer({
+    socketPath: env.PASSDECK_HELPER_SOCKET,
+    gid,
+    applier,
+    procRoot: env.PASSDECK_PROC_ROOT,
+    records: {
+      audit: (action, actor, source, detail, peer) => audit.record(action, actor, source, detail, peer),
+      forgetDesired: (address, actor, peer) => records.forgetDesired(address, { actor, origin: null, peer }),
+    },
+  });
+  console.log(
+    `passdeck helper: listening on ${env.PASSDECK_HELPER_SOCKET} (root${gid === null ? " only" : ` and gid ${gid}`}); host records in ${records.db.name}; dead-man window ${env.PASSDECK_CONFIRM_WINDOW_S} s`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       console.log(`passdeck helper: ${sig}: undoing any plan still waiting for its confirmation, then stopping`);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { summarize } from "@/server/probes/stats";
 import { ProbeStore, type SampleRow } from "@/server/probes/store";
 import { mulberry32 } from "@/server/probes/verdict";
@@ -104,7 +104,7 @@ describe("passdeck targets", () => {
 describe("passdeck stats", () => {
   it("prints the summary of the window's raw samples as JSON", async () => {
     expect((await run("targets", "add", "10.0.0.5")).code).toBe(0);
-    const store = new ProbeStore(openDatabase(dataDir));
+    const store = new ProbeStore(openWebDatabase(dataDir));
     const inWindow = probes(1, NOW - 290_000, NOW - 10_000, 300, 1, 1000);
     store.insertSamples([...probes(1, NOW - 600_000, NOW - 300_000, 900, 2, 1), ...inWindow]);
     const expected = summarize(inWindow);
@@ -169,7 +169,7 @@ describe("passdeck compare", () => {
   it("prints the verdict around a change as JSON, and refuses a bad --at", async () => {
     expect((await run("targets", "add", "10.0.0.5")).code).toBe(0);
     const at = NOW - 600_000;
-    const store = new ProbeStore(openDatabase(dataDir));
+    const store = new ProbeStore(openWebDatabase(dataDir));
     store.insertSamples([...probes(1, at - 300_000, at + 30_000, 300, 3, 1), ...probes(1, at + 30_000, at + 330_000, 150, 4, 1651)]);
 
     const r = await run("compare", "10.0.0.5", "--at", new Date(at).toISOString(), "--json");

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parsePciAddress } from "@/lib/pci-address";
 import { readEnv } from "@/server/env";
@@ -13,8 +14,11 @@ import { KernelSysfsWriter } from "@/server/host/writer";
 import { SystemIpLink } from "@/server/host/ip-link";
 import { KernelLog } from "@/server/host/kmsg";
 import { userInfo } from "node:os";
-import { openDatabase, type Db } from "@/server/db/database";
-import { Journal } from "@/server/db/journal";
+import { openWebDatabase, type Db } from "@/server/db/database";
+import { openHostRecords, type HostRecords } from "@/server/db/host-records";
+import { hostDir, webDir, webDirOwner } from "@/server/db/layout";
+import type { Journal } from "@/server/db/journal";
+import { HelperApplier } from "@/server/helper/client";
 import { PlanExecutor } from "@/server/executor/executor";
 import { describeStep } from "@/server/executor/plan";
 import { describeEntry } from "@/server/desired/desired-state";
@@ -155,13 +159,14 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     return command ? 0 : 2;
   }
   const env = readEnv();
-  // One connection for the journal and the desired state, opened only when a command needs it.
-  let db: Db | null = null;
-  let journal: Journal | null = null;
-  let desired: DesiredStore | null = null;
-  const openDb = () => (db ??= openDatabase(env.PASSDECK_DATA_DIR));
-  const openJournal = () => (journal ??= new Journal(openDb()));
-  const openDesired = () => (desired ??= new DesiredStore(openDb()));
+  // Each database opened only when a command needs it: the host records (journal, desired state, audit), and the
+  // web tier's data (accounts, latency), which root never opens (runCli runs those commands as its owner).
+  let records: HostRecords | null = null;
+  let webDb: Db | null = null;
+  const openRecords = () => (records ??= openHostRecords(env.PASSDECK_DATA_DIR, recordsHelper(env.PASSDECK_DATA_DIR, env.PASSDECK_HELPER_SOCKET)));
+  const openWeb = () => (webDb ??= openWebDatabase(env.PASSDECK_DATA_DIR));
+  const openJournal = (): Journal => openRecords().journal;
+  const openDesired = (): DesiredStore => openRecords().desired;
   const scan = (recorder?: CaptureRecorder) =>
     scanInventory({
       sysRoot: env.PASSDECK_SYS_ROOT,
@@ -265,7 +270,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       if (positionals[0] === "forget") {
         const parsed = parsePciAddress(positionals[1] ?? "");
         if (!parsed.ok) throw new UsageError(`passdeck desired forget needs a PCI address: ${parsed.error}`);
-        const gone = store.forget(parsed.address);
+        const gone = deps.writeDeps ? store.forget(parsed.address) : await openRecords().forgetDesired(parsed.address, { actor: `cli (${actorName()})`, origin: null });
         if (values.json) console.log(JSON.stringify({ forgotten: gone }, null, 2));
         else if (gone.length === 0) console.log(`Nothing is remembered at ${parsed.address}.`);
         else for (const e of gone) console.log(`Forgot ${describeEntry(e)}`);
@@ -377,7 +382,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         ...(values.port !== undefined ? { port: values.port } : {}),
       };
       try {
-        return await runLatencyCommand(command, positionals, flags, openDb, () => libvirtFor(env));
+        return await runLatencyCommand(command, positionals, flags, openWeb, () => libvirtFor(env));
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;
@@ -404,10 +409,11 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         ...(values.since !== undefined ? { since: values.since } : {}),
       };
       try {
-        return await runAccountCommand(command, positionals, flags, openDb, {
+        return await runAccountCommand(command, positionals, flags, openWeb, {
           readStdin: deps.readStdin ?? readStdin,
           actor: actorName(),
-          dataDir: env.PASSDECK_DATA_DIR,
+          webDir: webDir(env.PASSDECK_DATA_DIR),
+          audit: () => openRecords().audit,
         });
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
@@ -494,7 +500,45 @@ function actorName(): string {
   }
 }
 
+/**
+ * Commands on the web tier's data (accounts, latency). Run by root where that data belongs to the web server's user,
+ * they run as that user: root never opens files in a directory another user can write.
+ */
+const WEB_TIER_COMMANDS = new Set(["user", "token", "setup-code", "targets", "stats", "compare", "annotate", "iperf", "probe-agent"]);
+
+/** The user the command must run as instead of root, or null. */
+function webTierOwner(argv: string[]): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0 || !WEB_TIER_COMMANDS.has(argv[0] ?? "") || argv.includes("--help") || argv.includes("-h")) return null;
+  try {
+    return webDirOwner(readEnv().PASSDECK_DATA_DIR);
+  } catch {
+    return null; // main() reports the bad environment
+  }
+}
+
+/**
+ * Where the host records are written: by this process when it may (root, or whoever owns them), else by the
+ * privileged helper, asked over its socket, while this process reads them.
+ */
+function recordsHelper(dataDir: string, socket: string): HelperApplier | null {
+  if (process.getuid?.() === 0 || !existsSync(socket)) return null;
+  try {
+    accessSync(hostDir(dataDir), constants.W_OK);
+    return null;
+  } catch {
+    return new HelperApplier(socket);
+  }
+}
+
 export async function runCli(argv: string[], deps: CliDeps = {}): Promise<void> {
+  const owner = deps.writeDeps ? null : webTierOwner(argv);
+  if (owner) {
+    // The same command, as the owner of <data dir>/web (supplementary groups dropped by the spawn).
+    const child = spawnSync(process.execPath, [process.argv[1]!, ...argv], { stdio: "inherit", uid: owner.uid, gid: owner.gid });
+    process.exitCode = child.status ?? 1;
+    if (child.error) console.error(`passdeck: could not run as uid ${owner.uid}: ${child.error.message}`);
+    return;
+  }
   try {
     process.exitCode = await main(argv, deps);
   } catch (err) {

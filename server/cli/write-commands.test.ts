@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { getScenario } from "@/server/host/scenarios/catalog";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { readVfInfo } from "@/server/host/ip-link";
 import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
@@ -21,7 +21,7 @@ afterEach(() => {
 });
 let n = 0;
 
-const journal = new Journal(openDatabase(join(work, "data")));
+const journal = new Journal(openHostDatabase(join(work, "data")));
 
 async function run(argv: string[], options?: SimulatedKernelOptions, existing?: { kernel: SimulatedKernel; ip: SimulatedIpLink }) {
   const kernel = existing?.kernel ?? SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);

@@ -1,17 +1,26 @@
 /**
- * Passdeck's SQLite database (better-sqlite3, synchronous): one file in the data directory, which the caller
- * passes in (the setting is PASSDECK_DATA_DIR, default /var/lib/passdeck; the env is read elsewhere).
- * WAL mode so the web server and the CLI can both read while one writes; synchronous=NORMAL (durable across a
- * process crash, may lose the last commits on power loss, which WAL keeps consistent); foreign keys on.
+ * Passdeck's SQLite databases (better-sqlite3, synchronous), two of them under the data directory the caller passes
+ * in (PASSDECK_DATA_DIR, default /var/lib/passdeck; the env is read elsewhere; the layout is in layout.ts):
+ *
+ * - the host records (`host/passdeck-host.db`: journal, desired state, audit trail): written by whoever applies
+ *   plans (the privileged helper, the CLI as root, reconcile) and only read by the web tier, which may not be able
+ *   to write it. Rollback-journal mode, because a reader of a WAL database must be able to write its -shm file, and
+ *   the web server's user may only read this one.
+ * - the web tier's data (`web/passdeck-web.db`: accounts, sessions, tokens, latency): WAL, so the probe agent
+ *   writes while the web server reads. Root never opens it.
+ *
+ * synchronous=NORMAL in WAL (durable across a process crash, may lose the last commits on power loss, which WAL
+ * keeps consistent), FULL for the records; foreign keys on.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { MIGRATIONS, type Migration } from "./migrations";
+import { HOST_MIGRATIONS, WEB_MIGRATIONS, type Migration } from "./migrations";
+import { HOST_DB_FILE, hostDir, LEGACY_DB_FILE, WEB_DB_FILE, webDir } from "./layout";
+import { importLegacy } from "./legacy";
+import { keepOwnModes } from "./layout";
 
 export type Db = Database.Database;
-
-export const DATABASE_FILE_NAME = "passdeck.db";
 
 /** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -30,34 +39,78 @@ export class DatabaseOpenError extends Error {
 }
 
 export interface OpenDatabaseOptions {
-  /** file name inside the data directory (default passdeck.db) */
-  fileName?: string;
-  /** the schema (default: MIGRATIONS); tests pass their own lists */
-  migrations?: readonly Migration[];
+  /** the file inside the directory */
+  fileName: string;
+  /** the schema */
+  migrations: readonly Migration[];
+  /** "wal" (default) or "delete" (rollback journal: readers need no write access) */
+  journalMode?: "wal" | "delete";
+  /** open an existing file for reading only: no pragmas written, no migrations (a newer schema is fine, an older one refused) */
+  readonly?: boolean;
+  /** called once when the file was created by this open, before anything else uses it */
+  onCreate?: (db: Db) => void;
 }
 
 /**
- * Opens (creating if missing, mode 0750) the data directory and the database file in it, sets the pragmas and
- * brings the schema up to date. Throws DatabaseOpenError naming the path when any of that fails.
+ * Opens (creating if missing, mode 0750) the directory and the database file in it, sets the pragmas and brings
+ * the schema up to date. Throws DatabaseOpenError naming the path when any of that fails.
  */
-export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Db {
-  const dir = resolve(dataDir);
+export function openDatabase(dir: string, options: OpenDatabaseOptions): Db {
   // The data directory is a runtime setting: nothing under it belongs in the build trace.
-  const path = join(/*turbopackIgnore: true*/ dir, options.fileName ?? DATABASE_FILE_NAME);
+  const path = join(/*turbopackIgnore: true*/ resolve(dir), options.fileName);
   let db: Db | undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    if (options.readonly) {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const version = schemaVersion(db);
+      if (version < options.migrations.length)
+        throw new Error(`its schema is version ${version}, older than this Passdeck's (${options.migrations.length}); whoever owns it upgrades it when it next opens it (the helper, or the CLI as root)`);
+      return db;
+    }
+    mkdirSync(resolve(dir), { recursive: true, mode: 0o750 });
     db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
+    const created = schemaVersion(db) === 0;
+    db.pragma(`journal_mode = ${options.journalMode ?? "wal"}`);
+    db.pragma(options.journalMode === "delete" ? "synchronous = FULL" : "synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    migrate(db, options.migrations ?? MIGRATIONS);
+    migrate(db, options.migrations);
+    if (created) options.onCreate?.(db);
     return db;
   } catch (err) {
     db?.close();
     throw new DatabaseOpenError(path, err);
   }
+}
+
+/**
+ * The host records (journal, desired state, audit) under `<dataDir>/host`. `readonly` is how the web tier opens
+ * them when the privileged helper owns them. A new database takes over what an older Passdeck kept in its one
+ * database (legacy.ts).
+ */
+export function openHostDatabase(dataDir: string, options: { readonly?: boolean } = {}): Db {
+  return openDatabase(hostDir(dataDir), {
+    fileName: HOST_DB_FILE,
+    migrations: HOST_MIGRATIONS,
+    journalMode: "delete",
+    ...(options.readonly ? { readonly: true } : {}),
+    onCreate: (db) => importLegacy(db, join(resolve(dataDir), LEGACY_DB_FILE), "host"),
+  });
+}
+
+/**
+ * The web tier's data (accounts, sessions, tokens, latency) under `<dataDir>/web`, with the directory 0750 and
+ * the files 0640 at every open by their owner (root never opens them; layout.ts).
+ */
+export function openWebDatabase(dataDir: string): Db {
+  const db = openDatabase(webDir(dataDir), {
+    fileName: WEB_DB_FILE,
+    migrations: WEB_MIGRATIONS,
+    onCreate: (db) => importLegacy(db, join(resolve(dataDir), LEGACY_DB_FILE), "web"),
+  });
+  keepOwnModes(webDir(dataDir), 0o750, [WEB_DB_FILE, `${WEB_DB_FILE}-wal`, `${WEB_DB_FILE}-shm`], 0o640);
+  return db;
 }
 
 /** The schema version: PRAGMA user_version, the number of the last migration applied. */
@@ -70,7 +123,7 @@ export function schemaVersion(db: Db): number {
  * transaction (re-reading the version inside it, so two processes opening a fresh file at once migrate it once).
  * Idempotent. Refuses a database from a newer Passdeck. Returns the versions before and after.
  */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+export function migrate(db: Db, migrations: readonly Migration[]): { from: number; to: number } {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration list out of order: position ${i + 1} holds version ${m.version} (${m.name})`);
   });

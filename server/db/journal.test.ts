@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { buildSync } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Plan, PlanResult, StepReport } from "@/server/executor/plan";
-import { openDatabase, type Db } from "./database";
+import { openHostDatabase, type Db } from "./database";
 import { Journal, JournalBusy, type JournalOptions } from "./journal";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-journal-"));
@@ -17,7 +17,7 @@ const T0 = Date.parse("2030-01-02T03:04:05.000Z");
 
 function setup(options: JournalOptions = {}) {
   const dir = join(work, `j${n++}`);
-  const db = openDatabase(dir);
+  const db = openHostDatabase(dir);
   let clock = T0;
   const journal = new Journal(db, { now: () => clock, ...options });
   return { dir, db, journal, tick: (ms: number) => (clock += ms), at: () => clock };
@@ -292,7 +292,7 @@ describe("Journal", () => {
     const before = journal.get(id);
     db.close();
 
-    const reopened = openDatabase(dir);
+    const reopened = openHostDatabase(dir);
     try {
       expect(new Journal(reopened).get(id)).toEqual(before);
       expect(new Journal(reopened).list().map((e) => e.id)).toEqual([id]);
@@ -307,9 +307,9 @@ describe("Journal", () => {
     const entry = join(work, `crash-child-${n}.ts`);
     writeFileSync(
       entry,
-      `import { openDatabase } from ${JSON.stringify(join(__dirname, "database.ts"))};
+      `import { openHostDatabase } from ${JSON.stringify(join(__dirname, "database.ts"))};
        import { Journal } from ${JSON.stringify(join(__dirname, "journal.ts"))};
-       const journal = new Journal(openDatabase(process.argv[2]));
+       const journal = new Journal(openHostDatabase(process.argv[2]));
        const id = journal.begin(${JSON.stringify(plan("killed"))}, { actor: "root", source: "cli", before: null });
        journal.step(id, { index: 0, status: "done", command: "echo 3 > sriov_numvfs", ms: 12 });
        process.stdout.write(String(id));
@@ -321,7 +321,7 @@ describe("Journal", () => {
     expect(child.signal, child.stderr).toBe("SIGKILL");
     const id = Number(child.stdout);
 
-    const db: Db = openDatabase(dir);
+    const db: Db = openHostDatabase(dir);
     try {
       const journal = new Journal(db);
       expect(journal.interrupted()).toMatchObject([{ id, planId: "killed", status: "running", pid: child.pid, counts: { total: 1, done: 1 } }]);

@@ -25,6 +25,11 @@ export interface JournalMeta {
   source: JournalSource;
   /** the remote address for web requests */
   origin?: string | null;
+  /**
+   * who really asked, when the plan came over the privileged helper's socket: its peer credentials ("uid 1500
+   * (passdeck) pid 4242 node"), next to the actor the web tier claims
+   */
+  peer?: string | null;
   /** the host state just before the plan ran (JSON-serialisable) */
   before: unknown;
 }
@@ -53,6 +58,8 @@ export interface JournalSummary {
   finishedAt: string | null;
   /** the process that applied it */
   pid: number;
+  /** the helper socket's peer that sent it (uid, pid, command); null when the plan did not come over the socket */
+  peer: string | null;
   counts: StepCounts;
   /** why it was refused (with the validator's issues) or interrupted, or a journal-side problem (a failed snapshot) */
   problem: { message: string; issues?: string[] } | null;
@@ -122,6 +129,7 @@ interface EntryRow {
   pid: number;
   boot_at: number;
   error_json: string | null;
+  peer: string | null;
   total: number;
   done: number;
   failed: number;
@@ -141,7 +149,7 @@ interface StepRow {
 }
 
 const SUMMARY_COLUMNS = `
-  e.id, e.plan_id, e.title, e.actor, e.source, e.origin, e.status, e.started_at, e.finished_at, e.pid, e.boot_at, e.error_json,
+  e.id, e.plan_id, e.title, e.actor, e.source, e.origin, e.status, e.started_at, e.finished_at, e.pid, e.boot_at, e.error_json, e.peer,
   COUNT(s.seq) AS total,
   COALESCE(SUM(s.status = 'done'), 0) AS done,
   COALESCE(SUM(s.status = 'failed'), 0) AS failed,
@@ -176,10 +184,10 @@ export class Journal {
       if (busy) throw new JournalBusy(busy);
       const info = this.db
         .prepare(
-          `INSERT INTO journal_entries (plan_id, title, actor, source, origin, status, started_at, pid, boot_at, plan_json, before_json)
-           VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+          `INSERT INTO journal_entries (plan_id, title, actor, source, origin, peer, status, started_at, pid, boot_at, plan_json, before_json)
+           VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
         )
-        .run(plan.id, plan.title, m.actor, m.source, m.origin, this.now(), this.owner.pid, this.owner.bootAt, JSON.stringify(plan), toJson(meta.before));
+        .run(plan.id, plan.title, m.actor, m.source, m.origin, m.peer, this.now(), this.owner.pid, this.owner.bootAt, JSON.stringify(plan), toJson(meta.before));
       return Number(info.lastInsertRowid);
     });
     return claim.immediate();
@@ -230,7 +238,7 @@ export class Journal {
    * Records a plan the executor's allow-list refused (an audit trail: someone sent a hand-crafted plan). Nothing
    * ran, so there are no steps and no states. Returns the entry id.
    */
-  refuse(untrusted: unknown, meta: Omit<JournalMeta, "before">, issues: string[]): number {
+  refuse(untrusted: unknown, meta: Omit<JournalMeta, "before">, issues: string[], message?: string): number {
     const m = checkMeta({ ...meta, before: null });
     const field = (k: string) => {
       const v = untrusted !== null && typeof untrusted === "object" ? (untrusted as Record<string, unknown>)[k] : undefined;
@@ -239,8 +247,8 @@ export class Journal {
     const at = this.now();
     const info = this.db
       .prepare(
-        `INSERT INTO journal_entries (plan_id, title, actor, source, origin, status, started_at, finished_at, pid, boot_at, plan_json, error_json)
-         VALUES (?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO journal_entries (plan_id, title, actor, source, origin, peer, status, started_at, finished_at, pid, boot_at, plan_json, error_json)
+         VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         field("id"),
@@ -248,14 +256,20 @@ export class Journal {
         m.actor,
         m.source,
         m.origin,
+        m.peer,
         at,
         at,
         this.owner.pid,
         this.owner.bootAt,
         untrustedJson(untrusted),
-        JSON.stringify({ message: "the executor's allow-list refused the plan; nothing was written", issues: issues.slice(0, 100) }),
+        JSON.stringify({ message: message ?? "the executor's allow-list refused the plan; nothing was written", issues: issues.slice(0, 100) }),
       );
     return Number(info.lastInsertRowid);
+  }
+
+  /** Whether a plan with this id was applied (or attempted) before: a plan id is used once. Refusals do not count. */
+  hasPlan(planId: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM journal_entries WHERE plan_id = ? AND status != 'refused' LIMIT 1`).get(planId) !== undefined;
   }
 
   /** Closes a running entry whose apply ended without a result (an exception): status interrupted, with why. */
@@ -407,11 +421,16 @@ export class Journal {
   }
 }
 
-function checkMeta(meta: JournalMeta): { actor: string; source: JournalSource; origin: string | null } {
+function checkMeta(meta: JournalMeta): { actor: string; source: JournalSource; origin: string | null; peer: string | null } {
   if (typeof meta.actor !== "string" || meta.actor.trim() === "") throw new Error("journal: the actor must be named");
   if (!(JOURNAL_SOURCES as readonly string[]).includes(meta.source))
     throw new Error(`journal: source must be one of ${JOURNAL_SOURCES.join(", ")}, not ${JSON.stringify(meta.source)}`);
-  return { actor: meta.actor.slice(0, MAX_TEXT), source: meta.source, origin: meta.origin ? meta.origin.slice(0, MAX_TEXT) : null };
+  return {
+    actor: meta.actor.slice(0, MAX_TEXT),
+    source: meta.source,
+    origin: meta.origin ? meta.origin.slice(0, MAX_TEXT) : null,
+    peer: meta.peer ? meta.peer.slice(0, MAX_TEXT) : null,
+  };
 }
 
 function summaryOf(r: EntryRow): JournalSummary {
@@ -426,6 +445,7 @@ function summaryOf(r: EntryRow): JournalSummary {
     startedAt: new Date(r.started_at).toISOString(),
     finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
     pid: r.pid,
+    peer: r.peer,
     counts: {
       total: r.total,
       done: r.done,

@@ -13,7 +13,7 @@ import type { Plan, StepReport } from "@/server/executor/plan";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { planVfCount } from "@/server/plans/planner";
 import { planOf, simulatedHost } from "@/server/plans/testing";
-import { openDatabase } from "./database";
+import { openHostDatabase } from "./database";
 import { Journal } from "./journal";
 import { applyJournaled } from "./journaled-apply";
 
@@ -26,7 +26,7 @@ const meta = { actor: "alice", source: "web" as const, origin: "192.0.2.7" };
 
 function host(options?: SimulatedKernelOptions) {
   const { kernel, executor, inventory } = simulatedHost(work, "server", options);
-  const db = openDatabase(join(work, `data-${n++}`));
+  const db = openHostDatabase(join(work, `data-${n++}`));
   const journal = new Journal(db);
   /** the state snapshot a caller would journal: the PF's VF count and VFs */
   const snapshot = () => {

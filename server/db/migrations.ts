@@ -1,5 +1,7 @@
 /**
- * The database schema, as an ordered list of migrations. The database's `PRAGMA user_version` is the number of the
+ * The database schemas, as ordered lists of migrations: one for the host records (journal, desired state, audit:
+ * what root did, owned by the privileged helper and only read by the web tier) and one for the web tier's own data
+ * (accounts, sessions, tokens, latency), which root never opens. The database's `PRAGMA user_version` is the number of the
  * last one applied; openDatabase() runs the rest, each in its own transaction. Never edit a migration that has
  * shipped: append a new one.
  *
@@ -13,7 +15,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
+export const HOST_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "journal",
@@ -70,6 +72,36 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: "audit",
+    sql: `
+      -- who did what from where: logins, failed logins, token mutations, plans, account changes (auth/audit.ts)
+      CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms   INTEGER NOT NULL,
+        action  TEXT    NOT NULL,
+        actor   TEXT,
+        source  TEXT,
+        detail  TEXT
+      );
+      CREATE INDEX audit_at ON audit (at_ms);
+    `,
+  },
+  {
+    version: 4,
+    name: "socket peer",
+    sql: `
+      -- who really asked, from the helper socket's peer credentials (uid, pid, command), next to what the caller claims
+      ALTER TABLE journal_entries ADD COLUMN peer TEXT;
+      ALTER TABLE audit ADD COLUMN peer TEXT;
+      -- a plan id is applied once: the helper refuses a second apply of the same id
+      CREATE INDEX journal_entries_plan ON journal_entries (plan_id);
+    `,
+  },
+];
+
+export const WEB_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
     name: "latency probes",
     sql: `
       CREATE TABLE probe_targets (
@@ -173,7 +205,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 4,
+    version: 2,
     name: "accounts",
     sql: `
       CREATE TABLE users (
@@ -203,16 +235,6 @@ export const MIGRATIONS: readonly Migration[] = [
         last_used_at INTEGER,
         revoked_at   INTEGER
       );
-      -- who did what from where: logins, failed logins, token mutations, plans, account changes (auth/audit.ts)
-      CREATE TABLE audit (
-        id      INTEGER PRIMARY KEY AUTOINCREMENT,
-        at_ms   INTEGER NOT NULL,
-        action  TEXT    NOT NULL,
-        actor   TEXT,
-        source  TEXT,
-        detail  TEXT
-      );
-      CREATE INDEX audit_at ON audit (at_ms);
     `,
   },
 ];

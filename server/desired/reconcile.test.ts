@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { applyJournaled } from "@/server/db/journaled-apply";
 import { readVfInfo } from "@/server/host/ip-link";
@@ -20,7 +20,7 @@ import { bootHost, type TestHost } from "./testing";
 const work = mkdtempSync(join(tmpdir(), "passdeck-reconcile-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const db = openDatabase(join(work, "data"));
+const db = openHostDatabase(join(work, "data"));
 const journal = new Journal(db);
 const PF = "0000:3b:00.1"; // X710 port 1 (ens1f1): boots with no VFs
 const VF1 = "0000:3b:0a.1";
@@ -99,7 +99,7 @@ describe("reconcile", () => {
   });
 
   it("a PF that boots with other VFs: autoprobe off, 0 first, then the count; the VFs come up driverless", async () => {
-    const store = new DesiredStore(openDatabase(join(work, "data-pf0")));
+    const store = new DesiredStore(openHostDatabase(join(work, "data-pf0")));
     const desired = await desiredFromSession(store, "0000:3b:00.0", false);
     const h = bootHost(work);
     expect(attr(h, "0000:3b:00.0", "sriov_numvfs")).toBe("4");
@@ -119,7 +119,7 @@ describe("reconcile", () => {
   });
 
   it("--dry-run plans the VF count, says the VF plans wait for it, and writes nothing", async () => {
-    const store = new DesiredStore(openDatabase(join(work, "data-dry")));
+    const store = new DesiredStore(openHostDatabase(join(work, "data-dry")));
     const desired = await desiredFromSession(store);
     const h = bootHost(work);
     const before = journal.list({ limit: 500 }).length;
@@ -136,7 +136,7 @@ describe("reconcile", () => {
   });
 
   it("refuses, and never touches, a different card at the address, with the entries that depend on it (exit 2)", async () => {
-    const store = new DesiredStore(openDatabase(join(work, "data-swap")));
+    const store = new DesiredStore(openHostDatabase(join(work, "data-swap")));
     const desired = await desiredFromSession(store);
     // the same slot now holds a card with another device ID (an X710 swapped for an XXV710)
     const swapped: DesiredState = {
@@ -183,7 +183,7 @@ describe("reconcile", () => {
   });
 
   it("a failed VF count is rolled back, its VFs' entries are skipped, exit 1", async () => {
-    const store = new DesiredStore(openDatabase(join(work, "data-fail")));
+    const store = new DesiredStore(openHostDatabase(join(work, "data-fail")));
     const desired = await desiredFromSession(store);
     const h = bootHost(work, "server", { pfQuirks: { [PF]: { maxVfs: 2 } } });
     const report = await reconcile(deps(h, desired));
@@ -198,10 +198,10 @@ describe("reconcile", () => {
   });
 
   it("stops at the first plan when another process is applying one (journal busy): exit 1, nothing written", async () => {
-    const store = new DesiredStore(openDatabase(join(work, "data-busy")));
+    const store = new DesiredStore(openHostDatabase(join(work, "data-busy")));
     const desired = await desiredFromSession(store);
     const h = bootHost(work);
-    const busyDb = openDatabase(join(work, "data-busy-journal"));
+    const busyDb = openHostDatabase(join(work, "data-busy-journal"));
     const other = new Journal(busyDb, { owner: { pid: 4_000_000, bootAt: new Journal(busyDb).owner.bootAt } });
     other.begin(planOf(planVfCount(h.inventory(), "0000:3b:00.0", 2)), { actor: "bob", source: "web", before: null });
     const report = await reconcile({ ...deps(h, desired), journal: new Journal(busyDb, { isAlive: () => true }) });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase, schemaVersion } from "@/server/db/database";
+import { openHostDatabase, schemaVersion } from "@/server/db/database";
 import { planBindVfio, planVfCount, planVfSettings } from "@/server/plans/planner";
 import { planOf } from "@/server/plans/testing";
 import type { DesiredEntry } from "./desired-state";
@@ -19,7 +19,7 @@ const PF = "0000:3b:00.1";
 
 describe("DesiredStore", () => {
   it("migration 2 creates the table; an empty store reads empty", () => {
-    const db = openDatabase(dataDir());
+    const db = openHostDatabase(dataDir());
     expect(schemaVersion(db)).toBeGreaterThanOrEqual(2);
     expect(new DesiredStore(db).get()).toEqual({ entries: [] });
     db.close();
@@ -28,7 +28,7 @@ describe("DesiredStore", () => {
   it("records applied plans and reads them back from another connection, with who and when", async () => {
     const dir = dataDir();
     let clock = Date.parse("2026-03-01T10:00:00Z");
-    const store = new DesiredStore(openDatabase(dir), { now: () => clock });
+    const store = new DesiredStore(openHostDatabase(dir), { now: () => clock });
     const h = bootHost(work);
     const apply = async (outcome: Parameters<typeof planOf>[0], actor: string) => {
       const plan = planOf(outcome);
@@ -41,7 +41,7 @@ describe("DesiredStore", () => {
     clock += 60_000;
     const last = await apply(planBindVfio(h.inventory(), "0000:3b:0a.1"), "carol");
 
-    const reopened = new DesiredStore(openDatabase(dir)).get();
+    const reopened = new DesiredStore(openHostDatabase(dir)).get();
     expect(reopened).toEqual(last);
     expect(reopened.entries).toEqual([
       { kind: "vf-count", address: PF, vendorId: "8086", deviceId: "1572", vfCount: 3, autoprobe: false, updatedAt: "2026-03-01T10:00:00.000Z", updatedBy: "alice" },
@@ -70,7 +70,7 @@ describe("DesiredStore", () => {
 
   it("replace validates, keeps unchanged entries' time and author, and deletes what is gone", () => {
     let clock = 1_000;
-    const store = new DesiredStore(openDatabase(dataDir()), { now: () => clock });
+    const store = new DesiredStore(openHostDatabase(dataDir()), { now: () => clock });
     const count: DesiredEntry = { kind: "vf-count", address: PF, vendorId: "8086", deviceId: "1572", vfCount: 2, autoprobe: true };
     const vf: DesiredEntry = { kind: "vf-settings", address: PF, vendorId: "8086", deviceId: "1572", vf: 1, settings: { trust: true } };
     store.replace({ entries: [count, vf] }, "alice");
@@ -96,7 +96,7 @@ describe("DesiredStore", () => {
   });
 
   it("forget(address) removes the PF's count, VF settings and its VFs' bindings, nothing else", () => {
-    const store = new DesiredStore(openDatabase(dataDir()));
+    const store = new DesiredStore(openHostDatabase(dataDir()));
     const ids = { vendorId: "8086", deviceId: "1572" };
     const vfIds = { vendorId: "8086", deviceId: "154c" };
     store.replace(
@@ -119,7 +119,7 @@ describe("DesiredStore", () => {
   });
 
   it("refuses to read a row that does not parse, naming it", () => {
-    const db = openDatabase(dataDir());
+    const db = openHostDatabase(dataDir());
     db.prepare(
       `INSERT INTO desired_entries (entry_key, kind, address, vendor_id, device_id, entry_json, updated_at, updated_by) VALUES ('vf-count 0000:01:00.0', 'vf-count', '0000:01:00.0', '8086', '1572', '{"kind":"vf-count"}', 0, 'x')`,
     ).run();

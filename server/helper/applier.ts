@@ -3,18 +3,44 @@
  * (helper/deadman.ts) must be confirmed over a new request within the window, or it is undone here, by itself,
  * and journaled as such. The same class runs inside the privileged helper (behind its socket) and, for the demo
  * host and a single-process root server, inside the web server.
+ *
+ * It decides for itself whether a plan may run, whoever sent it: the allow-list (the plan's shape), a plan id used
+ * once, and the safety rules against its own fresh scan of the host (plans/step-guard.ts) with the overrides that
+ * travel with the plan. What it applies and keeps is what reconcile remembers for the next boot.
  */
 import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
 import { JournalBusy, type Journal } from "@/server/db/journal";
+import type { DesiredStore } from "@/server/desired/store";
 import { PlanRejected, validatePlan } from "@/server/executor/allow-list";
 import { PlanBusy, type PlanExecutor } from "@/server/executor/executor";
 import type { Plan, PlanResult, PlannedStep, StepReport } from "@/server/executor/plan";
 import type { Inventory } from "@/server/host/types";
+import type { Refusal } from "@/server/plans/planner";
+import { guardPlan, NO_OVERRIDES, type GuestView, type PlanOverrides } from "@/server/plans/step-guard";
 import { networkingReasons } from "./deadman";
 
 export interface ApplyMeta {
+  /** who the caller says asked (the web tier's signed-in user and address) */
   actor: string;
   origin: string | null;
+  /** who really asked, set by the helper from its socket's peer credentials; never taken from the request */
+  peer?: string | null;
+}
+
+/** The safety rules refused the plan against the host as it is now; nothing ran. */
+export class PlanUnsafe extends Error {
+  constructor(readonly refusals: Refusal[]) {
+    super(`the plan is not applied: ${refusals.map((r) => r.reason).join("; ")}`);
+    this.name = "PlanUnsafe";
+  }
+}
+
+/** A plan id is applied once: a second apply of the same id (a replay, or a plan someone else holds) is refused. */
+export class PlanReused extends Error {
+  constructor(planId: string, message = `plan ${planId} was applied before: a plan is applied once; review it again for a new one`) {
+    super(message);
+    this.name = "PlanReused";
+  }
 }
 
 export interface PendingConfirmation {
@@ -37,20 +63,27 @@ export interface ApplyOutcome {
   confirmation: PendingConfirmation | null;
 }
 
-export type ConfirmOutcome = { ok: true; planId: string; entryId: number } | { ok: false; reason: string };
+export type ConfirmOutcome = { ok: true; planId: string; entryId: number; desiredError?: string } | { ok: false; reason: string };
 export type RevertOutcome = { ok: true; entryId: number; result: PlanResult } | { ok: false; reason: string };
 
 /** What the web tier applies through: this process's executor, or the helper's over its socket. */
 export interface PlanApplier {
   readonly mode: "host" | "demo";
-  apply(plan: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void): Promise<ApplyOutcome>;
+  /** `overrides`: what the reviewer accepted, re-checked by the applier against its own scan */
+  apply(plan: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void, overrides?: PlanOverrides): Promise<ApplyOutcome>;
   confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome>;
   /** "Undo now" in the confirmation prompt: the same undo the switch would make, at once */
   revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome>;
   pending(): Promise<PendingConfirmation[]>;
 }
 
-export type AuditSink = (action: "plan-applied" | "plan-failed" | "plan-rolled-back" | "plan-confirmed", actor: string, source: string | null, detail: string) => void;
+export type AuditSink = (
+  action: "plan-applied" | "plan-failed" | "plan-rolled-back" | "plan-confirmed" | "plan-refused",
+  actor: string,
+  source: string | null,
+  detail: string,
+  peer: string | null,
+) => void;
 
 export const DEFAULT_CONFIRM_WINDOW_MS = 60_000;
 /** how long the switch retries an undo another plan keeps waiting */
@@ -68,6 +101,10 @@ export interface LocalApplierDeps {
   executor: PlanExecutor;
   journal: () => Journal;
   inventory: () => Inventory;
+  /** which VMs hold which devices, read fresh for each apply; absent: no VMs on this host */
+  guests?: () => Promise<GuestView>;
+  /** what reconcile puts back at boot: a plan is remembered once it is kept (applied, and confirmed if it had to be) */
+  desired?: () => DesiredStore;
   audit?: AuditSink;
   confirmWindowMs?: number;
   now?: () => number;
@@ -94,43 +131,79 @@ export class LocalApplier implements PlanApplier {
       });
   }
 
-  async apply(untrusted: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void): Promise<ApplyOutcome> {
+  async apply(untrusted: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void, overrides: PlanOverrides = NO_OVERRIDES): Promise<ApplyOutcome> {
+    const peer = meta.peer ?? null;
+    const journalMeta = { actor: meta.actor, source: "web" as const, origin: meta.origin, peer };
     // Decided before anything runs: afterwards an unbound NIC has no netdev to look at. A plan the allow-list
     // refuses gets no reasons here; applyJournaled journals the refusal and throws it.
     let plan: Plan | null = null;
     let reasons: string[] = [];
     try {
       plan = validatePlan(untrusted);
-      reasons = networkingReasons(plan, this.deps.inventory());
     } catch (err) {
       if (!(err instanceof PlanRejected)) throw err;
+      this.deps.audit?.("plan-refused", meta.actor, meta.origin, `refused by the allow-list: ${err.issues.slice(0, 5).join("; ")}`, peer);
+    }
+    if (plan) {
+      const journal = this.deps.journal();
+      if (this.held.has(plan.id) || journal.hasPlan(plan.id)) {
+        const err = new PlanReused(plan.id);
+        this.refuse(journal, untrusted, journalMeta, [err.message], "the plan id was applied before; nothing was written");
+        throw err;
+      }
+      const inventory = this.deps.inventory();
+      const guests = this.deps.guests ? await this.deps.guests() : ({ kind: "none" } as const);
+      const refusals = guardPlan(plan, inventory, guests, overrides);
+      if (refusals.length > 0) {
+        this.refuse(journal, untrusted, journalMeta, refusals.map((r) => `${r.code}: ${r.reason}`), "the helper's safety checks refused the plan against the host as it is now; nothing was written");
+        throw new PlanUnsafe(refusals);
+      }
+      reasons = networkingReasons(plan, inventory);
     }
     const steps = plan ?? { steps: [] };
-    const applied = await applyJournaled(
-      this.deps.executor,
-      this.deps.journal(),
-      untrusted,
-      { actor: meta.actor, source: "web", origin: meta.origin },
-      () => journalSnapshot(this.deps.inventory(), steps),
-      onStep,
-    );
+    const applied = await applyJournaled(this.deps.executor, this.deps.journal(), untrusted, journalMeta, () => journalSnapshot(this.deps.inventory(), steps), onStep);
     const valid = plan!;
     const ok = applied.result.ok;
+    const forced = overrides.force.length ? `; typed override for ${overrides.force.join(", ")}` : "";
     this.deps.audit?.(
       ok ? "plan-applied" : "plan-failed",
       meta.actor,
       meta.origin,
-      `journal #${applied.entryId}: ${valid.title}${ok ? "" : applied.result.rolledBack ? " (rolled back)" : " (NOT fully rolled back)"}${ok && reasons.length ? `; awaiting confirmation within ${this.windowMs / 1000} s` : ""}`,
+      `journal #${applied.entryId}: ${valid.title}${ok ? "" : applied.result.rolledBack ? " (rolled back)" : " (NOT fully rolled back)"}${forced}${ok && reasons.length ? `; awaiting confirmation within ${this.windowMs / 1000} s` : ""}`,
+      peer,
     );
     let confirmation: PendingConfirmation | null = null;
+    let desiredError: string | null = null;
     if (ok && reasons.length > 0) {
       const at = this.now();
       confirmation = { planId: valid.id, entryId: applied.entryId, title: valid.title, actor: meta.actor, appliedAtMs: at, deadlineMs: at + this.windowMs, windowMs: this.windowMs, reasons };
       const held: Held = { confirmation, plan: valid, result: applied.result, cancel: () => {} };
       held.cancel = this.schedule(() => void this.expire(valid.id), this.windowMs);
       this.held.set(valid.id, held);
+    } else if (ok) desiredError = this.remember(valid, meta.actor);
+    const journalError = [applied.journalError, desiredError].filter(Boolean).join("; ") || null;
+    return { entryId: applied.entryId, result: applied.result, journalError, confirmation };
+  }
+
+  /** Journals and audits a plan refused before anything ran. */
+  private refuse(journal: Journal, untrusted: unknown, meta: { actor: string; source: "web"; origin: string | null; peer: string | null }, issues: string[], message: string): void {
+    try {
+      journal.refuse(untrusted, meta, issues, message);
+    } catch {
+      // the refusal itself is what the caller must see
     }
-    return { entryId: applied.entryId, result: applied.result, journalError: applied.journalError ?? null, confirmation };
+    this.deps.audit?.("plan-refused", meta.actor, meta.origin, `${message}: ${issues.slice(0, 5).join("; ")}`, meta.peer);
+  }
+
+  /** The host has the change and the journal has it; a failure to remember it for reconcile is said, not thrown. */
+  private remember(plan: Plan, actor: string): string | null {
+    if (!this.deps.desired) return null;
+    try {
+      this.deps.desired().record(plan, this.deps.inventory(), actor);
+      return null;
+    } catch (err) {
+      return `applied, but not remembered for reconcile at boot: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   async confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
@@ -138,8 +211,9 @@ export class LocalApplier implements PlanApplier {
     if (!held) return { ok: false, reason: `plan ${planId} is not waiting for a confirmation: it was confirmed already, or undone when its window closed (see the journal)` };
     held.cancel();
     this.held.delete(planId);
-    this.deps.audit?.("plan-confirmed", meta.actor, meta.origin, `journal #${held.confirmation.entryId}: ${held.confirmation.title}`);
-    return { ok: true, planId, entryId: held.confirmation.entryId };
+    this.deps.audit?.("plan-confirmed", meta.actor, meta.origin, `journal #${held.confirmation.entryId}: ${held.confirmation.title}`, meta.peer ?? null);
+    const desiredError = this.remember(held.plan, meta.actor);
+    return { ok: true, planId, entryId: held.confirmation.entryId, ...(desiredError ? { desiredError } : {}) };
   }
 
   async revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome> {
@@ -181,7 +255,7 @@ export class LocalApplier implements PlanApplier {
           this.deps.executor,
           this.deps.journal(),
           rollback,
-          { actor: meta.actor, source: "dead-man", origin: meta.origin },
+          { actor: meta.actor, source: "dead-man", origin: meta.origin, peer: meta.peer ?? null },
           () => journalSnapshot(this.deps.inventory(), rollback),
         );
         this.deps.audit?.(
@@ -189,6 +263,7 @@ export class LocalApplier implements PlanApplier {
           meta.actor,
           meta.origin,
           `journal #${held.confirmation.entryId} undone as #${applied.entryId} (${why})${applied.result.ok ? "" : ": the undo FAILED, see the journal"}`,
+          meta.peer ?? null,
         );
         return { ok: true, entryId: applied.entryId, result: applied.result };
       } catch (err) {

@@ -6,8 +6,12 @@ import { createConnection } from "node:net";
 import { PlanRejected } from "@/server/executor/allow-list";
 import { PlanBusy } from "@/server/executor/executor";
 import type { StepReport } from "@/server/executor/plan";
-import type { ApplyMeta, ApplyOutcome, ConfirmOutcome, PendingConfirmation, PlanApplier, RevertOutcome } from "./applier";
-import type { HelperLine, HelperRequest } from "./protocol";
+import type { AuditAction } from "@/server/auth/audit";
+import type { DesiredEntry } from "@/server/desired/desired-state";
+import type { Refusal } from "@/server/plans/planner";
+import type { PlanOverrides } from "@/server/plans/step-guard";
+import { PlanReused, PlanUnsafe, type ApplyMeta, type ApplyOutcome, type ConfirmOutcome, type PendingConfirmation, type PlanApplier, type RevertOutcome } from "./applier";
+import { WEB_AUDIT_ACTIONS, type HelperLine, type HelperRequest } from "./protocol";
 
 export class HelperUnavailable extends Error {
   constructor(socketPath: string, detail: string) {
@@ -29,16 +33,29 @@ export class HelperApplier implements PlanApplier {
 
   constructor(private readonly socketPath: string) {}
 
-  apply(plan: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void): Promise<ApplyOutcome> {
-    return this.call({ op: "apply", plan, meta }, onStep) as Promise<ApplyOutcome>;
+  apply(plan: unknown, meta: ApplyMeta, onStep: (report: StepReport) => void, overrides?: PlanOverrides): Promise<ApplyOutcome> {
+    // The peer is the helper's to find out; a claimed one is never sent.
+    const claimed = { actor: meta.actor, origin: meta.origin };
+    return this.call({ op: "apply", plan, meta: claimed, ...(overrides ? { overrides } : {}) }, onStep) as Promise<ApplyOutcome>;
   }
 
   confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
-    return this.call({ op: "confirm", planId, meta }) as Promise<ConfirmOutcome>;
+    return this.call({ op: "confirm", planId, meta: { actor: meta.actor, origin: meta.origin } }) as Promise<ConfirmOutcome>;
   }
 
   revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome> {
-    return this.call({ op: "revert", planId, meta }) as Promise<RevertOutcome>;
+    return this.call({ op: "revert", planId, meta: { actor: meta.actor, origin: meta.origin } }) as Promise<RevertOutcome>;
+  }
+
+  /** An audit entry the web tier cannot write itself (the host records are the helper's); plans are audited by the helper. */
+  async audit(action: AuditAction, actor: string | null, source: string | null, detail: string | null): Promise<void> {
+    if (!(WEB_AUDIT_ACTIONS as readonly string[]).includes(action)) throw new Error(`the web tier does not audit ${action}: the helper does`);
+    await this.call({ op: "audit", action, actor: actor?.slice(0, 200) ?? null, source: source?.slice(0, 100) ?? null, detail: detail?.slice(0, 500) ?? null });
+  }
+
+  /** "Stop remembering this address" for reconcile, written by the helper. */
+  forgetDesired(address: string, meta: ApplyMeta): Promise<DesiredEntry[]> {
+    return this.call({ op: "forget-desired", address, meta: { actor: meta.actor, origin: meta.origin } }) as Promise<DesiredEntry[]>;
   }
 
   pending(): Promise<PendingConfirmation[]> {
@@ -85,6 +102,10 @@ function helperError(line: Extract<HelperLine, { type: "error" }>): Error {
   switch (line.name) {
     case "PlanRejected":
       return new PlanRejected(line.issues ?? [line.message]);
+    case "PlanUnsafe":
+      return new PlanUnsafe((line.refusals ?? []) as Refusal[]);
+    case "PlanReused":
+      return new PlanReused("?", line.message);
     case "PlanBusy":
       return new PlanBusy(line.running ?? "?");
     case "JournalBusy":

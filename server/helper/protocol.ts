@@ -7,7 +7,7 @@
 import { z } from "zod";
 
 /** A request line longer than this is refused unread (a plan of 2,000 steps is well under it). */
-export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
 const meta = z
   .object({
@@ -16,22 +16,52 @@ const meta = z
   })
   .strict();
 const planId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be a plan id");
+const pciAddress = z.string().regex(/^[0-9a-f]{4,5}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "must be a PCI address such as 0000:3b:00.0");
+/** What the reviewer accepted; the helper re-checks it against its own scan (plans/step-guard.ts). */
+const overrides = z.object({ confirm: z.boolean(), force: z.array(pciAddress).max(64) }).strict();
+const text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "must be printable");
+
+/** Audit entries the web tier may ask the helper to write: its own doings. Plans are audited by the helper itself. */
+export const WEB_AUDIT_ACTIONS = [
+  "setup",
+  "login",
+  "login-failed",
+  "login-throttled",
+  "logout",
+  "user-added",
+  "user-disabled",
+  "token-created",
+  "token-revoked",
+  "token-mutation",
+  "setting",
+] as const;
 
 export const helperRequestSchema = z.discriminatedUnion("op", [
   // the plan stays unknown here: the allow-list (validatePlan) names every offending field, and the refusal is journaled
-  z.object({ op: z.literal("apply"), plan: z.unknown(), meta }).strict(),
+  z.object({ op: z.literal("apply"), plan: z.unknown(), meta, overrides: overrides.optional() }).strict(),
   z.object({ op: z.literal("confirm"), planId, meta }).strict(),
   z.object({ op: z.literal("revert"), planId, meta }).strict(),
   z.object({ op: z.literal("pending") }).strict(),
   z.object({ op: z.literal("hello") }).strict(),
+  // the web tier may only read the host records: what it must add to them, it asks for
+  z
+    .object({
+      op: z.literal("audit"),
+      action: z.enum(WEB_AUDIT_ACTIONS),
+      actor: text(200).nullable(),
+      source: text(100).nullable(),
+      detail: text(500).nullable(),
+    })
+    .strict(),
+  z.object({ op: z.literal("forget-desired"), address: pciAddress, meta }).strict(),
 ]);
 export type HelperRequest = z.infer<typeof helperRequestSchema>;
 
 /** Error names the client turns back into its own classes. */
-export const HELPER_ERRORS = ["PlanRejected", "PlanBusy", "JournalBusy", "BadRequest", "Failed"] as const;
+export const HELPER_ERRORS = ["PlanRejected", "PlanUnsafe", "PlanReused", "PlanBusy", "JournalBusy", "BadRequest", "Busy", "Failed"] as const;
 export type HelperErrorName = (typeof HELPER_ERRORS)[number];
 
 export type HelperLine =
   | { type: "step"; report: unknown }
   | { type: "done"; value: unknown }
-  | { type: "error"; name: HelperErrorName; message: string; issues?: string[]; running?: string };
+  | { type: "error"; name: HelperErrorName; message: string; issues?: string[]; running?: string; refusals?: unknown[] };

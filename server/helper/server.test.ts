@@ -8,7 +8,7 @@ import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { PlanRejected } from "@/server/executor/allow-list";
 import type { StepReport } from "@/server/executor/plan";
@@ -20,7 +20,7 @@ import { startHelperServer } from "./server";
 const work = mkdtempSync(join(tmpdir(), "passdeck-helper-"));
 const socketPath = join(work, "helper.sock");
 const host = simulatedHost(work);
-const journal = new Journal(openDatabase(join(work, "data")));
+const journal = new Journal(openHostDatabase(join(work, "data")));
 let server: Server;
 const client = new HelperApplier(socketPath);
 const meta = { actor: "alice (192.0.2.7)", origin: "192.0.2.7" };
@@ -28,7 +28,7 @@ const PF = "0000:18:00.1";
 
 beforeAll(async () => {
   const applier = new LocalApplier({ mode: "host", executor: host.executor, journal: () => journal, inventory: host.inventory });
-  server = await startHelperServer({ socketPath, gid: null, applier, log: () => {} });
+  server = await startHelperServer({ socketPath, gid: null, applier, procRoot: "/proc", log: () => {} });
 });
 afterAll(() => {
   server.close();
@@ -83,7 +83,7 @@ describe("the helper's socket", () => {
     await expect(client.call({ op: "pending", extra: 1 })).rejects.toThrow(/Unrecognized key/);
   });
 
-  it("refuses a request longer than 4 MiB without reading it all", async () => {
-    await expect(client.call({ op: "apply", plan: "x".repeat(5 * 1024 * 1024), meta })).rejects.toThrow(/longer than 4194304 bytes/);
+  it("refuses a request longer than 2 MiB without reading it all", async () => {
+    await expect(client.call({ op: "apply", plan: "x".repeat(5 * 1024 * 1024), meta })).rejects.toThrow(/longer than 2097152 bytes/);
   });
 });

@@ -28,7 +28,7 @@ describe("deploy/systemd", () => {
     const caps = Object.keys((JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8")) as { capabilities: Record<string, string> }).capabilities);
     const helper = settings("deploy/systemd/passdeck-helper.service");
     expect(helper("CapabilityBoundingSet")).toEqual([caps.join(" ")]);
-    expect(caps).toEqual(["CAP_NET_ADMIN", "CAP_SYSLOG", "CAP_CHOWN", "CAP_DAC_OVERRIDE"]);
+    expect(caps).toEqual(["CAP_NET_ADMIN", "CAP_SYSLOG", "CAP_CHOWN"]);
     for (const [key, value] of [["NoNewPrivileges", "yes"], ["ProtectSystem", "strict"], ["ProtectHome", "yes"], ["PrivateTmp", "yes"]] as const)
       expect(helper(key), key).toEqual([value]);
     // /sys must stay writable for the helper

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { runCliOn } from "@/server/cli/testing";
-import { openDatabase } from "@/server/db/database";
+import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { PlanExecutor } from "@/server/executor/executor";
 import { KernelFs } from "@/server/host/fs";
@@ -69,7 +69,7 @@ afterAll(() => {
 });
 
 const libvirt = new LibvirtService(new Virsh(URI));
-const journal = new Journal(openDatabase(join(work, "data")));
+const journal = new Journal(openHostDatabase(join(work, "data")));
 const VF0 = "0000:3b:02.0";
 
 describe("the adapter on a real libvirtd", () => {

@@ -17,6 +17,7 @@ import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWiz
 import { planAttach, planAttachPool, planDetach, type AttachRequest, type DetachRequest, type PoolAttachRequest, type XmlChange } from "./vm";
 import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "./pools";
 import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
+import { forceTargets } from "./step-guard";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 
 export type WriteAccess =
@@ -101,8 +102,6 @@ export interface PlanServiceDeps {
   journal: () => Journal;
   /** libvirt's VMs and the in-use map; absent in tests without VMs */
   libvirt?: LibvirtService;
-  /** called after a successful apply, or after its confirmation when it needs one (the desired state for reconcile) */
-  onApplied?: (plan: Plan, inventoryAfter: Inventory, actor: string) => void;
   now?: () => number;
 }
 
@@ -111,8 +110,6 @@ export class PlanService {
   private readonly runs = new Map<string, Run>();
   private readonly events = new EventEmitter();
   private readonly now: () => number;
-  /** applied plans waiting for their confirmation before reconcile remembers them */
-  private readonly unconfirmed = new Map<string, { plan: Plan; actor: string }>();
 
   constructor(private readonly deps: PlanServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -151,8 +148,11 @@ export class PlanService {
     };
     this.runs.set(planId, run);
     let applied: Awaited<ReturnType<PlanApplier["apply"]>>;
+    // What the reviewer accepted travels with the plan, by address; the applier re-checks it against its own scan.
+    const o = pending.overrides;
+    const overrides = { confirm: Boolean(o.confirm || o.force), force: o.force ? forceTargets(pending.plan, inventory) : [] };
     try {
-      applied = await access.applier.apply(pending.plan, who, (report) => emit({ kind: "step", report }));
+      applied = await access.applier.apply(pending.plan, who, (report) => emit({ kind: "step", report }), overrides);
     } catch (err) {
       // Refused before anything ran (PlanBusy, JournalBusy): the pending plan stays for a retry.
       emit({ kind: "error", message: err instanceof Error ? err.message : String(err) });
@@ -165,34 +165,20 @@ export class PlanService {
     emit({ kind: "finished", entryId: applied.entryId, result: applied.result, journalError, confirmation: applied.confirmation });
     run.done = true;
     this.trimRuns();
-    let desiredError: string | null = null;
-    if (applied.result.ok && applied.confirmation) this.unconfirmed.set(planId, { plan: pending.plan, actor: who.actor });
-    else if (applied.result.ok) desiredError = this.remember(pending.plan, who.actor);
-    return {
-      entryId: applied.entryId,
-      result: applied.result,
-      journalError: [journalError, desiredError].filter(Boolean).join("; ") || null,
-      confirmation: applied.confirmation,
-    };
+    return { entryId: applied.entryId, result: applied.result, journalError, confirmation: applied.confirmation };
   }
 
-  /** "Keep these changes": the plan stays, and reconcile remembers it from now on. */
-  async confirm(planId: string, who: ApplyMeta): Promise<ConfirmOutcome & { desiredError?: string }> {
+  /** "Keep these changes": the plan stays, and the applier remembers it for reconcile from now on. */
+  async confirm(planId: string, who: ApplyMeta): Promise<ConfirmOutcome> {
     const access = this.deps.access();
     if (!access.ok) throw new WritesUnavailable(access.reason);
-    const outcome = await access.applier.confirm(planId, who);
-    const held = this.unconfirmed.get(planId);
-    this.unconfirmed.delete(planId);
-    if (!outcome.ok || !held) return outcome;
-    const desiredError = this.remember(held.plan, held.actor);
-    return desiredError ? { ...outcome, desiredError } : outcome;
+    return access.applier.confirm(planId, who);
   }
 
   /** "Undo now": the confirmation's undo, at once. */
   async revert(planId: string, who: ApplyMeta): Promise<RevertOutcome> {
     const access = this.deps.access();
     if (!access.ok) throw new WritesUnavailable(access.reason);
-    this.unconfirmed.delete(planId);
     const outcome = await access.applier.revert(planId, who);
     this.deps.libvirt?.invalidate();
     return outcome;
@@ -201,16 +187,6 @@ export class PlanService {
   async pendingConfirmations(): Promise<PendingConfirmation[]> {
     const access = this.deps.access();
     return access.ok ? access.applier.pending() : [];
-  }
-
-  private remember(plan: Plan, actor: string): string | null {
-    try {
-      this.deps.onApplied?.(plan, this.deps.inventory(true), actor);
-      return null;
-    } catch (err) {
-      // The host has the change and the journal has it; only the boot-time memory of it failed: say so.
-      return `applied, but not remembered for reconcile at boot: ${err instanceof Error ? err.message : String(err)}`;
-    }
   }
 
   /** Every event of the plan's apply, from the first step, then live ones until it finishes. */

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { ProbeAgent } from "./agent";
 import { PingProbe, TcpProbe } from "./runners";
 import { ProbeStore } from "./store";
@@ -16,7 +16,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("ProbeAgent with real probes", () => {
   it("keeps probing 127.0.0.1 while broken targets report why", async () => {
-    const store = new ProbeStore(openDatabase(work));
+    const store = new ProbeStore(openWebDatabase(work));
     const good = store.addTarget({ address: "127.0.0.1", intervalMs: 20 });
     const unresolvable = store.addTarget({ address: "nosuch.invalid", intervalMs: 200 });
     const noPing = store.addTarget({ address: "127.0.0.2", intervalMs: 200, label: "no ping binary" });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { ProbeAgent } from "./agent";
 import type { Probe, ProbeSink } from "./runners";
 import { ProbeStore, type ProbeTarget } from "./store";
@@ -24,7 +24,7 @@ const T = Date.parse("2030-01-02T03:00:00.000Z");
 function setup() {
   const dir = join(work, `d${dirs++}`);
   let clock = T;
-  const store = new ProbeStore(openDatabase(dir), () => clock);
+  const store = new ProbeStore(openWebDatabase(dir), () => clock);
   const started: { target: ProbeTarget; sink: ProbeSink; firstSeq: number; probe: Probe & { stop: ReturnType<typeof vi.fn> } }[] = [];
   const logs: string[] = [];
   const agent = new ProbeAgent(store, {
@@ -133,7 +133,7 @@ describe("ProbeAgent", () => {
 
     const otherStarted: number[] = [];
     const otherLogs: string[] = [];
-    const other = new ProbeAgent(new ProbeStore(openDatabase(dir), () => T + 5_000), {
+    const other = new ProbeAgent(new ProbeStore(openWebDatabase(dir), () => T + 5_000), {
       probeFor: (t) => (otherStarted.push(t.id), { stop: () => {} }),
       log: (line) => otherLogs.push(line),
     });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { compareAround } from "./compare";
 import { summarize } from "./stats";
 import { ProbeStore, type SampleRow } from "./store";
@@ -14,7 +14,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let dirs = 0;
 
 const AT = Date.parse("2030-01-02T03:10:00.000Z"); // the change
-const newStore = () => new ProbeStore(openDatabase(join(work, `d${dirs++}`)), () => AT);
+const newStore = () => new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => AT);
 
 /** Probes every 200 ms in [fromMs, toMs): RTT `center` ± 5 µs. */
 function probes(targetId: number, fromMs: number, toMs: number, center: number, seed: number, firstSeq: number): SampleRow[] {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { exportRange } from "./export";
 import { DEFAULT_RETENTION, ProbeStore, type SampleRow } from "./store";
 
@@ -16,7 +16,7 @@ const RAW_HEADER = "seq,sent,sent_us,rtt_us,lost,prober_lag_us";
 
 /** A target probed every 200 ms for `seconds`, starting at `startMs`, every 10th probe lost. */
 function probed(startMs: number, seconds: number) {
-  const store = new ProbeStore(openDatabase(join(work, `d${dirs++}`)), () => startMs);
+  const store = new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => startMs);
   const target = store.addTarget({ address: "10.0.0.5" });
   const rows: SampleRow[] = Array.from({ length: seconds * 5 }, (_, i) => ({
     targetId: target.id,

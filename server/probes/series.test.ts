@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { seriesFor, windowStats, type Series } from "./series";
 import { summarize } from "./stats";
 import { DEFAULT_RETENTION, ProbeStore, type SampleRow } from "./store";
@@ -15,7 +15,7 @@ let dirs = 0;
 
 const T = Date.parse("2030-01-02T03:00:00.000Z"); // hour-aligned
 const HOUR = 3_600_000;
-const newStore = () => new ProbeStore(openDatabase(join(work, `d${dirs++}`)), () => T);
+const newStore = () => new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => T);
 
 describe("seriesFor on raw samples", () => {
   // 5 minutes at 200 ms: in second k the RTTs are 100, 110, 120, 130, 140 (+k) µs; every 10th second loses its last probe.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/server/db/database";
+import { openWebDatabase } from "@/server/db/database";
 import { LatencyHistogram } from "./histogram";
 import { windowStats } from "./series";
 import { summarize } from "./stats";
@@ -20,7 +20,7 @@ const TU = T * 1000;
 
 function setup() {
   let clock = T;
-  const store = new ProbeStore(openDatabase(join(work, `d${dirs++}`)), () => clock);
+  const store = new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => clock);
   return { store, setClock: (ms: number) => (clock = ms) };
 }
 

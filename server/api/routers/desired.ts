@@ -1,8 +1,9 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { pciAddressSchema } from "@/lib/schemas";
 import { describeEntry } from "@/server/desired/desired-state";
 import { driftNow } from "@/server/desired/reconcile";
-import { router, readProcedure, writeProcedure } from "../trpc";
+import { actorOf, router, readProcedure, writeProcedure } from "../trpc";
 
 export const desiredRouter = router({
   /** What reconcile puts back at boot, each entry held against the host as it is now. */
@@ -19,9 +20,9 @@ export const desiredRouter = router({
     };
   }),
   /** Stop remembering an address (after swapping a card, say): reconcile leaves it alone from then on. */
-  forget: writeProcedure.input(z.object({ address: pciAddressSchema })).mutation(({ ctx, input }) => {
+  forget: writeProcedure.input(z.object({ address: pciAddressSchema })).mutation(async ({ ctx, input }) => {
     const opened = ctx.desired();
-    if (!opened.ok) throw new Error(opened.reason);
-    return { forgotten: opened.store.forget(input.address).map(describeEntry) };
+    if (!opened.ok) throw new TRPCError({ code: "PRECONDITION_FAILED", message: opened.reason });
+    return { forgotten: (await opened.forget(input.address, { actor: actorOf(ctx), origin: ctx.origin })).map(describeEntry) };
   }),
 });
