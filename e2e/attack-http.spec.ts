@@ -144,6 +144,9 @@ test("DNS rebinding: a foreign Host gets 421 before Next runs, with or without a
     s.on("close", () => resolve(text));
   });
   expect(bare).toMatch(/^HTTP\/1\.1 421 Misdirected Request\r\n[\s\S]*the request names no host \(it has no Host header\)/);
+  // The foreign name as an absolute-form target behind an allowed Host: Next would redirect there.
+  const absolute = await send(base, `http://${foreign}/journal`);
+  expect([absolute.status, absolute.headers.location, absolute.body]).toEqual([400, undefined, "400 Bad Request: the request target must be a path (/...), not an absolute URL or *.\n"]);
 
   // Ten password guesses through the rebinding name, as the attacker's page would make them.
   for (let i = 0; i < 10; i++)
@@ -266,7 +269,7 @@ test("open redirect: ?next= that leaves the origin ends on this origin after sig
   expect(left).toEqual([]);
 });
 
-test("2,000 idle connections from one address: the per-source cap holds, another client is answered, the idle ones are closed", async () => {
+test("2,000 idle connections from one address: the per-source cap holds, another client is answered, the idle ones are closed, a quiet SSE stream is not", async () => {
   const CAP = 32;
   const FIRST_REQUEST_MS = 10_000;
   const port = open.port;
@@ -301,6 +304,14 @@ test("2,000 idle connections from one address: the per-source cap holds, another
     entry.socket.on("close", () => (entry.closedAt = Date.now()));
     return entry;
   });
+  // The TLS server too: a socket that never starts its handshake.
+  const tlsIdle: Idle[] = Array.from({ length: 100 }, () => {
+    const entry: Idle = { socket: connect({ host: "127.0.0.1", port: tls.port, localAddress: "127.0.0.2" }), connectedAt: 0, closedAt: 0 };
+    entry.socket.on("connect", () => (entry.connectedAt = Date.now()));
+    entry.socket.on("error", () => {});
+    entry.socket.on("close", () => (entry.closedAt = Date.now()));
+    return entry;
+  });
   // Slowloris from a third address: half a request head, then nothing.
   const slow = { closedAt: 0 };
   const slowSocket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.3" }, () => slowSocket.write(`GET /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`));
@@ -322,19 +333,26 @@ test("2,000 idle connections from one address: the per-source cap holds, another
   expect(answered.ms).toBeLessThan(2000);
   const answeredMs = answered.ms;
 
-  const openNow = () => idle.filter((c) => c.connectedAt > 0 && c.closedAt === 0).length;
+  const openIn = (list: Idle[]) => list.filter((c) => c.connectedAt > 0 && c.closedAt === 0).length;
+  const openNow = () => openIn(idle);
   // Every attempt settles: accepted and held, or accepted and closed at once.
   await expect.poll(() => idle.filter((c) => c.closedAt > 0 || c.connectedAt > 0).length, { timeout: 8_000 }).toBe(2000);
   await expect.poll(openNow, { timeout: 8_000 }).toBe(CAP);
+  await expect.poll(() => openIn(tlsIdle), { timeout: 8_000 }).toBe(CAP);
   const rssPeak = largestRssKiB(open.pid);
   expect(open.log()).toContain(`passdeck: refusing connections from 127.0.0.2: it holds ${CAP} open already (PASSDECK_MAX_CONNECTIONS_PER_SOURCE=${CAP})`);
 
   // The held ones are closed by the server, none later than the first-request limit (plus timer slack).
   await expect.poll(openNow, { timeout: FIRST_REQUEST_MS + 8_000, intervals: [250] }).toBe(0);
+  await expect.poll(() => openIn(tlsIdle), { timeout: 5_000, intervals: [250] }).toBe(0);
   const held = idle.filter((c) => c.connectedAt > 0 && c.closedAt - c.connectedAt > 1_000);
   expect(held.length).toBeGreaterThanOrEqual(CAP);
   const longest = Math.max(...held.map((c) => c.closedAt - c.connectedAt));
   expect(longest).toBeLessThan(FIRST_REQUEST_MS + 2_000);
+  const tlsHeld = tlsIdle.filter((c) => c.connectedAt > 0 && c.closedAt - c.connectedAt > 1_000);
+  expect(tlsHeld.length).toBe(CAP);
+  const tlsLongest = Math.max(...tlsHeld.map((c) => c.closedAt - c.connectedAt));
+  expect(tlsLongest).toBeLessThan(FIRST_REQUEST_MS + 2_000);
   await expect.poll(() => slow.closedAt, { timeout: 5_000 }).toBeGreaterThan(0);
   expect(slow.closedAt - startedAt).toBeLessThan(FIRST_REQUEST_MS + 2_000);
 
@@ -346,11 +364,11 @@ test("2,000 idle connections from one address: the per-source cap holds, another
   expect(rssPeak - rssBefore).toBeLessThan(64 * 1024);
   console.log(
     `2000 idle connections from 127.0.0.2: ${CAP} held, ${2000 - CAP} closed at once; /login from 127.0.0.1 answered in ${answeredMs} ms; ` +
-      `held ones closed after at most ${longest} ms; server RSS ${Math.round(rssBefore / 1024)} → ${Math.round(rssPeak / 1024)} MiB (after: ${Math.round(rssAfter / 1024)} MiB); ` +
+      `held ones closed after at most ${longest} ms (TLS server, 100 sockets that never start a handshake: ${tlsHeld.length} held, closed after at most ${tlsLongest} ms); server RSS ${Math.round(rssBefore / 1024)} → ${Math.round(rssPeak / 1024)} MiB (after: ${Math.round(rssAfter / 1024)} MiB); ` +
       `server CPU ${cpuS.toFixed(2)} s; quiet SSE stream open for ${Math.round((Date.now() - sse.lastByteAt) / 1000)} s since its last byte`,
   );
   sseReq.destroy();
-  for (const c of idle) c.socket.destroy();
+  for (const c of [...idle, ...tlsIdle]) c.socket.destroy();
 });
 
 test("a 9 MB chunked body to login or setup is refused with 413, and the server answers on", async () => {

@@ -177,6 +177,11 @@ function onRequest(req, res) {
   if (refusal && refreshPolicy()) refusal = check();
   // Nothing else runs for a name that is not this host's: no Next, no audit, no login limiter.
   if (refusal) return misdirected(res, view.host, refusal);
+  // A path only: Next answers an absolute-form target (GET http://elsewhere/ HTTP/1.1) with a redirect to it.
+  if (!req.url?.startsWith("/")) {
+    res.writeHead(400, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", connection: "close" });
+    return res.end("400 Bad Request: the request target must be a path (/...), not an absolute URL or *.\n");
+  }
   for (const name of CLAIMED) delete req.headers[name];
   req.headers.host = view.host;
   req.headers["x-forwarded-for"] = view.client;
