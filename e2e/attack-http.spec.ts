@@ -252,7 +252,7 @@ test("PASSDECK_TLS=off beyond loopback serves plain HTTP and warns at start; bad
   ]);
   expect(bad({ PASSDECK_TRUSTED_PROXY: "proxy.lan" })[1]).toMatch(/^passdeck: PASSDECK_TRUSTED_PROXY: "proxy.lan" is not an IP address/);
   expect(bad({ PASSDECK_TLS: "on" })).toEqual([2, 'passdeck: PASSDECK_TLS is "self-signed" (a certificate made on first start), "files" (with PASSDECK_TLS_CERT and PASSDECK_TLS_KEY) or "off" (plain HTTP), not "on"']);
-  expect(bad({ PASSDECK_MAX_CONNECTIONS_PER_SOURCE: "lots" })).toEqual([2, 'passdeck: PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to 512, not "lots"']);
+  expect(bad({ PASSDECK_MAX_CONNECTIONS_PER_SOURCE: "lots" })).toEqual([2, 'passdeck: PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to 1024, not "lots"']);
 });
 
 test("open redirect: ?next= that leaves the origin ends on this origin after sign-in", async ({ page }) => {

@@ -51,7 +51,7 @@ const LIMITS = {
   keepAliveTimeout: 5_000,
   /** how often Node checks headersTimeout/requestTimeout (30 s by default, which would stretch both) */
   connectionsCheckingInterval: 1_000,
-  maxConnections: 512,
+  maxConnections: 1024,
 };
 const perSourceText = process.env.PASSDECK_MAX_CONNECTIONS_PER_SOURCE || "32";
 const maxPerSource = Number(perSourceText);

@@ -60,7 +60,7 @@ const envSchema = z.object({
    */
   PASSDECK_TRUSTED_PROXY: hostList(parseTrustedProxies),
   /** Open connections one client address may hold (default 32; a trusted proxy is exempt); more are closed at once. */
-  PASSDECK_MAX_CONNECTIONS_PER_SOURCE: z.coerce.number().int().min(1).max(512).default(32),
+  PASSDECK_MAX_CONNECTIONS_PER_SOURCE: z.coerce.number().int().min(1).max(1024).default(32),
   /** Internal: the allow-list scripts/serve.mjs computed, for Next's code in the same process. Not for users. */
   PASSDECK_HOST_POLICY: z.string().optional(),
   /** the privileged helper's socket; the web server applies plans through it when it exists */
