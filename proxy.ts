@@ -4,7 +4,7 @@
  * (tRPC and the routes); this only saves a signed-out browser a page of errors.
  */
 import { NextResponse, type NextRequest } from "next/server";
-import { SESSION_COOKIE } from "@/server/auth/request";
+import { servedOverTls, sessionToken } from "@/server/auth/request";
 const OPEN_PAGES = ["/login", "/setup"];
 
 function contentSecurityPolicy(nonce: string, tls: boolean): string {
@@ -28,13 +28,13 @@ function contentSecurityPolicy(nonce: string, tls: boolean): string {
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   const isPage = !pathname.startsWith("/api/") && pathname !== "/metrics";
-  if (isPage && !OPEN_PAGES.includes(pathname) && !request.cookies.get(SESSION_COOKIE)?.value) {
+  if (isPage && !OPEN_PAGES.includes(pathname) && !sessionToken(request.headers)) {
     const to = new URL("/login", request.url);
     if (pathname !== "/") to.searchParams.set("next", `${pathname}${search}`);
     return withHeaders(NextResponse.redirect(to, 303), null, request);
   }
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
-  const csp = contentSecurityPolicy(nonce, request.headers.get("x-forwarded-proto") === "https");
+  const csp = contentSecurityPolicy(nonce, servedOverTls(request.headers));
   // Next reads the nonce for its scripts from the request's CSP header.
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("x-nonce", nonce);
@@ -50,7 +50,7 @@ function withHeaders(response: NextResponse, csp: string | null, request: NextRe
   response.headers.set("cross-origin-opener-policy", "same-origin");
   response.headers.set("cross-origin-resource-policy", "same-origin");
   response.headers.set("permissions-policy", "camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=()");
-  if (request.headers.get("x-forwarded-proto") === "https") response.headers.set("strict-transport-security", "max-age=31536000");
+  if (servedOverTls(request.headers)) response.headers.set("strict-transport-security", "max-age=31536000");
   return response;
 }
 

@@ -174,8 +174,8 @@ test("PASSDECK_TLS=self-signed: a certificate for 127.0.0.1 is made on first sta
   server.stdout.on("data", (d: Buffer) => (log += d.toString()));
   server.stderr.on("data", (d: Buffer) => (log += d.toString()));
   try {
-    await expect.poll(() => existsSync(join(data, "tls/cert.pem")), { timeout: 30_000 }).toBe(true);
-    const ca = readFileSync(join(data, "tls/cert.pem"));
+    await expect.poll(() => existsSync(join(data, "web/tls/cert.pem")), { timeout: 30_000 }).toBe(true);
+    const ca = readFileSync(join(data, "web/tls/cert.pem"));
     // Verified against the generated certificate itself: it must name 127.0.0.1.
     const request = (path: string, method = "GET", body?: string) =>
       new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
@@ -193,7 +193,7 @@ test("PASSDECK_TLS=self-signed: a certificate for 127.0.0.1 is made on first sta
     expect(page.headers["content-security-policy"]).toContain("upgrade-insecure-requests");
     const signedIn = await request("/api/auth/login", "POST", JSON.stringify(ADMIN));
     expect(signedIn.status, signedIn.body).toBe(200);
-    expect(String(signedIn.headers["set-cookie"])).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+    expect(String(signedIn.headers["set-cookie"])).toMatch(/^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
     expect(log).toMatch(/TLS certificate .*cert\.pem \(SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}\)/);
   } finally {
     server.kill("SIGTERM");

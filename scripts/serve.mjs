@@ -1,53 +1,140 @@
 // The production web server: Next's request handler behind Node's own HTTP(S) server, so that the client address
-// Passdeck records and rate-limits is the socket's peer (a client-sent X-Forwarded-For is discarded) and so that
-// TLS needs no separate proxy. scripts/start.mjs runs this; it reads PASSDECK_HOST, PASSDECK_PORT, PASSDECK_TLS*.
+// Passdeck records and rate-limits is the socket's peer (a client-sent X-Forwarded-For is discarded unless the peer
+// is a trusted proxy), so that a request for a name that is not this host's is refused before Next runs (DNS
+// rebinding), and so that TLS needs no separate proxy. scripts/start.mjs runs this; so does passdeck-web.service.
+// Reads PASSDECK_HOST, PASSDECK_PORT, PASSDECK_TLS*, PASSDECK_ALLOWED_HOSTS, PASSDECK_TRUSTED_PROXY and
+// PASSDECK_MAX_CONNECTIONS_PER_SOURCE (documented in server/env.ts).
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import next from "next";
+import {
+  buildHostPolicy,
+  forwardedView,
+  HostConfigError,
+  hostFacts,
+  hostRefusal,
+  isLoopbackHost,
+  misdirectedText,
+  normalizeAddress,
+  tlsChoice,
+} from "../server/http/hosts.mjs";
 
-const host = process.env.PASSDECK_HOST ?? "127.0.0.1";
-const port = Number(process.env.PASSDECK_PORT ?? "7878");
-const tlsMode = process.env.PASSDECK_TLS || null;
+// What this server creates (the TLS key, the databases) is not writable by its group nor readable by others.
+process.umask(0o027);
 
-/** Generates (once) a self-signed certificate for this host name in the data directory, with openssl. */
+/** A setting that cannot work: say which and how to fix it, and stop before serving anything. */
+function refuse(message) {
+  console.error(`passdeck: ${message}`);
+  process.exit(2);
+}
+
+const host = process.env.PASSDECK_HOST || "127.0.0.1";
+const port = Number(process.env.PASSDECK_PORT || "7878");
+if (!Number.isInteger(port) || port < 1 || port > 65535) refuse(`PASSDECK_PORT is a port number (1-65535), not "${process.env.PASSDECK_PORT}"`);
+const loopback = isLoopbackHost(host);
+
+/**
+ * Bounds on what a client can hold open. A browser opens at most 6 connections to one origin (the live charts' and
+ * plan progress' Server-Sent Events among them), so 32 from one address leaves room for a few browsers behind one
+ * NAT; a trusted proxy is exempt (every client comes through it) and PASSDECK_MAX_CONNECTIONS_PER_SOURCE raises it.
+ * No socket inactivity timeout is set: an SSE stream is quiet for as long as nothing happens (tRPC sends no pings
+ * unless configured) and must stay open. requestTimeout bounds receiving a request, not sending the response.
+ */
+const LIMITS = {
+  /** a connection that has not sent a complete request head this long after it opened (or its TLS handshake) is closed */
+  firstRequestMs: 10_000,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  /** how often Node checks headersTimeout/requestTimeout (30 s by default, which would stretch both) */
+  connectionsCheckingInterval: 1_000,
+  maxConnections: 1024,
+};
+const perSourceText = process.env.PASSDECK_MAX_CONNECTIONS_PER_SOURCE || "32";
+const maxPerSource = Number(perSourceText);
+if (!/^\d+$/.test(perSourceText) || maxPerSource < 1 || maxPerSource > LIMITS.maxConnections)
+  refuse(`PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to ${LIMITS.maxConnections}, not "${perSourceText}"`);
+
+let mode;
+let policy;
+try {
+  // TLS unless the server listens on loopback only: passwords and session cookies must not cross the LAN in the clear.
+  mode = tlsChoice(host, process.env.PASSDECK_TLS);
+  policy = makePolicy();
+} catch (err) {
+  if (err instanceof HostConfigError) refuse(err.message);
+  throw err;
+}
+
+function makePolicy() {
+  return buildHostPolicy({
+    bindHost: host,
+    port,
+    scheme: mode === "off" ? "http" : "https",
+    facts: hostFacts(),
+    allowedHosts: process.env.PASSDECK_ALLOWED_HOSTS,
+    trustedProxies: process.env.PASSDECK_TRUSTED_PROXY,
+  });
+}
+
+/** Next's code (the Origin check in server/auth/request.ts) runs in this process and reads the list from here. */
+function publish(p) {
+  process.env.PASSDECK_HOST_POLICY = JSON.stringify(p);
+}
+publish(policy);
+
+/** Where the self-signed certificate lives: one place, so the data directory's layout can change in one line. */
+function tlsDir() {
+  return resolve(process.env.PASSDECK_DATA_DIR || "/var/lib/passdeck", "web", "tls");
+}
+
+/** Generates (once) a self-signed certificate in the data directory with openssl, for every name on the allow-list. */
 function selfSigned() {
-  const dir = resolve(process.env.PASSDECK_DATA_DIR ?? "/var/lib/passdeck", "tls");
+  const dir = tlsDir();
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
   if (!existsSync(cert) || !existsSync(key)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const name = hostname();
-    const ips = ["127.0.0.1", ...(host !== "0.0.0.0" && host !== "::" && /^[\d.]+$/.test(host) ? [host] : [])];
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825", "-subj", `/CN=${name}`,
-        "-addext", `subjectAltName=${[`DNS:${name}`, "DNS:localhost", ...ips.map((ip) => `IP:${ip}`)].join(",")}`, "-keyout", key, "-out", cert],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const literal = (n) => (n.startsWith("[") ? n.slice(1, -1) : n);
+    const ips = policy.names.map(literal).filter((n) => isIP(n) !== 0);
+    const dns = policy.names.filter((n) => isIP(literal(n)) === 0);
+    const san = [...dns.map((n) => `DNS:${n}`), ...ips.map((ip) => `IP:${ip}`)].join(",");
+    try {
+      execFileSync(
+        "openssl",
+        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825", "-subj", `/CN=${hostname()}`,
+          "-addext", `subjectAltName=${san}`, "-keyout", key, "-out", cert],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+    } catch (err) {
+      refuse(
+        `cannot make a self-signed TLS certificate in ${dir} with openssl (${String(err.stderr || err.message).trim()}): ` +
+          "install openssl, or give your own with PASSDECK_TLS=files, PASSDECK_TLS_CERT and PASSDECK_TLS_KEY",
+      );
+    }
   }
   return { cert, key };
 }
 
 function tlsFiles() {
-  if (tlsMode === "self-signed") return selfSigned();
-  if (tlsMode === "files") {
+  if (mode === "self-signed") return selfSigned();
+  if (mode === "files") {
     const cert = process.env.PASSDECK_TLS_CERT;
     const key = process.env.PASSDECK_TLS_KEY;
-    if (!cert || !key) throw new Error("PASSDECK_TLS=files needs PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files)");
+    if (!cert || !key) refuse("PASSDECK_TLS=files needs PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files)");
     return { cert, key };
   }
-  if (tlsMode) throw new Error(`PASSDECK_TLS is "self-signed" or "files", not "${tlsMode}"`);
   return null;
 }
 
 // Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
 // could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
-const loopback = ["127.0.0.1", "localhost", "::1"].includes(host);
 const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8" }));
 if (setup.needsSetup && !loopback) {
   console.error(
@@ -65,16 +152,94 @@ const app = next({ dev: false, hostname: host, port, dir: process.cwd() });
 const handle = app.getRequestHandler();
 await app.prepare();
 
-// What a client says about where it is from is a claim; the socket is the fact.
+/** The host's addresses change (DHCP, a new bridge): a refused name is looked up again, at most every 5 s. */
+let refreshedAt = Date.now();
+function refreshPolicy() {
+  if (Date.now() - refreshedAt < 5_000) return false;
+  refreshedAt = Date.now();
+  const fresh = makePolicy();
+  if (fresh.names.join() === policy.names.join()) return false;
+  policy = fresh;
+  publish(policy);
+  return true;
+}
+
+function misdirected(res, value, reason) {
+  res.writeHead(421, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", connection: "close" });
+  res.end(misdirectedText(value, reason, policy));
+}
+
+// What a client says about where it is from is a claim; the socket is the fact (or a trusted proxy's word).
 const CLAIMED = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip", "forwarded", "x-nonce"];
+const FIRST_REQUEST = Symbol("first request timer");
 function onRequest(req, res) {
+  clearTimeout(req.socket[FIRST_REQUEST]);
+  const view = forwardedView({ peer: req.socket.remoteAddress, headers: req.headers, tls: Boolean(tls), policy });
+  const check = () => hostRefusal(view.host, policy, { scheme: view.scheme, proxied: view.proxied });
+  let refusal = check();
+  if (refusal && refreshPolicy()) refusal = check();
+  // Nothing else runs for a name that is not this host's: no Next, no audit, no login limiter.
+  if (refusal) return misdirected(res, view.host, refusal);
+  // A path only: Next answers an absolute-form target (GET http://elsewhere/ HTTP/1.1) with a redirect to it.
+  if (!req.url?.startsWith("/")) {
+    res.writeHead(400, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", connection: "close" });
+    return res.end("400 Bad Request: the request target must be a path (/...), not an absolute URL or *.\n");
+  }
   for (const name of CLAIMED) delete req.headers[name];
-  req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
-  req.headers["x-forwarded-proto"] = tls ? "https" : "http";
+  req.headers.host = view.host;
+  req.headers["x-forwarded-for"] = view.client;
+  req.headers["x-forwarded-proto"] = view.scheme;
   void handle(req, res);
 }
 
-const server = tls ? createTlsServer({ ...tls, minVersion: "TLSv1.2" }, onRequest) : createServer(onRequest);
+const options = {
+  headersTimeout: LIMITS.headersTimeout,
+  requestTimeout: LIMITS.requestTimeout,
+  keepAliveTimeout: LIMITS.keepAliveTimeout,
+  connectionsCheckingInterval: LIMITS.connectionsCheckingInterval,
+};
+const server = tls
+  ? createTlsServer({ ...tls, ...options, minVersion: "TLSv1.2", handshakeTimeout: LIMITS.firstRequestMs }, onRequest)
+  : createServer(options, onRequest);
+server.maxConnections = LIMITS.maxConnections;
+
+/**
+ * Node's headersTimeout only starts with a request's first byte: a socket that never sends one would stay open for
+ * ever. Closed here unless a request arrives first; after that keepAliveTimeout and headersTimeout take over.
+ */
+function armFirstRequest(socket) {
+  const timer = setTimeout(() => socket.destroy(), LIMITS.firstRequestMs);
+  timer.unref();
+  socket[FIRST_REQUEST] = timer;
+  socket.once("close", () => clearTimeout(timer));
+}
+
+// Open connections per source address, so one client cannot take every slot (maxConnections) from the others.
+const open = new Map();
+let warnedAt = 0;
+server.on("connection", (socket) => {
+  const source = normalizeAddress(socket.remoteAddress) ?? "unknown";
+  if (!policy.trustedProxies.includes(source)) {
+    const count = open.get(source) ?? 0;
+    if (count >= maxPerSource) {
+      socket.destroy();
+      if (Date.now() - warnedAt > 60_000) {
+        warnedAt = Date.now();
+        console.error(`passdeck: refusing connections from ${source}: it holds ${count} open already (PASSDECK_MAX_CONNECTIONS_PER_SOURCE=${maxPerSource})`);
+      }
+      return;
+    }
+    open.set(source, count + 1);
+    socket.once("close", () => {
+      const left = (open.get(source) ?? 1) - 1;
+      if (left > 0) open.set(source, left);
+      else open.delete(source);
+    });
+  }
+  if (!tls) armFirstRequest(socket);
+});
+if (tls) server.on("secureConnection", armFirstRequest);
+
 server.listen(port, host, () => {
   const shown = host.includes(":") ? `[${host}]` : host;
   console.log(`passdeck: serving ${tls ? "https" : "http"}://${shown}:${port}`);
@@ -82,6 +247,19 @@ server.listen(port, host, () => {
     const fingerprint = new X509Certificate(tls.cert).fingerprint256;
     console.log(`passdeck: TLS certificate ${files.cert} (SHA-256 ${fingerprint}): check it when the browser asks`);
   }
+  if (!tls && !loopback) {
+    const line = "!".repeat(100);
+    console.error(
+      `${line}\n` +
+        `passdeck: WARNING: PASSDECK_TLS=off while listening on ${shown} (beyond loopback): passwords and session cookies cross the\n` +
+        "  network in the clear, readable and replayable by anyone on the path. Unset PASSDECK_TLS to serve TLS with a\n" +
+        "  self-signed certificate, give your own (PASSDECK_TLS=files), or listen on 127.0.0.1 behind a TLS reverse proxy\n" +
+        "  (PASSDECK_TRUSTED_PROXY).\n" +
+        line,
+    );
+  }
+  console.log(`passdeck: answering to ${[...policy.names, ...policy.extra.map((e) => `${e.name}:${e.port}`)].join(", ")} (more with PASSDECK_ALLOWED_HOSTS)`);
+  if (policy.trustedProxies.length) console.log(`passdeck: X-Forwarded-For/-Proto/-Host believed from ${policy.trustedProxies.join(", ")} only`);
   if (setup.needsSetup) console.log(`passdeck: first run: open ${tls ? "https" : "http"}://${shown}:${port}/setup and enter the setup code ${setup.code} (passdeck setup-code prints it again)`);
 });
 for (const sig of ["SIGINT", "SIGTERM"])

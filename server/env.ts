@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "@/lib/probe-target";
+import { HostConfigError, parseAllowedHosts, parseTrustedProxies } from "@/server/http/hosts.mjs";
 
 /**
  * The one place that knows the real host's paths. Everything else receives the roots as values,
@@ -18,6 +19,20 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+/** A list checked by server/http/hosts.mjs, the code scripts/serve.mjs runs, so both give the same message. */
+const hostList = (parse: (text: string) => unknown) =>
+  z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      try {
+        if (text !== undefined) parse(text);
+      } catch (err) {
+        if (!(err instanceof HostConfigError)) throw err;
+        ctx.addIssue({ code: "custom", message: err.message.replace(/^PASSDECK_\w+: /, "") });
+      }
+    });
+
 const envSchema = z.object({
   PASSDECK_SYS_ROOT: z.string().min(1).default("/sys"),
   PASSDECK_PROC_ROOT: z.string().min(1).default("/proc"),
@@ -29,13 +44,25 @@ const envSchema = z.object({
    * kernel, so the demo applies real plans. Without it a demo tree (PASSDECK_SYS_ROOT) is read-only.
    */
   PASSDECK_DEMO_DIR: z.string().min(1).optional(),
-  /** SQLite journal and desired state */
+  /** Passdeck's state: host/ (the journal, desired state and audit; root's) and web/ (accounts, latency; the web user's) */
   PASSDECK_DATA_DIR: z.string().min(1).default("/var/lib/passdeck"),
   PASSDECK_HOST: z.string().min(1).default("127.0.0.1"),
   /**
-   * TLS for the dashboard: "self-signed" generates a certificate in the data directory on first start; or give
-   * PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files). Unset: plain HTTP (fine on loopback or behind a proxy).
+   * Names and addresses the dashboard also answers to, comma-separated, each optionally with :port (a port forward):
+   * a DNS name users type, a reverse proxy's public name. Always allowed: PASSDECK_HOST, this host's addresses and
+   * host name, localhost, 127.0.0.1, [::1]. Any other Host header gets 421 (DNS rebinding), and the Origin of a
+   * signed-in change must name one of these.
    */
+  PASSDECK_ALLOWED_HOSTS: hostList(parseAllowedHosts),
+  /**
+   * Reverse proxies' addresses (comma-separated): only from these peers are X-Forwarded-For (the client, for the
+   * audit trail and the login limiter), X-Forwarded-Proto and X-Forwarded-Host believed. Unset: none is.
+   */
+  PASSDECK_TRUSTED_PROXY: hostList(parseTrustedProxies),
+  /** Open connections one client address may hold (default 32; a trusted proxy is exempt); more are closed at once. */
+  PASSDECK_MAX_CONNECTIONS_PER_SOURCE: z.coerce.number().int().min(1).max(1024).default(32),
+  /** Internal: the allow-list scripts/serve.mjs computed, for Next's code in the same process. Not for users. */
+  PASSDECK_HOST_POLICY: z.string().optional(),
   /**
    * The user the web server and the probe agent run as (a name, or uid:gid) when root starts Passdeck (npm start,
    * or the helper's unit): it owns <data dir>/web, and its group may read the host records and open the helper's
@@ -46,7 +73,14 @@ const envSchema = z.object({
   PASSDECK_HELPER_SOCKET: z.string().min(1).default("/run/passdeck/helper.sock"),
   /** the dead-man switch: seconds to confirm a plan that touches networking before it is undone */
   PASSDECK_CONFIRM_WINDOW_S: z.coerce.number().int().min(5).max(3600).default(60),
-  PASSDECK_TLS: z.enum(["self-signed", "files"]).optional(),
+  /**
+   * TLS for the dashboard: "self-signed" generates a certificate in the data directory on first start (its SHA-256
+   * fingerprint is printed); "files" uses PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files); "off" serves plain
+   * HTTP. Unset: self-signed when PASSDECK_HOST is beyond loopback, plain HTTP on loopback. "off" beyond loopback
+   * prints a warning at every start (passwords and cookies in the clear); behind a TLS reverse proxy, listen on
+   * 127.0.0.1 instead. Under TLS the session cookie is __Host-passdeck_session.
+   */
+  PASSDECK_TLS: z.enum(["self-signed", "files", "off"], { message: 'PASSDECK_TLS is "self-signed", "files" or "off"' }).optional(),
   PASSDECK_TLS_CERT: z.string().min(1).optional(),
   PASSDECK_TLS_KEY: z.string().min(1).optional(),
   /**

@@ -17,11 +17,6 @@ export async function postJson(url: string, body: unknown): Promise<{ ok: true }
   }
 }
 
-/** Only a path on this server: ?next=https://elsewhere must not become an open redirect. */
-export function safeNext(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/";
-}
-
 /**
  * A form that posts to an /api/auth endpoint and, on success, loads `next()` in full (every query starts again with
  * the new session). `body` returns the JSON to send, or `{ problem }` to refuse before sending.

@@ -6,7 +6,8 @@ import { Suspense } from "react";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
 import { useSession } from "./session";
-import { fieldClass, formText, safeNext, useAuthForm } from "./post-json";
+import { fieldClass, formText, useAuthForm } from "./post-json";
+import { safeNext } from "@/lib/safe-next";
 
 export function SignInForm() {
   return (
@@ -22,7 +23,8 @@ function SignIn() {
   const { error, pending, submit } = useAuthForm(
     "/api/auth/login",
     (form) => ({ name: formText(form, "name"), password: formText(form, "password") }),
-    () => safeNext(params.get("next")),
+    // Resolved against this page's origin when the sign-in succeeds: never another site (no open redirect).
+    () => safeNext(params.get("next"), window.location.origin),
   );
 
   return (

@@ -3,14 +3,14 @@
 # with a tmpfs overlay). There is no udev or systemd: load drivers from the modaliases, configure the forwarded
 # NIC (found by its MAC), and start Passdeck's production server and the test-only control agent.
 # Parameters come from the kernel command line (rig.mjs writes them): rig_repo, rig_moddir, rig_mac,
-# rig_build, rig_server_port, rig_agent_port, rig_debug, rig_shell_tty.
+# rig_build, rig_server_port, rig_host_server_port, rig_agent_port, rig_debug, rig_shell_tty.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=linux
 
 log() { echo "rig-guest: $*" > /dev/console; }
 t0=$(cut -d' ' -f1 /proc/uptime)
 
-repo=/work/main build="" moddir="" mac="" server_port=7878 agent_port=7879 debug=0 shell_tty=ttyS1
+repo=/work/main build="" moddir="" mac="" server_port=7878 host_server_port=17878 agent_port=7879 debug=0 shell_tty=ttyS1
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     rig_repo=*) repo="${arg#rig_repo=}" ;;
@@ -18,6 +18,7 @@ for arg in $(cat /proc/cmdline); do
     rig_build=*) build="${arg#rig_build=}" ;;
     rig_mac=*) mac="${arg#rig_mac=}" ;;
     rig_server_port=*) server_port="${arg#rig_server_port=}" ;;
+    rig_host_server_port=*) host_server_port="${arg#rig_host_server_port=}" ;;
     rig_agent_port=*) agent_port="${arg#rig_agent_port=}" ;;
     rig_debug=*) debug="${arg#rig_debug=}" ;;
     rig_shell_tty=*) shell_tty="${arg#rig_shell_tty=}" ;;
@@ -87,8 +88,11 @@ grep -q '^passdeck:' /etc/passwd || echo 'passdeck:x:1500:1500:Passdeck:/var/lib
 grep -q '^passdeck:' /etc/group || echo 'passdeck:x:1500:' >> /etc/group
 cd /run/passdeck-app
 # Served beyond loopback for the port forward, which start.mjs allows because rig.mjs made an admin before boot.
-# A 20 s dead-man window (60 s by default) keeps the rig's rollback test short.
-PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port PASSDECK_WEB_USER=passdeck PASSDECK_CONFIRM_WINDOW_S=20 \
+# Plain HTTP (the forward is the host's loopback into a throwaway guest), and the tests' Host and Origin are
+# 127.0.0.1 on the forwarded port, which the server must be told about. A 20 s dead-man window (60 s by default)
+# keeps the rig's rollback test short.
+PASSDECK_HOST=0.0.0.0 PASSDECK_PORT=$server_port PASSDECK_TLS=off PASSDECK_ALLOWED_HOSTS=127.0.0.1:$host_server_port \
+  PASSDECK_WEB_USER=passdeck PASSDECK_CONFIRM_WINDOW_S=20 \
   node scripts/start.mjs > /dev/console 2>&1 &
 log "started agent (:$agent_port) and server (:$server_port) at $(cut -d' ' -f1 /proc/uptime)s"
 

@@ -94,6 +94,8 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
     `rig_moddir=${paths.moddir}`,
     `rig_mac=${FORWARD_MAC}`,
     `rig_server_port=${GUEST_SERVER_PORT}`,
+    // the port the tests reach it on (the forward): the server must answer to 127.0.0.1 on that port too
+    `rig_host_server_port=${ports.server}`,
     `rig_agent_port=${GUEST_AGENT_PORT}`,
     `rig_build=${paths.buildSnapshot}`,
     `rig_debug=${debug ? 1 : 0}`,

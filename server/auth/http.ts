@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { Role } from "./accounts";
 import { allowed } from "./access";
-import { type Caller, clientAddress, crossOriginRefusal, SESSION_COOKIE, cookieValue, sessionCookie } from "./request";
+import { type Caller, clientAddress, crossOriginRefusal, servedOverTls, sessionCookie, sessionToken } from "./request";
 import type { AuthOutcome, AuthService } from "./service";
 
 const MAX_BODY_BYTES = 8 * 1024;
@@ -40,7 +40,7 @@ async function readBody<T>(req: Request, schema: z.ZodType<T>): Promise<{ ok: tr
 function outcomeResponse(outcome: AuthOutcome, req: Request, service: AuthService): Response {
   if (!outcome.ok)
     return json(outcome.status, { error: outcome.message }, outcome.retryAfterS ? { "retry-after": String(outcome.retryAfterS) } : {});
-  const secure = req.headers.get("x-forwarded-proto") === "https";
+  const secure = servedOverTls(req.headers);
   return json(
     200,
     { name: outcome.user.name, role: outcome.user.role },
@@ -78,9 +78,9 @@ export async function handleSetup(req: Request, services: Services): Promise<Res
 export async function handleLogout(req: Request, services: Services): Promise<Response> {
   const pre = precheck(req, services);
   if (!pre.ok) return pre.response;
-  const token = cookieValue(req.headers, SESSION_COOKIE);
+  const token = sessionToken(req.headers);
   if (token) pre.service.logout(token, pre.service.caller(req.headers, clientAddress(req.headers)));
-  const secure = req.headers.get("x-forwarded-proto") === "https";
+  const secure = servedOverTls(req.headers);
   return json(200, { signedOut: true }, { "set-cookie": sessionCookie("", { maxAgeS: 0, secure }) });
 }
 

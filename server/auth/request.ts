@@ -3,8 +3,17 @@
  * came from Passdeck's own pages. Pure functions over headers, shared by tRPC, the route handlers and the tests.
  */
 import type { Role } from "./accounts";
+import { originAllowed, type HostPolicy } from "@/server/http/hosts.mjs";
+import { currentHostPolicy } from "@/server/http/policy";
 
-export const SESSION_COOKIE = "passdeck_session";
+/**
+ * The session cookie's name, the one place that knows it. Under TLS the __Host- prefix makes the browser refuse the
+ * cookie unless it is Secure, for Path=/ and without Domain, so no other host or plain-HTTP page can plant or shadow
+ * it; only that name is read then. Over plain HTTP (loopback) the prefix is not allowed.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? "__Host-passdeck_session" : "passdeck_session";
+}
 
 export interface Caller {
   /** the user's name, or "token <name>" */
@@ -32,6 +41,16 @@ export function cookieValue(headers: HeaderSource, name: string): string | null 
   return null;
 }
 
+/** Served over TLS as the client sees it (scripts/serve.mjs sets x-forwarded-proto; through a trusted proxy, the proxy's). */
+export function servedOverTls(headers: HeaderSource): boolean {
+  return headers.get("x-forwarded-proto") === "https";
+}
+
+/** The session token the request carries, under the cookie name this request's scheme uses. */
+export function sessionToken(headers: HeaderSource): string | null {
+  return cookieValue(headers, sessionCookieName(servedOverTls(headers)));
+}
+
 export function bearerToken(headers: HeaderSource): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
   return m?.[1] ?? null;
@@ -45,14 +64,16 @@ export function clientAddress(headers: HeaderSource): string | null {
 /**
  * A browser sends Origin with every POST (and Sec-Fetch-Site since 2023); a page on another site that makes the
  * browser post here with the user's cookie shows its own origin. Null when the request is same-origin, else why not.
- * Requests with an API token skip this: a token is never sent by a browser on its own.
+ * The Origin must name a host on the allow-list (server/http/hosts.mjs), not merely equal the Host header: a page
+ * on a rebinding name sends that name in both. Requests with an API token skip this: a token is never sent by a
+ * browser on its own.
  */
-export function crossOriginRefusal(headers: HeaderSource): string | null {
+export function crossOriginRefusal(headers: HeaderSource, policy: HostPolicy = currentHostPolicy()): string | null {
   const origin = headers.get("origin");
   const host = headers.get("host");
-  const proto = headers.get("x-forwarded-proto") ?? "http";
+  const proto = servedOverTls(headers) ? "https" : "http";
   if (origin !== null) {
-    if (host && origin === `${proto}://${host}`) return null;
+    if (host && originAllowed(origin, { scheme: proto, host }, policy)) return null;
     return `this request comes from ${origin}, not from Passdeck's own pages at ${proto}://${host ?? "?"}: changes are only accepted from the dashboard itself (scripts use an API token)`;
   }
   const site = headers.get("sec-fetch-site");
@@ -68,10 +89,10 @@ export interface CookieOptions {
   secure: boolean;
 }
 
-/** HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it), Path=/. */
+/** HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it), Path=/, no Domain. */
 export function sessionCookie(value: string, options: CookieOptions): string {
   return [
-    `${SESSION_COOKIE}=${options.maxAgeS > 0 ? value : ""}`,
+    `${sessionCookieName(options.secure)}=${options.maxAgeS > 0 ? value : ""}`,
     "Path=/",
     "HttpOnly",
     "SameSite=Strict",

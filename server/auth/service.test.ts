@@ -68,7 +68,7 @@ describe("AuthService", () => {
     await auth.addUser("alice", "admin", PASSWORD, "cli (root)", null);
     const login = await auth.login("alice", PASSWORD, "192.0.2.1");
     if (!login.ok) throw new Error("login failed");
-    const withCookie = new Headers({ cookie: `passdeck_session=${login.sessionToken}`, origin: "http://hv:7878", host: "hv:7878" });
+    const withCookie = new Headers({ cookie: `passdeck_session=${login.sessionToken}`, origin: "http://localhost:7878", host: "localhost:7878" });
     expect(auth.caller(withCookie, "192.0.2.1")).toEqual({ name: "alice", role: "admin", via: "session", source: "192.0.2.1", crossOrigin: null });
     const { id, token } = auth.createToken("prometheus", "viewer", "alice", "192.0.2.1");
     expect(token).toMatch(/^pdk_[A-Za-z0-9_-]{43}$/);

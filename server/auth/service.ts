@@ -6,7 +6,7 @@ import { AccountError, Accounts, type Role, type User } from "./accounts";
 import type { AuditTrail } from "./audit";
 import { LoginLimiter } from "./limiter";
 import { passwordProblem } from "./passwords";
-import { bearerToken, cookieValue, crossOriginRefusal, SESSION_COOKIE, type Caller, type HeaderSource } from "./request";
+import { bearerToken, crossOriginRefusal, sessionToken, type Caller, type HeaderSource } from "./request";
 import { clearSetupCode, ensureSetupCode, setupCodeMatches } from "./setup-code";
 
 export type AuthOutcome =
@@ -111,7 +111,7 @@ export class AuthService {
       const t = this.accounts.tokenRole(token);
       return t ? { name: `token ${t.name}`, role: t.role, via: "token", source, crossOrigin: null } : null;
     }
-    const session = cookieValue(headers, SESSION_COOKIE);
+    const session = sessionToken(headers);
     if (session === null || session.length > 200) return null;
     const user = this.accounts.session(session);
     return user ? { name: user.name, role: user.role, via: "session", source, crossOrigin: crossOriginRefusal(headers) } : null;
