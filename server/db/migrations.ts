@@ -215,4 +215,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_at ON audit (at_ms);
     `,
   },
+  {
+    version: 5,
+    name: "token expiry",
+    // NULL: the token does not expire. An expired token stays in the table (the audit names it), refused like a revoked one.
+    sql: `ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER`,
+  },
 ];
