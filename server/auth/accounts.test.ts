@@ -85,6 +85,7 @@ describe("Accounts", () => {
     at(5_000);
     expect(accounts.tokenRole(t.token)).toEqual({ id: t.id, name: "prometheus", role: "viewer" });
     expect(accounts.tokenRole(`${t.token}x`)).toBeNull();
+    expect(accounts.tokenRole(`pdk_${"x".repeat(100_000)}`)).toBeNull();
     expect(accounts.revokeToken(t.id)).toBe(true);
     expect(accounts.tokenRole(t.token)).toBeNull();
     expect(accounts.revokeToken(t.id)).toBe(false);

@@ -155,6 +155,8 @@ export class Accounts {
 
   /** The token's role, or null when unknown, revoked or expired (kept for the audit, never accepted); records its use. */
   tokenRole(token: string): { id: number; name: string; role: Role } | null {
+    // Tokens are 47 characters: anything much longer is not one, and is not worth hashing.
+    if (token.length > 200) return null;
     const row = this.db.prepare(`SELECT id, name, role, revoked_at, expires_at FROM api_tokens WHERE token_hash = ?`).get(sha256(token)) as
       | { id: number; name: string; role: Role; revoked_at: number | null; expires_at: number | null }
       | undefined;
