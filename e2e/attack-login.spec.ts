@@ -6,7 +6,7 @@
  * database cannot be opened learns no path.
  */
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { expect, test } from "@playwright/test";
 import { cpuTicks, startAttackServer, type AttackServer } from "./attack-server";
@@ -55,19 +55,45 @@ const BOUND = scryptConcurrency();
 const CROWD = Array.from({ length: 2 * (BOUND + BOUND) + 2 }, (_, i) => ({ name: `user${i}`, password: `user ${i}'s long password` }));
 
 let server: AttackServer;
-let broken: AttackServer;
 
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
-  // The probe agent off: the CPU measured is the web server's own. The second server's data directory becomes a
-  // file below, before its web server first opens the database.
-  [server, broken] = await Promise.all([startAttackServer({ env: { PASSDECK_PROBE_AGENT: "0" } }), startAttackServer({ env: { PASSDECK_PROBE_AGENT: "0" } })]);
+  // The probe agent off: the CPU measured is the web server's own, and nothing but the web server opens the database.
+  server = await startAttackServer({ env: { PASSDECK_PROBE_AGENT: "0" } });
   for (const u of [HAL, ADA, ...CROWD]) server.cli(["user", "add", u.name, "--role", u === HAL || u === ADA ? "admin" : "viewer"], `${u.password}\n`);
 });
 
 test.afterAll(async () => {
-  await Promise.all([server?.stop(), broken?.stop()]);
+  await server?.stop();
+});
+
+// First, while the web server has not opened its database yet (the readiness probe and the CLI do not make it).
+test("a server whose database cannot be opened tells the signed-out no path (the log has it)", async () => {
+  // The data directory becomes a regular file: every attempt to open the database fails, naming the path. The
+  // directory is put back afterwards, and the server opens it on the next request (it retries a failed open).
+  renameSync(server.dataDir, `${server.dataDir}.aside`);
+  writeFileSync(server.dataDir, "not a directory\n");
+  try {
+    const me = await send(server, "GET", "/api/trpc/session.me", undefined);
+    expect(me.status).toBe(200);
+    const shown = (JSON.parse(me.body) as { result: { data: { json: { caller: null; unavailable: string | null } } } }).result.data.json;
+    expect(shown).toMatchObject({ caller: null, unavailable: "the server's database is unavailable: the server's log says why" });
+    expect(me.body).not.toContain("/");
+    const signIn = await login(server, HAL.name, HAL.password, "127.0.0.1");
+    expect(signIn.status).toBe(503);
+    expect(signIn.body).toBe(JSON.stringify({ error: "the server's database is unavailable: the server's log says why" }));
+    const scrape = await send(server, "GET", "/metrics", undefined);
+    expect(scrape.status).toBe(503);
+    expect(scrape.body).not.toContain("/");
+    // the server's own log has the reason, with the path
+    await expect.poll(() => server.log()).toContain(`cannot open the Passdeck database at ${server.dataDir}/passdeck.db`);
+  } finally {
+    rmSync(server.dataDir, { force: true });
+    renameSync(`${server.dataDir}.aside`, server.dataDir);
+  }
+  const me = await send(server, "GET", "/api/trpc/session.me", undefined);
+  expect((JSON.parse(me.body) as { result: { data: { json: { unavailable: string | null } } } }).result.data.json.unavailable).toBeNull();
 });
 
 test("40 parallel wrong passwords from one source: at most the free 5 are checked, the rest 429 at once, CPU bounded", async () => {
@@ -108,13 +134,17 @@ test("40 parallel wrong passwords from one source: at most the free 5 are checke
   expect(sixth.status).toBe(429);
   expect(errorOf(sixth)).toMatch(/^too many failed logins from 127\.0\.1\.2: try again in [12] s$/);
   expect(sixth.headers["retry-after"]).toMatch(/^[12]$/);
-  // and 40 more at once while it waits: all refused by the source's wait, none checked, none busy
+  // and 40 more at once while it waits: refused by the source's wait, before any hashing (one may be checked if
+  // the 2 s ran out during the burst on a slow machine, and then the wait doubles for the rest)
   const again = await Promise.all(Array.from({ length: 40 }, (_, i) => login(server, HAL.name, `wrong while waiting ${i}`, "127.0.1.2")));
-  expect(again.filter((r) => r.status === 429 && /^too many failed logins from 127\.0\.1\.2/.test(errorOf(r)))).toHaveLength(40);
-  // the audit has one line for each wait, not one per refusal
+  const slipped = again.filter((r) => r.status === 401).length;
+  expect(slipped).toBeLessThanOrEqual(1);
+  expect(again.filter((r) => r.status === 429 && /^too many failed logins from 127\.0\.1\.2/.test(errorOf(r))).length).toBeGreaterThanOrEqual(39 - slipped);
+  expect(again.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+  // the audit has a line per checked password and one per wait, not one per refusal
   const audit = JSON.parse(server.cli(["audit", "--json"])) as { action: string; source: string }[];
-  expect(audit.filter((e) => e.action === "login-failed" && e.source === "127.0.1.2")).toHaveLength(5);
-  expect(audit.filter((e) => e.action === "login-throttled" && e.source === "127.0.1.2").length).toBeLessThanOrEqual(2);
+  expect(audit.filter((e) => e.action === "login-failed" && e.source === "127.0.1.2")).toHaveLength(5 + slipped);
+  expect(audit.filter((e) => e.action === "login-throttled" && e.source === "127.0.1.2").length).toBeLessThanOrEqual(2 + slipped);
 });
 
 test("one account guessed from many sources slows down; its owner from a clean source still gets in after the wait", async () => {
@@ -189,8 +219,8 @@ test("the scrypt bound: parallel sign-ins beyond it get 429 busy with Retry-Afte
 });
 
 test("an API token with an expiry works until then and gets 401 after; one without keeps working", async () => {
-  const short = JSON.parse(server.cli(["token", "create", "--role", "viewer", "--label", "short", "--expires", "3s", "--json"])) as { id: number; token: string; expiresAt: string };
   const lasting = JSON.parse(server.cli(["token", "create", "--role", "viewer", "--label", "lasting", "--json"])) as { token: string; expiresAt: null };
+  const short = JSON.parse(server.cli(["token", "create", "--role", "viewer", "--label", "short", "--expires", "4s", "--json"])) as { id: number; token: string; expiresAt: string };
   expect(Date.parse(short.expiresAt)).toBeGreaterThan(Date.now());
   expect(lasting.expiresAt).toBeNull();
   const metrics = (token: string) => send(server, "GET", "/metrics", undefined, "127.0.4.1", { authorization: `Bearer ${token}` });
@@ -210,23 +240,4 @@ test("an API token with an expiry works until then and gets 401 after; one witho
     refusal = String((err as { stderr: string }).stderr);
   }
   expect(refusal).toContain('--expires: the expiry "soon" is not a duration: give one like 90d, 12h or 30m');
-});
-
-test("a server whose database cannot be opened tells the signed-out no path (the log has it)", async () => {
-  // The data directory becomes a regular file: every attempt to open the database fails, naming the path.
-  rmSync(broken.dataDir, { recursive: true, force: true });
-  writeFileSync(broken.dataDir, "not a directory\n");
-  const me = await send(broken, "GET", "/api/trpc/session.me", undefined);
-  expect(me.status).toBe(200);
-  const shown = (JSON.parse(me.body) as { result: { data: { json: { caller: null; unavailable: string | null } } } }).result.data.json;
-  expect(shown).toMatchObject({ caller: null, unavailable: "the server's database is unavailable: the server's log says why" });
-  expect(me.body).not.toContain("/");
-  const signIn = await login(broken, HAL.name, HAL.password, "127.0.0.1");
-  expect(signIn.status).toBe(503);
-  expect(signIn.body).toBe(JSON.stringify({ error: "the server's database is unavailable: the server's log says why" }));
-  const scrape = await send(broken, "GET", "/metrics", undefined);
-  expect(scrape.status).toBe(503);
-  expect(scrape.body).not.toContain("/");
-  // the server's own log has the reason, with the path
-  await expect.poll(() => broken.log()).toContain(`cannot open the Passdeck database at ${broken.dataDir}/passdeck.db`);
 });

@@ -40,8 +40,8 @@ async function readBody<T>(req: Request, schema: z.ZodType<T>): Promise<{ ok: tr
 }
 
 /**
- * The body as text, or null once it passes `limit` bytes: read chunk by chunk and abandoned there, so a chunked
- * body without a length cannot make the server hold more than the limit (req.text() would buffer all of it first).
+ * The body as text, or null once it passes `limit` bytes (bytes, not characters): read chunk by chunk and abandoned
+ * there, so the handler never holds more than the limit of a chunked body that declares no length.
  */
 async function readLimited(req: Request, limit: number): Promise<string | null> {
   if (!req.body) return "";
