@@ -7,6 +7,7 @@ import { HostError, type HostErrorKind } from "@/server/host/errors";
 import { HostChanged, PlanExpired, WritesUnavailable } from "@/server/plans/plan-service";
 import { HelperConflict, HelperUnavailable } from "@/server/helper/client";
 import { AccountError } from "@/server/auth/accounts";
+import { ScryptBusy } from "@/server/auth/passwords";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -29,6 +30,7 @@ const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [HelperConflict, "CONFLICT"], // the helper's journal: another process applies a plan
   [HelperUnavailable, "PRECONDITION_FAILED"], // the helper is not running
   [AccountError, "BAD_REQUEST"], // a user name, role or password the accounts refuse
+  [ScryptBusy, "TOO_MANY_REQUESTS"], // as many passwords are being hashed as the server allows at once
 ];
 
 export function knownError(err: unknown): boolean {

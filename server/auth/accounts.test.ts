@@ -1,10 +1,10 @@
-/** Accounts over a real SQLite file: scrypt hashes, sessions with absolute and idle expiry, tokens, the limiter. */
+/** Accounts over a real SQLite file: scrypt hashes, sessions with absolute and idle expiry and their purge, tokens. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
-import { AccountError, Accounts } from "./accounts";
+import { AccountError, Accounts, parseTokenLifetime } from "./accounts";
 import { LoginLimiter } from "./limiter";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords";
 
@@ -86,28 +86,74 @@ describe("Accounts", () => {
     at(5_000);
     expect(accounts.tokenRole(t.token)).toEqual({ id: t.id, name: "prometheus", role: "viewer" });
     expect(accounts.tokenRole(`${t.token}x`)).toBeNull();
+    expect(accounts.tokenRole(`pdk_${"x".repeat(100_000)}`)).toBeNull();
     expect(accounts.revokeToken(t.id)).toBe(true);
     expect(accounts.tokenRole(t.token)).toBeNull();
     expect(accounts.revokeToken(t.id)).toBe(false);
     expect(() => accounts.createToken("x", "root" as "viewer", "admin")).toThrow(AccountError);
   });
-});
 
-describe("LoginLimiter", () => {
-  it("lets 5 failures through, then doubles the wait from 2 s; a success clears the source", () => {
-    let clock = 0;
-    const limiter = new LoginLimiter(() => clock);
-    for (let i = 0; i < 5; i++) {
-      expect(limiter.waitMs("10.0.0.9")).toBe(0);
-      limiter.failed("10.0.0.9");
+  it("a token may expire: refused from its expiry on like a revoked one, kept in the list with the time", () => {
+    const { db, accounts, at } = setup();
+    const day = accounts.createToken("ci", "admin", "admin", 86_400_000);
+    const forever = accounts.createToken("prometheus", "viewer", "admin");
+    expect(day.expiresAt).toBe(T + 86_400_000);
+    expect(forever.expiresAt).toBeNull();
+    at(86_400_000 - 1);
+    expect(accounts.tokenRole(day.token)).toEqual({ id: day.id, name: "ci", role: "admin" });
+    at(86_400_000);
+    expect(accounts.tokenRole(day.token)).toBeNull();
+    expect(accounts.tokenRole(forever.token)).toMatchObject({ name: "prometheus" });
+    // An expiry in the past, written straight into the store (an old database, a clock that jumped): refused too.
+    const old = accounts.createToken("old", "viewer", "admin", 60_000);
+    db.prepare("UPDATE api_tokens SET expires_at = ? WHERE id = ?").run(T - 1, old.id);
+    expect(accounts.tokenRole(old.token)).toBeNull();
+    expect(accounts.tokens().map((t) => [t.name, t.expiresAt, t.revokedAt])).toEqual([
+      ["ci", T + 86_400_000, null],
+      ["prometheus", null, null],
+      ["old", T - 1, null],
+    ]);
+    // the last use recorded is the one before the expiry
+    expect(accounts.tokens()[0]!.lastUsedAt).toBe(T + 86_400_000 - 1);
+    expect(() => accounts.createToken("x", "viewer", "admin", 0)).toThrow("a token's lifetime is a positive duration of at most 10 years (e.g. 90d)");
+    expect(() => accounts.createToken("x", "viewer", "admin", 11 * 365 * 86_400_000)).toThrow(AccountError);
+  });
+
+  it("a token's lifetime is read as the CLI and the API take durations, with the reason when it is not one", () => {
+    expect(parseTokenLifetime("90d")).toEqual({ ok: true, ms: 90 * 86_400_000 });
+    expect(parseTokenLifetime("12h")).toEqual({ ok: true, ms: 12 * 3_600_000 });
+    expect(parseTokenLifetime("2s")).toEqual({ ok: true, ms: 2_000 });
+    expect(parseTokenLifetime("ninety days")).toEqual({ ok: false, message: 'the expiry "ninety days" is not a duration: give one like 90d, 12h or 30m' });
+    expect(parseTokenLifetime("0d")).toMatchObject({ ok: false });
+    expect(parseTokenLifetime("11y")).toEqual({ ok: false, message: "the expiry 11y is longer than 10 years: leave it out for a token that does not expire" });
+  });
+
+  it("purges sessions past their absolute or idle expiry, a bounded number per run, and keeps live ones", async () => {
+    const { db, accounts, at } = setup();
+    await accounts.addUser("admin", "admin", "a long enough passphrase");
+    const count = () => (db.prepare("SELECT COUNT(*) AS n FROM sessions").get() as { n: number }).n;
+    // three sessions that will go idle, one kept alive, one opened later
+    const idle = [];
+    for (let i = 0; i < 3; i++) idle.push(await accounts.login("admin", "a long enough passphrase", null));
+    const kept = (await accounts.login("admin", "a long enough passphrase", null))!;
+    expect(idle.every(Boolean)).toBe(true);
+    at(3_600_000);
+    expect(accounts.session(kept.sessionToken)?.name).toBe("admin");
+    const later = (await accounts.login("admin", "a long enough passphrase", null))!;
+    expect(accounts.purgeSessions(100)).toBe(0);
+    at(2 * 3_600_000); // the first three are idle for 2 h now
+    expect(accounts.purgeSessions(2)).toBe(2);
+    expect(count()).toBe(3);
+    expect(accounts.purgeSessions(2)).toBe(1);
+    expect(accounts.purgeSessions(2)).toBe(0);
+    expect(accounts.session(kept.sessionToken)?.name).toBe("admin");
+    expect(accounts.session(later.sessionToken)?.name).toBe("admin");
+    for (let h = 3; h < 12; h++) {
+      at(h * 3_600_000);
+      expect(accounts.session(kept.sessionToken)?.name).toBe("admin"); // in use every hour
     }
-    expect(limiter.waitMs("10.0.0.9")).toBe(2_000);
-    expect(limiter.waitMs("10.0.0.10")).toBe(0); // per source
-    clock = 2_000;
-    expect(limiter.waitMs("10.0.0.9")).toBe(0);
-    limiter.failed("10.0.0.9");
-    expect(limiter.waitMs("10.0.0.9")).toBe(4_000);
-    limiter.succeeded("10.0.0.9");
-    expect(limiter.waitMs("10.0.0.9")).toBe(0);
+    at(12 * 3_600_000); // `kept` reaches its absolute expiry though used an hour ago; `later` has been idle since 2 h
+    expect(accounts.purgeSessions(100)).toBe(2);
+    expect(count()).toBe(0);
   });
 });

@@ -3,8 +3,9 @@
  * values handed out once; only their SHA-256 is stored.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { parseDuration } from "@/lib/probe-target";
 import type { Db } from "@/server/db/database";
-import { hashPassword, verifyPassword } from "./passwords";
+import { hashPassword, ScryptBusy, verifyPassword } from "./passwords";
 
 export const ROLES = ["admin", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
@@ -25,6 +26,8 @@ export interface ApiToken {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** after this (ms since the epoch) the token is refused as if revoked; null: it does not expire */
+  expiresAt: number | null;
 }
 
 export interface SessionPolicy {
@@ -37,6 +40,20 @@ export interface SessionPolicy {
 export const DEFAULT_SESSION_POLICY: SessionPolicy = { absoluteMs: 12 * 3_600_000, idleMs: 2 * 3_600_000 };
 
 const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
+
+/** The longest lifetime a token may be given: ten years, which is "does not expire" said honestly. */
+export const MAX_TOKEN_LIFETIME_MS = 10 * 365 * 86_400_000;
+
+/**
+ * A token's lifetime from the text the CLI and the API take ("90d", "12h", "30m": as elsewhere in Passdeck), in
+ * ms; or what is wrong with it.
+ */
+export function parseTokenLifetime(text: string): { ok: true; ms: number } | { ok: false; message: string } {
+  const ms = parseDuration(text.slice(0, 32));
+  if (ms === null || ms <= 0) return { ok: false, message: `the expiry "${text.slice(0, 32)}" is not a duration: give one like 90d, 12h or 30m` };
+  if (ms > MAX_TOKEN_LIFETIME_MS) return { ok: false, message: `the expiry ${text} is longer than 10 years: leave it out for a token that does not expire` };
+  return { ok: true, ms };
+}
 
 export class AccountError extends Error {}
 
@@ -69,7 +86,7 @@ export class Accounts {
     if (!USER_NAME.test(name)) throw new AccountError(`"${name}" is not a user name: lowercase letters, digits, _ . - (at most 32), starting with a letter or _`);
     if (!ROLES.includes(role)) throw new AccountError(`the role is admin or viewer, not "${role}"`);
     if (this.db.prepare(`SELECT 1 FROM users WHERE name = ?`).get(name)) throw new AccountError(`a user named ${name} exists already`);
-    const hash = await hashPassword(password).catch((err: Error) => Promise.reject(new AccountError(err.message)));
+    const hash = await hashPassword(password).catch((err: Error) => Promise.reject(err instanceof ScryptBusy ? err : new AccountError(err.message)));
     const info = this.db.prepare(`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`).run(name, role, hash, this.now());
     return this.user(Number(info.lastInsertRowid))!;
   }
@@ -85,9 +102,11 @@ export class Accounts {
 
   /**
    * Checks a password and opens a session: returns the cookie value (shown once) or null. An unknown user costs the
-   * same scrypt as a wrong password, so timing does not tell which names exist.
+   * same scrypt as a wrong password, so timing does not tell which names exist. A name that cannot be a user name
+   * (the rule is public) costs no scrypt at all.
    */
   async login(name: string, password: string, origin: string | null): Promise<{ user: User; sessionToken: string } | null> {
+    if (!USER_NAME.test(name)) return null;
     const row = this.db.prepare(`SELECT * FROM users WHERE name = ? AND disabled_at IS NULL`).get(name) as UserRow | undefined;
     const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
     if (!row || !ok) return null;
@@ -119,29 +138,36 @@ export class Accounts {
     this.db.prepare(`DELETE FROM sessions WHERE token_hash = ?`).run(sha256(token));
   }
 
-  /** A token for scripts and Prometheus, printed once; viewer tokens can only read. */
-  createToken(name: string, role: Role, createdBy: string): { id: number; token: string } {
+  /** A token for scripts and Prometheus, printed once; viewer tokens can only read. `lifetimeMs` null: no expiry. */
+  createToken(name: string, role: Role, createdBy: string, lifetimeMs: number | null = null): { id: number; token: string; expiresAt: number | null } {
     if (!ROLES.includes(role)) throw new AccountError(`the role is admin or viewer, not "${role}"`);
     if (!/^[\w .-]{1,64}$/.test(name)) throw new AccountError("a token's name is 1–64 letters, digits, spaces, _ . -");
+    if (lifetimeMs !== null && !(Number.isSafeInteger(lifetimeMs) && lifetimeMs > 0 && lifetimeMs <= MAX_TOKEN_LIFETIME_MS))
+      throw new AccountError("a token's lifetime is a positive duration of at most 10 years (e.g. 90d)");
     const token = newSecret("pdk_");
+    const now = this.now();
+    const expiresAt = lifetimeMs === null ? null : now + lifetimeMs;
     const info = this.db
-      .prepare(`INSERT INTO api_tokens (token_hash, name, role, created_by, created_at) VALUES (?, ?, ?, ?, ?)`)
-      .run(sha256(token), name, role, createdBy, this.now());
-    return { id: Number(info.lastInsertRowid), token };
+      .prepare(`INSERT INTO api_tokens (token_hash, name, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(sha256(token), name, role, createdBy, now, expiresAt);
+    return { id: Number(info.lastInsertRowid), token, expiresAt };
   }
 
-  /** The token's role, or null when unknown or revoked; records its use. */
+  /** The token's role, or null when unknown, revoked or expired (kept for the audit, never accepted); records its use. */
   tokenRole(token: string): { id: number; name: string; role: Role } | null {
-    const row = this.db.prepare(`SELECT id, name, role, revoked_at FROM api_tokens WHERE token_hash = ?`).get(sha256(token)) as
-      | { id: number; name: string; role: Role; revoked_at: number | null }
+    // Tokens are 47 characters: anything much longer is not one, and is not worth hashing.
+    if (token.length > 200) return null;
+    const row = this.db.prepare(`SELECT id, name, role, revoked_at, expires_at FROM api_tokens WHERE token_hash = ?`).get(sha256(token)) as
+      | { id: number; name: string; role: Role; revoked_at: number | null; expires_at: number | null }
       | undefined;
-    if (!row || row.revoked_at !== null) return null;
-    this.db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`).run(this.now(), row.id);
+    const now = this.now();
+    if (!row || row.revoked_at !== null || (row.expires_at !== null && now >= row.expires_at)) return null;
+    this.db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`).run(now, row.id);
     return { id: row.id, name: row.name, role: row.role };
   }
 
   tokens(): ApiToken[] {
-    const rows = this.db.prepare(`SELECT id, name, role, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id`).all() as {
+    const rows = this.db.prepare(`SELECT id, name, role, created_by, created_at, last_used_at, revoked_at, expires_at FROM api_tokens ORDER BY id`).all() as {
       id: number;
       name: string;
       role: Role;
@@ -149,8 +175,18 @@ export class Accounts {
       created_at: number;
       last_used_at: number | null;
       revoked_at: number | null;
+      expires_at: number | null;
     }[];
-    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      revokedAt: r.revoked_at,
+      expiresAt: r.expires_at,
+    }));
   }
 
   /** A disabled user cannot sign in and their open sessions end at once; the last admin cannot be disabled. */
@@ -170,6 +206,19 @@ export class Accounts {
 
   revokeToken(id: number): boolean {
     return this.db.prepare(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(this.now(), id).changes > 0;
+  }
+
+  /**
+   * Deletes up to `limit` sessions that can no longer be used (past their absolute expiry, or idle too long), oldest
+   * first; returns how many. Bounded, so one run never holds the database for long; the next run takes the rest.
+   */
+  purgeSessions(limit: number): number {
+    const now = this.now();
+    return this.db
+      .prepare(
+        `DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= ? OR last_seen <= ? ORDER BY last_seen LIMIT ?)`,
+      )
+      .run(now, now - this.policy.idleMs, Math.max(0, Math.floor(limit))).changes;
   }
 }
 

@@ -7,6 +7,7 @@ import type { Role } from "./accounts";
 import { allowed } from "./access";
 import { type Caller, clientAddress, crossOriginRefusal, servedOverTls, sessionCookie, sessionToken } from "./request";
 import type { AuthOutcome, AuthService } from "./service";
+import { databaseUnavailable } from "./unavailable";
 
 const MAX_BODY_BYTES = 8 * 1024;
 
@@ -22,9 +23,10 @@ async function readBody<T>(req: Request, schema: z.ZodType<T>): Promise<{ ok: tr
   if (!(req.headers.get("content-type") ?? "").startsWith("application/json"))
     return { ok: false, response: json(415, { error: "send JSON (content-type: application/json)" }) };
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return { ok: false, response: json(413, { error: `the body is larger than ${MAX_BODY_BYTES} bytes` }) };
-  const text = await req.text();
-  if (text.length > MAX_BODY_BYTES) return { ok: false, response: json(413, { error: `the body is larger than ${MAX_BODY_BYTES} bytes` }) };
+  const tooLarge = () => ({ ok: false as const, response: json(413, { error: `the body is larger than ${MAX_BODY_BYTES} bytes` }) });
+  if (declared > MAX_BODY_BYTES) return tooLarge();
+  const text = await readLimited(req, MAX_BODY_BYTES);
+  if (text === null) return tooLarge();
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -35,6 +37,28 @@ async function readBody<T>(req: Request, schema: z.ZodType<T>): Promise<{ ok: tr
   if (!parsed.success)
     return { ok: false, response: json(400, { error: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }) };
   return { ok: true, value: parsed.data };
+}
+
+/**
+ * The body as text, or null once it passes `limit` bytes (bytes, not characters): read chunk by chunk and abandoned
+ * there, so the handler never holds more than the limit of a chunked body that declares no length.
+ */
+async function readLimited(req: Request, limit: number): Promise<string | null> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function outcomeResponse(outcome: AuthOutcome, req: Request, service: AuthService): Response {
@@ -53,7 +77,8 @@ function precheck(req: Request, services: Services): { ok: true; service: AuthSe
   const refusal = crossOriginRefusal(req.headers);
   if (refusal) return { ok: false, response: json(403, { error: refusal }) };
   const auth = services.auth();
-  if (!auth.ok) return { ok: false, response: json(503, { error: auth.reason }) };
+  // Nobody here is signed in yet: the reason (paths, errors) goes to the server's log only.
+  if (!auth.ok) return { ok: false, response: json(503, { error: databaseUnavailable(auth.reason) }) };
   return { ok: true, service: auth.service };
 }
 
@@ -90,7 +115,7 @@ export async function handleLogout(req: Request, services: Services): Promise<Re
  */
 export function requireRole(req: Request, services: Pick<Services, "auth">, role: Role): { ok: true; caller: Caller } | { ok: false; response: Response } {
   const auth = services.auth();
-  if (!auth.ok) return { ok: false, response: json(503, { error: auth.reason }) };
+  if (!auth.ok) return { ok: false, response: json(503, { error: databaseUnavailable(auth.reason) }) };
   const caller = auth.service.caller(req.headers, clientAddress(req.headers));
   if (!caller)
     return {

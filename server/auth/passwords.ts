@@ -3,9 +3,65 @@
  * are stored with the hash, so they can be raised later without invalidating existing passwords.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { availableParallelism } from "node:os";
+
+/**
+ * How many scrypt computations may run at once in this process: half the CPUs (at least 1). Each one is ~0.25 s of
+ * one core and 32 MiB, so on a 2-core host one runs while the other core keeps serving pages, and a burst of
+ * sign-ins cannot take the machine's memory or every core.
+ */
+export function scryptConcurrency(cpus: number = availableParallelism()): number {
+  return Math.max(1, Math.floor(cpus / 2));
+}
+
+/** The server is checking as many passwords as it allows at once (and as many wait): try again in a moment. */
+export class ScryptBusy extends Error {
+  readonly retryAfterS = 1;
+  constructor() {
+    super("the server is busy checking other sign-ins: try again in a moment");
+    this.name = "ScryptBusy";
+  }
+}
+
+/**
+ * A counting semaphore with a short, bounded queue: `limit` run, up to `queue` more wait their turn (first come,
+ * first served), anything beyond is refused at once with ScryptBusy rather than queued without end.
+ */
+export class ScryptGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly limit: number = scryptConcurrency(),
+    readonly queue: number = scryptConcurrency(),
+  ) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) {
+      if (this.waiting.length >= this.queue) throw new ScryptBusy();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.running++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next in line, so `running` never drops while someone waits.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  /** How many run and how many wait (for tests). */
+  load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+}
+
+/** The one gate every password check and hash of this process goes through. */
+export const scryptGate = new ScryptGate();
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+  scryptGate.run(() => new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key)))));
 
 /** N = 2^15, r = 8, p = 3: one of OWASP's equivalent scrypt minimums, 32 MiB per hash instead of 128 MiB. */
 export const SCRYPT_DEFAULTS = { N: 2 ** 15, r: 8, p: 3 } as const;

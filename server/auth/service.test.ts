@@ -6,15 +6,21 @@ import { openHostDatabase, openWebDatabase } from "@/server/db/database";
 import { Accounts } from "./accounts";
 import { AuditLog, auditCsv } from "./audit";
 import { LoginLimiter } from "./limiter";
+import { scryptGate } from "./passwords";
 import { AuthService } from "./service";
 import { setupCodePath } from "./setup-code";
 
 function service() {
   const dir = mkdtempSync(join(tmpdir(), "passdeck-auth-"));
+  const db = openWebDatabase(dir);
   let now = 1_000_000;
   const clock = () => now;
-  const auth = new AuthService(new Accounts(openWebDatabase(dir), clock), new AuditLog(openHostDatabase(dir), clock), dir, new LoginLimiter(clock));
-  return { auth, dir, advance: (ms: number) => (now += ms) };
+  // The purge timer is the test's: `purge()` runs what the server's interval would.
+  let timer: { fn: () => void; ms: number } | null = null;
+  const every = (fn: () => void, ms: number) => ((timer = { fn, ms }), () => (timer = null));
+  const auth = new AuthService(new Accounts(db, clock), new AuditLog(openHostDatabase(dir), clock), dir, new LoginLimiter(clock), undefined, { every, now: clock, batch: 2 });
+  const sessions = () => (db.prepare("SELECT COUNT(*) AS n FROM sessions").get() as { n: number }).n;
+  return { auth, db, dir, sessions, timer: () => timer, advance: (ms: number) => (now += ms) };
 }
 
 const PASSWORD = "correct horse battery";
@@ -61,6 +67,88 @@ describe("AuthService", () => {
     const actions = auth.audit.list().map((e) => e.action);
     expect(actions.filter((a) => a === "login-failed")).toHaveLength(6);
     expect(actions.filter((a) => a === "login-throttled")).toHaveLength(2);
+  });
+
+  it("counts parallel guesses before hashing: of 40 from one source at most 5 are checked, the rest are 429 at once", async () => {
+    const { auth } = service();
+    await auth.addUser("alice", "admin", PASSWORD, "cli (root)", null);
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => auth.login("alice", `guess number ${i}`, "::ffff:192.0.2.8")));
+    const checked = outcomes.filter((o) => !o.ok && o.status === 401);
+    const throttled = outcomes.filter((o) => !o.ok && o.status === 429 && o.message.startsWith("too many failed logins from 192.0.2.8"));
+    // of the 5 let through, as many as the scrypt bound holds are checked; the others are told the server is busy
+    const busy = outcomes.filter((o) => !o.ok && o.status === 429 && o.message === "the server is busy checking other sign-ins: try again in 1 s");
+    const capacity = Math.min(5, scryptGate.limit + scryptGate.queue);
+    expect([checked.length, throttled.length, busy.length]).toEqual([capacity, 35, 5 - capacity]);
+    expect(outcomes.every((o) => o.ok || o.status === 401 || o.retryAfterS! >= 1)).toBe(true);
+    const actions = auth.audit.list().map((e) => e.action);
+    expect(actions.filter((a) => a === "login-failed")).toHaveLength(capacity);
+    // one audit line for the 35 refusals, not 35
+    expect(auth.audit.list().filter((e) => e.action === "login-throttled").map((e) => [e.source, e.detail])).toEqual([
+      ["::ffff:192.0.2.8", 'user "alice" (source waits 2 s)'],
+    ]);
+  });
+
+  it("an IPv6 source is counted by its /64", async () => {
+    const { auth } = service();
+    for (let i = 1; i <= 5; i++) expect(await auth.login("alice", PASSWORD, `2001:db8:0:7::${i}`)).toMatchObject({ status: 401 });
+    expect(await auth.login("alice", PASSWORD, "2001:db8:0:7:dead:beef::1")).toMatchObject({ status: 429, message: "too many failed logins from 2001:db8:0:7::/64: try again in 2 s" });
+  });
+
+  it("slows one account guessed from many sources, and the admin from a clean source still gets in after the wait", async () => {
+    const { auth, advance } = service();
+    await auth.addUser("alice", "admin", PASSWORD, "cli (root)", null);
+    for (let i = 1; i <= 10; i++) expect(await auth.login("alice", `guess ${i}`, `198.51.100.${i}`)).toMatchObject({ status: 401 });
+    expect(await auth.login("alice", "guess 11", "198.51.100.11")).toMatchObject({
+      ok: false,
+      status: 429,
+      retryAfterS: 1,
+      message: "too many failed logins for this user name (from several places): try again in 1 s",
+    });
+    // the same words for a name that does not exist: the wait tells nothing about which names do
+    for (let i = 1; i <= 10; i++) await auth.login("nobody", `guess ${i}`, `198.51.100.${i}`);
+    expect(await auth.login("nobody", "guess 11", "198.51.100.11")).toMatchObject({ status: 429, message: "too many failed logins for this user name (from several places): try again in 1 s" });
+    expect(await auth.login("alice", PASSWORD, "203.0.113.7")).toMatchObject({ status: 429 });
+    advance(1_000);
+    expect(await auth.login("alice", PASSWORD, "203.0.113.7")).toMatchObject({ ok: true });
+  }, 40_000); // 22 real scrypt checks
+
+  it("a name that cannot be a user name is refused like a wrong password, without hashing", async () => {
+    const { auth } = service();
+    const before = scryptGate.load();
+    const outcomes = await Promise.all(["Alice", "../etc", "x".repeat(40)].map((n, i) => auth.login(n, PASSWORD, `192.0.2.${i}`)));
+    expect(outcomes.map((o) => !o.ok && [o.status, o.message])).toEqual(Array(3).fill([401, "wrong user name or password"]));
+    expect(scryptGate.load()).toEqual(before);
+  });
+
+  it("purges ended sessions on its timer and on sign-in, a batch per run, at most once per period", async () => {
+    const { auth, sessions, timer, advance } = service();
+    expect(timer()?.ms).toBe(10 * 60_000);
+    await auth.addUser("alice", "admin", PASSWORD, "cli (root)", null);
+    for (let i = 0; i < 5; i++) expect(await auth.login("alice", PASSWORD, "192.0.2.1")).toMatchObject({ ok: true });
+    expect(sessions()).toBe(5);
+    advance(2 * 3_600_000); // all five idle for 2 h
+    timer()!.fn();
+    expect(sessions()).toBe(3); // a batch of 2
+    expect(await auth.login("alice", PASSWORD, "192.0.2.1")).toMatchObject({ ok: true });
+    expect(sessions()).toBe(4); // within the period: the sign-in did not purge again
+    advance(10 * 60_000);
+    expect(await auth.login("alice", PASSWORD, "192.0.2.1")).toMatchObject({ ok: true });
+    expect(sessions()).toBe(3); // 2 more went, the new ones stay
+    expect(auth.purgeSessions(true)).toBe(1);
+    expect(sessions()).toBe(2);
+    auth.close();
+    expect(timer()).toBeNull();
+  });
+
+  it("an API token past its expiry is nobody, like a revoked one", async () => {
+    const { auth, advance } = service();
+    const t = auth.createToken("ci", "admin", "alice", null, 60_000);
+    expect(t.expiresAt).toBe(1_000_000 + 60_000);
+    const headers = new Headers({ authorization: `Bearer ${t.token}` });
+    expect(auth.caller(headers, null)).toMatchObject({ name: "token ci", role: "admin" });
+    advance(60_000);
+    expect(auth.caller(headers, null)).toBeNull();
+    expect(auth.audit.list()[0]).toMatchObject({ action: "token-created", detail: `#${t.id} ci (admin), expires 1970-01-01T00:17:40.000Z` });
   });
 
   it("knows the caller by cookie or token; a revoked token and an ended session are nobody", async () => {

@@ -2,7 +2,7 @@
  * `passdeck user|token|setup-code|audit`: accounts for the dashboard, made on the host by whoever may read its data
  * directory (root, as a rule). Passwords come from standard input, never from the command line (ps shows that).
  */
-import { AccountError, Accounts, ROLES, type Role } from "@/server/auth/accounts";
+import { AccountError, Accounts, parseTokenLifetime, ROLES, type ApiToken, type Role } from "@/server/auth/accounts";
 import { auditCsv, type AuditTrail } from "@/server/auth/audit";
 import { AuthService } from "@/server/auth/service";
 import type { Db } from "@/server/db/database";
@@ -11,8 +11,9 @@ import { InvalidInput } from "./write-commands";
 export const ACCOUNT_USAGE = `  passdeck user add <name> --role admin|viewer   the password is read from standard input (first line)
   passdeck user list [--json]           users and whether they are disabled
   passdeck user disable <name>          ends their sessions; the last admin cannot be disabled
-  passdeck token create --role admin|viewer [--label NAME]   prints a token once (for scripts, Prometheus)
-  passdeck token list [--json]          tokens (never the secret), last use, revoked or not
+  passdeck token create --role admin|viewer [--label NAME] [--expires 90d]   prints a token once (for scripts, Prometheus);
+                                        --expires: refused after that long (30m, 12h, 90d, 1y), else it does not expire
+  passdeck token list [--json]          tokens (never the secret), last use, expiry, revoked or not
   passdeck token revoke <id>            the token stops working at once
   passdeck setup-code [--json]          the one-time code the dashboard's first-run page asks for
   passdeck audit [--since 24h|T] [--json|--csv]   logins, failed logins, token mutations, plans, account changes`;
@@ -22,6 +23,7 @@ export interface AccountFlags {
   csv?: boolean;
   role?: string;
   label?: string;
+  expires?: string;
   since?: string;
 }
 
@@ -44,7 +46,8 @@ function role(raw: string | undefined): Role {
 export async function runAccountCommand(command: string, positionals: string[], flags: AccountFlags, openDb: () => Db, io: AccountIo): Promise<number> {
   // `audit` reads the host records only: the web tier's database is not opened for it.
   if (command === "audit") return printAudit(io.audit(), flags);
-  const service = new AuthService(new Accounts(openDb()), io.audit(), io.webDir);
+  // No purge timer in a one-shot command: the server purges ended sessions.
+  const service = new AuthService(new Accounts(openDb()), io.audit(), io.webDir, undefined, undefined, { every: null });
   const [verb, arg] = positionals;
   const actor = `cli (${io.actor})`;
   try {
@@ -74,11 +77,16 @@ export async function runAccountCommand(command: string, positionals: string[], 
       }
       case "token create": {
         const r = role(flags.role);
-        const created = service.createToken(flags.label ?? `${r} token`, r, actor, null);
-        if (flags.json) console.log(JSON.stringify({ id: created.id, role: r, token: created.token }));
+        const lifetime = flags.expires === undefined ? null : parseTokenLifetime(flags.expires);
+        if (lifetime && !lifetime.ok) throw new InvalidInput(`--expires: ${lifetime.message}`);
+        const created = service.createToken(flags.label ?? `${r} token`, r, actor, null, lifetime?.ms ?? null);
+        const expiresAt = created.expiresAt === null ? null : new Date(created.expiresAt).toISOString();
+        if (flags.json) console.log(JSON.stringify({ id: created.id, role: r, token: created.token, expiresAt }));
         else {
           console.log(created.token);
-          console.error(`Token #${created.id} (${r}). It is shown this once; send it as "Authorization: Bearer <token>". Revoke: passdeck token revoke ${created.id}`);
+          console.error(
+            `Token #${created.id} (${r}, ${expiresAt ? `expires ${expiresAt}` : "does not expire"}). It is shown this once; send it as "Authorization: Bearer <token>". Revoke: passdeck token revoke ${created.id}`,
+          );
         }
         return 0;
       }
@@ -89,7 +97,7 @@ export async function runAccountCommand(command: string, positionals: string[], 
         else
           for (const t of tokens)
             console.log(
-              `#${String(t.id).padEnd(4)} ${t.name.padEnd(24)} ${t.role.padEnd(7)} ${t.revokedAt ? "revoked" : "active "} by ${t.createdBy}, last used ${t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : "never"}`,
+              `#${String(t.id).padEnd(4)} ${t.name.padEnd(24)} ${t.role.padEnd(7)} ${tokenState(t, Date.now())} by ${t.createdBy}, last used ${t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : "never"}, ${t.expiresAt === null ? "no expiry" : `expires ${new Date(t.expiresAt).toISOString()}`}`,
             );
         return 0;
       }
@@ -130,6 +138,13 @@ function printAudit(audit: AuditTrail, flags: AccountFlags): number {
         `${new Date(e.atMs).toISOString()} ${e.action.padEnd(16)} ${(e.actor ?? "-").padEnd(24)} ${(e.source ?? "-").padEnd(16)} ${e.detail ?? ""}${e.peer ? `  [${e.peer}]` : ""}`,
       );
   return 0;
+}
+
+/** revoked, expired or active, padded for the list */
+function tokenState(t: ApiToken, now: number): string {
+  if (t.revokedAt !== null) return "revoked";
+  if (t.expiresAt !== null && now >= t.expiresAt) return "expired";
+  return "active ";
 }
 
 function sinceMs(text: string): number {

@@ -136,6 +136,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       "interval-ms": { type: "string" },
       kind: { type: "string" },
       label: { type: "string" },
+      expires: { type: "string" },
       since: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
@@ -406,6 +407,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         csv: values.csv,
         ...(values.role !== undefined ? { role: values.role } : {}),
         ...(values.label !== undefined ? { label: values.label } : {}),
+        ...(values.expires !== undefined ? { expires: values.expires } : {}),
         ...(values.since !== undefined ? { since: values.since } : {}),
       };
       try {

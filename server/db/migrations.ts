@@ -237,4 +237,10 @@ export const WEB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "token expiry",
+    // NULL: the token does not expire. An expired token stays in the table (the audit names it), refused like a revoked one.
+    sql: `ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER`,
+  },
 ];

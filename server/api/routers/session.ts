@@ -1,3 +1,4 @@
+import { databaseUnavailable } from "@/server/auth/unavailable";
 import { publicProcedure, router } from "../trpc";
 
 export const sessionRouter = router({
@@ -7,8 +8,8 @@ export const sessionRouter = router({
     return {
       caller: ctx.caller ? { name: ctx.caller.name, role: ctx.caller.role, via: ctx.caller.via } : null,
       needsSetup: auth.ok ? auth.service.needsSetup() : false,
-      /** why nobody can sign in (the database cannot be opened) */
-      unavailable: auth.ok ? null : auth.reason,
+      /** why nobody can sign in (the database cannot be opened): the paths and errors only to an admin, else the log has them */
+      unavailable: auth.ok ? null : ctx.caller?.role === "admin" ? auth.reason : databaseUnavailable(auth.reason),
       setupFromBrowser: !ctx.listensBeyondLoopback,
     };
   }),

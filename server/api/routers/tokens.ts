@@ -1,15 +1,29 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { ROLES } from "@/server/auth/accounts";
+import { parseTokenLifetime, ROLES } from "@/server/auth/accounts";
 import { authService } from "./auth-service";
 import { actorOf, readProcedure, router, writeProcedure } from "../trpc";
 
+/** An optional lifetime as the CLI takes it ("90d", "12h"); refused with the reason when it is not one. */
+const lifetime = z
+  .string()
+  .max(32)
+  .superRefine((text, ctx) => {
+    const parsed = parseTokenLifetime(text);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+  })
+  .optional();
+
 export const tokensRouter = router({
+  /** Every token, revoked and expired ones too (the audit names them), with when each expires. */
   list: readProcedure.query(({ ctx }) => authService(ctx).accounts.tokens()),
   /** The token is in this answer only: it is stored as a hash. */
   create: writeProcedure
-    .input(z.object({ name: z.string().regex(/^[\w .-]{1,64}$/, "1–64 letters, digits, spaces, _ . -"), role: z.enum(ROLES) }).strict())
-    .mutation(({ ctx, input }) => authService(ctx).createToken(input.name, input.role, actorOf(ctx), ctx.origin)),
+    .input(z.object({ name: z.string().regex(/^[\w .-]{1,64}$/, "1–64 letters, digits, spaces, _ . -"), role: z.enum(ROLES), expires: lifetime }).strict())
+    .mutation(({ ctx, input }) => {
+      const parsed = input.expires === undefined ? null : parseTokenLifetime(input.expires);
+      return authService(ctx).createToken(input.name, input.role, actorOf(ctx), ctx.origin, parsed?.ok ? parsed.ms : null);
+    }),
   revoke: writeProcedure.input(z.object({ id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }).strict()).mutation(({ ctx, input }) => {
     if (!authService(ctx).revokeToken(input.id, actorOf(ctx), ctx.origin))
       throw new TRPCError({ code: "NOT_FOUND", message: `there is no active token #${input.id}` });
