@@ -87,7 +87,7 @@ test("a server whose database cannot be opened tells the signed-out no path (the
     expect(scrape.status).toBe(503);
     expect(scrape.body).not.toContain("/");
     // the server's own log has the reason, with the path
-    await expect.poll(() => server.log()).toContain(`cannot open the Passdeck database at ${server.dataDir}/passdeck.db`);
+    await expect.poll(() => server.log()).toContain(`cannot open the Passdeck database at ${server.dataDir}/web/passdeck-web.db`);
   } finally {
     rmSync(server.dataDir, { force: true });
     renameSync(`${server.dataDir}.aside`, server.dataDir);
