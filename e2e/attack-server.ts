@@ -4,7 +4,7 @@
  * needs (allowed hosts, a trusted proxy, TLS, low limits) without touching the servers the other specs share.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -33,6 +33,8 @@ export interface AttackServerOptions {
   readyPath?: string;
   /** answer over https with this certificate (PEM) as the CA; the server must be started with TLS */
   tlsCa?: () => Buffer;
+  /** reuse this data directory (a restart); default: a fresh one */
+  dataDir?: string;
 }
 
 /** A port nobody listens on right now (the kernel's choice, released at once). */
@@ -52,8 +54,10 @@ export const cliIn = (dataDir: string, args: string[], input?: string, env: Reco
 
 export async function startAttackServer(options: AttackServerOptions = {}): Promise<AttackServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "passdeck-attack-"));
-  const dataDir = join(dir, "data");
+  const dir = options.dataDir ? join(options.dataDir, "..") : mkdtempSync(join(tmpdir(), "passdeck-attack-"));
+  // Traversable by a web user the server may drop to (PASSDECK_WEB_USER); what is inside sets its own modes.
+  chmodSync(dir, 0o755);
+  const dataDir = options.dataDir ?? join(dir, "data");
   const demo = options.demo === undefined ? "server" : options.demo;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -82,7 +86,8 @@ export async function startAttackServer(options: AttackServerOptions = {}): Prom
     pid: child.pid!,
     child,
     log: () => log,
-    cli: (args, input) => cliIn(dataDir, args, input),
+    // the CLI finds this server's helper (a real host) as the server does
+    cli: (args, input) => cliIn(dataDir, args, input, demo ? {} : { PASSDECK_HELPER_SOCKET: env.PASSDECK_HELPER_SOCKET! }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((done) => child.once("exit", () => done()));

@@ -99,8 +99,10 @@ function relay(from, to) {
   from.on("end", () => partial && to.write(`${clean(partial)}\n`));
 }
 
-// Escape sequences from a child could rewrite the terminal of whoever reads this output.
-const clean = (line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, "");
+/** Escape sequences from a child could rewrite the terminal of whoever reads this output. */
+function clean(line) {
+  return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, "");
+}
 
 const web = asWebUser([process.execPath, "scripts/serve.mjs"]);
 const child = spawnChild([web.command, ...web.args], { env, ...web.options });

@@ -3,7 +3,7 @@
  * privileged user can write:
  *
  *   <data dir>/            root, 0750, group = the web server's group (traverse only)
- *     host/                root, 2750: the host records (journal, desired state, audit), written by root only;
+ *     host/                root, 0750: the host records (journal, desired state, audit), written by root only;
  *       passdeck-host.db   0640: the web server's group may read it
  *     web/                 the web server's user, 0750: accounts, sessions, tokens, latency, setup code, TLS
  *       passdeck-web.db    never opened by root
@@ -12,7 +12,7 @@
  * `prepareStateDirs` is run by root (the helper at its start) to set owners and modes at every start, not only when
  * the directories are created; it only ever changes things through descriptors opened without following symlinks.
  */
-import { constants, closeSync, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, type Stats } from "node:fs";
+import { constants, closeSync, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const HOST_DB_FILE = "passdeck-host.db";
@@ -113,26 +113,25 @@ export function prepareStateDirs({ dataDir, web }: PrepareOptions): { dataDir: s
   const rootOwned: Owner = { uid: 0, gid: group };
   const st = lstatOrNull(root);
   if (st?.isSymbolicLink()) throw new UnsafeStateDir(`the data directory ${root} is a symlink: point PASSDECK_DATA_DIR at the real directory`);
+  if (st && !st.isDirectory()) throw new UnsafeStateDir(`the data directory ${root} is not a directory`);
   if (!st) mkdirSync(root, { recursive: true, mode: 0o750 });
-  // An older Passdeck gave the whole directory to the web user: from now on it is root's (its entries are checked below).
+  // An older Passdeck gave the whole directory to the web user: from now on it is root's (its entries are checked
+  // below). By path, not following a link: its parent (/var/lib) is root's, so nobody can swap it in between, and
+  // root cannot open another user's 0750 directory to change it through a descriptor (no CAP_DAC_OVERRIDE).
+  if (st && st.uid !== 0) lchownSync(root, 0, group);
   withDescriptor(root, "dir", (fd, s) => setThrough(fd, s, rootOwned, 0o750));
 
   const host = join(root, "host");
-  const hostSt = ensureRealDir(host, 0o2750);
+  const hostSt = ensureRealDir(host, 0o750);
   if (hostSt.uid !== 0) {
     // Made by someone else while they could write the data directory: not ours to trust, set aside.
     const aside = `${host}.untrusted-${Date.now()}`;
     renameSync(host, aside);
-    mkdirSync(host, { mode: 0o2750 });
+    mkdirSync(host, { mode: 0o750 });
     console.error(`passdeck: ${host} was not root's (uid ${hostSt.uid}): moved aside to ${aside}`);
   }
-  withDescriptor(host, "dir", (fd, s) => setThrough(fd, s, rootOwned, 0o2750));
-  for (const name of readdirSync(host)) {
-    const entry = join(host, name);
-    const e = lstatSync(entry);
-    // SQLite's files: readable by the web group, written by root only.
-    if (e.isFile() && name.startsWith(HOST_DB_FILE)) withDescriptor(entry, "file", (fd, s) => setThrough(fd, s, rootOwned, 0o640));
-  }
+  withDescriptor(host, "dir", (fd, s) => setThrough(fd, s, rootOwned, 0o750));
+  keepHostFiles(dataDir, group);
 
   const webPath = join(root, "web");
   const webSt = ensureRealDir(webPath, 0o750);
@@ -146,6 +145,18 @@ export function prepareStateDirs({ dataDir, web }: PrepareOptions): { dataDir: s
     );
   // Stray files an older Passdeck left in the data directory stay where they are; root never opens them by path.
   return { dataDir: root, host, web: webPath };
+}
+
+/**
+ * The host records' files: root's, readable by the web group, at every start and again once SQLite has made them
+ * (a file takes root's group when it is created: no setgid directory, which would need CAP_FSETID).
+ */
+export function keepHostFiles(dataDir: string, group: number): void {
+  const host = hostDir(dataDir);
+  for (const name of readdirSync(host)) {
+    const entry = join(host, name);
+    if (lstatSync(entry).isFile() && name.startsWith(HOST_DB_FILE)) withDescriptor(entry, "file", (fd, s) => setThrough(fd, s, { uid: 0, gid: group }, 0o640));
+  }
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * The helper's own safety floor against the planner: on every demo host, each plan the planner makes (with the
+ * overrides the user gave) passes the guard with the overrides that travel with it, so the helper never refuses
+ * what the review allowed; and where the planner wanted the typed address, the guard wants it too. Then the rules
+ * one by one, on hand-made plans.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Plan, PlanStep } from "@/server/executor/plan";
+import { listScenarios } from "@/server/host/scenarios/catalog";
+import type { InUseMap } from "@/server/libvirt/in-use";
+import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "./planner";
+import { forceTargets, guardPlan, MAX_PLAN_WAIT_MS, NO_OVERRIDES } from "./step-guard";
+import { simulatedHost } from "./testing";
+import { planDevicePassthrough, planSriovWizard } from "./wizard";
+
+const work = mkdtempSync(join(tmpdir(), "passdeck-guard-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const none = { kind: "none" } as const;
+const steps = (...s: PlanStep[]) => ({ steps: s.map((step) => ({ step, summary: "", inverse: null })) });
+
+describe("the guard agrees with the planner", () => {
+  let checked = 0;
+  for (const { name } of listScenarios().filter((s) => s.name !== "bench-1000")) {
+    it(`${name}: every plan the planner makes passes with its overrides; host-critical ones need the typed address`, () => {
+      const inv = simulatedHost(work, name).inventory();
+      const outcomes: { what: string; forced: PlanOutcome; plain: PlanOutcome }[] = [];
+      for (const d of inv.devices) {
+        outcomes.push({ what: `bind ${d.address}`, forced: planBindVfio(inv, d.address, { confirm: true, force: true }), plain: planBindVfio(inv, d.address, { confirm: true }) });
+        outcomes.push({ what: `pass ${d.address}`, forced: planDevicePassthrough(inv, d.address, { confirm: true, force: true }).outcome, plain: planDevicePassthrough(inv, d.address, { confirm: true }).outcome });
+        if (d.driver === "vfio-pci") outcomes.push({ what: `restore ${d.address}`, forced: planRestore(inv, d.address, { hostDriver: "igbvf" }), plain: planRestore(inv, d.address, { hostDriver: "igbvf" }) });
+        if (d.sriov && d.sriov.totalVfs > 0)
+          for (const count of [0, 1, Math.min(3, d.sriov.totalVfs)]) {
+            outcomes.push({ what: `${count} VFs on ${d.address}`, forced: planVfCount(inv, d.address, count, { confirm: true, force: true }), plain: planVfCount(inv, d.address, count, { confirm: true }) });
+            const req = { pf: d.address, count, autoprobe: false, vfs: Array.from({ length: count }, (_, index) => ({ index, vfio: true })) };
+            outcomes.push({ what: `wizard ${count} VFs on ${d.address}`, forced: planSriovWizard(inv, req, [], { confirm: true, force: true }).outcome, plain: planSriovWizard(inv, req, [], { confirm: true }).outcome });
+          }
+      }
+      for (const { what, forced, plain } of outcomes) {
+        if (forced.kind !== "plan") continue;
+        checked++;
+        expect(guardPlan(forced.plan, inv, none, { confirm: true, force: forceTargets(forced.plan, inv) }), what).toEqual([]);
+        const plannerWantedForce = plain.kind === "refused" && plain.refusals.some((r) => r.override === "force");
+        const guardWantsForce = guardPlan(forced.plan, inv, none, { confirm: true, force: [] }).some((r) => r.code === "host-critical");
+        // the guard may know more host-critical devices than a plan's own check (a group member), never fewer
+        if (plannerWantedForce && plain.refusals.some((r) => r.code === "host-critical")) expect(guardWantsForce, what).toBe(true);
+      }
+    });
+  }
+  it("checked a fair number of plans (some hosts refuse nearly everything: no IOMMU, vfio-pci not loaded)", () => {
+    expect(checked).toBeGreaterThan(50);
+  });
+});
+
+describe("the rules, one by one (demo host: server)", () => {
+  const host = simulatedHost(work, "server");
+  const inv = host.inventory();
+  const MGMT = "0000:18:00.0";
+  const PF0 = "0000:3b:00.0";
+  const pf0 = inv.devices.find((d) => d.address === PF0)!;
+  const codes = (p: Pick<Plan, "steps">, o = NO_OVERRIDES, guests: Parameters<typeof guardPlan>[2] = none) => guardPlan(p, inv, guests, o).map((r) => r.code);
+
+  it("a host-critical device only with its own address typed", () => {
+    const unbind = steps({ kind: "unbind-driver", device: MGMT, driver: "igb" });
+    expect(forceTargets(unbind, inv)).toEqual([MGMT]);
+    expect(codes(unbind)).toEqual(["host-critical"]);
+    expect(codes(unbind, { confirm: true, force: ["0000:18:00.1"] })).toEqual(["host-critical"]);
+    expect(codes(unbind, { confirm: true, force: [MGMT] })).toEqual([]);
+  });
+
+  it("a PF keeps its driver while it has VFs; its count does not change under VFs in use", () => {
+    expect(pf0.sriov!.numVfs).toBeGreaterThan(0);
+    expect(codes(steps({ kind: "unbind-driver", device: PF0, driver: pf0.driver! }))).toContain("pf-with-vfs");
+    expect(codes(steps({ kind: "write-attribute", device: PF0, attribute: "driver_override", value: "vfio-pci" }))).toContain("pf-with-vfs");
+    // after the plan itself set the count to 0, the same unbind is fine
+    expect(codes(steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" }, { kind: "unbind-driver", device: PF0, driver: pf0.driver! }))).not.toContain("pf-with-vfs");
+  });
+
+  it("a VM's running device is not taken (the in-use map), and an unreachable libvirt needs the warning accepted", () => {
+    const vf = pf0.sriov!.vfs[0]!;
+    const inUse: InUseMap = { [vf]: [{ domain: { uuid: "u", name: "router" }, active: true, in: ["live"], as: "hostdev", managed: true, mac: null, vlan: [] }] };
+    const take = steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" });
+    expect(codes(take, { confirm: true, force: [] }, { kind: "libvirt", inUse })).toContain("vf-in-use-by-vm");
+    expect(codes(take, NO_OVERRIDES, { kind: "unreachable", reason: "libvirtd does not answer" })).toContain("libvirt-unreachable");
+    expect(codes(take, { confirm: true, force: [] }, { kind: "unreachable", reason: "libvirtd does not answer" })).not.toContain("libvirt-unreachable");
+  });
+
+  it("set-vf and pools name the PF's own interface; a VF index must exist at that point of the plan", () => {
+    const own = pf0.netdevs[0]!.name;
+    expect(codes(steps({ kind: "set-vf", pf: PF0, netdev: own, vf: 0, settings: { trust: true } }))).toEqual([]);
+    expect(codes(steps({ kind: "set-vf", pf: PF0, netdev: "eno1", vf: 0, settings: { trust: true } }))).toEqual(["foreign-netdev"]);
+    expect(codes(steps({ kind: "set-vf", pf: PF0, netdev: own, vf: 60, settings: { trust: true } }))).toEqual(["no-such-vf"]);
+    expect(codes(steps({ kind: "define-pool", pool: { name: "p", pf: PF0, netdev: "vmbr0" } }))).toEqual(["foreign-netdev"]);
+  });
+
+  it("every wait is one the plan needs, each and all bounded; a device nobody creates is refused", () => {
+    const count = pf0.sriov!.numVfs;
+    expect(codes(steps({ kind: "wait-for", condition: { kind: "vf-count", pf: PF0, count }, timeoutMs: 1000 }))).toEqual(["unneeded-wait"]);
+    const write = { kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" } as const;
+    expect(codes(steps(write, { kind: "wait-for", condition: { kind: "vf-count", pf: PF0, count: 0 }, timeoutMs: 300_001 }))).toEqual(["wait-too-long"]);
+    const created = "0000:3b:10.0";
+    const vfAddress = { kind: "wait-for", condition: { kind: "vf-address", pf: PF0, vf: 0, address: created }, timeoutMs: 10_000 } as const;
+    const bind = { kind: "probe-driver", device: created, expectDriver: "vfio-pci" } as const;
+    expect(codes(steps(bind))).toEqual(["no-such-device"]);
+    expect(codes(steps(vfAddress, bind))).toEqual([]);
+    expect(codes(steps(vfAddress, vfAddress))).toEqual(["unneeded-wait"]);
+    const many = Array.from({ length: 20 }, () => [write, { kind: "wait-for", condition: { kind: "vf-count", pf: PF0, count: 0 }, timeoutMs: 300_000 } as const]).flat();
+    expect(20 * 300_000).toBeGreaterThan(MAX_PLAN_WAIT_MS);
+    expect(codes(steps(...many))).toEqual(["wait-too-long"]);
+  });
+});
