@@ -13,8 +13,8 @@ import { guestInventory, rig, waitFor } from "./guest";
 let igb: string;
 let netdev: string;
 const SOCKET = "/run/passdeck/helper.sock";
-// CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_NET_ADMIN (12), CAP_SYSLOG (34): deploy/systemd/helper-capabilities.json
-const HELPER_CAPS = ((1n << 0n) | (1n << 1n) | (1n << 12n) | (1n << 34n)).toString(16).padStart(16, "0");
+// CAP_CHOWN (0), CAP_NET_ADMIN (12), CAP_SYSLOG (34): deploy/systemd/helper-capabilities.json (no CAP_DAC_OVERRIDE)
+const HELPER_CAPS = ((1n << 0n) | (1n << 12n) | (1n << 34n)).toString(16).padStart(16, "0");
 
 /** uid, gid and capability sets of the process whose command line matches. */
 async function processFacts(pattern: string) {
@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 
 describe("privilege separation in the guest", () => {
-  it("the web server and the probe agent run as uid 1500 with no capability; the helper as root with four", async () => {
+  it("the web server and the probe agent run as uid 1500 with no capability; the helper as root with three", async () => {
     const web = await processFacts("scripts/serve.mjs");
     expect([web.uid, web.gid, web.capEff, web.capBnd === "0000000000000000" ? "no bounding caps" : "full bounding set"]).toEqual(["1500", "1500", "0000000000000000", "full bounding set"]);
     const agent = await processFacts("passdeck.mjs probe-agent");
@@ -56,6 +56,13 @@ describe("privilege separation in the guest", () => {
     const helper = await processFacts("passdeck.mjs helper");
     expect([helper.uid, helper.capBnd, helper.capEff]).toEqual(["0", HELPER_CAPS, HELPER_CAPS]);
     expect((await guestRun(["stat", "-c", "%a %u %g %F", SOCKET])).trim()).toBe("660 0 1500 socket");
+    // the host records are root's, readable by the web group; the web tier's own data is the web user's
+    expect((await guestRun(["stat", "-c", "%a %u %g", "/var/lib/passdeck", "/var/lib/passdeck/host", "/var/lib/passdeck/host/passdeck-host.db", "/var/lib/passdeck/web"])).trim().split("\n")).toEqual([
+      "750 0 1500",
+      "750 0 1500",
+      "640 0 1500",
+      "750 1500 1500",
+    ]);
   });
 
   it("an apply from the web goes through the helper: the journal entry is the helper's", async () => {
@@ -122,10 +129,33 @@ describe("privilege separation in the guest", () => {
     expect(JSON.parse(asWeb)).toMatchObject({ type: "error", name: "PlanRejected", issues: [expect.stringMatching(/^steps\.0\.step\.attribute: Invalid option/)] });
     expect(await driverOf(igb)).toBe("igb");
     expect((await guestRun(["ls", "/sys/bus/pci/devices"])).split(/\s+/)).toContain(igb);
-    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as { title: string; status: string; actor: string }[];
-    expect(journal[0]).toMatchObject({ status: "refused", title: "remove the NIC", actor: "hand-crafted" });
+    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as { title: string; status: string; actor: string; peer: string }[];
+    expect(journal[0]).toMatchObject({ status: "refused", title: "remove the NIC", actor: "hand-crafted", peer: expect.stringMatching(/^uid 1500 \(passdeck\) pid \d+ node$/) });
 
     const stranger = await guestRun(["setpriv", "--reuid=1501", "--regid=1501", "--clear-groups", "node", "-e", script]);
     expect(JSON.parse(stranger)).toEqual({ connectError: "EACCES" });
+  });
+
+  it("the helper itself refuses the web user's hand-crafted plan that unbinds a host-critical device, journaling the socket peer", async () => {
+    // A plan a compromised web tier could send: its shape passes the allow-list; only the helper's own scan stops it.
+    const inv = await guestInventory();
+    const critical = inv.devices.find((d) => d.hostCritical.length > 0 && d.driver !== null && d.sriov === null)!;
+    expect(critical, "the guest has a host-critical device with a driver (its network or root disk)").toBeTruthy();
+    const script = `
+      const net = require("node:net");
+      const plan = { id: "pwn-critical", title: "unbind what the host runs on", createdAt: new Date().toISOString(),
+        steps: [{ step: { kind: "unbind-driver", device: ${JSON.stringify(critical.address)}, driver: ${JSON.stringify(critical.driver)} }, summary: "x", inverse: null }] };
+      const c = net.createConnection(${JSON.stringify(SOCKET)});
+      c.on("connect", () => c.write(JSON.stringify({ op: "apply", plan, meta: { actor: "admin (192.0.2.7)", origin: "192.0.2.7" } }) + "\\n"));
+      let out = ""; c.on("data", (d) => (out += d)); c.on("end", () => console.log(out.trim()));`;
+    const answer = JSON.parse(await guestRun(["setpriv", "--reuid=1500", "--regid=1500", "--clear-groups", "node", "-e", script])) as { name: string; refusals: { code: string; reason: string }[] };
+    expect(answer).toMatchObject({ name: "PlanUnsafe", refusals: [{ code: "host-critical" }] });
+    expect(answer.refusals[0]!.reason).toMatch(new RegExp(`^${critical.address} is host-critical \\(.+\\): the plan must carry the typed override naming it$`));
+    expect(await driverOf(critical.address)).toBe(critical.driver);
+    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as { title: string; status: string; actor: string; peer: string }[];
+    expect(journal[0]).toMatchObject({ status: "refused", title: "unbind what the host runs on", actor: "admin (192.0.2.7)", peer: expect.stringMatching(/^uid 1500 \(passdeck\) pid \d+ node$/) });
+    // and the web user cannot rewrite that record afterwards
+    const write = await guestExec(["setpriv", "--reuid=1500", "--regid=1500", "--clear-groups", "node", "-e", 'require("node:fs").openSync("/var/lib/passdeck/host/passdeck-host.db", "r+")']);
+    expect(write.stderr).toContain("EACCES");
   });
 });

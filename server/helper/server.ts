@@ -84,9 +84,12 @@ function descriptorOf(socket: Socket): number | null {
 function onConnection(socket: Socket, options: HelperServerOptions, log: (line: string) => void): void {
   let buffered = "";
   let handled = false;
-  const fd = descriptorOf(socket);
-  // Looked up at once: the peer may exit before its request is answered.
-  const peer = fd === null ? Promise.resolve("peer unknown") : socketPeer(fd, options.procRoot).then(describePeer);
+  // SO_PEERCRED is what the kernel recorded at connect(): still true after the peer exits. Looked up once a request
+  // is in (an idle connection costs no process), and not for the pending list the pages poll.
+  const peerOf = () => {
+    const fd = descriptorOf(socket);
+    return fd === null ? Promise.resolve("peer unknown") : socketPeer(fd, options.procRoot).then(describePeer);
+  };
   socket.setEncoding("utf8");
   socket.setTimeout(REQUEST_TIMEOUT_MS, () => {
     if (handled) return;
@@ -120,11 +123,11 @@ function onConnection(socket: Socket, options: HelperServerOptions, log: (line: 
     const parsed = helperRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "request"}: ${i.message}`);
-      void peer.then((p) => log(`helper: refused a malformed request from ${p}: ${issues.join("; ")}`));
+      log(`helper: refused a malformed request: ${issues.join("; ")}`);
       return refuse(`malformed request: ${issues.join("; ")}`, issues);
     }
     void (async () => {
-      const who = await peer;
+      const who = parsed.data.op === "pending" ? "peer not looked up" : await peerOf();
       try {
         const value = await handle(parsed.data, who, options, socket);
         send(socket, { type: "done", value });

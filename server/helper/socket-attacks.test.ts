@@ -143,7 +143,7 @@ describe("hand-crafted plans on the helper's socket, from another user", () => {
     const count = await new Promise<number>((resolve) => open()((_e, n) => resolve(n)));
     expect(count).toBeLessThanOrEqual(MAX_CONNECTIONS);
     for (const c of idle) c.destroy();
-    await expect.poll(() => new Promise<number>((resolve) => open()((_e, n) => resolve(n)))).toBe(0);
+    await expect.poll(() => new Promise<number>((resolve) => open()((_e, n) => resolve(n))), { timeout: 10_000 }).toBe(0);
     const hello = await sendAsNobody({ op: "hello" });
     expect(hello.lines.at(-1)).toMatchObject({ type: "done", value: { peer: `uid ${NOBODY} (nobody) pid ${hello.pid} node` } });
   });
