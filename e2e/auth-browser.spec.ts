@@ -32,7 +32,7 @@ test("first run: a page sends the browser to sign in, which offers setup; the co
   await form.getByRole("button", { name: "Create admin and sign in" }).click();
   await expect(page.getByTestId("setup-error")).toContainText("wrong setup code");
 
-  const code = readFileSync(join(DATA, "setup-code"), "utf8").trim();
+  const code = readFileSync(join(DATA, "web", "setup-code"), "utf8").trim();
   expect(cli(["setup-code"]).trim()).toBe(code);
   await form.getByLabel("Setup code").fill(code.toLowerCase());
   await form.getByRole("button", { name: "Create admin and sign in" }).click();
@@ -40,7 +40,7 @@ test("first run: a page sends the browser to sign in, which offers setup; the co
   await expect(page.getByTestId("signed-in-user")).toHaveText(ADMIN.name);
   await expect(page.getByTestId("signed-in-role")).toHaveText("admin");
   await expect(page.getByTestId("host-name")).not.toBeEmpty();
-  expect(existsSync(join(DATA, "setup-code"))).toBe(false);
+  expect(existsSync(join(DATA, "web", "setup-code"))).toBe(false);
 
   // the admin sees the audit trail on the journal page, newest first, and can export it
   await page.goto("/journal");

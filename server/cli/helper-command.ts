@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, constants, fchownSync, fstatSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { openHostRecords } from "@/server/db/host-records";
-import { keepHostFiles, prepareStateDirs, type Owner } from "@/server/db/layout";
+import { prepareStateDirs, type Owner } from "@/server/db/layout";
 import type { PassdeckEnv } from "@/server/env";
 import { hostExecutor } from "@/server/executor/host-executor";
 import { LocalApplier } from "@/server/helper/applier";
@@ -69,7 +69,6 @@ export async function runHelper(env: PassdeckEnv & { PASSDECK_HELPER_GROUP?: str
   // Owners and modes of the state directories, set at every start (layout.ts).
   prepareStateDirs({ dataDir: env.PASSDECK_DATA_DIR, web });
   const records = openHostRecords(env.PASSDECK_DATA_DIR, null);
-  keepHostFiles(env.PASSDECK_DATA_DIR, gid ?? 0); // the database SQLite may just have made: the web group reads it
   const audit = records.auditLog!; // this process owns the records: openHostRecords(…, null)
   const libvirt = libvirtFor(env);
   const applier = new LocalApplier({

@@ -104,13 +104,15 @@ export function openHostDatabase(dataDir: string, options: { readonly?: boolean 
  * the files 0640 at every open by their owner (root never opens them; layout.ts).
  */
 export function openWebDatabase(dataDir: string): Db {
-  const db = openDatabase(webDir(dataDir), {
+  // Before this process opens the database: closing any descriptor of a file drops every POSIX lock the process
+  // holds on it, so touching SQLite's files once a connection is open would let another process delete the WAL
+  // under this one.
+  keepOwnModes(webDir(dataDir), 0o750, [WEB_DB_FILE, `${WEB_DB_FILE}-wal`, `${WEB_DB_FILE}-shm`], 0o640);
+  return openDatabase(webDir(dataDir), {
     fileName: WEB_DB_FILE,
     migrations: WEB_MIGRATIONS,
     onCreate: (db) => importLegacy(db, join(resolve(dataDir), LEGACY_DB_FILE), "web"),
   });
-  keepOwnModes(webDir(dataDir), 0o750, [WEB_DB_FILE, `${WEB_DB_FILE}-wal`, `${WEB_DB_FILE}-shm`], 0o640);
-  return db;
 }
 
 /** The schema version: PRAGMA user_version, the number of the last migration applied. */

@@ -148,11 +148,18 @@ export function prepareStateDirs({ dataDir, web }: PrepareOptions): { dataDir: s
 }
 
 /**
- * The host records' files: root's, readable by the web group, at every start and again once SQLite has made them
- * (a file takes root's group when it is created: no setgid directory, which would need CAP_FSETID).
+ * The host records' files: root's, readable by the web group, at every start. The database file is made here, empty
+ * (SQLite takes an empty file for a new database), so it has the web group from its first moment: a file takes
+ * root's group when SQLite creates it, and a setgid directory would need CAP_FSETID. Run before this process opens
+ * the database: closing a descriptor of it afterwards would drop the process's SQLite locks.
  */
 export function keepHostFiles(dataDir: string, group: number): void {
   const host = hostDir(dataDir);
+  try {
+    closeSync(openSync(join(host, HOST_DB_FILE), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o640));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
   for (const name of readdirSync(host)) {
     const entry = join(host, name);
     if (lstatSync(entry).isFile() && name.startsWith(HOST_DB_FILE)) withDescriptor(entry, "file", (fd, s) => setThrough(fd, s, { uid: 0, gid: group }, 0o640));
@@ -171,7 +178,8 @@ export function keepOwnModes(dir: string, dirMode: number, files: string[], file
         if (st.uid === me && (st.mode & 0o7777) !== mode) fchmodSync(fd, mode);
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      // not there (yet): opening the database says what is wrong with the directory, naming it
+      if (!["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
     }
   };
   fix(dir, "dir", dirMode);
