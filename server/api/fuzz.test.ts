@@ -67,7 +67,7 @@ const MUTATIONS: Record<string, Spec> = {
   "markers.removeNote": { base: { id: 1 }, fields: { id: ID } },
   "users.add": { base: { name: "carol", role: "viewer", password: "a long enough password" }, fields: { name: IDENT, role: IDENT, password: SECRET } },
   "users.disable": { base: { name: "carol" }, fields: { name: IDENT } },
-  "tokens.create": { base: { name: "ci", role: "viewer" }, fields: { name: TEXT, role: IDENT } },
+  "tokens.create": { base: { name: "ci", role: "viewer", expires: "90d" }, fields: { name: TEXT, role: IDENT, expires: IDENT } },
   "tokens.revoke": { base: { id: 1 }, fields: { id: ID } },
 };
 

@@ -33,6 +33,8 @@ describe("deploy/systemd", () => {
       expect(helper(key), key).toEqual([value]);
     // /sys must stay writable for the helper
     expect(helper("ProtectKernelTunables")).toEqual([]);
+    // bounded, and told who the web user is (its directory and group)
+    expect([helper("MemoryMax"), helper("TasksMax"), helper("Environment").filter((e) => e.startsWith("PASSDECK_WEB_USER="))]).toEqual([["512M"], ["128"], ["PASSDECK_WEB_USER=passdeck"]]);
   });
 
   it("the web server and the probe agent run as passdeck with no capability at all", () => {
@@ -48,5 +50,7 @@ describe("deploy/systemd", () => {
       ]);
     }
     expect(settings("deploy/systemd/passdeck-web.service")("ProtectKernelTunables")).toEqual(["yes"]);
+    // they write their own directory only; the host records stay read-only to them
+    for (const unit of ["passdeck-web", "passdeck-probe"]) expect(settings(`deploy/systemd/${unit}.service`)("ReadWritePaths"), unit).toEqual(["/var/lib/passdeck/web"]);
   });
 });
