@@ -7,6 +7,9 @@ import { HostError, type HostErrorKind } from "@/server/host/errors";
 import { HostChanged, PlanExpired, WritesUnavailable } from "@/server/plans/plan-service";
 import { HelperConflict, HelperUnavailable } from "@/server/helper/client";
 import { AccountError } from "@/server/auth/accounts";
+import { PreviewRateLimited } from "@/server/plans/preview-limits";
+import { VirshBusy } from "@/server/libvirt/virsh";
+import { LiveReaderTooSlow, LiveSubscriptionLimit } from "@/server/probes/live-feed";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -29,6 +32,11 @@ const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [HelperConflict, "CONFLICT"], // the helper's journal: another process applies a plan
   [HelperUnavailable, "PRECONDITION_FAILED"], // the helper is not running
   [AccountError, "BAD_REQUEST"], // a user name, role or password the accounts refuse
+  // bounded work per request: each says what the bound is and when to come back
+  [PreviewRateLimited, "TOO_MANY_REQUESTS"],
+  [VirshBusy, "TOO_MANY_REQUESTS"],
+  [LiveSubscriptionLimit, "TOO_MANY_REQUESTS"],
+  [LiveReaderTooSlow, "TIMEOUT"], // the reader did not keep up: its live view ends with the reason
 ];
 
 export function knownError(err: unknown): boolean {
@@ -41,6 +49,12 @@ export function toTRPCError(err: unknown): TRPCError {
   const write = WRITE_ERRORS.find(([type]) => err instanceof type);
   if (write && err instanceof Error) return new TRPCError({ code: write[1], message: err.message, cause: err });
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: err instanceof Error ? err.message : String(err), cause: err });
+}
+
+/** Seconds to wait before asking again, for the refusals that know it (sent as Retry-After). */
+export function retryAfterSeconds(err: unknown): number | null {
+  if (err instanceof PreviewRateLimited || err instanceof VirshBusy) return Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+  return null;
 }
 
 /** What the client may see of a host error: the kind, the path and the fix, never a stack. */
