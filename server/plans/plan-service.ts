@@ -152,6 +152,9 @@ export class PlanService {
   async preview(request: PreviewRequest, overrides: Overrides, owner: string): Promise<Preview> {
     this.rate.take(owner);
     const host = await this.hostForPreview();
+    // Each preview plans in its own turn of the event loop: the previews of one batch take turns with other
+    // requests instead of running back to back.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const preview = await this.plan(request, overrides, host.inventory, host.view);
     if (preview.outcome.kind === "plan") this.keep(preview.outcome.plan.id, { request, overrides, plan: preview.outcome.plan, createdAt: this.now(), owner });
     return preview;

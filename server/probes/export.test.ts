@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/server/db/database";
-import { exportRange } from "./export";
+import { exportRange, parseExportRange } from "./export";
 import { DEFAULT_RETENTION, ProbeStore, type SampleRow } from "./store";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-export-"));
@@ -51,5 +51,98 @@ describe("exportRange", () => {
     store.prune(T + 600_000, { ...DEFAULT_RETENTION, rawMs: 120_000 });
     const out = exportRange(store, { target, fromMs: T, toMs: T + 600_000, format: "csv" });
     expect((await textOf(out.body)).split("\n")[0]).toMatch(/^# 10\.0\.0\.5: 10s rollups, 10 s per row/);
+  });
+});
+
+/** `n` samples of one target, 100 ms apart from `startMs`, written by SQLite itself (fast enough for 100,000s). */
+function bulk(n: number, startMs: number) {
+  const store = new ProbeStore(openDatabase(join(work, `d${dirs++}`)), () => startMs);
+  const target = store.addTarget({ address: "10.0.0.9", intervalMs: 100 });
+  store.db
+    .prepare(
+      `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+       INSERT INTO probe_samples (target_id, seq, sent_us, rtt_us, lag_us, interval_ms)
+       SELECT ?, i + 1, ? + i * 100000, CASE WHEN i % 10 = 9 THEN NULL ELSE 50 + i % 7 END, 0, 100 FROM s`,
+    )
+    .run(n - 1, target.id, startMs * 1000);
+  return { store, target };
+}
+
+describe("exportRange streams", () => {
+  it("reads a page per chunk the client takes: 30,000 rows come in 31 chunks, and an unread stream stops reading", async () => {
+    const { store, target } = bulk(30_000, T);
+    let pages = 0;
+    const read = store.sampleRowsPage.bind(store);
+    store.sampleRowsPage = (...args) => (pages++, read(...args));
+    const out = exportRange(store, { target, fromMs: T, toMs: T + 3_000_000, format: "csv" });
+    expect([out.kind, out.source]).toEqual(["samples", "raw"]);
+    const reader = out.body.getReader();
+    let lines = 0;
+    let chunks = 0;
+    let largest = 0;
+    const take = async () => {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      chunks++;
+      largest = Math.max(largest, value.length);
+      for (const b of value) if (b === 10) lines++;
+      return true;
+    };
+    // The header, then one page: nothing more is read while the client waits.
+    await take();
+    await take();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pages).toBeLessThanOrEqual(2);
+    while (await take());
+    expect(lines - 1).toBe(30_000);
+    expect(lines - 1).toBe(store.countSamples(target.id, T * 1000, (T + 3_000_000) * 1000, 1e9));
+    expect(chunks).toBe(31); // the header and 30 pages of EXPORT_PAGE_ROWS
+    expect(largest).toBeLessThan(128 * 1024);
+    expect(pages).toBe(31); // the last, empty page ends it
+  });
+
+  it("streams valid JSON across pages, every sample once, in send order", async () => {
+    const { store, target } = bulk(2_500, T);
+    const out = exportRange(store, { target, fromMs: T, toMs: T + 250_000, format: "json" }, 1_000);
+    const parsed = JSON.parse(await textOf(out.body)) as { kind: string; samples: { seq: number; sent_us: number; rtt_us: number | null }[] };
+    expect(parsed.kind).toBe("samples");
+    expect(parsed.samples.map((s) => s.seq)).toEqual(Array.from({ length: 2_500 }, (_, i) => i + 1));
+    expect(parsed.samples[9]).toEqual({ seq: 10, sent: new Date(T + 900).toISOString(), sent_us: (T + 900) * 1000, rtt_us: null, lag_us: 0 });
+  });
+
+  it("streams rollup points and the raw tail as valid JSON once the range's raw start was pruned", async () => {
+    const { store, target } = bulk(6_000, T); // 10 minutes
+    store.buildRollups((T + 400_000) * 1000); // rolled up to about T + 5 min
+    store.prune(T + 600_000, { ...DEFAULT_RETENTION, rawMs: 300_000 });
+    const out = exportRange(store, { target, fromMs: T, toMs: T + 600_000, format: "json" }, 7);
+    expect([out.kind, out.source]).toEqual(["points", "10s"]);
+    const parsed = JSON.parse(await textOf(out.body)) as { source: string; stepMs: number; points: { t: number; sent: number }[] };
+    expect([parsed.source, parsed.stepMs]).toEqual(["10s", 10_000]);
+    // one point per 10 s over the 10 minutes, from the rollups and then the tail's samples, none twice
+    expect(parsed.points.map((p) => p.t)).toEqual(Array.from({ length: 60 }, (_, i) => T + i * 10_000));
+    expect(parsed.points.every((p) => p.sent === 100)).toBe(true);
+  });
+});
+
+describe("parseExportRange", () => {
+  const NOW = Date.parse("2026-11-25T12:00:00Z");
+  const parse = (q: string) => parseExportRange(new URLSearchParams(q), NOW);
+
+  it("takes ISO times and ms, and defaults to the last hour", () => {
+    expect(parse("from=2026-11-25T10:00:00Z&to=2026-11-25T11:00:00Z")).toEqual({ ok: true, fromMs: NOW - 7_200_000, toMs: NOW - 3_600_000 });
+    expect(parse(`from=${NOW - 1000}&to=${NOW}`)).toEqual({ ok: true, fromMs: NOW - 1000, toMs: NOW });
+    expect(parse("")).toEqual({ ok: true, fromMs: NOW - 3_600_000, toMs: NOW });
+  });
+
+  it("refuses each bad form with what was wrong", () => {
+    expect(parse("from=-5")).toEqual({ ok: false, message: "from=-5 is negative: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch" });
+    expect(parse("to=NaN")).toEqual({ ok: false, message: "to=NaN is not a time: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch" });
+    expect(parse("from=yesterday")).toEqual({ ok: false, message: "from=yesterday is not a time: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch" });
+    expect(parse("from=1764000000")).toEqual({ ok: false, message: "from=1764000000 is before 2000-01-01, older than any sample (ms since the epoch, not seconds?)" });
+    expect(parse("from=1999-12-31T23:59:59Z")).toMatchObject({ ok: false, message: expect.stringContaining("is before 2000-01-01") });
+    expect(parse(`to=${NOW + 86_400_001}`)).toEqual({ ok: false, message: `to=${NOW + 86_400_001} is more than a day in the future: no samples are there yet` });
+    expect(parse(`from=${NOW}&to=${NOW}`)).toEqual({ ok: false, message: "from (2026-11-25T12:00:00.000Z) must be before to (2026-11-25T12:00:00.000Z)" });
+    expect(parse(`from=${NOW}&to=${NOW - 1}`)).toMatchObject({ ok: false, message: expect.stringContaining("must be before to") });
+    expect(parse(`from=${NOW - 367 * 86_400_000}&to=${NOW}`)).toEqual({ ok: false, message: "the range is 367 days; an export covers at most 366: export it in parts" });
   });
 });

@@ -4,7 +4,7 @@
  * a year of samples never sits in the server's memory, and a client that stops reading stops the reads.
  */
 import { pointsFromRollups, pointsFromSamples, type SeriesPoint, type SeriesSource } from "./series";
-import { RESOLUTIONS_S, type ProbeStore, type ProbeTarget, type ResolutionS, type SampleCursor, type StoredSample } from "./store";
+import { RESOLUTIONS_S, type ProbeStore, type ProbeTarget, type ResolutionS, type SampleCursor, type SampleTuple, type StoredSample } from "./store";
 
 export interface ExportRequest {
   target: ProbeTarget;
@@ -25,8 +25,11 @@ export interface ExportStream {
 const DAY_MS = 86_400_000;
 /** An export covers at most a year (366 days): longer ones go in parts. */
 export const MAX_EXPORT_RANGE_MS = 366 * DAY_MS;
-/** Rows per page: one read and one chunk of the response (~300 KB of CSV). */
-export const EXPORT_PAGE_ROWS = 5_000;
+/**
+ * Rows per page: one read and one chunk of the response (~60 KB of CSV). Kept below V8's large-object size, so a
+ * page's text dies young instead of piling up until a full collection.
+ */
+export const EXPORT_PAGE_ROWS = 1_000;
 /** No sample is older than Passdeck; a "from" before this is a typo or a unit mix-up (seconds for ms). */
 export const EARLIEST_EXPORT_MS = Date.UTC(2000, 0, 1);
 
@@ -114,19 +117,19 @@ function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Page
   let cursor: SampleCursor | null = null;
   let state: "head" | "rows" | "done" = "head";
   let first = true;
-  const csvRow = (s: StoredSample) => `${s.seq},${new Date(s.sentUs / 1000).toISOString()},${s.sentUs},${s.rttUs ?? ""},${s.rttUs === null ? 1 : 0},${s.lagUs ?? ""}\n`;
-  const jsonRow = (s: StoredSample) =>
-    JSON.stringify({ seq: s.seq, sent: new Date(s.sentUs / 1000).toISOString(), sent_us: s.sentUs, rtt_us: s.rttUs, lag_us: s.lagUs });
+  const csvRow = ([, seq, sentUs, rttUs, lagUs]: SampleTuple) => `${seq},${new Date(sentUs / 1000).toISOString()},${sentUs},${rttUs ?? ""},${rttUs === null ? 1 : 0},${lagUs ?? ""}\n`;
+  const jsonRow = ([, seq, sentUs, rttUs, lagUs]: SampleTuple) =>
+    JSON.stringify({ seq, sent: new Date(sentUs / 1000).toISOString(), sent_us: sentUs, rtt_us: rttUs, lag_us: lagUs });
   return () => {
     if (state === "done") return null;
     if (state === "head") {
       state = "rows";
       return req.format === "json" ? `{"target":${JSON.stringify(target.name)},"unit":"µs","kind":"samples","samples":[` : `${RAW_HEADER}\n`;
     }
-    const page = store.samplesPage(target.id, fromMs * 1000, toMs * 1000, cursor, pageRows);
+    const page = store.sampleRowsPage(target.id, fromMs * 1000, toMs * 1000, cursor, pageRows);
     if (page.length < pageRows) state = "done";
     const last = page.at(-1);
-    if (last) cursor = { sentUs: last.sentUs, id: last.id };
+    if (last) cursor = { sentUs: last[2], id: last[0] };
     if (req.format === "csv") return page.map(csvRow).join("");
     const rows = page.map(jsonRow).join(",");
     const text = (rows && !first ? "," : "") + rows + (state === "done" ? "]}\n" : "");

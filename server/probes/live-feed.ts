@@ -214,6 +214,7 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
     for (;;) {
       if (this.failure) {
         const failure = this.failure;
+        this.failure = null;
         this.close();
         throw failure;
       }

@@ -123,6 +123,9 @@ export const RAW_ROW_BUDGET = 200_000;
 /** The most rollup rows one read merges (50,000 ≈ 6 days of 10 s rollups, 35 days of 1 min, 5.7 years of 1 h). */
 export const ROLLUP_ROW_BUDGET = 50_000;
 
+/** A sample as sampleRowsPage reads it: id, seq, sent_us, rtt_us, lag_us. */
+export type SampleTuple = [id: number, seq: number, sentUs: number, rttUs: number | null, lagUs: number | null];
+
 /** Where a paged read stopped: the last row's (sent_us, id), the index's own order. */
 export interface SampleCursor {
   sentUs: number;
@@ -321,6 +324,21 @@ export class ProbeStore {
     return rows;
   }
 
+  /**
+   * samplesPage as bare rows [id, seq, sent_us, rtt_us, lag_us]: no object per row, for exports of millions of rows
+   * (half the time, and less garbage for the collector to chase).
+   */
+  sampleRowsPage(targetId: number, fromUs: number, toUs: number, after: SampleCursor | null, limit: number): SampleTuple[] {
+    const from = after ? after.sentUs : fromUs;
+    return this.db
+      .prepare(
+        `SELECT id, seq, sent_us, rtt_us, lag_us FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?)
+         ORDER BY sent_us, id LIMIT ?`,
+      )
+      .raw(true)
+      .all(targetId, from, toUs, from, after ? after.id : -1, limit) as SampleTuple[];
+  }
+
   /** How many samples a target has in [fromUs, toUs), counting at most `cap` (an index range, stopped at the cap). */
   countSamples(targetId: number, fromUs: number, toUs: number, cap = RAW_ROW_BUDGET + 1): number {
     return (
@@ -410,7 +428,7 @@ export class ProbeStore {
     const limit = 2 * RAW_ROW_BUDGET;
     let rows = this.samples(targetId, first, end, limit);
     if (rows.length === limit) {
-      const lastBucket = floorTo(Math.max(...rows.map((r) => r.sentUs)), stepUs)!;
+      const lastBucket = floorTo(rows.reduce((m, r) => (r.sentUs > m ? r.sentUs : m), 0), stepUs)!;
       if (lastBucket > first) {
         end = lastBucket;
         rows = rows.filter((r) => r.sentUs < end);
@@ -695,7 +713,7 @@ export function mergeRollups(parts: readonly (Rollup | StoredRollup)[]): Omit<Ro
   return {
     sent: parts.reduce((a, p) => a + p.sent, 0),
     received: parts.reduce((a, p) => a + p.received, 0),
-    lossLongest: Math.max(0, ...parts.map((p) => p.lossLongest)),
+    lossLongest: parts.reduce((m, p) => Math.max(m, p.lossLongest), 0), // no spread: tens of thousands of parts
     lossEpisodes: parts.reduce((a, p) => a + p.lossEpisodes, 0),
     rtt,
     ipdvAbs,
