@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/server/db/database";
-import { exportRange, parseExportRange } from "./export";
+import { CsvBytes, exportRange, isoFormatter, parseExportRange } from "./export";
 import { DEFAULT_RETENTION, ProbeStore, type SampleRow } from "./store";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-export-"));
@@ -144,5 +144,29 @@ describe("parseExportRange", () => {
     expect(parse(`from=${NOW}&to=${NOW}`)).toEqual({ ok: false, message: "from (2026-11-25T12:00:00.000Z) must be before to (2026-11-25T12:00:00.000Z)" });
     expect(parse(`from=${NOW}&to=${NOW - 1}`)).toMatchObject({ ok: false, message: expect.stringContaining("must be before to") });
     expect(parse(`from=${NOW - 367 * 86_400_000}&to=${NOW}`)).toEqual({ ok: false, message: "the range is 367 days; an export covers at most 366: export it in parts" });
+  });
+});
+
+describe("isoFormatter", () => {
+  it("formats like Date.toISOString, also across minutes, hours, days and years", () => {
+    const iso = isoFormatter();
+    const start = Date.parse("2025-12-31T23:58:30.000Z") * 1000;
+    let us = start;
+    for (let i = 0; i < 20_000; i++) {
+      us += Math.floor(Math.abs(Math.sin(i)) * 20_000_000) + 1; // 1 µs to 20 s apart, sub-ms parts included
+      expect(iso(us)).toBe(new Date(us / 1000).toISOString());
+    }
+    expect(us).toBeGreaterThan(Date.parse("2026-01-01T00:00:00Z") * 1000);
+  });
+});
+
+describe("CsvBytes", () => {
+  it("writes integers as String() does, negative and unsafe ones too, and grows past its first buffer", () => {
+    const csv = new CsvBytes();
+    const values = [0, 7, 10, 99, 100, 123_456, -1, -40, 1_796_636_747_967_027, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1.5, 1e21];
+    for (let i = 0; i < 20_000; i++) for (const v of values) csv.int(v).byte(44);
+    const text = new TextDecoder().decode(csv.take());
+    expect(text).toBe(`${values.join(",")},`.repeat(20_000));
+    expect(new TextDecoder().decode(csv.text("a").take())).toBe("a");
   });
 });

@@ -68,8 +68,8 @@ const RAW_HEADER = "seq,sent,sent_us,rtt_us,lost,prober_lag_us";
 const POINT_COLUMNS = ["t", "sent", "n", "loss", "min", "p5", "p25", "p50", "p75", "p95", "p99", "max", "pdvP99", "jitter", "lagP99", "gaps"] as const;
 const SOURCE_OF: Record<ResolutionS, SeriesSource> = { 10: "10s", 60: "1m", 3600: "1h" };
 
-/** A source of text pages: each call returns the next page, or null when the export is complete. */
-type Pages = () => string | null;
+/** A source of pages (text, or bytes already encoded): each call returns the next, or null when the export is complete. */
+type Pages = () => string | Uint8Array | null;
 
 /** A byte stream that asks for the next page only when the client has taken the previous one. */
 function streamOf(pages: Pages): ReadableStream<Uint8Array> {
@@ -79,15 +79,73 @@ function streamOf(pages: Pages): ReadableStream<Uint8Array> {
       pull(controller) {
         // An empty page (a stretch with no rows) is skipped, not sent: the loop ends at a page with text or the end.
         for (;;) {
-          const text = pages();
-          if (text === null) return controller.close();
-          if (text.length > 0) return controller.enqueue(encoder.encode(text));
+          const page = pages();
+          if (page === null) return controller.close();
+          if (page.length > 0) return controller.enqueue(typeof page === "string" ? encoder.encode(page) : page);
         }
       },
     },
     { highWaterMark: 1 },
   );
 }
+
+/**
+ * CSV rows written straight into bytes: no string per field or row, so a year of samples (3 M rows) leaves the
+ * collector little to chase and the server's memory stays flat while it streams.
+ */
+export class CsvBytes {
+  private buf = Buffer.allocUnsafe(128 * 1024);
+  private at = 0;
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+
+  /** an integer in decimal; anything else as JavaScript prints it */
+  int(v: number): this {
+    if (!Number.isSafeInteger(v)) return this.text(String(v));
+    this.room(17);
+    if (v < 0) {
+      this.buf[this.at++] = 45; // '-'
+      v = -v;
+    }
+    let digits = 1;
+    for (let p = 10; p <= v; p *= 10) digits++;
+    let i = (this.at += digits);
+    do {
+      const q = Math.floor(v / 10);
+      this.buf[--i] = 48 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+    return this;
+  }
+
+  /** ASCII text */
+  text(s: string): this {
+    this.room(s.length);
+    this.at += this.buf.write(s, this.at, "latin1");
+    return this;
+  }
+
+  byte(b: number): this {
+    this.room(1);
+    this.buf[this.at++] = b;
+    return this;
+  }
+
+  /** The bytes written since the last take, as a buffer of their own. */
+  take(): Uint8Array {
+    const out = Buffer.from(this.buf.subarray(0, this.at));
+    this.at = 0;
+    return out;
+  }
+}
+
+const COMMA = 44;
+const NEWLINE = 10;
 
 /**
  * Whether the raw samples hold the whole range: they reach back to `from`, or nothing was pruned yet (a target
@@ -112,14 +170,46 @@ export function exportRange(store: ProbeStore, req: ExportRequest, pageRows = EX
   return { ...file, kind: "points", source: SOURCE_OF[resolution], body: streamOf(pointPages(store, req, resolution, pageRows)) };
 }
 
+/**
+ * `new Date(us / 1000).toISOString()` for timestamps in send order, without a Date per row: the date, hour and
+ * minute are formatted once per minute (a year's export is millions of rows).
+ */
+export function isoFormatter(): (us: number) => string {
+  let minute = Number.NaN;
+  let prefix = "";
+  return (us) => {
+    const ms = Math.floor(us / 1000);
+    const m = Math.floor(ms / 60_000);
+    if (m !== minute) {
+      minute = m;
+      prefix = new Date(m * 60_000).toISOString().slice(0, 17); // "2026-11-25T10:04:"
+    }
+    const rest = ms - m * 60_000;
+    const sec = Math.floor(rest / 1000);
+    const milli = rest - sec * 1000;
+    return `${prefix}${sec < 10 ? "0" : ""}${sec}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+  };
+}
+
 function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Pages {
   const { target, fromMs, toMs } = req;
   let cursor: SampleCursor | null = null;
   let state: "head" | "rows" | "done" = "head";
   let first = true;
-  const csvRow = ([, seq, sentUs, rttUs, lagUs]: SampleTuple) => `${seq},${new Date(sentUs / 1000).toISOString()},${sentUs},${rttUs ?? ""},${rttUs === null ? 1 : 0},${lagUs ?? ""}\n`;
-  const jsonRow = ([, seq, sentUs, rttUs, lagUs]: SampleTuple) =>
-    JSON.stringify({ seq, sent: new Date(sentUs / 1000).toISOString(), sent_us: sentUs, rtt_us: rttUs, lag_us: lagUs });
+  const iso = isoFormatter();
+  const csv = new CsvBytes();
+  const csvRows = (page: SampleTuple[]): Uint8Array => {
+    for (const [, seq, sentUs, rttUs, lagUs] of page) {
+      // seq,sent,sent_us,rtt_us,lost,prober_lag_us
+      csv.int(seq).byte(COMMA).text(iso(sentUs)).byte(COMMA).int(sentUs).byte(COMMA);
+      if (rttUs !== null) csv.int(rttUs);
+      csv.byte(COMMA).byte(rttUs === null ? 49 : 48).byte(COMMA);
+      if (lagUs !== null) csv.int(lagUs);
+      csv.byte(NEWLINE);
+    }
+    return csv.take();
+  };
+  const jsonRow = ([, seq, sentUs, rttUs, lagUs]: SampleTuple) => JSON.stringify({ seq, sent: iso(sentUs), sent_us: sentUs, rtt_us: rttUs, lag_us: lagUs });
   return () => {
     if (state === "done") return null;
     if (state === "head") {
@@ -130,7 +220,7 @@ function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Page
     if (page.length < pageRows) state = "done";
     const last = page.at(-1);
     if (last) cursor = { sentUs: last[2], id: last[0] };
-    if (req.format === "csv") return page.map(csvRow).join("");
+    if (req.format === "csv") return csvRows(page);
     const rows = page.map(jsonRow).join(",");
     const text = (rows && !first ? "," : "") + rows + (state === "done" ? "]}\n" : "");
     if (rows) first = false;

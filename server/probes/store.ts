@@ -3,6 +3,7 @@
  * mergeable histograms, the agent's heartbeat, manual annotations and the Prometheus counters. The probe agent
  * writes; the web server and the CLI read the same file (WAL lets them read while it writes).
  */
+import type { Statement } from "better-sqlite3";
 import type { Db } from "@/server/db/database";
 import { probeTargetInput, targetName, type ProbeKind, type ProbeTargetInput } from "@/lib/probe-target";
 import { LatencyHistogram } from "./histogram";
@@ -172,10 +173,19 @@ const sampleOf = (r: { id: number; target_id: number; seq: number; sent_us: numb
 });
 
 export class ProbeStore {
+  /** statements of the paged reads, prepared once: an export runs thousands of pages */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
+  }
 
   // ── targets ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -314,12 +324,10 @@ export class ProbeStore {
     const afterId = after ? after.id : -1;
     const rows: StoredSample[] = [];
     // iterate(): rows are converted as SQLite steps, and the statement is finished before this returns
-    for (const r of this.db
-      .prepare(
-        `SELECT * FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?) AND id <= ?
-         ORDER BY sent_us, id LIMIT ?`,
-      )
-      .iterate(targetId, from, toUs, from, afterId, maxId, limit) as IterableIterator<Parameters<typeof sampleOf>[0]>)
+    for (const r of this.statement(
+      `SELECT * FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?) AND id <= ?
+       ORDER BY sent_us, id LIMIT ?`,
+    ).iterate(targetId, from, toUs, from, afterId, maxId, limit) as IterableIterator<Parameters<typeof sampleOf>[0]>)
       rows.push(sampleOf(r));
     return rows;
   }
@@ -330,11 +338,10 @@ export class ProbeStore {
    */
   sampleRowsPage(targetId: number, fromUs: number, toUs: number, after: SampleCursor | null, limit: number): SampleTuple[] {
     const from = after ? after.sentUs : fromUs;
-    return this.db
-      .prepare(
-        `SELECT id, seq, sent_us, rtt_us, lag_us FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?)
-         ORDER BY sent_us, id LIMIT ?`,
-      )
+    return this.statement(
+      `SELECT id, seq, sent_us, rtt_us, lag_us FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?)
+       ORDER BY sent_us, id LIMIT ?`,
+    )
       .raw(true)
       .all(targetId, from, toUs, from, after ? after.id : -1, limit) as SampleTuple[];
   }
@@ -572,7 +579,8 @@ export class ProbeStore {
 
   annotations(fromMs: number, toMs: number): Annotation[] {
     return (
-      this.db.prepare(`SELECT * FROM annotations WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id`).all(fromMs, toMs) as {
+      // notes are made by hand; the limit only keeps a flood of them from one read
+      this.db.prepare(`SELECT * FROM annotations WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id LIMIT 10000`).all(fromMs, toMs) as {
         id: number;
         at_ms: number;
         text: string;
