@@ -255,7 +255,7 @@ test("export dates out of range are refused with 400 and what was wrong", async 
   }
 });
 
-test("500 live subscriptions that never read: capped per caller and in all, dropped when they fall behind, all cleaned up on close", async () => {
+test("500 live subscriptions that never read: capped per caller and in all, memory bounded, slow readers dropped, all cleaned up on close", async () => {
   const { perCaller, total, maxQueued } = DEFAULT_LIVE_LIMITS;
   const callers = Math.ceil(total / perCaller) + 1; // 14 callers × 16 is more than the 200 the server takes
   // One API token per caller: each is a caller of its own.
@@ -268,108 +268,142 @@ test("500 live subscriptions that never read: capped per caller and in all, drop
       return (JSON.parse(stdout) as { token: string }).token;
     }),
   );
-  // A target with 15 minutes of samples at 10 ms: each subscription starts with a backlog of backlogPerTarget.
-  const added = server.cli(["targets", "add", "127.0.0.2", "--interval-ms", "10"]);
-  const targetId = Number(/Target (\d+):/.exec(added)![1]);
+  const busy = Number(/Target (\d+):/.exec(server.cli(["targets", "add", "127.0.0.2", "--interval-ms", "10"]))![1]);
+  const quiet = Number(/Target (\d+):/.exec(server.cli(["targets", "add", "127.0.0.3", "--interval-ms", "10"]))![1]);
   const db = new Database(latencyDbPath(server.dataDir));
   db.pragma("busy_timeout = 10000");
-  let seq = 0;
-  const write = (n: number, lastMs: number) => {
+  const seqs = new Map<number, number>();
+  /** `n` samples of a target 10 ms apart, the last sent now */
+  const write = (targetId: number, n: number) => {
+    const seq = seqs.get(targetId) ?? 0;
     db.prepare(
       `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
        INSERT INTO probe_samples (target_id, seq, sent_us, rtt_us, lag_us, interval_ms) SELECT ?, ? + i, ? + i * 10000, 45, 0, 10 FROM s`,
-    ).run(n - 1, targetId, seq + 1, (lastMs - n * 10) * 1000);
-    seq += n;
+    ).run(n - 1, targetId, seq + 1, (Date.now() - n * 10) * 1000);
+    seqs.set(targetId, seq + n);
   };
-  write(90_000, Date.now());
+  // 15 minutes at 10 ms: each subscription starts with a backlog of the newest 5,000
+  write(busy, 90_000);
 
   const metric = async (name: string) => {
     const text = await (await fetch(`${server.base}/metrics`, { headers: { cookie: admin } })).text();
     return Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   };
-  const idle = largestRssKiB(server.pid);
-  const input = encodeURIComponent(JSON.stringify({ json: { targetIds: [targetId], sinceMs: Date.now() - 15 * 60_000 } }));
-  const open = (token: string) => {
+  /** The SSE text of (the end of) a raw HTTP/1.1 response: headers and chunk framing taken off. */
+  const sse = (raw: string) => `\r\n${raw.startsWith("HTTP/") ? raw.slice(raw.indexOf("\r\n\r\n") + 4) : raw}`.replace(/\r\n[0-9a-f]+\r\n/g, "");
+  const ERROR_EVENT = /event: serialized-error\ndata: (.*)\n/;
+  const errorOf = (raw: string) => (JSON.parse(ERROR_EVENT.exec(sse(raw))?.[1] ?? "null") as { json: { message: string } } | null)?.json.message ?? null;
+  const DATA = 'data: {"json":[{';
+  /**
+   * A subscription by raw HTTP whose client reads the response until `enough` (its first samples, or the error that
+   * ends it) and then never again: Node buffers a little more, then the kernel's socket buffers fill up.
+   */
+  const open = (token: string, targetId: number, enough: (text: string) => boolean) => {
+    const input = encodeURIComponent(JSON.stringify({ json: { targetIds: [targetId], sinceMs: Date.now() - 15 * 60_000 } }));
     const socket = connect(server.port, "127.0.0.1");
-    socket.write(
-      `GET /api/trpc/latency.live?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`,
-    );
-    // no 'data' listener: the socket stays paused, Node reads nothing beyond its buffer, the kernel's fill up
-    return socket;
+    socket.write(`GET /api/trpc/latency.live?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`);
+    socket.setEncoding("utf8");
+    const text = new Promise<string>((done) => {
+      let got = "";
+      const onData = (d: string) => {
+        got += d;
+        if (!enough(got)) return;
+        socket.off("data", onData);
+        socket.pause();
+        done(got);
+      };
+      socket.on("data", onData);
+      socket.on("close", () => done(got));
+    });
+    return { socket, text };
   };
-  const sockets: Socket[] = Array.from({ length: 500 }, (_, i) => open(tokens[i % callers]!));
-  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(total);
+  const answered = (t: string) => t.includes(DATA) || ERROR_EVENT.test(sse(t));
 
-  // New samples, twice what a subscriber may have waiting: every one that does not read falls behind and is dropped.
-  write(2 * maxQueued, Date.now());
-  await expect.poll(() => metric("passdeck_live_dropped_total"), { timeout: 30_000 }).toBe(total);
-  const rssHeld = largestRssKiB(server.pid);
-  expect(await metric("passdeck_live_listeners")).toBe(0);
-  // Dropped, but still connected: they count against the caps until their clients go.
+  const idle = largestRssKiB(server.pid);
+  let rssMax = idle;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, largestRssKiB(server.pid))), 100);
+  // The first caller opens 40 (16 are its share), then the 13 others the remaining 460 in turn (the server's 200 are
+  // reached before any of them has 16).
+  const first = Array.from({ length: 40 }, () => open(tokens[0]!, busy, answered));
+  await Promise.all(first.map((s) => s.text));
+  const subs = [...first, ...Array.from({ length: 460 }, (_, i) => open(tokens[1 + (i % (callers - 1))]!, busy, answered))];
+  const texts = await Promise.all(subs.map((s) => s.text));
   expect(await metric("passdeck_live_subscribers")).toBe(total);
+  const rssOpen = largestRssKiB(server.pid);
+  // new samples for all 200 while none of them reads
+  write(busy, maxQueued / 2);
+  await expect.poll(() => metric("passdeck_live_listeners")).toBe(total);
+  await new Promise((r) => setTimeout(r, 1_000)); // the feed polls every 250 ms
+  clearInterval(sampler);
 
-  // Now read what each got: the refused ones the cap's message, the others their backlog and then why they ended.
-  const texts = await Promise.all(
-    sockets.map(
-      (s) =>
+  const accepted = texts.filter((t) => t.includes(DATA));
+  const refused = texts.filter((t) => !t.includes(DATA));
+  const perCallerRefusals = refused.filter((t) => / has 16 live views open, the most one caller may: close a tab or chart and try again$/.test(errorOf(t) ?? ""));
+  const totalRefusals = refused.filter((t) => errorOf(t) === `the server has ${total} live views open, the most it serves at once: try again later`);
+  for (const s of subs) s.socket.destroy();
+  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 10_000 }).toBe(0);
+  expect(await metric("passdeck_live_listeners")).toBe(0);
+
+  // Two that never read on a target that gets 100,000 samples (9 MB, more than the kernel's socket buffers hold):
+  // once their queue passes maxQueued they are dropped, and their stream ends with the reason when it is read.
+  const slow = [open(tokens[0]!, quiet, (t) => t.includes("event: connected")), open(tokens[0]!, quiet, (t) => t.includes("event: connected"))];
+  await Promise.all(slow.map((s) => s.text));
+  await expect.poll(() => metric("passdeck_live_subscribers")).toBe(2);
+  for (let i = 0; i < 5; i++) write(quiet, 20_000);
+  await expect.poll(() => metric("passdeck_live_dropped_total"), { timeout: 30_000 }).toBe(2);
+  expect(await metric("passdeck_live_listeners")).toBe(0);
+  expect(await metric("passdeck_live_subscribers")).toBe(2); // dropped, but counted until their clients go
+  // what they get now is the megabytes the kernel held, then the reason: only the end is kept
+  const ends = await Promise.all(
+    slow.map(
+      ({ socket }) =>
         new Promise<string>((done) => {
-          let text = "";
-          s.setEncoding("utf8");
-          s.on("data", (d: string) => {
-            text += d;
-            if (/event: serialized-error\ndata: .*\n/.test(text)) done(text);
+          let tail = "";
+          socket.on("data", (d: string) => {
+            tail = (tail + d).slice(-65_536);
+            if (tail.slice(-d.length - 200).includes("serialized-error") && ERROR_EVENT.test(sse(tail))) done(tail);
           });
-          s.on("close", () => done(text));
-          // one still streaming (not dropped) would never end by itself: what it got so far is the answer
-          setTimeout(() => done(text), 15_000);
+          socket.resume();
         }),
     ),
   );
-  const errorOf = (text: string) => (JSON.parse(/event: serialized-error\ndata: (.*)\n/.exec(text)?.[1] ?? "null") as { json: { message: string } } | null)?.json.message ?? null;
-  const accepted = texts.filter((t) => t.includes('data: {"json":[{'));
-  const refused = texts.filter((t) => !t.includes('data: {"json":[{'));
-  const perCallerRefusals = refused.filter((t) => / has 16 live views open, the most one caller may: close a tab or chart and try again$/.test(errorOf(t) ?? ""));
-  const totalRefusals = refused.filter((t) => errorOf(t) === `the server has ${total} live views open, the most it serves at once: try again later`);
+  for (const s of slow) s.socket.destroy();
+  await expect.poll(() => metric("passdeck_live_subscribers")).toBe(0);
+
   const figures = {
-    opened: sockets.length,
+    opened: subs.length,
     accepted: accepted.length,
     refusedPerCaller: perCallerRefusals.length,
     refusedTotal: totalRefusals.length,
-    dropped: await metric("passdeck_live_dropped_total"),
-    rssMiB: { idle: Math.round(idle / MiB), held: Math.round(rssHeld / MiB) },
+    slowReadersDropped: await metric("passdeck_live_dropped_total"),
+    rssMiB: { idle: Math.round(idle / MiB), allOpen: Math.round(rssOpen / MiB), max: Math.round(rssMax / MiB) },
   };
   console.log(`attack-load live: ${JSON.stringify(figures)}`);
   test.info().annotations.push({ type: "figures", description: JSON.stringify(figures) });
 
   expect(accepted.length).toBe(total);
-  // each of the 14 callers sent 35 or 36: from its 17th on it is over its share; of the 224 within their shares, 24
-  // came after the server had its 200
-  expect(perCallerRefusals.length).toBe(500 - callers * perCaller);
-  expect(totalRefusals.length).toBe(callers * perCaller - total);
-  expect(refused.length).toBe(perCallerRefusals.length + totalRefusals.length);
-  for (const t of accepted) expect(errorOf(t)).toMatch(/^this live view fell \d+ samples behind \(the client stopped reading\), so the server ended it: reload the page to resume$/);
-  expect(rssHeld - idle).toBeLessThan(150 * MiB);
-
-  for (const s of sockets) s.destroy();
-  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 10_000 }).toBe(0);
-  expect(await metric("passdeck_live_listeners")).toBe(0);
+  // the first caller: 16 served, 24 over its share; the others: 184 served, the rest over the total or (for one that
+  // got 16 in) over its share
+  expect(texts.slice(0, 40).filter((t) => t.includes(DATA))).toHaveLength(perCaller);
+  expect(perCallerRefusals.length).toBeGreaterThanOrEqual(40 - perCaller);
+  expect(totalRefusals.length).toBeGreaterThan(0);
+  expect(perCallerRefusals.length + totalRefusals.length).toBe(subs.length - total);
+  const callerOf = (i: number) => (i < 40 ? 0 : 1 + ((i - 40) % (callers - 1)));
+  for (let c = 0; c < callers; c++) expect(texts.filter((t, i) => t.includes(DATA) && callerOf(i) === c).length).toBeLessThanOrEqual(perCaller);
+  // 200 backlogs of 5,000 samples and 5,000 new ones for each, serialized per subscriber: transient, the collector's
+  // to reclaim; what an unread subscriber holds is its queue (at most maxQueued references) and a few messages
+  expect(rssMax - idle).toBeLessThan(300 * MiB);
+  for (const t of ends) expect(errorOf(t)).toMatch(/^this live view fell \d+ samples behind \(the client stopped reading\), so the server ended it: reload the page to resume$/);
 
   // …and a new subscription still works: its backlog, then a sample written after it opened.
-  const fresh = open(tokens[0]!);
-  const next = seq + 1;
-  const got = new Promise<string>((done) => {
-    let text = "";
-    fresh.setEncoding("utf8");
-    fresh.on("data", (d: string) => {
-      text += d;
-      if (text.includes(`"seq":${next},`)) done(text);
-    });
-  });
+  const next = seqs.get(busy)! + 1;
+  const fresh = open(tokens[0]!, busy, (t) => t.includes(`"seq":${next},`));
   await expect.poll(() => metric("passdeck_live_subscribers")).toBe(1);
-  write(1, Date.now() + 1000);
-  const text = await got;
-  expect(text.indexOf('data: {"json":[{')).toBeLessThan(text.indexOf(`"seq":${next},`));
-  fresh.destroy();
+  write(busy, 1);
+  const text = await fresh.text;
+  expect(text.indexOf(DATA)).toBeGreaterThan(-1);
+  expect(text.indexOf(DATA)).toBeLessThan(text.indexOf(`"seq":${next},`));
+  fresh.socket.destroy();
   await expect.poll(() => metric("passdeck_live_subscribers")).toBe(0);
   db.close();
 });

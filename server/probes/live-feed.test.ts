@@ -66,15 +66,19 @@ describe("LiveFeed caps", () => {
 });
 
 describe("LiveFeed streams", () => {
-  it("sends the newest backlogPerTarget samples a page at a time, then new ones, each once", async () => {
-    const { feed, target, add } = fed({ backlogPerTarget: 250, backlogPage: 100 });
+  it("sends the newest backlogPerTarget samples a page at a time, then new ones, each once, perMessage at most", async () => {
+    const { feed, target, add } = fed({ backlogPerTarget: 250, perMessage: 100 });
     add(300);
     const sub = feed.subscribe([target.id], NOW - 120_000, { caller: "a (session)" });
     add(5); // after the subscription started: live, not backlog
     const got: LiveSample[][] = [];
     for (let i = 0; i < 4; i++) got.push((await sub.next()).value as LiveSample[]);
     expect(got.map((b) => b.length)).toEqual([100, 100, 50, 5]);
-    expect(got.flat().map((s) => s.seq)).toEqual(Array.from({ length: 255 }, (_, i) => 51 + i));
+    add(230);
+    await until(() => feed.listenerCount === 1 && (sub as unknown as { queued: number }).queued === 230);
+    for (let i = 0; i < 3; i++) got.push((await sub.next()).value as LiveSample[]);
+    expect(got.map((b) => b.length)).toEqual([100, 100, 50, 5, 100, 100, 30]);
+    expect(got.flat().map((s) => s.seq)).toEqual(Array.from({ length: 485 }, (_, i) => 51 + i));
     await sub.return!();
   });
 

@@ -32,12 +32,15 @@ export interface LiveLimits {
   maxQueued: number;
   /** the newest samples per target sent as the backlog */
   backlogPerTarget: number;
-  /** samples per backlog message */
-  backlogPage: number;
+  /**
+   * samples per message, backlog pages and live batches alike: the response's stream stages each hold a message
+   * before the socket pushes back, so this bounds what a client that stops reading keeps in the server (~45 KB each)
+   */
+  perMessage: number;
 }
 
 /** 10,000 queued samples are 100 s of 20 targets at 200 ms (the chart's client reads every batch at once). */
-export const DEFAULT_LIVE_LIMITS: LiveLimits = { perCaller: 16, total: 200, maxQueued: 10_000, backlogPerTarget: 5_000, backlogPage: 1_000 };
+export const DEFAULT_LIVE_LIMITS: LiveLimits = { perCaller: 16, total: 200, maxQueued: 10_000, backlogPerTarget: 5_000, perMessage: 500 };
 
 /** A subscription over the caps. */
 export class LiveSubscriptionLimit extends Error {
@@ -221,12 +224,7 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
       if (this.closed) return { done: true, value: undefined };
       const page = this.backlogPage();
       if (page) return { done: false, value: page };
-      if (this.queue.length > 0) {
-        const batch = this.queue.flat();
-        this.queue = [];
-        this.queued = 0;
-        return { done: false, value: batch };
-      }
+      if (this.queue.length > 0) return { done: false, value: this.takeQueued() };
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }
@@ -242,12 +240,26 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
     throw err;
   }
 
+  /** The oldest queued samples, at most perMessage of them. */
+  private takeQueued(): LiveSample[] {
+    const out: LiveSample[] = [];
+    while (this.queue.length > 0 && out.length < this.limits.perMessage) {
+      const head = this.queue[0]!;
+      const room = this.limits.perMessage - out.length;
+      if (head.length <= room) this.queue.shift();
+      else this.queue[0] = head.slice(room);
+      for (const s of head.length <= room ? head : head.slice(0, room)) out.push(s);
+    }
+    this.queued -= out.length;
+    return out;
+  }
+
   /** The next page of the backlog, oldest first per target; null when it is all sent. */
   private backlogPage(): LiveSample[] | null {
     for (const b of this.backlog) {
       if (b.done) continue;
-      const rows = this.store.samplesPage(b.targetId, b.fromUs, Number.MAX_SAFE_INTEGER, b.cursor, this.limits.backlogPage, this.backlogMaxId);
-      if (rows.length < this.limits.backlogPage) b.done = true;
+      const rows = this.store.samplesPage(b.targetId, b.fromUs, Number.MAX_SAFE_INTEGER, b.cursor, this.limits.perMessage, this.backlogMaxId);
+      if (rows.length < this.limits.perMessage) b.done = true;
       if (rows.length === 0) continue;
       b.cursor = { sentUs: rows.at(-1)!.sentUs, id: rows.at(-1)!.id };
       return rows.map(toLive);
