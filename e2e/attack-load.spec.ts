@@ -336,11 +336,7 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
   const subs = [...first, ...Array.from({ length: 460 }, (_, i) => open(tokens[1 + (i % (callers - 1))]!, busy, answered))];
   const texts = await Promise.all(subs.map((s) => s.text));
   expect(await metric("passdeck_live_subscribers")).toBe(total);
-  const rssOpen = largestRssKiB(server.pid);
-  // new samples for all 200 while none of them reads
-  write(busy, maxQueued / 2);
-  await expect.poll(() => metric("passdeck_live_listeners")).toBe(total);
-  await new Promise((r) => setTimeout(r, 1_000)); // the feed polls every 250 ms
+  expect(await metric("passdeck_live_listeners")).toBe(total);
   clearInterval(sampler);
 
   const accepted = texts.filter((t) => t.includes(DATA));
@@ -348,15 +344,15 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
   const perCallerRefusals = refused.filter((t) => / has 16 live views open, the most one caller may: close a tab or chart and try again$/.test(errorOf(t) ?? ""));
   const totalRefusals = refused.filter((t) => errorOf(t) === `the server has ${total} live views open, the most it serves at once: try again later`);
   for (const s of subs) s.socket.destroy();
-  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 10_000 }).toBe(0);
+  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(0);
   expect(await metric("passdeck_live_listeners")).toBe(0);
 
-  // Two that never read on a target that gets 100,000 samples (9 MB, more than the kernel's socket buffers hold):
+  // Two that never read on a target that gets 10 × maxQueued samples (9 MB, more than the kernel's socket buffers hold):
   // once their queue passes maxQueued they are dropped, and their stream ends with the reason when it is read.
   const slow = [open(tokens[0]!, quiet, (t) => t.includes("event: connected")), open(tokens[0]!, quiet, (t) => t.includes("event: connected"))];
   await Promise.all(slow.map((s) => s.text));
-  await expect.poll(() => metric("passdeck_live_subscribers")).toBe(2);
-  for (let i = 0; i < 5; i++) write(quiet, 20_000);
+  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(2);
+  for (let i = 0; i < 5; i++) write(quiet, 2 * maxQueued);
   await expect.poll(() => metric("passdeck_live_dropped_total"), { timeout: 30_000 }).toBe(2);
   expect(await metric("passdeck_live_listeners")).toBe(0);
   expect(await metric("passdeck_live_subscribers")).toBe(2); // dropped, but counted until their clients go
@@ -375,7 +371,7 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
     ),
   );
   for (const s of slow) s.socket.destroy();
-  await expect.poll(() => metric("passdeck_live_subscribers")).toBe(0);
+  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(0);
 
   const figures = {
     opened: subs.length,
@@ -383,7 +379,7 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
     refusedPerCaller: perCallerRefusals.length,
     refusedTotal: totalRefusals.length,
     slowReadersDropped: await metric("passdeck_live_dropped_total"),
-    rssMiB: { idle: Math.round(idle / MiB), allOpen: Math.round(rssOpen / MiB), max: Math.round(rssMax / MiB) },
+    rssMiB: { idle: Math.round(idle / MiB), max: Math.round(rssMax / MiB) },
   };
   console.log(`attack-load live: ${JSON.stringify(figures)}`);
   test.info().annotations.push({ type: "figures", description: JSON.stringify(figures) });
@@ -397,20 +393,20 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
   expect(perCallerRefusals.length + totalRefusals.length).toBe(subs.length - total);
   const callerOf = (i: number) => (i < 40 ? 0 : 1 + ((i - 40) % (callers - 1)));
   for (let c = 0; c < callers; c++) expect(texts.filter((t, i) => t.includes(DATA) && callerOf(i) === c).length).toBeLessThanOrEqual(perCaller);
-  // 200 backlogs of 5,000 samples and 5,000 new ones for each, serialized per subscriber: transient, the collector's
-  // to reclaim; what an unread subscriber holds is its queue (at most maxQueued references) and a few messages
-  expect(rssMax - idle).toBeLessThan(300 * MiB);
+  // 500 requests and 200 backlogs serialized: transient, the collector's to reclaim; what an unread subscriber holds
+  // is its queue (at most maxQueued references) and a few messages of perMessage samples in its stream
+  expect(rssMax - idle).toBeLessThan(200 * MiB);
   for (const t of ends) expect(errorOf(t)).toMatch(/^this live view fell \d+ samples behind \(the client stopped reading\), so the server ended it: reload the page to resume$/);
 
   // …and a new subscription still works: its backlog, then a sample written after it opened.
   const next = seqs.get(busy)! + 1;
   const fresh = open(tokens[0]!, busy, (t) => t.includes(`"seq":${next},`));
-  await expect.poll(() => metric("passdeck_live_subscribers")).toBe(1);
+  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(1);
   write(busy, 1);
   const text = await fresh.text;
   expect(text.indexOf(DATA)).toBeGreaterThan(-1);
   expect(text.indexOf(DATA)).toBeLessThan(text.indexOf(`"seq":${next},`));
   fresh.socket.destroy();
-  await expect.poll(() => metric("passdeck_live_subscribers")).toBe(0);
+  await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(0);
   db.close();
 });
