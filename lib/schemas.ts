@@ -35,8 +35,16 @@ export const domainKeySchema = z
 /** The VLAN a VM's VF interface is tagged with (libvirt's `<vlan><tag id=…/>`); no VLAN is no value, not 0. */
 export const vmVlanSchema = z.number().int().min(1, "a VLAN is 1 to 4094 (leave it empty for none)").max(4094, "a VLAN is 1 to 4094");
 
-/** A ROM file for a passed-through device (`<rom file=…/>`): an absolute path libvirt's QEMU can read. */
-export const romFileSchema = z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom");
+/**
+ * A ROM file for a passed-through device (`<rom file=…/>`): an absolute path libvirt's QEMU can read, one schema for
+ * the form, the plans router and the executor's allow-list. libvirt hands the file to QEMU (and may relabel it for
+ * QEMU's user), so it is named plainly, without '.', '..' or empty parts, and never a device or kernel file.
+ */
+export const romFileSchema = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom")
+  .refine((f) => !f.split("/").slice(1).some((part) => part === "" || part === "." || part === ".."), "must name a file plainly, without '.', '..' or '//' (such as /usr/share/vgabios/gpu.rom)")
+  .refine((f) => !/^\/(dev|proc|sys|run)(\/|$)/.test(f), "must be a ROM file, not a device or kernel file under /dev, /proc, /sys or /run");
 
 /**
  * A VF pool's libvirt network name, kept to what every tool quotes safely: the pattern and words of the plans router's

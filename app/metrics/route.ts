@@ -11,5 +11,5 @@ export function GET(req: Request): Response {
   if (!access.ok) return access.response;
   const opened = context.latency();
   if (!opened.ok) return new Response(`# the latency store cannot be opened: ${opened.reason}\n`, { status: 503, headers: { "content-type": "text/plain" } });
-  return new Response(prometheusText(opened.store), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+  return new Response(prometheusText(opened.store, Date.now(), opened.feed), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
 }

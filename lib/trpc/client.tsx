@@ -7,6 +7,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { useState, type ReactNode } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
+import { MAX_BATCH_CALLS } from "./limits";
 import { makeQueryClient } from "./query-client";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
@@ -37,7 +38,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: `${baseUrl()}/api/trpc`, transformer: superjson }),
-          false: httpBatchLink({ url: `${baseUrl()}/api/trpc`, transformer: superjson }),
+          // split at the server's limit: a page with many queries sends two batches, never one the server refuses
+          false: httpBatchLink({ url: `${baseUrl()}/api/trpc`, transformer: superjson, maxItems: MAX_BATCH_CALLS }),
         }),
       ],
     }),

@@ -6,8 +6,12 @@ import { JournalBusy } from "@/server/db/journal";
 import { HostError, type HostErrorKind } from "@/server/host/errors";
 import { HostChanged, PlanExpired, WritesUnavailable } from "@/server/plans/plan-service";
 import { HelperConflict, HelperUnavailable } from "@/server/helper/client";
+import { PlanReused, PlanUnsafe } from "@/server/helper/applier";
 import { AccountError } from "@/server/auth/accounts";
 import { ScryptBusy } from "@/server/auth/passwords";
+import { PreviewRateLimited } from "@/server/plans/preview-limits";
+import { VirshBusy } from "@/server/libvirt/virsh";
+import { LiveReaderTooSlow, LiveSubscriptionLimit } from "@/server/probes/live-feed";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -28,9 +32,16 @@ const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [PlanRejected, "BAD_REQUEST"],
   [WritesUnavailable, "PRECONDITION_FAILED"],
   [HelperConflict, "CONFLICT"], // the helper's journal: another process applies a plan
+  [PlanUnsafe, "CONFLICT"], // the applier's own safety check against the host as it is now
+  [PlanReused, "CONFLICT"], // a plan id is applied once
   [HelperUnavailable, "PRECONDITION_FAILED"], // the helper is not running
   [AccountError, "BAD_REQUEST"], // a user name, role or password the accounts refuse
   [ScryptBusy, "TOO_MANY_REQUESTS"], // as many passwords are being hashed as the server allows at once
+  // bounded work per request: each says what the bound is and when to come back
+  [PreviewRateLimited, "TOO_MANY_REQUESTS"],
+  [VirshBusy, "TOO_MANY_REQUESTS"],
+  [LiveSubscriptionLimit, "TOO_MANY_REQUESTS"],
+  [LiveReaderTooSlow, "TIMEOUT"], // the reader did not keep up: its live view ends with the reason
 ];
 
 export function knownError(err: unknown): boolean {
@@ -43,6 +54,12 @@ export function toTRPCError(err: unknown): TRPCError {
   const write = WRITE_ERRORS.find(([type]) => err instanceof type);
   if (write && err instanceof Error) return new TRPCError({ code: write[1], message: err.message, cause: err });
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: err instanceof Error ? err.message : String(err), cause: err });
+}
+
+/** Seconds to wait before asking again, for the refusals that know it (sent as Retry-After). */
+export function retryAfterSeconds(err: unknown): number | null {
+  if (err instanceof PreviewRateLimited || err instanceof VirshBusy) return Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+  return null;
 }
 
 /** What the client may see of a host error: the kind, the path and the fix, never a stack. */

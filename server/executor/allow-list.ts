@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isPciAddress } from "@/lib/pci-address";
-import { POOL_NAME_PATTERN } from "@/lib/schemas";
+import { POOL_NAME_PATTERN, romFileSchema } from "@/lib/schemas";
 import { DEVICE_ATTRIBUTES, type Plan } from "./plan";
 
 /**
@@ -66,7 +66,7 @@ const guestDevice = z.discriminatedUnion("type", [
       address,
       managed: z.boolean(),
       rom: z
-        .object({ bar: z.enum(["on", "off"]).optional(), file: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path").refine((f) => !f.split("/").includes(".."), "must not contain '..'").optional() })
+        .object({ bar: z.enum(["on", "off"]).optional(), file: romFileSchema.optional() })
         .strict()
         .optional(),
       guestAddress: z

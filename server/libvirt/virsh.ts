@@ -24,15 +24,82 @@ export interface VirshRunner {
 export const DEFAULT_LIBVIRT_URI = "qemu:///system";
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** At most this many virsh processes at once in this process, whoever asks (previews, pages, the executor). */
+export const MAX_VIRSH_PROCESSES = 4;
+/**
+ * Reads waiting for a slot beyond this are refused: a burst of requests cannot queue up minutes of virsh work. One
+ * VM list costs 1 + 2 per VM, so a host with a few hundred VMs still lists in one go.
+ */
+export const MAX_VIRSH_WAITING = 512;
+
+/** A virsh read refused because too many are already waiting for a process slot. */
+export class VirshBusy extends Error {
+  /** a slot frees within a few virsh calls: come back in a second */
+  readonly retryAfterMs = 1000;
+  constructor(running: number, waiting: number) {
+    super(`libvirt is busy: ${running} virsh calls run and ${waiting} wait (at most ${MAX_VIRSH_PROCESSES} run at once): try again in a moment`);
+    this.name = "VirshBusy";
+  }
+}
+
+/**
+ * A counting semaphore with a bounded wait queue. Changes (attach-device, net-define…) never wait behind the
+ * bound: they queue first, so a burst of reads can delay an apply by a few calls but never fail it.
+ */
+export class ProcessGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly max = MAX_VIRSH_PROCESSES,
+    readonly maxWaiting = MAX_VIRSH_WAITING,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(work: () => Promise<T>, urgent = false): Promise<T> {
+    if (this.running >= this.max) {
+      if (!urgent && this.waiting.length >= this.maxWaiting) throw new VirshBusy(this.running, this.waiting.length);
+      // The slot is handed over by release(): `running` stays counted for the waiter, so nobody overtakes it.
+      await new Promise<void>((resolve) => (urgent ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
+    } else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/** The one gate every Virsh of this process shares. */
+export const VIRSH_GATE = new ProcessGate();
+
+/** virsh commands that change libvirt's state; everything else Passdeck runs only reads. */
+const CHANGES = new Set(["attach-device", "detach-device", "net-define", "net-undefine", "net-start", "net-destroy", "net-autostart"]);
+
 export class Virsh implements VirshRunner {
   constructor(
     readonly uri: string = DEFAULT_LIBVIRT_URI,
     private readonly binary = "virsh",
     /** virsh --readonly: libvirt's read-only socket, open to any user */
     private readonly readonly = false,
+    private readonly gate: ProcessGate = VIRSH_GATE,
   ) {}
 
+  /** Waits for one of the gate's slots (VirshBusy when too many reads wait already), then runs virsh. */
   run(args: string[], options: { timeoutMs?: number } = {}): Promise<VirshResult> {
+    return this.gate.run(() => this.spawn(args, options), CHANGES.has(args[0] ?? ""));
+  }
+
+  private spawn(args: string[], options: { timeoutMs?: number }): Promise<VirshResult> {
     return new Promise((resolve) => {
       execFile(
         this.binary,

@@ -19,6 +19,7 @@ import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "./pool
 import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
 import { forceTargets } from "./step-guard";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
+import { DEFAULT_PREVIEW_LIMITS, PreviewRate, type PreviewLimitOptions } from "./preview-limits";
 
 export type WriteAccess =
   | { ok: true; mode: "host" | "demo"; applier: PlanApplier }
@@ -84,6 +85,14 @@ interface Pending {
   overrides: Overrides;
   plan: Plan;
   createdAt: number;
+  /** the caller who previewed it (server/api/routers/plans.ts: "name (via)"): only they may apply or watch it */
+  owner: string;
+}
+
+/** The host as previews see it: one scan and one libvirt view shared by every preview of a burst. */
+interface PreviewHost {
+  inventory: Inventory;
+  view: LibvirtView | null;
 }
 
 interface Run {
@@ -93,6 +102,11 @@ interface Run {
 
 const PREVIEW_TTL_MS = 15 * 60_000;
 const KEPT_RUNS = 50;
+/**
+ * Previews within this long of a fresh scan share it (and the libvirt view read with it): a batch of previews costs
+ * one sysfs walk and one round of virsh, not one each. Apply never uses it: it re-plans on a scan of its own.
+ */
+export const PREVIEW_FRESH_MS = 1_000;
 
 export interface PlanServiceDeps {
   inventory: (fresh: boolean) => Inventory;
@@ -103,6 +117,8 @@ export interface PlanServiceDeps {
   /** libvirt's VMs and the in-use map; absent in tests without VMs */
   libvirt?: LibvirtService;
   now?: () => number;
+  /** per-caller preview rate and the caps on plans kept for review (DEFAULT_PREVIEW_LIMITS) */
+  limits?: Partial<PreviewLimitOptions>;
 }
 
 export class PlanService {
@@ -110,18 +126,34 @@ export class PlanService {
   private readonly runs = new Map<string, Run>();
   private readonly events = new EventEmitter();
   private readonly now: () => number;
+  /** who previewed each plan still pending or among the kept runs */
+  private readonly owners = new Map<string, string>();
+  private readonly limits: PreviewLimitOptions;
+  private readonly rate: PreviewRate;
+  /** the scan previews share (see PREVIEW_FRESH_MS), with what the host's state was keyed on when it was taken */
+  private previewHost: { at: number; epoch: number; runs: string; host: Promise<PreviewHost> } | null = null;
+  /** bumped when this service starts changing the host: a shared scan from before is stale */
+  private hostEpoch = 0;
 
   constructor(private readonly deps: PlanServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.events.setMaxListeners(100);
+    this.limits = { ...DEFAULT_PREVIEW_LIMITS, ...deps.limits };
+    this.rate = new PreviewRate(this.limits, this.now);
   }
 
-  async preview(request: PreviewRequest, overrides: Overrides): Promise<Preview> {
-    const preview = await this.plan(request, overrides, this.deps.inventory(true));
-    if (preview.outcome.kind === "plan") {
-      this.prune();
-      this.pending.set(preview.outcome.plan.id, { request, overrides, plan: preview.outcome.plan, createdAt: this.now() });
-    }
+  /**
+   * Plans a request against the host as the last second's shared scan saw it and keeps the plan for `owner` to
+   * apply. Throws PreviewRateLimited when `owner` previews faster than its bucket allows.
+   */
+  async preview(request: PreviewRequest, overrides: Overrides, owner: string): Promise<Preview> {
+    this.rate.take(owner);
+    const host = await this.hostForPreview();
+    // Each preview plans in its own turn of the event loop: the previews of one batch take turns with other
+    // requests instead of running back to back.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const preview = await this.plan(request, overrides, host.inventory, host.view);
+    if (preview.outcome.kind === "plan") this.keep(preview.outcome.plan.id, { request, overrides, plan: preview.outcome.plan, createdAt: this.now(), owner });
     return preview;
   }
 
@@ -129,9 +161,13 @@ export class PlanService {
   async apply(
     planId: string,
     who: ApplyMeta,
+    /** the caller applying: a plan previewed by someone else is refused as if it did not exist */
+    owner: string,
   ): Promise<{ entryId: number; result: PlanResult; journalError: string | null; confirmation: PendingConfirmation | null }> {
     const access = this.deps.access();
     if (!access.ok) throw new WritesUnavailable(access.reason);
+    if (!this.ownedBy(planId, owner)) throw new PlanExpired(planId);
+    this.hostEpoch++; // previews from here on scan again
     const pending = this.pending.get(planId);
     if (!pending || this.now() - pending.createdAt > PREVIEW_TTL_MS) throw new PlanExpired(planId);
 
@@ -169,16 +205,19 @@ export class PlanService {
   }
 
   /** "Keep these changes": the plan stays, and the applier remembers it for reconcile from now on. */
-  async confirm(planId: string, who: ApplyMeta): Promise<ConfirmOutcome> {
+  async confirm(planId: string, who: ApplyMeta, owner: string): Promise<ConfirmOutcome> {
     const access = this.deps.access();
     if (!access.ok) throw new WritesUnavailable(access.reason);
+    if (this.foreign(planId, owner)) return { ok: false, reason: notWaitingToConfirm(planId) };
     return access.applier.confirm(planId, who);
   }
 
   /** "Undo now": the confirmation's undo, at once. */
-  async revert(planId: string, who: ApplyMeta): Promise<RevertOutcome> {
+  async revert(planId: string, who: ApplyMeta, owner: string): Promise<RevertOutcome> {
     const access = this.deps.access();
     if (!access.ok) throw new WritesUnavailable(access.reason);
+    if (this.foreign(planId, owner)) return { ok: false, reason: notWaitingToRevert(planId) };
+    this.hostEpoch++;
     const outcome = await access.applier.revert(planId, who);
     this.deps.libvirt?.invalidate();
     return outcome;
@@ -189,8 +228,12 @@ export class PlanService {
     return access.ok ? access.applier.pending() : [];
   }
 
-  /** Every event of the plan's apply, from the first step, then live ones until it finishes. */
-  async *progress(planId: string, signal?: AbortSignal): AsyncGenerator<ProgressEvent> {
+  /**
+   * Every event of the plan's apply, from the first step, then live ones until it finishes. Only for the caller who
+   * previewed it, while it is pending or among the kept runs: otherwise PlanExpired, as for an id never seen.
+   */
+  async *progress(planId: string, owner: string, signal?: AbortSignal): AsyncGenerator<ProgressEvent> {
+    if (!this.ownedBy(planId, owner) || !(this.pending.has(planId) || this.runs.has(planId))) throw new PlanExpired(planId);
     // Registered and the history read in the same tick: every later event reaches the queue, none twice.
     const live = on(this.events, planId, signal ? { signal } : {}) as AsyncIterableIterator<[ProgressEvent]>;
     try {
@@ -211,8 +254,9 @@ export class PlanService {
     }
   }
 
-  private async plan(request: PreviewRequest, o: Overrides, inv: Inventory): Promise<Preview> {
-    const view: LibvirtView | null = this.deps.libvirt ? await this.deps.libvirt.view(true) : null;
+  /** Plans against `inv` and `view` (a fresh libvirt view when none is given: apply's re-plan). */
+  private async plan(request: PreviewRequest, o: Overrides, inv: Inventory, given?: LibvirtView | null): Promise<Preview> {
+    const view: LibvirtView | null = given !== undefined ? given : this.deps.libvirt ? await this.deps.libvirt.view(true) : null;
     const preview = await this.planWith(request, o, inv, view);
     // A plan refused for a host reason may also take a running VM's device: say that too, it is the reason that matters.
     const withAll = preview.outcome.kind === "refused" && view?.ok ? (await this.planWith(request, { confirm: true, force: true }, inv, view)).outcome : null;
@@ -297,7 +341,69 @@ export class PlanService {
 
   private prune() {
     const now = this.now();
-    for (const [id, p] of this.pending) if (now - p.createdAt > PREVIEW_TTL_MS) this.pending.delete(id);
+    for (const [id, p] of this.pending) if (now - p.createdAt > PREVIEW_TTL_MS) this.drop(id);
+    // runs trimmed since: their owners go too
+    for (const id of this.owners.keys()) if (!this.pending.has(id) && !this.runs.has(id)) this.owners.delete(id);
+  }
+
+  /** Keeps a previewed plan: at most pendingPerCaller per caller and pendingTotal in all, the oldest dropped first. */
+  private keep(id: string, p: Pending) {
+    this.prune();
+    this.pending.set(id, p);
+    this.owners.set(id, p.owner);
+    const mine = [...this.pending].filter(([, q]) => q.owner === p.owner).map(([planId]) => planId);
+    for (const old of mine.slice(0, Math.max(0, mine.length - this.limits.pendingPerCaller))) this.drop(old);
+    // the map keeps insertion order: the first keys are the oldest previews
+    for (const old of [...this.pending.keys()].slice(0, Math.max(0, this.pending.size - this.limits.pendingTotal))) this.drop(old);
+  }
+
+  private drop(id: string) {
+    this.pending.delete(id);
+    if (!this.runs.has(id)) this.owners.delete(id);
+  }
+
+  /** Whether `owner` previewed this plan (an id nobody previewed here is nobody's). */
+  private ownedBy(planId: string, owner: string): boolean {
+    return this.owners.get(planId) === owner;
+  }
+
+  /**
+   * A plan known here to be another caller's. A plan this process does not know (applied before a restart, or by
+   * the CLI) has no owner on record: the applier decides, as before.
+   */
+  private foreign(planId: string, owner: string): boolean {
+    const known = this.owners.get(planId);
+    return known !== undefined && known !== owner;
+  }
+
+  /**
+   * One scan and one libvirt view for every preview within PREVIEW_FRESH_MS, shared while in flight. It is taken
+   * again after this service applied or reverted a plan (the epoch and the runs changed), so a preview never shows
+   * the host as it was before this server's own change. The scan waits one turn of the event loop first: the
+   * previews of a batch all join it, and requests already queued are answered before the synchronous walk.
+   */
+  private hostForPreview(): Promise<PreviewHost> {
+    const c = this.previewHost;
+    const runs = this.runsKey();
+    if (c && c.epoch === this.hostEpoch && c.runs === runs && this.now() - c.at < PREVIEW_FRESH_MS) return c.host;
+    const host = (async (): Promise<PreviewHost> => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const inventory = this.deps.inventory(true);
+      const view = this.deps.libvirt ? await this.deps.libvirt.view(true) : null;
+      return { inventory, view };
+    })();
+    const entry = { at: this.now(), epoch: this.hostEpoch, runs, host };
+    // A failed scan is not shared beyond the previews that waited for it.
+    entry.host.catch(() => {
+      if (this.previewHost === entry) this.previewHost = null;
+    });
+    this.previewHost = entry;
+    return entry.host;
+  }
+
+  /** The kept runs and whether each finished: changes whenever an apply starts, fails before running, or ends. */
+  private runsKey(): string {
+    return [...this.runs].map(([id, r]) => `${id}${r.done ? "+" : "-"}`).join(",");
   }
 
   private trimRuns() {
@@ -338,6 +444,12 @@ export function withGuestChecks(
   if (blocking.length > 0) return { kind: "refused", refusals: blocking };
   return { ...outcome, warnings: [...outcome.warnings, ...problems] };
 }
+
+/** What the applier answers for a plan it holds no confirmation for; another caller's plan gets the same words. */
+const notWaitingToConfirm = (planId: string) =>
+  `plan ${planId} is not waiting for a confirmation: it was confirmed already, or undone when its window closed (see the journal)`;
+const notWaitingToRevert = (planId: string) =>
+  `plan ${planId} is not waiting for a confirmation, so there is nothing to undo here: use the journal's plan to restore`;
 
 function sameSteps(a: Plan, b: Plan): boolean {
   return JSON.stringify(a.steps.map((s) => [s.step, s.inverse])) === JSON.stringify(b.steps.map((s) => [s.step, s.inverse]));

@@ -3,7 +3,7 @@
  * raw samples, compared by verdict.ts. Shared by the chart's verdict panel and `passdeck compare`.
  */
 import { percentile } from "./stats";
-import type { ProbeStore, StoredSample } from "./store";
+import { RAW_ROW_BUDGET, type ProbeStore, type StoredSample } from "./store";
 import { compareWindows, type Verdict, type VerdictSide } from "./verdict";
 
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
@@ -35,6 +35,14 @@ export function compareAround(store: ProbeStore, req: CompareRequest, nowMs = Da
       ok: false,
       reason: `the raw samples of ${target.name} start at ${new Date(oldest / 1000).toISOString()}, after the window before the change begins (${new Date(before.fromMs).toISOString()}): the comparison needs raw samples (kept 48 h); choose a shorter --window or a later change`,
     };
+  // The verdict needs every raw sample of both windows: a window beyond one read's budget is refused, not sampled.
+  for (const [name, w] of [["before", before], ["after", after]] as const) {
+    if (store.countSamples(target.id, w.fromMs * 1000, w.toMs * 1000, RAW_ROW_BUDGET + 1) > RAW_ROW_BUDGET)
+      return {
+        ok: false,
+        reason: `the window ${name} the change holds more than ${RAW_ROW_BUDGET.toLocaleString("en")} raw samples of ${target.name} (its interval is ${target.intervalMs} ms): choose a shorter window (at most ${Math.floor((RAW_ROW_BUDGET * target.intervalMs) / 60_000)} min)`,
+      };
+  }
   const side = (w: { fromMs: number; toMs: number }): VerdictSide => {
     const samples = store.samples(target.id, w.fromMs * 1000, w.toMs * 1000);
     return {

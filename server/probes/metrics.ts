@@ -8,7 +8,14 @@ import { agentAlive, METRIC_BUCKETS_US, type ProbeStore } from "./store";
 const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const seconds = (us: number) => String(us / 1e6);
 
-export function prometheusText(store: ProbeStore, nowMs = Date.now()): string {
+/** The web server's live feed, when this process has one. */
+export interface LiveFeedGauges {
+  subscriptionCount: number;
+  listenerCount: number;
+  droppedCount: number;
+}
+
+export function prometheusText(store: ProbeStore, nowMs = Date.now(), live: LiveFeedGauges | null = null): string {
   const targets = new Map(store.allTargets().map((t) => [t.id, t]));
   const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
   const lines: string[] = [
@@ -39,5 +46,13 @@ export function prometheusText(store: ProbeStore, nowMs = Date.now()): string {
   const agent = store.agent();
   lines.push("# HELP passdeck_probe_agent_up 1 while the probe agent's heartbeat is fresh (20 s).", "# TYPE passdeck_probe_agent_up gauge");
   lines.push(`passdeck_probe_agent_up ${agentAlive(agent, nowMs) ? 1 : 0}`);
+  if (live) {
+    lines.push("# HELP passdeck_live_subscribers Open live latency streams (latency.live), dropped ones until their client goes.", "# TYPE passdeck_live_subscribers gauge");
+    lines.push(`passdeck_live_subscribers ${live.subscriptionCount}`);
+    lines.push("# HELP passdeck_live_listeners Live latency streams being fed new samples.", "# TYPE passdeck_live_listeners gauge");
+    lines.push(`passdeck_live_listeners ${live.listenerCount}`);
+    lines.push("# HELP passdeck_live_dropped_total Live latency streams ended because their client stopped reading.", "# TYPE passdeck_live_dropped_total counter");
+    lines.push(`passdeck_live_dropped_total ${live.droppedCount}`);
+  }
   return lines.join("\n") + "\n";
 }

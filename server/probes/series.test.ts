@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { seriesFor, windowStats, type Series } from "./series";
 import { summarize } from "./stats";
-import { DEFAULT_RETENTION, ProbeStore, type SampleRow } from "./store";
+import { compareAround } from "./compare";
+import { DEFAULT_RETENTION, ProbeStore, RAW_ROW_BUDGET, type SampleRow } from "./store";
 import { mulberry32 } from "./verdict";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-series-"));
@@ -155,5 +156,64 @@ describe("seriesFor after the raw samples are pruned", () => {
     expect(old.source).toBe("10s");
     expect(old.summary).toMatchObject({ sent: exact.sent, n: exact.n, loss: exact.loss, min: exact.min, p50: exact.p50, p90: exact.p90, p99: exact.p99, max: exact.max });
     expect([old.intervalMs, old.proberLagP99Us, old.gaps]).toEqual([1000, 100, 0]);
+  });
+});
+
+describe("the raw-row budget", () => {
+  // 400,000 probes 50 ms apart (5 h 33 min), every 10th lost, all rolled up: more raw rows than one read takes.
+  const store = newStore();
+  const t = store.addTarget({ address: "10.0.0.6", intervalMs: 50 });
+  const N = 400_000;
+  const STEP_MS = 50;
+  beforeAll(() => {
+    store.db
+      .prepare(
+        `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+         INSERT INTO probe_samples (target_id, seq, sent_us, rtt_us, lag_us, interval_ms)
+         SELECT ?, i + 1, ? + i * ?, CASE WHEN i % 10 = 9 THEN NULL ELSE 100 + i % 50 END, 0, ? FROM s`,
+      )
+      .run(N - 1, t.id, T * 1000, STEP_MS * 1000, STEP_MS);
+    while (store.buildRollups((T + N * STEP_MS + 60_000) * 1000) > 0);
+  });
+
+  it("the state the tests below assume", () => {
+    expect(RAW_ROW_BUDGET).toBe(200_000);
+    expect(store.countSamples(t.id, T * 1000, (T + N * STEP_MS) * 1000, 1e9)).toBe(N);
+    expect(store.rolledUpUntil(t.id, 10)).toBeGreaterThanOrEqual((T + N * STEP_MS) * 1000);
+  });
+
+  it("windowStats answers from merged rollup histograms past the budget, exactly from raw within it", () => {
+    const all = windowStats(store, t.id, T, T + N * STEP_MS);
+    expect(all.source).toBe("10s");
+    // histograms add exactly: the counts and the percentiles of these small RTTs (below 2,048 µs) are the raw ones
+    const exact = summarize(store.samples(t.id, T * 1000, (T + N * STEP_MS) * 1000, N));
+    expect(all.summary).toMatchObject({ sent: N, n: N * 0.9, min: exact.min, p50: exact.p50, p90: exact.p90, p99: exact.p99, max: exact.max });
+    expect(all.summary.loss).toBeCloseTo(0.1, 12);
+    const hour = windowStats(store, t.id, T, T + HOUR);
+    expect(hour.source).toBe("raw");
+    expect(hour.summary).toEqual(summarize(store.samples(t.id, T * 1000, (T + HOUR) * 1000)));
+    // exactly the budget: still raw, and summarize copes with 200,000 samples
+    const full = windowStats(store, t.id, T, T + RAW_ROW_BUDGET * STEP_MS);
+    expect([full.source, full.summary.sent]).toEqual(["raw", RAW_ROW_BUDGET]);
+  });
+
+  it("seriesFor takes the rollups instead of more raw rows than the budget, within maxPoints", () => {
+    // 5 h at 2,000 points wants 9 s steps, which raw would serve: 360,000 rows, over the budget
+    const s = seriesFor(store, t.id, { fromMs: T, toMs: T + 5 * HOUR, maxPoints: 2000 });
+    expect([s.source, s.stepMs, s.points.length]).toEqual(["10s", 10_000, 1800]);
+    expect(s.points.reduce((a, p) => a + p.sent, 0)).toBe(360_000);
+    // 2 h (144,000 rows) fits: raw
+    expect(seriesFor(store, t.id, { fromMs: T, toMs: T + 2 * HOUR, maxPoints: 2000 }).source).toBe("raw");
+  });
+
+  it("compareAround refuses windows beyond the budget instead of reading them, and compares shorter ones", () => {
+    const atMs = T + 4 * HOUR;
+    const long = compareAround(store, { targetId: t.id, atMs, windowMs: 3 * HOUR, settleMs: 0 }, T + 10 * HOUR);
+    expect(long).toEqual({
+      ok: false,
+      reason: "the window before the change holds more than 200,000 raw samples of 10.0.0.6 (its interval is 50 ms): choose a shorter window (at most 166 min)",
+    });
+    const short = compareAround(store, { targetId: t.id, atMs, windowMs: HOUR, settleMs: 0 }, T + 10 * HOUR);
+    expect(short.ok).toBe(true);
   });
 });

@@ -2,11 +2,22 @@
  * Reading the latency store for charts, the CLI and exports: a window's statistics and a chart series of any range,
  * from raw samples while they are kept and from the mergeable rollups after. The server picks the coarsest data
  * that still gives `maxPoints` points, so the browser never receives more than it can draw, and percentiles are
- * always computed from merged histograms, never averaged.
+ * always computed from merged histograms, never averaged. No read takes more than RAW_ROW_BUDGET raw samples or
+ * ROLLUP_ROW_BUDGET rollups: a range whose raw samples exceed the budget is answered from the rollups (and says so).
  */
 import { LatencyHistogram } from "./histogram";
 import { percentile, summarize, type LatencySummary } from "./stats";
-import { agentAlive, mergeRollups, RESOLUTIONS_S, type ProbeStore, type ResolutionS, type StoredRollup, type StoredSample } from "./store";
+import {
+  agentAlive,
+  mergeRollups,
+  RAW_ROW_BUDGET,
+  RESOLUTIONS_S,
+  ROLLUP_ROW_BUDGET,
+  type ProbeStore,
+  type ResolutionS,
+  type StoredRollup,
+  type StoredSample,
+} from "./store";
 
 export type SeriesSource = "raw" | "10s" | "1m" | "1h";
 
@@ -57,17 +68,18 @@ export function seriesFor(store: ProbeStore, targetId: number, range: { fromMs: 
   const target = store.target(targetId);
   const probeMs = target?.intervalMs ?? 1000;
 
-  if (wantStep < 10_000 && rawCovers(store, targetId, fromMs)) {
+  if (wantStep < 10_000 && rawCovers(store, targetId, fromMs) && rawFits(store, targetId, fromMs, toMs)) {
     const stepMs = Math.max(wantStep, probeMs, 1000);
     return { targetId, source: "raw", stepMs, fromMs, toMs, points: pointsFromSamples(store.samples(targetId, fromMs * 1000, toMs * 1000), stepMs, fromMs) };
   }
   // The coarsest resolution whose buckets are at most twice the wanted step (at least maxPoints/2 points: reading
-  // 60× fewer rows matters more than the last few pixels) and whose retention still reaches the range's start.
+  // 60× fewer rows matters more than the last few pixels), whose retention still reaches the range's start and
+  // whose rows over the range fit the rollup budget.
   const candidates = RESOLUTIONS_S.filter((r) => r * 1000 <= Math.max(2 * wantStep, 10_000));
   let resolution: ResolutionS = candidates.at(-1) ?? 10;
   for (const r of [...candidates].reverse()) {
     const oldest = store.oldestRollupUs(targetId, r);
-    if (oldest !== null && oldest / 1000 <= fromMs) {
+    if (oldest !== null && oldest / 1000 <= fromMs && rollupsFit(r, fromMs, toMs)) {
       resolution = r;
       break;
     }
@@ -82,8 +94,9 @@ export function seriesFor(store: ProbeStore, targetId: number, range: { fromMs: 
   const doneMs = (store.rolledUpUntil(targetId, resolution) ?? fromMs * 1000) / 1000;
   if (doneMs < toMs) {
     const tailFrom = Math.max(fromMs, Math.floor(doneMs / stepMs) * stepMs);
-    // epoch-aligned like the rollup points, so the tail's buckets continue theirs
-    const tail = pointsFromSamples(store.samples(targetId, tailFrom * 1000, toMs * 1000), stepMs, 0);
+    // epoch-aligned like the rollup points, so the tail's buckets continue theirs; a tail beyond the raw budget (the
+    // agent far behind with its rollups) keeps its newest samples, so "now" is still there and the rest is a gap
+    const tail = pointsFromSamples(store.newestSamples(targetId, tailFrom * 1000, toMs * 1000, RAW_ROW_BUDGET), stepMs, 0);
     const firstTail = tail[0]?.t ?? Infinity;
     return { targetId, source: SOURCE_OF[resolution], stepMs, fromMs, toMs, points: [...points.filter((p) => p.t < firstTail), ...tail] };
   }
@@ -102,6 +115,14 @@ function rawCovers(store: ProbeStore, targetId: number, fromMs: number): boolean
   const oldestRollup = store.oldestRollupUs(targetId, 10);
   return oldestRollup === null || oldestRaw < oldestRollup + 10_000_000;
 }
+
+/** Whether the raw samples of the range are within the budget of one read. */
+function rawFits(store: ProbeStore, targetId: number, fromMs: number, toMs: number): boolean {
+  return store.countSamples(targetId, fromMs * 1000, toMs * 1000, RAW_ROW_BUDGET + 1) <= RAW_ROW_BUDGET;
+}
+
+/** Whether a range's rollups at a resolution are within the budget of one read. */
+const rollupsFit = (resolution: ResolutionS, fromMs: number, toMs: number) => (toMs - fromMs) / (resolution * 1000) <= ROLLUP_ROW_BUDGET;
 
 function bucketStart(tMs: number, stepMs: number, originMs: number): number {
   return originMs + Math.floor((tMs - originMs) / stepMs) * stepMs;
@@ -190,9 +211,12 @@ export interface WindowStats {
   gaps: number;
 }
 
-/** A window's statistics: exact from raw samples while they are kept, else from the finest rollups covering it. */
+/**
+ * A window's statistics: exact from raw samples while they are kept and within RAW_ROW_BUDGET, else from the finest
+ * rollups covering it whose rows fit ROLLUP_ROW_BUDGET (percentiles from their merged histograms).
+ */
 export function windowStats(store: ProbeStore, targetId: number, fromMs: number, toMs: number): WindowStats {
-  if (rawCovers(store, targetId, fromMs)) {
+  if (rawCovers(store, targetId, fromMs) && rawFits(store, targetId, fromMs, toMs)) {
     const samples = store.samples(targetId, fromMs * 1000, toMs * 1000);
     const lags = samples.flatMap((s) => (s.lagUs === null ? [] : [Math.max(0, s.lagUs)])).sort((a, b) => a - b);
     const intervals = new Set(samples.map((s) => s.intervalMs));
@@ -207,10 +231,11 @@ export function windowStats(store: ProbeStore, targetId: number, fromMs: number,
       gaps: samples.filter((s) => s.lagUs !== null && s.lagUs > s.intervalMs * 1000).length,
     };
   }
-  let resolution: ResolutionS = 10;
+  // the coarsest resolution when none fits: an hour's rollups fit any range the API takes (at most a year)
+  let resolution: ResolutionS = RESOLUTIONS_S.find((r) => rollupsFit(r, fromMs, toMs)) ?? 3600;
   for (const r of RESOLUTIONS_S) {
     const oldest = store.oldestRollupUs(targetId, r);
-    if (oldest !== null && oldest / 1000 <= fromMs) {
+    if (oldest !== null && oldest / 1000 <= fromMs && rollupsFit(r, fromMs, toMs)) {
       resolution = r;
       break;
     }

@@ -3,6 +3,7 @@
  * mergeable histograms, the agent's heartbeat, manual annotations and the Prometheus counters. The probe agent
  * writes; the web server and the CLI read the same file (WAL lets them read while it writes).
  */
+import type { Statement } from "better-sqlite3";
 import type { Db } from "@/server/db/database";
 import { probeTargetInput, targetName, type ProbeKind, type ProbeTargetInput } from "@/lib/probe-target";
 import { LatencyHistogram } from "./histogram";
@@ -115,6 +116,23 @@ export const AGENT_STALE_MS = 20_000;
 
 export const agentAlive = (agent: AgentInfo | null, nowMs: number): boolean => agent !== null && nowMs - agent.heartbeatAt < AGENT_STALE_MS;
 
+/**
+ * The most raw samples one read takes into memory (about 150 bytes each as objects, so ~30 MB): 200,000 is 55 h of
+ * a 1 s probe or 33 min of a 10 ms one. Beyond it charts and statistics use the rollups, exports stream in pages.
+ */
+export const RAW_ROW_BUDGET = 200_000;
+/** The most rollup rows one read merges (50,000 ≈ 6 days of 10 s rollups, 35 days of 1 min, 5.7 years of 1 h). */
+export const ROLLUP_ROW_BUDGET = 50_000;
+
+/** A sample as sampleRowsPage reads it: id, seq, sent_us, rtt_us, lag_us. */
+export type SampleTuple = [id: number, seq: number, sentUs: number, rttUs: number | null, lagUs: number | null];
+
+/** Where a paged read stopped: the last row's (sent_us, id), the index's own order. */
+export interface SampleCursor {
+  sentUs: number;
+  id: number;
+}
+
 export class TargetConflict extends Error {}
 
 interface TargetRow {
@@ -155,10 +173,19 @@ const sampleOf = (r: { id: number; target_id: number; seq: number; sent_us: numb
 });
 
 export class ProbeStore {
+  /** statements of the paged reads, prepared once: an export runs thousands of pages */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
+  }
 
   // ── targets ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -262,13 +289,70 @@ export class ProbeStore {
     })();
   }
 
-  /** A target's samples sent in [fromUs, toUs), in sequence order. */
-  samples(targetId: number, fromUs: number, toUs: number): StoredSample[] {
+  /**
+   * A target's samples sent in [fromUs, toUs), in sequence order: the first `limit` by send time (the index's order,
+   * so the read stops there). Callers that need all of a range check countSamples against RAW_ROW_BUDGET first.
+   */
+  samples(targetId: number, fromUs: number, toUs: number, limit = RAW_ROW_BUDGET): StoredSample[] {
     return (
       this.db
-        .prepare(`SELECT * FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? ORDER BY seq`)
-        .all(targetId, fromUs, toUs) as Parameters<typeof sampleOf>[0][]
-    ).map(sampleOf);
+        .prepare(`SELECT * FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? ORDER BY sent_us, id LIMIT ?`)
+        .all(targetId, fromUs, toUs, limit) as Parameters<typeof sampleOf>[0][]
+    )
+      .map(sampleOf)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The newest `limit` samples of a target in [fromUs, toUs), in send order. */
+  newestSamples(targetId: number, fromUs: number, toUs: number, limit: number): StoredSample[] {
+    return (
+      this.db
+        .prepare(`SELECT * FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? ORDER BY sent_us DESC, id DESC LIMIT ?`)
+        .all(targetId, fromUs, toUs, limit) as Parameters<typeof sampleOf>[0][]
+    )
+      .map(sampleOf)
+      .reverse();
+  }
+
+  /**
+   * One page of a target's samples in [fromUs, toUs) in (sent_us, id) order, after `after` and with ids up to
+   * `maxId`: keyset paging over the (target_id, sent_us) index, so a long range is read a page at a time and the
+   * connection is free between pages (an open better-sqlite3 iterator would keep it busy for every other request).
+   */
+  samplesPage(targetId: number, fromUs: number, toUs: number, after: SampleCursor | null, limit: number, maxId = Number.MAX_SAFE_INTEGER): StoredSample[] {
+    const from = after ? after.sentUs : fromUs;
+    const afterId = after ? after.id : -1;
+    const rows: StoredSample[] = [];
+    // iterate(): rows are converted as SQLite steps, and the statement is finished before this returns
+    for (const r of this.statement(
+      `SELECT * FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?) AND id <= ?
+       ORDER BY sent_us, id LIMIT ?`,
+    ).iterate(targetId, from, toUs, from, afterId, maxId, limit) as IterableIterator<Parameters<typeof sampleOf>[0]>)
+      rows.push(sampleOf(r));
+    return rows;
+  }
+
+  /**
+   * samplesPage as bare rows [id, seq, sent_us, rtt_us, lag_us]: no object per row, for exports of millions of rows
+   * (half the time, and less garbage for the collector to chase).
+   */
+  sampleRowsPage(targetId: number, fromUs: number, toUs: number, after: SampleCursor | null, limit: number): SampleTuple[] {
+    const from = after ? after.sentUs : fromUs;
+    return this.statement(
+      `SELECT id, seq, sent_us, rtt_us, lag_us FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? AND (sent_us > ? OR id > ?)
+       ORDER BY sent_us, id LIMIT ?`,
+    )
+      .raw(true)
+      .all(targetId, from, toUs, from, after ? after.id : -1, limit) as SampleTuple[];
+  }
+
+  /** How many samples a target has in [fromUs, toUs), counting at most `cap` (an index range, stopped at the cap). */
+  countSamples(targetId: number, fromUs: number, toUs: number, cap = RAW_ROW_BUDGET + 1): number {
+    return (
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ? LIMIT ?)`)
+        .get(targetId, fromUs, toUs, cap) as { n: number }
+    ).n;
   }
 
   /** Samples stored after row `afterId` (arrival order), for live charts. */
@@ -294,11 +378,17 @@ export class ProbeStore {
 
   // ── rollups ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  rollups(targetId: number, resolutionS: ResolutionS, fromUs: number, toUs: number): StoredRollup[] {
+  /** A target's rollups starting in [fromUs, toUs), oldest first, at most `limit` of them. */
+  rollups(targetId: number, resolutionS: ResolutionS, fromUs: number, toUs: number, limit = ROLLUP_ROW_BUDGET): StoredRollup[] {
     const rows = this.db
-      .prepare(`SELECT * FROM probe_rollups WHERE target_id = ? AND resolution_s = ? AND start_us >= ? AND start_us < ? ORDER BY start_us`)
-      .all(targetId, resolutionS, fromUs, toUs) as RollupRow[];
+      .prepare(`SELECT * FROM probe_rollups WHERE target_id = ? AND resolution_s = ? AND start_us >= ? AND start_us < ? ORDER BY start_us LIMIT ?`)
+      .all(targetId, resolutionS, fromUs, toUs, limit) as RollupRow[];
     return rows.map(rollupOf);
+  }
+
+  /** One page of rollups in [fromUs, toUs) after start `afterUs` (exclusive), for streamed exports. */
+  rollupsPage(targetId: number, resolutionS: ResolutionS, fromUs: number, toUs: number, afterUs: number | null, limit: number): StoredRollup[] {
+    return this.rollups(targetId, resolutionS, afterUs === null ? fromUs : Math.max(fromUs, afterUs + 1), toUs, limit);
   }
 
   /** Until when a target's rollups at this resolution are complete (µs), or null before the first. */
@@ -338,9 +428,19 @@ export class ProbeStore {
     const stepUs = 10_000_000;
     const first = this.rolledUpUntil(targetId, 10) ?? floorTo(this.oldestRawUs(targetId), stepUs);
     if (first === null) return 0;
-    const end = Math.min(floorTo(settledUs, stepUs)!, first + maxBuckets * stepUs);
+    let end = Math.min(floorTo(settledUs, stepUs)!, first + maxBuckets * stepUs);
     if (end <= first) return 0;
-    const rows = this.samples(targetId, first, end);
+    // An hour holds at most 360,000 probes at the fastest interval (10 ms); should more be stored (two agents once
+    // overlapped), the read stops at the budget and only whole buckets are rolled up this time.
+    const limit = 2 * RAW_ROW_BUDGET;
+    let rows = this.samples(targetId, first, end, limit);
+    if (rows.length === limit) {
+      const lastBucket = floorTo(rows.reduce((m, r) => (r.sentUs > m ? r.sentUs : m), 0), stepUs)!;
+      if (lastBucket > first) {
+        end = lastBucket;
+        rows = rows.filter((r) => r.sentUs < end);
+      }
+    }
     const byBucket = new Map<number, StoredSample[]>();
     for (const s of rows) {
       const b = floorTo(s.sentUs, stepUs)!;
@@ -479,7 +579,8 @@ export class ProbeStore {
 
   annotations(fromMs: number, toMs: number): Annotation[] {
     return (
-      this.db.prepare(`SELECT * FROM annotations WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id`).all(fromMs, toMs) as {
+      // notes are made by hand; the limit only keeps a flood of them from one read
+      this.db.prepare(`SELECT * FROM annotations WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id LIMIT 10000`).all(fromMs, toMs) as {
         id: number;
         at_ms: number;
         text: string;
@@ -620,7 +721,7 @@ export function mergeRollups(parts: readonly (Rollup | StoredRollup)[]): Omit<Ro
   return {
     sent: parts.reduce((a, p) => a + p.sent, 0),
     received: parts.reduce((a, p) => a + p.received, 0),
-    lossLongest: Math.max(0, ...parts.map((p) => p.lossLongest)),
+    lossLongest: parts.reduce((m, p) => Math.max(m, p.lossLongest), 0), // no spread: tens of thousands of parts
     lossEpisodes: parts.reduce((a, p) => a + p.lossEpisodes, 0),
     rtt,
     ipdvAbs,

@@ -4,8 +4,11 @@ import { addressProblem } from "@/lib/probe-target";
 import { compareAround } from "@/server/probes/compare";
 import { iperfNote, IperfError, runIperf } from "@/server/probes/iperf";
 import { seriesFor, windowStats } from "@/server/probes/series";
+import { EARLIEST_EXPORT_MS } from "@/server/probes/export";
 import type { ProbeStore } from "@/server/probes/store";
+import { toTRPCError } from "../errors";
 import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
+import { callerKey } from "../caller-key";
 
 export function latencyStore(ctx: Context): ProbeStore {
   const opened = ctx.latency();
@@ -13,12 +16,34 @@ export function latencyStore(ctx: Context): ProbeStore {
   return opened.store;
 }
 
-const YEAR_MS = 366 * 86_400_000;
+const DAY_MS = 86_400_000;
+const YEAR_MS = 366 * DAY_MS;
 const targetId = z.number().int().min(1);
+/** A time of a sample: after 2000 (older is a unit mix-up) and at most a day ahead of this server's clock. */
+const sampleTime = (name: string) =>
+  z
+    .number()
+    .int()
+    .min(EARLIEST_EXPORT_MS, `${name} is before 2000-01-01, older than any sample (ms since the epoch, not seconds?)`)
+    .refine((ms) => ms <= Date.now() + DAY_MS, `${name} is more than a day in the future: no samples are there yet`);
 const range = z
-  .object({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) })
+  .object({ fromMs: sampleTime("fromMs"), toMs: sampleTime("toMs") })
   .refine((r) => r.toMs > r.fromMs, { message: "the range must end after it starts (toMs > fromMs)" })
-  .refine((r) => r.toMs - r.fromMs <= YEAR_MS + 86_400_000, { message: "the range is at most a year" });
+  .refine((r) => r.toMs - r.fromMs <= YEAR_MS + DAY_MS, { message: "the range is at most a year" });
+
+/** Errors thrown while a subscription streams leave through the one error table too (a dropped slow reader). */
+function mapStreamErrors<T>(it: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  return {
+    next: () =>
+      it.next().catch((err: unknown) => {
+        throw toTRPCError(err);
+      }),
+    return: (value?: unknown) => it.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 /** Latency series, live samples, window statistics and the before/after verdict. */
 export const latencyRouter = router({
@@ -30,15 +55,18 @@ export const latencyRouter = router({
       return input.targetIds.map((id) => seriesFor(store, id, input));
     }),
   stats: readProcedure.input(z.object({ targetId }).and(range)).query(({ ctx, input }) => windowStats(latencyStore(ctx), input.targetId, input.fromMs, input.toMs)),
-  /** Raw samples of the targets since sinceMs, then each new one as the probe agent stores it. */
+  /**
+   * Raw samples of the targets since sinceMs, then each new one as the probe agent stores it. Capped per caller and
+   * in all (refused at once, before any sample); a client that stops reading is dropped with the reason.
+   */
   live: readProcedure
     .input(z.object({ targetIds: z.array(targetId).min(1).max(20), sinceMs: z.number().int().min(0) }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(({ ctx, input, signal }) => {
       const opened = ctx.latency();
       if (!opened.ok) throw new TRPCError({ code: "PRECONDITION_FAILED", message: opened.reason });
       // At most 15 minutes of backlog: longer ranges are history (latency.series).
       const since = Math.max(input.sinceMs, Date.now() - 15 * 60_000);
-      yield* opened.feed.subscribe(input.targetIds, since, signal);
+      return mapStreamErrors(opened.feed.subscribe(input.targetIds, since, { caller: callerKey(ctx.caller), ...(signal ? { signal } : {}) }));
     }),
   /** iperf3 on demand against a named server; the result becomes a note on every chart at the run's start. */
   iperf: writeProcedure

@@ -2,7 +2,8 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { domainKeySchema, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
-import { actorOf, router, readProcedure, writeProcedure } from "../trpc";
+import { callerKey } from "../caller-key";
+import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
 
 const overrides = {
   /** the user accepted the warnings (a shared group, many VFs) */
@@ -81,6 +82,12 @@ const previewInput = z.discriminatedUnion("kind", [
 
 const planId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be the id of a previewed plan");
 
+/**
+ * Who a previewed plan belongs to: the signed-in user (all their sessions) or one API token. Only they may apply it,
+ * watch it, keep it or undo it; the preview rate and caps count per owner too.
+ */
+const planOwner = (ctx: Pick<Context, "caller">): string => callerKey(ctx.caller);
+
 export const plansRouter = router({
   /** Whether this server can apply plans, and why not when it cannot. */
   access: readProcedure.query(({ ctx }) => {
@@ -95,50 +102,50 @@ export const plansRouter = router({
     switch (input.kind) {
       case "sriov": {
         const { pf, count, autoprobe, vfs } = input;
-        return ctx.plans.preview({ kind: "sriov", request: { pf, count, autoprobe, vfs } }, o);
+        return ctx.plans.preview({ kind: "sriov", request: { pf, count, autoprobe, vfs } }, o, planOwner(ctx));
       }
       case "device":
-        return ctx.plans.preview({ kind: "device", address: input.address }, o);
+        return ctx.plans.preview({ kind: "device", address: input.address }, o, planOwner(ctx));
       case "restore":
-        return ctx.plans.preview({ kind: "restore", address: input.address, ...(input.hostDriver ? { hostDriver: input.hostDriver } : {}) }, o);
+        return ctx.plans.preview({ kind: "restore", address: input.address, ...(input.hostDriver ? { hostDriver: input.hostDriver } : {}) }, o, planOwner(ctx));
       case "vm-attach": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-attach", request }, o);
+        return ctx.plans.preview({ kind: "vm-attach", request }, o, planOwner(ctx));
       }
       case "vm-attach-pool": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-attach-pool", request }, o);
+        return ctx.plans.preview({ kind: "vm-attach-pool", request }, o, planOwner(ctx));
       }
       case "vm-detach-pool": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-detach", request: { ...request, address: "" } }, o);
+        return ctx.plans.preview({ kind: "vm-detach", request: { ...request, address: "" } }, o, planOwner(ctx));
       }
       case "pool-create":
-        return ctx.plans.preview({ kind: "pool-create", name: input.name, pf: input.pf }, o);
+        return ctx.plans.preview({ kind: "pool-create", name: input.name, pf: input.pf }, o, planOwner(ctx));
       case "pool-delete":
-        return ctx.plans.preview({ kind: "pool-delete", name: input.name }, o);
+        return ctx.plans.preview({ kind: "pool-delete", name: input.name }, o, planOwner(ctx));
       case "vm-detach": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-detach", request }, o);
+        return ctx.plans.preview({ kind: "vm-detach", request }, o, planOwner(ctx));
       }
     }
   }),
   /** Applies a previewed plan ("apply" is reserved by tRPC routers); resolves when it has finished. Watch `progress` for the steps as they happen. */
   execute: writeProcedure.input(z.object({ planId })).mutation(({ ctx, input }) =>
-    ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }),
+    ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx)),
   ),
   /**
    * "Keep these changes": a plan that touches networking is undone by the dead-man switch unless this arrives, as a
    * new request, within the window (PASSDECK_CONFIRM_WINDOW_S).
    */
   confirm: writeProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
-    const outcome = await ctx.plans.confirm(input.planId, { actor: actorOf(ctx), origin: ctx.origin });
+    const outcome = await ctx.plans.confirm(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx));
     if (!outcome.ok) throw new TRPCError({ code: "NOT_FOUND", message: outcome.reason });
     return outcome;
   }),
   /** "Undo now": the switch's undo, without waiting for the window to close. */
   revert: writeProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
-    const outcome = await ctx.plans.revert(input.planId, { actor: actorOf(ctx), origin: ctx.origin });
+    const outcome = await ctx.plans.revert(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx));
     if (!outcome.ok) throw new TRPCError({ code: "NOT_FOUND", message: outcome.reason });
     return outcome;
   }),
@@ -146,6 +153,6 @@ export const plansRouter = router({
   pendingConfirmations: readProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations() })),
   /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
   progress: readProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {
-    yield* ctx.plans.progress(input.planId, signal);
+    yield* ctx.plans.progress(input.planId, planOwner(ctx), signal);
   }),
 });

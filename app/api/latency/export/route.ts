@@ -1,13 +1,17 @@
 import { requireRole } from "@/server/auth/http";
 import { getContext } from "@/server/context";
-import { exportRange } from "@/server/probes/export";
+import { exportRange, parseExportRange } from "@/server/probes/export";
 import { TargetConflict } from "@/server/probes/store";
 
 export const dynamic = "force-dynamic";
 
 const bad = (message: string, status = 400) => new Response(`${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
-/** GET /api/latency/export?target=<id|address>&from=<ISO|ms>&to=<ISO|ms>&format=csv|json */
+/**
+ * GET /api/latency/export?target=<id|address>&from=<ISO|ms>&to=<ISO|ms>&format=csv|json: at most a year, streamed
+ * (chunked) as the client reads it. x-passdeck-export-kind/-source say whether the rows are raw samples or rollup
+ * points, as the file itself does.
+ */
 export function GET(req: Request): Response {
   const url = new URL(req.url);
   const context = getContext();
@@ -17,6 +21,10 @@ export function GET(req: Request): Response {
   if (!opened.ok) return bad(`the latency store cannot be opened: ${opened.reason}`, 503);
   const ref = url.searchParams.get("target");
   if (!ref) return bad("target is missing: ?target=<id or address>");
+  const range = parseExportRange(url.searchParams, Date.now());
+  if (!range.ok) return bad(range.message);
+  const format = url.searchParams.get("format") ?? "csv";
+  if (format !== "csv" && format !== "json") return bad('format is "csv" or "json"');
   let target;
   try {
     target = opened.store.findTarget(ref);
@@ -25,17 +33,14 @@ export function GET(req: Request): Response {
     throw err;
   }
   if (!target) return bad(`no latency target "${ref}"`, 404);
-  const time = (name: string, fallback: number) => {
-    const raw = url.searchParams.get(name);
-    if (raw === null) return fallback;
-    return /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  };
-  const toMs = time("to", Date.now());
-  const fromMs = time("from", toMs - 3_600_000);
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) return bad("from and to are ISO times (2026-11-25T10:00:00Z) or ms since the epoch");
-  if (toMs <= fromMs) return bad("to must be after from");
-  const format = url.searchParams.get("format") ?? "csv";
-  if (format !== "csv" && format !== "json") return bad('format is "csv" or "json"');
-  const out = exportRange(opened.store, { target, fromMs, toMs, format });
-  return new Response(out.body, { headers: { "content-type": out.contentType, "content-disposition": `attachment; filename="${out.fileName}"` } });
+  const out = exportRange(opened.store, { target, fromMs: range.fromMs, toMs: range.toMs, format });
+  return new Response(out.body, {
+    headers: {
+      "content-type": out.contentType,
+      "content-disposition": `attachment; filename="${out.fileName}"`,
+      "cache-control": "no-store",
+      "x-passdeck-export-kind": out.kind,
+      "x-passdeck-export-source": out.source,
+    },
+  });
 }
