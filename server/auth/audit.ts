@@ -5,7 +5,8 @@
  */
 import type { Db } from "@/server/db/database";
 
-export const AUDIT_ACTIONS = [
+/** What the web tier audits: sign-ins and its own accounts (it asks the helper to write them when the helper owns the records). */
+export const WEB_AUDIT_ACTIONS = [
   "setup",
   "login",
   "login-failed",
@@ -16,13 +17,13 @@ export const AUDIT_ACTIONS = [
   "token-created",
   "token-revoked",
   "token-mutation",
-  "plan-applied",
-  "plan-failed",
-  "plan-rolled-back",
-  "plan-confirmed",
-  "plan-refused",
   "setting",
 ] as const;
+
+/** What only the applier audits: plans (the web tier cannot claim one ran). */
+export const PLAN_AUDIT_ACTIONS = ["plan-applied", "plan-failed", "plan-rolled-back", "plan-confirmed", "plan-refused"] as const;
+
+export const AUDIT_ACTIONS = [...WEB_AUDIT_ACTIONS, ...PLAN_AUDIT_ACTIONS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

@@ -2,6 +2,7 @@
  * Password hashing with scrypt (node:crypto: no native addon to build) and a per-user random salt. The parameters
  * are stored with the hash, so they can be raised later without invalidating existing passwords.
  */
+import { BoundedGate } from "@/server/bounded-gate";
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { availableParallelism } from "node:os";
 
@@ -23,37 +24,10 @@ export class ScryptBusy extends Error {
   }
 }
 
-/**
- * A counting semaphore with a short, bounded queue: `limit` run, up to `queue` more wait their turn (first come,
- * first served), anything beyond is refused at once with ScryptBusy rather than queued without end.
- */
-export class ScryptGate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(
-    readonly limit: number = scryptConcurrency(),
-    readonly queue: number = scryptConcurrency(),
-  ) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) {
-      if (this.waiting.length >= this.queue) throw new ScryptBusy();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else this.running++;
-    try {
-      return await fn();
-    } finally {
-      // The slot passes straight to the next in line, so `running` never drops while someone waits.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-
-  /** How many run and how many wait (for tests). */
-  load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
+/** The gate for password hashing: `limit` scrypt at once and as many waiting (server/bounded-gate.ts). */
+export class ScryptGate extends BoundedGate {
+  constructor(limit: number = scryptConcurrency(), queue: number = scryptConcurrency()) {
+    super(limit, queue, () => new ScryptBusy());
   }
 }
 

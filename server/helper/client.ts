@@ -6,12 +6,12 @@ import { createConnection } from "node:net";
 import { PlanRejected } from "@/server/executor/allow-list";
 import { PlanBusy } from "@/server/executor/executor";
 import type { StepReport } from "@/server/executor/plan";
-import type { AuditAction } from "@/server/auth/audit";
+import { WEB_AUDIT_ACTIONS, type AuditAction } from "@/server/auth/audit";
 import type { DesiredEntry } from "@/server/desired/desired-state";
 import type { Refusal } from "@/server/plans/planner";
 import type { PlanOverrides } from "@/server/plans/step-guard";
 import { PlanReused, PlanUnsafe, type ApplyMeta, type ApplyOutcome, type ConfirmOutcome, type PendingConfirmation, type PlanApplier, type RevertOutcome } from "./applier";
-import { WEB_AUDIT_ACTIONS, type HelperLine, type HelperRequest } from "./protocol";
+import type { HelperLine, HelperRequest } from "./protocol";
 
 export class HelperUnavailable extends Error {
   constructor(socketPath: string, detail: string) {

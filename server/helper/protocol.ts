@@ -5,6 +5,7 @@
  * classes, so the API's error table treats a helper refusal as it treats a local one.
  */
 import { z } from "zod";
+import { WEB_AUDIT_ACTIONS } from "@/server/auth/audit";
 
 /** A request line longer than this is refused unread (a plan of 2,000 steps is well under it). */
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
@@ -21,21 +22,6 @@ const pciAddress = z.string().regex(/^[0-9a-f]{4,5}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-
 const overrides = z.object({ confirm: z.boolean(), force: z.array(pciAddress).max(64) }).strict();
 const text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "must be printable");
 
-/** Audit entries the web tier may ask the helper to write: its own doings. Plans are audited by the helper itself. */
-export const WEB_AUDIT_ACTIONS = [
-  "setup",
-  "login",
-  "login-failed",
-  "login-throttled",
-  "logout",
-  "user-added",
-  "user-disabled",
-  "token-created",
-  "token-revoked",
-  "token-mutation",
-  "setting",
-] as const;
-
 export const helperRequestSchema = z.discriminatedUnion("op", [
   // the plan stays unknown here: the allow-list (validatePlan) names every offending field, and the refusal is journaled
   z.object({ op: z.literal("apply"), plan: z.unknown(), meta, overrides: overrides.optional() }).strict(),
@@ -43,7 +29,7 @@ export const helperRequestSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("revert"), planId, meta }).strict(),
   z.object({ op: z.literal("pending") }).strict(),
   z.object({ op: z.literal("hello") }).strict(),
-  // the web tier may only read the host records: what it must add to them, it asks for
+  // the web tier may only read the host records: what it must add to them (its own doings, never a plan's), it asks for
   z
     .object({
       op: z.literal("audit"),

@@ -3,6 +3,7 @@
  * shell or virsh's own command parser), a timeout on every call, the C locale so messages can be decoded.
  * The npm bindings are unmaintained or domain-only (shared/research/ecosystem.md §5).
  */
+import { BoundedGate } from "@/server/bounded-gate";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -43,39 +44,20 @@ export class VirshBusy extends Error {
 }
 
 /**
- * A counting semaphore with a bounded wait queue. Changes (attach-device, net-define…) never wait behind the
- * bound: they queue first, so a burst of reads can delay an apply by a few calls but never fail it.
+ * The gate for virsh (server/bounded-gate.ts). Changes (attach-device, net-define…) never wait behind the bound:
+ * they queue first, so a burst of reads can delay an apply by a few calls but never fail it.
  */
-export class ProcessGate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(
-    readonly max = MAX_VIRSH_PROCESSES,
-    readonly maxWaiting = MAX_VIRSH_WAITING,
-  ) {}
+export class ProcessGate extends BoundedGate {
+  constructor(max = MAX_VIRSH_PROCESSES, maxWaiting = MAX_VIRSH_WAITING) {
+    super(max, maxWaiting, (running, waiting) => new VirshBusy(running, waiting));
+  }
 
   get active(): number {
-    return this.running;
+    return this.load().running;
   }
 
   get queued(): number {
-    return this.waiting.length;
-  }
-
-  async run<T>(work: () => Promise<T>, urgent = false): Promise<T> {
-    if (this.running >= this.max) {
-      if (!urgent && this.waiting.length >= this.maxWaiting) throw new VirshBusy(this.running, this.waiting.length);
-      // The slot is handed over by release(): `running` stays counted for the waiter, so nobody overtakes it.
-      await new Promise<void>((resolve) => (urgent ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
-    } else this.running++;
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
+    return this.load().waiting;
   }
 }
 
