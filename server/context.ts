@@ -1,4 +1,5 @@
 import { readEnv, type PassdeckEnv } from "@/server/env";
+import { isLoopbackHost } from "@/server/http/hosts.mjs";
 import { InventoryService } from "@/server/inventory/service";
 import type { Context } from "@/server/api/trpc";
 import { openWebDatabase } from "@/server/db/database";
@@ -117,7 +118,6 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
   return () => ({ ok: true, mode: "demo", applier });
 }
 
-export const isLoopbackHost = (host: string) => ["127.0.0.1", "localhost", "::1"].includes(host);
 
 /**
  * The real host: only a mounted sysfs. Plans go to the privileged helper over its socket when it runs (the web

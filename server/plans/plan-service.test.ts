@@ -193,8 +193,9 @@ describe("a pending plan belongs to the caller who previewed it", () => {
       ok: false,
       reason: `plan ${plan.id} is not waiting for a confirmation, so there is nothing to undo here: use the journal's plan to restore`,
     });
-    // still waiting for alice, who keeps it
-    expect((await plans.pendingConfirmations()).map((p) => p.planId)).toEqual([plan.id]);
+    // still waiting for alice, who keeps it; mallory is not offered it
+    expect((await plans.pendingConfirmations("alice (session)")).map((p) => p.planId)).toEqual([plan.id]);
+    expect(await plans.pendingConfirmations("mallory (session)")).toEqual([]);
     expect(await plans.confirm(plan.id, { actor: "alice", origin: null }, "alice (session)")).toMatchObject({ ok: true, planId: plan.id });
   });
 });

@@ -223,9 +223,14 @@ export class PlanService {
     return outcome;
   }
 
-  async pendingConfirmations(): Promise<PendingConfirmation[]> {
+  /**
+   * Applied plans waiting for their confirmation that this caller may keep or undo: their own, and those nobody here
+   * is known to own (applied before a restart). Another admin's plan is theirs to confirm: offering it here would
+   * only end in "not waiting".
+   */
+  async pendingConfirmations(owner: string): Promise<PendingConfirmation[]> {
     const access = this.deps.access();
-    return access.ok ? access.applier.pending() : [];
+    return access.ok ? (await access.applier.pending()).filter((p) => !this.foreign(p.planId, owner)) : [];
   }
 
   /**

@@ -150,7 +150,7 @@ export const plansRouter = router({
     return outcome;
   }),
   /** Applied plans waiting for their confirmation, and their deadlines. */
-  pendingConfirmations: readProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations() })),
+  pendingConfirmations: readProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations(planOwner(ctx)) })),
   /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
   progress: readProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {
     yield* ctx.plans.progress(input.planId, planOwner(ctx), signal);
