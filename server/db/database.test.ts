@@ -1,20 +1,26 @@
 /** The database files on a real disk: the two databases and their layout, pragmas, migrations, read-only opens, the legacy import, open errors. */
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { DatabaseOpenError, migrate, openDatabase, openHostDatabase, openWebDatabase, schemaVersion } from "./database";
 import { HOST_MIGRATIONS, WEB_MIGRATIONS, type Migration } from "./migrations";
+import { keepHostFiles } from "./layout";
+import { buildSync } from "esbuild";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-db-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => join(work, `d${n++}`);
+// The database module as another process runs it (a reader that is another user).
+const bundle = join(work, "database.cjs");
+buildSync({ entryPoints: [join(__dirname, "database.ts")], outfile: bundle, bundle: true, platform: "node", format: "cjs", external: ["better-sqlite3"], logLevel: "silent", alias: { "@": join(__dirname, "..", "..") } });
 const T = "t.db";
 
 describe("openHostDatabase / openWebDatabase", () => {
-  it("host records in host/ (rollback journal, synchronous=FULL), the web tier's data in web/ (WAL, NORMAL), each with its own schema", () => {
+  it("host records in host/, the web tier's data in web/ (both WAL, synchronous=NORMAL), each with its own schema", () => {
     const dir = join(freshDir(), "nested", "passdeck");
     const host = openHostDatabase(dir);
     const web = openWebDatabase(dir);
@@ -22,8 +28,8 @@ describe("openHostDatabase / openWebDatabase", () => {
       expect(statSync(join(dir, "host")).mode & 0o777).toBe(0o750 & ~process.umask());
       expect(host.name).toBe(join(dir, "host", "passdeck-host.db"));
       expect(web.name).toBe(join(dir, "web", "passdeck-web.db"));
-      expect(host.pragma("journal_mode", { simple: true })).toBe("delete");
-      expect(host.pragma("synchronous", { simple: true })).toBe(2); // FULL
+      expect(host.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(host.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
       expect(web.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(web.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
       expect(web.pragma("foreign_keys", { simple: true })).toBe(1);
@@ -58,24 +64,38 @@ describe("openHostDatabase / openWebDatabase", () => {
     }
   });
 
-  it("read-only: a reader that may not write the file or its directory still reads, while the owner writes", () => {
+  it("read-only: another user who may only read the files and the directory reads the owner's writes as they come", () => {
+    // as the helper sets it up: host/ root's with the web group (nogroup here), the file made first with that group,
+    // so SQLite gives -wal and -shm the same owner, group and mode
     const dir = freshDir();
+    chmodSync(work, 0o755);
+    mkdirSync(join(dir, "host"), { recursive: true, mode: 0o750 });
+    chownSync(join(dir, "host"), 0, 65534);
+    chmodSync(dir, 0o755);
+    keepHostFiles(dir, 65534);
     const owner = openHostDatabase(dir);
     owner.prepare(`INSERT INTO audit (at_ms, action) VALUES (1, 'login')`).run();
-    // what the web server's user has: read permission only, on the file and the directory
-    chmodSync(join(dir, "host", "passdeck-host.db"), 0o440);
-    chmodSync(join(dir, "host"), 0o550);
-    try {
-      const reader = openHostDatabase(dir, { readonly: true });
-      expect(reader.prepare(`SELECT COUNT(*) FROM audit`).pluck().get()).toBe(1);
-      expect(() => reader.prepare(`INSERT INTO audit (at_ms, action) VALUES (2, 'x')`).run()).toThrow(/readonly/);
-      expect(reader.prepare(`SELECT COUNT(*) FROM audit`).pluck().get()).toBe(1);
-      reader.close();
-      expect(() => openHostDatabase(freshDir(), { readonly: true })).toThrow(DatabaseOpenError);
-    } finally {
-      chmodSync(join(dir, "host"), 0o750);
-      owner.close();
-    }
+    const modes = ["", "-wal", "-shm"].map((s) => { const st = statSync(join(dir, "host", `passdeck-host.db${s}`)); return `${(st.mode & 0o777).toString(8)} ${st.uid}:${st.gid}`; });
+    expect(modes).toEqual(["640 0:65534", "640 0:65534", "640 0:65534"]);
+    // a reader as nobody counts the rows, and its own write is refused; again after the owner wrote more
+    const script = `
+      const db = require(${JSON.stringify(bundle)}).openHostDatabase(${JSON.stringify(dir)}, { readonly: true });
+      let write = "written";
+      try { db.prepare("INSERT INTO audit (at_ms, action) VALUES (2, 'x')").run(); } catch (e) { write = e.code; }
+      process.stdout.write(JSON.stringify([db.prepare("SELECT COUNT(*) FROM audit").pluck().get(), write]));`;
+    const asNobody = () => {
+      const child = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], {
+        encoding: "utf8",
+        env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "node_modules") },
+      });
+      expect(child.stderr).toBe("");
+      return JSON.parse(child.stdout) as unknown;
+    };
+    expect(asNobody()).toEqual([1, "SQLITE_READONLY"]);
+    owner.prepare(`INSERT INTO audit (at_ms, action) VALUES (3, 'logout')`).run();
+    expect(asNobody()).toEqual([2, "SQLITE_READONLY"]);
+    owner.close();
+    expect(() => openHostDatabase(freshDir(), { readonly: true })).toThrow(DatabaseOpenError);
   });
 
   it("a new database takes over its own tables from Passdeck 0.1's single file, WAL included, and says so in the audit", () => {

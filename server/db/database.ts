@@ -4,13 +4,14 @@
  *
  * - the host records (`host/passdeck-host.db`: journal, desired state, audit trail): written by whoever applies
  *   plans (the privileged helper, the CLI as root, reconcile) and only read by the web tier, which may not be able
- *   to write it. Rollback-journal mode, because a reader of a WAL database must be able to write its -shm file, and
- *   the web server's user may only read this one.
- * - the web tier's data (`web/passdeck-web.db`: accounts, sessions, tokens, latency): WAL, so the probe agent
- *   writes while the web server reads. Root never opens it.
+ *   to write it. A reader may open a WAL database whose -wal and -shm it can only read (SQLite 3.22+), as long as
+ *   a writer has it open (the helper does, all the time); SQLite gives those files the database file's owner, group
+ *   and mode, so the web group reads them and nobody else writes them.
+ * - the web tier's data (`web/passdeck-web.db`: accounts, sessions, tokens, latency). Root never opens it.
  *
- * synchronous=NORMAL in WAL (durable across a process crash, may lose the last commits on power loss, which WAL
- * keeps consistent), FULL for the records; foreign keys on.
+ * Both in WAL mode, so readers never wait for a writer; synchronous=NORMAL (durable across a process crash, may lose
+ * the last commits on power loss, which WAL keeps consistent; a rollback journal with fsyncs cost 27× as much per
+ * journaled step here, and far more over the rig's 9p); foreign keys on.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -43,8 +44,6 @@ export interface OpenDatabaseOptions {
   fileName: string;
   /** the schema */
   migrations: readonly Migration[];
-  /** "wal" (default) or "delete" (rollback journal: readers need no write access) */
-  journalMode?: "wal" | "delete";
   /** open an existing file for reading only: no pragmas written, no migrations (a newer schema is fine, an older one refused) */
   readonly?: boolean;
   /** called once when the file was created by this open, before anything else uses it */
@@ -71,8 +70,8 @@ export function openDatabase(dir: string, options: OpenDatabaseOptions): Db {
     mkdirSync(resolve(dir), { recursive: true, mode: 0o750 });
     db = new Database(path);
     const created = schemaVersion(db) === 0;
-    db.pragma(`journal_mode = ${options.journalMode ?? "wal"}`);
-    db.pragma(options.journalMode === "delete" ? "synchronous = FULL" : "synchronous = NORMAL");
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(db, options.migrations);
@@ -93,7 +92,6 @@ export function openHostDatabase(dataDir: string, options: { readonly?: boolean 
   return openDatabase(hostDir(dataDir), {
     fileName: HOST_DB_FILE,
     migrations: HOST_MIGRATIONS,
-    journalMode: "delete",
     ...(options.readonly ? { readonly: true } : {}),
     onCreate: (db) => importLegacy(db, join(resolve(dataDir), LEGACY_DB_FILE), "host"),
   });
