@@ -12,7 +12,7 @@
  * `prepareStateDirs` is run by root (the helper at its start) to set owners and modes at every start, not only when
  * the directories are created; it only ever changes things through descriptors opened without following symlinks.
  */
-import { constants, closeSync, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, type Stats } from "node:fs";
+import { constants, closeSync, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const HOST_DB_FILE = "passdeck-host.db";
@@ -195,10 +195,4 @@ export function webDirOwner(dataDir: string): Owner | null {
   const st = lstatOrNull(webDir(dataDir));
   if (!st || !st.isDirectory() || st.uid === 0) return null;
   return { uid: st.uid, gid: st.gid };
-}
-
-/** Removes a stale file in a directory only root can write (a socket left by a crash). */
-export function removeStale(path: string): void {
-  const st = lstatOrNull(path);
-  if (st && !st.isDirectory()) unlinkSync(path);
 }
