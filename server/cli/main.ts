@@ -40,6 +40,7 @@ Usage:
   passdeck check [--json]         readiness for passthrough (exit 0 ready, 1 not ready)
   passdeck device <address> [--json]   one device, e.g. 0000:65:00.0
   passdeck capture <file.tar.gz>  snapshot the sysfs/procfs parts Passdeck reads, for a bug report
+  passdeck holders [--json]       which processes hold VFIO devices open now (any QEMU: libvirt, Proxmox VE, by hand)
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
 ${WRITE_USAGE}
 ${VM_USAGE}
@@ -229,6 +230,22 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       if (!dev)
         throw new UsageError(`${parsed.address} is not a PCI device on this host (see \`passdeck inventory\` for the ${inv.devices.length} that are)`);
       console.log(values.json ? JSON.stringify(dev, null, 2) : formatDevice(dev, inv));
+      return 0;
+    }
+    case "holders": {
+      const { describeHolder, holdersByDevice, scanHolders, vfioCdevs } = await import("@/server/host/holders");
+      const inv = scan();
+      const found = scanHolders(env.PASSDECK_PROC_ROOT);
+      const byDevice = holdersByDevice(found, inv.groups, vfioCdevs(env.PASSDECK_SYS_ROOT));
+      if (values.json) console.log(JSON.stringify({ devices: byDevice, processes: found.processes, unreadable: found.unreadable }, null, 2));
+      else {
+        const rows = Object.entries(byDevice).sort(([a], [b]) => a.localeCompare(b));
+        if (rows.length === 0) console.log("No process holds a VFIO device open.");
+        for (const [address, holders] of rows)
+          console.log(`${address}  ${holders.map((h) => `${describeHolder(h)}${h.evidence === "declared" ? " (named on its command line)" : ""}`).join("; ")}`);
+        if (found.unreadable.count > 0)
+          console.log(`${found.unreadable.count} processes' open files could not be read (uids ${found.unreadable.uids.join(", ")}): run as root to see every holder.`);
+      }
       return 0;
     }
     case "capture": {

@@ -1,0 +1,272 @@
+/**
+ * Who holds a device, from the kernel itself (issue 15, first step): the processes that have VFIO files open,
+ * read from /proc/<pid>/fd through the procfs root (so a capture carries it), and what each says about itself:
+ * its QEMU command line (`-name guest=…`, `-uuid`, Proxmox VE's `-id <vmid>`, the `-device vfio-pci,host=…` it
+ * declares) and its cgroup (libvirt's machine.slice, PVE's qemu.slice/<vmid>.scope, LXC). Whatever starts the VM —
+ * libvirt, Proxmox VE, a hand-started QEMU, a container — the kernel's open files are the same truth.
+ *
+ * The files that mean "in use":
+ * - /dev/vfio/<group>: the legacy VFIO group (the whole IOMMU group is then the process's);
+ * - /dev/vfio/devices/vfioN: a device's iommufd character device (sysfs names its PCI address);
+ * - /dev/vfio/vfio and /dev/iommu: a container or iommufd context, no device by themselves.
+ *
+ * Reading what another process's /proc/<pid>/fd links point at needs ptrace access: the same uid and at least the
+ * target's capabilities, or CAP_SYS_PTRACE (seen on the rig's kernel: the web user sees none of root's, and the
+ * helper's narrowed capability set does not see a QEMU root started). What cannot be read is counted (with the
+ * uids), never guessed at; the command line, readable by everyone, still names the devices a QEMU was started with
+ * (not those hot-plugged later).
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+
+export type HeldFile =
+  | { kind: "vfio-group"; group: number }
+  | { kind: "vfio-device"; cdev: string }
+  | { kind: "vfio-container" }
+  | { kind: "iommufd" };
+
+export interface GuestClaim {
+  /** `-name guest=router` or `-name router` */
+  name: string | null;
+  uuid: string | null;
+  /** Proxmox VE's `-id 101` */
+  vmid: number | null;
+}
+
+export type Manager = "libvirt" | "proxmox" | "lxc" | "docker" | null;
+
+export interface VfioProcess {
+  pid: number;
+  uid: number | null;
+  /** /proc/<pid>/comm */
+  command: string | null;
+  /** when it started (ISO), from its start time in ticks after boot */
+  startedAt: string | null;
+  guest: GuestClaim | null;
+  manager: Manager;
+  cgroup: string | null;
+  /** the VFIO files it has open; empty when they could not be read (see `filesReadable`) */
+  files: HeldFile[];
+  filesReadable: boolean;
+  /** PCI addresses its command line gives to vfio-pci (hot-plugged devices are not in it) */
+  declared: string[];
+}
+
+export interface HolderScan {
+  processes: VfioProcess[];
+  /** processes whose open files this process may not read, and their uids */
+  unreadable: { count: number; uids: number[] };
+}
+
+/** USER_HZ on every architecture Passdeck runs on: the unit of /proc/<pid>/stat's start time. */
+const TICKS_PER_S = 100;
+
+/** What a /proc/<pid>/fd link target means for VFIO; null for anything else. */
+export function classifyFdTarget(target: string): HeldFile | null {
+  if (target === "/dev/vfio/vfio") return { kind: "vfio-container" };
+  if (target === "/dev/iommu") return { kind: "iommufd" };
+  const group = /^\/dev\/vfio\/(?:noiommu-)?(\d+)$/.exec(target);
+  if (group) return { kind: "vfio-group", group: Number(group[1]) };
+  const cdev = /^\/dev\/vfio\/devices\/(vfio\d+)$/.exec(target);
+  if (cdev) return { kind: "vfio-device", cdev: cdev[1]! };
+  return null;
+}
+
+/** "3b:02.1" or "0000:3b:02.1" → the canonical address; null for anything else. */
+function pciAddress(text: string): string | null {
+  const m = /^(?:([0-9a-fA-F]{4,5}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/.exec(text.trim());
+  return m ? `${(m[1] ?? "0000").toLowerCase()}:${m[2]!.toLowerCase()}:${m[3]!.toLowerCase()}.${m[4]}` : null;
+}
+
+/** QEMU's `a=b,c=d` option syntax, where ",," is a literal comma. */
+function qemuOptions(value: string): string[] {
+  return value.split(/(?<!,),(?!,)/).map((p) => p.replace(/,,/g, ","));
+}
+
+/**
+ * What a QEMU command line says: the guest's name, UUID and PVE vmid, and the PCI devices it gives vfio-pci
+ * (`-device vfio-pci,host=…`, `sysfsdev=…/0000:…`, or libvirt's JSON form). Null for a process that is not QEMU.
+ */
+export function parseQemuCommandLine(argv: string[]): { guest: GuestClaim; declared: string[] } | null {
+  if (!argv.some((a) => /(^|\/)qemu(-system-[a-z0-9_]+|-kvm)?$|(^|\/)kvm$/.test(a)) && !argv.includes("-device")) return null;
+  const guest: GuestClaim = { name: null, uuid: null, vmid: null };
+  const declared: string[] = [];
+  for (let i = 0; i < argv.length - 1; i++) {
+    const [flag, value] = [argv[i]!, argv[i + 1]!];
+    if (flag === "-name") {
+      const parts = qemuOptions(value);
+      guest.name = parts.find((p) => p.startsWith("guest="))?.slice(6) ?? parts.find((p) => !p.includes("=")) ?? null;
+    } else if (flag === "-uuid") guest.uuid = value;
+    else if (flag === "-id" && /^\d+$/.test(value)) guest.vmid = Number(value);
+    else if (flag === "-device") {
+      let driver: string | undefined;
+      let host: string | undefined;
+      if (value.startsWith("{")) {
+        try {
+          const o = JSON.parse(value) as { driver?: unknown; host?: unknown; sysfsdev?: unknown };
+          driver = typeof o.driver === "string" ? o.driver : undefined;
+          host = typeof o.host === "string" ? o.host : typeof o.sysfsdev === "string" ? o.sysfsdev.split("/").pop() : undefined;
+        } catch {
+          continue;
+        }
+      } else {
+        const parts = qemuOptions(value);
+        driver = parts[0]?.startsWith("driver=") ? parts[0].slice(7) : parts[0];
+        const h = parts.find((p) => p.startsWith("host="))?.slice(5) ?? parts.find((p) => p.startsWith("sysfsdev="))?.slice(9).split("/").pop();
+        host = h;
+      }
+      const address = driver === "vfio-pci" && host ? pciAddress(host) : null;
+      if (address && !declared.includes(address)) declared.push(address);
+    }
+  }
+  return { guest, declared };
+}
+
+/** Who started a process, from /proc/<pid>/cgroup (cgroup v2's one line, or v1's name=systemd / unified lines). */
+export function managerFromCgroup(text: string): { manager: Manager; path: string | null } {
+  const line = text.split("\n").find((l) => l.startsWith("0::")) ?? text.split("\n").find((l) => l.includes("name=systemd")) ?? "";
+  const path = line.split(":").slice(2).join(":") || null;
+  if (!path) return { manager: null, path: null };
+  // machine-qemu\x2d3\x2drouter.scope (systemd escapes '-' as \x2d), or libvirt's own /machine/qemu-3-router.libvirt-qemu
+  if (/machine-qemu|\/machine\/qemu-|libvirt/.test(path)) return { manager: "libvirt", path };
+  if (/\/qemu\.slice\/\d+\.scope/.test(path)) return { manager: "proxmox", path };
+  if (/\/lxc(\.payload)?[./]|\/lxc\//.test(path)) return { manager: "lxc", path };
+  if (/docker|containerd/.test(path)) return { manager: "docker", path };
+  return { manager: null, path };
+}
+
+function readOr(path: string): string | null {
+  try {
+    return fs.readFileSync(path, "latin1");
+  } catch {
+    return null;
+  }
+}
+
+/** Boot time (ms since the epoch) from /proc/stat's btime; null when it cannot be read. */
+function bootTimeMs(procRoot: string): number | null {
+  const m = /^btime (\d+)$/m.exec(readOr(join(procRoot, "stat")) ?? "");
+  return m ? Number(m[1]) * 1000 : null;
+}
+
+/** Every process with a VFIO file open, or one a QEMU command line gives a device to. */
+export function scanHolders(procRoot: string): HolderScan {
+  let pids: number[];
+  try {
+    pids = fs.readdirSync(procRoot).filter((e) => /^\d+$/.test(e)).map(Number);
+  } catch {
+    return { processes: [], unreadable: { count: 0, uids: [] } };
+  }
+  const bootMs = bootTimeMs(procRoot);
+  const processes: VfioProcess[] = [];
+  const unreadableUids = new Set<number>();
+  let unreadable = 0;
+  for (const pid of pids) {
+    const dir = join(procRoot, String(pid));
+    const uidText = /^Uid:\s+(\d+)/m.exec(readOr(join(dir, "status")) ?? "")?.[1];
+    const uid = uidText === undefined ? null : Number(uidText);
+    const files: HeldFile[] = [];
+    let filesReadable = true;
+    try {
+      for (const fd of fs.readdirSync(join(dir, "fd"))) {
+        let target: string;
+        try {
+          target = fs.readlinkSync(join(dir, "fd", fd));
+        } catch (err) {
+          // The links themselves need ptrace access: a process with more capabilities than this one (a QEMU root
+          // started, seen from the helper's narrowed set) lists its descriptors but will not say what they are.
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // closed meanwhile
+          throw err;
+        }
+        const held = classifyFdTarget(target);
+        if (held && !files.some((f) => JSON.stringify(f) === JSON.stringify(held))) files.push(held);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") continue; // exited
+      filesReadable = false;
+      unreadable++;
+      if (uid !== null) unreadableUids.add(uid);
+    }
+    const argv = (readOr(join(dir, "cmdline")) ?? "").split("\0").filter(Boolean);
+    const qemu = parseQemuCommandLine(argv);
+    const declared = qemu?.declared ?? [];
+    if (files.length === 0 && declared.length === 0) continue;
+    const stat = readOr(join(dir, "stat"));
+    const startTicks = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) : NaN;
+    const { manager, path } = managerFromCgroup(readOr(join(dir, "cgroup")) ?? "");
+    processes.push({
+      pid,
+      uid,
+      command: readOr(join(dir, "comm"))?.trim() || null,
+      startedAt: bootMs !== null && Number.isFinite(startTicks) ? new Date(bootMs + (startTicks / TICKS_PER_S) * 1000).toISOString() : null,
+      guest: qemu?.guest ?? null,
+      manager,
+      cgroup: path,
+      files,
+      filesReadable,
+      declared,
+    });
+  }
+  return { processes, unreadable: { count: unreadable, uids: [...unreadableUids].sort((a, b) => a - b) } };
+}
+
+/** iommufd character devices ("vfio0") → the PCI address sysfs lists them under (bus/pci/devices/<a>/vfio-dev/). */
+export function vfioCdevs(sysRoot: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const devices = join(sysRoot, "bus/pci/devices");
+  let addresses: string[];
+  try {
+    addresses = fs.readdirSync(devices);
+  } catch {
+    return out;
+  }
+  for (const address of addresses) {
+    try {
+      for (const cdev of fs.readdirSync(join(devices, address, "vfio-dev"))) out[cdev] = address;
+    } catch {
+      // no vfio-dev: not on vfio-pci, or a kernel without VFIO_DEVICE_CDEV
+    }
+  }
+  return out;
+}
+
+export interface DeviceHolder {
+  pid: number;
+  command: string | null;
+  guest: GuestClaim | null;
+  manager: Manager;
+  startedAt: string | null;
+  /** "open": the kernel shows the device's file open; "declared": only the command line names it */
+  evidence: "open" | "declared";
+}
+
+/** PCI address → the processes holding it: a group file holds every device of the group. */
+export function holdersByDevice(scan: HolderScan, groups: { id: number; devices: string[] }[], cdevs: Record<string, string>): Record<string, DeviceHolder[]> {
+  const out: Record<string, DeviceHolder[]> = {};
+  const add = (address: string, p: VfioProcess, evidence: DeviceHolder["evidence"]) => {
+    const list = (out[address] ??= []);
+    const known = list.find((h) => h.pid === p.pid);
+    if (known) {
+      if (evidence === "open") known.evidence = "open";
+      return;
+    }
+    list.push({ pid: p.pid, command: p.command, guest: p.guest, manager: p.manager, startedAt: p.startedAt, evidence });
+  };
+  for (const p of scan.processes) {
+    for (const f of p.files) {
+      if (f.kind === "vfio-group") for (const d of groups.find((g) => g.id === f.group)?.devices ?? []) add(d, p, "open");
+      if (f.kind === "vfio-device" && cdevs[f.cdev]) add(cdevs[f.cdev]!, p, "open");
+    }
+    for (const d of p.declared) add(d, p, "declared");
+  }
+  return out;
+}
+
+/** "qemu pid 1234 (VM 101 router, Proxmox VE)": how a refusal and the map name a holder. */
+export function describeHolder(h: Pick<DeviceHolder, "pid" | "command" | "guest" | "manager">): string {
+  const vm = h.guest ? [h.guest.vmid !== null ? String(h.guest.vmid) : null, h.guest.name].filter(Boolean).join(" ") : "";
+  const by = { libvirt: "libvirt", proxmox: "Proxmox VE", lxc: "LXC", docker: "a container", null: null }[h.manager ?? "null"];
+  const about = [vm ? `VM ${vm}` : null, by].filter(Boolean).join(", ");
+  return `${h.command ?? "process"} pid ${h.pid}${about ? ` (${about})` : ""}`;
+}
