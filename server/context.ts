@@ -17,8 +17,8 @@ import { hostExecutor } from "@/server/executor/host-executor";
 import { LocalApplier, type AuditSink } from "@/server/helper/applier";
 import { HelperApplier } from "@/server/helper/client";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
-import { libvirtFor, libvirtUnreachable, type LibvirtService } from "@/server/libvirt/service";
-import type { GuestView } from "@/server/plans/step-guard";
+import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
+import { guestViewOf, type GuestView } from "@/server/plans/step-guard";
 import { LiveFeed } from "@/server/probes/live-feed";
 import { ProbeStore } from "@/server/probes/store";
 import { Accounts } from "@/server/auth/accounts";
@@ -89,7 +89,7 @@ function buildServices(env: PassdeckEnv): Services {
       audit,
       confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000,
     });
-  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt, local) : hostAccess(sysRoot, ip, libvirt, env.PASSDECK_HELPER_SOCKET, local);
+  const writeAccess = kernel ? demoAccess(kernel, ip, libvirt, local) : hostAccess(sysRoot, procRoot, ip, libvirt, env.PASSDECK_HELPER_SOCKET, local);
   const plans = new PlanService({
     ...(libvirt ? { libvirt } : {}),
     inventory: (fresh) => inventory.get({ fresh }).data,
@@ -113,6 +113,7 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
     ip,
     ...(libvirt ? { libvirt } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
+    procRoot: kernel.procRoot,
   });
   const applier = local("demo", executor);
   return () => ({ ok: true, mode: "demo", applier });
@@ -123,7 +124,7 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
  * The real host: only a mounted sysfs. Plans go to the privileged helper over its socket when it runs (the web
  * server itself unprivileged); a server that runs as root without one applies them itself.
  */
-function hostAccess(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null, helperSocket: string, local: LocalApplierFor): () => WriteAccess {
+function hostAccess(sysRoot: string, procRoot: string, ip: IpLink, libvirt: LibvirtService | null, helperSocket: string, local: LocalApplierFor): () => WriteAccess {
   const helper = new HelperApplier(helperSocket);
   let inProcess: LocalApplier | null = null;
   return () => {
@@ -135,7 +136,7 @@ function hostAccess(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null,
         ok: false,
         reason: `the privileged helper is not running (no socket at ${helperSocket}) and this server is not root: start passdeck-helper.service, or npm start as root, to apply plans (the CLI as root applies them too)`,
       };
-    inProcess ??= local("host", hostExecutor(sysRoot, ip, libvirt));
+    inProcess ??= local("host", hostExecutor(sysRoot, procRoot, ip, libvirt));
     return { ok: true, mode: "host", applier: inProcess };
   };
 }
@@ -193,8 +194,5 @@ function lazyWeb(dataDir: string, audit: AuditTrail): () => ({ ok: true } & WebS
 
 /** Which VMs hold which devices, for the applier's own check; libvirt absent means no VMs here. */
 async function guestView(libvirt: LibvirtService | null): Promise<GuestView> {
-  if (!libvirt) return { kind: "none" };
-  const view = await libvirt.view(true);
-  if (view.ok) return { kind: "libvirt", inUse: view.inUse };
-  return libvirtUnreachable(view) ? { kind: "unreachable", reason: view.reason.cause } : { kind: "none" };
+  return guestViewOf(libvirt ? await libvirt.view(true) : null);
 }

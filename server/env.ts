@@ -88,6 +88,11 @@ const envSchema = z.object({
    * set: a simulated host's addresses must never be attached to the real VMs of the machine running the demo.
    */
   PASSDECK_LIBVIRT_URI: z.string().min(1).optional(),
+  /**
+   * Where libvirt keeps its saved VM definitions (default /etc/libvirt/qemu with qemu:///system): read only when
+   * libvirtd does not answer, to name the stopped VMs a plan's devices are configured in.
+   */
+  PASSDECK_LIBVIRT_CONFIG_DIR: z.string().min(1).optional(),
   PASSDECK_PORT: z.coerce.number().int().min(1).max(65535).default(7878),
   /**
    * Latency retention (durations such as 48h, 30d, 1y): raw samples, 10 s, 1 min and 1 h rollups. Longer keeps more

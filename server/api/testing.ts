@@ -8,6 +8,7 @@ import type { InventoryService } from "@/server/inventory/service";
 import { InventoryService as Inventories } from "@/server/inventory/service";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { simulatedHost } from "@/server/plans/testing";
+import { guestViewOf } from "@/server/plans/step-guard";
 import type { IpLink } from "@/server/host/ip-link";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { LiveFeed } from "@/server/probes/live-feed";
@@ -66,11 +67,7 @@ export function writableContext(
     journal: () => journal,
     inventory: () => inventory.get({ fresh: true }).data,
     desired: () => desired,
-    guests: async () => {
-      if (!libvirt) return { kind: "none" };
-      const view = await libvirt.view(true);
-      return view.ok ? { kind: "libvirt", inUse: view.inUse } : { kind: "unreachable", reason: view.reason.cause };
-    },
+    guests: async () => guestViewOf(libvirt ? await libvirt.view(true) : null),
     audit: (action, actor, source, detail, peer) => auditLog.record(action, actor, source, detail, peer),
     confirmWindowMs,
     schedule,

@@ -15,8 +15,8 @@ import { startHelperServer } from "@/server/helper/server";
 import { SystemIpLink } from "@/server/host/ip-link";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { scanInventory } from "@/server/inventory/scan";
-import { libvirtFor, libvirtUnreachable } from "@/server/libvirt/service";
-import type { GuestView } from "@/server/plans/step-guard";
+import { libvirtFor } from "@/server/libvirt/service";
+import { guestViewOf, type GuestView } from "@/server/plans/step-guard";
 import { InvalidInput } from "./write-commands";
 
 /** A group name or number: the group whose members (the web server) may open the socket. */
@@ -73,18 +73,13 @@ export async function runHelper(env: PassdeckEnv & { PASSDECK_HELPER_GROUP?: str
   const libvirt = libvirtFor(env);
   const applier = new LocalApplier({
     mode: "host",
-    executor: hostExecutor(env.PASSDECK_SYS_ROOT, new SystemIpLink(), libvirt),
+    executor: hostExecutor(env.PASSDECK_SYS_ROOT, env.PASSDECK_PROC_ROOT, new SystemIpLink(), libvirt),
     journal: () => records.journal,
     desired: () => records.desired,
     // the browser's own connection to the web server makes its NIC host-critical here too
     inventory: () =>
       scanInventory({ sysRoot: env.PASSDECK_SYS_ROOT, procRoot: env.PASSDECK_PROC_ROOT, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo: null, recorder: null, servingPort: env.PASSDECK_PORT }),
-    guests: async (): Promise<GuestView> => {
-      if (!libvirt) return { kind: "none" };
-      const view = await libvirt.view(true);
-      if (view.ok) return { kind: "libvirt", inUse: view.inUse };
-      return libvirtUnreachable(view) ? { kind: "unreachable", reason: view.reason.cause } : { kind: "none" };
-    },
+    guests: async (): Promise<GuestView> => guestViewOf(libvirt ? await libvirt.view(true) : null),
     audit: (action, actor, source, detail, peer) => audit.record(action, actor, source, detail, peer),
     confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000,
   });

@@ -195,6 +195,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       writer: new KernelSysfsWriter(env.PASSDECK_SYS_ROOT),
       ip: new SystemIpLink(),
       kernelLog: new KernelLog(),
+      procRoot: env.PASSDECK_PROC_ROOT,
       libvirt: libvirtFor(env),
     };
   };
@@ -318,7 +319,13 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           desired: store.get(),
           inventory: hostDeps.inventory,
           ip: hostDeps.ip,
-          executor: new PlanExecutor({ sys: hostDeps.sys, writer: hostDeps.writer, ip: hostDeps.ip, ...(hostDeps.kernelLog ? { kernelLog: hostDeps.kernelLog } : {}) }),
+          executor: new PlanExecutor({
+            sys: hostDeps.sys,
+            writer: hostDeps.writer,
+            ip: hostDeps.ip,
+            procRoot: env.PASSDECK_PROC_ROOT,
+            ...(hostDeps.kernelLog ? { kernelLog: hostDeps.kernelLog } : {}),
+          }),
           journal: hostDeps.journal(),
           actor: hostDeps.actor,
         },

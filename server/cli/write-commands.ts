@@ -30,6 +30,8 @@ export interface WriteDeps {
   writer: SysfsWriter;
   ip: IpLink;
   kernelLog?: { mark: () => number; since: (mark: number) => string[] };
+  /** procfs: the executor looks for holders again right before an unbind or a VF count change */
+  procRoot?: string;
   /** libvirt's VMs: the in-use checks, and the executor's attach/detach; null when there is none */
   libvirt?: LibvirtService | null;
 }
@@ -194,6 +196,7 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
     ip: deps.ip,
     ...(deps.kernelLog ? { kernelLog: deps.kernelLog } : {}),
     ...(deps.libvirt ? { libvirt: deps.libvirt } : {}),
+    ...(deps.procRoot !== undefined ? { procRoot: deps.procRoot } : {}),
   });
   const snapshot = () => journalSnapshot(deps.inventory(), plan);
   const { entryId, result, journalError }: { entryId: number; result: PlanResult; journalError?: string } = await applyJournaled(

@@ -1,5 +1,6 @@
 import type { KernelFs } from "@/server/host/fs";
 import { errnoOf } from "@/server/host/errors";
+import { describeHold, isHeld, readHoldsFor } from "@/server/host/holders";
 import type { SysfsWriter } from "@/server/host/writer";
 import { validatePlan } from "./allow-list";
 import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
@@ -27,6 +28,11 @@ export interface ExecutorDeps {
   };
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /**
+   * the procfs root: with it, an unbind or a VF count change first looks again for holders (a guest may have
+   * started since the plan was reviewed), since the kernel would wait for them, without end, inside the write
+   */
+  procRoot?: string;
 }
 
 export class PlanBusy extends Error {
@@ -149,6 +155,21 @@ export class PlanExecutor {
     return link === null ? null : link.slice(link.lastIndexOf("/") + 1);
   }
 
+  /** Fails the step, before any write, when a process or another namespace holds one of these devices now. */
+  private refuseHeld(devices: string[], what: string): void {
+    if (this.deps.procRoot === undefined) return;
+    const holds = readHoldsFor(this.deps.sys, this.deps.procRoot, devices);
+    const held = Object.entries(holds).filter(([, h]) => isHeld(h));
+    if (held.length === 0) return;
+    throw new StepFailed({
+      code: "device-held",
+      cause: `Not ${what}: ${held.map(([a, h]) => `${a} is ${describeHold(h)}`).join("; ")}. The kernel would wait inside the write until the holder let go.`,
+      fix: "Stop the VM or process that holds it (or detach the device from it), then apply the plan again.",
+      errno: null,
+      kernelLines: [],
+    });
+  }
+
   private requireDevice(device: string): void {
     if (!this.deps.sys.exists(`bus/pci/devices/${device}`))
       throw new StepFailed({
@@ -168,6 +189,12 @@ export class PlanExecutor {
         const rel = `bus/pci/devices/${step.device}/${step.attribute}`;
         // A zero-length write never reaches the kernel's store(): clearing driver_override takes a newline, as `echo > …` sends.
         const raw = step.value === "" ? "\n" : step.value;
+        if (step.attribute === "sriov_numvfs") {
+          const vfs = (this.deps.sys.listOptional(`bus/pci/devices/${step.device}`) ?? []).filter((e) => /^virtfn\d+$/.test(e));
+          const addresses = vfs.map((v) => this.deps.sys.readLinkOptional(`bus/pci/devices/${step.device}/${v}`)).filter((t): t is string => t !== null);
+          if (addresses.length > 0 && String(addresses.length) !== step.value)
+            this.refuseHeld(addresses.map((t) => t.slice(t.lastIndexOf("/") + 1)), `changing ${step.device}'s VF count (it removes these VFs)`);
+        }
         const lines = this.write(rel, raw, { attribute: step.attribute, device: step.device, value: step.value });
         const back = (this.deps.sys.readOptional(rel) ?? "").trim();
         if (step.attribute === "sriov_numvfs") {
@@ -185,6 +212,7 @@ export class PlanExecutor {
         const current = this.driverOf(step.device);
         if (current === null) return; // already unbound: the goal holds
         if (current !== step.driver) throw new StepFailed(stateChanged(step.device, step.driver, current));
+        this.refuseHeld([step.device], `unbinding ${step.device} from ${current}`);
         this.write(`bus/pci/devices/${step.device}/driver/unbind`, step.device, { attribute: "unbind", device: step.device, value: step.device });
         const after = this.driverOf(step.device);
         if (after !== null) throw new StepFailed(readBackMismatch(`bus/pci/devices/${step.device}/driver`, "(no driver)", after));

@@ -6,9 +6,10 @@ import type { LibvirtService } from "@/server/libvirt/service";
 import { PlanExecutor } from "./executor";
 
 /** The executor over this host's sysfs, iproute2, kernel log and libvirt: what the helper (or a root server) runs. */
-export function hostExecutor(sysRoot: string, ip: IpLink, libvirt: LibvirtService | null): PlanExecutor {
+export function hostExecutor(sysRoot: string, procRoot: string, ip: IpLink, libvirt: LibvirtService | null): PlanExecutor {
   return new PlanExecutor({
     sys: new KernelFs(sysRoot),
+    procRoot,
     writer: new KernelSysfsWriter(sysRoot),
     ip,
     kernelLog: new KernelLog(),

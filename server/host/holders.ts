@@ -18,6 +18,7 @@
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
+import type { KernelFs } from "./fs";
 
 export type HeldFile =
   | { kind: "vfio-group"; group: number }
@@ -269,4 +270,105 @@ export function describeHolder(h: Pick<DeviceHolder, "pid" | "command" | "guest"
   const by = { libvirt: "libvirt", proxmox: "Proxmox VE", lxc: "LXC", docker: "a container", null: null }[h.manager ?? "null"];
   const about = [vm ? `VM ${vm}` : null, by].filter(Boolean).join(", ");
   return `${h.command ?? "process"} pid ${h.pid}${about ? ` (${about})` : ""}`;
+}
+
+/**
+ * What the kernel itself says about a device, without naming anyone:
+ * - "vfio-open": bound to vfio-pci with a non-zero enable count. vfio-pci enables the device only when a user
+ *   opens it (vfio_pci_core_enable) and disables it on the last close, so the count is 0 while the device merely
+ *   sits on vfio-pci (seen on the rig's 6.1 kernel: 0 after binding, 1 once a QEMU with -S had started). The file
+ *   is world-readable: the web user and the helper's narrowed capabilities see it where /proc/<pid>/fd is closed.
+ * - "netns": bound to a network driver whose net/ directory is empty: sysfs shows a device's interfaces only in
+ *   the reader's namespace, so its interface was moved into another one (a container's, `ip netns`).
+ */
+export type KernelHold = "vfio-open" | "netns";
+
+export interface DeviceHold {
+  kernel: KernelHold | null;
+  /** the processes that hold it, named: its VFIO files open, or a QEMU command line giving it to vfio-pci */
+  holders: DeviceHolder[];
+}
+
+export interface HoldInput {
+  address: string;
+  driver: string | null;
+  iommuGroup: number | null;
+}
+
+/** The kernel's own sign of use for one device (see KernelHold); null when it shows none. */
+export function kernelHold(sys: KernelFs, d: HoldInput): KernelHold | null {
+  const dir = `bus/pci/devices/${d.address}`;
+  if (d.driver === "vfio-pci") {
+    const count = Number.parseInt(sys.readOptional(`${dir}/enable`) ?? "0", 10);
+    return count > 0 ? "vfio-open" : null;
+  }
+  if (d.driver !== null) {
+    const net = sys.listOptional(`${dir}/net`);
+    if (net !== null && net.length === 0) return "netns";
+  }
+  return null;
+}
+
+/**
+ * Who holds which of these devices now: the kernel's signs, plus the processes named from procfs. procfs is walked
+ * only when a device is on vfio-pci (nothing else can be held through VFIO), so a host without passthrough pays
+ * nothing. Only held devices are in the result.
+ */
+export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[]): Record<string, DeviceHold> {
+  const out: Record<string, DeviceHold> = {};
+  for (const d of devices) {
+    const kernel = kernelHold(sys, d);
+    if (kernel) out[d.address] = { kernel, holders: [] };
+  }
+  if (!devices.some((d) => d.driver === "vfio-pci")) return out;
+  const groups = new Map<number, string[]>();
+  for (const d of devices) if (d.iommuGroup !== null) groups.set(d.iommuGroup, [...(groups.get(d.iommuGroup) ?? []), d.address]);
+  const byDevice = holdersByDevice(
+    scanHolders(procRoot),
+    [...groups].map(([id, members]) => ({ id, devices: members })),
+    vfioCdevs(sys.root),
+  );
+  for (const [address, holders] of Object.entries(byDevice)) (out[address] ??= { kernel: null, holders: [] }).holders = holders;
+  return out;
+}
+
+/**
+ * The same, for a few devices read fresh from sysfs (the executor, right before a write): each address and the
+ * other members of its IOMMU group, since the legacy group file holds them all.
+ */
+export function readHoldsFor(sys: KernelFs, procRoot: string, addresses: string[]): Record<string, DeviceHold> {
+  const wanted = new Set<string>();
+  for (const a of addresses) {
+    wanted.add(a);
+    for (const m of sys.listOptional(`bus/pci/devices/${a}/iommu_group/devices`) ?? []) wanted.add(m);
+  }
+  const inputs: HoldInput[] = [];
+  for (const address of wanted) {
+    const dir = `bus/pci/devices/${address}`;
+    if (!sys.exists(dir)) continue;
+    const driver = sys.readLinkOptional(`${dir}/driver`);
+    const group = sys.readLinkOptional(`${dir}/iommu_group`);
+    inputs.push({
+      address,
+      driver: driver === null ? null : driver.slice(driver.lastIndexOf("/") + 1),
+      iommuGroup: group === null ? null : Number(group.slice(group.lastIndexOf("/") + 1)),
+    });
+  }
+  return readHolds(sys, procRoot, inputs);
+}
+
+/** "held by qemu-system-x86 pid 812 (VM handmade)": a hold in words, for refusals, the map and the CLI. */
+export function describeHold(h: DeviceHold): string {
+  if (h.holders.length > 0) {
+    const named = h.holders.map(describeHolder);
+    return `held by ${named.slice(0, 3).join(", ")}${named.length > 3 ? ` and ${named.length - 3} more` : ""}`;
+  }
+  if (h.kernel === "vfio-open")
+    return "open through vfio-pci by a process Passdeck cannot name from here (the kernel shows it enabled; `sudo passdeck holders` names it)";
+  return "held in another network namespace: its interface was moved into a container's (or an `ip netns`) namespace";
+}
+
+/** A device is held when the kernel shows a sign or a process is named. */
+export function isHeld(h: DeviceHold | null | undefined): h is DeviceHold {
+  return !!h && (h.kernel !== null || h.holders.length > 0);
 }

@@ -1,3 +1,4 @@
+import type { DeviceHold } from "./holders";
 /**
  * The host as Passdeck sees it. Plain data (JSON-safe) so the same objects go to the CLI's --json,
  * the tRPC API and the pages. Every field names the sysfs/procfs file it comes from.
@@ -105,6 +106,11 @@ export interface PciDevice {
   blockDevices: BlockDev[];
   /** why the host itself depends on this device; empty when it does not */
   hostCritical: string[];
+  /**
+   * who holds it now, from the kernel (server/host/holders.ts): a process with its VFIO files open, a QEMU
+   * command line naming it, vfio-pci's enable count, an interface in another network namespace; null when free
+   */
+  hold: DeviceHold | null;
 }
 
 export type GroupVerdictKind = "isolated" | "shared" | "host-critical" | "pf-with-vfs";

@@ -58,6 +58,7 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
       netdevs,
       blockDevices: storage.byPci.get(d.address) ?? [],
       hostCritical: [],
+      hold: null,
     };
   });
 

@@ -1,6 +1,7 @@
 import { KernelFs, type FsRecorder } from "@/server/host/fs";
 import { HostError } from "@/server/host/errors";
 import { readHostFacts } from "@/server/host/facts";
+import { readHolds } from "@/server/host/holders";
 import { readAddresses, readNetIfaces, readRoutes, readServedAddresses } from "@/server/host/net";
 import { listPciAddresses, PciReadCache, readPciDevice, type RawPciDevice } from "@/server/host/pci";
 import { loadPciIds } from "@/server/host/pci-ids";
@@ -52,6 +53,8 @@ export function scanInventory(roots: HostRoots): Inventory {
     warnings.push(`${m.mountpoint} (${m.fstype} on ${m.source}) could not be traced to a PCI device through sysfs.`);
   const facts = readHostFacts(sys, proc, routes);
   const devices = assembleDevices(raw, net, storage, facts);
+  const holds = readHolds(sys, proc.root, devices);
+  for (const d of devices) d.hold = holds[d.address] ?? null;
   const groups = buildGroups(devices);
   return {
     scannedAt: new Date().toISOString(),

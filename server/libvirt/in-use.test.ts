@@ -69,12 +69,14 @@ describe("plans against the in-use map", () => {
 });
 
 describe("withGuestChecks", () => {
-  it("names the running VM first even when the host already refuses the VF count outright (its VFs on vfio-pci)", async () => {
+  it("names the running VM first even when the host already refuses the VF count outright (the kernel shows its QEMU holding the VF)", async () => {
     const { withGuestChecks } = await import("@/server/plans/plan-service");
     const host = simulatedHost(work, "server");
     const bind = planBindVfio(host.inventory(), VF1, { confirm: true, force: true });
     expect((await host.executor.apply(planOf(bind))).ok).toBe(true);
+    host.kernel.openVfio(VF1, { pid: 3100, comm: "qemu-system-x86", argv: ["/usr/bin/qemu-system-x86_64", "-name", "guest=web,debug-threads=on"], cgroup: "/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator" });
     const inv2 = host.inventory();
+    expect(inv2.devices.find((d) => d.address === VF1)?.hold?.holders.map((h) => [h.pid, h.guest?.name, h.manager])).toEqual([[3100, "web", "libvirt"]]);
     const refusedByHost = planVfCount(inv2, PF, 2, { confirm: true, force: true });
     expect(refusedByHost.kind).toBe("refused");
     const web = testDomain("web", { running: true, devices: [vfInterfaceXml(VF1, "52:54:00:aa:bb:01")] });

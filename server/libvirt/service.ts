@@ -8,6 +8,7 @@ import { LibvirtError } from "./errors";
 import { buildInUseMap, type InUseMap } from "./in-use";
 import { NodeDevices } from "./node-devices";
 import { Networks } from "./networks";
+import { LIBVIRT_QEMU_CONFIG_DIR, readOfflineRecords, type OfflineRecords } from "./offline";
 import type { PassdeckEnv } from "@/server/env";
 import { DEFAULT_LIBVIRT_URI, Virsh, type VirshRunner } from "./virsh";
 
@@ -18,6 +19,8 @@ export type LibvirtView =
       uri: string;
       /** "missing": no virsh (libvirt not installed: nothing to guard); otherwise installed but not answering */
       reason: Decoded;
+      /** when it is not answering: the saved definitions on disk (null without a configuration directory) */
+      records: OfflineRecords | null;
     };
 
 const CACHE_MS = 2_000;
@@ -31,6 +34,8 @@ export class LibvirtService {
   constructor(
     readonly virsh: VirshRunner,
     private readonly now: () => number = Date.now,
+    /** libvirt's saved definitions, read when it does not answer (LIBVIRT_QEMU_CONFIG_DIR on a real host) */
+    private readonly configDir: string | null = null,
   ) {
     this.domains = new Domains(virsh);
     this.nodeDevices = new NodeDevices(virsh);
@@ -59,7 +64,10 @@ export class LibvirtService {
       const domains = await this.domains.list();
       return { ok: true, uri: this.uri, domains, inUse: buildInUseMap(domains) };
     } catch (err) {
-      if (err instanceof LibvirtError) return { ok: false, uri: this.uri, reason: err.decoded };
+      if (err instanceof LibvirtError) {
+        const missing = err.decoded.code === "libvirt-missing";
+        return { ok: false, uri: this.uri, reason: err.decoded, records: !missing && this.configDir ? readOfflineRecords(this.configDir) : null };
+      }
       throw err;
     }
   }
@@ -75,5 +83,7 @@ export const libvirtUnreachable = (view: LibvirtView): boolean => !view.ok && vi
  */
 export function libvirtFor(env: PassdeckEnv): LibvirtService | null {
   if (env.PASSDECK_DEMO && !env.PASSDECK_LIBVIRT_URI) return null;
-  return new LibvirtService(new Virsh(env.PASSDECK_LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI, "virsh", process.getuid?.() !== 0));
+  const uri = env.PASSDECK_LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI;
+  const configDir = env.PASSDECK_LIBVIRT_CONFIG_DIR ?? (uri === DEFAULT_LIBVIRT_URI ? LIBVIRT_QEMU_CONFIG_DIR : null);
+  return new LibvirtService(new Virsh(uri, "virsh", process.getuid?.() !== 0), Date.now, configDir);
 }

@@ -16,6 +16,7 @@ import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusa
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
 import { planAttach, planAttachPool, planDetach, type AttachRequest, type DetachRequest, type PoolAttachRequest, type XmlChange } from "./vm";
 import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "./pools";
+import { offlineConflicts } from "@/server/libvirt/offline";
 import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
 import { forceTargets } from "./step-guard";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
@@ -442,7 +443,7 @@ export function withGuestChecks(
   const problems: Refusal[] = view.ok
     ? guestConflicts(outcome.plan, inv, view.inUse)
     : libvirtUnreachable(view)
-      ? [{ code: "libvirt-unreachable", reason: `${view.reason.cause}: Passdeck cannot tell whether a VM holds these devices`, override: "confirm" }]
+      ? offlineConflicts(outcome.plan, inv, view.records, view.reason.cause)
       : [];
   if (problems.length === 0) return outcome;
   const blocking = problems.filter((p) => p.override === null || (p.override === "force" && !o.force) || (p.override === "confirm" && !o.confirm && !o.force));

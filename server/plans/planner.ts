@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Plan, PlannedStep, VfSettings } from "@/server/executor/plan";
 import type { VfInfo } from "@/server/host/ip-link";
 import type { Inventory, PciDevice } from "@/server/host/types";
+import { describeHold, isHeld, type DeviceHold } from "@/server/host/holders";
 import { vfDriverFor } from "./vf-driver";
 
 /** Above this many VFs a warning says what each VF costs; nothing is capped silently. */
@@ -47,18 +48,49 @@ const missing = (address: string): PlanOutcome => ({
   refusals: [{ code: "no-such-device", reason: `${address} is not a PCI device on this host`, override: null }],
 });
 
-/** Which of a PF's VFs are in use by the host or a guest: bound to vfio-pci, or a netdev that is up with addresses. */
+/**
+ * Which of a PF's VFs are in use: held by a process or another network namespace (the kernel's view: removing the
+ * VFs would make the kernel wait for the holder, or pull a running guest's NIC), or a host netdev that is up with
+ * addresses. A VF that only sits on vfio-pci, opened by nobody, is free: the kernel removes it at once.
+ */
 export function vfsInUse(inv: Inventory, pf: PciDevice): string[] {
   const reasons: string[] = [];
   for (const vf of pf.sriov?.vfs ?? []) {
     const d = device(inv, vf);
     if (!d) continue;
-    if (d.driver === "vfio-pci") reasons.push(`${vf} is bound to vfio-pci (ready for or given to a VM)`);
+    for (const h of groupHolds(inv, d)) reasons.push(`${h.address === vf ? vf : `${vf} (through ${h.address} in its IOMMU group)`} is ${describeHold(h.hold)}`);
     for (const n of d.netdevs)
       if (n.operstate === "up" && n.addresses.some((a) => a.scope === "global"))
         reasons.push(`${vf} (${n.name}) is up with address ${n.addresses.find((a) => a.scope === "global")!.address}`);
   }
   return reasons;
+}
+
+/**
+ * The holds that stop a driver change of `d`: its own, and those on the other members of its IOMMU group (the
+ * legacy VFIO group file holds the whole group, and the kernel will not give a member of a group in use to a host
+ * driver, which would leave it with none).
+ */
+export function groupHolds(inv: Inventory, d: PciDevice): { address: string; hold: DeviceHold }[] {
+  const members = inv.groups.find((g) => g.id === d.iommuGroup)?.devices ?? [d.address];
+  const out: { address: string; hold: DeviceHold }[] = [];
+  for (const address of members.includes(d.address) ? members : [d.address, ...members]) {
+    const hold = address === d.address ? d.hold : device(inv, address)?.hold;
+    if (isHeld(hold)) out.push({ address, hold });
+  }
+  return out;
+}
+
+/** The refusal for a driver change under a hold: no override, the holder named. */
+export function heldRefusal(inv: Inventory, d: PciDevice, what: string): Refusal | null {
+  const holds = groupHolds(inv, d);
+  if (holds.length === 0) return null;
+  const who = holds.map((h) => (h.address === d.address ? `it is ${describeHold(h.hold)}` : `${h.address} in its IOMMU group is ${describeHold(h.hold)}`));
+  return {
+    code: "held",
+    reason: `${what} ${d.address}: ${who.join("; ")}. The kernel would wait for the holder to let go (and could leave the device with no driver): stop that VM or process first`,
+    override: null,
+  };
 }
 
 /**
@@ -130,6 +162,8 @@ export function planBindVfio(inv: Inventory, address: string, opts: Overrides = 
   if (!d) return missing(address);
   if (d.driver === "vfio-pci") return { kind: "nothing-to-do", reason: `${address} is already bound to vfio-pci` };
   const problems: Refusal[] = [];
+  const held = heldRefusal(inv, d, "Passdeck will not take the driver from");
+  if (held) problems.push(held);
   if (d.bridge)
     problems.push({ code: "bridge", reason: `${address} is a ${d.bridge}: bridges and ports stay on their host driver; pass the devices below it instead`, override: null });
   if (d.sriov && d.sriov.numVfs > 0)
@@ -195,6 +229,7 @@ export function planRestore(inv: Inventory, address: string, opts: Overrides & {
       refusals: [{ code: "unknown-host-driver", reason: `Passdeck does not know ${address}'s host driver: name it (for example --driver igb)`, override: null }],
     };
   if (d.driver === hostDriver && d.driverOverride === null) return { kind: "nothing-to-do", reason: `${address} is already on ${hostDriver}` };
+  const held = heldRefusal(inv, d, "Passdeck will not take the driver from");
   const steps: PlannedStep[] = [];
   if (d.driver)
     steps.push({
@@ -213,7 +248,7 @@ export function planRestore(inv: Inventory, address: string, opts: Overrides & {
     summary: `Probe ${address} and check that ${hostDriver} took it`,
     inverse: { kind: "unbind-driver", device: address, driver: hostDriver },
   });
-  return finish(`Restore ${address} to ${hostDriver}`, steps, [], opts);
+  return finish(`Restore ${address} to ${hostDriver}`, steps, held ? [held] : [], opts);
 }
 
 /**

@@ -11,8 +11,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Plan, PlanStep } from "@/server/executor/plan";
 import { listScenarios } from "@/server/host/scenarios/catalog";
 import type { InUseMap } from "@/server/libvirt/in-use";
+import type { OfflineRecords } from "@/server/libvirt/offline";
 import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "./planner";
-import { forceTargets, guardPlan, MAX_PLAN_WAIT_MS, NO_OVERRIDES } from "./step-guard";
+import { forceTargets, guardPlan, MAX_PLAN_WAIT_MS, NO_OVERRIDES, type GuestView } from "./step-guard";
 import { simulatedHost } from "./testing";
 import { planDevicePassthrough, planSriovWizard } from "./wizard";
 
@@ -78,13 +79,24 @@ describe("the rules, one by one (demo host: server)", () => {
     expect(codes(steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" }, { kind: "unbind-driver", device: PF0, driver: pf0.driver! }))).not.toContain("pf-with-vfs");
   });
 
-  it("a VM's running device is not taken (the in-use map), and an unreachable libvirt needs the warning accepted", () => {
+  it("a VM's running device is not taken (the in-use map); a silent libvirt asks only where a saved definition names a device", () => {
     const vf = pf0.sriov!.vfs[0]!;
     const inUse: InUseMap = { [vf]: [{ domain: { uuid: "u", name: "router" }, active: true, in: ["live"], as: "hostdev", managed: true, mac: null, vlan: [] }] };
     const take = steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" });
     expect(codes(take, { confirm: true, force: [] }, { kind: "libvirt", inUse })).toContain("vf-in-use-by-vm");
-    expect(codes(take, NO_OVERRIDES, { kind: "unreachable", reason: "libvirtd does not answer" })).toContain("libvirt-unreachable");
-    expect(codes(take, { confirm: true, force: [] }, { kind: "unreachable", reason: "libvirtd does not answer" })).not.toContain("libvirt-unreachable");
+    const silent = (records: OfflineRecords | null): GuestView => ({ kind: "unreachable", reason: "libvirtd does not answer", records });
+    const dir = "/etc/libvirt/qemu";
+    // no saved definitions, or none naming the VFs: the kernel showed no holder, so nothing to ask
+    expect(codes(take, NO_OVERRIDES, silent(null))).toEqual([]);
+    expect(codes(take, NO_OVERRIDES, silent({ dir, domains: [{ name: "nas", file: `${dir}/nas.xml`, addresses: ["0000:05:00.0"] }], unreadable: [] }))).toEqual([]);
+    const named = silent({ dir, domains: [{ name: "router", file: `${dir}/router.xml`, addresses: [vf] }], unreadable: [] });
+    const refused = guardPlan(take, inv, named, NO_OVERRIDES);
+    expect(refused.map((r) => [r.code, r.override])).toEqual([["vm-config-names-device", "confirm"]]);
+    expect(refused[0]!.reason).toBe(
+      `libvirtd does not answer, and its saved definition of the VM router (${dir}/router.xml) names ${vf}, which this plan changes: no process holds it now, but router may not start as saved afterwards`,
+    );
+    expect(codes(take, { confirm: true, force: [] }, named)).toEqual([]);
+    expect(codes(take, NO_OVERRIDES, silent({ dir, domains: [], unreadable: ["router.xml"] }))).toEqual(["vm-configs-unreadable"]);
   });
 
   it("set-vf and pools name the PF's own interface; a VF index must exist at that point of the plan", () => {

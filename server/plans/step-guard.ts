@@ -5,20 +5,25 @@
  * steps (over the helper's socket, from a compromised web tier, from a saved file):
  *
  * - nothing is done to a bridge or port, and a PF keeps its driver while it has VFs (unbinding it destroys them);
- * - a VF count does not change while its VFs are in use (on vfio-pci, or up with an address);
+ * - no driver changes under a device anything holds (a process with its VFIO files open, a QEMU naming it, an
+ *   interface in another namespace), nothing overriding it, and a VF count does not change under a held VF or
+ *   one the host uses (up with an address);
  * - a host-critical device (the default route's NIC, the browser's own connection, the root disk …) is touched only
  *   with a typed override naming it (PlanOverrides.force), which travels with the plan;
  * - `set-vf` and VF pools name the PF's own interface, never another netdev;
  * - every wait is one the plan needs (after the VF count write it waits for, for a VF it created), each bounded,
  *   and all of them together at most MAX_PLAN_WAIT_MS;
- * - a running VM's device is not pulled from under it, and no device goes to two VMs (the libvirt in-use map).
+ * - a running VM's device is not pulled from under it, and no device goes to two VMs (the libvirt in-use map);
+ *   when libvirt does not answer, a stopped VM's saved definition naming a device is a warning to confirm.
  *
  * Pure: the inventory and the VMs' view come in as values.
  */
 import type { Plan, PlanStep } from "@/server/executor/plan";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import { guestConflicts, type InUseMap } from "@/server/libvirt/in-use";
-import { vfsInUse, type Refusal } from "./planner";
+import { offlineConflicts, type OfflineRecords } from "@/server/libvirt/offline";
+import { libvirtUnreachable, type LibvirtView } from "@/server/libvirt/service";
+import { heldRefusal, vfsInUse, type Refusal } from "./planner";
 
 /**
  * What the person who reviewed the plan accepted: the warnings (confirm; a typed override implies it) and, by
@@ -33,7 +38,14 @@ export interface PlanOverrides {
 export const NO_OVERRIDES: PlanOverrides = { confirm: false, force: [] };
 
 /** Which VMs hold which devices, as far as this host knows. */
-export type GuestView = { kind: "libvirt"; inUse: InUseMap } | { kind: "unreachable"; reason: string } | { kind: "none" };
+export type GuestView = { kind: "libvirt"; inUse: InUseMap } | { kind: "unreachable"; reason: string; records: OfflineRecords | null } | { kind: "none" };
+
+/** The guard's view from libvirt's: absent libvirt means no VMs; silent libvirt leaves its saved definitions. */
+export function guestViewOf(view: LibvirtView | null): GuestView {
+  if (!view) return { kind: "none" };
+  if (view.ok) return { kind: "libvirt", inUse: view.inUse };
+  return libvirtUnreachable(view) ? { kind: "unreachable", reason: view.reason.cause, records: view.records } : { kind: "none" };
+}
 
 /** A plan waits at most this long in all; a VF count wait at most 5 min, a VF address check at most 30 s. */
 export const MAX_PLAN_WAIT_MS = 60 * 60_000;
@@ -73,10 +85,16 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
     if (!own.includes(netdev))
       refuse("foreign-netdev", `step ${index + 1}: ${what} names ${netdev}, which is not ${pf.address}'s interface (${own.length ? own.join(", ") : "it has none"})`);
   };
+  // one refusal per held device, at its first driver step
+  const refuseHeld = (d: PciDevice, index: number) => {
+    const held = heldRefusal(inv, d, `step ${index + 1}: no driver change for`);
+    if (held && !refusals.some((r) => r.code === "held" && r.reason.includes(` ${d.address}:`))) refusals.push(held);
+  };
   const driverChange = (step: Extract<PlanStep, { device: string }>, d: PciDevice, index: number, toVfio: boolean) => {
     if (d.bridge) refuse("bridge", `step ${index + 1}: ${d.address} is a ${d.bridge}: bridges and ports stay on their host driver`);
     if ((vfCount.get(d.address) ?? 0) > 0 && (step.kind === "unbind-driver" || toVfio))
       refuse("pf-with-vfs", `step ${index + 1}: ${d.address} is an SR-IOV PF with ${vfCount.get(d.address)} VFs: taking its driver away destroys every VF; set its VF count to 0 first`);
+    refuseHeld(d, index);
     markCritical(d);
     if (toVfio) {
       // a VM given this device can reach every device of its IOMMU group
@@ -117,7 +135,7 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
       }
       case "probe-driver": {
         const d = known(step.device, index);
-        if (d && d !== "created" && step.expectDriver === "vfio-pci") driverChange(step, d, index, true);
+        if (d && d !== "created") driverChange(step, d, index, step.expectDriver === "vfio-pci");
         break;
       }
       case "set-vf": {
@@ -184,12 +202,11 @@ export function guardPlan(plan: Pick<Plan, "steps">, inv: Inventory, guests: Gue
   for (const [address, why] of critical)
     if (!o.force.includes(address))
       out.push({ code: "host-critical", reason: `${address} is host-critical (${why}): the plan must carry the typed override naming it`, override: "force" });
-  const touchesDevices = plan.steps.some(({ step }) => step.kind !== "wait-for");
   const guest: Refusal[] =
     guests.kind === "libvirt"
       ? guestConflicts({ id: "", title: "", createdAt: "", steps: [...plan.steps] }, inv, guests.inUse)
-      : guests.kind === "unreachable" && touchesDevices
-        ? [{ code: "libvirt-unreachable", reason: `${guests.reason}: nobody can tell whether a VM holds these devices`, override: "confirm" }]
+      : guests.kind === "unreachable"
+        ? offlineConflicts(plan, inv, guests.records, guests.reason)
         : [];
   // A typed override also accepts the warnings, as in the planner (server/plans/planner.ts finish()).
   for (const g of guest) if (g.override === null || !o.confirm) out.push(g);

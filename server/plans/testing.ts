@@ -21,6 +21,7 @@ export function simulatedHost(workDir: string, scenario = "server", options?: Si
     ip,
     ...(libvirt ? { libvirt } : {}),
     kernelLog: { mark: () => kernel.dmesg().length, since: (mark) => kernel.dmesg().slice(mark) },
+    procRoot: kernel.procRoot,
     // Waits poll the simulated tree, which changes synchronously: no need to wait long between looks.
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
   });

@@ -104,12 +104,20 @@ describe("planSriovWizard on the simulated kernel", () => {
     expect(same.hostLoses).toEqual(["enp59s2f3 (VF 3) leaves the host for vfio-pci"]);
   });
 
-  it("refuses a count change while a VF is on vfio-pci, with the reason", async () => {
+  it("refuses a count change while a QEMU holds a VF, naming it, with no override; once it exits the count changes", async () => {
     const host = simulatedHost(work, "server");
     await host.executor.apply(planOf(planSriovWizard(host.inventory(), { pf: "0000:18:00.1", count: 2, autoprobe: false, vfs: [{ index: 0, vfio: true }] }, []).outcome));
+    host.kernel.openVfio("0000:19:10.1", { pid: 812, comm: "qemu-system-x86", argv: ["qemu-system-x86_64", "-name", "guest=handmade", "-device", "vfio-pci,host=0000:19:10.1"] });
     const again = planSriovWizard(host.inventory(), { pf: "0000:18:00.1", count: 3, autoprobe: false, vfs: [] }, [], { confirm: true, force: true });
-    expect(again.outcome.kind).toBe("refused");
-    if (again.outcome.kind === "refused") expect(again.outcome.refusals[0]?.reason).toMatch(/0000:19:10\.1 is bound to vfio-pci/);
+    expect(again.outcome.kind === "refused" && again.outcome.refusals.map((r) => [r.code, r.override])).toEqual([["vfs-in-use", null]]);
+    if (again.outcome.kind === "refused")
+      expect(again.outcome.refusals[0]?.reason).toContain("0000:19:10.1 is held by qemu-system-x86 pid 812 (VM handmade)");
+    host.kernel.endProcess(812);
+    // on vfio-pci still, opened by nobody: the kernel removes it at once, so nothing stands in the way
+    expect(host.device("0000:19:10.1")).toMatchObject({ driver: "vfio-pci", hold: null });
+    const free = planSriovWizard(host.inventory(), { pf: "0000:18:00.1", count: 3, autoprobe: false, vfs: [] }, []);
+    expect((await host.executor.apply(planOf(free.outcome))).ok).toBe(true);
+    expect(host.device("0000:18:00.1")?.sriov?.numVfs).toBe(3);
   });
 });
 

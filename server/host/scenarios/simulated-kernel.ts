@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { errnoError, type SysfsWriter } from "../writer";
 import type { PciFunction, ScenarioSpec } from "./spec";
-import { openScenarioTree, type LiveScenarioTree } from "./write-tree";
+import { openScenarioTree, type LiveScenarioTree, type SimulatedProcess } from "./write-tree";
 
 export interface SimulatedKernelOptions {
   /** behaviour of single PFs' drivers, by PF address */
@@ -72,6 +72,8 @@ export class SimulatedKernel implements SysfsWriter {
   private readonly tables = new Map<string, DriverIds>();
   private readonly sriovDrivers = new Set<string>();
   private readonly realRoot: string;
+  /** vfio-pci devices a simulated process has open, and by whom */
+  private readonly openBy = new Map<string, number>();
 
   private constructor(
     private readonly tree: LiveScenarioTree,
@@ -123,6 +125,46 @@ export class SimulatedKernel implements SysfsWriter {
       if (g !== null) groups.add(g);
     }
     return [...groups].sort((a, b) => a - b);
+  }
+
+  /**
+   * A userspace driver (a QEMU with -device vfio-pci,host=…) opens a device on vfio-pci through its group file:
+   * /proc/<pid>/fd shows /dev/vfio/<group> (and the container), and vfio-pci enables the device (enable reads 1;
+   * 0 while it only sits on vfio-pci), as the rig's kernel showed.
+   */
+  openVfio(address: string, p: Omit<SimulatedProcess, "fds" | "uid" | "cgroup" | "startTicks"> & Partial<SimulatedProcess>): void {
+    const f = this.tree.topology.byAddress.get(address);
+    if (f?.spec.driver !== "vfio-pci") throw new Error(`${address} is not on vfio-pci: a QEMU cannot open it (\"vfio ${address}: no iommu_group found\")`);
+    const group = this.tree.groupOf(address);
+    this.tree.startProcess({ uid: 0, cgroup: "/user.slice", startTicks: 4242, ...p, fds: [...(p.fds ?? []), "/dev/vfio/vfio", `/dev/vfio/${group}`] });
+    this.openBy.set(address, p.pid);
+    this.tree.setAttr(address, "enable", 1);
+  }
+
+  /** A container takes a device's interface into its network namespace (`ip link set <if> netns <ns>`). */
+  moveNetdevsOut(address: string): void {
+    this.tree.moveNetdevsOut(address);
+  }
+
+  /** The process exits: its devices are released (enable back to 0) and /proc/<pid> goes. */
+  endProcess(pid: number): void {
+    for (const [address, by] of this.openBy)
+      if (by === pid) {
+        this.openBy.delete(address);
+        this.tree.setAttr(address, "enable", 0);
+      }
+    this.tree.endProcess(pid);
+  }
+
+  /**
+   * vfio-pci's remove waits for the user to close the device (vfio_unregister_group_dev asks it through the request
+   * callback and waits, without end, for the release): the write does not return. A test must not hang, so the
+   * simulator fails it loudly instead; Passdeck must never get here (the executor checks the holders first).
+   */
+  private refuseIfOpen(f: PciFunction): void {
+    const pid = this.openBy.get(f.address);
+    if (pid !== undefined)
+      throw errnoError("EDEADLK", `${f.address} is open by pid ${pid}: the real kernel would block this write until pid ${pid} lets the device go`);
   }
 
   /**
@@ -240,6 +282,7 @@ export class SimulatedKernel implements SysfsWriter {
   /** sriov_disable(): every VF goes, unbound from its driver first; their IOMMU groups go with them. */
   private disableSriov(pf: PciFunction): void {
     const vfs = this.tree.topology.functions.filter((f) => f.physfn === pf.address).sort((a, b) => b.vfIndex! - a.vfIndex!);
+    for (const vf of vfs) this.refuseIfOpen(vf);
     for (const vf of vfs) this.tree.removeFunction(vf.address);
     pf.spec.sriov!.numVfs = 0;
     this.tree.setAttr(pf.address, "sriov_numvfs", 0);
@@ -346,6 +389,7 @@ export class SimulatedKernel implements SysfsWriter {
    * destroying the VFs; others (nvme, as the rig saw) leave the VFs enabled and the PCI core only warns.
    */
   private release(f: PciFunction): void {
+    this.refuseIfOpen(f);
     const driver = f.spec.driver!;
     if (f.spec.sriov && f.spec.sriov.numVfs > 0) {
       if (!GENERIC_DRIVERS.has(driver) && f.spec.class >> 16 === 0x02) this.disableSriov(f);

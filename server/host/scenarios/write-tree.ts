@@ -54,6 +54,19 @@ export function openScenarioTree(spec: ScenarioSpec, dir: string): LiveScenarioT
  * The spec objects are the live state: `spec.driver` is the bound driver, `spec.netdevs` the interfaces the
  * device's own driver creates, `sriov.numVfs` the enabled VFs.
  */
+export interface SimulatedProcess {
+  pid: number;
+  comm: string;
+  argv: string[];
+  uid: number;
+  /** cgroup v2 path ("/qemu.slice/101.scope") */
+  cgroup: string;
+  /** start time in clock ticks after boot (/proc/<pid>/stat field 22) */
+  startTicks: number;
+  /** what its descriptors point at */
+  fds: string[];
+}
+
 export class LiveScenarioTree {
   readonly roots: ScenarioRoots;
 
@@ -174,6 +187,42 @@ export class LiveScenarioTree {
   /** One attribute of a function, with the trailing newline of the kernel's show(). */
   setAttr(address: string, name: string, value: string | number): void {
     this.sys.attr(`${this.h.devPath.get(address)!}/${name}`, value);
+  }
+
+  /**
+   * A process appears in procfs (/proc/<pid>: comm, cmdline, status, stat, cgroup) with these files open: its fd
+   * links point at absolute paths, as the kernel shows them ("/dev/vfio/18").
+   */
+  startProcess(p: SimulatedProcess): void {
+    const dir = `${this.proc.root}/${p.pid}`;
+    fs.mkdirSync(`${dir}/fd`, { recursive: true });
+    fs.writeFileSync(`${dir}/comm`, `${p.comm}\n`);
+    fs.writeFileSync(`${dir}/cmdline`, p.argv.map((a) => `${a}\0`).join(""));
+    fs.writeFileSync(`${dir}/status`, `Name:\t${p.comm}\nUid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\n`);
+    fs.writeFileSync(`${dir}/stat`, `${p.pid} (${p.comm}) S ${Array.from({ length: 18 }, () => "0").join(" ")} ${p.startTicks} 0 0\n`);
+    fs.writeFileSync(`${dir}/cgroup`, `0::${p.cgroup}\n`);
+    p.fds.forEach((target, i) => fs.symlinkSync(target, `${dir}/fd/${i + 3}`));
+  }
+
+  /**
+   * `ip link set <dev> netns <ns>`: the device's interfaces leave this namespace. sysfs shows a device's interfaces
+   * only in the reader's namespace, so its net/ directory stays, empty (as the rig's kernel showed), and
+   * class/net and procfs lose them.
+   */
+  moveNetdevsOut(address: string): void {
+    const h = this.h;
+    for (const n of h.net.filter((x) => x.owner === address)) {
+      fs.rmSync(`${this.sys.root}/${n.dir}`, { recursive: true, force: true });
+      fs.rmSync(`${this.sys.root}/class/net/${n.name}`, { force: true });
+      h.netByName.delete(n.name);
+    }
+    h.net = h.net.filter((x) => x.owner !== address);
+    this.refreshProcfs();
+  }
+
+  /** The process exited: /proc/<pid> is gone. */
+  endProcess(pid: number): void {
+    fs.rmSync(`${this.proc.root}/${pid}`, { recursive: true, force: true });
   }
 
   /** procfs files that follow from interfaces, drivers and modules. */
