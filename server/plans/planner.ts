@@ -47,6 +47,20 @@ const missing = (address: string): PlanOutcome => ({
   refusals: [{ code: "no-such-device", reason: `${address} is not a PCI device on this host`, override: null }],
 });
 
+/**
+ * What the host has on a device but does not depend on (hostNotices: an autoconfigured or temporary address no
+ * socket uses, a router-advertised default route nobody uses): a warning to acknowledge, never a typed override.
+ * Null for a host-critical device, which the "host-critical" refusal covers.
+ */
+export function noticeRefusal(d: PciDevice): Refusal | null {
+  if (d.hostCritical.length > 0 || d.hostNotices.length === 0) return null;
+  return {
+    code: "autoconf-address",
+    reason: `${d.address}: ${d.hostNotices.join("; ")}: the address will be re-made when the link comes back; acknowledge to go on`,
+    override: "confirm",
+  };
+}
+
 /** Which of a PF's VFs are in use by the host or a guest: bound to vfio-pci, or a netdev that is up with addresses. */
 export function vfsInUse(inv: Inventory, pf: PciDevice): string[] {
   const reasons: string[] = [];
@@ -88,6 +102,8 @@ export function planVfCount(inv: Inventory, pfAddress: string, count: number, op
   }
   if (pf.hostCritical.length > 0)
     problems.push({ code: "host-critical", reason: `${pfAddress} is host-critical: ${pf.hostCritical.join("; ")}`, override: "force" });
+  const notice = noticeRefusal(pf);
+  if (notice) problems.push(notice);
   if (count > SENSIBLE_VF_COUNT)
     problems.push({
       code: "many-vfs",
@@ -144,6 +160,8 @@ export function planBindVfio(inv: Inventory, address: string, opts: Overrides = 
     problems.push({ code: "no-group", reason: `${address} has no IOMMU group: the IOMMU is off, so vfio-pci cannot use it`, override: null });
   if (d.hostCritical.length > 0)
     problems.push({ code: "host-critical", reason: `${address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
+  const notice = noticeRefusal(d);
+  if (notice) problems.push(notice);
   const group = inv.groups.find((g) => g.id === d.iommuGroup);
   const others = (group?.endpoints ?? []).filter((a) => a !== address);
   const criticalOthers = others.filter((a) => (device(inv, a)?.hostCritical.length ?? 0) > 0);
