@@ -54,6 +54,16 @@ export function HostCriticalBadge({ reasons }: { reasons: string[] }) {
   );
 }
 
+/** Something the host has on the device but does not depend on (an autoconfigured address no socket uses): a warning. */
+export function HostNoticeBadge({ notices }: { notices: string[] }) {
+  return (
+    <Badge tone="amber" data-testid="host-notice-badge" title={notices.join("\n")}>
+      <WarnIcon />
+      host notice
+    </Badge>
+  );
+}
+
 export function SriovBadge({ sriov }: { sriov: NonNullable<PciDevice["sriov"]> }) {
   return (
     <Badge

@@ -122,6 +122,19 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
         </section>
       ) : null}
 
+      {d.hostNotices.length > 0 ? (
+        <section aria-label="Host notice" className="border-t border-amber-200 bg-amber-50 px-4 py-3 text-[13px] text-amber-900">
+          <h3 className="mb-1 flex items-center gap-1.5 font-semibold">
+            <WarnIcon /> Host notice: not host-critical, but changing this device drops it (acknowledge to go on)
+          </h3>
+          <ul className="ml-4 list-disc" data-testid="host-notices">
+            {d.hostNotices.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
       <Section title="Identity">
         <Rows>
           <Row label="Vendor">

@@ -5,7 +5,7 @@ import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { deviceName, pciIds, plural } from "@/components/data/format";
 import { cn } from "@/components/ui/cn";
 import { ChevronIcon } from "@/components/ui/icons";
-import { BridgeBadge, HostCriticalBadge, SriovBadge, VERDICT, VerdictBadge, VfBadge } from "./badges";
+import { BridgeBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT, VerdictBadge, VfBadge } from "./badges";
 
 import type { SelectFn } from "./tree-types";
 
@@ -19,6 +19,7 @@ interface MemberRowProps {
 
 export function MemberRow({ device: d, selected, matched, dimmed, onSelect }: MemberRowProps) {
   const critical = d.hostCritical.length > 0;
+  const notices = d.hostNotices;
   return (
     <li
       data-testid={`device-row-${d.address}`}
@@ -53,17 +54,24 @@ export function MemberRow({ device: d, selected, matched, dimmed, onSelect }: Me
           </span>
           <BridgeBadge device={d} />
         </div>
-        {d.sriov || d.physfn || critical ? (
+        {d.sriov || d.physfn || critical || notices.length > 0 ? (
           <div className="mt-1 flex flex-wrap items-center gap-1">
             {d.sriov ? <SriovBadge sriov={d.sriov} /> : null}
             {d.physfn ? <VfBadge device={d} /> : null}
-            {critical ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
+            {critical ? <HostCriticalBadge reasons={d.hostCritical} /> : notices.length > 0 ? <HostNoticeBadge notices={notices} /> : null}
           </div>
         ) : null}
         {critical ? (
           <ul className="mt-1 space-y-0.5 text-xs text-red-800" aria-label={`Why the host needs ${d.address}`}>
             {d.hostCritical.map((r) => (
               <li key={r}>{r}</li>
+            ))}
+          </ul>
+        ) : null}
+        {notices.length > 0 ? (
+          <ul className="mt-1 space-y-0.5 text-xs text-amber-800" aria-label={`Host notices for ${d.address}`}>
+            {notices.map((r) => (
+              <li key={r}>Host notice: {r}</li>
             ))}
           </ul>
         ) : null}

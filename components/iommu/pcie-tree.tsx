@@ -6,7 +6,7 @@ import { BRIDGE_LABEL, deviceName, plural } from "@/components/data/format";
 import { Badge } from "@/components/ui/badge";
 import { cn } from "@/components/ui/cn";
 import { ChevronIcon } from "@/components/ui/icons";
-import { HostCriticalBadge, SriovBadge, VERDICT } from "./badges";
+import { HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT } from "./badges";
 import type { Matcher, SelectFn } from "./tree-types";
 
 interface Node {
@@ -134,6 +134,7 @@ function TreeNode({ node, groupById, visible, matcher, selected, onSelect }: Nod
         <GroupChip group={group} id={d.iommuGroup} />
         {d.sriov ? <SriovBadge sriov={d.sriov} /> : null}
         {d.hostCritical.length > 0 && d.bridge === null ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
+        {d.hostCritical.length === 0 && d.hostNotices.length > 0 ? <HostNoticeBadge notices={d.hostNotices} /> : null}
       </div>
       {vfs.length > 0 ? (
         <div className="pl-4">

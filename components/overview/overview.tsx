@@ -4,7 +4,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { useDevices, useReadiness, useSummary } from "@/components/data/queries";
 import { deviceName, plural } from "@/components/data/format";
-import { HostCriticalBadge, SriovBadge } from "@/components/iommu/badges";
+import { HostCriticalBadge, HostNoticeBadge, SriovBadge } from "@/components/iommu/badges";
 import { countStatuses, verdictText } from "@/components/readiness/status";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
@@ -37,6 +37,7 @@ export function Overview() {
   const all = devices.data?.devices ?? [];
   const pfs = all.filter((d) => d.sriov !== null);
   const critical = all.filter((d) => d.hostCritical.length > 0 && d.bridge === null);
+  const noticed = all.filter((d) => d.hostCritical.length === 0 && d.hostNotices.length > 0);
   const byClass = [
     ["GPU", all.filter((d) => d.classId.startsWith("03")).length],
     ["NIC", all.filter((d) => d.classId.startsWith("02") && d.physfn === null).length],
@@ -139,7 +140,11 @@ export function Overview() {
               <dd>{s.facts.vfio.pciDriverLoaded ? "loaded" : "not loaded"}</dd>
               <dt className="text-slate-500">Default route</dt>
               <dd className="font-mono">
-                {[s.facts.defaultRoute.ipv4 && `${s.facts.defaultRoute.ipv4} (IPv4)`, s.facts.defaultRoute.ipv6 && `${s.facts.defaultRoute.ipv6} (IPv6)`]
+                {[
+                  s.facts.defaultRoute.ipv4 && `${s.facts.defaultRoute.ipv4} (IPv4)`,
+                  s.facts.defaultRoute.ipv6 && `${s.facts.defaultRoute.ipv6} (IPv6)`,
+                  ...s.facts.defaultRoute.ipv6Ra.map((i) => `${i} (IPv6, router-advertised)`),
+                ]
                   .filter(Boolean)
                   .join(", ") || "none"}
               </dd>
@@ -201,6 +206,29 @@ export function Overview() {
                 ))}
               </ul>
             )}
+            {noticed.length > 0 ? (
+              <div className="mt-3 border-t border-slate-100 pt-2" data-testid="overview-host-notices">
+                <p className="mb-1 text-[13px] text-slate-600">Not host-critical, but a change drops what the host has there (acknowledge to go on):</p>
+                <ul className="space-y-2">
+                  {noticed.map((d) => (
+                    <li key={d.address} data-testid={`overview-notice-${d.address}`}>
+                      <div className="flex flex-wrap items-center gap-2">
+                        <Link href={`/iommu?device=${d.address}`} className="font-mono text-[13px] text-blue-800 hover:underline">
+                          {d.address}
+                        </Link>
+                        <HostNoticeBadge notices={d.hostNotices} />
+                        <span className="min-w-0 truncate text-[13px]">{deviceName(d)}</span>
+                      </div>
+                      <ul className="ml-4 list-disc text-[13px] text-amber-900">
+                        {d.hostNotices.map((r) => (
+                          <li key={r}>Host notice: {r}</li>
+                        ))}
+                      </ul>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ) : null}
           </CardBody>
         </Card>
 

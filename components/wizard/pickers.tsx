@@ -2,7 +2,7 @@
 
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { deviceName } from "@/components/data/format";
-import { HostCriticalBadge, VerdictBadge } from "@/components/iommu/badges";
+import { HostCriticalBadge, HostNoticeBadge, VerdictBadge } from "@/components/iommu/badges";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
@@ -36,7 +36,7 @@ export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; gr
                 <td className="px-2 py-2">
                   {deviceName(d)}
                   <div className="mt-1 flex flex-wrap gap-1">
-                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
+                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : d.hostNotices.length ? <HostNoticeBadge notices={d.hostNotices} /> : null}
                     {group ? <VerdictBadge verdict={group.verdict} /> : null}
                   </div>
                 </td>
@@ -88,7 +88,7 @@ export function DevicePicker({ devices, groups, onPick }: { devices: PciDevice[]
                     <span className="font-mono text-sm">{a}</span>
                     <span className="text-sm text-slate-800">{deviceName(d)}</span>
                     <Badge>{d.driver ?? "no driver"}</Badge>
-                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
+                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : d.hostNotices.length ? <HostNoticeBadge notices={d.hostNotices} /> : null}
                     <Button size="sm" className="ml-auto" onClick={() => onPick(a)} aria-label={`Pass through ${a}`}>
                       Pass through…
                     </Button>

@@ -45,12 +45,23 @@ describe("passdeck CLI", () => {
       sriov: { totalVfs: 64, numVfs: 4, vfs: ["0000:3b:02.0", "0000:3b:02.1", "0000:3b:02.2", "0000:3b:02.3"] },
       netdevs: ["ens1f0"],
       hostCritical: [],
+      hostNotices: [],
     });
     expect(typeof pf.iommuGroup).toBe("number");
     const vf = j.devices.find((d: { address: string }) => d.address === "0000:3b:02.1");
     expect(vf).toMatchObject({ physfn: "0000:3b:00.0", sriov: null });
     const g = j.groups.find((x: { id: number }) => x.id === pf.iommuGroup);
     expect(g.devices).toContain("0000:3b:00.0");
+  });
+
+  it("shows host notices apart from host-critical reasons", async () => {
+    const { code, out } = await run("amd", "device", "0000:07:00.0");
+    expect(code).toBe(0);
+    expect(out).toContain("  Host notice: enp7s0 has autoconfigured (SLAAC) address 2001:db8:60:0:92e2:baff:fe4a:5b6c/64 — no sockets use it");
+    expect(out).toContain("2001:db8:60:0:92e2:baff:fe4a:5b6c/64 (autoconf)");
+    expect(out).not.toContain("HOST-CRITICAL");
+    const j = JSON.parse((await run("amd", "inventory", "--json")).out);
+    expect(j.devices.find((d: { address: string }) => d.address === "0000:07:00.0")).toMatchObject({ hostCritical: [], hostNotices: [expect.stringContaining("SLAAC"), expect.stringContaining("router advertisement")] });
   });
 
   it("check exits 0 on a ready host and 1 on a host with the IOMMU off", async () => {

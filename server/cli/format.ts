@@ -29,6 +29,7 @@ export function inventoryJson(inv: Inventory) {
       netdevs: d.netdevs.map((n) => n.name),
       blockDevices: d.blockDevices.map((b) => b.name),
       hostCritical: d.hostCritical,
+      hostNotices: d.hostNotices,
     })),
     facts: inv.facts,
     readiness: inv.readiness,
@@ -58,6 +59,7 @@ export function formatInventory(inv: Inventory): string {
     if (d.blockDevices.length) bits.push(`disk ${d.blockDevices.map((b) => b.name).join(",")}`);
     lines.push(`    ${bits.join("  ")}`);
     for (const r of d.hostCritical) lines.push(`    HOST-CRITICAL: ${r}`);
+    for (const r of d.hostNotices) lines.push(`    Host notice: ${r}`);
   }
   for (const w of inv.warnings) lines.push(`warning: ${w}`);
   return lines.join("\n");
@@ -72,7 +74,7 @@ export function formatGroups(inv: Inventory): string {
     lines.push(`IOMMU group ${g.id}  ${g.verdict.toUpperCase()}: ${g.summary}`);
     for (const a of g.devices) {
       const d = byAddress.get(a)!;
-      const tags = [d.driver ? `driver ${d.driver}` : "no driver", d.bridge ? d.bridge : null, d.hostCritical.length ? "host-critical" : null]
+      const tags = [d.driver ? `driver ${d.driver}` : "no driver", d.bridge ? d.bridge : null, d.hostCritical.length ? "host-critical" : d.hostNotices.length ? "host notice" : null]
         .filter(Boolean)
         .join(", ");
       lines.push(`    ${label(d)}  (${tags})`);
@@ -106,8 +108,9 @@ export function formatDevice(d: PciDevice, inv: Inventory): string {
     group ? `  IOMMU group ${group.id}: ${group.verdict} — ${group.summary}` : "  no IOMMU group",
     ...(d.sriov ? [`  SR-IOV PF: ${d.sriov.numVfs}/${d.sriov.totalVfs} VFs, VF device ${d.sriov.vfDeviceId ?? "?"}, VFs ${d.sriov.vfs.join(" ") || "none"}`] : []),
     ...(d.physfn ? [`  VF ${d.vfIndex} of PF ${d.physfn}`] : []),
-    ...d.netdevs.map((n) => `  net ${n.name} ${n.mac ?? ""} ${n.operstate ?? ""} ${n.addresses.map((a) => `${a.address}/${a.prefixLength}`).join(" ")}`),
+    ...d.netdevs.map((n) => `  net ${n.name} ${n.mac ?? ""} ${n.operstate ?? ""} ${n.addresses.map((a) => `${a.address}/${a.prefixLength}${a.origin === "static" ? "" : ` (${a.origin})`}`).join(" ")}`),
     ...d.blockDevices.map((b) => `  disk ${b.name}${b.mounts.map((m) => ` ${m.mountpoint}`).join("")}`),
     ...d.hostCritical.map((r) => `  HOST-CRITICAL: ${r}`),
+    ...d.hostNotices.map((r) => `  Host notice: ${r}`),
   ].join("\n");
 }

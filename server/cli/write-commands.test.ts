@@ -79,6 +79,20 @@ describe("passdeck vfs / bind / restore", () => {
     }
   });
 
+  it("a PF with only an autoconfigured address (amd's X520): refused until --confirm, never asks for --force", async () => {
+    const kernel = SimulatedKernel.create(getScenario("amd"), join(work, `k${n++}`));
+    const ip = new SimulatedIpLink(kernel.sysRoot);
+    const plain = await run(["vfs", "set", "0000:07:00.0", "2"], undefined, { kernel, ip });
+    expect(plain.code).toBe(2);
+    expect(plain.err).toContain("enp7s0 has autoconfigured (SLAAC) address 2001:db8:60:0:92e2:baff:fe4a:5b6c/64 — no sockets use it");
+    expect(plain.err).toContain("(add --confirm to accept)");
+    expect(plain.err).not.toContain("--force");
+    expect(kernel.writes()).toEqual([]);
+    const confirmed = await run(["vfs", "set", "0000:07:00.0", "2", "--confirm"], undefined, { kernel, ip });
+    expect(confirmed.code, confirmed.err).toBe(0);
+    expect(kernel.writes().map((w) => `${w.path}=${w.value}`)).toEqual(["bus/pci/devices/0000:07:00.0/sriov_numvfs=2"]);
+  });
+
   it("fails with exit 1, the decoded cause on stderr and the rollback done", async () => {
     const r = await run(["vfs", "set", "0000:3b:00.1", "3"], { pfQuirks: { "0000:3b:00.1": { maxVfs: 2 } } });
     expect(r.code).toBe(1);

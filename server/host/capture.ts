@@ -20,7 +20,7 @@ export class CaptureRecorder implements FsRecorder {
   constructor(private readonly roots: { sys: string; proc: string }) {}
 
   file(rel: string, content: string): void {
-    this.entries.set(rel, { kind: "file", content });
+    this.entries.set(rel, { kind: "file", content: SOCKET_TABLE.test(rel) ? scrubSocketTable(content) : content });
   }
 
   link(rel: string, target: string): void {
@@ -70,6 +70,22 @@ export class CaptureRecorder implements FsRecorder {
       }
     }
   }
+}
+
+const SOCKET_TABLE = /^proc\/(self\/)?net\/(tcp|udp)6?$/;
+
+/**
+ * /proc/net/{tcp,udp}{,6} in a capture: the inventory reads each socket's local address and state only (which
+ * addresses have live sockets), so a capture meant for a bug report keeps those and leaves out the peers, users
+ * and inodes: "sl local_address rem_address st" with the remote address zeroed.
+ */
+export function scrubSocketTable(text: string): string {
+  const [header = "", ...rows] = text.split("\n");
+  const kept = rows.flatMap((line) => {
+    const [sl, local, remote, st] = line.trim().split(/\s+/);
+    return sl && local && remote && st ? [`${sl.padStart(5)} ${local} ${remote.replace(/[0-9A-Fa-f]/g, "0")} ${st}`] : [];
+  });
+  return [header, ...kept].join("\n") + "\n";
 }
 
 /** Packs a recorded tree as FILE.tar.gz with sys/ and proc/ at the top, using the host's tar (argument array, no shell). */

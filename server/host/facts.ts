@@ -80,7 +80,7 @@ export function readHostFacts(sys: KernelFs, proc: KernelFs, routes: Routes): Ho
       pciDriverLoaded: sys.exists("bus/pci/drivers/vfio-pci"),
       modules: modules.filter((m) => VFIO_MODULES.includes(m)),
     },
-    defaultRoute: { ipv4: routes.defaultV4, ipv6: routes.defaultV6 },
+    defaultRoute: { ipv4: routes.defaultV4, ipv6: routes.defaultV6, ipv6Ra: routes.raDefaultsV6 },
   };
 }
 

@@ -33,14 +33,29 @@ export function readNetIfaces(sys: KernelFs): NetIface[] {
 
 export interface Routes {
   defaultV4: string | null;
+  /** the configured IPv6 default route (an admin's or a network manager's, not RA-learned), lowest metric */
   defaultV6: string | null;
+  /** interfaces with an IPv6 default route learned from a router advertisement (RTF_ADDRCONF), lowest metric first */
+  raDefaultsV6: string[];
   /** IPv4 connected routes (gateway 0): which interface owns which subnet */
   connectedV4: { iface: string; network: number; mask: number }[];
 }
 
-/** /proc/net/route and /proc/net/ipv6_route: the main table, as the kernel prints it. */
+// include/uapi/linux/route.h and ipv6_route.h: the flags column of /proc/net/ipv6_route
+const RTF_REJECT = 0x0200;
+const RTF_DEFAULT = 0x00010000;
+const RTF_ADDRCONF = 0x00040000;
+
+/**
+ * /proc/net/route and /proc/net/ipv6_route: the main table, as the kernel prints it.
+ * ipv6_route (net/ipv6/route.c rt6_info_seq_show): "dst plen src plen nexthop metric refcnt use flags dev", all hex.
+ * A default route the kernel installed from a router advertisement carries RTF_DEFAULT|RTF_ADDRCONF (it prints
+ * as 00450003 with RTF_UP, RTF_GATEWAY and RTF_EXPIRES); a configured one (ip route, ifupdown, systemd-networkd
+ * with a static Gateway=) has neither. Both are kept apart: the configured one is `defaultV6`, the RA-learned
+ * ones go to `raDefaultsV6`, and the inventory decides whether the host depends on them.
+ */
 export function readRoutes(proc: KernelFs): Routes {
-  const routes: Routes = { defaultV4: null, defaultV6: null, connectedV4: [] };
+  const routes: Routes = { defaultV4: null, defaultV6: null, raDefaultsV6: [], connectedV4: [] };
   let bestMetric = Number.POSITIVE_INFINITY;
   for (const line of (proc.readOptional("net/route") ?? "").split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -59,20 +74,23 @@ export function readRoutes(proc: KernelFs): Routes {
     }
   }
   let bestMetric6 = Number.POSITIVE_INFINITY;
+  const ra: { iface: string; metric: number }[] = [];
   for (const line of (proc.readOptional("net/ipv6_route") ?? "").split("\n")) {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
-    const [dest, prefix, , , , metric, , , flags, iface] = f as string[];
+    const [dest, prefix, , , , metric, , , flagsHex, iface] = f as string[];
     const isDefault = /^0{32}$/.test(dest!) && prefix === "00";
-    const reject = (Number.parseInt(flags!, 16) & 0x0200) !== 0;
-    if (isDefault && !reject && iface !== "lo") {
-      const m = Number.parseInt(metric!, 16);
-      if (m < bestMetric6) {
-        bestMetric6 = m;
-        routes.defaultV6 = iface!;
-      }
+    const flags = Number.parseInt(flagsHex!, 16);
+    if (!isDefault || (flags & RTF_REJECT) !== 0 || iface === "lo") continue;
+    const m = Number.parseInt(metric!, 16);
+    if ((flags & RTF_ADDRCONF) !== 0 || (flags & RTF_DEFAULT) !== 0) {
+      ra.push({ iface: iface!, metric: m });
+    } else if (m < bestMetric6) {
+      bestMetric6 = m;
+      routes.defaultV6 = iface!;
     }
   }
+  routes.raDefaultsV6 = [...new Set(ra.sort((a, b) => a.metric - b.metric).map((r) => r.iface))];
   return routes;
 }
 
@@ -94,22 +112,52 @@ export function readAddresses(proc: KernelFs, routes: Routes): Map<string, NetAd
     for (const r of routes.connectedV4) {
       if (((ip & r.mask) >>> 0) === r.network && (best === null || popcount(r.mask) > popcount(best.mask))) best = r;
     }
-    if (best) add(best.iface, { family: "inet", address: local, prefixLength: popcount(best.mask), scope: "global" });
-    else if (local.startsWith("127.")) add("lo", { family: "inet", address: local, prefixLength: 8, scope: "host" });
+    // procfs cannot tell a DHCP lease from a static IPv4 address; someone configured either: "static"
+    if (best) add(best.iface, { family: "inet", address: local, prefixLength: popcount(best.mask), scope: "global", origin: "static" });
+    else if (local.startsWith("127.")) add("lo", { family: "inet", address: local, prefixLength: 8, scope: "host", origin: "static" });
   }
-  for (const line of (proc.readOptional("net/if_inet6") ?? "").split("\n")) {
+  for (const a of parseIfInet6(proc.readOptional("net/if_inet6") ?? "")) {
+    const { iface, ...address } = a;
+    add(iface, address);
+  }
+  return byIface;
+}
+
+// include/uapi/linux/if_addr.h: IFA_F_* in the flags column of /proc/net/if_inet6
+export const IFA_F_TEMPORARY = 0x01;
+export const IFA_F_DEPRECATED = 0x20;
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_PERMANENT = 0x80;
+
+/**
+ * /proc/net/if_inet6, one address a line, as net/ipv6/addrconf.c if6_seq_show prints it:
+ * "%pi6 %02x %02x %02x %02x %8s" — the address (32 hex digits, network order), ifindex, prefix length, scope
+ * (IPV6_ADDR_SCOPE_MASK bits of ipv6_addr_type: 0x00 global, 0x10 host, 0x20 link, 0x40 site — site-local counts
+ * as global here, as QEMU's slirp advertises fec0::/64),
+ * flags ((u8)ifp->flags, so IFA_F_MANAGETEMPADDR 0x100 never shows) and the interface name.
+ * An address without IFA_F_PERMANENT has a lifetime: the kernel made it from a router advertisement (SLAAC) or a
+ * DHCPv6 client added it ("autoconf"); with IFA_F_TEMPORARY it is an RFC 4941 privacy address ("temporary").
+ * Addresses added with `ip addr add` (ifupdown, systemd-networkd's Address=, NetworkManager's manual method) and the
+ * kernel's own link-local addresses are permanent ("static").
+ */
+export function parseIfInet6(text: string): (NetAddress & { iface: string })[] {
+  const out: (NetAddress & { iface: string })[] = [];
+  for (const line of text.split("\n")) {
     const f = line.trim().split(/\s+/);
     if (f.length < 6) continue;
-    const [hexAddr, , prefix, scope, , name] = f as [string, string, string, string, string, string];
+    const [hexAddr, , prefix, scope, flagsHex, name] = f as [string, string, string, string, string, string];
     const scopeNum = Number.parseInt(scope, 16);
-    add(name, {
+    const flags = Number.parseInt(flagsHex, 16);
+    out.push({
+      iface: name,
       family: "inet6",
       address: formatIpv6(hexAddr),
       prefixLength: Number.parseInt(prefix, 16),
       scope: scopeNum === 0x20 ? "link" : scopeNum === 0x10 ? "host" : "global",
+      origin: (flags & IFA_F_PERMANENT) !== 0 ? "static" : (flags & IFA_F_TEMPORARY) !== 0 ? "temporary" : "autoconf",
     });
   }
-  return byIface;
+  return out;
 }
 
 /** Local addresses in fib_trie: a "|-- a.b.c.d" leaf followed by a "/32 host LOCAL" line. */
@@ -178,20 +226,80 @@ export function readServedAddresses(proc: KernelFs, port: number): string[] {
 }
 
 const TCP_ESTABLISHED = "01";
+const TCP_LISTEN = "0A";
+
+/**
+ * A local address of /proc/net/{tcp,udp}{,6}: "ADDR:PORT" in hex, each 32-bit word of ADDR in host (little-endian)
+ * byte order (net/ipv4/tcp_ipv4.c get_tcp4_sock "%08X:%04X", net/ipv6/tcp_ipv6.c get_tcp6_sock "%08X%08X%08X%08X:%04X").
+ * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) come back as the IPv4 address, as readAddresses lists it.
+ */
+export function decodeProcSocketAddress(local: string): { address: string; port: number; wildcard: boolean } | null {
+  const [hexAddr, hexPort] = local.split(":");
+  if (!hexAddr || !hexPort || (hexAddr.length !== 8 && hexAddr.length !== 32)) return null;
+  const words = hexAddr.toLowerCase().match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => [w.slice(6, 8), w.slice(4, 6), w.slice(2, 4), w.slice(0, 2)]);
+  const port = Number.parseInt(hexPort, 16);
+  const wildcard = /^0+$/.test(hexAddr);
+  if (bytes.length === 4) return { address: bytes.map((b) => Number.parseInt(b, 16)).join("."), port, wildcard };
+  if (bytes.join("").startsWith("00000000000000000000ffff")) {
+    const v4 = bytes.slice(12);
+    return { address: v4.map((b) => Number.parseInt(b, 16)).join("."), port, wildcard: v4.every((b) => b === "00") };
+  }
+  return { address: formatIpv6(bytes.join("")), port, wildcard };
+}
 
 export function parseTcpTable(text: string, port: number): string[] {
   const found: string[] = [];
   for (const line of text.split("\n").slice(1)) {
     const [, local, , state] = line.trim().split(/\s+/);
     if (!local || state !== TCP_ESTABLISHED) continue;
-    const [hexAddr, hexPort] = local.split(":");
-    if (!hexAddr || !hexPort || Number.parseInt(hexPort, 16) !== port) continue;
-    // Each 32-bit word is in host (little-endian) byte order.
-    const words = hexAddr.toLowerCase().match(/.{8}/g) ?? [];
-    const bytes = words.flatMap((w) => [w.slice(6, 8), w.slice(4, 6), w.slice(2, 4), w.slice(0, 2)]);
-    if (bytes.length === 4) found.push(bytes.map((b) => Number.parseInt(b, 16)).join("."));
-    else if (bytes.join("").startsWith("00000000000000000000ffff")) found.push(bytes.slice(12).map((b) => Number.parseInt(b, 16)).join("."));
-    else found.push(formatIpv6(bytes.join("")));
+    const a = decodeProcSocketAddress(local);
+    if (a && a.port === port) found.push(a.address);
   }
   return found;
+}
+
+/** The sockets bound to one local address. */
+export interface SocketUse {
+  tcpEstablished: number;
+  tcpListening: number;
+  udp: number;
+}
+
+/**
+ * Sockets bound to a specific local address, from one /proc/net/{tcp,tcp6,udp,udp6} table (man 5 proc:
+ * "sl local_address rem_address st ..."): TCP in state 01 (ESTABLISHED) or 0A (LISTEN), UDP in any state (an
+ * unconnected UDP socket is 07, TCP_CLOSE). Wildcard binds (0.0.0.0, ::) name no address and are left out: a
+ * daemon listening on every address does not depend on this one, but each connection it accepted shows its own
+ * local address.
+ */
+export function parseSocketTable(text: string, proto: "tcp" | "udp", into: Map<string, SocketUse> = new Map()): Map<string, SocketUse> {
+  for (const line of text.split("\n").slice(1)) {
+    const [, local, , state] = line.trim().split(/\s+/);
+    if (!local || !state) continue;
+    const kind = proto === "udp" ? "udp" : state === TCP_ESTABLISHED ? "tcpEstablished" : state.toUpperCase() === TCP_LISTEN ? "tcpListening" : null;
+    if (!kind) continue;
+    const a = decodeProcSocketAddress(local);
+    if (!a || a.wildcard) continue;
+    const use = into.get(a.address) ?? { tcpEstablished: 0, tcpListening: 0, udp: 0 };
+    use[kind]++;
+    into.set(a.address, use);
+  }
+  return into;
+}
+
+/** Live sockets by local address, from /proc/net/tcp, tcp6, udp and udp6. */
+export function readSocketUse(proc: KernelFs): Map<string, SocketUse> {
+  const out = new Map<string, SocketUse>();
+  for (const [file, proto] of [["net/tcp", "tcp"], ["net/tcp6", "tcp"], ["net/udp", "udp"], ["net/udp6", "udp"]] as const)
+    parseSocketTable(proc.readOptional(file) ?? "", proto, out);
+  return out;
+}
+
+/** "2 TCP connections, 1 TCP listener, 1 UDP socket" */
+export function describeSocketUse(u: SocketUse): string {
+  const n = (count: number, one: string, many: string) => (count === 0 ? null : `${count} ${count === 1 ? one : many}`);
+  return [n(u.tcpEstablished, "TCP connection", "TCP connections"), n(u.tcpListening, "TCP listener", "TCP listeners"), n(u.udp, "UDP socket", "UDP sockets")]
+    .filter((x) => x !== null)
+    .join(", ");
 }

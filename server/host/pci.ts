@@ -7,7 +7,7 @@ import type { LinkState, PciDevice, SriovInfo } from "./types";
 const DEVICES = "bus/pci/devices";
 
 /** A device as read from its sysfs directory, before cross-device facts (bridge kind, VF index, netdevs) are added. */
-export type RawPciDevice = Omit<PciDevice, "bridge" | "vfIndex" | "netdevs" | "blockDevices" | "hostCritical" | "hold">;
+export type RawPciDevice = Omit<PciDevice, "bridge" | "vfIndex" | "netdevs" | "blockDevices" | "hostCritical" | "hostNotices" | "hold">;
 
 export function listPciAddresses(sys: KernelFs): string[] {
   return sys.list(DEVICES).filter(isPciAddress);

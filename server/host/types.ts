@@ -38,7 +38,16 @@ export interface NetAddress {
   address: string;
   prefixLength: number | null;
   scope: "global" | "link" | "host";
+  /**
+   * Who made it. "static": configured by an admin or a network manager (IPv6 with IFA_F_PERMANENT in
+   * /proc/net/if_inet6; every IPv4 address, as procfs cannot tell DHCP from static). "autoconf": IPv6 with a
+   * lifetime, made by the kernel from a router advertisement (SLAAC) or added by a DHCPv6 client. "temporary":
+   * an RFC 4941 privacy address (IFA_F_TEMPORARY).
+   */
+  origin: NetAddressOrigin;
 }
+
+export type NetAddressOrigin = "static" | "autoconf" | "temporary";
 
 export interface NetDev {
   name: string;
@@ -107,6 +116,12 @@ export interface PciDevice {
   /** why the host itself depends on this device; empty when it does not */
   hostCritical: string[];
   /**
+   * what the host has on this device that it does not depend on, but loses when the device changes: an
+   * autoconfigured (SLAAC) or temporary address no socket uses, a router-advertised default route no socket
+   * uses. A warning to acknowledge (confirm), never host-critical.
+   */
+  hostNotices: string[];
+  /**
    * who holds it now, from the kernel (server/host/holders.ts): a process with its VFIO files open, a QEMU
    * command line naming it, vfio-pci's enable count, an interface in another network namespace; null when free
    */
@@ -167,8 +182,11 @@ export interface HostFacts {
     /** vfio modules present under /sys/module */
     modules: string[];
   };
-  /** interfaces carrying the default routes (/proc/net/route, /proc/net/ipv6_route) */
-  defaultRoute: { ipv4: string | null; ipv6: string | null };
+  /**
+   * interfaces carrying the default routes (/proc/net/route, /proc/net/ipv6_route): `ipv6` is the configured one
+   * (not learned from a router advertisement), `ipv6Ra` the interfaces with an RA-learned default (RTF_ADDRCONF)
+   */
+  defaultRoute: { ipv4: string | null; ipv6: string | null; ipv6Ra: string[] };
 }
 
 export interface Inventory {

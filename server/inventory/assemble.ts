@@ -1,4 +1,4 @@
-import type { NetIface } from "@/server/host/net";
+import { describeSocketUse, type NetIface, type SocketUse } from "@/server/host/net";
 import type { RawPciDevice } from "@/server/host/pci";
 import type { StorageView } from "@/server/host/storage";
 import type { BridgeKind, HostFacts, NetAddress, NetDev, PciDevice } from "@/server/host/types";
@@ -8,6 +8,8 @@ export interface NetView {
   addresses: Map<string, NetAddress[]>;
   /** local addresses a browser is connected to this dashboard on (empty outside the server) */
   servedOn?: string[];
+  /** sockets bound to a specific local address (/proc/net/tcp, tcp6, udp, udp6), by that address */
+  sockets?: Map<string, SocketUse>;
 }
 
 /** Adds what needs more than one device: bridge kinds, VF indexes, interfaces, disks and the host-critical marks. */
@@ -59,6 +61,7 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
       blockDevices: storage.byPci.get(d.address) ?? [],
       hostCritical: [],
       hold: null,
+      hostNotices: [],
     };
   });
 
@@ -97,10 +100,33 @@ function describeIface(iface: string, via: string): string {
   return via === iface ? iface : `${iface} (via ${via})`;
 }
 
+const cidr = (a: NetAddress) => `${a.address}/${a.prefixLength ?? "?"}`;
+
+/** "autoconfigured (SLAAC) address …": /128 leases come from a DHCPv6 client, prefixes from router advertisements. */
+function describeDynamic(a: NetAddress): string {
+  if (a.origin === "temporary") return `temporary (RFC 4941 privacy) address ${cidr(a)}`;
+  return `autoconfigured (${a.prefixLength === 128 ? "DHCPv6" : "SLAAC"}) address ${cidr(a)}`;
+}
+
+/**
+ * What the host depends on, from what it uses rather than from what is there:
+ * - the configured default routes (IPv4; IPv6 not learned from a router advertisement);
+ * - addresses an admin or a network manager configured ("static"), addresses with live sockets, the address a
+ *   browser reaches this dashboard on — on the interface itself or on a bridge/bond/vlan above it (`uppers`);
+ * - an IPv6 default route learned from a router advertisement only when something uses it (a socket on one of
+ *   that interface's IPv6 addresses) or when it is the host's only way out (no IPv4 default, no configured IPv6
+ *   default); otherwise it is a notice;
+ * - the disks holding mounts and swap, and the bridges upstream of any of these.
+ * An autoconfigured (SLAAC, DHCPv6) or temporary address no socket uses is a notice (`hostNotices`): a warning to
+ * acknowledge, since the kernel re-makes it when the link comes back.
+ */
 function markHostCritical(devices: PciDevice[], net: NetView, storage: StorageView, facts: HostFacts): void {
-  const { ipv4, ipv6 } = facts.defaultRoute;
+  const { ipv4, ipv6, ipv6Ra } = facts.defaultRoute;
+  const sockets = net.sockets ?? new Map<string, SocketUse>();
+  const noOtherDefault = ipv4 === null && ipv6 === null;
   for (const dev of devices) {
     const reasons = new Set<string>();
+    const notices = new Set<string>();
     for (const nd of dev.netdevs) {
       for (const name of [nd.name, ...nd.uppers]) {
         const via = describeIface(nd.name, name);
@@ -109,10 +135,22 @@ function markHostCritical(devices: PciDevice[], net: NetView, storage: StorageVi
         else if (name === ipv4) reasons.add(`${via} carries the default route (IPv4)`);
         else if (name === ipv6) reasons.add(`${via} carries the default route (IPv6)`);
         const addrs = (net.addresses.get(name) ?? []).filter((a) => a.scope === "global");
-        if (addrs.length > 0)
-          reasons.add(`${via} has address ${addrs.map((a) => `${a.address}/${a.prefixLength ?? "?"}`).join(", ")}`);
         const served = addrs.filter((a) => net.servedOn?.includes(a.address));
+        const configured = addrs.filter((a) => a.origin === "static");
+        if (configured.length > 0) reasons.add(`${via} has address ${configured.map(cidr).join(", ")}`);
+        for (const a of addrs.filter((x) => x.origin !== "static")) {
+          const use = sockets.get(a.address);
+          if (use) reasons.add(`${via} has ${describeDynamic(a)} with live sockets (${describeSocketUse(use)})`);
+          else if (!served.includes(a)) notices.add(`${via} has ${describeDynamic(a)} — no sockets use it`);
+        }
         if (served.length > 0) reasons.add(`${via} carries this dashboard: a browser is connected to ${served.map((a) => a.address).join(", ")}`);
+        if (ipv6Ra.includes(name) && name !== ipv6) {
+          const users = addrs.filter((a) => a.family === "inet6" && (sockets.has(a.address) || served.includes(a)));
+          if (users.length > 0)
+            reasons.add(`${via} carries the default route (IPv6, from a router advertisement) that sockets on ${users.map((a) => a.address).join(", ")} use`);
+          else if (noOtherDefault) reasons.add(`${via} carries the default route (IPv6, from a router advertisement): the host has no other default route`);
+          else notices.add(`${via} has an IPv6 default route learned from a router advertisement, used by no socket`);
+        }
       }
     }
     for (const disk of dev.blockDevices) {
@@ -122,6 +160,7 @@ function markHostCritical(devices: PciDevice[], net: NetView, storage: StorageVi
       }
     }
     dev.hostCritical = [...reasons];
+    dev.hostNotices = [...notices];
   }
 
   // A filesystem sysfs cannot trace (a ZFS root) may live on any disk: keep every disk controller safe.

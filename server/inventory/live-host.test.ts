@@ -44,7 +44,7 @@ describe("live host: Passdeck agrees with lspci and ip", () => {
     const links = JSON.parse(execFileSync("ip", ["-j", "addr", "show"], { encoding: "utf8" })) as {
       ifname: string;
       address?: string;
-      addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
+      addr_info: { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean; temporary?: boolean }[];
     }[];
     const netdevs = inv.devices.flatMap((d) => d.netdevs);
     expect(netdevs.length).toBeGreaterThan(0);
@@ -53,6 +53,11 @@ describe("live host: Passdeck agrees with lspci and ip", () => {
       expect(nd.mac).toBe(link.address);
       const fromIp = link.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort();
       expect(nd.addresses.map((a) => `${a.address}/${a.prefixLength}`).sort()).toEqual(fromIp);
+      // ip(8) prints "dynamic" for an address without IFA_F_PERMANENT, "temporary" for IFA_F_TEMPORARY
+      for (const a of link.addr_info.filter((x) => x.family === "inet6")) {
+        const ours = nd.addresses.find((x) => x.address === a.local)!;
+        expect(ours.origin, a.local).toBe(a.temporary ? "temporary" : a.dynamic ? "autoconf" : "static");
+      }
     }
   });
 

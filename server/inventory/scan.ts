@@ -2,7 +2,7 @@ import { KernelFs, type FsRecorder } from "@/server/host/fs";
 import { HostError } from "@/server/host/errors";
 import { readHostFacts } from "@/server/host/facts";
 import { readHolds } from "@/server/host/holders";
-import { readAddresses, readNetIfaces, readRoutes, readServedAddresses } from "@/server/host/net";
+import { readAddresses, readNetIfaces, readRoutes, readServedAddresses, readSocketUse } from "@/server/host/net";
 import { listPciAddresses, PciReadCache, readPciDevice, type RawPciDevice } from "@/server/host/pci";
 import { loadPciIds } from "@/server/host/pci-ids";
 import { readStorage } from "@/server/host/storage";
@@ -47,6 +47,7 @@ export function scanInventory(roots: HostRoots): Inventory {
     ifaces: readNetIfaces(sys),
     addresses: readAddresses(proc, routes),
     servedOn: roots.servingPort ? readServedAddresses(proc, roots.servingPort) : [],
+    sockets: readSocketUse(proc),
   };
   const storage = readStorage(sys, proc);
   for (const m of storage.unmapped)

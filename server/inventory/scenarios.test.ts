@@ -147,6 +147,21 @@ describe("amd: AMD-Vi host", () => {
     expect(rootDisk?.hostCritical.join(" ")).toContain("holds / (btrfs)");
     expect(isReady(inv.readiness)).toBe(true);
   });
+
+  it("the X520 on a second LAN with only a SLAAC address and an RA-learned default: host notices, not host-critical", () => {
+    const x520 = dev(inv, "0000:07:00.0");
+    expect(x520.netdevs[0]!.addresses.filter((a) => a.scope === "global")).toEqual([
+      { family: "inet6", address: "2001:db8:60:0:92e2:baff:fe4a:5b6c", prefixLength: 64, scope: "global", origin: "autoconf" },
+    ]);
+    expect(inv.facts.defaultRoute).toEqual({ ipv4: "enp5s0", ipv6: "enp5s0", ipv6Ra: ["enp7s0"] });
+    expect(x520.hostCritical).toEqual([]);
+    expect(x520.hostNotices).toEqual([
+      "enp7s0 has autoconfigured (SLAAC) address 2001:db8:60:0:92e2:baff:fe4a:5b6c/64 — no sockets use it",
+      "enp7s0 has an IPv6 default route learned from a router advertisement, used by no socket",
+    ]);
+    // the configured address of the X550 stays host-critical
+    expect(dev(inv, "0000:05:00.0").hostCritical).toContain("enp5s0 has address 192.168.50.2/24, 2001:db8:50::2/64");
+  });
 });
 
 describe("bench-1000", () => {

@@ -130,3 +130,31 @@ describe("planBindVfio and planRestore", () => {
     expect(refusalCodes(planRestore(server, "0000:00:17.0"))).toEqual(["unknown-host-driver"]);
   });
 });
+
+describe("a PF with only an autoconfigured address (amd: the X520 on a LAN that sends router advertisements)", () => {
+  const amd = scan("amd");
+  const X520 = "0000:07:00.0";
+
+  it("VF count: a warning to acknowledge (confirm), never a typed override", () => {
+    const plain = planVfCount(amd, X520, 2);
+    expect(plain.kind).toBe("refused");
+    const refusals = plain.kind === "refused" ? plain.refusals : [];
+    expect(refusals).toEqual([
+      {
+        code: "autoconf-address",
+        reason:
+          "0000:07:00.0: enp7s0 has autoconfigured (SLAAC) address 2001:db8:60:0:92e2:baff:fe4a:5b6c/64 — no sockets use it; enp7s0 has an IPv6 default route learned from a router advertisement, used by no socket: the address will be re-made when the link comes back; acknowledge to go on",
+        override: "confirm",
+      },
+    ]);
+    const confirmed = planVfCount(amd, X520, 2, { confirm: true });
+    expect(commands(confirmed)[0]).toBe("echo 2 > bus/pci/devices/0000:07:00.0/sriov_numvfs");
+    expect(confirmed.kind === "plan" ? confirmed.warnings.map((w) => w.code) : []).toEqual(["autoconf-address"]);
+  });
+
+  it("binding it to vfio-pci carries the same warning; a host-critical PF still needs --force", () => {
+    expect(refusalCodes(planBindVfio(amd, X520, { confirm: true }))).not.toContain("autoconf-address");
+    expect(refusalCodes(planBindVfio(amd, X520))).toContain("autoconf-address");
+    expect(refusalCodes(planVfCount(amd, "0000:05:00.0", 2, { confirm: true }))).toEqual(["host-critical"]);
+  });
+});

@@ -49,9 +49,24 @@ const missing = (address: string): PlanOutcome => ({
 });
 
 /**
+ * What the host has on a device but does not depend on (hostNotices: an autoconfigured or temporary address no
+ * socket uses, a router-advertised default route nobody uses): a warning to acknowledge, never a typed override.
+ * Null for a host-critical device, which the "host-critical" refusal covers.
+ */
+export function noticeRefusal(d: PciDevice): Refusal | null {
+  if (d.hostCritical.length > 0 || d.hostNotices.length === 0) return null;
+  return {
+    code: "autoconf-address",
+    reason: `${d.address}: ${d.hostNotices.join("; ")}: the address will be re-made when the link comes back; acknowledge to go on`,
+    override: "confirm",
+  };
+}
+
+/**
  * Which of a PF's VFs are in use: held by a process or another network namespace (the kernel's view: removing the
- * VFs would make the kernel wait for the holder, or pull a running guest's NIC), or a host netdev that is up with
- * addresses. A VF that only sits on vfio-pci, opened by nobody, is free: the kernel removes it at once.
+ * VFs would make the kernel wait for the holder, or pull a running guest's NIC), or something the host uses on it
+ * (host-critical: a configured address, one with sockets, a mounted disk). A VF that only sits on vfio-pci,
+ * opened by nobody, is free: the kernel removes it at once.
  */
 export function vfsInUse(inv: Inventory, pf: PciDevice): string[] {
   const reasons: string[] = [];
@@ -59,9 +74,9 @@ export function vfsInUse(inv: Inventory, pf: PciDevice): string[] {
     const d = device(inv, vf);
     if (!d) continue;
     for (const h of groupHolds(inv, d)) reasons.push(`${h.address === vf ? vf : `${vf} (through ${h.address} in its IOMMU group)`} is ${describeHold(h.hold)}`);
-    for (const n of d.netdevs)
-      if (n.operstate === "up" && n.addresses.some((a) => a.scope === "global"))
-        reasons.push(`${vf} (${n.name}) is up with address ${n.addresses.find((a) => a.scope === "global")!.address}`);
+    // what the host uses on it (a configured address, one with sockets, a mounted disk); an unused autoconfigured
+    // address goes with the VF and is no reason to stop
+    if (d.hostCritical.length > 0) reasons.push(`${vf} is used by the host: ${d.hostCritical.join("; ")}`);
   }
   return reasons;
 }
@@ -120,6 +135,8 @@ export function planVfCount(inv: Inventory, pfAddress: string, count: number, op
   }
   if (pf.hostCritical.length > 0)
     problems.push({ code: "host-critical", reason: `${pfAddress} is host-critical: ${pf.hostCritical.join("; ")}`, override: "force" });
+  const notice = noticeRefusal(pf);
+  if (notice) problems.push(notice);
   if (count > SENSIBLE_VF_COUNT)
     problems.push({
       code: "many-vfs",
@@ -178,6 +195,8 @@ export function planBindVfio(inv: Inventory, address: string, opts: Overrides = 
     problems.push({ code: "no-group", reason: `${address} has no IOMMU group: the IOMMU is off, so vfio-pci cannot use it`, override: null });
   if (d.hostCritical.length > 0)
     problems.push({ code: "host-critical", reason: `${address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
+  const notice = noticeRefusal(d);
+  if (notice) problems.push(notice);
   const group = inv.groups.find((g) => g.id === d.iommuGroup);
   const others = (group?.endpoints ?? []).filter((a) => a !== address);
   const criticalOthers = others.filter((a) => (device(inv, a)?.hostCritical.length ?? 0) > 0);

@@ -71,6 +71,21 @@ describe("the rules, one by one (demo host: server)", () => {
     expect(codes(unbind, { confirm: true, force: [MGMT] })).toEqual([]);
   });
 
+  it("a device with only host notices (an autoconfigured address no socket uses) needs the warnings confirmed, not a typed address", () => {
+    const amd = simulatedHost(work, "amd").inventory();
+    const X520 = "0000:07:00.0";
+    const write = steps({ kind: "write-attribute", device: X520, attribute: "sriov_numvfs", value: "2" }, { kind: "wait-for", condition: { kind: "vf-count", pf: X520, count: 2 }, timeoutMs: 120_000 });
+    expect(forceTargets(write, amd)).toEqual([]);
+    expect(guardPlan(write, amd, none, NO_OVERRIDES).map((r) => [r.code, r.override])).toEqual([["autoconf-address", "confirm"]]);
+    expect(guardPlan(write, amd, none, { confirm: true, force: [] })).toEqual([]);
+    const planned = planVfCount(amd, X520, 2, { confirm: true });
+    expect(planned.kind).toBe("plan");
+    if (planned.kind === "plan") {
+      expect(guardPlan(planned.plan, amd, none, NO_OVERRIDES).map((r) => r.code)).toEqual(["autoconf-address"]);
+      expect(guardPlan(planned.plan, amd, none, { confirm: true, force: [] })).toEqual([]);
+    }
+  });
+
   it("a PF keeps its driver while it has VFs; its count does not change under VFs in use", () => {
     expect(pf0.sriov!.numVfs).toBeGreaterThan(0);
     expect(codes(steps({ kind: "unbind-driver", device: PF0, driver: pf0.driver! }))).toContain("pf-with-vfs");

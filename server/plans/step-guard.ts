@@ -10,6 +10,8 @@
  *   one the host uses (up with an address);
  * - a host-critical device (the default route's NIC, the browser's own connection, the root disk …) is touched only
  *   with a typed override naming it (PlanOverrides.force), which travels with the plan;
+ * - a device with host notices only (an autoconfigured address no socket uses) is touched only with the warnings
+ *   confirmed (PlanOverrides.confirm);
  * - `set-vf` and VF pools name the PF's own interface, never another netdev;
  * - every wait is one the plan needs (after the VF count write it waits for, for a VF it created), each bounded,
  *   and all of them together at most MAX_PLAN_WAIT_MS;
@@ -23,7 +25,7 @@ import type { Inventory, PciDevice } from "@/server/host/types";
 import { guestConflicts, type InUseMap } from "@/server/libvirt/in-use";
 import { offlineConflicts, type OfflineRecords } from "@/server/libvirt/offline";
 import { libvirtUnreachable, type LibvirtView } from "@/server/libvirt/service";
-import { heldRefusal, vfsInUse, type Refusal } from "./planner";
+import { heldRefusal, noticeRefusal, vfsInUse, type Refusal } from "./planner";
 
 /**
  * What the person who reviewed the plan accepted: the warnings (confirm; a typed override implies it) and, by
@@ -56,12 +58,15 @@ interface Walk {
   refusals: Refusal[];
   /** host-critical devices the plan touches, and why each is critical */
   critical: Map<string, string>;
+  /** devices with host notices (and not host-critical) the plan touches: the "autoconf-address" warning of each */
+  notices: Map<string, Refusal>;
 }
 
 function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
   const byAddress = new Map(inv.devices.map((d) => [d.address, d]));
   const refusals: Refusal[] = [];
   const critical = new Map<string, string>();
+  const notices = new Map<string, Refusal>();
   const refuse = (code: string, reason: string) => refusals.push({ code, reason, override: null });
   // What earlier steps of this plan made true: VF counts written, VFs it checked into existence, waits it earned.
   const vfCount = new Map(inv.devices.filter((d) => d.sriov).map((d) => [d.address, d.sriov!.numVfs]));
@@ -79,6 +84,8 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
   };
   const markCritical = (d: PciDevice) => {
     if (d.hostCritical.length > 0) critical.set(d.address, d.hostCritical.join("; "));
+    const notice = noticeRefusal(d);
+    if (notice) notices.set(d.address, notice);
   };
   const netdevOf = (pf: PciDevice, netdev: string, index: number, what: string) => {
     const own = pf.netdevs.map((n) => n.name);
@@ -102,6 +109,8 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
       for (const other of group?.endpoints ?? []) {
         const o = byAddress.get(other);
         if (o && o.address !== d.address && o.hostCritical.length > 0) critical.set(o.address, `in the same IOMMU group as ${d.address}: ${o.hostCritical.join("; ")}`);
+        const notice = o && o.address !== d.address ? noticeRefusal(o) : null;
+        if (notice) notices.set(o!.address, notice);
       }
     }
   };
@@ -184,7 +193,7 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
   }
   if (waitedMs > MAX_PLAN_WAIT_MS)
     refuse("wait-too-long", `the plan's waits add up to ${Math.round(waitedMs / 60_000)} min; a plan may wait at most ${MAX_PLAN_WAIT_MS / 60_000} min in all (apply it in smaller plans)`);
-  return { refusals, critical };
+  return { refusals, critical, notices };
 }
 
 /** The host-critical devices this plan touches: what a person must name (type) to accept it. */
@@ -197,11 +206,13 @@ export function forceTargets(plan: Pick<Plan, "steps">, inv: Inventory): string[
  * overrides come first; then host-critical devices not named in `force`; then warnings not confirmed.
  */
 export function guardPlan(plan: Pick<Plan, "steps">, inv: Inventory, guests: GuestView, o: PlanOverrides): Refusal[] {
-  const { refusals, critical } = walk(plan, inv);
+  const { refusals, critical, notices } = walk(plan, inv);
   const out = [...refusals];
   for (const [address, why] of critical)
     if (!o.force.includes(address))
       out.push({ code: "host-critical", reason: `${address} is host-critical (${why}): the plan must carry the typed override naming it`, override: "force" });
+  // not host-critical: the warnings' confirmation accepts them (a typed override carries it, as in the planner)
+  if (!o.confirm) out.push(...notices.values());
   const guest: Refusal[] =
     guests.kind === "libvirt"
       ? guestConflicts({ id: "", title: "", createdAt: "", steps: [...plan.steps] }, inv, guests.inUse)

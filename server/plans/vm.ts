@@ -12,7 +12,7 @@ import type { Domain } from "@/server/libvirt/domains";
 import type { DomainDefinition } from "@/server/libvirt/domain-xml";
 import { buildGuestDeviceXml } from "@/server/libvirt/hostdev-xml";
 import { LibvirtXmlError } from "@/server/libvirt/xml";
-import { finish, type Overrides, type PlanOutcome, type Refusal } from "./planner";
+import { finish, noticeRefusal, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import type { PoolRow } from "./pools";
 
 export interface AttachRequest {
@@ -124,6 +124,8 @@ function targetsFor(domain: Domain, live: boolean | undefined, config: boolean |
 function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice, goingTogether: string[] = []): Refusal[] {
   const problems: Refusal[] = [];
   if (d.hostCritical.length > 0) problems.push({ code: "host-critical", reason: `${d.address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
+  const notice = noticeRefusal(d);
+  if (notice) problems.push(notice);
   if (d.bridge) problems.push({ code: "bridge", reason: `${d.address} is a PCI bridge or port: bridges stay with the host`, override: null });
   const group = inv.groups.find((g) => g.id === d.iommuGroup);
   if (d.iommuGroup === null || !group)

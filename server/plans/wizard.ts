@@ -368,6 +368,7 @@ function lossesOf(d: PciDevice | undefined): string[] {
   for (const b of d.blockDevices) out.push(`disk ${b.name}${b.mounts.length ? ` (mounted: ${b.mounts.map((m) => m.mountpoint).join(", ")})` : ""}`);
   if (d.classId.startsWith("03")) out.push(`display ${d.address}: if the host console runs on it, the host loses its screen`);
   for (const c of d.hostCritical) out.push(c);
+  for (const c of d.hostNotices) out.push(c);
   return out;
 }
 

@@ -470,7 +470,7 @@ function amd(): ScenarioSpec {
     name: "amd",
     title: "AMD Ryzen with AMD-Vi",
     description:
-      "Ryzen 9 5950X on a B550 board: AMD-Vi on by default, the Radeon and its audio in one group, and everything on the B550 chipset (USB, SATA, Wi-Fi, the X550 10GbE) in a single group.",
+      "Ryzen 9 5950X on a B550 board: AMD-Vi on by default, the Radeon and its audio in one group, and everything on the B550 chipset (USB, SATA, Wi-Fi, the X550 10GbE, an X520 on a second LAN with only a SLAAC address) in a single group.",
     host: {
       hostname: "ryzen",
       kernelRelease: "6.1.0-27-amd64",
@@ -515,7 +515,7 @@ function amd(): ScenarioSpec {
       chipsetPort(0x00, 0x04, link(5, 1, 8, 1)),
       chipsetPort(0x04, 0x05, link(8, 4)),
       chipsetPort(0x08, 0x06, link(5, 1, 8, 1)),
-      chipsetPort(0x09, 0x07, link(2.5, 1, 8, 1)),
+      chipsetPort(0x09, 0x07, link(5, 1, 8, 1)),
       chipsetPort(0x0a, 0x08, link(2.5, 1, 8, 1)),
       fn("0000:04:00.0", [INTEL, 0x2723], CLASS.wifi, { parent: "0000:03:00.0", sub: [INTEL, 0x0084], revision: 0x1a, driver: "iwlwifi", link: link(5, 1), resetMethods: ["flr", "bus"], netdevs: [{ name: "wlp4s0", mac: "a8:7e:ea:11:22:33", operstate: "down" }] }),
       // Intel X550-T1 10GbE: SR-IOV capable (0 VFs), the default route
@@ -530,6 +530,19 @@ function amd(): ScenarioSpec {
         netdevs: [{ name: "enp5s0", mac: "b4:96:91:aa:bb:cc", operstate: "up", ipv4: ["192.168.50.2/24"], ipv6: ["2001:db8:50::2/64"] }],
       }),
       fn("0000:06:00.0", [0x10ec, 0x8125], CLASS.ethernet, { parent: "0000:03:08.0", sub: board, revision: 0x05, driver: "r8169", link: link(5, 1), resetMethods: ["bus"], netdevs: [nic("0000:06:00.0", "24:4b:fe:01:02:03", "down")] }),
+      // Intel X520-1 (82599ES) in the chipset's x1 slot, cabled to a second LAN whose router sends IPv6 router
+      // advertisements: nobody configured it, yet it is up with a SLAAC address and an RA-learned default route.
+      // The host does not depend on it (no socket uses them): a notice to acknowledge, not host-critical.
+      fn("0000:07:00.0", [INTEL, 0x10fb], CLASS.ethernet, {
+        parent: "0000:03:09.0",
+        sub: [INTEL, 0x0006],
+        revision: 0x01,
+        driver: "ixgbe",
+        link: link(5, 1, 5, 8),
+        resetMethods: ["flr", "bus"],
+        sriov: { totalVfs: 63, numVfs: 0, offset: 128, stride: 2, vfDevice: 0x10ed, vfDriver: "ixgbevf" },
+        netdevs: [{ name: "enp7s0", mac: "90:e2:ba:4a:5b:6c", operstate: "up", ipv6Autoconf: ["2001:db8:60:0:92e2:baff:fe4a:5b6c/64"] }],
+      }),
       // Radeon RX 6800 XT behind its own switch (upstream 09:00.0, downstream 0a:00.0 with ACS)
       port("0000:09:00.0", [ATI, 0x1478], "upstream-port", 0x0a, { parent: "0000:00:03.1", revision: 0xc1, link: link(16, 16) }),
       port("0000:0a:00.0", [ATI, 0x1479], "downstream-port", 0x0b, { parent: "0000:09:00.0", acs: true, link: link(16, 16) }),
@@ -546,6 +559,7 @@ function amd(): ScenarioSpec {
       virtual: [],
       defaultV4: { iface: "enp5s0", gateway: "192.168.50.1", metric: 100 },
       defaultV6: { iface: "enp5s0", gateway: "fe80::1", metric: 100 },
+      raDefaultsV6: [{ iface: "enp7s0", gateway: "fe80::9ec7:a6ff:fe12:3401", metric: 1024 }],
     },
     storage: {
       holders: [],

@@ -169,6 +169,11 @@ export interface NetdevSpec {
   ipv4?: string[];
   /** global IPv6 addresses with prefix, "2001:db8::10/64"; up interfaces that are not enslaved also get a link-local */
   ipv6?: string[];
+  /**
+   * IPv6 addresses the kernel made from a router advertisement (SLAAC), "fec0::5054:ff:fed5:7a10/64": listed in
+   * if_inet6 without IFA_F_PERMANENT (flags 00), their prefix route RA-learned
+   */
+  ipv6Autoconf?: string[];
   mtu?: number;
 }
 
@@ -191,7 +196,10 @@ export interface NetworkSpec {
   /** bridges, bonds and VLANs (devices/virtual/net); `lo` always exists and is not listed */
   virtual: VirtualNetdevSpec[];
   defaultV4?: RouteSpec;
+  /** the configured IPv6 default route */
   defaultV6?: RouteSpec;
+  /** IPv6 default routes learned from router advertisements (RTF_ADDRCONF; metric 1024 unless given) */
+  raDefaultsV6?: RouteSpec[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -398,6 +398,7 @@ describe("amd", () => {
       "0000:04:00.0",
       "0000:05:00.0",
       "0000:06:00.0",
+      "0000:07:00.0",
     ]);
     expect(read(dev("amd", "0000:05:00.0") + "/sriov_totalvfs")).toBe("63\n");
     expect(read(dev("amd", "0000:05:00.0") + "/sriov_vf_device")).toBe("1565\n");

@@ -436,7 +436,7 @@ function buildHost(spec: ScenarioSpec): Host {
       if (v.kind !== "vlan") l.master = v.name;
     }
   }
-  for (const r of [spec.network.defaultV4, spec.network.defaultV6])
+  for (const r of [spec.network.defaultV4, spec.network.defaultV6, ...(spec.network.raDefaultsV6 ?? [])])
     if (r && !netByName.has(r.iface)) fail(`default route on ${r.iface}, which does not exist`);
 
   // Block devices: NVMe namespaces under their controller, SATA disks under their ATA port, then dm/md.
@@ -1198,19 +1198,25 @@ interface V6Addr {
   hex: string;
   prefix: number;
   scope: number;
+  /** IFA_F_* as if_inet6 prints them: 0x80 (permanent) for configured and link-local addresses, 0x00 for SLAAC */
+  flags: number;
 }
+
+const IFA_F_PERMANENT = 0x80;
 
 /** IPv6 addresses: ::1 on lo; a link-local on every up interface that is not a bridge/bond port; the spec's globals. */
 function v6Addresses(h: Host): V6Addr[] {
   const lo = h.netByName.get("lo")!;
-  const out: V6Addr[] = [{ iface: lo, hex: ipv6Hex("::1"), prefix: 128, scope: 0x10 }];
+  const out: V6Addr[] = [{ iface: lo, hex: ipv6Hex("::1"), prefix: 128, scope: 0x10, flags: IFA_F_PERMANENT }];
   for (const n of upIfaces(h)) {
     if (n.master) continue;
-    for (const cidr of n.spec.ipv6 ?? []) {
-      const [ip, prefix] = cidr.split("/") as [string, string];
-      out.push({ iface: n, hex: ipv6Hex(ip), prefix: Number(prefix), scope: 0 });
+    for (const [list, flags] of [[n.spec.ipv6, IFA_F_PERMANENT], [n.spec.ipv6Autoconf, 0]] as const) {
+      for (const cidr of list ?? []) {
+        const [ip, prefix] = cidr.split("/") as [string, string];
+        out.push({ iface: n, hex: ipv6Hex(ip), prefix: Number(prefix), scope: 0, flags });
+      }
     }
-    out.push({ iface: n, hex: linkLocal(n.spec.mac), prefix: 64, scope: 0x20 });
+    out.push({ iface: n, hex: linkLocal(n.spec.mac), prefix: 64, scope: 0x20, flags: IFA_F_PERMANENT });
   }
   return out;
 }
@@ -1218,7 +1224,7 @@ function v6Addresses(h: Host): V6Addr[] {
 /** /proc/net/if_inet6: "%pi6 %02x %02x %02x %02x %8s" — address, ifindex, prefix, scope, flags (0x80 permanent), name. */
 function ifInet6(h: Host): string {
   return v6Addresses(h)
-    .map((a) => `${a.hex} ${hex(a.iface.ifindex, 2)} ${hex(a.prefix, 2)} ${hex(a.scope, 2)} 80 ${a.iface.name.padStart(8)}\n`)
+    .map((a) => `${a.hex} ${hex(a.iface.ifindex, 2)} ${hex(a.prefix, 2)} ${hex(a.scope, 2)} ${hex(a.flags, 2)} ${a.iface.name.padStart(8)}\n`)
     .join("");
 }
 
@@ -1236,6 +1242,9 @@ function ipv6Routes(h: Host): string {
   const RTF_GATEWAY = 0x2;
   const RTF_LOCAL = 0x80000000;
   const RTF_NONEXTHOP = 0x00200000;
+  const RTF_DEFAULT = 0x00010000;
+  const RTF_ADDRCONF = 0x00040000;
+  const RTF_EXPIRES = 0x00400000;
 
   const main: { key: string; text: string }[] = [];
   const local: { key: string; text: string }[] = [];
@@ -1247,18 +1256,25 @@ function ipv6Routes(h: Host): string {
     if (a.scope !== 0x10) {
       const metric = def && def.iface === dev && a.scope === 0 ? (def.metric ?? 256) : 256;
       const net = maskedV6(a.hex, a.prefix);
+      // a SLAAC address's prefix route comes from the same router advertisement, with its lifetime
+      const flags = a.flags & IFA_F_PERMANENT ? RTF_UP : (RTF_UP | RTF_ADDRCONF | RTF_EXPIRES) >>> 0;
       if (!main.some((r) => r.key === `${net}/${a.prefix}/${dev}`))
-        main.push({ key: `${net}/${a.prefix}/${dev}`, text: row(net, a.prefix, Z, metric, 1, RTF_UP, dev) });
+        main.push({ key: `${net}/${a.prefix}/${dev}`, text: row(net, a.prefix, Z, metric, 1, flags, dev) });
     }
     local.push({ key: `${a.hex}/128/${dev}`, text: row(a.hex, 128, Z, 0, a.scope === 0x10 ? 3 : 2, (RTF_LOCAL | RTF_NONEXTHOP | RTF_UP) >>> 0, dev) });
   }
   for (const n of ifaces) local.push({ key: `ff00/8/${n.name}`, text: row(`ff${"0".repeat(30)}`, 8, Z, 256, 1, RTF_UP, n.name) });
   const sorted = (rows: { key: string; text: string }[]) => [...rows].sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => r.text).join("");
-  // the tree walk prints a table's root (::/0) after everything below it
-  const root =
-    def && h.netByName.get(def.iface)?.spec.operstate === "up"
-      ? row(Z, 0, ipv6Hex(def.gateway), def.metric ?? 1024, 1, RTF_UP | RTF_GATEWAY, def.iface)
-      : nullEntry;
+  // the tree walk prints a table's root (::/0) after everything below it, its routes by metric
+  const up = (r: { iface: string }) => h.netByName.get(r.iface)?.spec.operstate === "up";
+  const defaults = [
+    ...(def && up(def) ? [{ metric: def.metric ?? 1024, text: row(Z, 0, ipv6Hex(def.gateway), def.metric ?? 1024, 1, RTF_UP | RTF_GATEWAY, def.iface) }] : []),
+    // a router advertisement's default: RTF_UP|RTF_GATEWAY|RTF_DEFAULT|RTF_ADDRCONF|RTF_EXPIRES, printed 00450003
+    ...(h.spec.network.raDefaultsV6 ?? [])
+      .filter(up)
+      .map((r) => ({ metric: r.metric ?? 1024, text: row(Z, 0, ipv6Hex(r.gateway), r.metric ?? 1024, 1, (RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES) >>> 0, r.iface) })),
+  ];
+  const root = defaults.length > 0 ? defaults.sort((a, b) => a.metric - b.metric).map((d) => d.text).join("") : nullEntry;
   return sorted(main) + root + sorted(local) + nullEntry;
 }
 
