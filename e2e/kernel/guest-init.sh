@@ -10,13 +10,14 @@ export HOME=/root LANG=C.UTF-8 TERM=linux
 log() { echo "rig-guest: $*" > /dev/console; }
 t0=$(cut -d' ' -f1 /proc/uptime)
 
-repo=/work/main build="" moddir="" mac="" server_port=7878 host_server_port=17878 agent_port=7879 debug=0 shell_tty=ttyS1
+repo=/work/main build="" moddir="" mac="" lan_macs="" server_port=7878 host_server_port=17878 agent_port=7879 debug=0 shell_tty=ttyS1
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     rig_repo=*) repo="${arg#rig_repo=}" ;;
     rig_moddir=*) moddir="${arg#rig_moddir=}" ;;
     rig_build=*) build="${arg#rig_build=}" ;;
     rig_mac=*) mac="${arg#rig_mac=}" ;;
+    rig_lan_macs=*) lan_macs="${arg#rig_lan_macs=}" ;;
     rig_server_port=*) server_port="${arg#rig_server_port=}" ;;
     rig_host_server_port=*) host_server_port="${arg#rig_host_server_port=}" ;;
     rig_agent_port=*) agent_port="${arg#rig_agent_port=}" ;;
@@ -62,6 +63,22 @@ if [ -n "$iface" ]; then
 else
   log "ERROR: no interface with MAC $mac; the forwards will not answer"
 fi
+
+# The NICs on their own LAN come up as a cabled host NIC does (link up, no address configured): the kernel then
+# takes what the LAN advertises (SLAAC, an RA default route). In the background: their drivers load later.
+(
+  for lan in $(echo "$lan_macs" | tr ',' ' '); do
+    j=0 lif=""
+    while [ -z "$lif" ] && [ $j -lt 300 ]; do
+      for n in /sys/class/net/*; do
+        [ "$(cat "$n/address" 2>/dev/null)" = "$lan" ] && lif=${n##*/}
+      done
+      [ -n "$lif" ] || { sleep 0.1; j=$((j + 1)); }
+    done
+    if [ -n "$lif" ]; then ip link set "$lif" up && log "network: $lif ($lan) up on its LAN (router advertisements on)"
+    else log "WARNING: no interface with MAC $lan: its link stays down"; fi
+  done
+) &
 
 # Passdeck's data directory lives on the host (9p tag passdeck-data), so it outlives a guest reboot as a disk would.
 # cache=mmap: SQLite's WAL index is a shared mapping.

@@ -111,3 +111,27 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) 
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)} ${lastError ?? ""}`);
 }
+
+/**
+ * A QEMU started by hand in the guest, not through libvirt (`-S`: it never runs a vCPU, it only holds the device):
+ * `-device vfio-pci,host=<address> -name guest=<name>`. Resolves its pid once vfio-pci shows the device enabled
+ * (the open that makes it held).
+ */
+export async function startHandmadeQemu(address: string, name = "handmade"): Promise<number> {
+  const script = `setsid qemu-system-x86_64 -S -nodefaults -display none -machine q35 -accel tcg -m 64 -name guest=${name} -device vfio-pci,host=${address} </dev/null >/tmp/qemu-${name}.log 2>&1 & echo $!`;
+  const pid = Number((await guestRun(["sh", "-c", script])).trim());
+  await waitFor(
+    `QEMU pid ${pid} to open ${address}`,
+    async () => (await guestRun(["sh", "-c", `cat /sys/bus/pci/devices/${address}/enable; kill -0 ${pid} 2>/dev/null || { echo "QEMU exited: $(cat /tmp/qemu-${name}.log)"; exit 1; }`])).trim(),
+    (v) => v === "1",
+    60_000,
+    200,
+  );
+  return pid;
+}
+
+/** Ends a process in the guest and waits until it is gone and the device it held is released (enable 0). */
+export async function stopGuestProcess(pid: number, address: string): Promise<void> {
+  await guestRun(["sh", "-c", `kill ${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
+  await waitFor(`${address} released`, async () => (await guestRun(["cat", `/sys/bus/pci/devices/${address}/enable`])).trim(), (v) => v === "0", 30_000, 200);
+}

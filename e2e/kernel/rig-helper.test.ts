@@ -67,7 +67,7 @@ describe("privilege separation in the guest", () => {
 
   it("an apply from the web goes through the helper: the journal entry is the helper's", async () => {
     const token = { authorization: `Bearer ${rig().auth.token}` };
-    const preview = await trpc<{ outcome: { kind: string; plan?: { id: string } } }>("plans.preview", { kind: "sriov", pf: igb, count: 2, autoprobe: true, vfs: [] }, token);
+    const preview = await trpc<{ outcome: { kind: string; plan?: { id: string } } }>("plans.preview", { kind: "sriov", pf: igb, count: 2, autoprobe: true, vfs: [], confirm: true }, token);
     expect(preview.outcome.kind, JSON.stringify(preview.outcome)).toBe("plan");
     const applied = await trpc<{ entryId: number; result: { ok: boolean } }>("plans.execute", { planId: preview.outcome.plan!.id }, token);
     expect(applied.result.ok).toBe(true);

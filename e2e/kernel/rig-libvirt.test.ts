@@ -21,7 +21,7 @@ beforeAll(async () => {
   rig();
   igb = resolveAddress((await guestInventory()).devices, "igb");
   expect((await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0")).ok).toBe(true);
-  const r = await passdeck("vfs", "set", igb, "2");
+  const r = await passdeck("vfs", "set", igb, "2", "--confirm"); // the PF's SLAAC address: an acknowledged warning
   expect(r.code, r.stderr).toBe(0);
   vfs = (await waitFor("2 VFs", sysfsTruth, (t) => t.find((x) => x.address === igb)!.vfs.length === 2, 60_000)).find((x) => x.address === igb)!.vfs;
   uuid = await defineGuestDomain(DOMAIN);

@@ -92,6 +92,8 @@ test("the wizard gives a new VF with MAC and VLAN to a VM; started, the VM has i
 test("a VF count change is refused while the VM runs, because the VM holds the VF", async ({ page }) => {
   await page.goto(`/wizard?step=review&pf=${igb}&count=2`);
   await expect(page.getByTestId("refusals")).toContainText(`is in use by the running VM ${VM}`);
+  // the kernel's view agrees: libvirt's QEMU has the VF open (vfio-pci enabled it), its command line names the VM
+  await expect(page.getByTestId("refusals")).toContainText(new RegExp(`is held by qemu-system-x86 pid \\d+ \\(VM ${VM}`));
   await expect(page.getByRole("button", { name: "Apply" })).toBeDisabled();
   expect((await guestExec(["cat", `/sys/bus/pci/devices/${igb}/sriov_numvfs`])).stdout.trim()).toBe("1");
 });

@@ -22,10 +22,17 @@ beforeAll(async () => {
 });
 
 describe("passdeck writes on the guest kernel", () => {
-  it("vfs set creates 3 igbvf VFs and verifies them", async () => {
-    const r = await passdeck("vfs", "set", igb, "3", "--json");
+  it("vfs set creates 3 igbvf VFs and verifies them, once the PF's SLAAC address (the rig's LAN advertises a prefix) is acknowledged", async () => {
+    // The PF's link is up on a LAN that sends router advertisements: an address nobody configured or uses, named.
+    const asked = await passdeck("vfs", "set", igb, "3");
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/autoconfigured \(SLAAC\) address fec0::5054:ff:fed5:7a10\/64 — no sockets use it.*\(add --confirm to accept\)/);
+    expect(asked.stderr).not.toContain("host-critical");
+    const r = await passdeck("vfs", "set", igb, "3", "--confirm", "--json");
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).result.ok).toBe(true);
+    const out = JSON.parse(r.stdout) as { result: { ok: boolean }; warnings: { code: string }[] };
+    expect(out.result.ok).toBe(true);
+    expect(out.warnings.map((w) => w.code)).toEqual(["autoconf-address"]);
     const truth = await waitFor("3 igbvf VFs", sysfsTruth, (t) => t.filter((x) => x.physfn === igb && x.driver === "igbvf").length === 3, 120_000);
     expect(truth.find((t) => t.address === igb)!.vfs).toHaveLength(3);
   });
@@ -60,10 +67,12 @@ describe("passdeck writes on the guest kernel", () => {
     expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf}/driver_override`])).stdout.trim()).toBe("vfio-pci");
   });
 
-  it("refuses a VF count change while a VF is on vfio-pci, and the count stays", async () => {
-    const r = await passdeck("vfs", "set", igb, "2");
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("is bound to vfio-pci");
+  it("a VF that only sits on vfio-pci (no process opened it: enable 0) does not stop a VF count change", async () => {
+    const vf = (await sysfsTruth()).find((t) => t.address === igb)!.vfs[1]!;
+    expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf}/enable`])).stdout.trim()).toBe("0");
+    const r = await passdeck("vfs", "set", igb, "2", "--dry-run", "--confirm");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Remove the 3 VFs of ${igb}`);
     expect((await guestExec(["cat", `/sys/bus/pci/devices/${igb}/sriov_numvfs`])).stdout.trim()).toBe("3");
   });
 
@@ -84,7 +93,7 @@ describe("passdeck writes on the guest kernel", () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await sysfsTruth()).find((t) => t.address === vf)!.driver).toBe("igbvf");
     expect((await guestExec(["cat", `/sys/bus/pci/devices/${vf}/driver_override`])).stdout.trim()).toBe("(null)");
-    const off = await passdeck("vfs", "set", igb, "0");
+    const off = await passdeck("vfs", "set", igb, "0", "--confirm");
     expect(off.code, off.stderr).toBe(0);
     expect((await guestExec(["cat", `/sys/bus/pci/devices/${igb}/sriov_numvfs`])).stdout.trim()).toBe("0");
   });

@@ -25,7 +25,7 @@ import { createServer, connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isAlive } from "./proc.mjs";
-import { FORWARD_MAC, GUEST_AGENT_PORT, GUEST_SERVER_PORT, machine, qemuDeviceArgs } from "./topology.mjs";
+import { FORWARD_MAC, GUEST_AGENT_PORT, GUEST_SERVER_PORT, lanMacs, machine, qemuDeviceArgs } from "./topology.mjs";
 import { condenseDiagnostics, describeStalls, readStalls, STALLS_FILE } from "./watchdog.mjs";
 
 export const RIG_DIR = dirname(fileURLToPath(import.meta.url));
@@ -93,6 +93,7 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
     `rig_repo=${REPO}`,
     `rig_moddir=${paths.moddir}`,
     `rig_mac=${FORWARD_MAC}`,
+    `rig_lan_macs=${lanMacs().join(",")}`,
     `rig_server_port=${GUEST_SERVER_PORT}`,
     // the port the tests reach it on (the forward): the server must answer to 127.0.0.1 on that port too
     `rig_host_server_port=${ports.server}`,

@@ -15,6 +15,9 @@ export const FORWARD_MAC = "52:54:00:d5:7a:01";
 /** Ports inside the guest: Passdeck's production server and the test-only control agent. */
 export const GUEST_SERVER_PORT = 7878;
 export const GUEST_AGENT_PORT = 7879;
+/** NICs on a LAN of their own (kind "nic" with a MAC): the guest brings their links up, as a host's cabled NIC. */
+export const lanMacs = () => devices.filter((d) => d.kind === "nic" && d.props?.mac).map((d) => String(d.props.mac));
+
 /** Guest network as QEMU user networking expects it. */
 export const GUEST_NET = { address: "10.0.2.15/24", gateway: "10.0.2.2" };
 
@@ -202,8 +205,10 @@ export function qemuDeviceArgs({ serverHostPort, agentHostPort, dataDir }) {
         );
         props.netdev = `net_${d.id}`;
       } else {
-        // A NIC needs a peer; a restricted user network with no forwards and no IPv6 keeps it quiet and isolated.
-        args.push("-netdev", `user,id=net_${d.id},restrict=on,ipv6=off`);
+        // A NIC needs a peer: a restricted user network (no way out, no forwards) that otherwise behaves like a LAN,
+        // IPv6 router advertisements included, so the guest's NIC gets the SLAAC address and the RA default route a
+        // real host's cabled NIC gets (issue 15: Passdeck must not mistake them for what the host depends on).
+        args.push("-netdev", `user,id=net_${d.id},restrict=on`);
         props.netdev = `net_${d.id}`;
       }
     }

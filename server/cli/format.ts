@@ -30,6 +30,7 @@ export function inventoryJson(inv: Inventory) {
       blockDevices: d.blockDevices.map((b) => b.name),
       hostCritical: d.hostCritical,
       hostNotices: d.hostNotices,
+      hold: d.hold,
     })),
     facts: inv.facts,
     readiness: inv.readiness,

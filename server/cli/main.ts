@@ -40,7 +40,8 @@ Usage:
   passdeck check [--json]         readiness for passthrough (exit 0 ready, 1 not ready)
   passdeck device <address> [--json]   one device, e.g. 0000:65:00.0
   passdeck capture <file.tar.gz>  snapshot the sysfs/procfs parts Passdeck reads, for a bug report
-  passdeck holders [--json]       which processes hold VFIO devices open now (any QEMU: libvirt, Proxmox VE, by hand)
+  passdeck holders [--json]       what holds a device now, from the kernel: a process with it open through VFIO (any
+                                  QEMU: libvirt, Proxmox VE, by hand), an interface in another network namespace
   passdeck scenarios              list the demo hosts;  passdeck scenario-tree <name> <dir> writes one
 ${WRITE_USAGE}
 ${VM_USAGE}
@@ -234,16 +235,16 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       return 0;
     }
     case "holders": {
-      const { describeHolder, holdersByDevice, scanHolders, vfioCdevs } = await import("@/server/host/holders");
+      const { describeHold, scanHolders } = await import("@/server/host/holders");
       const inv = scan();
+      // the kernel's signs and the named processes, as every plan sees them (scanInventory's holds)
+      const held = inv.devices.filter((d) => d.hold !== null).map((d) => ({ address: d.address, hold: d.hold! }));
       const found = scanHolders(env.PASSDECK_PROC_ROOT);
-      const byDevice = holdersByDevice(found, inv.groups, vfioCdevs(env.PASSDECK_SYS_ROOT));
-      if (values.json) console.log(JSON.stringify({ devices: byDevice, processes: found.processes, unreadable: found.unreadable }, null, 2));
+      if (values.json) console.log(JSON.stringify({ devices: Object.fromEntries(held.map((h) => [h.address, h.hold])), unreadable: found.unreadable }, null, 2));
       else {
-        const rows = Object.entries(byDevice).sort(([a], [b]) => a.localeCompare(b));
-        if (rows.length === 0) console.log("No process holds a VFIO device open.");
-        for (const [address, holders] of rows)
-          console.log(`${address}  ${holders.map((h) => `${describeHolder(h)}${h.evidence === "declared" ? " (named on its command line)" : ""}`).join("; ")}`);
+        if (held.length === 0) console.log("Nothing holds a device: no process has one open through VFIO, and no interface is in another network namespace.");
+        for (const { address, hold } of held)
+          console.log(`${address}  ${describeHold(hold)}${hold.holders.length > 0 && hold.holders.every((h) => h.evidence === "declared") ? " (named on its command line)" : ""}`);
         if (found.unreadable.count > 0)
           console.log(`${found.unreadable.count} processes' open files could not be read (uids ${found.unreadable.uids.join(", ")}): run as root to see every holder.`);
       }

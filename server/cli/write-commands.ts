@@ -198,6 +198,8 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
     ...(deps.libvirt ? { libvirt: deps.libvirt } : {}),
     ...(deps.procRoot !== undefined ? { procRoot: deps.procRoot } : {}),
   });
+  // what --confirm/--force accepted is said once more, where the apply is (and in its JSON)
+  if (!flags.json) for (const w of warnings) console.log(`  accepted: ${w.reason}`);
   const snapshot = () => journalSnapshot(deps.inventory(), plan);
   const { entryId, result, journalError }: { entryId: number; result: PlanResult; journalError?: string } = await applyJournaled(
     executor,
@@ -211,7 +213,7 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
   );
   if (journalError) console.error(`passdeck: warning: the journal could not record everything: ${journalError}`);
   const remembered = result.ok ? rememberApplied(deps, plan) : false;
-  if (flags.json) console.log(JSON.stringify({ plan, result, journalEntry: entryId, ...(result.ok ? { desiredRecorded: remembered } : {}) }, null, 2));
+  if (flags.json) console.log(JSON.stringify({ plan, warnings, result, journalEntry: entryId, ...(result.ok ? { desiredRecorded: remembered } : {}) }, null, 2));
   if (result.ok) {
     if (!flags.json) console.log(`Applied: ${plan.title}.${remembered ? " Remembered as desired state: passdeck reconcile puts it back after a reboot." : ""}`);
     return 0;
