@@ -255,6 +255,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       if (!file || !/\.tar\.gz$|\.tgz$/.test(file)) throw new UsageError("passdeck capture needs an output file ending in .tar.gz, e.g. passdeck capture host.tar.gz");
       const recorder = new CaptureRecorder({ sys: env.PASSDECK_SYS_ROOT, proc: env.PASSDECK_PROC_ROOT });
       const inv: Inventory = scan(recorder);
+      const { recordHolders, scanHolders } = await import("@/server/host/holders");
+      recordHolders(recorder, scanHolders(env.PASSDECK_PROC_ROOT), env.PASSDECK_PROC_ROOT);
       const { files, bytes } = await writeCaptureArchive(recorder, file);
       console.log(`Captured ${inv.devices.length} PCI functions (${files} files and links, ${(bytes / 1024).toFixed(1)} KiB) to ${file}.`);
       console.log(`Reproduce: mkdir host && tar -xzf ${file} -C host && PASSDECK_SYS_ROOT=$PWD/host/sys PASSDECK_PROC_ROOT=$PWD/host/proc passdeck inventory`);

@@ -372,3 +372,32 @@ export function describeHold(h: DeviceHold): string {
 export function isHeld(h: DeviceHold | null | undefined): h is DeviceHold {
   return !!h && (h.kernel !== null || h.holders.length > 0);
 }
+
+/**
+ * What a capture keeps of the processes that hold devices, so an unpacked capture shows the same holds: comm, the
+ * uid, the start time, the cgroup, the VFIO descriptors only, and of the command line only what Passdeck reads
+ * (-name, -uuid, -id and the vfio-pci -device options): a QEMU command line can carry secrets.
+ */
+export function recordHolders(recorder: { file(rel: string, content: string): void; link(rel: string, target: string): void }, scan: HolderScan, procRoot: string): void {
+  const btime = /^btime \d+$/m.exec(readOr(join(procRoot, "stat")) ?? "")?.[0];
+  if (btime) recorder.file("proc/stat", `${btime}\n`);
+  for (const p of scan.processes) {
+    const dir = `proc/${p.pid}`;
+    const argv = (readOr(join(procRoot, String(p.pid), "cmdline")) ?? "").split("\0").filter(Boolean);
+    const kept: string[] = argv.slice(0, 1);
+    for (let i = 1; i < argv.length - 1; i++) {
+      const [flag, value] = [argv[i]!, argv[i + 1]!];
+      if (flag === "-name" || flag === "-uuid" || (flag === "-id" && /^\d+$/.test(value)) || (flag === "-device" && /vfio-pci/.test(value))) kept.push(flag, value);
+    }
+    recorder.file(`${dir}/cmdline`, kept.map((a) => `${a}\0`).join(""));
+    if (p.command) recorder.file(`${dir}/comm`, `${p.command}\n`);
+    if (p.uid !== null) recorder.file(`${dir}/status`, `Uid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\n`);
+    const stat = readOr(join(procRoot, String(p.pid), "stat"));
+    if (stat) recorder.file(`${dir}/stat`, stat);
+    if (p.cgroup) recorder.file(`${dir}/cgroup`, `0::${p.cgroup}\n`);
+    p.files.forEach((f, i) => {
+      const target = f.kind === "vfio-group" ? `/dev/vfio/${f.group}` : f.kind === "vfio-device" ? `/dev/vfio/devices/${f.cdev}` : f.kind === "iommufd" ? "/dev/iommu" : "/dev/vfio/vfio";
+      recorder.link(`${dir}/fd/${i + 3}`, target);
+    });
+  }
+}
