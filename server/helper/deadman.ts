@@ -7,15 +7,18 @@
 import type { Plan, PlanStep } from "@/server/executor/plan";
 import type { Inventory, NetDev, PciDevice } from "@/server/host/types";
 
-// Link-local IPv6 is on every interface that is up; only an address someone can reach counts.
-const reachable = (n: NetDev) => n.addresses.filter((a) => a.scope === "global");
-const carriesTraffic = (n: NetDev) => reachable(n).length > 0 || n.uppers.length > 0;
+// Link-local IPv6 is on every interface that is up; only an address someone can reach counts. An address nobody
+// configured and no socket uses (a SLAAC or temporary address: a host notice, server/inventory/assemble.ts) carries
+// no connection a browser could lose: the host-critical marks name the ones with sockets.
+const reachable = (n: NetDev, d: PciDevice) =>
+  n.addresses.filter((a) => a.scope === "global" && (a.origin === "static" || d.hostCritical.some((r) => r.includes(a.address))));
+const carriesTraffic = (n: NetDev, d: PciDevice) => reachable(n, d).length > 0 || n.uppers.length > 0;
 
 function traffic(d: PciDevice): string | null {
-  const busy = d.netdevs.filter(carriesTraffic);
+  const busy = d.netdevs.filter((n) => carriesTraffic(n, d));
   if (busy.length === 0) return null;
   return busy
-    .map((n) => `${n.name}${reachable(n).length ? ` (${reachable(n).map((a) => a.address).join(", ")})` : ""}${n.uppers.length ? ` in ${n.uppers.join(", ")}` : ""}`)
+    .map((n) => `${n.name}${reachable(n, d).length ? ` (${reachable(n, d).map((a) => a.address).join(", ")})` : ""}${n.uppers.length ? ` in ${n.uppers.join(", ")}` : ""}`)
     .join(", ");
 }
 
@@ -40,7 +43,7 @@ function stepReason(step: PlanStep, byAddress: Map<string, PciDevice>, inv: Inve
       }
       return step.attribute === "driver_override" ? on(step.device, "overrides the driver of") : null;
     case "set-vf": {
-      const vf = inv.devices.find((d) => d.physfn === step.pf && d.sriov === null && d.netdevs.some(carriesTraffic) && vfIndex(inv, d) === step.vf);
+      const vf = inv.devices.find((d) => d.physfn === step.pf && d.sriov === null && d.netdevs.some((n) => carriesTraffic(n, d)) && vfIndex(inv, d) === step.vf);
       return vf ? `changes the settings of VF ${step.vf} of ${step.pf}, which carries ${traffic(vf)}` : null;
     }
     case "attach-device":
