@@ -54,6 +54,19 @@ describe("passdeck CLI", () => {
     expect(g.devices).toContain("0000:3b:00.0");
   });
 
+  it("says who holds a device in inventory, groups and device output; --json carries the hold", async () => {
+    const held = "held by kvm pid 2817 (VM 101 router, Proxmox VE)";
+    const inv = await run("server", "inventory");
+    expect(inv.out).toMatch(new RegExp(`^0000:86:00\\.0 .*\\n.*driver vfio-pci.*\\n    In use: ${held.replace(/[()]/g, "\\$&")}$`, "m"));
+    expect(inv.out.match(/In use:/g)).toHaveLength(1);
+    const dev = await run("server", "device", "0000:86:00.0");
+    expect(dev.out).toContain(`  In use: ${held}`);
+    const groups = await run("server", "groups");
+    expect(groups.out).toMatch(new RegExp(`0000:86:00\\.0 .*\\(driver vfio-pci, ${held.replace(/[()]/g, "\\$&")}\\)`));
+    const json = JSON.parse((await run("server", "inventory", "--json")).out);
+    expect(json.devices.find((d: { address: string }) => d.address === "0000:86:00.0").hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid: 2817, evidence: "open" }] });
+  });
+
   it("shows host notices apart from host-critical reasons", async () => {
     const { code, out } = await run("amd", "device", "0000:07:00.0");
     expect(code).toBe(0);
