@@ -124,6 +124,9 @@ describe("the server demo's I210, held at boot by Proxmox VE's QEMU for VM 101",
     expect(restore.kind === "refused" && restore.refusals.map((r) => [r.code, r.override])).toEqual([["held", null]]);
     expect(restore.kind === "refused" && restore.refusals[0]!.reason).toContain(`it is ${PVE}`);
     expect(() => host.kernel.write(`bus/pci/devices/${NIC}/driver/unbind`, NIC)).toThrow(/would block this write until pid 2817/);
+    // with no host driver known (no journal), the holder is still named first
+    const unknown = planRestore(host.inventory(), NIC);
+    expect(unknown.kind === "refused" && unknown.refusals.map((r) => r.code)).toEqual(["held", "unknown-host-driver"]);
 
     // VM 101 shuts down: the device only sits on vfio-pci (enable 0), and the same restore is a plan.
     host.kernel.endProcess(2817);
