@@ -123,6 +123,19 @@ test("changing the count while a VF is on vfio-pci is refused with the reason, a
   expect(numvfs()).toBe("3");
 });
 
+test("giving back a device a VM's QEMU holds is refused, naming the holder, with no override", async ({ page }) => {
+  const NIC = "0000:86:00.0"; // I210 on vfio-pci, open by Proxmox VE's QEMU for VM 101 "router"
+  await page.goto(`/iommu?device=${NIC}`);
+  await expect(page.getByTestId("device-detail").getByTestId("detail-hold-text")).toContainText("held by kvm pid");
+  await page.getByRole("link", { name: "Give back to the host driver…" }).click();
+  await expect(page.getByTestId("refusals")).toContainText(
+    `Passdeck will not take the driver from ${NIC}: it is held by kvm pid 2817 (VM 101 router, Proxmox VE). The kernel would wait for the holder to let go`,
+  );
+  await expect(page.getByTestId("refusals").locator('li[data-code="held"]')).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Apply" })).toBeDisabled();
+  expect(driverOf(NIC)).toBe("vfio-pci");
+});
+
 test("a host-critical PF needs the typed address before Apply is offered", async ({ page }) => {
   await page.goto(`/wizard?step=review&pf=${MGMT}&count=2`);
   await expect(page.getByTestId("warnings")).toContainText("carries the default route");
