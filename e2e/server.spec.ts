@@ -10,6 +10,7 @@ const NVME = "0000:5e:00.0";
 const MGMT = "0000:18:00.0";
 const PCI_BRIDGE = "0000:02:00.0";
 const BMC_VGA = "0000:03:00.0";
+const ROUTER_NIC = "0000:86:00.0"; // I210 on vfio-pci, open by Proxmox VE's QEMU for VM 101 "router"
 
 test.describe("server scenario", () => {
   test("the demo banner is unmistakable on every page", async ({ page }) => {
@@ -86,6 +87,41 @@ test.describe("server scenario", () => {
     const panel = page.getByTestId("device-detail");
     await expect(panel.getByRole("region", { name: "Network interfaces" })).toContainText("eno1");
     await expect(panel.getByRole("region", { name: "Network interfaces" })).toContainText("vmbr0");
+  });
+
+  test("the I210 VM 101's QEMU holds: the map row, the device detail and the VMs page name the holder", async ({ page }) => {
+    const inv = expectedInventory(SCENARIO);
+    const nic = inv.devices.find((d) => d.address === ROUTER_NIC)!;
+    expect(nic.driver).toBe("vfio-pci");
+    expect(nic.hold?.kernel).toBe("vfio-open");
+    const [holder] = nic.hold!.holders;
+    expect(holder).toMatchObject({ command: "kvm", manager: "proxmox", guest: { vmid: 101, name: "router" }, evidence: "open" });
+    const held = `held by kvm pid ${holder!.pid} (VM 101 router, Proxmox VE)`;
+
+    await page.goto("/iommu");
+    const row = page.getByTestId(`device-row-${ROUTER_NIC}`);
+    await expect(row.getByTestId("held-badge")).toHaveText("in use");
+    await expect(row.getByTestId("hold-line")).toHaveText(`In use now: ${held}`);
+    // only the held device carries it
+    await expect(page.getByTestId("hold-line")).toHaveCount(1);
+
+    await row.getByRole("button", { name: `Details of ${ROUTER_NIC}` }).click();
+    const panel = page.getByTestId("device-detail");
+    await expect(panel.getByRole("heading", { level: 2 })).toHaveText(ROUTER_NIC);
+    await expect(panel.getByTestId("detail-hold-text")).toHaveText(`It is ${held}.`);
+    await expect(panel.getByRole("region", { name: "In use now" })).toContainText("Passdeck changes neither its driver nor its PF's VF count while it is held");
+
+    // This demo has no libvirt: the VMs page says so, and still lists what the kernel shows held.
+    await page.goto("/vms");
+    await expect(page.getByTestId("vms-unavailable")).toBeVisible();
+    const outside = page.getByTestId("held-outside-libvirt");
+    await expect(outside.getByRole("heading", { name: "Held outside libvirt" })).toBeVisible();
+    await expect(outside).toContainText("libvirt cannot be read, so this is the kernel's view alone");
+    const line = outside.getByTestId(`held-outside-${ROUTER_NIC}`);
+    await expect(line.getByTestId("held-outside-hold")).toHaveText(held);
+    await expect(line).toContainText("VM 101 router");
+    await expect(line).toContainText("Proxmox VE");
+    await expect(outside.locator("tbody tr")).toHaveCount(1);
   });
 
   test("the SR-IOV filter keeps the PF groups and the overview lists the PFs", async ({ page }) => {

@@ -116,11 +116,25 @@ test("a setting igb refuses is reported per setting, and the plan rolls back", a
   expect(numvfs()).toBe("3");
 });
 
-test("changing the count while a VF is on vfio-pci is refused with the reason, and Apply stays off", async ({ page }) => {
+test("a VF that only sits on vfio-pci, opened by nobody, does not stop a count change: the plan is offered", async ({ page }) => {
   await page.goto(`/wizard?step=review&pf=${PF}&count=2`);
-  await expect(page.getByTestId("refusals")).toContainText("0000:19:10.5 is bound to vfio-pci");
-  await expect(page.getByRole("button", { name: "Apply" })).toBeDisabled();
+  await expect(page.getByTestId("plan-steps").locator("code").first()).toHaveText(`echo 0 > bus/pci/devices/${PF}/sriov_numvfs`);
+  await expect(page.getByTestId("refusals")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Apply" })).toBeEnabled();
   expect(numvfs()).toBe("3");
+});
+
+test("giving back a device a VM's QEMU holds is refused, naming the holder, with no override", async ({ page }) => {
+  const NIC = "0000:86:00.0"; // I210 on vfio-pci, open by Proxmox VE's QEMU for VM 101 "router"
+  await page.goto(`/iommu?device=${NIC}`);
+  await expect(page.getByTestId("device-detail").getByTestId("detail-hold-text")).toContainText("held by kvm pid");
+  await page.getByRole("link", { name: "Give back to the host driver…" }).click();
+  await expect(page.getByTestId("refusals")).toContainText(
+    `Passdeck will not take the driver from ${NIC}: it is held by kvm pid 2817 (VM 101 router, Proxmox VE). The kernel would wait for the holder to let go`,
+  );
+  await expect(page.getByTestId("refusals").locator('li[data-code="held"]')).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Apply" })).toBeDisabled();
+  expect(driverOf(NIC)).toBe("vfio-pci");
 });
 
 test("a host-critical PF needs the typed address before Apply is offered", async ({ page }) => {

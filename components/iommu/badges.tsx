@@ -1,4 +1,6 @@
+import type { DeviceHold } from "@/server/host/holders";
 import type { GroupVerdictKind, PciDevice } from "@/server/host/types";
+import { describeHold } from "@/lib/holds";
 import { Badge, type BadgeTone } from "@/components/ui/badge";
 import { BRIDGE_LABEL } from "@/components/data/format";
 import { CheckIcon, LockIcon, WarnIcon } from "@/components/ui/icons";
@@ -55,6 +57,16 @@ export function HostCriticalBadge({ reasons }: { reasons: string[] }) {
 }
 
 /** Something the host has on the device but does not depend on (an autoconfigured address no socket uses): a warning. */
+/** In use now, from the kernel: a process has the device open (or its command line names it, or a namespace took it). */
+export function HeldBadge({ hold }: { hold: DeviceHold }) {
+  const declaredOnly = hold.holders.length > 0 && hold.holders.every((h) => h.evidence === "declared");
+  return (
+    <Badge tone="sky" data-testid="held-badge" title={describeHold(hold)}>
+      {declaredOnly ? "named by a VM" : "in use"}
+    </Badge>
+  );
+}
+
 export function HostNoticeBadge({ notices }: { notices: string[] }) {
   return (
     <Badge tone="amber" data-testid="host-notice-badge" title={notices.join("\n")}>

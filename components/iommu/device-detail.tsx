@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useState, type ReactNode } from "react";
 import { useTRPC } from "@/lib/trpc/client";
 import { useVms } from "@/components/data/queries";
-import { heldIn } from "@/components/vms/model";
+import { claimsFor, heldIn, sinceText } from "@/components/vms/model";
+import { compareHold, comparisonText, describeHold, describeHolderEvidence, isHeld } from "@/lib/holds";
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { BRIDGE_LABEL, deviceName, plural } from "@/components/data/format";
 import { Badge } from "@/components/ui/badge";
@@ -134,6 +135,8 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
           </ul>
         </section>
       ) : null}
+
+      <HoldSection d={d} />
 
       <Section title="Identity">
         <Rows>
@@ -434,5 +437,43 @@ function HeldByVms({ address }: { address: string }) {
         </ul>
       )}
     </Row>
+  );
+}
+
+/** Who holds the device now, from the kernel, beside libvirt's record; a disagreement is said as such. */
+function HoldSection({ d }: { d: PciDevice }) {
+  const vms = useVms();
+  const claims = vms.data?.available ? claimsFor(vms.data.rows, d.address) : null;
+  const disagreement = claims ? comparisonText(d.address, compareHold(d.hold, claims)) : null;
+  if (!isHeld(d.hold) && !disagreement) return null;
+  return (
+    <section aria-label="In use now" data-testid="detail-hold" className="border-t border-sky-200 bg-sky-50 px-4 py-3 text-[13px] text-sky-950">
+      <h3 className="mb-1 font-semibold">In use now (what the kernel shows)</h3>
+      {isHeld(d.hold) ? (
+        <>
+          <p data-testid="detail-hold-text">It is {describeHold(d.hold)}.</p>
+          {d.hold.holders.length > 0 ? (
+            <ul className="ml-4 mt-1 list-disc text-xs text-sky-900" data-testid="detail-holders">
+              {d.hold.holders.map((h) => (
+                <li key={h.pid}>
+                  {describeHolderEvidence(h)}
+                  {sinceText(h.startedAt) ? `, ${sinceText(h.startedAt)}` : ""}
+                  {h.evidence === "declared" ? " (its open files could not be read; its command line gives it this device)" : ""}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <p className="mt-1 text-xs text-sky-900">Passdeck changes neither its driver nor its PF&apos;s VF count while it is held: stop that VM or process first.</p>
+        </>
+      ) : (
+        <p>The kernel shows no process holding it.</p>
+      )}
+      {disagreement ? (
+        <p data-testid="hold-disagreement" className="mt-1 flex items-start gap-1.5 text-amber-900">
+          <WarnIcon className="mt-0.5 shrink-0" />
+          <span>{disagreement}</span>
+        </p>
+      ) : null}
+    </section>
   );
 }

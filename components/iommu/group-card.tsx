@@ -5,7 +5,8 @@ import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { deviceName, pciIds, plural } from "@/components/data/format";
 import { cn } from "@/components/ui/cn";
 import { ChevronIcon } from "@/components/ui/icons";
-import { BridgeBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT, VerdictBadge, VfBadge } from "./badges";
+import { describeHold, isHeld } from "@/lib/holds";
+import { BridgeBadge, HeldBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT, VerdictBadge, VfBadge } from "./badges";
 
 import type { SelectFn } from "./tree-types";
 
@@ -20,6 +21,7 @@ interface MemberRowProps {
 export function MemberRow({ device: d, selected, matched, dimmed, onSelect }: MemberRowProps) {
   const critical = d.hostCritical.length > 0;
   const notices = d.hostNotices;
+  const held = isHeld(d.hold);
   return (
     <li
       data-testid={`device-row-${d.address}`}
@@ -54,12 +56,18 @@ export function MemberRow({ device: d, selected, matched, dimmed, onSelect }: Me
           </span>
           <BridgeBadge device={d} />
         </div>
-        {d.sriov || d.physfn || critical || notices.length > 0 ? (
+        {d.sriov || d.physfn || critical || notices.length > 0 || held ? (
           <div className="mt-1 flex flex-wrap items-center gap-1">
             {d.sriov ? <SriovBadge sriov={d.sriov} /> : null}
             {d.physfn ? <VfBadge device={d} /> : null}
             {critical ? <HostCriticalBadge reasons={d.hostCritical} /> : notices.length > 0 ? <HostNoticeBadge notices={notices} /> : null}
+            {held ? <HeldBadge hold={d.hold!} /> : null}
           </div>
+        ) : null}
+        {held ? (
+          <p className="mt-1 text-xs text-sky-900" data-testid="hold-line">
+            In use now: {describeHold(d.hold!)}
+          </p>
         ) : null}
         {critical ? (
           <ul className="mt-1 space-y-0.5 text-xs text-red-800" aria-label={`Why the host needs ${d.address}`}>

@@ -6,7 +6,8 @@ import { BRIDGE_LABEL, deviceName, plural } from "@/components/data/format";
 import { Badge } from "@/components/ui/badge";
 import { cn } from "@/components/ui/cn";
 import { ChevronIcon } from "@/components/ui/icons";
-import { HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT } from "./badges";
+import { isHeld } from "@/lib/holds";
+import { HeldBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT } from "./badges";
 import type { Matcher, SelectFn } from "./tree-types";
 
 interface Node {
@@ -135,6 +136,7 @@ function TreeNode({ node, groupById, visible, matcher, selected, onSelect }: Nod
         {d.sriov ? <SriovBadge sriov={d.sriov} /> : null}
         {d.hostCritical.length > 0 && d.bridge === null ? <HostCriticalBadge reasons={d.hostCritical} /> : null}
         {d.hostCritical.length === 0 && d.hostNotices.length > 0 ? <HostNoticeBadge notices={d.hostNotices} /> : null}
+        {isHeld(d.hold) ? <HeldBadge hold={d.hold} /> : null}
       </div>
       {vfs.length > 0 ? (
         <div className="pl-4">

@@ -4,6 +4,7 @@ import type { VmDevice, VmRow } from "@/server/libvirt/vm-devices";
 import type { PoolRow } from "@/server/plans/pools";
 import type { XmlChange } from "@/server/plans/vm";
 import { plural } from "@/components/data/format";
+import type { LibvirtClaim } from "@/lib/holds";
 
 /**
  * Which of the VM's definitions hold the device, said where they differ: a device only in the running VM was
@@ -71,3 +72,17 @@ export function diffLines(change: Pick<XmlChange, "op" | "xml">): string[] {
 }
 
 export const onOff = (b: boolean | null) => (b === null ? "?" : b ? "on" : "off");
+
+/** The VMs libvirt says have a device, for comparing with the kernel's holders (lib/holds compareHold). */
+export function claimsFor(rows: Pick<VmRow, "name" | "uuid" | "active" | "devices">[], address: string): LibvirtClaim[] {
+  return rows.flatMap((vm) =>
+    vm.devices.filter((x) => x.address === address).map((x) => ({ vm: vm.name, uuid: vm.uuid, active: vm.active, live: x.in.includes("live") })),
+  );
+}
+
+/** "since 13:02:11, 7 Dec" from an ISO time; null when the start time is unknown. */
+export function sinceText(iso: string | null): string | null {
+  if (!iso) return null;
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? null : `since ${t.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}

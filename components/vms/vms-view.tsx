@@ -2,8 +2,10 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import type { PciDevice } from "@/server/host/types";
 import type { VmDevice, VmRow } from "@/server/libvirt/vm-devices";
-import { useSummary, useVms } from "@/components/data/queries";
+import { useDevices, useSummary, useVms } from "@/components/data/queries";
+import { compareHold, comparisonText, describeHold, guestText, isHeld, managerText } from "@/lib/holds";
 import { plural } from "@/components/data/format";
 import { formatWizardState } from "@/components/wizard/wizard-state";
 import { useTRPC } from "@/lib/trpc/client";
@@ -13,12 +15,14 @@ import { WarnIcon } from "@/components/ui/icons";
 import { ErrorPanel, Loading } from "@/components/ui/states";
 import { TableHead } from "@/components/ui/table";
 import { DeviceLink } from "./device-link";
-import { heldIn, howHeld, onOff, sizeText, STATE_TONE } from "./model";
+import { claimsFor, heldIn, howHeld, onOff, sinceText, sizeText, STATE_TONE } from "./model";
 import { PoolsSection } from "./pools-view";
 
 /** libvirt's VMs and the host devices their definitions hold, joined to what the host says about each device. */
 export function VmsView() {
   const vms = useVms();
+  const devices = useDevices();
+  const byAddress = new Map((devices.data?.devices ?? []).map((d) => [d.address, d]));
   if (vms.isPending) return <Loading what="libvirt's VMs" />;
   if (vms.isError) return <ErrorPanel error={vms.error} what="libvirt's VMs" />;
   const v = vms.data;
@@ -45,18 +49,19 @@ export function VmsView() {
         <ul className="mt-4 space-y-4" aria-label="VMs">
           {v.rows.map((vm) => (
             <li key={vm.uuid}>
-              <VmCard vm={vm} />
+              <VmCard vm={vm} rows={v.rows} byAddress={devices.data ? byAddress : null} />
             </li>
           ))}
         </ul>
       )}
+      {devices.data ? <HeldOutsideLibvirt devices={devices.data.devices} rows={v.available ? v.rows : null} /> : null}
       <PoolsSection libvirtReadable={v.available} uri={v.uri} />
       {v.available ? <NodeDeviceCheck /> : null}
     </section>
   );
 }
 
-function VmCard({ vm }: { vm: VmRow }) {
+function VmCard({ vm, rows, byAddress }: { vm: VmRow; rows: VmRow[]; byAddress: Map<string, PciDevice> | null }) {
   return (
     <Card data-testid={`vm-${vm.uuid}`} aria-label={`VM ${vm.name}`}>
       <CardHeader>
@@ -96,10 +101,10 @@ function VmCard({ vm }: { vm: VmRow }) {
               </span>
             </p>
             <table className="w-full text-left" aria-label={`Host devices of ${vm.name}`}>
-              <TableHead columns={["Device", "How", "Held in", "IOMMU group", "Host driver", "VF", ""]} cell="py-1 pr-3" />
+              <TableHead columns={["Device", "How", "Held in", "The kernel shows", "IOMMU group", "Host driver", "VF", ""]} cell="py-1 pr-3" />
               <tbody>
                 {vm.devices.map((d) => (
-                  <DeviceRow key={d.address} vm={vm} d={d} />
+                  <DeviceRow key={d.address} vm={vm} d={d} rows={rows} host={byAddress ? (byAddress.get(d.address) ?? null) : undefined} />
                 ))}
               </tbody>
             </table>
@@ -110,7 +115,8 @@ function VmCard({ vm }: { vm: VmRow }) {
   );
 }
 
-function DeviceRow({ vm, d }: { vm: VmRow; d: VmDevice }) {
+/** `host`: the inventory's device (null: not on this host; undefined: the inventory is not loaded yet). */
+function DeviceRow({ vm, d, rows, host }: { vm: VmRow; d: VmDevice; rows: VmRow[]; host: PciDevice | null | undefined }) {
   const vf = d.host?.vf ?? null;
   const takeBack = `/wizard${formatWizardState({ mode: "vm-detach", step: "review", device: d.address, domain: vm.uuid, entry: null })}`;
   return (
@@ -121,6 +127,9 @@ function DeviceRow({ vm, d }: { vm: VmRow; d: VmDevice }) {
       </td>
       <td className="py-1.5 pr-3" data-testid="device-how">{howHeld(d)}</td>
       <td className="py-1.5 pr-3" data-testid="device-held-in">{heldIn(d.in, vm.active)}</td>
+      <td className="py-1.5 pr-3" data-testid="device-kernel-hold">
+        <KernelHold address={d.address} host={host} rows={rows} />
+      </td>
       <td className="py-1.5 pr-3 font-mono" data-testid="device-group">{d.host?.iommuGroup ?? "none"}</td>
       <td className="py-1.5 pr-3 font-mono" data-testid="device-driver">{d.host ? (d.host.driver ?? "no driver") : "?"}</td>
       <td className="py-1.5 pr-3" data-testid="device-vf">
@@ -150,6 +159,69 @@ function DeviceRow({ vm, d }: { vm: VmRow; d: VmDevice }) {
         </Link>
       </td>
     </tr>
+  );
+}
+
+/** The kernel's holder of a device a VM's definition names, and where that disagrees with libvirt's record. */
+function KernelHold({ address, host, rows }: { address: string; host: PciDevice | null | undefined; rows: VmRow[] }) {
+  if (host === undefined) return <span className="text-slate-400">…</span>;
+  if (host === null) return <span className="text-slate-500">not on this host</span>;
+  const disagreement = comparisonText(address, compareHold(host.hold, claimsFor(rows, address)));
+  return (
+    <>
+      <p>{isHeld(host.hold) ? describeHold(host.hold) : <span className="text-slate-500">no process holds it</span>}</p>
+      {disagreement ? (
+        <p data-testid="hold-disagreement" className="mt-0.5 flex items-start gap-1 text-xs text-amber-900">
+          <WarnIcon className="mt-0.5 shrink-0" />
+          <span>{disagreement}</span>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * Devices the kernel shows in use that no libvirt VM names: a Proxmox VE VM, a hand-started QEMU, a container. With
+ * libvirt unreadable, every held device is listed: the kernel's view alone.
+ */
+function HeldOutsideLibvirt({ devices, rows }: { devices: PciDevice[]; rows: VmRow[] | null }) {
+  const outside = devices.filter((d) => isHeld(d.hold) && (rows === null || claimsFor(rows, d.address).length === 0));
+  if (outside.length === 0) return null;
+  return (
+    <Card className="mt-4" data-testid="held-outside-libvirt" aria-label="Held outside libvirt">
+      <CardHeader>
+        <CardTitle>Held outside libvirt</CardTitle>
+        <span className="text-xs text-slate-500">
+          {rows === null
+            ? "libvirt cannot be read, so this is the kernel's view alone: every device a process holds now"
+            : "devices the kernel shows in use that no libvirt VM names: another manager's VM, a hand-started QEMU, a container"}
+        </span>
+      </CardHeader>
+      <CardBody>
+        <table className="w-full text-left" aria-label="Devices held outside libvirt">
+          <TableHead columns={["Device", "The kernel shows", "VM", "Started by"]} cell="py-1 pr-3" />
+          <tbody>
+            {outside.map((d) => {
+              const holders = d.hold!.holders;
+              return (
+                <tr key={d.address} data-testid={`held-outside-${d.address}`} className="border-t border-slate-100 align-top">
+                  <td className="py-1.5 pr-3">
+                    <DeviceLink address={d.address} />
+                    <p className="text-xs text-slate-600">{d.deviceName ?? `${d.vendorId}:${d.deviceId}`}</p>
+                  </td>
+                  <td className="py-1.5 pr-3" data-testid="held-outside-hold">
+                    {describeHold(d.hold!)}
+                    {holders.map((h) => (sinceText(h.startedAt) ? <p key={h.pid} className="text-xs text-slate-600">pid {h.pid} {sinceText(h.startedAt)}</p> : null))}
+                  </td>
+                  <td className="py-1.5 pr-3">{holders.map((h) => guestText(h)).filter(Boolean).join(", ") || <span className="text-slate-400">none named</span>}</td>
+                  <td className="py-1.5 pr-3">{holders.length ? [...new Set(holders.map((h) => managerText(h.manager)))].join(", ") : <span className="text-slate-400">unknown</span>}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </CardBody>
+    </Card>
   );
 }
 

@@ -1,6 +1,6 @@
 /** The CLI in-process: the inventory --json contract, exit codes, bad input, and a capture that reproduces the host. */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -52,6 +52,19 @@ describe("passdeck CLI", () => {
     expect(vf).toMatchObject({ physfn: "0000:3b:00.0", sriov: null });
     const g = j.groups.find((x: { id: number }) => x.id === pf.iommuGroup);
     expect(g.devices).toContain("0000:3b:00.0");
+  });
+
+  it("says who holds a device in inventory, groups and device output; --json carries the hold", async () => {
+    const held = "held by kvm pid 2817 (VM 101 router, Proxmox VE)";
+    const inv = await run("server", "inventory");
+    expect(inv.out).toMatch(new RegExp(`^0000:86:00\\.0 .*\\n.*driver vfio-pci.*\\n    In use: ${held.replace(/[()]/g, "\\$&")}$`, "m"));
+    expect(inv.out.match(/In use:/g)).toHaveLength(1);
+    const dev = await run("server", "device", "0000:86:00.0");
+    expect(dev.out).toContain(`  In use: ${held}`);
+    const groups = await run("server", "groups");
+    expect(groups.out).toMatch(new RegExp(`0000:86:00\\.0 .*\\(driver vfio-pci, ${held.replace(/[()]/g, "\\$&")}\\)`));
+    const json = JSON.parse((await run("server", "inventory", "--json")).out);
+    expect(json.devices.find((d: { address: string }) => d.address === "0000:86:00.0").hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid: 2817, evidence: "open" }] });
   });
 
   it("shows host notices apart from host-critical reasons", async () => {
@@ -111,7 +124,12 @@ describe("passdeck CLI", () => {
     const roots = writeScenarioByName("server", join(work, "server"));
     const original = scanInventory(roots);
     const replay = scanInventory({ sysRoot: join(unpacked, "sys"), procRoot: join(unpacked, "proc") });
+    // The holds too: the I210's enable count, and VM 101's /proc/<pid> (its command line cut to what Passdeck reads).
     expect(replay.devices).toEqual(original.devices);
+    expect(replay.devices.find((d) => d.address === "0000:86:00.0")?.hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid: 2817, command: "kvm", guest: { vmid: 101, name: "router" } }] });
+    expect(readFileSync(join(unpacked, "proc", "2817", "cmdline"), "utf8").split("\0").filter((a) => a.trim() !== "")).toEqual([
+      "/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on", "-device", expect.stringMatching(/^vfio-pci,host=0000:86:00\.0,/),
+    ]);
     expect(replay.groups).toEqual(original.groups);
     expect(replay.facts).toEqual(original.facts);
     expect(replay.readiness).toEqual(original.readiness);

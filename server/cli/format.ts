@@ -1,4 +1,5 @@
 import type { Inventory, PciDevice, ReadinessCheck } from "@/server/host/types";
+import { describeHold, isHeld } from "@/lib/holds";
 
 /** The stable `inventory --json` contract: scripts depend on these names. */
 export function inventoryJson(inv: Inventory) {
@@ -61,6 +62,7 @@ export function formatInventory(inv: Inventory): string {
     lines.push(`    ${bits.join("  ")}`);
     for (const r of d.hostCritical) lines.push(`    HOST-CRITICAL: ${r}`);
     for (const r of d.hostNotices) lines.push(`    Host notice: ${r}`);
+    if (isHeld(d.hold)) lines.push(`    In use: ${describeHold(d.hold)}`);
   }
   for (const w of inv.warnings) lines.push(`warning: ${w}`);
   return lines.join("\n");
@@ -75,7 +77,7 @@ export function formatGroups(inv: Inventory): string {
     lines.push(`IOMMU group ${g.id}  ${g.verdict.toUpperCase()}: ${g.summary}`);
     for (const a of g.devices) {
       const d = byAddress.get(a)!;
-      const tags = [d.driver ? `driver ${d.driver}` : "no driver", d.bridge ? d.bridge : null, d.hostCritical.length ? "host-critical" : d.hostNotices.length ? "host notice" : null]
+      const tags = [d.driver ? `driver ${d.driver}` : "no driver", d.bridge ? d.bridge : null, d.hostCritical.length ? "host-critical" : d.hostNotices.length ? "host notice" : null, isHeld(d.hold) ? describeHold(d.hold) : null]
         .filter(Boolean)
         .join(", ");
       lines.push(`    ${label(d)}  (${tags})`);
@@ -113,5 +115,6 @@ export function formatDevice(d: PciDevice, inv: Inventory): string {
     ...d.blockDevices.map((b) => `  disk ${b.name}${b.mounts.map((m) => ` ${m.mountpoint}`).join("")}`),
     ...d.hostCritical.map((r) => `  HOST-CRITICAL: ${r}`),
     ...d.hostNotices.map((r) => `  Host notice: ${r}`),
+    ...(isHeld(d.hold) ? [`  In use: ${describeHold(d.hold)}`] : []),
   ].join("\n");
 }

@@ -20,6 +20,9 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import type { KernelFs } from "./fs";
 
+// the wording is pure and shared with the pages
+export { describeHold, describeHolder, isHeld } from "@/lib/holds";
+
 export type HeldFile =
   | { kind: "vfio-group"; group: number }
   | { kind: "vfio-device"; cdev: string }
@@ -264,14 +267,6 @@ export function holdersByDevice(scan: HolderScan, groups: { id: number; devices:
   return out;
 }
 
-/** "qemu pid 1234 (VM 101 router, Proxmox VE)": how a refusal and the map name a holder. */
-export function describeHolder(h: Pick<DeviceHolder, "pid" | "command" | "guest" | "manager">): string {
-  const vm = h.guest ? [h.guest.vmid !== null ? String(h.guest.vmid) : null, h.guest.name].filter(Boolean).join(" ") : "";
-  const by = { libvirt: "libvirt", proxmox: "Proxmox VE", lxc: "LXC", docker: "a container", null: null }[h.manager ?? "null"];
-  const about = [vm ? `VM ${vm}` : null, by].filter(Boolean).join(", ");
-  return `${h.command ?? "process"} pid ${h.pid}${about ? ` (${about})` : ""}`;
-}
-
 /**
  * What the kernel itself says about a device, without naming anyone:
  * - "vfio-open": bound to vfio-pci with a non-zero enable count. vfio-pci enables the device only when a user
@@ -291,13 +286,15 @@ export interface DeviceHold {
 
 export interface HoldInput {
   address: string;
+  /** the device's own directory ("devices/pci0000:00/…/0000:86:00.0"): read there, a capture keeps what was read */
+  sysfsPath?: string;
   driver: string | null;
   iommuGroup: number | null;
 }
 
 /** The kernel's own sign of use for one device (see KernelHold); null when it shows none. */
 export function kernelHold(sys: KernelFs, d: HoldInput): KernelHold | null {
-  const dir = `bus/pci/devices/${d.address}`;
+  const dir = d.sysfsPath ?? `bus/pci/devices/${d.address}`;
   if (d.driver === "vfio-pci") {
     const count = Number.parseInt(sys.readOptional(`${dir}/enable`) ?? "0", 10);
     return count > 0 ? "vfio-open" : null;
@@ -328,7 +325,10 @@ export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[])
     [...groups].map(([id, members]) => ({ id, devices: members })),
     vfioCdevs(sys.root),
   );
-  for (const [address, holders] of Object.entries(byDevice)) (out[address] ??= { kernel: null, holders: [] }).holders = holders;
+  // a command line may name devices that were not asked about (readHoldsFor's few): only these devices' holds
+  const asked = new Set(devices.map((d) => d.address));
+  for (const [address, holders] of Object.entries(byDevice))
+    if (asked.has(address)) (out[address] ??= { kernel: null, holders: [] }).holders = holders;
   return out;
 }
 
@@ -355,22 +355,6 @@ export function readHoldsFor(sys: KernelFs, procRoot: string, addresses: string[
     });
   }
   return readHolds(sys, procRoot, inputs);
-}
-
-/** "held by qemu-system-x86 pid 812 (VM handmade)": a hold in words, for refusals, the map and the CLI. */
-export function describeHold(h: DeviceHold): string {
-  if (h.holders.length > 0) {
-    const named = h.holders.map(describeHolder);
-    return `held by ${named.slice(0, 3).join(", ")}${named.length > 3 ? ` and ${named.length - 3} more` : ""}`;
-  }
-  if (h.kernel === "vfio-open")
-    return "open through vfio-pci by a process Passdeck cannot name from here (the kernel shows it enabled; `sudo passdeck holders` names it)";
-  return "held in another network namespace: its interface was moved into a container's (or an `ip netns`) namespace";
-}
-
-/** A device is held when the kernel shows a sign or a process is named. */
-export function isHeld(h: DeviceHold | null | undefined): h is DeviceHold {
-  return !!h && (h.kernel !== null || h.holders.length > 0);
 }
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { describeHold } from "@/server/host/holders";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import { isReady } from "./readiness";
 import { scanInventory } from "./scan";
@@ -104,6 +105,28 @@ describe("server: SR-IOV NICs and NVMe, a Proxmox-style bridge, LVM root", () =>
     const ahci = dev(inv, "0000:00:17.0");
     expect(ahci.hostCritical).toEqual(expect.arrayContaining(["sda (dm-0) holds / (ext4)", "sda (dm-1) is in use as swap"]));
     expect(groupOf(inv, "0000:3b:00.0").verdict).toBe("isolated");
+  });
+
+  it("names the Proxmox VE QEMU that holds the I210 on vfio-pci, from its open group file and command line", () => {
+    const nic = dev(inv, "0000:86:00.0");
+    expect(nic.driver).toBe("vfio-pci");
+    expect(nic.hold).toEqual({
+      kernel: "vfio-open",
+      holders: [
+        {
+          pid: 2817,
+          command: "kvm",
+          guest: { name: "router", uuid: null, vmid: 101 },
+          manager: "proxmox",
+          startedAt: null,
+          evidence: "open",
+        },
+      ],
+    });
+    expect(describeHold(nic.hold!)).toBe("held by kvm pid 2817 (VM 101 router, Proxmox VE)");
+    expect(groupOf(inv, "0000:86:00.0").devices).toEqual(["0000:86:00.0"]);
+    // nothing else is held: every other device sits on its host driver (or merely on vfio-pci)
+    expect(inv.devices.filter((d) => d.hold !== null).map((d) => d.address)).toEqual(["0000:86:00.0"]);
   });
 
   it("sees vfio-pci loaded and the NUMA nodes", () => {

@@ -176,7 +176,7 @@ describe("passdeck vm (CLI) on a real libvirtd", () => {
         managed: true,
         mac: "02:aa:bb:00:00:02",
         vlan: [7],
-        host: { name: expect.stringContaining("Virtual Function"), driver: "iavf", iommuGroup: 15, vf: { pf: "0000:3b:00.0", index: 1, settings: expect.objectContaining({ vf: 1 }) } },
+        host: { name: expect.stringContaining("Virtual Function"), driver: "iavf", iommuGroup: 17, vf: { pf: "0000:3b:00.0", index: 1, settings: expect.objectContaining({ vf: 1 }) } },
       },
     ]);
 

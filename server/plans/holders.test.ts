@@ -111,3 +111,26 @@ describe("a VF whose interface a container took", () => {
     expect(count.kind === "refused" && count.refusals[0]!.reason).toContain(`${VF1} is held in another network namespace`);
   });
 });
+
+describe("the server demo's I210, held at boot by Proxmox VE's QEMU for VM 101", () => {
+  const NIC = "0000:86:00.0";
+  const PVE = "held by kvm pid 2817 (VM 101 router, Proxmox VE)";
+
+  it("is held from the first scan; restore is refused naming the holder, and the kernel would block the unbind", () => {
+    const host = simulatedHost(work, "server");
+    const hold = host.device(NIC)!.hold!;
+    expect(describeHold(hold)).toBe(PVE);
+    const restore = planRestore(host.inventory(), NIC, { confirm: true, force: true, hostDriver: "igb" });
+    expect(restore.kind === "refused" && restore.refusals.map((r) => [r.code, r.override])).toEqual([["held", null]]);
+    expect(restore.kind === "refused" && restore.refusals[0]!.reason).toContain(`it is ${PVE}`);
+    expect(() => host.kernel.write(`bus/pci/devices/${NIC}/driver/unbind`, NIC)).toThrow(/would block this write until pid 2817/);
+    // with no host driver known (no journal), the holder is still named first
+    const unknown = planRestore(host.inventory(), NIC);
+    expect(unknown.kind === "refused" && unknown.refusals.map((r) => r.code)).toEqual(["held", "unknown-host-driver"]);
+
+    // VM 101 shuts down: the device only sits on vfio-pci (enable 0), and the same restore is a plan.
+    host.kernel.endProcess(2817);
+    expect(host.device(NIC)).toMatchObject({ driver: "vfio-pci", hold: null });
+    expect(planRestore(host.inventory(), NIC, { hostDriver: "igb" }).kind).toBe("plan");
+  });
+});

@@ -242,13 +242,17 @@ export function planRestore(inv: Inventory, address: string, opts: Overrides & {
   if (!d) return missing(address);
   const pf = d.physfn ? device(inv, d.physfn) : null;
   const hostDriver = opts.hostDriver ?? (pf ? vfDriverFor(pf.driver) : null);
+  const held = heldRefusal(inv, d, "Passdeck will not take the driver from");
   if (!hostDriver)
     return {
       kind: "refused",
-      refusals: [{ code: "unknown-host-driver", reason: `Passdeck does not know ${address}'s host driver: name it (for example --driver igb)`, override: null }],
+      // a holder comes first: whatever the host driver, nothing changes while a VM has the device
+      refusals: [
+        ...(held ? [held] : []),
+        { code: "unknown-host-driver", reason: `Passdeck does not know ${address}'s host driver: name it (for example --driver igb)`, override: null },
+      ],
     };
   if (d.driver === hostDriver && d.driverOverride === null) return { kind: "nothing-to-do", reason: `${address} is already on ${hostDriver}` };
-  const held = heldRefusal(inv, d, "Passdeck will not take the driver from");
   const steps: PlannedStep[] = [];
   if (d.driver)
     steps.push({

@@ -218,6 +218,10 @@ function desktop(): ScenarioSpec {
 // ---------------------------------------------------------------------------------------------------------------
 // server
 
+/** The server's I210 on vfio-pci, held at boot by Proxmox VE's QEMU for VM 101 "router" (pid ROUTER_PID). */
+export const ROUTER_NIC = "0000:86:00.0";
+export const ROUTER_PID = 2817;
+
 function server(): ScenarioSpec {
   const board = [0x15d9, 0x095d] as const; // Supermicro X11DPi-N
   const pch = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) => fn(address, id, cls, { sub: board, revision: 0x09, numaNode: 0, ...extra });
@@ -253,7 +257,7 @@ function server(): ScenarioSpec {
     name: "server",
     title: "Dual-socket Xeon hypervisor",
     description:
-      "Proxmox-style host: X710 SR-IOV NIC with four VFs on iavf, an SR-IOV NVMe, the management port under bridge vmbr0, root on LVM, and the BMC's VGA behind a PCIe-to-PCI bridge.",
+      "Proxmox-style host: X710 SR-IOV NIC with four VFs on iavf, an SR-IOV NVMe, the management port under bridge vmbr0, root on LVM, the BMC's VGA behind a PCIe-to-PCI bridge, and an I210 that VM 101's QEMU holds on vfio-pci.",
     host: {
       hostname: "pve1",
       kernelRelease: "6.8.12-4-pve",
@@ -314,6 +318,41 @@ function server(): ScenarioSpec {
         sriov: { totalVfs: 32, numVfs: 0, offset: 1, stride: 1, vfDevice: 0xa824, vfDriver: "nvme" },
         disks: [{ name: "nvme1n1", dev: "259:0", sizeBytes: 3_200_631_791_616, model: "SAMSUNG MZPLJ3T2HBJR-00007" }],
       }),
+      // PCIe stack 85: an Intel I210 NIC on vfio-pci (Proxmox's hostpci0 sets driver_override), open by VM 101's QEMU
+      port("0000:85:00.0", [INTEL, 0x2030], "root-port", 0x86, { revision: 0x04, numaNode: 1, acs: true, link: link(2.5, 1, 8, 4) }),
+      fn(ROUTER_NIC, [INTEL, 0x1533], CLASS.ethernet, {
+        parent: "0000:85:00.0",
+        sub: [INTEL, 0x0001], // Ethernet Server Adapter I210-T1
+        revision: 0x03,
+        driver: "vfio-pci",
+        driverOverride: "vfio-pci",
+        numaNode: 1,
+        link: link(2.5, 1),
+        resetMethods: ["flr", "bus"],
+      }),
+    ],
+    // Proxmox VE's QEMU for VM 101 ("router"), started by qm start in its own scope, the I210 given as hostpci0
+    processes: [
+      {
+        pid: ROUTER_PID,
+        comm: "kvm",
+        uid: 0,
+        cgroup: "/qemu.slice/101.scope",
+        startTicks: 31_874,
+        opens: [ROUTER_NIC],
+        argv: [
+          "/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on", "-no-shutdown",
+          "-chardev", "socket,id=qmp,path=/var/run/qemu-server/101.qmp,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+          "-pidfile", "/var/run/qemu-server/101.pid", "-daemonize",
+          "-smbios", "type=1,uuid=6f1c9d3e-2b7a-4c55-9e1d-8a0b3c4d5e61",
+          "-smp", "2,sockets=1,cores=2,maxcpus=2", "-nodefaults", "-vnc", "unix:/var/run/qemu-server/101.vnc,password=on",
+          "-cpu", "host,+kvm_pv_eoi,+kvm_pv_unhalt", "-m", "2048",
+          "-device", "pci-bridge,id=pci.1,chassis_nr=1,bus=pci.0,addr=0x1e",
+          "-device", `vfio-pci,host=${ROUTER_NIC},id=hostpci0,bus=pci.0,addr=0x10`,
+          "-drive", "file=/dev/pve/vm-101-disk-0,if=none,id=drive-scsi0,format=raw,cache=none,aio=io_uring,detect-zeroes=on",
+          "-machine", "type=pc+pve0",
+        ],
+      },
     ],
     network: {
       virtual: [{ kind: "bridge", name: "vmbr0", mac: "ac:1f:6b:2d:4e:10", operstate: "up", lowers: ["eno1"], ipv4: ["10.0.0.5/24"] }],

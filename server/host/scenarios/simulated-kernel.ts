@@ -93,6 +93,8 @@ export class SimulatedKernel implements SysfsWriter {
       if (s.sriov && s.driver && !GENERIC_DRIVERS.has(s.driver)) this.sriovDrivers.add(s.driver);
     }
     for (const d of options.driversWithoutSriov ?? []) this.sriovDrivers.delete(d);
+    // processes running at boot (the tree wrote them) hold their devices as openVfio's do
+    for (const p of tree.spec.processes ?? []) for (const address of p.opens) this.openBy.set(address, p.pid);
   }
 
   get sysRoot(): string {

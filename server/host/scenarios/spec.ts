@@ -23,6 +23,26 @@ export interface ScenarioSpec {
   pci: PciFunctionSpec[];
   network: NetworkSpec;
   storage: StorageSpec;
+  /** processes running at boot that hold devices (a Proxmox VE or hand-started QEMU with a device on vfio-pci) */
+  processes?: ProcessSpec[];
+}
+
+/**
+ * A process running when the host is scanned: procfs shows it (comm, cmdline, status, stat, cgroup) with the VFIO
+ * files of the devices it `opens` (/dev/vfio/vfio and each device's /dev/vfio/<group>), and vfio-pci has enabled
+ * those devices (`enable` reads 1), as while a VM runs with them.
+ */
+export interface ProcessSpec {
+  pid: number;
+  comm: string;
+  argv: string[];
+  uid: number;
+  /** cgroup v2 path: "/qemu.slice/101.scope" (Proxmox VE), "/machine.slice/machine-qemu\\x2d1\\x2dweb.scope" (libvirt) */
+  cgroup: string;
+  /** start time in clock ticks after boot; default 4242 */
+  startTicks?: number;
+  /** devices it has open through vfio-pci (each must be bound to vfio-pci at boot) */
+  opens: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -21,12 +21,16 @@ const dev = (name: string, address: string) => sysOf(name)(`bus/pci/devices/${ad
 const groupMembers = (name: string, id: number) => ls(sysOf(name)(`kernel/iommu_groups/${id}/devices`));
 const groupOf = (name: string, address: string) => Number(fs.readlinkSync(`${dev(name, address)}/iommu_group`).split("/").pop());
 
-/** Every symlink under root: relative, and resolving to something that exists. */
+/**
+ * Every symlink under root: relative, and resolving to something that exists. A process's /proc/<pid>/fd links are
+ * what its descriptors point at, absolute paths on the host ("/dev/vfio/15"), as procfs shows them: not checked.
+ */
 function checkLinks(root: string): number {
   let count = 0;
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
+      if (e.isSymbolicLink() && /\/proc\/\d+\/fd$/.test(dir)) continue;
       if (e.isSymbolicLink()) {
         const target = fs.readlinkSync(p);
         if (target.startsWith("/")) throw new Error(`${p} is absolute: ${target}`);
@@ -226,8 +230,8 @@ describe("server", () => {
       expect(read(`${vf}/current_link_speed`)).toBe("8.0 GT/s PCIe\n");
       expect(fs.existsSync(`${vf}/sriov_totalvfs`)).toBe(false);
       expect(fs.readlinkSync(`${vf}/driver`)).toMatch(/\/drivers\/iavf$/);
-      expect(groupOf("server", vfAddr)).toBe(14 + i);
-      expect(groupMembers("server", 14 + i)).toEqual([vfAddr]);
+      expect(groupOf("server", vfAddr)).toBe(16 + i);
+      expect(groupMembers("server", 16 + i)).toEqual([vfAddr]);
     }
     // VFs are siblings of the PF under the root port, with their own interfaces
     expect(fs.realpathSync(dev("server", "0000:3b:02.1"))).toBe(join(fs.realpathSync(sys("devices")), "pci0000:3a/0000:3a:00.0/0000:3b:02.1"));
@@ -245,7 +249,7 @@ describe("server", () => {
       ["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.4", "0000:00:1f.5"],
       ["0000:02:00.0", "0000:03:00.0"],
     ]);
-    expect([6, 7, 8, 9, 10, 11, 12, 13].map(members)).toEqual([
+    expect([6, 7, 8, 9, 10, 11, 12, 13, 14, 15].map(members)).toEqual([
       ["0000:17:00.0"],
       ["0000:18:00.0"],
       ["0000:18:00.1"],
@@ -254,8 +258,10 @@ describe("server", () => {
       ["0000:3b:00.1"],
       ["0000:5d:00.0"],
       ["0000:5e:00.0"],
+      ["0000:85:00.0"],
+      ["0000:86:00.0"],
     ]);
-    expect(ls(sys("kernel/iommu_groups"))).toHaveLength(18);
+    expect(ls(sys("kernel/iommu_groups"))).toHaveLength(20);
     expect(read(sys("kernel/iommu_groups/10/type"))).toBe("identity\n"); // iommu=pt
   });
 
@@ -295,8 +301,8 @@ describe("server", () => {
     expect(read(proc("swaps")).split("\n")[1]).toBe(`/dev/dm-1${" ".repeat(31)}partition\t8388604\t\t0\t\t-2`);
   });
 
-  it("has vfio loaded with nothing bound, the modules in /proc/modules, NUMA nodes and (null) overrides", () => {
-    expect(ls(sys("bus/pci/drivers/vfio-pci"))).toEqual(["bind", "module", "new_id", "remove_id", "unbind"]);
+  it("has vfio loaded with the I210 bound, the modules in /proc/modules, NUMA nodes and (null) overrides", () => {
+    expect(ls(sys("bus/pci/drivers/vfio-pci"))).toEqual(["0000:86:00.0", "bind", "module", "new_id", "remove_id", "unbind"]);
     for (const m of ["vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1"]) expect(fs.existsSync(sys(`module/${m}/refcnt`))).toBe(true);
     const modules = read(proc("modules"));
     expect(modules).toMatch(/^vfio_pci \d+ 0 - Live 0x0000000000000000$/m);
@@ -305,6 +311,20 @@ describe("server", () => {
     expect(read(dev("server", "0000:5e:00.0") + "/numa_node")).toBe("1\n");
     expect(read(`${pf}/driver_override`)).toBe("(null)\n");
     expect(read(proc("cmdline"))).toContain("intel_iommu=on iommu=pt");
+  });
+
+  it("writes VM 101's QEMU in procfs, holding the I210 through its group file, and the I210 enabled by vfio-pci", () => {
+    const nic = dev("server", "0000:86:00.0");
+    expect(read(`${nic}/driver_override`)).toBe("vfio-pci\n");
+    expect(read(`${nic}/enable`)).toBe("1\n");
+    expect(read(dev("server", "0000:18:00.1") + "/enable")).toBe("1\n"); // igb enabled it at probe
+    expect(read(proc("2817/comm"))).toBe("kvm\n");
+    expect(read(proc("2817/cgroup"))).toBe("0::/qemu.slice/101.scope\n");
+    expect(read(proc("2817/status"))).toMatch(/^Uid:\t0\t0\t0\t0$/m);
+    const argv = read(proc("2817/cmdline")).split("\0");
+    expect(argv.slice(0, 5)).toEqual(["/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on"]);
+    expect(argv).toContain("vfio-pci,host=0000:86:00.0,id=hostpci0,bus=pci.0,addr=0x10");
+    expect(ls(proc("2817/fd")).map((fd) => fs.readlinkSync(proc(`2817/fd/${fd}`)))).toEqual(["/dev/vfio/vfio", `/dev/vfio/${groupOf("server", "0000:86:00.0")}`]);
   });
 
   it("puts the I350's possible VFs on the next bus without colliding, and reads the NVMe's SR-IOV state", () => {

@@ -20,6 +20,7 @@ import {
   type NetdevSpec,
   type PciFunction,
   type PciTopology,
+  type ProcessSpec,
   type ScenarioSpec,
 } from "./spec";
 
@@ -42,7 +43,9 @@ export function openScenarioTree(spec: ScenarioSpec, dir: string): LiveScenarioT
   const proc = new Tree(nodePath.join(root, "proc"));
   const journals = writeSysfs(sys, host);
   writeProcfs(proc, host);
-  return new LiveScenarioTree(host, sys, proc, journals);
+  const live = new LiveScenarioTree(host, sys, proc, journals);
+  for (const p of spec.processes ?? []) live.startHolder(p);
+  return live;
 }
 
 /**
@@ -202,6 +205,31 @@ export class LiveScenarioTree {
     fs.writeFileSync(`${dir}/stat`, `${p.pid} (${p.comm}) S ${Array.from({ length: 18 }, () => "0").join(" ")} ${p.startTicks} 0 0\n`);
     fs.writeFileSync(`${dir}/cgroup`, `0::${p.cgroup}\n`);
     p.fds.forEach((target, i) => fs.symlinkSync(target, `${dir}/fd/${i + 3}`));
+  }
+
+  /**
+   * A process with devices open through vfio-pci (a running VM's QEMU): its /proc/<pid> with the container and each
+   * device's group file open, and each device enabled (vfio-pci enables a device only while a user has it open).
+   */
+  startHolder(p: ProcessSpec): void {
+    const groups: number[] = [];
+    for (const address of p.opens) {
+      const f = this.h.topology.byAddress.get(address);
+      if (f?.spec.driver !== "vfio-pci") throw new Error(`scenario ${this.h.spec.name}: pid ${p.pid} opens ${address}, which is not on vfio-pci`);
+      const group = this.groupOf(address);
+      if (group === null) throw new Error(`scenario ${this.h.spec.name}: pid ${p.pid} opens ${address}, which has no IOMMU group`);
+      if (!groups.includes(group)) groups.push(group);
+    }
+    this.startProcess({
+      pid: p.pid,
+      comm: p.comm,
+      argv: p.argv,
+      uid: p.uid,
+      cgroup: p.cgroup,
+      startTicks: p.startTicks ?? 4242,
+      fds: ["/dev/vfio/vfio", ...groups.map((g) => `/dev/vfio/${g}`)],
+    });
+    for (const address of p.opens) this.setAttr(address, "enable", 1);
   }
 
   /**
