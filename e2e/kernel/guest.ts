@@ -135,3 +135,20 @@ export async function stopGuestProcess(pid: number, address: string): Promise<vo
   await guestRun(["sh", "-c", `kill ${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
   await waitFor(`${address} released`, async () => (await guestRun(["cat", `/sys/bus/pci/devices/${address}/enable`])).trim(), (v) => v === "0", 30_000, 200);
 }
+
+/**
+ * The PF's link up on the rig's LAN, as a host's network manager keeps it (a driver rebind in an earlier test makes
+ * a new interface, down), and the SLAAC address the LAN's router advertisement gives it, present.
+ */
+export async function lanUp(address: string): Promise<string> {
+  const netdev = await waitFor(`${address}'s interface`, async () => (await guestRun(["ls", `/sys/bus/pci/devices/${address}/net`])).trim(), (n) => n !== "", 60_000, 200);
+  await guestRun(["ip", "link", "set", "dev", netdev, "up"]);
+  await waitFor(
+    `a SLAAC address on ${netdev}`,
+    async () => await guestRun(["cat", "/proc/net/if_inet6"]),
+    (t) => t.split("\n").some((l) => l.startsWith("fec0") && l.trim().endsWith(` ${netdev}`)),
+    60_000,
+    200,
+  );
+  return netdev;
+}

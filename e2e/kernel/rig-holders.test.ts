@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guestExec, guestRun, guestWrite } from "./rig.mjs";
 import { resolveAddress } from "./topology.mjs";
-import { guestInventory, rig, startHandmadeQemu, stopGuestProcess, sysfsTruth, trpcQuery, waitFor } from "./guest";
+import { guestInventory, lanUp, rig, startHandmadeQemu, stopGuestProcess, sysfsTruth, trpcQuery, waitFor } from "./guest";
 
 let igb: string;
 const passdeck = (...args: string[]) => guestExec(["node", "dist/passdeck.mjs", ...args], { timeoutMs: 180_000 });
@@ -35,6 +35,7 @@ beforeAll(async () => {
   rig();
   igb = resolveAddress((await guestInventory()).devices, "igb");
   expect((await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0")).ok).toBe(true);
+  await lanUp(igb);
 });
 
 afterAll(async () => {

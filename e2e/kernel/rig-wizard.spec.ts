@@ -6,7 +6,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { guestExec, guestWrite, rebootRig } from "./rig.mjs";
 import { resolveAddress } from "./topology.mjs";
-import { guestInventory, startHandmadeQemu, stopGuestProcess, sysfsTruth } from "./guest";
+import { guestInventory, lanUp, startHandmadeQemu, stopGuestProcess, sysfsTruth } from "./guest";
 
 test.describe.configure({ mode: "serial" });
 
@@ -25,6 +25,7 @@ test.beforeAll(async () => {
   // Start from no VFs whatever an earlier test left.
   const r = await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
   expect(r.ok, JSON.stringify(r.error)).toBe(true);
+  await lanUp(igb);
 });
 
 async function vfinfo(): Promise<Record<string, unknown>[]> {

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { guestExec, guestWrite } from "./rig.mjs";
 import { resolveAddress } from "./topology.mjs";
-import { guestInventory, rig, sysfsTruth, waitFor } from "./guest";
+import { guestInventory, lanUp, rig, sysfsTruth, waitFor } from "./guest";
 
 let igb: string;
 let fwd: string;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   // Start from no VFs whatever an earlier test left.
   const r = await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
   expect(r.ok, JSON.stringify(r.error)).toBe(true);
+  await lanUp(igb);
 });
 
 describe("passdeck writes on the guest kernel", () => {

@@ -308,8 +308,8 @@ export function kernelHold(sys: KernelFs, d: HoldInput): KernelHold | null {
 
 /**
  * Who holds which of these devices now: the kernel's signs, plus the processes named from procfs. procfs is walked
- * only when a device is on vfio-pci (nothing else can be held through VFIO), so a host without passthrough pays
- * nothing. Only held devices are in the result.
+ * only when the kernel shows a vfio-pci device open, so a host where no VM runs with a device pays nothing. Only
+ * held devices are in the result.
  */
 export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[]): Record<string, DeviceHold> {
   const out: Record<string, DeviceHold> = {};
@@ -317,7 +317,9 @@ export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[])
     const kernel = kernelHold(sys, d);
     if (kernel) out[d.address] = { kernel, holders: [] };
   }
-  if (!devices.some((d) => d.driver === "vfio-pci")) return out;
+  // A process holding a device through VFIO has opened it, so vfio-pci enabled it: with no device open, procfs
+  // (every process's descriptors: slow on a busy host) has nothing to add, and is not walked.
+  if (!Object.values(out).some((h) => h.kernel === "vfio-open")) return out;
   const groups = new Map<number, string[]>();
   for (const d of devices) if (d.iommuGroup !== null) groups.set(d.iommuGroup, [...(groups.get(d.iommuGroup) ?? []), d.address]);
   const byDevice = holdersByDevice(
