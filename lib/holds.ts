@@ -29,6 +29,8 @@ function list(holders: Named[]): string {
  * shows the device open (vfio-pci's enable count): then the process naming it is its holder.
  */
 export function describeHold(h: Pick<DeviceHold, "kernel" | "holders">): string {
+  const netns = h.holders.filter((x) => x.evidence === "netns");
+  if (netns.length > 0) return `held in the network namespace of ${list(netns)}: its interface was moved there`;
   const open = h.holders.filter((x) => x.evidence === "open");
   const declared = h.holders.filter((x) => x.evidence === "declared");
   // the kernel shows it open and a command line names it, though its descriptors were not readable from here
@@ -44,7 +46,8 @@ export function describeHold(h: Pick<DeviceHold, "kernel" | "holders">): string 
 
 /** One holder in words, as describeHold says it: "held by …" or "named on the command line of …". */
 export function describeHolderEvidence(h: Named & Pick<DeviceHolder, "evidence">): string {
-  return `${h.evidence === "open" ? "held by" : "named on the command line of"} ${describeHolder(h)}`;
+  const how = { open: "held by", declared: "named on the command line of", netns: "in the network namespace of" }[h.evidence];
+  return `${how} ${describeHolder(h)}`;
 }
 
 /** A device is held when the kernel shows a sign or a process is named. */

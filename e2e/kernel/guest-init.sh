@@ -45,17 +45,22 @@ fi
 # NIC and the two node processes come up while the PCI drivers load.
 modprobe -q -a $(cat /sys/bus/virtio/devices/*/modalias 2>/dev/null) 2>/dev/null
 
+# The interface with MAC $1, waiting up to $2 tenths of a second for its driver to make it (prints its name).
+iface_by_mac() {
+  tries=0
+  while [ "$tries" -lt "$2" ]; do
+    for n in /sys/class/net/*; do
+      [ "$(cat "$n/address" 2>/dev/null)" = "$1" ] && { echo "${n##*/}"; return 0; }
+    done
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  return 1
+}
+
 # The forwarded NIC, by MAC.
 ip link set lo up
-iface=""
-i=0
-while [ -z "$iface" ] && [ $i -lt 100 ]; do
-  for n in /sys/class/net/*; do
-    [ "$(cat "$n/address" 2>/dev/null)" = "$mac" ] && iface=${n##*/}
-  done
-  [ -n "$iface" ] || { sleep 0.1; i=$((i + 1)); }
-done
-if [ -n "$iface" ]; then
+if iface=$(iface_by_mac "$mac" 100); then
   ip link set "$iface" up
   ip addr add 10.0.2.15/24 dev "$iface"
   ip route add default via 10.0.2.2 dev "$iface"
@@ -68,14 +73,7 @@ fi
 # takes what the LAN advertises (SLAAC, an RA default route). In the background: their drivers load later.
 (
   for lan in $(echo "$lan_macs" | tr ',' ' '); do
-    j=0 lif=""
-    while [ -z "$lif" ] && [ $j -lt 300 ]; do
-      for n in /sys/class/net/*; do
-        [ "$(cat "$n/address" 2>/dev/null)" = "$lan" ] && lif=${n##*/}
-      done
-      [ -n "$lif" ] || { sleep 0.1; j=$((j + 1)); }
-    done
-    if [ -n "$lif" ]; then ip link set "$lif" up && log "network: $lif ($lan) up on its LAN (router advertisements on)"
+    if lif=$(iface_by_mac "$lan" 300); then ip link set "$lif" up && log "network: $lif ($lan) up on its LAN (router advertisements on)"
     else log "WARNING: no interface with MAC $lan: its link stays down"; fi
   done
 ) &

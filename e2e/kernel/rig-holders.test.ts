@@ -131,12 +131,21 @@ describe("a VF interface moved into another network namespace", () => {
     const [, vf1] = (await vfsOf(2)) as [string, string];
     const netdev = await waitFor("VF 1's interface", async () => (await guestExec(["ls", `/sys/bus/pci/devices/${vf1}/net`])).stdout.trim(), (n) => n !== "", 60_000);
     await guestRun(["sh", "-c", `ip netns add passdeck-ctr && ip link set ${netdev} netns passdeck-ctr`]);
-    const dev = (await guestInventory()).devices.find((d) => d.address === vf1)!;
-    expect(dev).toMatchObject({ driver: "igbvf", netdevs: [], hold: { kernel: "netns", holders: [] } });
+    const alone = (await guestInventory()).devices.find((d) => d.address === vf1)!;
+    expect(alone).toMatchObject({ driver: "igbvf", netdevs: [], hold: { kernel: "netns", holders: [] } });
     const r = await passdeck("vfs", "set", igb, "0", "--confirm", "--force");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${vf1} is held in another network namespace`);
-    await guestRun(["ip", "netns", "del", "passdeck-ctr"]);
+    // a process in that namespace (as a container's init would be): root names it, from its own view of sysfs
+    const pid = Number((await guestRun(["sh", "-c", "setsid ip netns exec passdeck-ctr sleep 600 </dev/null >/dev/null 2>&1 & echo $!"])).trim());
+    const hostNs = (await guestRun(["readlink", "/proc/1/ns/net"])).trim();
+    await waitFor("sleep in the namespace", async () => (await guestExec(["readlink", `/proc/${pid}/ns/net`])).stdout.trim(), (ns) => ns !== "" && ns !== hostNs, 30_000, 200);
+    const owned = (await guestInventory()).devices.find((d) => d.address === vf1)!;
+    expect(owned.hold).toMatchObject({ kernel: "netns", holders: [{ pid, command: "sleep", evidence: "netns" }] });
+    const named = await passdeck("vfs", "set", igb, "0", "--confirm", "--force");
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain(`${vf1} is held in the network namespace of sleep pid ${pid}: its interface was moved there`);
+    await guestRun(["sh", "-c", `kill ${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done; ip netns del passdeck-ctr`]);
     await waitFor("the interface back", async () => (await guestExec(["ls", `/sys/bus/pci/devices/${vf1}/net`])).stdout.trim(), (n) => n !== "", 30_000);
     const off = await passdeck("vfs", "set", igb, "0", "--confirm");
     expect(off.code, off.stderr).toBe(0);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { classifyFdTarget, describeHolder, holdersByDevice, managerFromCgroup, parseQemuCommandLine, scanHolders } from "./holders";
+import { classifyFdTarget, describeHold, describeHolder, holdersByDevice, managerFromCgroup, netnsOwners, parseQemuCommandLine, scanHolders } from "./holders";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-holders-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -131,6 +131,28 @@ describe("holders from procfs", () => {
       // the group's other device: held too, though the command line does not name it
       "0000:3b:02.4": ["qemu-system-x86 pid 6000 (VM handmade) [open]"],
     });
+  });
+
+  it("names the namespace a VF's interface was moved into by its first process, from that process's own sysfs view", () => {
+    const LXC_INIT: FakeProcess = { pid: 3100, comm: "systemd", argv: ["/sbin/init"], fds: [], cgroup: "0::/lxc.payload.ct101/init.scope", startTicks: 500 };
+    const LXC_CHILD: FakeProcess = { pid: 3150, comm: "sshd", argv: ["sshd"], fds: [], cgroup: "0::/lxc.payload.ct101/system.slice/ssh.service" };
+    const root = procTree([...BYSTANDERS, LXC_INIT, LXC_CHILD]);
+    // /proc/<pid>/ns/net as the kernel shows it; self is the host's namespace
+    mkdirSync(join(root, "self", "ns"), { recursive: true });
+    symlinkSync("net:[4026531840]", join(root, "self", "ns", "net"));
+    for (const [pid, ns] of [[1, "net:[4026531840]"], [7000, "net:[4026531840]"], [3100, "net:[4026532411]"], [3150, "net:[4026532411]"]] as const) {
+      mkdirSync(join(root, String(pid), "ns"), { recursive: true });
+      symlinkSync(ns, join(root, String(pid), "ns", "net"));
+    }
+    // the container's sysfs (its own mount, in its namespace) shows eth0 on the VF
+    mkdirSync(join(root, "3100", "root", "sys", "class", "net", "eth0"), { recursive: true });
+    symlinkSync("../../../0000:3b:02.5", join(root, "3100", "root", "sys", "class", "net", "eth0", "device"));
+    expect(netnsOwners(root, ["0000:3b:02.5", "0000:3b:02.6"])).toEqual({
+      "0000:3b:02.5": { pid: 3100, command: "systemd", guest: null, manager: "lxc", startedAt: new Date(1796630400_000 + 5_000).toISOString(), evidence: "netns" },
+    });
+    expect(describeHold({ kernel: "netns", holders: [netnsOwners(root, ["0000:3b:02.5"])["0000:3b:02.5"]!] })).toBe(
+      "held in the network namespace of systemd pid 3100 (LXC): its interface was moved there",
+    );
   });
 
   it("on this machine's /proc as nobody: other users' open files are counted as unreadable, not guessed", () => {

@@ -241,8 +241,11 @@ export interface DeviceHolder {
   guest: GuestClaim | null;
   manager: Manager;
   startedAt: string | null;
-  /** "open": the kernel shows the device's file open; "declared": only the command line names it */
-  evidence: "open" | "declared";
+  /**
+   * "open": the kernel shows the device's file open; "declared": only the command line names it; "netns": the
+   * device's interface is in this process's network namespace (the first process of that namespace)
+   */
+  evidence: "open" | "declared" | "netns";
 }
 
 /** PCI address → the processes holding it: a group file holds every device of the group. */
@@ -317,6 +320,8 @@ export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[])
     const kernel = kernelHold(sys, d);
     if (kernel) out[d.address] = { kernel, holders: [] };
   }
+  const moved = Object.entries(out).filter(([, h]) => h.kernel === "netns").map(([a]) => a);
+  if (moved.length > 0) for (const [address, owner] of Object.entries(netnsOwners(procRoot, moved))) out[address]!.holders = [owner];
   // A process holding a device through VFIO has opened it, so vfio-pci enabled it: with no device open, procfs
   // (every process's descriptors: slow on a busy host) has nothing to add, and is not walked.
   if (!Object.values(out).some((h) => h.kernel === "vfio-open")) return out;
@@ -331,6 +336,69 @@ export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[])
   const asked = new Set(devices.map((d) => d.address));
   for (const [address, holders] of Object.entries(byDevice))
     if (asked.has(address)) (out[address] ??= { kernel: null, holders: [] }).holders = holders;
+  return out;
+}
+
+/**
+ * Whose network namespace the interfaces of these devices are in: for every namespace other than this process's,
+ * its first process (the lowest pid: a container's init, an `ip netns exec` command), whose own view of sysfs
+ * (/proc/<pid>/root/sys/class/net/<if>/device: a container mounts sysfs in its namespace, `ip netns exec` too) names
+ * the PCI function behind each interface. Needs ptrace access to those processes (root); a namespace with no
+ * process in it (`ip netns add` alone) has no owner to name.
+ */
+export function netnsOwners(procRoot: string, addresses: string[]): Record<string, DeviceHolder> {
+  const out: Record<string, DeviceHolder> = {};
+  const nsOf = (pid: string) => {
+    try {
+      return fs.readlinkSync(join(procRoot, pid, "ns/net"));
+    } catch {
+      return null;
+    }
+  };
+  const own = nsOf("self");
+  let pids: number[];
+  try {
+    pids = fs.readdirSync(procRoot).filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+  } catch {
+    return out;
+  }
+  const firsts = new Map<string, number>();
+  for (const pid of pids) {
+    const ns = nsOf(String(pid));
+    if (ns && ns !== own && !firsts.has(ns)) firsts.set(ns, pid);
+  }
+  const bootMs = bootTimeMs(procRoot);
+  for (const pid of firsts.values()) {
+    const net = join(procRoot, String(pid), "root/sys/class/net");
+    let names: string[];
+    try {
+      names = fs.readdirSync(net);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(join(net, name, "device"));
+      } catch {
+        continue;
+      }
+      const address = target.slice(target.lastIndexOf("/") + 1);
+      if (!addresses.includes(address) || out[address]) continue;
+      const dir = join(procRoot, String(pid));
+      const stat = readOr(join(dir, "stat"));
+      const startTicks = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) : NaN;
+      const { manager } = managerFromCgroup(readOr(join(dir, "cgroup")) ?? "");
+      out[address] = {
+        pid,
+        command: readOr(join(dir, "comm"))?.trim() || null,
+        guest: null,
+        manager,
+        startedAt: bootMs !== null && Number.isFinite(startTicks) ? new Date(bootMs + (startTicks / TICKS_PER_S) * 1000).toISOString() : null,
+        evidence: "netns",
+      };
+    }
+  }
   return out;
 }
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeHold } from "@/server/host/holders";
 import { planBindVfio, planRestore, planVfCount } from "./planner";
-import { guardPlan, NO_OVERRIDES } from "./step-guard";
+import { guardPlan } from "./step-guard";
 import { planOf, simulatedHost } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-held-"));
@@ -27,7 +27,7 @@ const HELD = "held by qemu-system-x86 pid 812 (VM handmade)";
 async function rigWithVfioVf() {
   const host = simulatedHost(work, "rig");
   host.kernel.loadDriver("vfio-pci");
-  expect((await host.executor.apply(planOf(planVfCount(host.inventory(), PF, 2)))).ok).toBe(true);
+  expect((await host.executor.apply(planOf(planVfCount(host.inventory(), PF, 2, { confirm: true })))).ok).toBe(true);
   expect((await host.executor.apply(planOf(planBindVfio(host.inventory(), VF0)))).ok).toBe(true);
   return host;
 }
@@ -61,13 +61,13 @@ describe("a VF a hand-started QEMU holds", () => {
   it("the helper's guard refuses a plan made before the QEMU started; the executor refuses it too, before writing", async () => {
     const host = await rigWithVfioVf();
     const restore = planOf(planRestore(host.inventory(), VF0));
-    const count = planOf(planVfCount(host.inventory(), PF, 0));
+    const count = planOf(planVfCount(host.inventory(), PF, 0, { confirm: true }));
     host.kernel.openVfio(VF0, QEMU);
 
     const guard = guardPlan(restore, host.inventory(), { kind: "none" }, { confirm: true, force: [VF0] });
     expect(guard.map((r) => [r.code, r.override])).toEqual([["held", null]]);
     expect(guard[0]!.reason).toContain(`step 1: no driver change for ${VF0}: it is ${HELD}`);
-    expect(guardPlan(count, host.inventory(), { kind: "none" }, NO_OVERRIDES).map((r) => r.code)).toEqual(["vfs-in-use"]);
+    expect(guardPlan(count, host.inventory(), { kind: "none" }, { confirm: true, force: [] }).map((r) => r.code)).toEqual(["vfs-in-use"]);
 
     // A guest that started between the review and the write: the executor looks again and writes nothing.
     const writesBefore = host.kernel.writes().length;
@@ -99,7 +99,7 @@ describe("a VF a hand-started QEMU holds", () => {
 describe("a VF whose interface a container took", () => {
   it("is held by another network namespace: no rebinding, no VF count change", async () => {
     const host = simulatedHost(work, "rig");
-    expect((await host.executor.apply(planOf(planVfCount(host.inventory(), PF, 2)))).ok).toBe(true);
+    expect((await host.executor.apply(planOf(planVfCount(host.inventory(), PF, 2, { confirm: true })))).ok).toBe(true);
     expect(host.device(VF1)?.netdevs.length).toBe(1);
     host.kernel.moveNetdevsOut(VF1);
     const inv = host.inventory();

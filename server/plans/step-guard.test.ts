@@ -114,6 +114,16 @@ describe("the rules, one by one (demo host: server)", () => {
     expect(codes(take, NO_OVERRIDES, silent({ dir, domains: [], unreadable: ["router.xml"] }))).toEqual(["vm-configs-unreadable"]);
   });
 
+  it("a device another VM's QEMU holds (the server demo's I210, VM 101) cannot be given to a VM too; to its own VM it can", () => {
+    const I210 = "0000:86:00.0";
+    const attach = (name: string) => steps({ kind: "attach-device", domain: { uuid: `uuid-${name}`, name }, device: { type: "hostdev", address: I210, managed: true }, target: "config" });
+    expect(codes(attach("web"), { confirm: true, force: [I210] })).toEqual(["held"]);
+    expect(guardPlan(attach("web"), inv, none, { confirm: true, force: [I210] })[0]!.reason).toBe(
+      `step 1: ${I210} is held by kvm pid 2817 (VM 101 router, Proxmox VE): it cannot go to web too`,
+    );
+    expect(codes(attach("router"), { confirm: true, force: [I210] })).not.toContain("held");
+  });
+
   it("set-vf and pools name the PF's own interface; a VF index must exist at that point of the plan", () => {
     const own = pf0.netdevs[0]!.name;
     expect(codes(steps({ kind: "set-vf", pf: PF0, netdev: own, vf: 0, settings: { trust: true } }))).toEqual([]);

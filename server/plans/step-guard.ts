@@ -25,7 +25,8 @@ import type { Inventory, PciDevice } from "@/server/host/types";
 import { guestConflicts, type InUseMap } from "@/server/libvirt/in-use";
 import { offlineConflicts, type OfflineRecords } from "@/server/libvirt/offline";
 import { libvirtUnreachable, type LibvirtView } from "@/server/libvirt/service";
-import { heldRefusal, noticeRefusal, vfsInUse, type Refusal } from "./planner";
+import { describeHold } from "@/lib/holds";
+import { groupHolds, heldRefusal, noticeRefusal, vfsInUse, type Refusal } from "./planner";
 
 /**
  * What the person who reviewed the plan accepted: the warnings (confirm; a typed override implies it) and, by
@@ -169,6 +170,9 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
         const d = known(step.device.address, index);
         if (d && d !== "created" && step.kind === "attach-device") {
           if (d.bridge) refuse("bridge", `step ${index + 1}: ${d.address} is a ${d.bridge}: bridges stay with the host`);
+          const vm = step.domain;
+          const others = groupHolds(inv, d).filter((h) => !h.hold.holders.some((x) => x.guest && (x.guest.name === vm.name || x.guest.uuid === vm.uuid)));
+          if (others.length > 0) refuse("held", `step ${index + 1}: ${others.map((h) => `${h.address} is ${describeHold(h.hold)}`).join("; ")}: it cannot go to ${vm.name} too`);
           markCritical(d);
         }
         break;

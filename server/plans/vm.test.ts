@@ -75,6 +75,19 @@ describe("planAttach", () => {
   });
 });
 
+describe("planAttach and the kernel's holders", () => {
+  it("refuses a device another VM's QEMU holds, naming it; the VM that holds it is not refused its own device", () => {
+    const I210 = "0000:86:00.0"; // the server demo: VM 101's Proxmox VE QEMU (kvm pid 2817) has it open
+    const r = planAttach(inv, [testDomain("web")], { domain: "web", address: I210 });
+    expect(r.outcome.kind === "refused" && r.outcome.refusals.map((x) => [x.code, x.override])).toEqual([["held", null]]);
+    expect(r.outcome.kind === "refused" && r.outcome.refusals[0]!.reason).toBe(
+      `${I210} is held by kvm pid 2817 (VM 101 router, Proxmox VE): a device (its IOMMU group) belongs to one VM or process at a time; stop or detach it there first`,
+    );
+    const own = planAttach(inv, [testDomain("router")], { domain: "router", address: I210 });
+    expect(own.outcome.kind === "refused" ? own.outcome.refusals.map((x) => x.code) : []).not.toContain("held");
+  });
+});
+
 describe("planDetach", () => {
   it("takes a device from the running VM first, then its config, each undone by re-attaching it as it was", () => {
     const vm = testDomain("web", { running: true, devices: [hostdevXml("0000:5e:00.0", false)] });

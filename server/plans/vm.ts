@@ -12,7 +12,8 @@ import type { Domain } from "@/server/libvirt/domains";
 import type { DomainDefinition } from "@/server/libvirt/domain-xml";
 import { buildGuestDeviceXml } from "@/server/libvirt/hostdev-xml";
 import { LibvirtXmlError } from "@/server/libvirt/xml";
-import { finish, noticeRefusal, type Overrides, type PlanOutcome, type Refusal } from "./planner";
+import { describeHold } from "@/lib/holds";
+import { finish, groupHolds, noticeRefusal, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import type { PoolRow } from "./pools";
 
 export interface AttachRequest {
@@ -193,6 +194,14 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
     throw err;
   }
   const problems = deviceProblems(inv, d, device);
+  // held by another process than this VM's own QEMU: the kernel gives a device (its IOMMU group) to one user
+  const others = groupHolds(inv, d).filter((h) => !h.hold.holders.some((x) => x.guest && (x.guest.name === domain.name || x.guest.uuid === domain.uuid)));
+  if (others.length > 0)
+    problems.push({
+      code: "held",
+      reason: `${others.map((h) => `${h.address} is ${describeHold(h.hold)}`).join("; ")}: a device (its IOMMU group) belongs to one VM or process at a time; stop or detach it there first`,
+      override: null,
+    });
   const pfDown = device.type === "interface" && d.physfn ? pfDownWarning(inv, d.physfn) : null;
   if (pfDown) problems.push(pfDown);
   const already = targets.filter((t) => (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) || (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address));

@@ -474,7 +474,7 @@ function rig(): ScenarioSpec {
         sub: [0x1af4, 0x1100],
         revision: 0x01,
         driver: "virtio-pci",
-        netdevs: [{ name: "eth0", mac: "52:54:00:d5:7a:01", operstate: "up", ipv4: ["10.0.2.15/24"] }],
+        netdevs: [{ name: "eth0", mac: "52:54:00:d5:7a:01", operstate: "up", ipv4: ["10.0.2.15/24"], ipv6Autoconf: ["fec0::5054:ff:fed5:7a01/64"] }],
       }),
       port("0000:00:03.0", [0x1b36, 0x000c], "root-port", 0x01, { sub: qemu, acs: true, link: link(2.5, 1) }),
       fn("0000:01:00.0", [INTEL, 0x10c9], CLASS.ethernet, {
@@ -486,10 +486,18 @@ function rig(): ScenarioSpec {
         link: link(2.5, 1),
         resetMethods: ["flr"],
         sriov: { totalVfs: 7, numVfs: 0, offset: 128, stride: 2, vfDevice: 0x10ca, vfDriver: "igbvf", vfNetdevs: true },
-        netdevs: [{ name: "eth1", mac: "52:54:00:d5:7a:10", operstate: "down" }],
+        // its link is up on the rig's LAN, which advertises fec0::/64 (QEMU's user network): SLAAC, as the guest shows
+        netdevs: [{ name: "eth1", mac: "52:54:00:d5:7a:10", operstate: "up", ipv6Autoconf: ["fec0::5054:ff:fed5:7a10/64"] }],
       }),
     ],
-    network: { virtual: [], defaultV4: { iface: "eth0", gateway: "10.0.2.2", metric: 0 } },
+    network: {
+      virtual: [],
+      defaultV4: { iface: "eth0", gateway: "10.0.2.2", metric: 0 },
+      raDefaultsV6: [
+        { iface: "eth0", gateway: "fe80::2", metric: 1024 },
+        { iface: "eth1", gateway: "fe80::2", metric: 1024 },
+      ],
+    },
     storage: { holders: [], mounts: [], swaps: [] }, // the rig's root is 9p + overlay: no PCI disk holds it
   };
 }
