@@ -133,6 +133,9 @@ describe("a VF interface moved into another network namespace", () => {
     await guestRun(["sh", "-c", `ip netns add passdeck-ctr && ip link set ${netdev} netns passdeck-ctr`]);
     const alone = (await guestInventory()).devices.find((d) => d.address === vf1)!;
     expect(alone).toMatchObject({ driver: "igbvf", netdevs: [], hold: { kernel: "netns", holders: [] } });
+    // the web tier (uid 1500) sees it held too, from sysfs alone
+    const web = await trpcQuery<{ device: { hold: { kernel: string | null } | null } }>(`devices.byAddress?input=${encodeURIComponent(JSON.stringify({ json: { address: vf1 } }))}`);
+    expect(web.device.hold).toMatchObject({ kernel: "netns" });
     const r = await passdeck("vfs", "set", igb, "0", "--confirm", "--force");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${vf1} is held in another network namespace`);

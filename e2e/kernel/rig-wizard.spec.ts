@@ -97,6 +97,10 @@ test("a VF count change while a QEMU started by hand holds VF 1 is refused, nami
     await expect(page.getByTestId("refusals")).toContainText(`${vf1} is held by qemu-system-x86 pid ${pid} (VM handmade)`);
     await expect(page.getByRole("button", { name: "Apply" })).toBeDisabled();
     expect((await guestExec(["cat", `/sys/bus/pci/devices/${igb}/sriov_numvfs`])).stdout.trim()).toBe("3");
+    // the IOMMU map names it too: the VF's row and its detail
+    await page.goto(`/iommu?device=${vf1}`);
+    await expect(page.getByTestId(`device-row-${vf1}`).getByTestId("hold-line")).toContainText(`held by qemu-system-x86 pid ${pid} (VM handmade)`);
+    await expect(page.getByTestId("device-detail").getByTestId("detail-hold-text")).toContainText(`held by qemu-system-x86 pid ${pid} (VM handmade)`);
   } finally {
     await stopGuestProcess(pid, vf1);
   }
