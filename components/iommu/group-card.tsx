@@ -231,6 +231,7 @@ export const VfRollup = memo(function VfRollup({ pf, groups, byAddress, selected
                 <th scope="col" className="px-2 py-1 font-medium">IDs</th>
                 <th scope="col" className="px-2 py-1 font-medium">Driver</th>
                 <th scope="col" className="px-2 py-1 font-medium">Interface</th>
+                <th scope="col" className="px-2 py-1 font-medium">In use now</th>
               </tr>
             </thead>
             <tbody>
@@ -265,6 +266,9 @@ export const VfRollup = memo(function VfRollup({ pf, groups, byAddress, selected
                     <td className="px-2 py-1 font-mono">{pciIds(d)}</td>
                     <td className="px-2 py-1 font-mono">{d.driver ?? <span className="font-sans text-slate-400">no driver</span>}</td>
                     <td className="px-2 py-1 font-mono">{d.netdevs.map((n) => n.name).join(", ") || "—"}</td>
+                    <td className="px-2 py-1 text-xs text-sky-900">
+                      {d.hold ? <span data-testid="hold-line">{describeHold(d.hold)}</span> : <span className="text-slate-400">—</span>}
+                    </td>
                   </tr>
                 );
               })}

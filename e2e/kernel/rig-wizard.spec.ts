@@ -104,7 +104,7 @@ test("a VF count change while a QEMU started by hand holds VF 1 is refused, nami
   } finally {
     await stopGuestProcess(pid, vf1);
   }
-  await page.reload();
+  await page.goto(`/wizard?step=review&pf=${igb}&count=2`);
   await expect(page.getByTestId("warnings")).toContainText("autoconfigured (SLAAC) address");
   await expect(page.getByTestId("refusals")).toHaveCount(0);
   await page.getByText("I have read the warnings and want this anyway").click();
