@@ -153,6 +153,13 @@ function bootTimeMs(procRoot: string): number | null {
   return m ? Number(m[1]) * 1000 : null;
 }
 
+/** When a process started (ISO), from /proc/<pid>/stat's start time in ticks after boot; null when unknown. */
+function startedAt(dir: string, bootMs: number | null): string | null {
+  const stat = readOr(join(dir, "stat"));
+  const ticks = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) : NaN;
+  return bootMs !== null && Number.isFinite(ticks) ? new Date(bootMs + (ticks / TICKS_PER_S) * 1000).toISOString() : null;
+}
+
 /** Every process with a VFIO file open, or one a QEMU command line gives a device to. */
 export function scanHolders(procRoot: string): HolderScan {
   let pids: number[];
@@ -196,14 +203,12 @@ export function scanHolders(procRoot: string): HolderScan {
     const qemu = parseQemuCommandLine(argv);
     const declared = qemu?.declared ?? [];
     if (files.length === 0 && declared.length === 0) continue;
-    const stat = readOr(join(dir, "stat"));
-    const startTicks = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) : NaN;
     const { manager, path } = managerFromCgroup(readOr(join(dir, "cgroup")) ?? "");
     processes.push({
       pid,
       uid,
       command: readOr(join(dir, "comm"))?.trim() || null,
-      startedAt: bootMs !== null && Number.isFinite(startTicks) ? new Date(bootMs + (startTicks / TICKS_PER_S) * 1000).toISOString() : null,
+      startedAt: startedAt(dir, bootMs),
       guest: qemu?.guest ?? null,
       manager,
       cgroup: path,
@@ -386,15 +391,13 @@ export function netnsOwners(procRoot: string, addresses: string[]): Record<strin
       const address = target.slice(target.lastIndexOf("/") + 1);
       if (!addresses.includes(address) || out[address]) continue;
       const dir = join(procRoot, String(pid));
-      const stat = readOr(join(dir, "stat"));
-      const startTicks = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) : NaN;
       const { manager } = managerFromCgroup(readOr(join(dir, "cgroup")) ?? "");
       out[address] = {
         pid,
         command: readOr(join(dir, "comm"))?.trim() || null,
         guest: null,
         manager,
-        startedAt: bootMs !== null && Number.isFinite(startTicks) ? new Date(bootMs + (startTicks / TICKS_PER_S) * 1000).toISOString() : null,
+        startedAt: startedAt(dir, bootMs),
         evidence: "netns",
       };
     }
