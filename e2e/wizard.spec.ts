@@ -137,6 +137,19 @@ test("giving back a device a VM's QEMU holds is refused, naming the holder, with
   expect(driverOf(NIC)).toBe("vfio-pci");
 });
 
+test("the overview lists what is in use now, and the whole-device picker does not offer a held device", async ({ page }) => {
+  const NIC = "0000:86:00.0";
+  await page.goto("/");
+  await expect(page.getByTestId("overview-held-count")).toHaveText("1");
+  await expect(page.getByTestId(`overview-held-${NIC}`).getByTestId("overview-held-text")).toHaveText("held by kvm pid 2817 (VM 101 router, Proxmox VE)");
+  await page.goto("/wizard?mode=device");
+  await expect(page.getByRole("button", { name: `Pass through ${NIC}` })).toBeDisabled();
+  await expect(page.getByTestId("pick-held")).toHaveText(
+    `Not now: ${NIC} is held by kvm pid 2817 (VM 101 router, Proxmox VE); its group moves only once it is released.`,
+  );
+  await expect(page.getByRole("button", { name: "Pass through 0000:3b:00.1" })).toBeEnabled();
+});
+
 test("a host-critical PF needs the typed address before Apply is offered", async ({ page }) => {
   await page.goto(`/wizard?step=review&pf=${MGMT}&count=2`);
   await expect(page.getByTestId("warnings")).toContainText("carries the default route");

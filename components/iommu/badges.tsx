@@ -56,7 +56,6 @@ export function HostCriticalBadge({ reasons }: { reasons: string[] }) {
   );
 }
 
-/** Something the host has on the device but does not depend on (an autoconfigured address no socket uses): a warning. */
 /** In use now, from the kernel: a process has the device open (or its command line names it, or a namespace took it). */
 export function HeldBadge({ hold }: { hold: DeviceHold }) {
   const declaredOnly = hold.holders.length > 0 && hold.holders.every((h) => h.evidence === "declared");
@@ -67,6 +66,7 @@ export function HeldBadge({ hold }: { hold: DeviceHold }) {
   );
 }
 
+/** Something the host has on the device but does not depend on (an autoconfigured address no socket uses): a warning. */
 export function HostNoticeBadge({ notices }: { notices: string[] }) {
   return (
     <Badge tone="amber" data-testid="host-notice-badge" title={notices.join("\n")}>

@@ -4,7 +4,8 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { useDevices, useReadiness, useSummary } from "@/components/data/queries";
 import { deviceName, plural } from "@/components/data/format";
-import { HostCriticalBadge, HostNoticeBadge, SriovBadge } from "@/components/iommu/badges";
+import { HeldBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge } from "@/components/iommu/badges";
+import { describeHold, isHeld } from "@/lib/holds";
 import { countStatuses, verdictText } from "@/components/readiness/status";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
@@ -38,6 +39,7 @@ export function Overview() {
   const pfs = all.filter((d) => d.sriov !== null);
   const critical = all.filter((d) => d.hostCritical.length > 0 && d.bridge === null);
   const noticed = all.filter((d) => d.hostCritical.length === 0 && d.hostNotices.length > 0);
+  const held = all.filter((d) => isHeld(d.hold));
   const byClass = [
     ["GPU", all.filter((d) => d.classId.startsWith("03")).length],
     ["NIC", all.filter((d) => d.classId.startsWith("02") && d.physfn === null).length],
@@ -229,6 +231,41 @@ export function Overview() {
                 </ul>
               </div>
             ) : null}
+          </CardBody>
+        </Card>
+
+        <Card data-testid="card-held" className={cn(held.length > 0 && "border-l-4 border-l-sky-500")}>
+          <CardHeader>
+            <CardTitle>In use now</CardTitle>
+            <span className="text-xs text-slate-500" data-testid="overview-held-count">
+              {held.length}
+            </span>
+          </CardHeader>
+          <CardBody>
+            <p className="mb-2 text-[13px] text-slate-600">
+              Devices a process has open (a VM&apos;s QEMU, by any manager) or whose interface a namespace took, as the kernel shows: no plan
+              unbinds them or changes their VF count until they are released.
+            </p>
+            {held.length === 0 ? (
+              <p className="text-slate-500">None: no device is open through vfio-pci, no interface was moved away.</p>
+            ) : (
+              <ul className="space-y-1.5">
+                {held.map((d) => (
+                  <li key={d.address} data-testid={`overview-held-${d.address}`}>
+                    <div className="flex flex-wrap items-center gap-2">
+                      <Link href={`/iommu?device=${d.address}`} className="font-mono text-[13px] text-blue-800 hover:underline">
+                        {d.address}
+                      </Link>
+                      <HeldBadge hold={d.hold!} />
+                      <span className="min-w-0 truncate text-[13px]">{deviceName(d)}</span>
+                    </div>
+                    <p className="ml-4 text-[13px] text-sky-950" data-testid="overview-held-text">
+                      {describeHold(d.hold!)}
+                    </p>
+                  </li>
+                ))}
+              </ul>
+            )}
           </CardBody>
         </Card>
 

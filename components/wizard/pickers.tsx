@@ -2,7 +2,8 @@
 
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { deviceName } from "@/components/data/format";
-import { HostCriticalBadge, HostNoticeBadge, VerdictBadge } from "@/components/iommu/badges";
+import { HeldBadge, HostCriticalBadge, HostNoticeBadge, VerdictBadge } from "@/components/iommu/badges";
+import { describeHold, isHeld } from "@/lib/holds";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, CardTitle } from "@/components/ui/card";
@@ -30,6 +31,11 @@ export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; gr
             const s = d.sriov!;
             const group = groups.find((g) => g.id === d.iommuGroup);
             const unusable = s.totalVfs === 0 || !d.driver || d.driver === "vfio-pci";
+            // the VF count cannot change under a held VF: said here, before the review refuses it
+            const heldVfs = s.vfs.flatMap((a) => {
+              const vf = devices.find((x) => x.address === a);
+              return vf && isHeld(vf.hold) ? [{ address: a, text: describeHold(vf.hold) }] : [];
+            });
             return (
               <tr key={d.address} data-testid={`pf-${d.address}`} className="border-t border-slate-100 align-top">
                 <td className="px-4 py-2 font-mono">{d.address}</td>
@@ -45,6 +51,15 @@ export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; gr
                 <td className="px-2 py-2" data-testid="pf-vfs">
                   {s.numVfs} of {s.totalVfs}
                   {s.totalVfs === 0 ? <p className="text-xs text-amber-800">SR-IOV is off in the BIOS/firmware</p> : null}
+                  {heldVfs.length > 0 ? (
+                    <ul className="mt-1 text-xs text-sky-900" data-testid="pf-held-vfs">
+                      {heldVfs.map((v) => (
+                        <li key={v.address}>
+                          <span className="font-mono">{v.address}</span> {v.text}: the VF count cannot change until it is released
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
                 </td>
                 <td className="px-2 py-2 text-xs">{d.link ? `${d.link.currentSpeed ?? "?"} x${d.link.currentWidth ?? "?"}` : "unknown"}</td>
                 <td className="px-4 py-2 text-right">
@@ -83,15 +98,23 @@ export function DevicePicker({ devices, groups, onPick }: { devices: PciDevice[]
               {g.endpoints.map((a) => {
                 const d = byAddress.get(a);
                 if (!d) return null;
+                // a held member blocks the whole group's move (the kernel would wait on its holder): no plan to review
+                const heldMember = g.devices.map((m) => byAddress.get(m)).find((m) => m && isHeld(m.hold));
                 return (
                   <li key={a} className="flex flex-wrap items-center gap-2 py-0.5">
                     <span className="font-mono text-sm">{a}</span>
                     <span className="text-sm text-slate-800">{deviceName(d)}</span>
                     <Badge>{d.driver ?? "no driver"}</Badge>
                     {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : d.hostNotices.length ? <HostNoticeBadge notices={d.hostNotices} /> : null}
-                    <Button size="sm" className="ml-auto" onClick={() => onPick(a)} aria-label={`Pass through ${a}`}>
+                    {isHeld(d.hold) ? <HeldBadge hold={d.hold} /> : null}
+                    <Button size="sm" className="ml-auto" disabled={!!heldMember} onClick={() => onPick(a)} aria-label={`Pass through ${a}`}>
                       Pass through…
                     </Button>
+                    {heldMember?.hold ? (
+                      <p className="w-full text-xs text-sky-900" data-testid="pick-held">
+                        Not now: <span className="font-mono">{heldMember.address}</span> is {describeHold(heldMember.hold)}; its group moves only once it is released.
+                      </p>
+                    ) : null}
                   </li>
                 );
               })}

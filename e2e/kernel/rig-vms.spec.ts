@@ -93,6 +93,11 @@ test("the wizard gives a new VF with MAC and VLAN to a VM; started, the VM has i
   await expect(card).toContainText(vf);
   await expect(card).toContainText(MAC);
   await expect(card.getByTestId("passthrough-caveat")).toContainText("snapshot");
+  // libvirt's record and the kernel's agree: libvirt's QEMU for this VM holds the VF, and no disagreement is shown
+  const kernelSays = card.getByTestId(`vm-device-${vf}`).getByTestId("device-kernel-hold");
+  await expect(kernelSays).toContainText(new RegExp(`^held by qemu-system-x86 pid \\d+ \\(VM ${VM}\\b`));
+  await expect(kernelSays.getByTestId("hold-disagreement")).toHaveCount(0);
+  await expect(page.getByTestId("held-outside-libvirt")).toHaveCount(0);
 });
 
 test("a VF count change is refused while the VM runs, because the VM holds the VF", async ({ page }) => {

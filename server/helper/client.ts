@@ -11,6 +11,7 @@ import type { DesiredEntry } from "@/server/desired/desired-state";
 import type { Refusal } from "@/server/plans/planner";
 import type { PlanOverrides } from "@/server/plans/step-guard";
 import { PlanReused, PlanUnsafe, type ApplyMeta, type ApplyOutcome, type ConfirmOutcome, type PendingConfirmation, type PlanApplier, type RevertOutcome } from "./applier";
+import type { DeviceHolder } from "@/server/host/holders";
 import type { HelperLine, HelperRequest } from "./protocol";
 
 export class HelperUnavailable extends Error {
@@ -56,6 +57,11 @@ export class HelperApplier implements PlanApplier {
   /** "Stop remembering this address" for reconcile, written by the helper. */
   forgetDesired(address: string, meta: ApplyMeta): Promise<DesiredEntry[]> {
     return this.call({ op: "forget-desired", address, meta: { actor: meta.actor, origin: meta.origin } }) as Promise<DesiredEntry[]>;
+  }
+
+  /** Who owns the network namespaces these devices' interfaces were moved into (root's to find out). */
+  netnsOwners(addresses: string[]): Promise<Record<string, DeviceHolder>> {
+    return this.call({ op: "netns-owners", addresses }) as Promise<Record<string, DeviceHolder>>;
   }
 
   pending(): Promise<PendingConfirmation[]> {

@@ -11,7 +11,7 @@ async function readVms(ctx: Context) {
   if (!ctx.libvirt) return { available: false as const, uri: null, reason: "this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)", fix: null, rows: [] };
   const view = await ctx.libvirt.view();
   if (!view.ok) return { available: false as const, uri: view.uri, reason: view.reason.cause, fix: view.reason.fix, rows: [] };
-  const inv = ctx.inventory.get().data;
+  const inv = (await ctx.inventory.getNamed()).data;
   const vfInfo = new Map<string, VfInfo[]>();
   for (const pf of pfsOfHeldVfs(view.domains, inv)) {
     const netdev = inv.devices.find((d) => d.address === pf)?.netdevs[0]?.name;
