@@ -20,7 +20,9 @@ export const SCENARIOS = [
 export const WIZARD = { scenario: "server", port: 7906, libvirtUri: "qemu:///system" } as const;
 
 // E2E_SCENARIOS=desktop,server runs a subset (and starts only those servers); default: all of them.
-const only = process.env.E2E_SCENARIOS?.split(",").map((s) => s.trim()).filter(Boolean);
+const only = process.env.E2E_SCENARIOS?.split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
 const selected = SCENARIOS.filter((s) => !only || only.includes(s.name));
 
 const LIVE_PORT = 7905;
@@ -61,7 +63,12 @@ export default defineConfig({
   },
   projects: [
     { name: "sign-in", testMatch: "sign-in.setup.ts" },
-    ...selected.map((s) => ({ name: s.name, testMatch: `${s.name}*.spec.ts`, dependencies: ["sign-in"], use: { baseURL: baseURL(s.port), ...signedIn(s.name) } })),
+    ...selected.map((s) => ({
+      name: s.name,
+      testMatch: `${s.name}*.spec.ts`,
+      dependencies: ["sign-in"],
+      use: { baseURL: baseURL(s.port), ...signedIn(s.name) },
+    })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(LIVE_PORT), ...signedIn("live") } }] : []),
     ...(wizard
       ? [{ name: "wizard", testMatch: "wizard*.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") } }]
@@ -107,24 +114,24 @@ export default defineConfig({
       // the dead-man switch's window, short for e2e/auth-deadman.spec.ts (60 s by default)
       ...(auth ? [{ project: "auth", ...AUTH, libvirtUri: null, confirmWindowS: 8 }] : []),
     ].map((s) => ({
-    command: `node scripts/start.mjs --demo ${s.scenario}`,
-    // A page that needs no sign-in: every server starts without accounts.
-    url: `${baseURL(s.port)}/login`,
-    env: {
-      PASSDECK_PORT: String(s.port),
-      PASSDECK_HOST: "127.0.0.1",
-      NEXT_TELEMETRY_DISABLED: "1",
-      // Each demo server owns its host tree (written fresh at start) and keeps its journal beside it.
-      PASSDECK_DEMO_DIR: demoHostDir(s.project),
-      PASSDECK_DATA_DIR: journalDir(s.project),
-      // A demo host sees no VMs unless told which libvirt to ask (the machine's VMs are not the demo's).
-      ...(s.libvirtUri ? { PASSDECK_LIBVIRT_URI: s.libvirtUri } : {}),
-      ...("confirmWindowS" in s ? { PASSDECK_CONFIRM_WINDOW_S: String(s.confirmWindowS) } : {}),
-    },
-    reuseExistingServer: false,
-    timeout: 90_000,
-    stdout: "ignore" as const,
-    stderr: "pipe" as const,
-  })),
+      command: `node scripts/start.mjs --demo ${s.scenario}`,
+      // A page that needs no sign-in: every server starts without accounts.
+      url: `${baseURL(s.port)}/login`,
+      env: {
+        PASSDECK_PORT: String(s.port),
+        PASSDECK_HOST: "127.0.0.1",
+        NEXT_TELEMETRY_DISABLED: "1",
+        // Each demo server owns its host tree (written fresh at start) and keeps its journal beside it.
+        PASSDECK_DEMO_DIR: demoHostDir(s.project),
+        PASSDECK_DATA_DIR: journalDir(s.project),
+        // A demo host sees no VMs unless told which libvirt to ask (the machine's VMs are not the demo's).
+        ...(s.libvirtUri ? { PASSDECK_LIBVIRT_URI: s.libvirtUri } : {}),
+        ...("confirmWindowS" in s ? { PASSDECK_CONFIRM_WINDOW_S: String(s.confirmWindowS) } : {}),
+      },
+      reuseExistingServer: false,
+      timeout: 90_000,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+    })),
   ],
 });

@@ -146,7 +146,11 @@ test("DNS rebinding: a foreign Host gets 421 before Next runs, with or without a
   expect(bare).toMatch(/^HTTP\/1\.1 421 Misdirected Request\r\n[\s\S]*the request names no host \(it has no Host header\)/);
   // The foreign name as an absolute-form target behind an allowed Host: Next would redirect there.
   const absolute = await send(base, `http://${foreign}/journal`);
-  expect([absolute.status, absolute.headers.location, absolute.body]).toEqual([400, undefined, "400 Bad Request: the request target must be a path (/...), not an absolute URL or *.\n"]);
+  expect([absolute.status, absolute.headers.location, absolute.body]).toEqual([
+    400,
+    undefined,
+    "400 Bad Request: the request target must be a path (/...), not an absolute URL or *.\n",
+  ]);
 
   // Ten password guesses through the rebinding name, as the attacker's page would make them.
   for (let i = 0; i < 10; i++)
@@ -181,7 +185,9 @@ test("an allowed name works end to end; a foreign Origin with that allowed Host 
   const forgedLogin = await login(base, ADMIN, { headers: { host, origin: foreignOrigin } });
   expect([forgedLogin.status, forgedLogin.headers["set-cookie"]]).toEqual([403, undefined]);
   // Nothing changed: no note, and the session the forged sign-out aimed at is still open.
-  const list = await send(base, `/api/trpc/markers.list?input=${encodeURIComponent(JSON.stringify({ json: { fromMs: 0, toMs: Date.now() + 60_000 } }))}`, { headers: { cookie } });
+  const list = await send(base, `/api/trpc/markers.list?input=${encodeURIComponent(JSON.stringify({ json: { fromMs: 0, toMs: Date.now() + 60_000 } }))}`, {
+    headers: { cookie },
+  });
   expect(list.status).toBe(200);
   expect(list.body).not.toContain("forged through rebinding");
   expect(await me(base, { headers: { cookie } })).toMatchObject({ name: ADMIN.name });
@@ -209,7 +215,9 @@ test("X-Forwarded-* count only from the trusted proxy: the audit names the proxi
   // Behind the proxy's TLS the cookie is the __Host- one and Secure, and pages carry HSTS; from a stranger, neither.
   const signedIn = await login(base, ADMIN, { localAddress: "127.0.0.2", headers: forwarded });
   expect(signedIn.status, signedIn.body).toBe(200);
-  expect(String(signedIn.headers["set-cookie"])).toMatch(/^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+  expect(String(signedIn.headers["set-cookie"])).toMatch(
+    /^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/,
+  );
   expect((await send(base, "/login", { localAddress: "127.0.0.2", headers: forwarded })).headers["strict-transport-security"]).toBe("max-age=31536000");
   expect((await send(base, "/login", { headers: forwarded })).headers["strict-transport-security"]).toBeUndefined();
   expect(audit(named.dataDir).find((e) => e.action === "login" && e.source === "198.51.100.7")).toBeTruthy();
@@ -226,7 +234,9 @@ test("TLS by default beyond loopback: https with the generated certificate, a __
 
   const signedIn = await login(tls.base, ADMIN, { ca });
   expect(signedIn.status, signedIn.body).toBe(200);
-  expect(String(signedIn.headers["set-cookie"])).toMatch(/^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+  expect(String(signedIn.headers["set-cookie"])).toMatch(
+    /^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/,
+  );
   const token = cookieOf(signedIn).split("=")[1]!;
   expect(await me(tls.base, { ca, headers: { cookie: `__Host-passdeck_session=${token}` } })).toMatchObject({ name: ADMIN.name });
   // Under TLS only the __Host- cookie is read: one without the prefix (plantable by any plain-HTTP page) opens nothing.
@@ -240,7 +250,9 @@ test("PASSDECK_TLS=off beyond loopback serves plain HTTP and warns at start; bad
   expect(open.base).toBe(`http://127.0.0.1:${open.port}`);
   expect((await send(open.base, "/login")).status).toBe(200);
   expect(open.log()).toContain(`passdeck: serving http://0.0.0.0:${open.port}`);
-  expect(open.log()).toContain("passdeck: WARNING: PASSDECK_TLS=off while listening on 0.0.0.0 (beyond loopback): passwords and session cookies cross the\n  network in the clear");
+  expect(open.log()).toContain(
+    "passdeck: WARNING: PASSDECK_TLS=off while listening on 0.0.0.0 (beyond loopback): passwords and session cookies cross the\n  network in the clear",
+  );
 
   const bad = (env: Record<string, string>) => {
     const run = spawnSync(process.execPath, ["scripts/serve.mjs"], { env: { ...process.env, PASSDECK_PORT: "1", ...env }, encoding: "utf8", timeout: 30_000 });
@@ -251,8 +263,14 @@ test("PASSDECK_TLS=off beyond loopback serves plain HTTP and warns at start; bad
     'passdeck: PASSDECK_ALLOWED_HOSTS: "https://hv.example.lan/" is not a host name: give names or addresses, each optionally with :port, separated by commas, without a scheme, path or wildcard (e.g. PASSDECK_ALLOWED_HOSTS=hv.example.lan,192.0.2.10,[2001:db8::10],hv.example.lan:8443)',
   ]);
   expect(bad({ PASSDECK_TRUSTED_PROXY: "proxy.lan" })[1]).toMatch(/^passdeck: PASSDECK_TRUSTED_PROXY: "proxy.lan" is not an IP address/);
-  expect(bad({ PASSDECK_TLS: "on" })).toEqual([2, 'passdeck: PASSDECK_TLS is "self-signed" (a certificate made on first start), "files" (with PASSDECK_TLS_CERT and PASSDECK_TLS_KEY) or "off" (plain HTTP), not "on"']);
-  expect(bad({ PASSDECK_MAX_CONNECTIONS_PER_SOURCE: "lots" })).toEqual([2, 'passdeck: PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to 1024, not "lots"']);
+  expect(bad({ PASSDECK_TLS: "on" })).toEqual([
+    2,
+    'passdeck: PASSDECK_TLS is "self-signed" (a certificate made on first start), "files" (with PASSDECK_TLS_CERT and PASSDECK_TLS_KEY) or "off" (plain HTTP), not "on"',
+  ]);
+  expect(bad({ PASSDECK_MAX_CONNECTIONS_PER_SOURCE: "lots" })).toEqual([
+    2,
+    'passdeck: PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to 1024, not "lots"',
+  ]);
 });
 
 test("open redirect: ?next= that leaves the origin ends on this origin after sign-in", async ({ page }) => {
@@ -314,7 +332,9 @@ test("2,000 idle connections from one address: the per-source cap holds, another
   });
   // Slowloris from a third address: half a request head, then nothing.
   const slow = { closedAt: 0 };
-  const slowSocket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.3" }, () => slowSocket.write(`GET /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`));
+  const slowSocket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.3" }, () =>
+    slowSocket.write(`GET /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`),
+  );
   slowSocket.on("error", () => {});
   slowSocket.on("close", () => (slow.closedAt = Date.now()));
 
@@ -323,7 +343,10 @@ test("2,000 idle connections from one address: the per-source cap holds, another
   const other = new Promise<{ status: number; ms: number }>((resolve, reject) =>
     execFile(
       process.execPath,
-      ["-e", `const t = Date.now(); fetch(${JSON.stringify(`${open.base}/login`)}).then((r) => console.log(JSON.stringify({ status: r.status, ms: Date.now() - t })))`],
+      [
+        "-e",
+        `const t = Date.now(); fetch(${JSON.stringify(`${open.base}/login`)}).then((r) => console.log(JSON.stringify({ status: r.status, ms: Date.now() - t })))`,
+      ],
       (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { status: number; ms: number })),
     ),
   );
@@ -375,7 +398,14 @@ test("a 9 MB chunked body to login or setup is refused with 413, and the server 
   for (const path of ["/api/auth/login", "/api/auth/setup"]) {
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
-        { host: "127.0.0.1", port: named.port, path, method: "POST", headers: { "content-type": "application/json", origin: named.base, "transfer-encoding": "chunked" }, agent: false },
+        {
+          host: "127.0.0.1",
+          port: named.port,
+          path,
+          method: "POST",
+          headers: { "content-type": "application/json", origin: named.base, "transfer-encoding": "chunked" },
+          agent: false,
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

@@ -97,7 +97,9 @@ test("300 previews in one batch are refused; a flood of allowed batches is rate-
   const huge = await previewBatch(viewer, 300, input);
   expect(huge.status).toBe(413);
   const refusal = (await huge.json()) as { error: { json: { message: string; data: { code: string } } } };
-  expect(refusal.error.json.message).toBe(`this batch has 300 calls; a batch holds at most ${MAX_BATCH_CALLS} (MAX_BATCH_CALLS): send the calls in smaller batches`);
+  expect(refusal.error.json.message).toBe(
+    `this batch has 300 calls; a batch holds at most ${MAX_BATCH_CALLS} (MAX_BATCH_CALLS): send the calls in smaller batches`,
+  );
   expect(refusal.error.json.data.code).toBe("PAYLOAD_TOO_LARGE");
 
   // "who am I" from another caller with nothing else going on, for comparison
@@ -193,7 +195,11 @@ test("an export of a year of raw samples streams: chunked, every row, the server
       .run(rows - 1, targetId, fromMs * 1000),
   )();
   const seedMs = Math.round(performance.now() - seedStart);
-  const held = (db.prepare(`SELECT COUNT(*) AS n FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ?`).get(targetId, fromMs * 1000, (toMs + 1) * 1000) as { n: number }).n;
+  const held = (
+    db
+      .prepare(`SELECT COUNT(*) AS n FROM probe_samples WHERE target_id = ? AND sent_us >= ? AND sent_us < ?`)
+      .get(targetId, fromMs * 1000, (toMs + 1) * 1000) as { n: number }
+  ).n;
   db.close();
   expect(held).toBe(rows);
 
@@ -275,7 +281,9 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
     expect(res.status, await res.clone().text()).toBe(200);
     return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
   };
-  const tokens = await Promise.all(Array.from({ length: callers }, (_, i) => asAdmin<{ token: string }>("tokens.create", { name: `live-${i}`, role: "viewer" }).then((t) => t.token)));
+  const tokens = await Promise.all(
+    Array.from({ length: callers }, (_, i) => asAdmin<{ token: string }>("tokens.create", { name: `live-${i}`, role: "viewer" }).then((t) => t.token)),
+  );
   const busy = (await asAdmin<{ id: number }>("targets.add", { address: "127.0.0.2", intervalMs: 10 })).id;
   const quiet = (await asAdmin<{ id: number }>("targets.add", { address: "127.0.0.3", intervalMs: 10 })).id;
   const db = new Database(latencyDbPath(server.dataDir));
@@ -309,7 +317,9 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
   const open = (token: string, targetId: number, enough: (text: string) => boolean) => {
     const input = encodeURIComponent(JSON.stringify({ json: { targetIds: [targetId], sinceMs: Date.now() - 15 * 60_000 } }));
     const socket = connect(server.port, "127.0.0.1");
-    socket.write(`GET /api/trpc/latency.live?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`);
+    socket.write(
+      `GET /api/trpc/latency.live?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`,
+    );
     socket.setEncoding("utf8");
     const text = new Promise<string>((done) => {
       let got = "";
@@ -342,7 +352,9 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
 
   const accepted = texts.filter((t) => t.includes(DATA));
   const refused = texts.filter((t) => !t.includes(DATA));
-  const perCallerRefusals = refused.filter((t) => / has 16 live views open, the most one caller may: close a tab or chart and try again$/.test(errorOf(t) ?? ""));
+  const perCallerRefusals = refused.filter((t) =>
+    / has 16 live views open, the most one caller may: close a tab or chart and try again$/.test(errorOf(t) ?? ""),
+  );
   const totalRefusals = refused.filter((t) => errorOf(t) === `the server has ${total} live views open, the most it serves at once: try again later`);
   for (const s of subs) s.socket.destroy();
   await expect.poll(() => metric("passdeck_live_subscribers"), { timeout: 30_000 }).toBe(0);
@@ -397,7 +409,8 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
   // 500 requests and 200 backlogs serialized: transient, the collector's to reclaim; what an unread subscriber holds
   // is its queue (at most maxQueued references) and a few messages of perMessage samples in its stream
   expect(rssMax - idle).toBeLessThan(200 * MiB);
-  for (const t of ends) expect(errorOf(t)).toMatch(/^this live view fell \d+ samples behind \(the client stopped reading\), so the server ended it: reload the page to resume$/);
+  for (const t of ends)
+    expect(errorOf(t)).toMatch(/^this live view fell \d+ samples behind \(the client stopped reading\), so the server ended it: reload the page to resume$/);
 
   // …and a new subscription still works: its backlog, then a sample written after it opened.
   const next = seqs.get(busy)! + 1;

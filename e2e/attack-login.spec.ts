@@ -19,7 +19,14 @@ interface Reply {
 }
 
 /** One request on its own connection from `from` (a loopback address), so the server sees that address as the source. */
-function send(server: AttackServer, method: "GET" | "POST", path: string, body: unknown, from = "127.0.0.1", headers: Record<string, string> = {}): Promise<Reply> {
+function send(
+  server: AttackServer,
+  method: "GET" | "POST",
+  path: string,
+  body: unknown,
+  from = "127.0.0.1",
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -216,12 +223,17 @@ test("the scrypt bound: parallel sign-ins beyond it get 429 busy with Retry-Afte
   expect(during.status).toBe(200);
   expect(during.ms).toBeLessThan(1_000);
   // a busy answer did not count as a failure: each refused user signs in at once now
-  for (const [i, r] of replies.entries()) if (r.status === 429) expect((await login(server, CROWD[i]!.name, CROWD[i]!.password, `127.0.3.${i + 1}`)).status).toBe(200);
+  for (const [i, r] of replies.entries())
+    if (r.status === 429) expect((await login(server, CROWD[i]!.name, CROWD[i]!.password, `127.0.3.${i + 1}`)).status).toBe(200);
 });
 
 test("an API token with an expiry works until then and gets 401 after; one without keeps working", async () => {
   const lasting = JSON.parse(server.cli(["token", "create", "--role", "viewer", "--label", "lasting", "--json"])) as { token: string; expiresAt: null };
-  const short = JSON.parse(server.cli(["token", "create", "--role", "viewer", "--label", "short", "--expires", "4s", "--json"])) as { id: number; token: string; expiresAt: string };
+  const short = JSON.parse(server.cli(["token", "create", "--role", "viewer", "--label", "short", "--expires", "4s", "--json"])) as {
+    id: number;
+    token: string;
+    expiresAt: string;
+  };
   expect(Date.parse(short.expiresAt)).toBeGreaterThan(Date.now());
   expect(lasting.expiresAt).toBeNull();
   const metrics = (token: string) => send(server, "GET", "/metrics", undefined, "127.0.4.1", { authorization: `Bearer ${token}` });
@@ -236,7 +248,11 @@ test("an API token with an expiry works until then and gets 401 after; one witho
   // a duration that is not one is refused with the reason
   let refusal = "";
   try {
-    execFileSync(process.execPath, ["dist/passdeck.mjs", "token", "create", "--role", "viewer", "--expires", "soon"], { encoding: "utf8", env: { ...process.env, PASSDECK_DATA_DIR: server.dataDir }, stdio: "pipe" });
+    execFileSync(process.execPath, ["dist/passdeck.mjs", "token", "create", "--role", "viewer", "--expires", "soon"], {
+      encoding: "utf8",
+      env: { ...process.env, PASSDECK_DATA_DIR: server.dataDir },
+      stdio: "pipe",
+    });
   } catch (err) {
     refusal = String((err as { stderr: string }).stderr);
   }

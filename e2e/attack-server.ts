@@ -119,7 +119,11 @@ export async function startAttackServer(options: AttackServerOptions = {}): Prom
 }
 
 async function probe(url: string, ca?: () => Buffer): Promise<number> {
-  if (!url.startsWith("https:")) return fetch(url, { redirect: "manual" }).then((r) => r.status, () => 0);
+  if (!url.startsWith("https:"))
+    return fetch(url, { redirect: "manual" }).then(
+      (r) => r.status,
+      () => 0,
+    );
   const { request } = await import("node:https");
   return new Promise((done) => {
     let caPem: Buffer | undefined;

@@ -52,9 +52,11 @@ test.beforeAll(() => {
     "setup-code": decoy,
     host: decoyDir, // where root keeps the records now
   };
-  expect(asNobody(`const fs = require("node:fs"); for (const [name, to] of Object.entries(${JSON.stringify(plants)})) fs.symlinkSync(to, ${JSON.stringify(data)} + "/" + name); console.log(JSON.stringify(fs.readdirSync(${JSON.stringify(data)}).sort()))`)).toEqual(
-    Object.keys(plants).sort(),
-  );
+  expect(
+    asNobody(
+      `const fs = require("node:fs"); for (const [name, to] of Object.entries(${JSON.stringify(plants)})) fs.symlinkSync(to, ${JSON.stringify(data)} + "/" + name); console.log(JSON.stringify(fs.readdirSync(${JSON.stringify(data)}).sort()))`,
+    ),
+  ).toEqual(Object.keys(plants).sort());
 });
 
 test.afterAll(async () => {
@@ -84,10 +86,16 @@ test("root starts through the planted links without following one; the records a
   // the old database was a link: nothing imported from it, and the audit says why
   server.cli(["user", "add", ADMIN.name, "--role", "admin"], `${ADMIN.password}\n`);
   const audit = JSON.parse(server.cli(["audit", "--json"])) as { action: string; actor: string | null; detail: string | null; peer: string | null }[];
-  expect(audit.find((e) => e.actor === "passdeck upgrade")?.detail).toMatch(new RegExp(`^could not import the journal, desired state and audit from ${join(data, "passdeck.db")}: ELOOP`));
+  expect(audit.find((e) => e.actor === "passdeck upgrade")?.detail).toMatch(
+    new RegExp(`^could not import the journal, desired state and audit from ${join(data, "passdeck.db")}: ELOOP`),
+  );
   // the account was added by the CLI run as nobody (root does not open the web user's database); the helper wrote
   // its audit entry, labelled with the socket peer
-  expect(audit.find((e) => e.action === "user-added")).toMatchObject({ actor: "cli (nobody)", detail: "hal (admin)", peer: expect.stringMatching(/^uid 65534 \(nobody\) pid \d+ node$/) });
+  expect(audit.find((e) => e.action === "user-added")).toMatchObject({
+    actor: "cli (nobody)",
+    detail: "hal (admin)",
+    peer: expect.stringMatching(/^uid 65534 \(nobody\) pid \d+ node$/),
+  });
 
   // the web user reads the records and cannot change them, nor the directory they live in
   const db = join(host, "passdeck-host.db");
@@ -99,18 +107,31 @@ test("root starts through the planted links without following one; the records a
 });
 
 test("the web server and probe agent run as nobody in sessions of their own, standard input closed", async () => {
-  const kids = descendants(server!.pid).map((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return { pid, cmd: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "), uid: /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1], session: Number(fields[3]), tty: Number(fields[4]), stdin: readlinkSync(`/proc/${pid}/fd/0`) };
-    } catch {
-      return null;
-    }
-  }).filter((k) => k !== null && /node (scripts\/serve\.mjs|dist\/passdeck\.mjs (probe-agent|helper))/.test(k.cmd));
+  const kids = descendants(server!.pid)
+    .map((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return {
+          pid,
+          cmd: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "),
+          uid: /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1],
+          session: Number(fields[3]),
+          tty: Number(fields[4]),
+          stdin: readlinkSync(`/proc/${pid}/fd/0`),
+        };
+      } catch {
+        return null;
+      }
+    })
+    .filter((k) => k !== null && /node (scripts\/serve\.mjs|dist\/passdeck\.mjs (probe-agent|helper))/.test(k.cmd));
   const startSession = Number(readFileSync(`/proc/${server!.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[3]);
   const role = (re: RegExp) => kids.find((k) => re.test(k!.cmd))!;
-  for (const [name, re, uid] of [["web", /serve\.mjs/, NOBODY], ["agent", /probe-agent/, NOBODY], ["helper", /passdeck\.mjs helper/, "0"]] as const) {
+  for (const [name, re, uid] of [
+    ["web", /serve\.mjs/, NOBODY],
+    ["agent", /probe-agent/, NOBODY],
+    ["helper", /passdeck\.mjs helper/, "0"],
+  ] as const) {
     const k = role(re);
     expect(k, name).toBeTruthy();
     expect([name, k.uid, k.session === startSession, k.tty, k.stdin], name).toEqual([name, uid, false, 0, "/dev/null"]);

@@ -57,7 +57,12 @@ test("a browser that goes away without confirming gets the plan undone when the 
   const applied = await signInAndTakeMgmt(page);
   await page.close();
   await expect.poll(() => driverOf(MGMT), { timeout: 20_000, intervals: [250] }).toBe("igb");
-  expect(newestJournal()).toMatchObject({ source: "dead-man", actor: "dead-man switch", status: "applied", title: `Undo #${applied} (not confirmed within 8 s of applying)` });
+  expect(newestJournal()).toMatchObject({
+    source: "dead-man",
+    actor: "dead-man switch",
+    status: "applied",
+    title: `Undo #${applied} (not confirmed within 8 s of applying)`,
+  });
   const audit = JSON.parse(cli(["audit", "--json"])) as { action: string; actor: string; detail: string }[];
   expect(audit[0]).toMatchObject({ action: "plan-rolled-back", actor: "dead-man switch" });
   expect(audit[1]).toMatchObject({ action: "plan-applied", actor: `${ADMIN.name} (127.0.0.1)` });

@@ -36,14 +36,22 @@ test.describe.configure({ mode: "serial" });
 
 test.beforeAll(() => {
   // An admin and a viewer made on the host, as a scripted install would (the password on standard input).
-  for (const [u, role] of [[ADMIN, "admin"], [VIEWER, "viewer"]] as const) cli(["user", "add", u.name, "--role", role], `${u.password}\n`);
+  for (const [u, role] of [
+    [ADMIN, "admin"],
+    [VIEWER, "viewer"],
+  ] as const)
+    cli(["user", "add", u.name, "--role", role], `${u.password}\n`);
 });
 
 test("without a session: reads and mutations are 401, the scrape and export need a token, pages go to sign-in", async () => {
   const read = await trpcGet("host.summary");
   expect(read.status).toBe(401);
   expect(await errorOf(read)).toMatchObject({ message: "sign in first (or send an API token as Authorization: Bearer)", data: { code: "UNAUTHORIZED" } });
-  for (const [path, input] of [["plans.execute", { planId: "x" }], ["targets.add", { address: "127.0.0.1" }], ["users.add", { name: "eve", role: "admin", password: "x".repeat(12) }]] as const) {
+  for (const [path, input] of [
+    ["plans.execute", { planId: "x" }],
+    ["targets.add", { address: "127.0.0.1" }],
+    ["users.add", { name: "eve", role: "admin", password: "x".repeat(12) }],
+  ] as const) {
     const res = await trpcPost(path, input, { origin: BASE });
     expect(res.status, path).toBe(401);
   }
@@ -179,11 +187,14 @@ test("PASSDECK_TLS=self-signed: a certificate for 127.0.0.1 is made on first sta
     // Verified against the generated certificate itself: it must name 127.0.0.1.
     const request = (path: string, method = "GET", body?: string) =>
       new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-        const req = httpsRequest({ host: "127.0.0.1", port, path, method, ca, headers: body ? { "content-type": "application/json", origin: `https://127.0.0.1:${port}` } : {} }, (res) => {
-          let text = "";
-          res.on("data", (d: Buffer) => (text += d.toString()));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        });
+        const req = httpsRequest(
+          { host: "127.0.0.1", port, path, method, ca, headers: body ? { "content-type": "application/json", origin: `https://127.0.0.1:${port}` } : {} },
+          (res) => {
+            let text = "";
+            res.on("data", (d: Buffer) => (text += d.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          },
+        );
         req.on("error", reject);
         req.end(body);
       });
@@ -193,7 +204,9 @@ test("PASSDECK_TLS=self-signed: a certificate for 127.0.0.1 is made on first sta
     expect(page.headers["content-security-policy"]).toContain("upgrade-insecure-requests");
     const signedIn = await request("/api/auth/login", "POST", JSON.stringify(ADMIN));
     expect(signedIn.status, signedIn.body).toBe(200);
-    expect(String(signedIn.headers["set-cookie"])).toMatch(/^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+    expect(String(signedIn.headers["set-cookie"])).toMatch(
+      /^__Host-passdeck_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/,
+    );
     expect(log).toMatch(/TLS certificate .*cert\.pem \(SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}\)/);
   } finally {
     server.kill("SIGTERM");

@@ -109,7 +109,10 @@ test.describe("desktop scenario", () => {
     for (const p of gpu.parentChain) await expect(panel.getByTestId("detail-parent-chain")).toContainText(p);
 
     // Selecting another member pushes a history entry; back returns to the GPU.
-    await page.getByTestId(`device-row-${GPU_AUDIO}`).getByRole("button", { name: `Details of ${GPU_AUDIO}` }).click();
+    await page
+      .getByTestId(`device-row-${GPU_AUDIO}`)
+      .getByRole("button", { name: `Details of ${GPU_AUDIO}` })
+      .click();
     await expect(page).toHaveURL(/\?device=0000:01:00\.1$/);
     await expect(panel.getByRole("heading", { level: 2 })).toHaveText(GPU_AUDIO);
     await page.goBack();
@@ -136,8 +139,7 @@ test.describe("desktop scenario", () => {
     const inv = expectedInventory(SCENARIO);
     const total = inv.groups.length;
     const byAddr = new Map(inv.devices.map((d) => [d.address, d]));
-    const groupsWith = (test: (d: (typeof inv.devices)[number]) => boolean) =>
-      inv.groups.filter((g) => g.devices.some((a) => test(byAddr.get(a)!)));
+    const groupsWith = (test: (d: (typeof inv.devices)[number]) => boolean) => inv.groups.filter((g) => g.devices.some((a) => test(byAddr.get(a)!)));
     const cards = page.locator('[data-testid^="group-card-"]');
     await page.goto("/iommu");
     await expect(cards).toHaveCount(total);

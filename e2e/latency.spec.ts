@@ -119,7 +119,9 @@ test("a bad address and a 5 ms interval are named on their fields, and nothing i
   await form.getByLabel("Interval (ms)").fill("100");
   await form.getByRole("button", { name: "Add target" }).click();
   await expect(form.getByTestId("field-error-intervalMs")).toHaveCount(0);
-  await expect(form.getByTestId("field-error-address")).toHaveText(`${LABEL} — ${ADDRESS} is already a target (id ${targetId}): remove it first to change its interval`);
+  await expect(form.getByTestId("field-error-address")).toHaveText(
+    `${LABEL} — ${ADDRESS} is already a target (id ${targetId}): remove it first to change its interval`,
+  );
   expect((await targets(request)).map((t) => t.id)).toEqual(before);
 });
 
@@ -193,7 +195,10 @@ test("a note becomes a marker in the list and on the chart", async ({ page, requ
   await notes.getByRole("button", { name: "Add note" }).click();
   const item = notes.getByTestId(/^marker-note-\d+$/).filter({ hasText: text });
   await expect(item).toBeVisible();
-  const listed = await query<{ key: string; kind: string; title: string }[]>(request, "markers.list", { fromMs: Date.now() - 600_000, toMs: Date.now() + 60_000 });
+  const listed = await query<{ key: string; kind: string; title: string }[]>(request, "markers.list", {
+    fromMs: Date.now() - 600_000,
+    toMs: Date.now() + 60_000,
+  });
   const note = listed.find((m) => m.kind === "note" && m.title === text)!;
   expect(note.key).toMatch(/^note-\d+$/);
   await expect(item).toHaveAttribute("data-testid", `marker-${note.key}`);
@@ -217,7 +222,12 @@ test("iperf3 against a loopback server: the run's rate, J and loss become a note
     const result = form.getByTestId("iperf-result");
     await expect(result).toHaveText(/^iperf3 UDP ← 127\.0\.0\.1: \d+\.\d\d Mbit\/s, J \d+ µs, loss [\d.]+ %, 2 s$/, { timeout: 30_000 });
     const text = (await result.textContent())!;
-    await expect(page.getByTestId("markers").getByTestId(/^marker-note-\d+$/).filter({ hasText: text })).toBeVisible();
+    await expect(
+      page
+        .getByTestId("markers")
+        .getByTestId(/^marker-note-\d+$/)
+        .filter({ hasText: text }),
+    ).toBeVisible();
   } finally {
     server.kill();
   }

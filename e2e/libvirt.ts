@@ -5,7 +5,11 @@ import { WIZARD } from "../playwright.config";
 
 /** virsh's output; its error output goes into the thrown error, not onto the console. */
 export const virsh = (...args: string[]) =>
-  execFileSync("virsh", ["-q", "-c", WIZARD.libvirtUri, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+  execFileSync("virsh", ["-q", "-c", WIZARD.libvirtUri, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LC_ALL: "C" },
+  });
 
 /** Presses Apply on the review and waits for every step to be applied and read back. */
 export async function apply(page: Page) {

@@ -49,7 +49,10 @@ test.describe("server scenario", () => {
     }
 
     // The PF's detail lists the VFs and the SR-IOV registers.
-    await page.getByTestId(`device-row-${PF0}`).getByRole("button", { name: `Details of ${PF0}` }).click();
+    await page
+      .getByTestId(`device-row-${PF0}`)
+      .getByRole("button", { name: `Details of ${PF0}` })
+      .click();
     const panel = page.getByTestId("device-detail");
     await expect(panel.getByRole("heading", { level: 2 })).toHaveText(PF0);
     const full = expectedDevice(SCENARIO, PF0);
@@ -129,15 +132,16 @@ test.describe("server scenario", () => {
     const pfs = inv.devices.filter((d) => d.sriov !== null);
     const pfGroups = new Set(pfs.map((d) => d.iommuGroup));
     await page.goto("/iommu");
-    await page.getByRole("group", { name: "Filter by device type" }).getByRole("button", { name: /^SR-IOV capable/ }).click();
+    await page
+      .getByRole("group", { name: "Filter by device type" })
+      .getByRole("button", { name: /^SR-IOV capable/ })
+      .click();
     await expect(page.getByTestId("result-count")).toHaveText(`Showing ${pfGroups.size} of ${inv.groups.length} groups`);
     for (const pf of pfs) await expect(page.getByTestId(`device-row-${pf.address}`)).toBeVisible();
 
     await page.goto("/");
     for (const pf of pfs) {
-      await expect(page.getByTestId(`overview-pf-${pf.address}`).getByTestId("sriov-badge")).toHaveText(
-        `SR-IOV ${pf.sriov!.numVfs}/${pf.sriov!.totalVfs}`,
-      );
+      await expect(page.getByTestId(`overview-pf-${pf.address}`).getByTestId("sriov-badge")).toHaveText(`SR-IOV ${pf.sriov!.numVfs}/${pf.sriov!.totalVfs}`);
     }
   });
 });

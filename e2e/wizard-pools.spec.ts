@@ -19,12 +19,28 @@ const POOL = `passdeck-e2e-${process.pid}-pool`;
 const BROKEN = `passdeck-e2e-${process.pid}-x710`;
 const NAME_RULE = "a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit";
 
-const networks = () => virsh("net-list", "--all", "--name").split("\n").map((l) => l.trim()).filter(Boolean);
+const networks = () =>
+  virsh("net-list", "--all", "--name")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 /** `virsh net-info` as a map: "Active" → "no", "Autostart" → "yes", … */
 const netInfo = (name: string) =>
-  new Map(virsh("net-info", name).split("\n").filter((l) => l.includes(":")).map((l) => [l.slice(0, l.indexOf(":")).trim(), l.slice(l.indexOf(":") + 1).trim()]));
+  new Map(
+    virsh("net-info", name)
+      .split("\n")
+      .filter((l) => l.includes(":"))
+      .map((l) => [l.slice(0, l.indexOf(":")).trim(), l.slice(l.indexOf(":") + 1).trim()]),
+  );
 const numVfs = (address: string) => readFileSync(join(demoHostDir("wizard"), "sys/bus/pci/devices", address, "sriov_numvfs"), "utf8").trim();
-const poolXml = (name: string, pf: string) => ["<network>", `  <name>${name}</name>`, '  <forward mode="hostdev" managed="yes">', `    <pf dev="${pf}"/>`, "  </forward>", "</network>"];
+const poolXml = (name: string, pf: string) => [
+  "<network>",
+  `  <name>${name}</name>`,
+  '  <forward mode="hostdev" managed="yes">',
+  `    <pf dev="${pf}"/>`,
+  "  </forward>",
+  "</network>",
+];
 
 test.describe.configure({ mode: "serial" });
 
@@ -48,7 +64,9 @@ test.afterAll(() => {
   }
 });
 
-test("New VF pool… on eno2: the name is checked in the server's words, the review warns of no VFs and shows the network XML, and libvirt then holds the pool", async ({ page }) => {
+test("New VF pool… on eno2: the name is checked in the server's words, the review warns of no VFs and shows the network XML, and libvirt then holds the pool", async ({
+  page,
+}) => {
   await page.goto("/vms");
   await expect(page.getByTestId("pools-unavailable")).toHaveCount(0);
   await page.getByTestId("vf-pools").getByRole("link", { name: "New VF pool…" }).click();

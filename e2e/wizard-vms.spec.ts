@@ -241,13 +241,20 @@ test("All functions: the X710's second port takes its first along, as one multif
   await page.getByRole("button", { name: "Review the plan" }).click();
   await expect(page).toHaveURL(/&all=1/);
   await expect(page.getByTestId("plan-title")).toHaveText(`Give 0000:3b:00 (all 2 functions) to ${b.name}, behind a new PCIe root port (guest bus ${bus})`);
-  await expect(page.getByTestId("xml-change").first().locator("pre")).toContainText(`+   <address type="pci" domain="0x0000" bus="${busHex}" slot="0x00" function="0x0" multifunction="on"/>`);
+  await expect(page.getByTestId("xml-change").first().locator("pre")).toContainText(
+    `+   <address type="pci" domain="0x0000" bus="${busHex}" slot="0x00" function="0x0" multifunction="on"/>`,
+  );
   // Port 0 carries the host's VFs and is up: warnings to accept, nothing host-critical.
   const tick = page.getByText("I have read the warnings and want this anyway");
   if (await tick.isVisible()) await tick.click();
   await apply(page);
   const hostdevs = elements(inactiveXml(b.uuid), "hostdev");
-  expect(hostdevs.map((h) => [h.match(/<source>\s*<address domain='0x0000' bus='0x3b' slot='0x00' function='(0x\d)'/)?.[1], h.match(/<address type='pci' domain='0x0000' bus='(0x[0-9a-f]+)' slot='0x00' function='(0x\d)'( multifunction='on')?\/>/)?.slice(1)])).toEqual([
+  expect(
+    hostdevs.map((h) => [
+      h.match(/<source>\s*<address domain='0x0000' bus='0x3b' slot='0x00' function='(0x\d)'/)?.[1],
+      h.match(/<address type='pci' domain='0x0000' bus='(0x[0-9a-f]+)' slot='0x00' function='(0x\d)'( multifunction='on')?\/>/)?.slice(1),
+    ]),
+  ).toEqual([
     ["0x0", [busHex, "0x0", " multifunction='on'"]],
     ["0x1", [busHex, "0x1", undefined]],
   ]);
@@ -258,7 +265,12 @@ test("All functions: the X710's second port takes its first along, as one multif
 test("a VM's interfaces on libvirt networks (a VF pool's 'any free VF') are listed with MAC and VLAN", async ({ page }) => {
   const vm = { uuid: randomUUID(), name: `passdeck-e2e-${process.pid}-net` };
   const file = join(work, "net.xml");
-  writeFileSync(file, domainXml(vm.name, vm.uuid, ["<interface type='network'><mac address='52:54:00:12:34:56'/><source network='default'/><vlan><tag id='9'/></vlan></interface>"]));
+  writeFileSync(
+    file,
+    domainXml(vm.name, vm.uuid, [
+      "<interface type='network'><mac address='52:54:00:12:34:56'/><source network='default'/><vlan><tag id='9'/></vlan></interface>",
+    ]),
+  );
   virsh("define", file);
   defined.push(vm.uuid);
   await page.goto("/vms");

@@ -96,10 +96,15 @@ test("the boot state page lists what was applied and that the host matches it", 
 });
 
 test("a setting igb refuses is reported per setting, and the plan rolls back", async ({ page }) => {
-  await toReview(page, 3, async (p) => {
-    await p.getByLabel("VF 2 mac").fill("02:00:00:00:00:12");
-    await p.getByLabel("VF 2 state").selectOption("disable");
-  }, []);
+  await toReview(
+    page,
+    3,
+    async (p) => {
+      await p.getByLabel("VF 2 mac").fill("02:00:00:00:00:12");
+      await p.getByLabel("VF 2 state").selectOption("disable");
+    },
+    [],
+  );
   await expect(page.getByTestId("plan-steps").locator("code")).toHaveText(["ip link set dev eno2 vf 2 mac 02:00:00:00:00:12 state disable"]);
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByTestId("apply-status")).toHaveText("failed, rolled back");

@@ -34,7 +34,8 @@ export function describeHold(h: Pick<DeviceHold, "kernel" | "holders">): string 
   const open = h.holders.filter((x) => x.evidence === "open");
   const declared = h.holders.filter((x) => x.evidence === "declared");
   // the kernel shows it open and a command line names it, though its descriptors were not readable from here
-  if (open.length === 0 && declared.length > 0 && h.kernel === "vfio-open") return `held by ${list(declared)} (open, the kernel shows; its command line names the device)`;
+  if (open.length === 0 && declared.length > 0 && h.kernel === "vfio-open")
+    return `held by ${list(declared)} (open, the kernel shows; its command line names the device)`;
   if (open.length > 0 || declared.length > 0) {
     const parts = [open.length ? `held by ${list(open)}` : null, declared.length ? `named on the command line of ${list(declared)}` : null];
     return parts.filter(Boolean).join(" and ");

@@ -89,7 +89,18 @@ describe("windowNumbers", () => {
   });
 
   it("has N 0 and no percentiles for an empty window", () => {
-    expect(windowNumbers(samples, 10_000, 20_000)).toEqual({ sent: 0, n: 0, loss: null, min: null, p50: null, p95: null, p99: null, max: null, pdvP99: null, jitter: null });
+    expect(windowNumbers(samples, 10_000, 20_000)).toEqual({
+      sent: 0,
+      n: 0,
+      loss: null,
+      min: null,
+      p50: null,
+      p95: null,
+      p99: null,
+      max: null,
+      pdvP99: null,
+      jitter: null,
+    });
   });
 });
 

@@ -172,7 +172,24 @@ export function windowNumbers(sorted: readonly RawSample[], fromMs: number, toMs
 
 /** A point with nothing measured: inserted where data is missing so lines and bands break instead of bridging it. */
 export function emptyPoint(t: number): LatencyPoint {
-  return { t, sent: 0, n: 0, loss: null, min: null, p5: null, p25: null, p50: null, p75: null, p95: null, p99: null, max: null, pdvP99: null, jitter: null, lagP99: null, gaps: 0 };
+  return {
+    t,
+    sent: 0,
+    n: 0,
+    loss: null,
+    min: null,
+    p5: null,
+    p25: null,
+    p50: null,
+    p75: null,
+    p95: null,
+    p99: null,
+    max: null,
+    pdvP99: null,
+    jitter: null,
+    lagP99: null,
+    gaps: 0,
+  };
 }
 
 /**

@@ -6,7 +6,15 @@ const parse = (qs: string) => parseLatencyView(new URLSearchParams(qs));
 
 describe("latency view in the URL", () => {
   it("round-trips targets, a zoom, a marker and the verdict settings", () => {
-    const v: LatencyView = { targets: [2, 7], range: "6h", zoom: { fromMs: 1_700_000_000_000, toMs: 1_700_000_600_000 }, marker: "plan-12", windowS: 10, settleS: 0, thresholdUs: 50 };
+    const v: LatencyView = {
+      targets: [2, 7],
+      range: "6h",
+      zoom: { fromMs: 1_700_000_000_000, toMs: 1_700_000_600_000 },
+      marker: "plan-12",
+      windowS: 10,
+      settleS: 0,
+      thresholdUs: 50,
+    };
     const qs = formatLatencyView(v);
     expect(qs).toBe("?targets=2,7&range=6h&from=1700000000000&to=1700000600000&marker=plan-12&window=10&settle=0&threshold=50");
     expect(parse(qs.slice(1))).toEqual(v);

@@ -47,7 +47,15 @@ export function parseLatencyView(params: URLSearchParams): LatencyView {
   const targets =
     rawTargets === null
       ? null
-      : [...new Set(rawTargets.split(",").filter((x) => /^\d{1,9}$/.test(x)).map(Number).filter((x) => x >= 1))];
+      : [
+          ...new Set(
+            rawTargets
+              .split(",")
+              .filter((x) => /^\d{1,9}$/.test(x))
+              .map(Number)
+              .filter((x) => x >= 1),
+          ),
+        ];
   const rawRange = params.get("range");
   const range = (RANGE_PRESETS as readonly string[]).includes(rawRange ?? "") ? (rawRange as RangePreset) : "live";
   const from = positiveInt(params.get("from"), -1, 0);

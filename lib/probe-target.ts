@@ -48,12 +48,7 @@ export const probeTargetInput = z
       .min(MIN_INTERVAL_MS, `the interval must be at least ${MIN_INTERVAL_MS} ms (100 probes per second)`)
       .max(MAX_INTERVAL_MS, `the interval must be at most ${MAX_INTERVAL_MS / 1000} s`)
       .default(DEFAULT_INTERVAL_MS),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(10, "the timeout must be at least 10 ms")
-      .max(60_000, "the timeout must be at most 60 s")
-      .default(DEFAULT_TIMEOUT_MS),
+    timeoutMs: z.number().int().min(10, "the timeout must be at least 10 ms").max(60_000, "the timeout must be at most 60 s").default(DEFAULT_TIMEOUT_MS),
     label: z
       .string()
       .trim()
@@ -63,8 +58,7 @@ export const probeTargetInput = z
     vmUuid: z.string().uuid().optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.kind === "tcp" && t.port === undefined)
-      ctx.addIssue({ code: "custom", path: ["port"], message: "a TCP probe needs a port (--kind tcp:22)" });
+    if (t.kind === "tcp" && t.port === undefined) ctx.addIssue({ code: "custom", path: ["port"], message: "a TCP probe needs a port (--kind tcp:22)" });
     if (t.kind === "icmp" && t.port !== undefined)
       ctx.addIssue({ code: "custom", path: ["port"], message: "an ICMP probe has no port (use --kind tcp:<port> for TCP)" });
     if (t.kind === "tcp" && t.intervalMs < MIN_TCP_INTERVAL_MS)

@@ -3,24 +3,30 @@ import { checkMac } from "./mac";
 import { parsePciAddress } from "./pci-address";
 
 /** A PCI address in any accepted form, normalised to the kernel's "0000:65:00.0"; the error says what is expected. */
-export const pciAddressSchema = z.string().max(64).transform((value, ctx) => {
-  const parsed = parsePciAddress(value);
-  if (!parsed.ok) {
-    ctx.addIssue({ code: "custom", message: parsed.error });
-    return z.NEVER;
-  }
-  return parsed.address;
-});
+export const pciAddressSchema = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const parsed = parsePciAddress(value);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.address;
+  });
 
 /** A MAC as users type it (any case, '-' or ':'), normalised; unicast and non-zero, as a VF needs. */
-export const macSchema = z.string().max(64).transform((value, ctx) => {
-  const m = checkMac(value);
-  if (!m.ok) {
-    ctx.addIssue({ code: "custom", message: m.error });
-    return z.NEVER;
-  }
-  return m.mac;
-});
+export const macSchema = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const m = checkMac(value);
+    if (!m.ok) {
+      ctx.addIssue({ code: "custom", message: m.error });
+      return z.NEVER;
+    }
+    return m.mac;
+  });
 
 /**
  * A VM as the user names it: its UUID or its libvirt name. Never reaches a shell, and is looked up among the listed
@@ -43,7 +49,14 @@ export const vmVlanSchema = z.number().int().min(1, "a VLAN is 1 to 4094 (leave 
 export const romFileSchema = z
   .string()
   .regex(/^\/[A-Za-z0-9._\/-]{1,255}$/, "must be an absolute path such as /usr/share/vgabios/gpu.rom")
-  .refine((f) => !f.split("/").slice(1).some((part) => part === "" || part === "." || part === ".."), "must name a file plainly, without '.', '..' or '//' (such as /usr/share/vgabios/gpu.rom)")
+  .refine(
+    (f) =>
+      !f
+        .split("/")
+        .slice(1)
+        .some((part) => part === "" || part === "." || part === ".."),
+    "must name a file plainly, without '.', '..' or '//' (such as /usr/share/vgabios/gpu.rom)",
+  )
   .refine((f) => !/^\/(dev|proc|sys|run)(\/|$)/.test(f), "must be a ROM file, not a device or kernel file under /dev, /proc, /sys or /run");
 
 /**

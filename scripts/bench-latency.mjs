@@ -138,7 +138,7 @@ async function benchQuery() {
   const from = now - 30 * DAY;
   const targets = [1, 2, 3, 4, 5].map((i) => store.addTarget({ address: `10.0.0.${i}`, intervalMs: 1000 }));
   let seed = 1;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const t0 = performance.now();
   const insert = db.prepare(
     `INSERT INTO probe_rollups (target_id, resolution_s, start_us, sent, received, loss_longest, loss_episodes, rtt_hist, ipdv_abs_hist, lag_hist,
@@ -148,9 +148,31 @@ async function benchQuery() {
     db.transaction(() => {
       for (let b = from; b < now; b += 10_000) {
         const samples = [];
-        for (let k = 0; k < 10; k++) samples.push({ targetId: t.id, seq: (b - from) / 1000 + k, sentUs: (b + k * 1000) * 1000, rttUs: rnd() < 0.001 ? null : Math.round(80 + rnd() * 60), lagUs: Math.round(rnd() * 50), intervalMs: 1000 });
+        for (let k = 0; k < 10; k++)
+          samples.push({
+            targetId: t.id,
+            seq: (b - from) / 1000 + k,
+            sentUs: (b + k * 1000) * 1000,
+            rttUs: rnd() < 0.001 ? null : Math.round(80 + rnd() * 60),
+            lagUs: Math.round(rnd() * 50),
+            intervalMs: 1000,
+          });
         const r = rollupFromSamples(t.id, b * 1000, samples);
-        insert.run(t.id, r.startUs, r.sent, r.received, r.lossLongest, r.lossEpisodes, r.rtt.encode(), r.ipdvAbs.encode(), r.lag.encode(), r.jitterSumUs, r.jitterBuckets, r.gaps, r.intervalMs);
+        insert.run(
+          t.id,
+          r.startUs,
+          r.sent,
+          r.received,
+          r.lossLongest,
+          r.lossEpisodes,
+          r.rtt.encode(),
+          r.ipdvAbs.encode(),
+          r.lag.encode(),
+          r.jitterSumUs,
+          r.jitterBuckets,
+          r.gaps,
+          r.intervalMs,
+        );
       }
       db.prepare(`INSERT OR REPLACE INTO probe_rollup_progress VALUES (?, 10, ?)`).run(t.id, now * 1000);
     })();

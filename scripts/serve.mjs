@@ -108,8 +108,25 @@ function selfSigned() {
     try {
       execFileSync(
         "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825", "-subj", `/CN=${hostname()}`,
-          "-addext", `subjectAltName=${san}`, "-keyout", key, "-out", cert],
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-days",
+          "825",
+          "-subj",
+          `/CN=${hostname()}`,
+          "-addext",
+          `subjectAltName=${san}`,
+          "-keyout",
+          key,
+          "-out",
+          cert,
+        ],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
     } catch (err) {
@@ -260,7 +277,10 @@ server.listen(port, host, () => {
   }
   console.log(`passdeck: answering to ${[...policy.names, ...policy.extra.map((e) => `${e.name}:${e.port}`)].join(", ")} (more with PASSDECK_ALLOWED_HOSTS)`);
   if (policy.trustedProxies.length) console.log(`passdeck: X-Forwarded-For/-Proto/-Host believed from ${policy.trustedProxies.join(", ")} only`);
-  if (setup.needsSetup) console.log(`passdeck: first run: open ${tls ? "https" : "http"}://${shown}:${port}/setup and enter the setup code ${setup.code} (passdeck setup-code prints it again)`);
+  if (setup.needsSetup)
+    console.log(
+      `passdeck: first run: open ${tls ? "https" : "http"}://${shown}:${port}/setup and enter the setup code ${setup.code} (passdeck setup-code prints it again)`,
+    );
 });
 for (const sig of ["SIGINT", "SIGTERM"])
   process.on(sig, () => {

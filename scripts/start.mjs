@@ -21,7 +21,9 @@ if (demo) {
   // The server writes the scenario's tree into this directory itself and answers writes through a simulated kernel.
   const dir = resolve(process.env.PASSDECK_DEMO_DIR ?? resolve(".cache/demo", demo));
   mkdirSync(dir, { recursive: true });
-  const known = execFileSync(process.execPath, ["dist/passdeck.mjs", "scenarios"], { encoding: "utf8" }).split("\n").map((l) => l.split(" ")[0]);
+  const known = execFileSync(process.execPath, ["dist/passdeck.mjs", "scenarios"], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => l.split(" ")[0]);
   if (!known.includes(demo)) {
     console.error(`passdeck: no demo host "${demo}": pick one of ${known.filter(Boolean).join(", ")}`);
     process.exit(2);
@@ -39,7 +41,9 @@ if (webUser && !isRoot) {
   process.exit(2);
 }
 if (webUser && demo) {
-  console.error("passdeck: PASSDECK_WEB_USER is for a real host (root starts the helper and hands the web tier to that user); a demo runs as whoever starts it");
+  console.error(
+    "passdeck: PASSDECK_WEB_USER is for a real host (root starts the helper and hands the web tier to that user); a demo runs as whoever starts it",
+  );
   process.exit(2);
 }
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
@@ -80,7 +84,11 @@ function asWebUser(argv) {
  * line by line with control characters removed. With setpriv it also gets SIGTERM if this process dies.
  */
 function spawnChild(argv, options = {}) {
-  const full = !setpriv ? argv : argv[0] === setpriv ? [setpriv, "--pdeathsig", "SIGTERM", ...argv.slice(1)] : [setpriv, "--pdeathsig", "SIGTERM", "--", ...argv];
+  const full = !setpriv
+    ? argv
+    : argv[0] === setpriv
+      ? [setpriv, "--pdeathsig", "SIGTERM", ...argv.slice(1)]
+      : [setpriv, "--pdeathsig", "SIGTERM", "--", ...argv];
   const child = spawn(full[0], full.slice(1), { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   relay(child.stdout, process.stdout);
   relay(child.stderr, process.stderr);

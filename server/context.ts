@@ -48,7 +48,11 @@ function buildServices(env: PassdeckEnv): Services {
   const helperSocket = demo ? null : env.PASSDECK_HELPER_SOCKET;
   // Not root, this process cannot tell whose namespace a moved interface is in: the helper can.
   const nameOwners = helperSocket && process.getuid?.() !== 0 ? (addresses: string[]) => new HelperApplier(helperSocket).netnsOwners(addresses) : null;
-  const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo, servingPort: env.PASSDECK_PORT }, undefined, nameOwners);
+  const inventory = new InventoryService(
+    { sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo, servingPort: env.PASSDECK_PORT },
+    undefined,
+    nameOwners,
+  );
   const records = lazyRecords(env.PASSDECK_DATA_DIR, helperSocket);
   const web = lazyWeb(env.PASSDECK_DATA_DIR, auditThrough(records));
   const journal: Context["journal"] = () => {
@@ -121,12 +125,18 @@ function demoAccess(kernel: SimulatedKernel, ip: IpLink, libvirt: LibvirtService
   return () => ({ ok: true, mode: "demo", applier });
 }
 
-
 /**
  * The real host: only a mounted sysfs. Plans go to the privileged helper over its socket when it runs (the web
  * server itself unprivileged); a server that runs as root without one applies them itself.
  */
-function hostAccess(sysRoot: string, procRoot: string, ip: IpLink, libvirt: LibvirtService | null, helperSocket: string, local: LocalApplierFor): () => WriteAccess {
+function hostAccess(
+  sysRoot: string,
+  procRoot: string,
+  ip: IpLink,
+  libvirt: LibvirtService | null,
+  helperSocket: string,
+  local: LocalApplierFor,
+): () => WriteAccess {
   const helper = new HelperApplier(helperSocket);
   let inProcess: LocalApplier | null = null;
   return () => {

@@ -68,7 +68,10 @@ const envSchema = z.object({
    * or the helper's unit): it owns <data dir>/web, and its group may read the host records and open the helper's
    * socket. Unset: root serves alone.
    */
-  PASSDECK_WEB_USER: z.string().regex(/^([a-z_][a-z0-9_.-]{0,31}|\d+:\d+)$/, "is a user name or uid:gid").optional(),
+  PASSDECK_WEB_USER: z
+    .string()
+    .regex(/^([a-z_][a-z0-9_.-]{0,31}|\d+:\d+)$/, "is a user name or uid:gid")
+    .optional(),
   /** the privileged helper's socket; the web server applies plans through it when it exists */
   PASSDECK_HELPER_SOCKET: z.string().min(1).default("/run/passdeck/helper.sock"),
   /** the dead-man switch: seconds to confirm a plan that touches networking before it is undone */

@@ -20,7 +20,11 @@ export function SetupForm() {
   if (session.data && !session.data.needsSetup)
     return (
       <p role="note" className="mx-auto mt-12 max-w-md rounded-md border border-slate-200 bg-white p-4 text-sm">
-        Passdeck is set up already. <a href="/login" className="font-medium underline">Sign in</a>, or ask an admin for an account.
+        Passdeck is set up already.{" "}
+        <a href="/login" className="font-medium underline">
+          Sign in
+        </a>
+        , or ask an admin for an account.
       </p>
     );
 
@@ -32,17 +36,33 @@ export function SetupForm() {
         </CardHeader>
         <CardBody>
           <p className="mb-3 text-sm text-slate-700">
-            The admin may apply plans to this host. The setup code was printed where Passdeck was started; <code className="font-mono">passdeck setup-code</code> on
-            the host prints it again. It proves you are at the host, not just on its network.
+            The admin may apply plans to this host. The setup code was printed where Passdeck was started;{" "}
+            <code className="font-mono">passdeck setup-code</code> on the host prints it again. It proves you are at the host, not just on its network.
           </p>
           <form onSubmit={(e) => void submit(e)} aria-label="First-run setup">
             <label className="block text-sm font-medium text-slate-800">
               Setup code
-              <input name="code" required maxLength={64} autoComplete="off" spellCheck={false} className={`${fieldClass} font-mono uppercase`} placeholder="XXXX-XXXX-XXXX" />
+              <input
+                name="code"
+                required
+                maxLength={64}
+                autoComplete="off"
+                spellCheck={false}
+                className={`${fieldClass} font-mono uppercase`}
+                placeholder="XXXX-XXXX-XXXX"
+              />
             </label>
             <label className="mt-3 block text-sm font-medium text-slate-800">
               User name
-              <input name="name" required maxLength={32} autoComplete="username" pattern="[a-z_][a-z0-9_.\-]{0,31}" title="lowercase letters, digits, _ . - starting with a letter or _" className={fieldClass} />
+              <input
+                name="name"
+                required
+                maxLength={32}
+                autoComplete="username"
+                pattern="[a-z_][a-z0-9_.\-]{0,31}"
+                title="lowercase letters, digits, _ . - starting with a letter or _"
+                className={fieldClass}
+              />
             </label>
             <label className="mt-3 block text-sm font-medium text-slate-800">
               Password <span className="font-normal text-slate-500">(at least 12 characters)</span>

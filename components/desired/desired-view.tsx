@@ -24,7 +24,9 @@ export function DesiredView() {
   const { available, reason, report } = q.data;
   return (
     <section className="mx-auto max-w-6xl" aria-labelledby="desired-title">
-      <h1 id="desired-title" className="text-xl font-semibold text-slate-900">Boot state</h1>
+      <h1 id="desired-title" className="text-xl font-semibold text-slate-900">
+        Boot state
+      </h1>
       <p className="mt-1 text-sm text-slate-600">
         The kernel forgets VFs, their settings and vfio-pci bindings at every reboot. Passdeck remembers what you applied, keyed by PCI address and
         vendor:device ID, and <code className="font-mono">passdeck reconcile</code> (the <code className="font-mono">passdeck-reconcile.service</code> unit,
@@ -35,7 +37,9 @@ export function DesiredView() {
           The desired state cannot be read: {reason}
         </p>
       ) : !report || report.items.length === 0 ? (
-        <p data-testid="desired-empty" className="mt-4 text-sm text-slate-500">Nothing is remembered yet: apply a plan in the wizard or with the CLI.</p>
+        <p data-testid="desired-empty" className="mt-4 text-sm text-slate-500">
+          Nothing is remembered yet: apply a plan in the wizard or with the CLI.
+        </p>
       ) : (
         <>
           <p data-testid="drift-summary" className="mt-4 text-sm font-medium">

@@ -29,7 +29,7 @@ interface Props {
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section aria-label={title} className="border-t border-slate-100 px-4 py-3">
-      <h3 className="mb-1.5 text-xs font-semibold uppercase tracking-wide text-slate-500">{title}</h3>
+      <h3 className="mb-1.5 text-xs font-semibold tracking-wide text-slate-500 uppercase">{title}</h3>
       {children}
     </section>
   );
@@ -90,7 +90,11 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
   const vfs = d.sriov?.vfs ?? [];
   const vfShown = allVfs ? vfs : vfs.slice(0, 16);
   return (
-    <aside data-testid="device-detail" aria-label={`Device details for ${d.address}`} className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-xs">
+    <aside
+      data-testid="device-detail"
+      aria-label={`Device details for ${d.address}`}
+      className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-xs"
+    >
       <header className="flex items-start gap-2 bg-slate-50 px-4 py-3">
         <div className="min-w-0 flex-1">
           <h2 className="font-mono text-base font-semibold text-slate-900">{d.address}</h2>
@@ -224,8 +228,7 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
             <Row label="State">
               {d.link.downgraded ? (
                 <span data-testid="link-below-max">
-                  <Badge tone="amber">below max</Badge>{" "}
-                  <span className="text-slate-600">GPUs and NICs also slow the link at idle: a hint, not a fault.</span>
+                  <Badge tone="amber">below max</Badge> <span className="text-slate-600">GPUs and NICs also slow the link at idle: a hint, not a fault.</span>
                 </span>
               ) : (
                 "at maximum"
@@ -377,7 +380,10 @@ export function DeviceDetail({ address, device: d, group, byAddress, onSelect, o
                     <ul className="font-mono">
                       {b.mounts.map((m) => (
                         <li key={`${m.device}-${m.mountpoint}`}>
-                          {m.mountpoint} <span className="text-slate-500">({m.device}, {m.fstype})</span>
+                          {m.mountpoint}{" "}
+                          <span className="text-slate-500">
+                            ({m.device}, {m.fstype})
+                          </span>
                         </li>
                       ))}
                     </ul>
@@ -406,7 +412,10 @@ function VfSettingsTable({ pf }: { pf: string }) {
           <tr key={v.vf} data-testid={`vf-settings-${v.vf}`}>
             <td className="pr-2">{v.vf}</td>
             <td className="pr-2">{v.mac}</td>
-            <td className="pr-2">{v.vlan}{v.qos ? ` qos ${v.qos}` : ""}</td>
+            <td className="pr-2">
+              {v.vlan}
+              {v.qos ? ` qos ${v.qos}` : ""}
+            </td>
             <td className="pr-2">{v.spoofchk === null ? "?" : v.spoofchk ? "on" : "off"}</td>
             <td className="pr-2">{v.trust === null ? "?" : v.trust ? "on" : "off"}</td>
             <td className="pr-2">{v.linkState ?? "?"}</td>
@@ -430,7 +439,9 @@ function HeldByVms({ address }: { address: string }) {
         <ul data-testid="detail-vms">
           {holders.map(({ vm, x }) => (
             <li key={vm.uuid}>
-              <Link href="/vms" className="font-mono text-blue-800 hover:underline">{vm.name}</Link>{" "}
+              <Link href="/vms" className="font-mono text-blue-800 hover:underline">
+                {vm.name}
+              </Link>{" "}
               <span className="text-xs text-slate-600">{heldIn(x.in, vm.active)}</span>
             </li>
           ))}
@@ -453,7 +464,7 @@ function HoldSection({ d }: { d: PciDevice }) {
         <>
           <p data-testid="detail-hold-text">It is {describeHold(d.hold)}.</p>
           {d.hold.holders.length > 0 ? (
-            <ul className="ml-4 mt-1 list-disc text-xs text-sky-900" data-testid="detail-holders">
+            <ul className="mt-1 ml-4 list-disc text-xs text-sky-900" data-testid="detail-holders">
               {d.hold.holders.map((h) => (
                 <li key={h.pid}>
                   {describeHolderEvidence(h)}
@@ -463,7 +474,9 @@ function HoldSection({ d }: { d: PciDevice }) {
               ))}
             </ul>
           ) : null}
-          <p className="mt-1 text-xs text-sky-900">Passdeck changes neither its driver nor its PF&apos;s VF count while it is held: stop that VM or process first.</p>
+          <p className="mt-1 text-xs text-sky-900">
+            Passdeck changes neither its driver nor its PF&apos;s VF count while it is held: stop that VM or process first.
+          </p>
         </>
       ) : (
         <p>The kernel shows no process holding it.</p>

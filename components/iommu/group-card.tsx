@@ -88,11 +88,7 @@ export function MemberRow({ device: d, selected, matched, dimmed, onSelect }: Me
         {pciIds(d)}
       </div>
       <div className="col-start-2 text-xs md:col-start-auto md:text-[13px]">
-        {d.driver ? (
-          <span className="font-mono text-slate-800">{d.driver}</span>
-        ) : (
-          <span className="text-slate-400">no driver</span>
-        )}
+        {d.driver ? <span className="font-mono text-slate-800">{d.driver}</span> : <span className="text-slate-400">no driver</span>}
         {d.driverOverride ? <div className="font-mono text-xs text-slate-500">override {d.driverOverride}</div> : null}
       </div>
     </li>
@@ -140,7 +136,7 @@ export const GroupCard = memo(function GroupCard({ group: g, byAddress, selected
         {portsOnly ? null : <p data-testid="group-summary">{g.summary}</p>}
         {g.reasons.length > 0 ? (
           <div className="mt-1" data-testid="group-reasons">
-            <span className="text-xs font-semibold uppercase tracking-wide text-slate-500">Why they share</span>
+            <span className="text-xs font-semibold tracking-wide text-slate-500 uppercase">Why they share</span>
             <ul className="ml-4 list-disc text-[13px] text-slate-700">
               {g.reasons.map((r) => (
                 <li key={r}>{r}</li>
@@ -225,13 +221,27 @@ export const VfRollup = memo(function VfRollup({ pf, groups, byAddress, selected
             <caption className="sr-only">VF groups of {pf}</caption>
             <thead className="sticky top-0 bg-white text-left text-xs text-slate-500">
               <tr>
-                <th scope="col" className="px-4 py-1 font-medium">Group</th>
-                <th scope="col" className="px-2 py-1 font-medium">VF</th>
-                <th scope="col" className="px-2 py-1 font-medium">Address</th>
-                <th scope="col" className="px-2 py-1 font-medium">IDs</th>
-                <th scope="col" className="px-2 py-1 font-medium">Driver</th>
-                <th scope="col" className="px-2 py-1 font-medium">Interface</th>
-                <th scope="col" className="px-2 py-1 font-medium">In use now</th>
+                <th scope="col" className="px-4 py-1 font-medium">
+                  Group
+                </th>
+                <th scope="col" className="px-2 py-1 font-medium">
+                  VF
+                </th>
+                <th scope="col" className="px-2 py-1 font-medium">
+                  Address
+                </th>
+                <th scope="col" className="px-2 py-1 font-medium">
+                  IDs
+                </th>
+                <th scope="col" className="px-2 py-1 font-medium">
+                  Driver
+                </th>
+                <th scope="col" className="px-2 py-1 font-medium">
+                  Interface
+                </th>
+                <th scope="col" className="px-2 py-1 font-medium">
+                  In use now
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -110,7 +110,14 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
           </div>
           <div role="group" aria-label="Filter by device type" className="flex flex-wrap items-center gap-1">
             {FILTERS.map((f) => (
-              <Button key={f.id} size="sm" aria-pressed={filters.has(f.id)} title={`Groups with ${f.hint}`} onClick={() => toggleFilter(f.id)} data-testid={`filter-${f.id}`}>
+              <Button
+                key={f.id}
+                size="sm"
+                aria-pressed={filters.has(f.id)}
+                title={`Groups with ${f.hint}`}
+                onClick={() => toggleFilter(f.id)}
+                data-testid={`filter-${f.id}`}
+              >
                 {f.label}
                 <span className="rounded bg-black/10 px-1 font-mono text-[11px]">{counts[f.id]}</span>
               </Button>
@@ -174,8 +181,7 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
             />
           ) : (
             <div className="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-sm text-slate-500">
-              Select a device to see everything Passdeck read about it: IDs, driver, link, parent chain, reset, SR-IOV, interfaces and
-              mounts.
+              Select a device to see everything Passdeck read about it: IDs, driver, link, parent chain, reset, SR-IOV, interfaces and mounts.
             </div>
           )}
         </div>

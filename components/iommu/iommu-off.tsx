@@ -26,8 +26,8 @@ export function IommuOff({ devices }: { devices: PciDevice[] }) {
           <CrossIcon width={18} height={18} /> The IOMMU is off on this host
         </h2>
         <p className="mt-1 text-sm">
-          There are no IOMMU groups, so no device can be passed through to a VM and there is no group map to draw. The kernel still
-          sees {plural(deviceCount, "PCI function")}, listed below; they get groups once the IOMMU is on and the host has been rebooted.
+          There are no IOMMU groups, so no device can be passed through to a VM and there is no group map to draw. The kernel still sees{" "}
+          {plural(deviceCount, "PCI function")}, listed below; they get groups once the IOMMU is on and the host has been rebooted.
         </p>
       </div>
       <h3 className="mt-5 text-sm font-semibold text-slate-900">What is failing</h3>

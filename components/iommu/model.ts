@@ -12,9 +12,7 @@ export const FILTERS: { id: FilterId; label: string; hint: string; test: (d: Pci
 ];
 
 /** One entry of the map: a group card, or the single-VF groups of one PF folded into one row. */
-export type MapItem =
-  | { kind: "group"; key: string; group: IommuGroup }
-  | { kind: "vf-rollup"; key: string; pf: string; groups: IommuGroup[] };
+export type MapItem = { kind: "group"; key: string; group: IommuGroup } | { kind: "vf-rollup"; key: string; pf: string; groups: IommuGroup[] };
 
 export interface MapIndex {
   byAddress: Map<string, PciDevice>;
@@ -153,10 +151,12 @@ export function applyMatcher(index: MapIndex, matcher: Matcher | null): { items:
 export function filterCounts(index: MapIndex, groups: IommuGroup[]): Record<FilterId, number> {
   const counts = { gpu: 0, nic: 0, storage: 0, usb: 0, sriov: 0 } as Record<FilterId, number>;
   for (const f of FILTERS) {
-    counts[f.id] = groups.filter((g) => g.devices.some((a) => {
-      const d = index.byAddress.get(a);
-      return d ? f.test(d) : false;
-    })).length;
+    counts[f.id] = groups.filter((g) =>
+      g.devices.some((a) => {
+        const d = index.byAddress.get(a);
+        return d ? f.test(d) : false;
+      }),
+    ).length;
   }
   return counts;
 }

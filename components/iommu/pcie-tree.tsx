@@ -112,7 +112,7 @@ function TreeNode({ node, groupById, visible, matcher, selected, onSelect }: Nod
   const group = d.iommuGroup === null ? undefined : groupById.get(d.iommuGroup);
   const isMatch = matcher ? matcher(d) : false;
   return (
-    <li className="relative pl-4 before:absolute before:left-1 before:top-0 before:h-full before:border-l before:border-slate-200">
+    <li className="relative pl-4 before:absolute before:top-0 before:left-1 before:h-full before:border-l before:border-slate-200">
       <div
         data-testid={`tree-node-${d.address}`}
         className={cn(
@@ -130,7 +130,7 @@ function TreeNode({ node, groupById, visible, matcher, selected, onSelect }: Nod
         >
           {d.address}
         </button>
-        {d.bridge ? <span className="text-xs font-semibold uppercase tracking-wide text-slate-500">{BRIDGE_LABEL[d.bridge]}</span> : null}
+        {d.bridge ? <span className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{BRIDGE_LABEL[d.bridge]}</span> : null}
         <span className="min-w-0 truncate text-slate-800">{deviceName(d)}</span>
         <GroupChip group={group} id={d.iommuGroup} />
         {d.sriov ? <SriovBadge sriov={d.sriov} /> : null}

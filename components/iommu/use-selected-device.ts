@@ -25,4 +25,3 @@ export function useSelectedDevice(): { raw: string | null; address: string | nul
   }, []);
   return { raw, address: parsed?.ok ? parsed.address : null, select, close };
 }
-

@@ -19,7 +19,9 @@ export function AuditPanel() {
       </CardHeader>
       <CardBody>
         {audit.isError ? (
-          <p role="alert" className="text-sm text-red-800">{audit.error.message}</p>
+          <p role="alert" className="text-sm text-red-800">
+            {audit.error.message}
+          </p>
         ) : !audit.data ? (
           <p className="text-sm text-slate-500">Reading the audit trail…</p>
         ) : audit.data.length === 0 ? (
@@ -30,7 +32,7 @@ export function AuditPanel() {
             <tbody className="divide-y divide-slate-100">
               {audit.data.map((e) => (
                 <tr key={e.id} data-testid="audit-row" data-action={e.action}>
-                  <td className="whitespace-nowrap px-2 py-1 font-mono text-xs text-slate-600">{new Date(e.atMs).toLocaleString()}</td>
+                  <td className="px-2 py-1 font-mono text-xs whitespace-nowrap text-slate-600">{new Date(e.atMs).toLocaleString()}</td>
                   <td className="px-2 py-1">{e.action}</td>
                   <td className="px-2 py-1 font-mono text-xs">{e.actor ?? "—"}</td>
                   <td className="px-2 py-1 font-mono text-xs">{e.source ?? "—"}</td>

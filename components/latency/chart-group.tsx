@@ -116,8 +116,8 @@ export function ChartGroup({
                 : target.state === "failing" && target.message
                   ? `The probe agent cannot probe this target: ${target.message}`
                   : live
-                  ? `No samples in the last 5 minutes yet. The probe agent sends one every ${target.intervalMs} ms once it has picked the target up; if nothing comes, check the agent banner above.`
-                  : "No samples in this range: the target was not probed then (or its data has aged out). Pick a shorter range or Live."}
+                    ? `No samples in the last 5 minutes yet. The probe agent sends one every ${target.intervalMs} ms once it has picked the target up; if nothing comes, check the agent banner above.`
+                    : "No samples in this range: the target was not probed then (or its data has aged out). Pick a shorter range or Live."}
             </p>
           ) : null}
         </div>
@@ -135,14 +135,14 @@ export function ChartGroup({
         <JitterChart {...common} yTopUs={jitterTopUs} />
         {lagPeak > jitterTopUs ? (
           <p data-testid="prober-noise-note" className="px-2 text-xs text-amber-800">
-            The prober&apos;s own lateness p99 peaks at {formatUs(lagPeak)}, above this axis: at those times the probing host was busy, and jitter
-            measured then may be partly the prober&apos;s.
+            The prober&apos;s own lateness p99 peaks at {formatUs(lagPeak)}, above this axis: at those times the probing host was busy, and jitter measured then
+            may be partly the prober&apos;s.
           </p>
         ) : null}
         <LossStrip {...common} barPx={barPx} />
         <p className="px-2 text-xs text-slate-500">
-          loss per point (red bars, square-root scale) · <span className="text-amber-700">●</span> prober gap: the prober sent late (it stalled), which is
-          not network loss
+          loss per point (red bars, square-root scale) · <span className="text-amber-700">●</span> prober gap: the prober sent late (it stalled), which is not
+          network loss
         </p>
       </CardBody>
     </Card>

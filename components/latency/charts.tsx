@@ -106,14 +106,16 @@ function markerLines(props: Pick<TimeChartProps, "markers" | "selectedMarker" | 
           >
             <title>{`${formatClock(m.atMs)} ${m.title}`}</title>
             {/* A 10 px invisible hit area: a 1.5 px line is too thin to hit with a mouse. */}
-            <rect
-              x={(p.x1 ?? 0) - 5}
-              y={Math.min(p.y1 ?? 0, p.y2 ?? 0)}
-              width={10}
-              height={Math.abs((p.y2 ?? 0) - (p.y1 ?? 0))}
-              fill="transparent"
+            <rect x={(p.x1 ?? 0) - 5} y={Math.min(p.y1 ?? 0, p.y2 ?? 0)} width={10} height={Math.abs((p.y2 ?? 0) - (p.y1 ?? 0))} fill="transparent" />
+            <line
+              x1={p.x1}
+              y1={p.y1}
+              x2={p.x2}
+              y2={p.y2}
+              stroke={color}
+              strokeWidth={selected ? 2.5 : 1.5}
+              strokeDasharray={m.kind === "note" ? "4 3" : undefined}
             />
-            <line x1={p.x1} y1={p.y1} x2={p.x2} y2={p.y2} stroke={color} strokeWidth={selected ? 2.5 : 1.5} strokeDasharray={m.kind === "note" ? "4 3" : undefined} />
           </g>
         )}
       />
@@ -198,18 +200,51 @@ export function SmokeChart(props: TimeChartProps & { yTopUs: number; height?: nu
           <LossGradient id={gradientId} points={points} fromMs={fromMs} toMs={toMs} />
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           {timeAxis(fromMs, toMs)}
-          <YAxis
-            width={Y_AXIS_WIDTH}
-            domain={[0, props.yTopUs]}
-            allowDataOverflow
-            tickFormatter={formatUsTick}
-            tick={{ fontSize: 11, fill: "#475569" }}
-          />
+          <YAxis width={Y_AXIS_WIDTH} domain={[0, props.yTopUs]} allowDataOverflow tickFormatter={formatUsTick} tick={{ fontSize: 11, fill: "#475569" }} />
           <Tooltip content={<SmokeTooltip />} isAnimationActive={false} />
-          <Area dataKey="outer" name="p5–p95" type="linear" stroke="none" fill="#cbd5e1" fillOpacity={0.7} isAnimationActive={false} connectNulls={false} activeDot={false} />
-          <Area dataKey="inner" name="p25–p75" type="linear" stroke="none" fill="#64748b" fillOpacity={0.45} isAnimationActive={false} connectNulls={false} activeDot={false} />
-          <Line dataKey="p50" name="median" type="linear" stroke={`url(#${gradientId})`} strokeWidth={2} dot={false} activeDot={{ r: 3 }} isAnimationActive={false} connectNulls={false} />
-          <Line dataKey="max" name="max" type="linear" stroke="none" dot={{ r: 1.4, fill: "#0f172a", stroke: "none" }} activeDot={false} isAnimationActive={false} legendType="none" />
+          <Area
+            dataKey="outer"
+            name="p5–p95"
+            type="linear"
+            stroke="none"
+            fill="#cbd5e1"
+            fillOpacity={0.7}
+            isAnimationActive={false}
+            connectNulls={false}
+            activeDot={false}
+          />
+          <Area
+            dataKey="inner"
+            name="p25–p75"
+            type="linear"
+            stroke="none"
+            fill="#64748b"
+            fillOpacity={0.45}
+            isAnimationActive={false}
+            connectNulls={false}
+            activeDot={false}
+          />
+          <Line
+            dataKey="p50"
+            name="median"
+            type="linear"
+            stroke={`url(#${gradientId})`}
+            strokeWidth={2}
+            dot={false}
+            activeDot={{ r: 3 }}
+            isAnimationActive={false}
+            connectNulls={false}
+          />
+          <Line
+            dataKey="max"
+            name="max"
+            type="linear"
+            stroke="none"
+            dot={{ r: 1.4, fill: "#0f172a", stroke: "none" }}
+            activeDot={false}
+            isAnimationActive={false}
+            legendType="none"
+          />
           {markerLines(props, true)}
           {zoom.drag ? <ReferenceArea x1={zoom.drag.a} x2={zoom.drag.b} fill="#3b82f6" fillOpacity={0.12} stroke="#3b82f6" strokeOpacity={0.4} /> : null}
         </ComposedChart>
@@ -224,7 +259,9 @@ function JitterTooltip({ active, payload }: { active?: boolean; payload?: Readon
   return (
     <TooltipBox>
       <p className="font-mono text-slate-500">{formatClock(p.t)}</p>
-      <p>PDV p99 {formatUs(p.pdvP99)} · J {formatUs(p.jitter)} · N {p.n.toLocaleString("en-US")}</p>
+      <p>
+        PDV p99 {formatUs(p.pdvP99)} · J {formatUs(p.jitter)} · N {p.n.toLocaleString("en-US")}
+      </p>
       <p>prober lateness p99 {formatUs(p.lagP99)}</p>
     </TooltipBox>
   );
@@ -274,7 +311,11 @@ function LossTooltip({ active, payload }: { active?: boolean; payload?: Readonly
       <p>
         loss {formatPercent(p.loss)} ({(p.sent - p.n).toLocaleString("en-US")} of {p.sent.toLocaleString("en-US")})
       </p>
-      {p.gaps ? <p className="text-amber-800">{p.gaps} prober gap{p.gaps === 1 ? "" : "s"}: the prober stalled (not network loss)</p> : null}
+      {p.gaps ? (
+        <p className="text-amber-800">
+          {p.gaps} prober gap{p.gaps === 1 ? "" : "s"}: the prober stalled (not network loss)
+        </p>
+      ) : null}
     </TooltipBox>
   );
 }
@@ -303,7 +344,14 @@ export function LossStrip(props: TimeChartProps & { barPx: number; height?: numb
           />
           <Tooltip content={<LossTooltip />} isAnimationActive={false} />
           <Bar dataKey="lossBar" name="loss" isAnimationActive={false} barSize={props.barPx} fill="#dc2626" />
-          <Line dataKey="gapMark" name="prober gap" stroke="none" dot={{ r: 2.5, fill: "#f59e0b", stroke: "#b45309", strokeWidth: 0.5 }} activeDot={false} isAnimationActive={false} />
+          <Line
+            dataKey="gapMark"
+            name="prober gap"
+            stroke="none"
+            dot={{ r: 2.5, fill: "#f59e0b", stroke: "#b45309", strokeWidth: 0.5 }}
+            activeDot={false}
+            isAnimationActive={false}
+          />
           {markerLines(props, false)}
           {zoom.drag ? <ReferenceArea x1={zoom.drag.a} x2={zoom.drag.b} fill="#3b82f6" fillOpacity={0.12} /> : null}
         </ComposedChart>

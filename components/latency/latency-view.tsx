@@ -96,8 +96,15 @@ function LatencyBody({ list }: { list: TargetList }) {
   );
   const onZoom = useCallback((from: number, to: number) => setView({ zoom: { fromMs: Math.floor(from), toMs: Math.ceil(to) } }), [setView]);
   // What every target's charts share: one time axis, one width, the same markers.
-  const chartProps: Omit<TargetChartProps, "target" | "loading"> | null =
-    span && { fromMs: span.fromMs, toMs: span.toMs, plotWidth, markers: visibleMarkers, selectedMarker: view.marker, onPickMarker, onZoom };
+  const chartProps: Omit<TargetChartProps, "target" | "loading"> | null = span && {
+    fromMs: span.fromMs,
+    toMs: span.toMs,
+    plotWidth,
+    markers: visibleMarkers,
+    selectedMarker: view.marker,
+    onPickMarker,
+    onZoom,
+  };
 
   const setTargets = (ids: number[]) => setView({ targets: ids }, { replace: true });
   return (
@@ -131,7 +138,9 @@ function LatencyBody({ list }: { list: TargetList }) {
         span={span}
         onRange={(range) => setView({ range, zoom: null })}
         onResetZoom={() => setView({ zoom: null })}
-        liveStatus={liveWanted && chosenIds.length ? liveText(live.status, live.error) : series.isError ? `could not read the series: ${series.error.message}` : null}
+        liveStatus={
+          liveWanted && chosenIds.length ? liveText(live.status, live.error) : series.isError ? `could not read the series: ${series.error.message}` : null
+        }
       />
 
       <div ref={chartsRef} className="space-y-4">
@@ -179,13 +188,13 @@ function LatencyBody({ list }: { list: TargetList }) {
       ) : null}
 
       <footer className="border-t border-slate-200 pt-3 text-xs text-slate-500">
-        Each chart&apos;s CSV and JSON links export the visible range (raw samples while they are kept, 48 h; rollup points after). For Grafana or
-        Prometheus, scrape{" "}
+        Each chart&apos;s CSV and JSON links export the visible range (raw samples while they are kept, 48 h; rollup points after). For Grafana or Prometheus,
+        scrape{" "}
         <a href="/metrics" className="font-mono text-blue-800 underline">
           /metrics
         </a>
-        : RTT histograms per target with buckets from 1 µs, loss and prober lateness. Times are µs below 10,000 µs, ms above; N is the number of replies
-        behind each percentile.
+        : RTT histograms per target with buckets from 1 µs, loss and prober lateness. Times are µs below 10,000 µs, ms above; N is the number of replies behind
+        each percentile.
       </footer>
     </section>
   );
@@ -198,7 +207,6 @@ function liveText(status: string, error: unknown): string {
   if (status === "connecting") return "connecting to the live feed…";
   return "live: new samples arrive within half a second";
 }
-
 
 /** Live: points from the streamed samples, each with the bands of its trailing 10 s, thinned to ≤ 600 per chart. */
 const LiveTarget = memo(function LiveTarget({ samples, ...props }: TargetChartProps & { samples: readonly RawSample[] }) {

@@ -114,7 +114,12 @@ function AddNoteForm() {
   };
   const input = "h-8 rounded-md border border-slate-300 px-2 text-sm";
   return (
-    <form onSubmit={submit} noValidate aria-label="Add note" className="flex flex-wrap items-start gap-3 rounded-md border border-dashed border-slate-300 px-3 py-2">
+    <form
+      onSubmit={submit}
+      noValidate
+      aria-label="Add note"
+      className="flex flex-wrap items-start gap-3 rounded-md border border-dashed border-slate-300 px-3 py-2"
+    >
       <label className="flex min-w-64 flex-1 flex-col text-xs text-slate-600">
         Note
         <input className={input} value={text} onChange={(e) => setText(e.target.value)} placeholder="moved vm1 to VF 0000:41:00.2" maxLength={240} />
@@ -164,7 +169,12 @@ function IperfForm() {
   };
   const input = "h-8 rounded-md border border-slate-300 px-2 text-sm";
   return (
-    <form onSubmit={submit} noValidate aria-label="Run iperf3" className="flex flex-wrap items-start gap-3 rounded-md border border-dashed border-slate-300 px-3 py-2">
+    <form
+      onSubmit={submit}
+      noValidate
+      aria-label="Run iperf3"
+      className="flex flex-wrap items-start gap-3 rounded-md border border-dashed border-slate-300 px-3 py-2"
+    >
       <label className="flex min-w-48 flex-col text-xs text-slate-600">
         iperf3 server (runs iperf3 -s)
         <input className={cn(input, "font-mono")} value={server} onChange={(e) => setServer(e.target.value)} placeholder="10.0.0.42" />

@@ -39,7 +39,7 @@ export function RangeBar({
         </Button>
       ) : null}
       {span ? (
-        <span data-testid="visible-span" className="text-xs tabular-nums text-slate-600">
+        <span data-testid="visible-span" className="text-xs text-slate-600 tabular-nums">
           {formatClock(span.fromMs)} – {formatClock(span.toMs)} ({formatDuration(span.toMs - span.fromMs)})
           {zoomed ? " · zoomed" : range === "live" ? " · streaming" : ""}
         </span>

@@ -45,7 +45,9 @@ export function TargetsPanel({
         <span className="text-xs text-slate-500">what the probe agent pings; tick the ones to chart (several share one time axis)</span>
       </CardHeader>
       <CardBody className="space-y-3">
-        {list.available ? <AgentLine agent={list.agent} /> : (
+        {list.available ? (
+          <AgentLine agent={list.agent} />
+        ) : (
           <p role="alert" data-testid="latency-unavailable" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">
             The latency store cannot be opened: {list.reason}
           </p>
@@ -96,8 +98,8 @@ function AgentLine({ agent }: { agent: AgentRow | null }) {
         </p>
         <p className="mt-1">
           <code className="font-mono">npm start</code> runs it beside the web server and restarts it; on its own, run{" "}
-          <code className="font-mono">passdeck probe-agent</code> (for example as a systemd unit) with the same data directory. It measures in its own
-          process so the web server never disturbs the timing.
+          <code className="font-mono">passdeck probe-agent</code> (for example as a systemd unit) with the same data directory. It measures in its own process
+          so the web server never disturbs the timing.
         </p>
         {agent?.note ? <p className="mt-1 text-xs">Last report: {agent.note}</p> : null}
       </div>
@@ -105,7 +107,17 @@ function AgentLine({ agent }: { agent: AgentRow | null }) {
   );
 }
 
-function TargetItem({ target: t, checked, onCheck, onRemoved }: { target: TargetRow; checked: boolean; onCheck: (on: boolean) => void; onRemoved: (id: number) => void }) {
+function TargetItem({
+  target: t,
+  checked,
+  onCheck,
+  onRemoved,
+}: {
+  target: TargetRow;
+  checked: boolean;
+  onCheck: (on: boolean) => void;
+  onRemoved: (id: number) => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const remove = useMutation(
@@ -124,11 +136,17 @@ function TargetItem({ target: t, checked, onCheck, onRemoved }: { target: Target
         <span>
           <span className="font-mono font-medium text-slate-900">{t.name}</span>
           <span className="ml-2 inline-flex flex-wrap gap-1 align-middle">
-            <Badge tone={STATE_TONE[t.state]} data-testid="target-state">{t.state}</Badge>
+            <Badge tone={STATE_TONE[t.state]} data-testid="target-state">
+              {t.state}
+            </Badge>
             {t.kind === "tcp" ? (
-              <Badge tone="amber" title="TCP connect time measured in Node: good for reachability, too coarse for µs jitter">coarse: Node timing, ms-level</Badge>
+              <Badge tone="amber" title="TCP connect time measured in Node: good for reachability, too coarse for µs jitter">
+                coarse: Node timing, ms-level
+              </Badge>
             ) : (
-              <Badge tone="neutral" title="iputils ping, kernel receive timestamps">ICMP</Badge>
+              <Badge tone="neutral" title="iputils ping, kernel receive timestamps">
+                ICMP
+              </Badge>
             )}
           </span>
           <span className="block text-xs text-slate-500">
@@ -141,16 +159,20 @@ function TargetItem({ target: t, checked, onCheck, onRemoved }: { target: Target
           ) : null}
         </span>
       </label>
-      <p data-testid="target-last-minute" className="text-xs tabular-nums text-slate-700">
-        <span className="text-slate-500">last minute: </span>N {m.n.toLocaleString("en-US")} of {m.sent.toLocaleString("en-US")} · loss {formatPercent(m.loss)} · p50{" "}
-        {formatUs(m.p50)} · p99 {formatUs(m.p99)} · PDV p99 {formatUs(m.pdvP99)}
+      <p data-testid="target-last-minute" className="text-xs text-slate-700 tabular-nums">
+        <span className="text-slate-500">last minute: </span>N {m.n.toLocaleString("en-US")} of {m.sent.toLocaleString("en-US")} · loss {formatPercent(m.loss)}{" "}
+        · p50 {formatUs(m.p50)} · p99 {formatUs(m.p99)} · PDV p99 {formatUs(m.pdvP99)}
       </p>
       <AdminOnly>
         <div className="flex flex-col items-end gap-1">
           <Button size="sm" onClick={() => remove.mutate({ id: t.id })} disabled={remove.isPending} aria-label={`Remove ${t.name}`}>
             {remove.isPending ? "Removing…" : "Remove"}
           </Button>
-          {remove.isError ? <span role="alert" className="text-xs text-red-800">{remove.error.message}</span> : null}
+          {remove.isError ? (
+            <span role="alert" className="text-xs text-red-800">
+              {remove.error.message}
+            </span>
+          ) : null}
         </div>
       </AdminOnly>
     </li>

@@ -22,10 +22,7 @@ export function useLiveSamples(targetIds: readonly number[], enabled: boolean) {
   const key = [...targetIds].sort((a, b) => a - b).join(",");
   const buffers = useRef(new Map<number, readonly RawSample[]>());
   // sinceMs is fixed per subscription: a new Date.now() every render would resubscribe every render.
-  const input = useMemo(
-    () => (enabled && key ? { targetIds: key.split(",").map(Number), sinceMs: Date.now() - LIVE_SPAN_MS } : null),
-    [enabled, key],
-  );
+  const input = useMemo(() => (enabled && key ? { targetIds: key.split(",").map(Number), sinceMs: Date.now() - LIVE_SPAN_MS } : null), [enabled, key]);
   const subscription = useSubscription(
     trpc.latency.live.subscriptionOptions(input ?? skipToken, {
       onData: (batch) => {

@@ -161,7 +161,9 @@ function TargetVerdict({ target, marker, settings }: { target: TargetRow; marker
     return (
       <section data-testid={`verdict-${target.id}`} className="space-y-1">
         {header}
-        <p role="status" className="text-slate-500">Comparing the windows…</p>
+        <p role="status" className="text-slate-500">
+          Comparing the windows…
+        </p>
       </section>
     );
   if (q.isError)
@@ -227,7 +229,11 @@ function TargetVerdict({ target, marker, settings }: { target: TargetRow; marker
                   <td className="py-1 pr-3">{isShare(d.metric) ? formatPercent(d.before) : formatUs(d.before)}</td>
                   <td className="py-1 pr-3">{isShare(d.metric) ? formatPercent(d.after) : formatUs(d.after)}</td>
                   <td className="py-1 pr-3">
-                    {d.delta === null ? "—" : isShare(d.metric) ? `${d.delta > 0 ? "+" : d.delta < 0 ? "−" : ""}${Math.abs(d.delta * 100).toFixed(1)} pp` : formatDeltaUs(d.delta)}
+                    {d.delta === null
+                      ? "—"
+                      : isShare(d.metric)
+                        ? `${d.delta > 0 ? "+" : d.delta < 0 ? "−" : ""}${Math.abs(d.delta * 100).toFixed(1)} pp`
+                        : formatDeltaUs(d.delta)}
                   </td>
                   <td className="py-1 pr-3">{formatRelative(d.relative)}</td>
                 </tr>
@@ -312,17 +318,57 @@ function CdfChart({ verdict }: { verdict: Verdict }) {
         <ResponsiveContainer width="100%" height="100%">
           <LineChart margin={{ top: 6, right: 16, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="#e2e8f0" />
-            <XAxis dataKey="rttUs" type="number" scale="log" domain={[lo, hi]} ticks={ticks} allowDataOverflow tickFormatter={formatUsTick} tick={{ fontSize: 11 }} />
-            <YAxis dataKey="fraction" type="number" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 0.9, 1]} tickFormatter={(x: number) => `${Math.round(x * 100)} %`} width={56} tick={{ fontSize: 11 }} />
+            <XAxis
+              dataKey="rttUs"
+              type="number"
+              scale="log"
+              domain={[lo, hi]}
+              ticks={ticks}
+              allowDataOverflow
+              tickFormatter={formatUsTick}
+              tick={{ fontSize: 11 }}
+            />
+            <YAxis
+              dataKey="fraction"
+              type="number"
+              domain={[0, 1]}
+              ticks={[0, 0.25, 0.5, 0.75, 0.9, 1]}
+              tickFormatter={(x: number) => `${Math.round(x * 100)} %`}
+              width={56}
+              tick={{ fontSize: 11 }}
+            />
             <Tooltip
               isAnimationActive={false}
               formatter={(value, name) => [`${Math.round(Number(value) * 1000) / 10} %`, name]}
               labelFormatter={(label) => `≤ ${formatUs(Number(label))}`}
             />
             <Legend verticalAlign="top" height={20} iconSize={10} wrapperStyle={{ fontSize: 11 }} />
-            <ReferenceLine x={Math.max(1, verdict.settings.thresholdUs)} stroke="#94a3b8" strokeDasharray="3 3" label={{ value: "threshold", fontSize: 10, fill: "#64748b", position: "insideTopRight" }} />
-            <Line data={before} dataKey="fraction" name={`before (N ${verdict.before.summary.n.toLocaleString("en-US")})`} type="stepAfter" stroke="#94a3b8" strokeWidth={2} dot={false} isAnimationActive={false} />
-            <Line data={after} dataKey="fraction" name={`after (N ${verdict.after.summary.n.toLocaleString("en-US")})`} type="stepAfter" stroke="#1d4ed8" strokeWidth={2} dot={false} isAnimationActive={false} />
+            <ReferenceLine
+              x={Math.max(1, verdict.settings.thresholdUs)}
+              stroke="#94a3b8"
+              strokeDasharray="3 3"
+              label={{ value: "threshold", fontSize: 10, fill: "#64748b", position: "insideTopRight" }}
+            />
+            <Line
+              data={before}
+              dataKey="fraction"
+              name={`before (N ${verdict.before.summary.n.toLocaleString("en-US")})`}
+              type="stepAfter"
+              stroke="#94a3b8"
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
+            <Line
+              data={after}
+              dataKey="fraction"
+              name={`after (N ${verdict.after.summary.n.toLocaleString("en-US")})`}
+              type="stepAfter"
+              stroke="#1d4ed8"
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
           </LineChart>
         </ResponsiveContainer>
       </div>

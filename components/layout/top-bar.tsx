@@ -146,7 +146,8 @@ function DemoBanner({ scenario }: { scenario: string }) {
       aria-label="Demo host"
       className="border-y border-amber-500 bg-[repeating-linear-gradient(135deg,#fde68a_0_12px,#fcd34d_12px_24px)] px-4 py-1.5 text-center text-sm font-semibold text-amber-950"
     >
-      Demo host: <span className="font-mono">{scenario}</span> — not your machine. Everything below is generated sample data, and plans are applied to a simulated kernel.
+      Demo host: <span className="font-mono">{scenario}</span> — not your machine. Everything below is generated sample data, and plans are applied to a
+      simulated kernel.
     </div>
   );
 }

@@ -17,7 +17,7 @@ function Stat({ label, value, testId }: { label: string; value: ReactNode; testI
   return (
     <div>
       <div className="text-xs text-slate-500">{label}</div>
-      <div className="text-2xl font-semibold tabular-nums text-slate-900" data-testid={testId}>
+      <div className="text-2xl font-semibold text-slate-900 tabular-nums" data-testid={testId}>
         {value}
       </div>
     </div>
@@ -71,8 +71,7 @@ export function Overview() {
             {counts ? (
               <p className="mt-1 text-sm">
                 <span data-testid="overview-fail-count">{plural(counts.fail, "fail")}</span>,{" "}
-                <span data-testid="overview-warn-count">{plural(counts.warn, "warning")}</span>, {counts.pass} pass,{" "}
-                {counts.info} info
+                <span data-testid="overview-warn-count">{plural(counts.warn, "warning")}</span>, {counts.pass} pass, {counts.info} info
               </p>
             ) : null}
             <p className="mt-2">
@@ -135,8 +134,7 @@ export function Overview() {
             <dl className="mt-2 grid grid-cols-[8rem_minmax(0,1fr)] gap-y-0.5 text-[13px]">
               <dt className="text-slate-500">CPU</dt>
               <dd>
-                {cpu.model ?? "unknown"}{" "}
-                <span className="text-slate-500">({cpu.virtualization ? `${cpu.virtualization}` : "no vmx/svm"})</span>
+                {cpu.model ?? "unknown"} <span className="text-slate-500">({cpu.virtualization ? `${cpu.virtualization}` : "no vmx/svm"})</span>
               </dd>
               <dt className="text-slate-500">vfio-pci</dt>
               <dd>{s.facts.vfio.pciDriverLoaded ? "loaded" : "not loaded"}</dd>
@@ -243,8 +241,8 @@ export function Overview() {
           </CardHeader>
           <CardBody>
             <p className="mb-2 text-[13px] text-slate-600">
-              Devices a process has open (a VM&apos;s QEMU, by any manager) or whose interface a namespace took, as the kernel shows: no plan
-              unbinds them or changes their VF count until they are released.
+              Devices a process has open (a VM&apos;s QEMU, by any manager) or whose interface a namespace took, as the kernel shows: no plan unbinds them or
+              changes their VF count until they are released.
             </p>
             {held.length === 0 ? (
               <p className="text-slate-500">None: no device is open through vfio-pci, no interface was moved away.</p>

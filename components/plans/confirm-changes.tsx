@@ -52,11 +52,18 @@ function Prompt({ pending, clockOffsetMs }: { pending: Pending; clockOffsetMs: n
       className="rounded-md border-2 border-amber-500 bg-amber-50 px-4 py-3 text-sm text-amber-950"
     >
       <h2 className="font-semibold">
-        Keep these changes? <span data-testid="confirm-seconds-left" className="tabular-nums">{left}</span> s left
+        Keep these changes?{" "}
+        <span data-testid="confirm-seconds-left" className="tabular-nums">
+          {left}
+        </span>{" "}
+        s left
       </h2>
       <p className="mt-1">
-        <Link href="/journal" className="underline">Journal #{pending.entryId}</Link>: {pending.title}, applied by {pending.actor}. It touches networking, so
-        it is undone by itself unless confirmed within {pending.windowMs / 1000} s (if it cut your connection, you need do nothing):
+        <Link href="/journal" className="underline">
+          Journal #{pending.entryId}
+        </Link>
+        : {pending.title}, applied by {pending.actor}. It touches networking, so it is undone by itself unless confirmed within {pending.windowMs / 1000} s (if
+        it cut your connection, you need do nothing):
       </p>
       <ul className="mt-1 list-disc pl-5" data-testid="confirm-reasons">
         {pending.reasons.map((r) => (
@@ -76,8 +83,16 @@ function Prompt({ pending, clockOffsetMs }: { pending: Pending; clockOffsetMs: n
         <p className="mt-2">An admin can keep or undo it.</p>
       )}
       {left === 0 ? <p className="mt-2 font-medium">The window has closed: the plan is being undone.</p> : null}
-      {keep.error ? <p role="alert" className="mt-2 text-red-800">{keep.error.message}</p> : null}
-      {undo.error ? <p role="alert" className="mt-2 text-red-800">{undo.error.message}</p> : null}
+      {keep.error ? (
+        <p role="alert" className="mt-2 text-red-800">
+          {keep.error.message}
+        </p>
+      ) : null}
+      {undo.error ? (
+        <p role="alert" className="mt-2 text-red-800">
+          {undo.error.message}
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -19,9 +19,7 @@ export function ReadinessView() {
   return (
     <div className="mx-auto max-w-5xl">
       <h1 className="text-xl font-semibold tracking-tight">Readiness for passthrough</h1>
-      <p className="mt-1 text-sm text-slate-600">
-        Each item says what Passdeck read from sysfs/procfs and, when something is missing, the exact fix.
-      </p>
+      <p className="mt-1 text-sm text-slate-600">Each item says what Passdeck read from sysfs/procfs and, when something is missing, the exact fix.</p>
       <section
         data-testid="readiness-verdict"
         data-ready={ready}
@@ -40,7 +38,10 @@ export function ReadinessView() {
         </span>
         {iommu ? (
           <span className="text-sm">
-            IOMMU {iommu.enabled ? `on (${iommu.vendor === "amd" ? "AMD-Vi" : iommu.vendor === "intel" ? "Intel VT-d" : "unknown vendor"}, ${iommu.groupCount} groups)` : "off"}
+            IOMMU{" "}
+            {iommu.enabled
+              ? `on (${iommu.vendor === "amd" ? "AMD-Vi" : iommu.vendor === "intel" ? "Intel VT-d" : "unknown vendor"}, ${iommu.groupCount} groups)`
+              : "off"}
           </span>
         ) : null}
       </section>

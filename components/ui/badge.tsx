@@ -16,11 +16,7 @@ const TONES: Record<BadgeTone, string> = {
 export function Badge({ tone = "neutral", className, ...props }: HTMLAttributes<HTMLSpanElement> & { tone?: BadgeTone }) {
   return (
     <span
-      className={cn(
-        "inline-flex items-center gap-1 whitespace-nowrap rounded border px-1.5 py-px text-xs font-medium leading-5",
-        TONES[tone],
-        className,
-      )}
+      className={cn("inline-flex items-center gap-1 rounded border px-1.5 py-px text-xs leading-5 font-medium whitespace-nowrap", TONES[tone], className)}
       {...props}
     />
   );

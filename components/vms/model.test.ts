@@ -15,7 +15,12 @@ describe("the VMs page's words", () => {
   });
 
   it("gives sizes as libvirt users read them", () => {
-    expect([memoryText(65536), memoryText(4 * 1024 * 1024), memoryText(1536 * 1024), memoryText(null)]).toEqual(["64 MiB", "4 GiB", "1.5 GiB", "memory unknown"]);
+    expect([memoryText(65536), memoryText(4 * 1024 * 1024), memoryText(1536 * 1024), memoryText(null)]).toEqual([
+      "64 MiB",
+      "4 GiB",
+      "1.5 GiB",
+      "memory unknown",
+    ]);
     expect(sizeText({ vcpus: 1, memoryKiB: 65536 })).toBe("1 vCPU · 64 MiB");
     expect(sizeText({ vcpus: 8, memoryKiB: null })).toBe("8 vCPUs · memory unknown");
   });
@@ -35,7 +40,11 @@ describe("the VMs page's words", () => {
 
   it("tells a VF pool's network XML from a VM's device XML, and says when a pool's definition counts", () => {
     const pool = '<network>\n  <name>vfs</name>\n  <forward mode="hostdev" managed="yes">\n    <pf dev="eno2"/>\n  </forward>\n</network>';
-    expect([pool, '<interface type="hostdev" managed="yes">\n</interface>', '<hostdev mode="subsystem" type="pci" managed="yes"/>'].map((xml) => isNetworkXml({ xml }))).toEqual([true, false, false]);
+    expect(
+      [pool, '<interface type="hostdev" managed="yes">\n</interface>', '<hostdev mode="subsystem" type="pci" managed="yes"/>'].map((xml) =>
+        isNetworkXml({ xml }),
+      ),
+    ).toEqual([true, false, false]);
     expect(poolWhenText("add")).toBe("libvirt keeps the pool and starts it at boot (autostart); a VM takes a VF of it with <interface type='network'>");
     expect(poolWhenText("remove")).toBe("libvirt forgets the pool: no VM can take a VF of it any more");
   });

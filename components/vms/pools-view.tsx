@@ -22,7 +22,9 @@ export function PoolsSection({ libvirtReadable, uri }: { libvirtReadable: boolea
   return (
     <section className="mt-8" aria-labelledby="pools-title" data-testid="vf-pools">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
-        <h2 id="pools-title" className="text-lg font-semibold text-slate-900">VF pools</h2>
+        <h2 id="pools-title" className="text-lg font-semibold text-slate-900">
+          VF pools
+        </h2>
         {libvirtReadable ? (
           <Link href={newPool} className="text-sm text-blue-800 underline">
             New VF pool…
@@ -30,16 +32,18 @@ export function PoolsSection({ libvirtReadable, uri }: { libvirtReadable: boolea
         ) : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        A pool is a libvirt network on one SR-IOV PF (<code className="font-mono text-xs">&lt;forward mode=&apos;hostdev&apos;&gt;</code>): a VM configured
-        with <code className="font-mono text-xs">&lt;interface type=&apos;network&apos;&gt;</code> takes any free VF of it when it starts, and gives it back when
-        it stops.
+        A pool is a libvirt network on one SR-IOV PF (<code className="font-mono text-xs">&lt;forward mode=&apos;hostdev&apos;&gt;</code>): a VM configured with{" "}
+        <code className="font-mono text-xs">&lt;interface type=&apos;network&apos;&gt;</code> takes any free VF of it when it starts, and gives it back when it
+        stops.
       </p>
       {!libvirtReadable ? (
         <p data-testid="pools-unavailable" className="mt-3 text-sm text-slate-500">
           VF pools are libvirt networks: they are listed here once libvirt can be read (see above).
         </p>
       ) : pools.isPending ? (
-        <p role="status" className="mt-3 text-sm text-slate-500">Reading libvirt&apos;s networks…</p>
+        <p role="status" className="mt-3 text-sm text-slate-500">
+          Reading libvirt&apos;s networks…
+        </p>
       ) : pools.isError ? (
         <ErrorPanel error={pools.error} what="libvirt's networks" />
       ) : !pools.data.available ? (
@@ -47,7 +51,9 @@ export function PoolsSection({ libvirtReadable, uri }: { libvirtReadable: boolea
           libvirt&apos;s networks cannot be read: {pools.data.reason}
         </p>
       ) : pools.data.pools.length === 0 ? (
-        <p data-testid="pools-empty" className="mt-3 text-sm text-slate-500">No VF pool is defined{uri ? ` on ${uri}` : ""}.</p>
+        <p data-testid="pools-empty" className="mt-3 text-sm text-slate-500">
+          No VF pool is defined{uri ? ` on ${uri}` : ""}.
+        </p>
       ) : (
         <ul className="mt-3 space-y-4" aria-label="VF pools">
           {pools.data.pools.map((pool) => (
@@ -68,9 +74,13 @@ function PoolCard({ pool }: { pool: PoolRow }) {
     <Card data-testid={`pool-${pool.name}`} aria-label={`VF pool ${pool.name}`}>
       <CardHeader>
         <CardTitle className="font-mono">{pool.name}</CardTitle>
-        <Badge tone={pool.active ? "green" : "neutral"} data-testid="pool-state">{pool.active ? "active" : "inactive"}</Badge>
-        <Badge tone={pool.autostart ? "blue" : "neutral"} data-testid="pool-autostart">{pool.autostart ? "autostart" : "no autostart"}</Badge>
-        <Link href={remove} className="ml-auto whitespace-nowrap text-sm text-blue-800 underline">
+        <Badge tone={pool.active ? "green" : "neutral"} data-testid="pool-state">
+          {pool.active ? "active" : "inactive"}
+        </Badge>
+        <Badge tone={pool.autostart ? "blue" : "neutral"} data-testid="pool-autostart">
+          {pool.autostart ? "autostart" : "no autostart"}
+        </Badge>
+        <Link href={remove} className="ml-auto text-sm whitespace-nowrap text-blue-800 underline">
           Remove pool…
         </Link>
       </CardHeader>
@@ -89,8 +99,7 @@ function PoolCard({ pool }: { pool: PoolRow }) {
               pool.pfs.map((pf, i) => (
                 <span key={pf.netdev}>
                   {i > 0 ? ", " : null}
-                  <span className="font-mono">{pf.netdev}</span> (
-                  {pf.address ? <DeviceLink address={pf.address} /> : "not an interface of this host"})
+                  <span className="font-mono">{pf.netdev}</span> ({pf.address ? <DeviceLink address={pf.address} /> : "not an interface of this host"})
                 </span>
               ))
             )}
@@ -119,7 +128,8 @@ function PoolCard({ pool }: { pool: PoolRow }) {
           <dd data-testid="pool-configs">
             {pool.usedByConfigs.length ? (
               <>
-                <span className="font-mono">{pool.usedByConfigs.join(", ")}</span> {pool.usedByConfigs.length === 1 ? "takes a VF from it when it starts" : "take a VF from it when they start"}
+                <span className="font-mono">{pool.usedByConfigs.join(", ")}</span>{" "}
+                {pool.usedByConfigs.length === 1 ? "takes a VF from it when it starts" : "take a VF from it when they start"}
               </>
             ) : (
               <span className="text-slate-400">no VM&apos;s config takes a VF from it</span>

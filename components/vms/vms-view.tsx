@@ -28,11 +28,22 @@ export function VmsView() {
   const v = vms.data;
   return (
     <section className="mx-auto max-w-6xl" aria-labelledby="vms-title">
-      <h1 id="vms-title" className="text-xl font-semibold text-slate-900">Virtual machines</h1>
+      <h1 id="vms-title" className="text-xl font-semibold text-slate-900">
+        Virtual machines
+      </h1>
       <p className="mt-1 text-sm text-slate-600">
-        The VMs libvirt knows{v.uri ? <> on <code className="font-mono" data-testid="libvirt-uri">{v.uri}</code></> : null}, with the host PCI devices their
-        definitions hold: the running VM&apos;s (what the guest has now) and the persistent config (what the next start gets). Give a device to a VM from the
-        IOMMU map&apos;s device detail or the wizard.
+        The VMs libvirt knows
+        {v.uri ? (
+          <>
+            {" "}
+            on{" "}
+            <code className="font-mono" data-testid="libvirt-uri">
+              {v.uri}
+            </code>
+          </>
+        ) : null}
+        , with the host PCI devices their definitions hold: the running VM&apos;s (what the guest has now) and the persistent config (what the next start gets).
+        Give a device to a VM from the IOMMU map&apos;s device detail or the wizard.
       </p>
       {!v.available ? (
         <div role="alert" data-testid="vms-unavailable" className="mt-4 rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950">
@@ -44,7 +55,9 @@ export function VmsView() {
           </p>
         </div>
       ) : v.rows.length === 0 ? (
-        <p data-testid="vms-empty" className="mt-4 text-sm text-slate-500">No VM is defined on {v.uri}.</p>
+        <p data-testid="vms-empty" className="mt-4 text-sm text-slate-500">
+          No VM is defined on {v.uri}.
+        </p>
       ) : (
         <ul className="mt-4 space-y-4" aria-label="VMs">
           {v.rows.map((vm) => (
@@ -66,10 +79,16 @@ function VmCard({ vm, rows, byAddress }: { vm: VmRow; rows: VmRow[]; byAddress: 
     <Card data-testid={`vm-${vm.uuid}`} aria-label={`VM ${vm.name}`}>
       <CardHeader>
         <CardTitle className="font-mono">{vm.name}</CardTitle>
-        <Badge tone={STATE_TONE[vm.state] ?? "neutral"} data-testid="vm-state">{vm.state}</Badge>
-        <Badge tone={vm.autostart ? "blue" : "neutral"} data-testid="vm-autostart">{vm.autostart ? "autostart" : "no autostart"}</Badge>
+        <Badge tone={STATE_TONE[vm.state] ?? "neutral"} data-testid="vm-state">
+          {vm.state}
+        </Badge>
+        <Badge tone={vm.autostart ? "blue" : "neutral"} data-testid="vm-autostart">
+          {vm.autostart ? "autostart" : "no autostart"}
+        </Badge>
         {vm.persistent ? null : <Badge tone="amber">transient</Badge>}
-        <span className="text-xs text-slate-600" data-testid="vm-size">{sizeText(vm)}</span>
+        <span className="text-xs text-slate-600" data-testid="vm-size">
+          {sizeText(vm)}
+        </span>
         <span className="ml-auto font-mono text-xs text-slate-500">{vm.uuid}</span>
       </CardHeader>
       <CardBody className="space-y-2">
@@ -83,21 +102,30 @@ function VmCard({ vm, rows, byAddress }: { vm: VmRow; rows: VmRow[]; byAddress: 
             {vm.networkInterfaces.map((i) => (
               <li key={`${i.network}-${i.mac}`}>
                 Interface on the network <span className="font-mono">{i.network}</span> (MAC <span className="font-mono">{i.mac ?? "chosen by libvirt"}</span>
-                {i.vlan.length ? <>, VLAN <span className="font-mono">{i.vlan.join(", ")}</span></> : null}): on a VF pool, libvirt hands it a free VF when the VM
-                starts.
+                {i.vlan.length ? (
+                  <>
+                    , VLAN <span className="font-mono">{i.vlan.join(", ")}</span>
+                  </>
+                ) : null}
+                ): on a VF pool, libvirt hands it a free VF when the VM starts.
               </li>
             ))}
           </ul>
         ) : null}
         {vm.devices.length === 0 ? (
-          vm.xmlError ? null : <p className="text-slate-500" data-testid="vm-no-devices">No host PCI devices.</p>
+          vm.xmlError ? null : (
+            <p className="text-slate-500" data-testid="vm-no-devices">
+              No host PCI devices.
+            </p>
+          )
         ) : (
           <>
             <p data-testid="passthrough-caveat" className="flex items-start gap-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-950">
               <WarnIcon className="mt-0.5 shrink-0" />
               <span>
                 Snapshots and live migration do not work with passthrough devices: QEMU cannot save a host device&apos;s state, so libvirt refuses to migrate
-                this VM or snapshot its memory while it holds {vm.devices.length === 1 ? "this device" : "these devices"}. Take them back first, or shut the VM down.
+                this VM or snapshot its memory while it holds {vm.devices.length === 1 ? "this device" : "these devices"}. Take them back first, or shut the VM
+                down.
               </span>
             </p>
             <table className="w-full text-left" aria-label={`Host devices of ${vm.name}`}>
@@ -125,13 +153,21 @@ function DeviceRow({ vm, d, rows, host }: { vm: VmRow; d: VmDevice; rows: VmRow[
         <DeviceLink address={d.address} />
         <p className="text-xs text-slate-600">{d.host ? d.host.name : "not a PCI device on this host now"}</p>
       </td>
-      <td className="py-1.5 pr-3" data-testid="device-how">{howHeld(d)}</td>
-      <td className="py-1.5 pr-3" data-testid="device-held-in">{heldIn(d.in, vm.active)}</td>
+      <td className="py-1.5 pr-3" data-testid="device-how">
+        {howHeld(d)}
+      </td>
+      <td className="py-1.5 pr-3" data-testid="device-held-in">
+        {heldIn(d.in, vm.active)}
+      </td>
       <td className="py-1.5 pr-3" data-testid="device-kernel-hold">
         <KernelHold address={d.address} host={host} rows={rows} />
       </td>
-      <td className="py-1.5 pr-3 font-mono" data-testid="device-group">{d.host?.iommuGroup ?? "none"}</td>
-      <td className="py-1.5 pr-3 font-mono" data-testid="device-driver">{d.host ? (d.host.driver ?? "no driver") : "?"}</td>
+      <td className="py-1.5 pr-3 font-mono" data-testid="device-group">
+        {d.host?.iommuGroup ?? "none"}
+      </td>
+      <td className="py-1.5 pr-3 font-mono" data-testid="device-driver">
+        {d.host ? (d.host.driver ?? "no driver") : "?"}
+      </td>
       <td className="py-1.5 pr-3" data-testid="device-vf">
         {vf ? (
           <>
@@ -140,7 +176,8 @@ function DeviceRow({ vm, d, rows, host }: { vm: VmRow; d: VmDevice; rows: VmRow[
             </p>
             {d.as === "interface" ? (
               <p data-testid="vf-xml">
-                MAC <span className="font-mono">{d.mac ?? "chosen by libvirt"}</span> · VLAN <span className="font-mono">{d.vlan.length ? d.vlan.join(", ") : "none"}</span>
+                MAC <span className="font-mono">{d.mac ?? "chosen by libvirt"}</span> · VLAN{" "}
+                <span className="font-mono">{d.vlan.length ? d.vlan.join(", ") : "none"}</span>
               </p>
             ) : null}
             <p className="text-xs text-slate-600" data-testid="vf-pf-settings">
@@ -211,10 +248,23 @@ function HeldOutsideLibvirt({ devices, rows }: { devices: PciDevice[]; rows: VmR
                   </td>
                   <td className="py-1.5 pr-3" data-testid="held-outside-hold">
                     {describeHold(d.hold!)}
-                    {holders.map((h) => (sinceText(h.startedAt) ? <p key={h.pid} className="text-xs text-slate-600">pid {h.pid} {sinceText(h.startedAt)}</p> : null))}
+                    {holders.map((h) =>
+                      sinceText(h.startedAt) ? (
+                        <p key={h.pid} className="text-xs text-slate-600">
+                          pid {h.pid} {sinceText(h.startedAt)}
+                        </p>
+                      ) : null,
+                    )}
                   </td>
-                  <td className="py-1.5 pr-3">{holders.map((h) => guestText(h)).filter(Boolean).join(", ") || <span className="text-slate-400">none named</span>}</td>
-                  <td className="py-1.5 pr-3">{holders.length ? [...new Set(holders.map((h) => managerText(h.manager)))].join(", ") : <span className="text-slate-400">unknown</span>}</td>
+                  <td className="py-1.5 pr-3">
+                    {holders
+                      .map((h) => guestText(h))
+                      .filter(Boolean)
+                      .join(", ") || <span className="text-slate-400">none named</span>}
+                  </td>
+                  <td className="py-1.5 pr-3">
+                    {holders.length ? [...new Set(holders.map((h) => managerText(h.manager)))].join(", ") : <span className="text-slate-400">unknown</span>}
+                  </td>
                 </tr>
               );
             })}
@@ -232,7 +282,12 @@ function NodeDeviceCheck() {
   const trpc = useTRPC();
   const q = useQuery(trpc.vms.nodeDeviceCheck.queryOptions());
   const demo = useSummary().data?.source.demo ?? null;
-  if (q.isPending) return <p role="status" className="mt-4 text-sm text-slate-500">Comparing libvirt&apos;s node devices with sysfs…</p>;
+  if (q.isPending)
+    return (
+      <p role="status" className="mt-4 text-sm text-slate-500">
+        Comparing libvirt&apos;s node devices with sysfs…
+      </p>
+    );
   if (q.isError) return <ErrorPanel error={q.error} what="libvirt's node devices" />;
   const { available, checked } = q.data;
   if (!available) return null;
@@ -250,8 +305,7 @@ function NodeDeviceCheck() {
         ) : (
           <>
             <p data-testid="node-devices-disagree">
-              libvirt disagrees with sysfs about {devices} of the {plural(checked, "device")} checked: a VM given one of them may not get what Passdeck
-              shows.
+              libvirt disagrees with sysfs about {devices} of the {plural(checked, "device")} checked: a VM given one of them may not get what Passdeck shows.
               {demo ? " This is a demo host: libvirt describes the machine it runs on, where the demo's devices do not exist." : null}
             </p>
             <table className="mt-2 w-full text-left" aria-label="Where libvirt disagrees with sysfs">

@@ -42,7 +42,11 @@ export function PfPicker({ devices, groups, onPick }: { devices: PciDevice[]; gr
                 <td className="px-2 py-2">
                   {deviceName(d)}
                   <div className="mt-1 flex flex-wrap gap-1">
-                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : d.hostNotices.length ? <HostNoticeBadge notices={d.hostNotices} /> : null}
+                    {d.hostCritical.length ? (
+                      <HostCriticalBadge reasons={d.hostCritical} />
+                    ) : d.hostNotices.length ? (
+                      <HostNoticeBadge notices={d.hostNotices} />
+                    ) : null}
                     {group ? <VerdictBadge verdict={group.verdict} /> : null}
                   </div>
                 </td>
@@ -105,14 +109,19 @@ export function DevicePicker({ devices, groups, onPick }: { devices: PciDevice[]
                     <span className="font-mono text-sm">{a}</span>
                     <span className="text-sm text-slate-800">{deviceName(d)}</span>
                     <Badge>{d.driver ?? "no driver"}</Badge>
-                    {d.hostCritical.length ? <HostCriticalBadge reasons={d.hostCritical} /> : d.hostNotices.length ? <HostNoticeBadge notices={d.hostNotices} /> : null}
+                    {d.hostCritical.length ? (
+                      <HostCriticalBadge reasons={d.hostCritical} />
+                    ) : d.hostNotices.length ? (
+                      <HostNoticeBadge notices={d.hostNotices} />
+                    ) : null}
                     {isHeld(d.hold) ? <HeldBadge hold={d.hold} /> : null}
                     <Button size="sm" className="ml-auto" disabled={!!heldMember} onClick={() => onPick(a)} aria-label={`Pass through ${a}`}>
                       Pass through…
                     </Button>
                     {heldMember?.hold ? (
                       <p className="w-full text-xs text-sky-900" data-testid="pick-held">
-                        Not now: <span className="font-mono">{heldMember.address}</span> is {describeHold(heldMember.hold)}; its group moves only once it is released.
+                        Not now: <span className="font-mono">{heldMember.address}</span> is {describeHold(heldMember.hold)}; its group moves only once it is
+                        released.
                       </p>
                     ) : null}
                   </li>

@@ -46,6 +46,10 @@ describe("the New VF pool form", () => {
 
   it("turns the URL state into the form and the preview request", () => {
     expect(toPoolForm({ mode: "pool", step: "pool", pool: null, pf: i350.address, entry: null })).toEqual({ name: "", pf: i350.address });
-    expect(poolCreateRequest({ mode: "pool", step: "review", pool: "vfs", pf: x710.address, entry: null })).toEqual({ kind: "pool-create", name: "vfs", pf: x710.address });
+    expect(poolCreateRequest({ mode: "pool", step: "review", pool: "vfs", pf: x710.address, entry: null })).toEqual({
+      kind: "pool-create",
+      name: "vfs",
+      pf: x710.address,
+    });
   });
 });

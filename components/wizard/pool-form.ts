@@ -39,4 +39,8 @@ export function pfChoiceText(d: PciDevice, pools: { name: string; pfs: { address
 export const toPoolForm = (state: PoolState): PoolForm => ({ name: state.pool ?? "", pf: state.pf ?? "" });
 
 /** The plans.preview request of a "New VF pool" review. */
-export const poolCreateRequest = (state: PoolState & { pool: string; pf: string }): RouterInputs["plans"]["preview"] => ({ kind: "pool-create", name: state.pool, pf: state.pf });
+export const poolCreateRequest = (state: PoolState & { pool: string; pf: string }): RouterInputs["plans"]["preview"] => ({
+  kind: "pool-create",
+  name: state.pool,
+  pf: state.pf,
+});

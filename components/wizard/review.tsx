@@ -55,7 +55,12 @@ export function ReviewAndApply({
   if (entry !== null && applying === null) return <FinishedEntry id={entry} onBack={onBack} />;
   if (applying) return <ApplyProgress planId={applying} plan={preview.data!} onFinished={onFinished} />;
   if (preview.isError) return <ErrorPanel error={preview.error} what="the plan" title="Could not make the plan" />;
-  if (!preview.data) return <p role="status" className="text-sm text-slate-500">Planning…</p>;
+  if (!preview.data)
+    return (
+      <p role="status" className="text-sm text-slate-500">
+        Planning…
+      </p>
+    );
 
   const p = preview.data;
   const outcome = p.outcome;
@@ -70,7 +75,9 @@ export function ReviewAndApply({
     <div className="space-y-4">
       <Card>
         <CardHeader>
-          <CardTitle data-testid="plan-title">{outcome.kind === "plan" ? outcome.plan.title : outcome.kind === "nothing-to-do" ? "Nothing to do" : "This change is refused"}</CardTitle>
+          <CardTitle data-testid="plan-title">
+            {outcome.kind === "plan" ? outcome.plan.title : outcome.kind === "nothing-to-do" ? "Nothing to do" : "This change is refused"}
+          </CardTitle>
           <span className="text-xs text-slate-500">nothing is written until you press Apply</span>
         </CardHeader>
         <CardBody className="space-y-3 empty:hidden">
@@ -78,7 +85,9 @@ export function ReviewAndApply({
           {hardRefusals.length ? (
             <ul role="alert" data-testid="refusals" className="space-y-1 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">
               {hardRefusals.map((r) => (
-                <li key={r.code + r.reason} data-code={r.code}>{r.reason}</li>
+                <li key={r.code + r.reason} data-code={r.code}>
+                  {r.reason}
+                </li>
               ))}
             </ul>
           ) : null}
@@ -142,8 +151,8 @@ export function ReviewAndApply({
             <ul data-testid="vm-vf-notes" className="space-y-1">
               {toVms.map((v) => (
                 <li key={v.index}>
-                  VF {v.index} goes to <span className="font-mono">{v.vm!.name}</span> as a network interface: libvirt sets its{" "}
-                  {vmNetSettings(v.settings)} through the PF when the VM starts, and restores them when it stops
+                  VF {v.index} goes to <span className="font-mono">{v.vm!.name}</span> as a network interface: libvirt sets its {vmNetSettings(v.settings)}{" "}
+                  through the PF when the VM starts, and restores them when it stops
                   {v.settings && Object.keys(v.settings).some((k) => k !== "mac" && k !== "vlan") ? "; the other settings are set on the host now" : ""}.
                 </li>
               ))}
@@ -157,17 +166,25 @@ export function ReviewAndApply({
             </p>
           ) : null}
           {p.libvirt && outcome.kind !== "refused" ? (
-            <p data-testid="libvirt-note" className="text-xs text-slate-500">Not checked against VMs: {p.libvirt}.</p>
+            <p data-testid="libvirt-note" className="text-xs text-slate-500">
+              Not checked against VMs: {p.libvirt}.
+            </p>
           ) : null}
           {p.guestDriver ? (
             <p data-testid="guest-driver">
-              The guest needs the <code className="font-mono">{p.guestDriver}</code> driver for these VFs (guest driver parity: the VF device ID is not the PF&apos;s).
+              The guest needs the <code className="font-mono">{p.guestDriver}</code> driver for these VFs (guest driver parity: the VF device ID is not the
+              PF&apos;s).
             </p>
           ) : null}
           {p.endpoints.length > 1 || p.bridgesStay.length ? (
             <p data-testid="group-scope">
               Going to vfio-pci together: <span className="font-mono">{p.endpoints.join(", ")}</span>
-              {p.bridgesStay.length ? <> · staying on their port driver: <span className="font-mono">{p.bridgesStay.join(", ")}</span></> : null}
+              {p.bridgesStay.length ? (
+                <>
+                  {" "}
+                  · staying on their port driver: <span className="font-mono">{p.bridgesStay.join(", ")}</span>
+                </>
+              ) : null}
             </p>
           ) : null}
         </CardBody>
@@ -183,7 +200,9 @@ export function ReviewAndApply({
           <ol className="divide-y divide-slate-100 text-sm" data-testid="plan-steps">
             {outcome.plan.steps.map((s, i) => (
               <li key={i} className="px-4 py-2">
-                <p className="text-slate-900">{i + 1}. {s.summary}</p>
+                <p className="text-slate-900">
+                  {i + 1}. {s.summary}
+                </p>
                 <code className="mt-0.5 block font-mono text-xs text-slate-600">{p.commands[i]}</code>
               </li>
             ))}
@@ -278,12 +297,18 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
           ))}
         </ol>
       </Card>
-      {execute.isError ? <ErrorPanel error={execute.error} what="the apply" title="The apply was refused or stopped (the journal has any step that ran)" /> : null}
+      {execute.isError ? (
+        <ErrorPanel error={execute.error} what="the apply" title="The apply was refused or stopped (the journal has any step that ran)" />
+      ) : null}
       {result ? (
         <div
           role="alert"
           data-testid="apply-result"
-          className={result.ok ? "rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950" : "rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950"}
+          className={
+            result.ok
+              ? "rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-950"
+              : "rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-950"
+          }
         >
           {result.ok ? (
             <>
@@ -298,12 +323,18 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
             <>
               <p className="font-semibold">{failed?.error?.cause ?? "A step failed."}</p>
               {failed?.error ? <p>Fix: {failed.error.fix}</p> : null}
-              <p className="mt-1">{result.rolledBack ? "Rolled back: the host is as it was before." : "ROLLBACK INCOMPLETE: the steps above say what is left; the host is not as it was."}</p>
+              <p className="mt-1">
+                {result.rolledBack
+                  ? "Rolled back: the host is as it was before."
+                  : "ROLLBACK INCOMPLETE: the steps above say what is left; the host is not as it was."}
+              </p>
             </>
           )}
           {entryId !== null ? (
             <p className="mt-1">
-              <Link href="/journal" className="underline">Journal entry #{entryId}</Link>
+              <Link href="/journal" className="underline">
+                Journal entry #{entryId}
+              </Link>
               {" · "}
               <button type="button" className="cursor-pointer underline" onClick={() => onFinished(entryId)}>
                 Keep this result as a link
@@ -322,7 +353,9 @@ function DecodedError({ error }: { error: NonNullable<StepReport["error"]> }) {
       <p className="text-red-800">{error.cause}</p>
       <p className="text-slate-700">fix: {error.fix}</p>
       {error.kernelLines.map((l) => (
-        <p key={l} className="font-mono text-slate-500">kernel: {l}</p>
+        <p key={l} className="font-mono text-slate-500">
+          kernel: {l}
+        </p>
       ))}
     </div>
   );
@@ -331,21 +364,32 @@ function DecodedError({ error }: { error: NonNullable<StepReport["error"]> }) {
 const STATUS_TONE = { pending: "neutral", done: "green", failed: "red", "rolled-back": "amber", "rollback-failed": "red", skipped: "neutral" } as const;
 
 function StatusBadge({ status }: { status: StepState["status"] }) {
-  return <Badge tone={STATUS_TONE[status]} className="w-24 justify-center">{status}</Badge>;
+  return (
+    <Badge tone={STATUS_TONE[status]} className="w-24 justify-center">
+      {status}
+    </Badge>
+  );
 }
 
 /** The result of an apply that finished earlier (a reload or a shared link): read from the journal. */
 function FinishedEntry({ id, onBack }: { id: number; onBack: () => void }) {
   const trpc = useTRPC();
   const entry = useQuery(trpc.journal.byId.queryOptions({ id }));
-  if (entry.isPending) return <p role="status" className="text-sm text-slate-500">Reading journal entry #{id}…</p>;
+  if (entry.isPending)
+    return (
+      <p role="status" className="text-sm text-slate-500">
+        Reading journal entry #{id}…
+      </p>
+    );
   if (entry.isError) return <ErrorPanel error={entry.error} what={`journal entry #${id}`} />;
   const e = entry.data;
   return (
     <Card>
       <CardHeader>
         <CardTitle>{e.title}</CardTitle>
-        <Badge tone={e.status === "applied" ? "green" : "red"} data-testid="entry-status">{e.status}</Badge>
+        <Badge tone={e.status === "applied" ? "green" : "red"} data-testid="entry-status">
+          {e.status}
+        </Badge>
       </CardHeader>
       <CardBody>
         <ol className="space-y-1">
@@ -358,7 +402,9 @@ function FinishedEntry({ id, onBack }: { id: number; onBack: () => void }) {
         </ol>
         <div className="mt-3 flex gap-2">
           <Button onClick={onBack}>Start over from here</Button>
-          <Link href="/journal" className="self-center text-sm underline">The journal</Link>
+          <Link href="/journal" className="self-center text-sm underline">
+            The journal
+          </Link>
         </div>
       </CardBody>
     </Card>
@@ -382,13 +428,13 @@ function BootBindingGuide({ binding }: { binding: NonNullable<Preview["bootBindi
       </CardHeader>
       <CardBody className="space-y-2">
         <p>
-          Once applied, Passdeck remembers this binding, and <code className="font-mono">passdeck-reconcile.service</code> binds the same addresses again at boot, after
-          udev has loaded the drivers: exact, and enough for a NIC, an HBA or a USB controller.
+          Once applied, Passdeck remembers this binding, and <code className="font-mono">passdeck-reconcile.service</code> binds the same addresses again at
+          boot, after udev has loaded the drivers: exact, and enough for a NIC, an HBA or a USB controller.
         </p>
         {binding.display ? (
           <p>
-            A GPU is better claimed before its host driver starts: that driver initialises the card (and the console on it) during boot, and some cards do
-            not reset cleanly afterwards. Claim it by ID from early boot: vfio-pci must load first, which the <code className="font-mono">softdep</code> lines
+            A GPU is better claimed before its host driver starts: that driver initialises the card (and the console on it) during boot, and some cards do not
+            reset cleanly afterwards. Claim it by ID from early boot: vfio-pci must load first, which the <code className="font-mono">softdep</code> lines
             arrange, then rebuild the initramfs (<code className="font-mono">update-initramfs -u</code> on Debian and Ubuntu,{" "}
             <code className="font-mono">dracut -f</code> elsewhere) and reboot.
           </p>
@@ -398,8 +444,8 @@ function BootBindingGuide({ binding }: { binding: NonNullable<Preview["bootBindi
         <pre className="overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs text-slate-100">{snippet}</pre>
         {binding.sameIdElsewhere.length ? (
           <p role="alert" className="text-red-900">
-            <code className="font-mono">ids=</code> takes every device with these IDs, and this host has more: {binding.sameIdElsewhere.join(", ")}. Use
-            the reconcile unit (by address) instead, or those go to vfio-pci too.
+            <code className="font-mono">ids=</code> takes every device with these IDs, and this host has more: {binding.sameIdElsewhere.join(", ")}. Use the
+            reconcile unit (by address) instead, or those go to vfio-pci too.
           </p>
         ) : null}
       </CardBody>
@@ -434,7 +480,9 @@ function XmlChanges({ changes }: { changes: Preview["xmlChanges"] }) {
               <span className="font-mono">{c.domain}</span> — {targetText(c.target)}
             </figcaption>
             <p className="mb-1 text-xs text-slate-500">{isNetworkXml(c) ? poolWhenText(c.op) : whenText(c)}</p>
-            <pre className={`overflow-x-auto rounded-md border px-3 py-2 font-mono text-xs ${c.op === "add" ? "border-emerald-200 bg-emerald-50 text-emerald-950" : "border-red-200 bg-red-50 text-red-950"}`}>
+            <pre
+              className={`overflow-x-auto rounded-md border px-3 py-2 font-mono text-xs ${c.op === "add" ? "border-emerald-200 bg-emerald-50 text-emerald-950" : "border-red-200 bg-red-50 text-red-950"}`}
+            >
               {diffLines(c).join("\n")}
             </pre>
           </figure>

@@ -17,7 +17,17 @@ import { noVmsReason, VmSelect } from "./vm-select";
 type SriovState = Extract<WizardState, { mode: "sriov" }>;
 type Go = (next: WizardState, opts?: { replace?: boolean }) => void;
 
-export function Nav({ onBack, onNext, nextLabel = "Next", disabled = false }: { onBack: () => void; onNext: () => void; nextLabel?: string; disabled?: boolean }) {
+export function Nav({
+  onBack,
+  onNext,
+  nextLabel = "Next",
+  disabled = false,
+}: {
+  onBack: () => void;
+  onNext: () => void;
+  nextLabel?: string;
+  disabled?: boolean;
+}) {
   return (
     <div className="mt-4 flex justify-between">
       <Button onClick={onBack}>Back</Button>
@@ -56,7 +66,9 @@ export function CountStep({ state, pf, byAddress, go }: { state: SriovState; pf:
           <dt className="text-slate-500">Interface</dt>
           <dd className="font-mono">{pf.netdevs.map((d) => d.name).join(", ") || "none"}</dd>
           <dt className="text-slate-500">VFs now</dt>
-          <dd data-testid="current-vfs">{s.numVfs} of at most {s.totalVfs}</dd>
+          <dd data-testid="current-vfs">
+            {s.numVfs} of at most {s.totalVfs}
+          </dd>
           <dt className="text-slate-500">VF device ID</dt>
           <dd className="font-mono">{s.vfDeviceId ? `${pf.vendorId}:${s.vfDeviceId}` : "unknown"}</dd>
         </dl>
@@ -73,11 +85,13 @@ export function CountStep({ state, pf, byAddress, go }: { state: SriovState; pf:
           className="mt-1 h-8 w-28 rounded-md border border-slate-300 px-2 font-mono"
         />
         <p id="vf-count-help" className={error ? "mt-1 text-sm text-red-800" : "mt-1 text-xs text-slate-500"}>
-          {error ?? "Each VF takes queues, interrupt vectors and MMIO space from the PF: create the ones you will use. Changing a non-zero count removes every VF first (the kernel's rule)."}
+          {error ??
+            "Each VF takes queues, interrupt vectors and MMIO space from the PF: create the ones you will use. Changing a non-zero count removes every VF first (the kernel's rule)."}
         </p>
         {n !== null && n !== s.numVfs && s.numVfs > 0 && vfioVfs.length > 0 ? (
           <p role="alert" className="mt-2 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
-            {vfioVfs.join(", ")} {vfioVfs.length === 1 ? "is" : "are"} on vfio-pci: changing the count would destroy {vfioVfs.length === 1 ? "it" : "them"}. The review will refuse it.
+            {vfioVfs.join(", ")} {vfioVfs.length === 1 ? "is" : "are"} on vfio-pci: changing the count would destroy {vfioVfs.length === 1 ? "it" : "them"}. The
+            review will refuse it.
           </p>
         ) : null}
         <label className="mt-4 flex items-start gap-2 text-sm">
@@ -93,7 +107,14 @@ export function CountStep({ state, pf, byAddress, go }: { state: SriovState; pf:
           onNext={() => {
             const count = n!;
             const keep = <T,>(entries: [string, T][]) => Object.fromEntries(entries.filter(([i]) => Number(i) < count));
-            go({ ...state, count, autoprobe, step: count === 0 ? "review" : "settings", settings: keep(Object.entries(state.settings)), vfio: state.vfio.filter((i) => i < count) });
+            go({
+              ...state,
+              count,
+              autoprobe,
+              step: count === 0 ? "review" : "settings",
+              settings: keep(Object.entries(state.settings)),
+              vfio: state.vfio.filter((i) => i < count),
+            });
           }}
         />
       </CardBody>
@@ -175,12 +196,22 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
       </CardHeader>
       <CardBody>
         <div className="mb-3 flex flex-wrap items-center gap-2 text-sm">
-          <Button size="sm" disabled={!pfMac} onClick={() => setRows((rs) => rs.map((r, i) => ({ ...r, mac: stableVfMac(pfMac!, i) })))} title="Locally administered, derived from the PF's MAC and the VF index: the same on every boot">
+          <Button
+            size="sm"
+            disabled={!pfMac}
+            onClick={() => setRows((rs) => rs.map((r, i) => ({ ...r, mac: stableVfMac(pfMac!, i) })))}
+            title="Locally administered, derived from the PF's MAC and the VF index: the same on every boot"
+          >
             Generate MACs for all
           </Button>
           <label className="ml-4 flex items-center gap-1">
             VLAN for all
-            <input value={bulkVlan} onChange={(e) => setBulkVlan(e.target.value.trim())} className="h-7 w-20 rounded-md border border-slate-300 px-2 font-mono" aria-label="VLAN for all VFs" />
+            <input
+              value={bulkVlan}
+              onChange={(e) => setBulkVlan(e.target.value.trim())}
+              className="h-7 w-20 rounded-md border border-slate-300 px-2 font-mono"
+              aria-label="VLAN for all VFs"
+            />
           </label>
           <Button size="sm" disabled={!bulkVlan} onClick={() => setRows((rs) => rs.map((r) => ({ ...r, vlan: bulkVlan })))}>
             Fill
@@ -201,7 +232,12 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
                 />
               );
               const select = (field: "spoofchk" | "trust" | "state", options: string[]) => (
-                <select aria-label={`VF ${i} ${field}`} value={r[field]} onChange={(ev) => set(i, { [field]: ev.target.value } as Partial<Row>)} className="h-7 rounded-md border border-slate-300 px-1">
+                <select
+                  aria-label={`VF ${i} ${field}`}
+                  value={r[field]}
+                  onChange={(ev) => set(i, { [field]: ev.target.value } as Partial<Row>)}
+                  className="h-7 rounded-md border border-slate-300 px-1"
+                >
                   <option value="">default</option>
                   {options.map((o) => (
                     <option key={o} value={o}>
@@ -216,7 +252,13 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
                   <td className="py-1 pr-2">
                     <div className="flex gap-1">
                       {input("mac", "w-40")}
-                      <Button size="sm" variant="ghost" disabled={!pfMac} onClick={() => set(i, { mac: stableVfMac(pfMac!, i) })} aria-label={`Generate a MAC for VF ${i}`}>
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        disabled={!pfMac}
+                        onClick={() => set(i, { mac: stableVfMac(pfMac!, i) })}
+                        aria-label={`Generate a MAC for VF ${i}`}
+                      >
                         gen
                       </Button>
                     </div>
@@ -234,7 +276,13 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
         </table>
         {hasErrors ? (
           <ul role="alert" data-testid="settings-errors" className="mt-3 space-y-0.5 text-sm text-red-800">
-            {parsed.flatMap((p, i) => Object.values(p.errors).map((msg) => <li key={`${i}-${msg}`}>VF {i}: {msg}</li>))}
+            {parsed.flatMap((p, i) =>
+              Object.values(p.errors).map((msg) => (
+                <li key={`${i}-${msg}`}>
+                  VF {i}: {msg}
+                </li>
+              )),
+            )}
           </ul>
         ) : null}
         <Nav
@@ -279,7 +327,11 @@ export function VfioStep({ state, pf, byAddress, go }: { state: SriovState; pf: 
                   <span className="w-12 font-mono">VF {i}</span>
                   <span className="font-mono">{address ?? "address known after creation"}</span>
                   <span className="text-xs text-slate-500">
-                    {predicted ? "(will be created)" : d ? `now on ${d.driver ?? "no driver"}${d.netdevs.length ? `, ${d.netdevs.map((n) => n.name).join(", ")}` : ""}` : ""}
+                    {predicted
+                      ? "(will be created)"
+                      : d
+                        ? `now on ${d.driver ?? "no driver"}${d.netdevs.length ? `, ${d.netdevs.map((n) => n.name).join(", ")}` : ""}`
+                        : ""}
                   </span>
                 </label>
                 {chosen.has(i) ? (

@@ -4,7 +4,16 @@ import { attachKind, attachRequest, checkAttachForm, otherFunctions, toAttachFor
 import type { WizardState } from "./wizard-state";
 
 const UUID = "5f0c1b9e-2a57-4c43-9f0e-0d6b2f7a1c33";
-const form = (patch: Partial<AttachForm>): AttachForm => ({ domain: UUID, mac: "", vlan: "", romBar: "", romFile: "", allFunctions: false, placement: "pcie", ...patch });
+const form = (patch: Partial<AttachForm>): AttachForm => ({
+  domain: UUID,
+  mac: "",
+  vlan: "",
+  romBar: "",
+  romFile: "",
+  allFunctions: false,
+  placement: "pcie",
+  ...patch,
+});
 
 const device = (address: string, patch: Partial<PciDevice>) => ({ address, physfn: null, classId: "010802", netdevs: [], ...patch }) as unknown as PciDevice;
 const x710 = device("0000:3b:00.0", { classId: "020000", netdevs: [{ name: "ens1f0" }] as PciDevice["netdevs"] });
@@ -49,13 +58,32 @@ describe("the Give to a VM form", () => {
   });
 
   it("turns the URL state into the preview request and back into the form", () => {
-    const state: Extract<WizardState, { mode: "vm" }> = { mode: "vm", step: "review", device: nvme.address, domain: UUID, mac: null, vlan: null, romBar: "off", romFile: null, allFunctions: false, placement: "pcie", entry: null };
+    const state: Extract<WizardState, { mode: "vm" }> = {
+      mode: "vm",
+      step: "review",
+      device: nvme.address,
+      domain: UUID,
+      mac: null,
+      vlan: null,
+      romBar: "off",
+      romFile: null,
+      allFunctions: false,
+      placement: "pcie",
+      entry: null,
+    };
     expect(attachRequest({ ...state, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: nvme.address, rom: { bar: "off" } });
     expect(toAttachForm(state)).toEqual(form({ romBar: "off" }));
     const vf = { ...state, device: x710Vf.address, mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null };
     expect(attachRequest({ ...vf, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: x710Vf.address, mac: "02:aa:bb:cc:00:01", vlan: 42 });
     const gpu = { ...state, device: "0000:01:00.0", allFunctions: true, placement: "pci" as const };
-    expect(attachRequest({ ...gpu, domain: UUID })).toEqual({ kind: "vm-attach", domain: UUID, address: "0000:01:00.0", rom: { bar: "off" }, allFunctions: true, placement: "pci" });
+    expect(attachRequest({ ...gpu, domain: UUID })).toEqual({
+      kind: "vm-attach",
+      domain: UUID,
+      address: "0000:01:00.0",
+      rom: { bar: "off" },
+      allFunctions: true,
+      placement: "pci",
+    });
   });
 
   it("finds the other functions of a device's slot, leaving bridges out", () => {
@@ -70,7 +98,16 @@ describe("the Give to a VM form", () => {
 describe("VF pools as a VF's destination", () => {
   it("offers the PF's pools, or the one the plan would create, named after the PF's interface", async () => {
     const { poolChoicesFor } = await import("./vf-steps");
-    const row = (name: string, address: string) => ({ name, active: true, autostart: true, pfs: [{ netdev: "ens1f0", address }], vfs: [], handedOut: [], usedByConfigs: [], xmlError: null });
+    const row = (name: string, address: string) => ({
+      name,
+      active: true,
+      autostart: true,
+      pfs: [{ netdev: "ens1f0", address }],
+      vfs: [],
+      handedOut: [],
+      usedByConfigs: [],
+      xmlError: null,
+    });
     expect(poolChoicesFor(x710, [row("x710", x710.address)])).toEqual([{ value: "pool=x710", label: "VF pool x710" }]);
     expect(poolChoicesFor(x710, [row("other", "0000:18:00.0")])).toEqual([{ value: "pool=ens1f0-vfs", label: "a new VF pool ens1f0-vfs" }]);
     expect(poolChoicesFor(x710, null)).toEqual([]);

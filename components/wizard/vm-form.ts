@@ -77,7 +77,9 @@ export function toAttachForm(state: Extract<WizardState, { mode: "vm" }>): Attac
 /** The other functions of the device's slot (a GPU's audio function), which "all functions" takes along. */
 export function otherFunctions(d: PciDevice, devices: Iterable<PciDevice>): PciDevice[] {
   const slot = d.address.slice(0, d.address.lastIndexOf("."));
-  return [...devices].filter((x) => x.address !== d.address && !x.bridge && x.address.startsWith(`${slot}.`)).sort((a, b) => a.address.localeCompare(b.address));
+  return [...devices]
+    .filter((x) => x.address !== d.address && !x.bridge && x.address.startsWith(`${slot}.`))
+    .sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /** The plans.preview request of a "Give to a VM" review. */

@@ -23,7 +23,8 @@ export function FieldError({ id, error }: { id: string; error: string | undefine
   ) : null;
 }
 
-export const inputCls = (error: string | undefined, width: string) => cn("mt-1 block h-8 rounded-md border px-2 font-mono", width, error ? "border-red-500 bg-red-50" : "border-slate-300");
+export const inputCls = (error: string | undefined, width: string) =>
+  cn("mt-1 block h-8 rounded-md border px-2 font-mono", width, error ? "border-red-500 bg-red-50" : "border-slate-300");
 
 /**
  * "Give to a VM": which VM, and for a network VF the MAC and VLAN libvirt puts on it, for any other device the
@@ -73,7 +74,11 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
             describedBy="vm-choice-help"
             className="mt-1 h-8 min-w-72"
           />
-          <p id="vm-choice-help" data-testid="vm-choice-help" className={reason && !vms.isPending ? "mt-1 text-sm text-amber-900" : "mt-1 text-xs text-slate-500"}>
+          <p
+            id="vm-choice-help"
+            data-testid="vm-choice-help"
+            className={reason && !vms.isPending ? "mt-1 text-sm text-amber-900" : "mt-1 text-xs text-slate-500"}
+          >
             {reason ?? "The persistent config gets it (from the next start), and the running VM too when it runs (hot-plug)."}
           </p>
           {holders.length ? (
@@ -90,24 +95,42 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
             </legend>
             <label className="block text-sm font-medium text-slate-800">
               MAC (empty: Passdeck picks a stable 52:54:00 one)
-              <input value={form.mac} onChange={(e) => set({ mac: e.target.value.trim() })} aria-invalid={!!errors.mac} aria-describedby="vm-mac-error" className={inputCls(errors.mac, "w-48")} />
+              <input
+                value={form.mac}
+                onChange={(e) => set({ mac: e.target.value.trim() })}
+                aria-invalid={!!errors.mac}
+                aria-describedby="vm-mac-error"
+                className={inputCls(errors.mac, "w-48")}
+              />
             </label>
             <FieldError id="vm-mac-error" error={errors.mac} />
             <label className="block text-sm font-medium text-slate-800">
               VLAN (empty: untagged)
-              <input value={form.vlan} onChange={(e) => set({ vlan: e.target.value.trim() })} inputMode="numeric" aria-invalid={!!errors.vlan} aria-describedby="vm-vlan-error" className={inputCls(errors.vlan, "w-24")} />
+              <input
+                value={form.vlan}
+                onChange={(e) => set({ vlan: e.target.value.trim() })}
+                inputMode="numeric"
+                aria-invalid={!!errors.vlan}
+                aria-describedby="vm-vlan-error"
+                className={inputCls(errors.vlan, "w-24")}
+              />
             </label>
             <FieldError id="vm-vlan-error" error={errors.vlan} />
           </fieldset>
         ) : (
           <fieldset className="space-y-3">
             <legend className="text-sm text-slate-700">
-              As a PCI device, <code className="font-mono text-xs">&lt;hostdev mode=&apos;subsystem&apos; type=&apos;pci&apos; managed=&apos;yes&apos;&gt;</code>: libvirt
-              moves it to vfio-pci when the VM starts and back when it stops. For a GPU, the option ROM settings below matter.
+              As a PCI device,{" "}
+              <code className="font-mono text-xs">&lt;hostdev mode=&apos;subsystem&apos; type=&apos;pci&apos; managed=&apos;yes&apos;&gt;</code>: libvirt moves
+              it to vfio-pci when the VM starts and back when it stops. For a GPU, the option ROM settings below matter.
             </legend>
             <label className="block text-sm font-medium text-slate-800">
               ROM BAR
-              <select value={form.romBar} onChange={(e) => set({ romBar: e.target.value as AttachForm["romBar"] })} className="mt-1 block h-8 rounded-md border border-slate-300 px-1">
+              <select
+                value={form.romBar}
+                onChange={(e) => set({ romBar: e.target.value as AttachForm["romBar"] })}
+                className="mt-1 block h-8 rounded-md border border-slate-300 px-1"
+              >
                 <option value="">libvirt&apos;s default</option>
                 <option value="on">on (the guest sees the device&apos;s ROM)</option>
                 <option value="off">off (the guest sees no ROM)</option>
@@ -137,7 +160,11 @@ export function VmAttachStep({ state, byAddress, go }: { state: VmState; byAddre
                 {form.allFunctions ? (
                   <label className="block text-sm font-medium text-slate-800">
                     Placement in the guest
-                    <select value={form.placement} onChange={(e) => set({ placement: e.target.value as AttachForm["placement"] })} className="mt-1 block h-8 rounded-md border border-slate-300 px-1">
+                    <select
+                      value={form.placement}
+                      onChange={(e) => set({ placement: e.target.value as AttachForm["placement"] })}
+                      className="mt-1 block h-8 rounded-md border border-slate-300 px-1"
+                    >
                       <option value="pcie">PCIe: behind a new root port (q35; what GPU drivers expect)</option>
                       <option value="pci">PCI: on the root bus, a free slot</option>
                     </select>

@@ -30,11 +30,37 @@ describe("wizard state in the URL", () => {
   });
 
   it("round-trips giving a device to a VM, with a VF's MAC and VLAN or a device's ROM options", () => {
-    const vf: WizardState = { mode: "vm", step: "review", device: "0000:3b:02.1", domain: UUID, mac: "02:aa:bb:cc:00:01", vlan: 42, romBar: null, romFile: null, allFunctions: false, placement: "pcie", entry: null };
+    const vf: WizardState = {
+      mode: "vm",
+      step: "review",
+      device: "0000:3b:02.1",
+      domain: UUID,
+      mac: "02:aa:bb:cc:00:01",
+      vlan: 42,
+      romBar: null,
+      romFile: null,
+      allFunctions: false,
+      placement: "pcie",
+      entry: null,
+    };
     expect(formatWizardState(vf)).toBe(`?mode=vm&step=review&device=0000:3b:02.1&domain=${UUID}&mac=02:aa:bb:cc:00:01&vlan=42`);
     expect(parse(formatWizardState(vf).slice(1))).toEqual(vf);
-    const gpu: WizardState = { mode: "vm", step: "result", device: "0000:01:00.0", domain: "win11", mac: null, vlan: null, romBar: "off", romFile: "/usr/share/vgabios/gpu.rom", allFunctions: true, placement: "pci", entry: 7 };
-    expect(formatWizardState(gpu)).toBe("?mode=vm&step=result&device=0000:01:00.0&domain=win11&rombar=off&romfile=/usr/share/vgabios/gpu.rom&all=1&placement=pci&entry=7");
+    const gpu: WizardState = {
+      mode: "vm",
+      step: "result",
+      device: "0000:01:00.0",
+      domain: "win11",
+      mac: null,
+      vlan: null,
+      romBar: "off",
+      romFile: "/usr/share/vgabios/gpu.rom",
+      allFunctions: true,
+      placement: "pci",
+      entry: 7,
+    };
+    expect(formatWizardState(gpu)).toBe(
+      "?mode=vm&step=result&device=0000:01:00.0&domain=win11&rombar=off&romfile=/usr/share/vgabios/gpu.rom&all=1&placement=pci&entry=7",
+    );
     expect(parse(formatWizardState(gpu).slice(1))).toEqual(gpu);
     const detach: WizardState = { mode: "vm-detach", step: "review", device: "0000:5e:00.0", domain: UUID, entry: null };
     expect(formatWizardState(detach)).toBe(`?mode=vm-detach&step=review&device=0000:5e:00.0&domain=${UUID}`);
@@ -79,7 +105,9 @@ describe("wizard state in the URL", () => {
 
   it("asks for the VM before reviewing, and drops attach options it cannot read", () => {
     expect(parse("mode=vm&step=review&device=3b:02.1")).toMatchObject({ mode: "vm", step: "vm", domain: null });
-    expect(parse(`mode=vm&step=review&device=0000:3b:02.1&domain=${UUID}&mac=01:00:5e:00:00:01&vlan=4095&rombar=maybe&romfile=gpu.rom&all=yes&placement=isa`)).toEqual({
+    expect(
+      parse(`mode=vm&step=review&device=0000:3b:02.1&domain=${UUID}&mac=01:00:5e:00:00:01&vlan=4095&rombar=maybe&romfile=gpu.rom&all=yes&placement=isa`),
+    ).toEqual({
       mode: "vm",
       step: "review",
       device: "0000:3b:02.1",

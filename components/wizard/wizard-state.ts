@@ -113,7 +113,12 @@ function parseAttachOptions(params: URLSearchParams): VmAttachOptions {
 export function formatSettings(settings: Record<number, VfSettings>): string {
   return Object.entries(settings)
     .filter(([, s]) => Object.keys(s).length > 0)
-    .map(([i, s]) => `${i}:${Object.entries(s).map(([k, v]) => `${k}=${typeof v === "boolean" ? (v ? "on" : "off") : String(v)}`).join(",")}`)
+    .map(
+      ([i, s]) =>
+        `${i}:${Object.entries(s)
+          .map(([k, v]) => `${k}=${typeof v === "boolean" ? (v ? "on" : "off") : String(v)}`)
+          .join(",")}`,
+    )
     .join(";");
 }
 

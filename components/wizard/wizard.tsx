@@ -60,11 +60,21 @@ export function Wizard() {
   const byAddress = new Map(all.map((d) => [d.address, d]));
 
   const steps =
-    state.mode === "sriov" ? SRIOV_STEPS : state.mode === "device" ? DEVICE_STEPS : state.mode === "vm" ? VM_STEPS : state.mode === "pool" ? POOL_STEPS : (["review", "result"] as const);
+    state.mode === "sriov"
+      ? SRIOV_STEPS
+      : state.mode === "device"
+        ? DEVICE_STEPS
+        : state.mode === "vm"
+          ? VM_STEPS
+          : state.mode === "pool"
+            ? POOL_STEPS
+            : (["review", "result"] as const);
   return (
     <section className="mx-auto max-w-6xl" aria-labelledby="wizard-title">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
-        <h1 id="wizard-title" className="text-xl font-semibold text-slate-900">Passthrough wizard</h1>
+        <h1 id="wizard-title" className="text-xl font-semibold text-slate-900">
+          Passthrough wizard
+        </h1>
         <div role="tablist" aria-label="What to pass through" className="flex gap-1 text-sm">
           {(["sriov", "device"] as const).map((mode) => (
             <button
@@ -73,11 +83,16 @@ export function Wizard() {
               type="button"
               aria-selected={state.mode === mode}
               onClick={() =>
-                go(mode === "sriov"
-                  ? { mode, step: "pf", pf: null, count: null, autoprobe: true, settings: {}, vfio: [], vms: {}, entry: null }
-                  : { mode, step: "device", device: null, entry: null })
+                go(
+                  mode === "sriov"
+                    ? { mode, step: "pf", pf: null, count: null, autoprobe: true, settings: {}, vfio: [], vms: {}, entry: null }
+                    : { mode, step: "device", device: null, entry: null },
+                )
               }
-              className={cn("cursor-pointer rounded-md px-2.5 py-1 font-medium", state.mode === mode ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100")}
+              className={cn(
+                "cursor-pointer rounded-md px-2.5 py-1 font-medium",
+                state.mode === mode ? "bg-slate-900 text-white" : "text-slate-600 hover:bg-slate-100",
+              )}
             >
               {mode === "sriov" ? "SR-IOV virtual functions" : "A whole device"}
             </button>
@@ -92,7 +107,14 @@ export function Wizard() {
             <li
               key={s}
               aria-current={current ? "step" : undefined}
-              className={cn("rounded-full border px-2.5 py-0.5", current ? "border-slate-900 bg-slate-900 text-white" : past ? "border-slate-300 bg-slate-100 text-slate-700" : "border-slate-200 text-slate-400")}
+              className={cn(
+                "rounded-full border px-2.5 py-0.5",
+                current
+                  ? "border-slate-900 bg-slate-900 text-white"
+                  : past
+                    ? "border-slate-300 bg-slate-100 text-slate-700"
+                    : "border-slate-200 text-slate-400",
+              )}
             >
               {i + 1}. {STEP_LABEL[s]}
             </li>
@@ -102,10 +124,17 @@ export function Wizard() {
       <div className="mt-4" key={key}>
         {state.mode === "sriov" ? (
           state.step === "pf" || !state.pf ? (
-            <PfPicker devices={all} groups={groups.data.groups} onPick={(pf) => go({ ...state, pf, step: "count", count: byAddress.get(pf)?.sriov?.numVfs || null, settings: {}, vfio: [], vms: {} })} />
+            <PfPicker
+              devices={all}
+              groups={groups.data.groups}
+              onPick={(pf) => go({ ...state, pf, step: "count", count: byAddress.get(pf)?.sriov?.numVfs || null, settings: {}, vfio: [], vms: {} })}
+            />
           ) : !byAddress.get(state.pf)?.sriov ? (
             <p role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900">
-              <span className="font-mono">{state.pf}</span> is not an SR-IOV physical function on this host. <button type="button" className="cursor-pointer underline" onClick={() => go({ ...state, step: "pf", pf: null })}>Pick another</button>
+              <span className="font-mono">{state.pf}</span> is not an SR-IOV physical function on this host.{" "}
+              <button type="button" className="cursor-pointer underline" onClick={() => go({ ...state, step: "pf", pf: null })}>
+                Pick another
+              </button>
             </p>
           ) : state.step === "count" || state.count === null ? (
             <CountStep state={state} pf={byAddress.get(state.pf)!} byAddress={byAddress} go={go} />

@@ -57,8 +57,7 @@ export async function sysfsTruth(): Promise<SysfsDevice[]> {
     .split("\n")
     .filter(Boolean)
     .map((line) => {
-      const [group = "", address = "", vendor = "", device = "", cls = "", driver = "", physfn = "", total = "", numVfs = "", vfs = ""] =
-        line.split("|");
+      const [group = "", address = "", vendor = "", device = "", cls = "", driver = "", physfn = "", total = "", numVfs = "", vfs = ""] = line.split("|");
       return {
         group: Number(group),
         address,
@@ -122,7 +121,14 @@ export async function startHandmadeQemu(address: string, name = "handmade"): Pro
   const pid = Number((await guestRun(["sh", "-c", script])).trim());
   await waitFor(
     `QEMU pid ${pid} to open ${address}`,
-    async () => (await guestRun(["sh", "-c", `cat /sys/bus/pci/devices/${address}/enable; kill -0 ${pid} 2>/dev/null || { echo "QEMU exited: $(cat /tmp/qemu-${name}.log)"; exit 1; }`])).trim(),
+    async () =>
+      (
+        await guestRun([
+          "sh",
+          "-c",
+          `cat /sys/bus/pci/devices/${address}/enable; kill -0 ${pid} 2>/dev/null || { echo "QEMU exited: $(cat /tmp/qemu-${name}.log)"; exit 1; }`,
+        ])
+      ).trim(),
     (v) => v === "1",
     60_000,
     200,
@@ -133,7 +139,13 @@ export async function startHandmadeQemu(address: string, name = "handmade"): Pro
 /** Ends a process in the guest and waits until it is gone and the device it held is released (enable 0). */
 export async function stopGuestProcess(pid: number, address: string): Promise<void> {
   await guestRun(["sh", "-c", `kill ${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
-  await waitFor(`${address} released`, async () => (await guestRun(["cat", `/sys/bus/pci/devices/${address}/enable`])).trim(), (v) => v === "0", 30_000, 200);
+  await waitFor(
+    `${address} released`,
+    async () => (await guestRun(["cat", `/sys/bus/pci/devices/${address}/enable`])).trim(),
+    (v) => v === "0",
+    30_000,
+    200,
+  );
 }
 
 /**
@@ -141,7 +153,13 @@ export async function stopGuestProcess(pid: number, address: string): Promise<vo
  * a new interface, down), and the SLAAC address the LAN's router advertisement gives it, present.
  */
 export async function lanUp(address: string): Promise<string> {
-  const netdev = await waitFor(`${address}'s interface`, async () => (await guestRun(["ls", `/sys/bus/pci/devices/${address}/net`])).trim(), (n) => n !== "", 60_000, 200);
+  const netdev = await waitFor(
+    `${address}'s interface`,
+    async () => (await guestRun(["ls", `/sys/bus/pci/devices/${address}/net`])).trim(),
+    (n) => n !== "",
+    60_000,
+    200,
+  );
   await guestRun(["ip", "link", "set", "dev", netdev, "up"]);
   await waitFor(
     `a SLAAC address on ${netdev}`,

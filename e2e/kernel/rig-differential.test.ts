@@ -92,7 +92,13 @@ describe("the rig demo scenario behaves as the guest kernel", () => {
       expect(answer.demo, `${what}: errno`).toBe(answer.rig);
       errnos.push(answer.rig ?? "ok");
       const demo = demoSh(OBSERVE, pf);
-      const rig = await waitFor(`the rig to settle after "${what}"`, () => rigSh(OBSERVE, pf), (out) => out === demo, 20_000, 250).catch(() => rigSh(OBSERVE, pf));
+      const rig = await waitFor(
+        `the rig to settle after "${what}"`,
+        () => rigSh(OBSERVE, pf),
+        (out) => out === demo,
+        20_000,
+        250,
+      ).catch(() => rigSh(OBSERVE, pf));
       expect(demo, `after "${what}"`).toBe(rig);
       seen.push(demo);
     }

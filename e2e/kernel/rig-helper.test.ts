@@ -50,24 +50,42 @@ beforeAll(async () => {
 describe("privilege separation in the guest", () => {
   it("the web server and the probe agent run as uid 1500 with no capability; the helper as root with three", async () => {
     const web = await processFacts("scripts/serve.mjs");
-    expect([web.uid, web.gid, web.capEff, web.capBnd === "0000000000000000" ? "no bounding caps" : "full bounding set"]).toEqual(["1500", "1500", "0000000000000000", "full bounding set"]);
+    expect([web.uid, web.gid, web.capEff, web.capBnd === "0000000000000000" ? "no bounding caps" : "full bounding set"]).toEqual([
+      "1500",
+      "1500",
+      "0000000000000000",
+      "full bounding set",
+    ]);
     const agent = await processFacts("passdeck.mjs probe-agent");
     expect([agent.uid, agent.capEff]).toEqual(["1500", "0000000000000000"]);
     const helper = await processFacts("passdeck.mjs helper");
     expect([helper.uid, helper.capBnd, helper.capEff]).toEqual(["0", HELPER_CAPS, HELPER_CAPS]);
     expect((await guestRun(["stat", "-c", "%a %u %g %F", SOCKET])).trim()).toBe("660 0 1500 socket");
     // the host records are root's, readable by the web group; the web tier's own data is the web user's
-    expect((await guestRun(["stat", "-c", "%a %u %g", "/var/lib/passdeck", "/var/lib/passdeck/host", "/var/lib/passdeck/host/passdeck-host.db", "/var/lib/passdeck/web"])).trim().split("\n")).toEqual([
-      "750 0 1500",
-      "750 0 1500",
-      "640 0 1500",
-      "750 1500 1500",
-    ]);
+    expect(
+      (
+        await guestRun([
+          "stat",
+          "-c",
+          "%a %u %g",
+          "/var/lib/passdeck",
+          "/var/lib/passdeck/host",
+          "/var/lib/passdeck/host/passdeck-host.db",
+          "/var/lib/passdeck/web",
+        ])
+      )
+        .trim()
+        .split("\n"),
+    ).toEqual(["750 0 1500", "750 0 1500", "640 0 1500", "750 1500 1500"]);
   });
 
   it("an apply from the web goes through the helper: the journal entry is the helper's", async () => {
     const token = { authorization: `Bearer ${rig().auth.token}` };
-    const preview = await trpc<{ outcome: { kind: string; plan?: { id: string } } }>("plans.preview", { kind: "sriov", pf: igb, count: 2, autoprobe: true, vfs: [], confirm: true }, token);
+    const preview = await trpc<{ outcome: { kind: string; plan?: { id: string } } }>(
+      "plans.preview",
+      { kind: "sriov", pf: igb, count: 2, autoprobe: true, vfs: [], confirm: true },
+      token,
+    );
     expect(preview.outcome.kind, JSON.stringify(preview.outcome)).toBe("plan");
     const applied = await trpc<{ entryId: number; result: { ok: boolean } }>("plans.execute", { planId: preview.outcome.plan!.id }, token);
     expect(applied.result.ok).toBe(true);
@@ -89,7 +107,11 @@ describe("privilege separation in the guest", () => {
     });
     const cookie = `passdeck_session=${/passdeck_session=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")![1]}`;
     const session = { cookie, origin: rig().serverUrl };
-    const preview = await trpc<{ outcome: { kind: string; plan?: { id: string } } }>("plans.preview", { kind: "device", address: igb, confirm: true, force: true }, session);
+    const preview = await trpc<{ outcome: { kind: string; plan?: { id: string } } }>(
+      "plans.preview",
+      { kind: "device", address: igb, confirm: true, force: true },
+      session,
+    );
     expect(preview.outcome.kind, JSON.stringify(preview.outcome)).toBe("plan");
     const applied = await trpc<{ result: { ok: boolean }; confirmation: { windowMs: number; reasons: string[] } | null; entryId: number }>(
       "plans.execute",
@@ -106,7 +128,13 @@ describe("privilege separation in the guest", () => {
     const appliedAt = Date.now();
     // The browser goes away: its session ends, nobody confirms.
     await fetch(`${rig().serverUrl}/api/auth/logout`, { method: "POST", headers: { ...session, "content-type": "application/json" }, body: "{}" });
-    await waitFor("igb back on its driver", () => driverOf(igb), (d) => d === "igb", 90_000, 500);
+    await waitFor(
+      "igb back on its driver",
+      () => driverOf(igb),
+      (d) => d === "igb",
+      90_000,
+      500,
+    );
     const waited = Date.now() - appliedAt;
     expect(waited).toBeGreaterThanOrEqual(15_000);
     const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as { title: string; source: string; status: string }[];
@@ -126,11 +154,25 @@ describe("privilege separation in the guest", () => {
       c.on("error", (e) => { console.log(JSON.stringify({ connectError: e.code })); });
       let out = ""; c.on("data", (d) => (out += d)); c.on("end", () => console.log(out.trim()));`;
     const asWeb = await guestRun(["setpriv", "--reuid=1500", "--regid=1500", "--clear-groups", "node", "-e", script]);
-    expect(JSON.parse(asWeb)).toMatchObject({ type: "error", name: "PlanRejected", issues: [expect.stringMatching(/^steps\.0\.step\.attribute: Invalid option/)] });
+    expect(JSON.parse(asWeb)).toMatchObject({
+      type: "error",
+      name: "PlanRejected",
+      issues: [expect.stringMatching(/^steps\.0\.step\.attribute: Invalid option/)],
+    });
     expect(await driverOf(igb)).toBe("igb");
     expect((await guestRun(["ls", "/sys/bus/pci/devices"])).split(/\s+/)).toContain(igb);
-    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as { title: string; status: string; actor: string; peer: string }[];
-    expect(journal[0]).toMatchObject({ status: "refused", title: "remove the NIC", actor: "hand-crafted", peer: expect.stringMatching(/^uid 1500 \(passdeck\) pid \d+ node$/) });
+    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as {
+      title: string;
+      status: string;
+      actor: string;
+      peer: string;
+    }[];
+    expect(journal[0]).toMatchObject({
+      status: "refused",
+      title: "remove the NIC",
+      actor: "hand-crafted",
+      peer: expect.stringMatching(/^uid 1500 \(passdeck\) pid \d+ node$/),
+    });
 
     const stranger = await guestRun(["setpriv", "--reuid=1501", "--regid=1501", "--clear-groups", "node", "-e", script]);
     expect(JSON.parse(stranger)).toEqual({ connectError: "EACCES" });
@@ -148,14 +190,35 @@ describe("privilege separation in the guest", () => {
       const c = net.createConnection(${JSON.stringify(SOCKET)});
       c.on("connect", () => c.write(JSON.stringify({ op: "apply", plan, meta: { actor: "admin (192.0.2.7)", origin: "192.0.2.7" } }) + "\\n"));
       let out = ""; c.on("data", (d) => (out += d)); c.on("end", () => console.log(out.trim()));`;
-    const answer = JSON.parse(await guestRun(["setpriv", "--reuid=1500", "--regid=1500", "--clear-groups", "node", "-e", script])) as { name: string; refusals: { code: string; reason: string }[] };
+    const answer = JSON.parse(await guestRun(["setpriv", "--reuid=1500", "--regid=1500", "--clear-groups", "node", "-e", script])) as {
+      name: string;
+      refusals: { code: string; reason: string }[];
+    };
     expect(answer).toMatchObject({ name: "PlanUnsafe", refusals: [{ code: "host-critical" }] });
     expect(answer.refusals[0]!.reason).toMatch(new RegExp(`^${critical.address} is host-critical \\(.+\\): the plan must carry the typed override naming it$`));
     expect(await driverOf(critical.address)).toBe(critical.driver);
-    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as { title: string; status: string; actor: string; peer: string }[];
-    expect(journal[0]).toMatchObject({ status: "refused", title: "unbind what the host runs on", actor: "admin (192.0.2.7)", peer: expect.stringMatching(/^uid 1500 \(passdeck\) pid \d+ node$/) });
+    const journal = JSON.parse(await guestRun(["node", "dist/passdeck.mjs", "journal", "--json"])) as {
+      title: string;
+      status: string;
+      actor: string;
+      peer: string;
+    }[];
+    expect(journal[0]).toMatchObject({
+      status: "refused",
+      title: "unbind what the host runs on",
+      actor: "admin (192.0.2.7)",
+      peer: expect.stringMatching(/^uid 1500 \(passdeck\) pid \d+ node$/),
+    });
     // and the web user cannot rewrite that record afterwards
-    const write = await guestExec(["setpriv", "--reuid=1500", "--regid=1500", "--clear-groups", "node", "-e", 'require("node:fs").openSync("/var/lib/passdeck/host/passdeck-host.db", "r+")']);
+    const write = await guestExec([
+      "setpriv",
+      "--reuid=1500",
+      "--regid=1500",
+      "--clear-groups",
+      "node",
+      "-e",
+      'require("node:fs").openSync("/var/lib/passdeck/host/passdeck-host.db", "r+")',
+    ]);
     expect(write.stderr).toContain("EACCES");
   });
 });

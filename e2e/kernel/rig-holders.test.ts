@@ -40,7 +40,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await guestExec(["sh", "-c", "ip netns del passdeck-ctr 2>/dev/null; pgrep -x libvirtd >/dev/null || libvirtd -d"]);
-  await waitFor("libvirtd to answer", () => guestExec(["virsh", "-q", "-c", "qemu:///system", "uri"]), (r) => r.code === 0, 60_000);
+  await waitFor(
+    "libvirtd to answer",
+    () => guestExec(["virsh", "-q", "-c", "qemu:///system", "uri"]),
+    (r) => r.code === 0,
+    60_000,
+  );
   await guestWrite(`/sys/bus/pci/devices/${igb}/sriov_numvfs`, "0");
 });
 
@@ -54,7 +59,11 @@ describe("libvirtd not running, the PF on a LAN with router advertisements", () 
     expect(count.stdout).toContain("accepted: ");
     expect(count.stdout).toMatch(/autoconfigured \(SLAAC\) address fec0::5054:ff:fed5:7a10\/64/);
     const [vf0] = await vfsOf(2);
-    for (const args of [["vf", "set", igb, "0", "--mac", "02:00:00:15:00:01", "--vlan", "15"], ["bind", vf0!, "vfio-pci"], ["restore", vf0!]]) {
+    for (const args of [
+      ["vf", "set", igb, "0", "--mac", "02:00:00:15:00:01", "--vlan", "15"],
+      ["bind", vf0!, "vfio-pci"],
+      ["restore", vf0!],
+    ]) {
       const r = await passdeck(...args);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
       expect(r.stderr).not.toMatch(/cannot tell|--confirm/);
@@ -63,7 +72,12 @@ describe("libvirtd not running, the PF on a LAN with router advertisements", () 
     const off = await passdeck("vfs", "set", igb, "0", "--confirm");
     expect(off.code, off.stderr).toBe(0);
     await guestRun(["libvirtd", "-d"]);
-    await waitFor("libvirtd to answer", () => guestExec(["virsh", "-q", "-c", "qemu:///system", "uri"]), (r) => r.code === 0, 60_000);
+    await waitFor(
+      "libvirtd to answer",
+      () => guestExec(["virsh", "-q", "-c", "qemu:///system", "uri"]),
+      (r) => r.code === 0,
+      60_000,
+    );
   });
 });
 
@@ -99,7 +113,12 @@ describe("a QEMU started by hand holds a VF", () => {
     const restore = await passdeck("restore", vf0, "--confirm", "--force");
     expect(restore.code).toBe(2);
     expect(restore.stderr).toContain(`${vf0}: it is held by qemu-system-x86 pid ${pid} (VM handmade)`);
-    const preview = await trpc<{ outcome: { kind: string; refusals?: { code: string; reason: string; override: string | null }[] } }>("plans.preview", { kind: "restore", address: vf0, confirm: true, force: true });
+    const preview = await trpc<{ outcome: { kind: string; refusals?: { code: string; reason: string; override: string | null }[] } }>("plans.preview", {
+      kind: "restore",
+      address: vf0,
+      confirm: true,
+      force: true,
+    });
     expect(preview.outcome.kind).toBe("refused");
     expect(preview.outcome.refusals!.map((r) => [r.code, r.override])).toEqual([["held", null]]);
     expect(preview.outcome.refusals![0]!.reason).toContain(`held by qemu-system-x86 pid ${pid} (VM handmade)`);
@@ -129,12 +148,19 @@ describe("a VF interface moved into another network namespace", () => {
   it("is held by that namespace: shown, and the VF count change is refused until it comes back", async () => {
     expect((await passdeck("vfs", "set", igb, "2", "--confirm")).code).toBe(0);
     const [, vf1] = (await vfsOf(2)) as [string, string];
-    const netdev = await waitFor("VF 1's interface", async () => (await guestExec(["ls", `/sys/bus/pci/devices/${vf1}/net`])).stdout.trim(), (n) => n !== "", 60_000);
+    const netdev = await waitFor(
+      "VF 1's interface",
+      async () => (await guestExec(["ls", `/sys/bus/pci/devices/${vf1}/net`])).stdout.trim(),
+      (n) => n !== "",
+      60_000,
+    );
     await guestRun(["sh", "-c", `ip netns add passdeck-ctr && ip link set ${netdev} netns passdeck-ctr`]);
     const alone = (await guestInventory()).devices.find((d) => d.address === vf1)!;
     expect(alone).toMatchObject({ driver: "igbvf", netdevs: [], hold: { kernel: "netns", holders: [] } });
     // the web tier (uid 1500) sees it held too, from sysfs alone
-    const web = await trpcQuery<{ device: { hold: { kernel: string | null } | null } }>(`devices.byAddress?input=${encodeURIComponent(JSON.stringify({ json: { address: vf1 } }))}`);
+    const web = await trpcQuery<{ device: { hold: { kernel: string | null } | null } }>(
+      `devices.byAddress?input=${encodeURIComponent(JSON.stringify({ json: { address: vf1 } }))}`,
+    );
     expect(web.device.hold).toMatchObject({ kernel: "netns" });
     const r = await passdeck("vfs", "set", igb, "0", "--confirm", "--force");
     expect(r.code).toBe(2);
@@ -142,17 +168,30 @@ describe("a VF interface moved into another network namespace", () => {
     // a process in that namespace (as a container's init would be): root names it, from its own view of sysfs
     const pid = Number((await guestRun(["sh", "-c", "setsid ip netns exec passdeck-ctr sleep 600 </dev/null >/dev/null 2>&1 & echo $!"])).trim());
     const hostNs = (await guestRun(["readlink", "/proc/1/ns/net"])).trim();
-    await waitFor("sleep in the namespace", async () => (await guestExec(["readlink", `/proc/${pid}/ns/net`])).stdout.trim(), (ns) => ns !== "" && ns !== hostNs, 30_000, 200);
+    await waitFor(
+      "sleep in the namespace",
+      async () => (await guestExec(["readlink", `/proc/${pid}/ns/net`])).stdout.trim(),
+      (ns) => ns !== "" && ns !== hostNs,
+      30_000,
+      200,
+    );
     const owned = (await guestInventory()).devices.find((d) => d.address === vf1)!;
     expect(owned.hold).toMatchObject({ kernel: "netns", holders: [{ pid, command: "sleep", evidence: "netns" }] });
     // the web tier (uid 1500 cannot read another user's namespace link) has the helper name it
-    const webOwned = await trpcQuery<{ device: { hold: unknown } }>(`devices.byAddress?input=${encodeURIComponent(JSON.stringify({ json: { address: vf1 } }))}`);
+    const webOwned = await trpcQuery<{ device: { hold: unknown } }>(
+      `devices.byAddress?input=${encodeURIComponent(JSON.stringify({ json: { address: vf1 } }))}`,
+    );
     expect(webOwned.device.hold).toMatchObject({ kernel: "netns", holders: [{ pid, command: "sleep", evidence: "netns" }] });
     const named = await passdeck("vfs", "set", igb, "0", "--confirm", "--force");
     expect(named.code).toBe(2);
     expect(named.stderr).toContain(`${vf1} is held in the network namespace of sleep pid ${pid}: its interface was moved there`);
     await guestRun(["sh", "-c", `kill ${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done; ip netns del passdeck-ctr`]);
-    await waitFor("the interface back", async () => (await guestExec(["ls", `/sys/bus/pci/devices/${vf1}/net`])).stdout.trim(), (n) => n !== "", 30_000);
+    await waitFor(
+      "the interface back",
+      async () => (await guestExec(["ls", `/sys/bus/pci/devices/${vf1}/net`])).stdout.trim(),
+      (n) => n !== "",
+      30_000,
+    );
     const off = await passdeck("vfs", "set", igb, "0", "--confirm");
     expect(off.code, off.stderr).toBe(0);
   });

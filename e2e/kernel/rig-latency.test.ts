@@ -122,7 +122,13 @@ describe("latency on a real kernel, behind netem", () => {
 
   it("measures the unshaped veth path first (the rig's own floor)", async () => {
     // The agent picks the target up within a second; the first probes may still see ARP.
-    const first = await waitFor("the first replies", async () => (await sentIn((await guestNowMs()) - 10_000, await guestNowMs())).n, (n) => n > 0, 60_000, 500);
+    const first = await waitFor(
+      "the first replies",
+      async () => (await sentIn((await guestNowMs()) - 10_000, await guestNowMs())).n,
+      (n) => n > 0,
+      60_000,
+      500,
+    );
     expect(first).toBeGreaterThan(0);
     const from = (await guestNowMs()) + 1_000;
     floor = await stats(from, await collect(from, BASELINE_SAMPLES));

@@ -54,7 +54,12 @@ describe("libvirt in the guest", () => {
     expect(stale.checked).toBeGreaterThanOrEqual(3);
     expect(stale.disagreements.map((d) => [d.address, d.field])).toEqual(pf.vfs.map((vf) => [vf, "missing"]));
     await guestExec(["sh", "-c", "pkill -x libvirtd; while pgrep -x libvirtd >/dev/null; do sleep 0.2; done; libvirtd -d"]);
-    await waitFor("libvirtd to answer again", () => guestExec(["virsh", "-q", "-c", "qemu:///system", "uri"]), (r) => r.code === 0, 60_000);
+    await waitFor(
+      "libvirtd to answer again",
+      () => guestExec(["virsh", "-q", "-c", "qemu:///system", "uri"]),
+      (r) => r.code === 0,
+      60_000,
+    );
     const fresh = await trpcQuery<Check>("vms.nodeDeviceCheck");
     expect(fresh.disagreements).toEqual([]);
   });
@@ -71,9 +76,18 @@ describe("libvirt in the guest", () => {
         `<interface type='hostdev' managed='yes'>\\s*<mac address='02:00:00:0a:0b:0c'/>\\s*<source>\\s*<address type='pci' domain='0x0000' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/>\\s*</source>\\s*<vlan>\\s*<tag id='300'/>`,
       ),
     );
-    const list = JSON.parse((await passdeck("vm", "list", "--json")).stdout) as { name: string; devices: { address: string; mac: string; vlan: number[]; in: string[]; host: { vf: { pf: string; index: number } } }[] }[];
+    const list = JSON.parse((await passdeck("vm", "list", "--json")).stdout) as {
+      name: string;
+      devices: { address: string; mac: string; vlan: number[]; in: string[]; host: { vf: { pf: string; index: number } } }[];
+    }[];
     expect(list.find((r) => r.name === DOMAIN)!.devices).toEqual([
-      expect.objectContaining({ address: vf, mac: "02:00:00:0a:0b:0c", vlan: [300], in: ["config"], host: expect.objectContaining({ vf: expect.objectContaining({ pf: igb, index: 1 }) }) }),
+      expect.objectContaining({
+        address: vf,
+        mac: "02:00:00:0a:0b:0c",
+        vlan: [300],
+        in: ["config"],
+        host: expect.objectContaining({ vf: expect.objectContaining({ pf: igb, index: 1 }) }),
+      }),
     ]);
     const detached = await passdeck("vm", "detach", DOMAIN, vf);
     expect(detached.code, detached.stderr).toBe(0);

@@ -58,12 +58,7 @@ test("after VFs are enabled in the guest kernel, the map shows them under their 
   // From the booted state or an earlier test's VFs, end at exactly 2 (0 first: the kernel refuses non-zero to non-zero).
   expect((await guestWrite(numvfs, "0")).ok).toBe(true);
   expect((await guestWrite(numvfs, "2")).ok).toBe(true);
-  const truth = await waitFor(
-    "2 igb VFs bound to igbvf",
-    sysfsTruth,
-    (t) => t.filter((x) => x.physfn === pf && x.driver === "igbvf").length === 2,
-    120_000,
-  );
+  const truth = await waitFor("2 igb VFs bound to igbvf", sysfsTruth, (t) => t.filter((x) => x.physfn === pf && x.driver === "igbvf").length === 2, 120_000);
   const vfs = truth.find((t) => t.address === pf)!.vfs;
   expect(vfs).toHaveLength(2);
 

@@ -67,14 +67,18 @@ test("the wizard gives a new VF with MAC and VLAN to a VM; started, the VM has i
   await expect(xml).toHaveCount(1);
   await expect(xml).toContainText(`<mac address="${MAC}"/>`);
   await expect(xml).toContainText(`<tag id="${VLAN}"/>`);
-  await expect(page.getByTestId("plan-steps").locator("code").last()).toContainText(`virsh attach-device ${VM} --file device.xml --config   # <interface type='hostdev'>`);
+  await expect(page.getByTestId("plan-steps").locator("code").last()).toContainText(
+    `virsh attach-device ${VM} --file device.xml --config   # <interface type='hostdev'>`,
+  );
   await expect(page.getByTestId("plan-steps").locator("code").last()).toContainText(`mac ${MAC} vlan ${VLAN}`);
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByTestId("apply-status")).toHaveText("applied", { timeout: SLOW_MS });
 
   const vf = (await sysfsTruth()).find((t) => t.address === igb)!.vfs[0]!;
   expect(await virsh("dumpxml", uuid, "--inactive")).toMatch(
-    new RegExp(`<interface type='hostdev' managed='yes'>\\s*<mac address='${MAC}'/>\\s*<source>\\s*${addressPattern(vf)}\\s*</source>\\s*<vlan>\\s*<tag id='${VLAN}'/>`),
+    new RegExp(
+      `<interface type='hostdev' managed='yes'>\\s*<mac address='${MAC}'/>\\s*<source>\\s*${addressPattern(vf)}\\s*</source>\\s*<vlan>\\s*<tag id='${VLAN}'/>`,
+    ),
   );
   // The MAC/VLAN are the VM's, set by libvirt at start: the plan did not set them through ip link.
   expect(await vf0()).toMatchObject({ vf: 0, address: "00:00:00:00:00:00" });
@@ -133,7 +137,9 @@ test("the wizard leaves a VF to a VF pool: the pool is created after the VFs, st
   await page.getByRole("button", { name: "Review the plan" }).click();
   await expect(page.getByTestId("pool-vf-notes")).toContainText(`left to the VF pool ${pool}`);
   const codes = page.getByTestId("plan-steps").locator("code");
-  await expect(codes.nth(-2)).toHaveText(`virsh net-define pool.xml && virsh net-autostart ${pool}   # <forward mode='hostdev' managed='yes'><pf dev='${netdev}'/>`);
+  await expect(codes.nth(-2)).toHaveText(
+    `virsh net-define pool.xml && virsh net-autostart ${pool}   # <forward mode='hostdev' managed='yes'><pf dev='${netdev}'/>`,
+  );
   await expect(codes.last()).toHaveText(`virsh net-start ${pool}`);
   const tick = page.getByText("I have read the warnings and want this anyway");
   if (await tick.isVisible()) await tick.click(); // the VF count stays: the PF's SLAAC notice is not raised

@@ -69,13 +69,7 @@ export function consoleTail(lines?: number, paths?: RigPaths): string;
 export function startRig(opts?: { timeoutSec?: number; detach?: boolean; log?: (msg: string) => void; keepData?: boolean }): Promise<RigState>;
 export function rebootRig(opts?: { log?: (msg: string) => void }): Promise<RigState>;
 export function stopRig(opts?: { log?: (msg: string) => void }): boolean;
-export function guestExec(
-  argv: string[],
-  opts?: { timeoutMs?: number; cwd?: string; env?: Record<string, string>; input?: string },
-): Promise<ExecResult>;
-export function guestRun(
-  argv: string[],
-  opts?: { timeoutMs?: number; cwd?: string; env?: Record<string, string>; input?: string },
-): Promise<string>;
+export function guestExec(argv: string[], opts?: { timeoutMs?: number; cwd?: string; env?: Record<string, string>; input?: string }): Promise<ExecResult>;
+export function guestRun(argv: string[], opts?: { timeoutMs?: number; cwd?: string; env?: Record<string, string>; input?: string }): Promise<string>;
 export function guestRead(path: string, opts?: { encoding?: "utf8" | "base64" }): Promise<FsResult>;
 export function guestWrite(path: string, content: string, opts?: { encoding?: "utf8" | "base64" }): Promise<FsResult>;

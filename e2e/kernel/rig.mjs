@@ -104,25 +104,36 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
   ];
   for (const p of append) if (/\s/.test(p)) throw new RigError(`kernel parameter with whitespace (move the checkout?): ${p}`);
   return [
-    "-name", "passdeck-rig",
+    "-name",
+    "passdeck-rig",
     "-nodefaults",
     "-no-user-config",
-    "-accel", "tcg",
-    "-cpu", "max",
+    "-accel",
+    "tcg",
+    "-cpu",
+    "max",
     "-nographic",
     "-no-reboot",
-    "-kernel", paths.vmlinux,
-    "-initrd", paths.initramfs,
-    "-append", append.join(" "),
+    "-kernel",
+    paths.vmlinux,
+    "-initrd",
+    paths.initramfs,
+    "-append",
+    append.join(" "),
     ...qemuDeviceArgs({ serverHostPort: ports.server, agentHostPort: ports.agent, dataDir: paths.dataDir }),
     ...(consoleMode === "stdio"
       ? ["-serial", "mon:stdio"]
       : [
-          "-serial", `file:${paths.console}`,
-          "-serial", `unix:${paths.shellSocket},server=on,wait=off`,
-          "-monitor", `unix:${paths.monitorSocket},server=on,wait=off`,
-          "-qmp", `unix:${paths.qmpSocket},server=on,wait=off`,
-          "-pidfile", paths.pidfile,
+          "-serial",
+          `file:${paths.console}`,
+          "-serial",
+          `unix:${paths.shellSocket},server=on,wait=off`,
+          "-monitor",
+          `unix:${paths.monitorSocket},server=on,wait=off`,
+          "-qmp",
+          `unix:${paths.qmpSocket},server=on,wait=off`,
+          "-pidfile",
+          paths.pidfile,
         ]),
   ];
 }
@@ -220,7 +231,10 @@ export function runningRig(paths = rigPaths({ requireKernel: false })) {
 
 export function consoleTail(lines = 40, paths = rigPaths({ requireKernel: false })) {
   const out = [];
-  for (const [label, file] of [["serial console", paths.console], ["QEMU stderr", paths.qemuLog]]) {
+  for (const [label, file] of [
+    ["serial console", paths.console],
+    ["QEMU stderr", paths.qemuLog],
+  ]) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, "utf8").replace(/\r/g, "").trimEnd();
     if (!text) continue;
@@ -319,7 +333,12 @@ function installExitHandlers(qemuPid, groupLeader) {
  * detach: true leaves QEMU running after this process exits (CLI `start`); false ties QEMU's life to this process
  * (exit handlers kill it). Either way a failed start kills QEMU and throws with the console tail.
  */
-export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120), detach = false, log = console.error, keepData = false } = {}) {
+export async function startRig({
+  timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120),
+  detach = false,
+  log = console.error,
+  keepData = false,
+} = {}) {
   const paths = rigPaths();
   const ports = rigPorts();
   const existing = runningRig(paths);
@@ -344,7 +363,8 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
   const buildId = snapshotBuild(paths);
   // Accounts before the guest's server starts: it serves beyond the guest's loopback, which needs an admin.
   const auth = keepData && existsSync(authFile(paths)) ? JSON.parse(readFileSync(authFile(paths), "utf8")) : rigAccounts(paths);
-  for (const f of [paths.console, paths.qemuLog, paths.pidfile, paths.shellSocket, paths.monitorSocket, paths.qmpSocket, paths.state]) rmSync(f, { force: true });
+  for (const f of [paths.console, paths.qemuLog, paths.pidfile, paths.shellSocket, paths.monitorSocket, paths.qmpSocket, paths.state])
+    rmSync(f, { force: true });
 
   const lifetime = Number(process.env.PASSDECK_RIG_LIFETIME ?? 3600);
   const args = qemuArgs({ ports, paths });
@@ -383,7 +403,10 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
   const marks = {};
   while (!(serverOk && agentOk)) {
     if (exited) throw fail(`QEMU exited during boot (${exited.signal ?? `code ${exited.code}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    if (Date.now() > deadline) throw fail(`boot timeout: Passdeck did not answer on http://127.0.0.1:${ports.server}/ within ${timeoutSec} s (agent ${agentOk ? "ready" : "not ready"}).`);
+    if (Date.now() > deadline)
+      throw fail(
+        `boot timeout: Passdeck did not answer on http://127.0.0.1:${ports.server}/ within ${timeoutSec} s (agent ${agentOk ? "ready" : "not ready"}).`,
+      );
     if (!qemuPid && existsSync(paths.pidfile)) {
       qemuPid = Number(readFileSync(paths.pidfile, "utf8").trim()) || null;
     }
@@ -416,7 +439,9 @@ export async function startRig({ timeoutSec = Number(process.env.PASSDECK_RIG_BO
   };
   writeFileSync(paths.state, JSON.stringify(state, null, 2) + "\n");
   if (detach) exitHandlersFor?.();
-  log(`rig: up in ${(state.bootMs / 1000).toFixed(1)} s (agent ready ${(marks.agentReady / 1000).toFixed(1)} s, server ${(marks.server / 1000).toFixed(1)} s): Passdeck ${state.serverUrl}, agent ${state.agentUrl}, kernel ${paths.kver}, build ${buildId}, QEMU pid ${qemuPid}`);
+  log(
+    `rig: up in ${(state.bootMs / 1000).toFixed(1)} s (agent ready ${(marks.agentReady / 1000).toFixed(1)} s, server ${(marks.server / 1000).toFixed(1)} s): Passdeck ${state.serverUrl}, agent ${state.agentUrl}, kernel ${paths.kver}, build ${buildId}, QEMU pid ${qemuPid}`,
+  );
   return state;
 }
 
@@ -501,7 +526,10 @@ export function guestExec(argv, { timeoutMs = 60_000, cwd, env, input } = {}) {
 /** Like guestExec but throws unless the command exits 0; resolves its stdout. */
 export async function guestRun(argv, opts) {
   const r = await guestExec(argv, opts);
-  if (r.code !== 0) throw new RigError(`guest: ${JSON.stringify(argv)} failed (${r.timedOut ? "timed out" : r.signal ?? `exit ${r.code}`}): ${r.spawnError ?? ""}${r.stderr}`);
+  if (r.code !== 0)
+    throw new RigError(
+      `guest: ${JSON.stringify(argv)} failed (${r.timedOut ? "timed out" : (r.signal ?? `exit ${r.code}`)}): ${r.spawnError ?? ""}${r.stderr}`,
+    );
   return r.stdout;
 }
 
@@ -632,12 +660,13 @@ async function main(argv) {
           const file = join(runDir, r.diagnostics);
           console.log(`--- ${file}\n${existsSync(file) ? condenseDiagnostics(readFileSync(file, "utf8")) : "(gone)"}`);
         }
-      }
-      else for (const line of describeStalls(readStalls(runDir))) console.log(line);
+      } else for (const line of describeStalls(readStalls(runDir))) console.log(line);
       return 0;
     }
     default:
-      console.error("usage: node e2e/kernel/rig.mjs start|stop|status|exec -- <argv…>|shell|console|log [N]|qemu-args|stalls [--count|--clear|--dir|--details]");
+      console.error(
+        "usage: node e2e/kernel/rig.mjs start|stop|status|exec -- <argv…>|shell|console|log [N]|qemu-args|stalls [--count|--clear|--dir|--details]",
+      );
       return 2;
   }
 }

@@ -7,17 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { guestExec, guestWrite } from "./rig.mjs";
 import { devices as topologyDevices, expectedGroups, FORWARD_MAC, resolveAddress } from "./topology.mjs";
-import {
-  guestInventory,
-  rig,
-  sysfsPciAddresses,
-  sysfsTruth,
-  trpcQuery,
-  waitFor,
-  type GuestDevice,
-  type GuestInventory,
-  type SysfsDevice,
-} from "./guest";
+import { guestInventory, rig, sysfsPciAddresses, sysfsTruth, trpcQuery, waitFor, type GuestDevice, type GuestInventory, type SysfsDevice } from "./guest";
 
 let inv: GuestInventory;
 let truth: SysfsDevice[];
@@ -166,12 +156,7 @@ describe("enabling VFs in the guest kernel", () => {
     expect(echo.code, echo.stderr).toBe(0);
 
     // No udev: the rig's mdev rule loads igbvf for the new VFs, as udev would. Wait until all three are bound.
-    const after = await waitFor(
-      "3 igb VFs bound to igbvf",
-      sysfsTruth,
-      (t) => t.filter((x) => x.physfn === pf && x.driver === "igbvf").length === 3,
-      120_000,
-    );
+    const after = await waitFor("3 igb VFs bound to igbvf", sysfsTruth, (t) => t.filter((x) => x.physfn === pf && x.driver === "igbvf").length === 3, 120_000);
     const kernelVfs = after.find((t) => t.address === pf)!.vfs;
     expect(kernelVfs).toHaveLength(3);
 
@@ -203,7 +188,12 @@ describe("enabling VFs in the guest kernel", () => {
       (r) => kernelVfs.every((vf) => r.groups.some((g) => g.devices.length === 1 && g.devices[0] === vf)),
       60_000,
     );
-    expect(served.groups.filter((g) => kernelVfs.includes(g.devices[0]!)).map((g) => g.id).sort()).toEqual([...vfGroups].sort());
+    expect(
+      served.groups
+        .filter((g) => kernelVfs.includes(g.devices[0]!))
+        .map((g) => g.id)
+        .sort(),
+    ).toEqual([...vfGroups].sort());
     const { devices } = await trpcQuery<{ devices: GuestDevice[] }>("devices.list");
     expect(devices.find((d) => d.address === pf)!.sriov!.vfs).toEqual(kernelVfs);
     for (const [i, vfAddress] of kernelVfs.entries()) {

@@ -105,7 +105,14 @@ export const devices = [
 
   // A multifunction endpoint without ACS between its functions (like a GPU and its HDMI audio).
   { id: "rp_gpu", kind: "root-port", bus: "pcie.0", addr: "6", props: { chassis: 4, slot: 4 } },
-  { id: "gpu", kind: "endpoint", bus: "rp_gpu", addr: "0.0", props: { model: "bochs-display", multifunction: "on" }, expect: { vendorId: "1234", deviceId: "1111" } },
+  {
+    id: "gpu",
+    kind: "endpoint",
+    bus: "rp_gpu",
+    addr: "0.0",
+    props: { model: "bochs-display", multifunction: "on" },
+    expect: { vendorId: "1234", deviceId: "1111" },
+  },
   { id: "gpu_audio", kind: "endpoint", bus: "rp_gpu", addr: "0.1", props: { model: "intel-hda" }, expect: { vendorId: "8086", deviceId: "2668" } },
 
   // A root port without ACS: it shares its group with the device below it.
@@ -127,7 +134,14 @@ export const devices = [
   { id: "nvme_sw", kind: "nvme", bus: "sw_down0", addr: "0", props: { serial: "pdrigswitch" }, expect: { vendorId: "1b36", deviceId: "0010", driver: "nvme" } },
   // A PCIe endpoint (qemu-xhci): a conventional PCI device (QEMU's edu) below a downstream port is something real
   // hardware does not have, and Passdeck then (reasonably) reads the port as a PCIe-to-PCI bridge.
-  { id: "xhci", kind: "endpoint", bus: "sw_down1", addr: "0", props: { model: "qemu-xhci" }, expect: { vendorId: "1b36", deviceId: "000d", driver: "xhci_hcd" } },
+  {
+    id: "xhci",
+    kind: "endpoint",
+    bus: "sw_down1",
+    addr: "0",
+    props: { model: "qemu-xhci" },
+    expect: { vendorId: "1b36", deviceId: "000d", driver: "xhci_hcd" },
+  },
 ];
 
 /**
@@ -138,9 +152,24 @@ export const expectedGroups = [
   { name: "conventional PCI behind a PCIe-to-PCI bridge", members: ["pcibridge", "e1000", "testdev"], verdict: "shared", reason: /PCIe-to-PCI bridge/ },
   { name: "multifunction display + audio", members: ["gpu", "gpu_audio"], verdict: "shared", reason: /multifunction/ },
   // One endpoint with its port: passable alone (the port stays on pcieport), but the port is in the group because it lacks ACS.
-  { name: "root port with disable-acs=on and its device", members: ["rp_noacs", "e1000e"], verdict: "isolated", reason: /root port\) does not isolate .*lacks ACS/ },
-  { name: "switch downstream port 0 and its NVMe", members: ["sw_down0", "nvme_sw"], verdict: "isolated", reason: /switch downstream port\) does not isolate .*lacks ACS/ },
-  { name: "switch downstream port 1 and its USB controller", members: ["sw_down1", "xhci"], verdict: "isolated", reason: /switch downstream port\) does not isolate .*lacks ACS/ },
+  {
+    name: "root port with disable-acs=on and its device",
+    members: ["rp_noacs", "e1000e"],
+    verdict: "isolated",
+    reason: /root port\) does not isolate .*lacks ACS/,
+  },
+  {
+    name: "switch downstream port 0 and its NVMe",
+    members: ["sw_down0", "nvme_sw"],
+    verdict: "isolated",
+    reason: /switch downstream port\) does not isolate .*lacks ACS/,
+  },
+  {
+    name: "switch downstream port 1 and its USB controller",
+    members: ["sw_down1", "xhci"],
+    verdict: "isolated",
+    reason: /switch downstream port\) does not isolate .*lacks ACS/,
+  },
   { name: "igb SR-IOV PF alone", members: ["igb"], verdict: "isolated" },
   { name: "NVMe SR-IOV PF alone", members: ["nvme_sriov"], verdict: "isolated" },
 ];

@@ -18,7 +18,11 @@ export type StallRecord =
 export function stallReports(text: string): StallReport[];
 export function readStalls(runDir: string): StallRecord[];
 export function describeStalls(records: StallRecord[]): string[];
-export function qmp(socketPath: string, commands: { execute: string; arguments?: Record<string, unknown> }[], opts?: { timeoutMs?: number }): Promise<unknown[]>;
+export function qmp(
+  socketPath: string,
+  commands: { execute: string; arguments?: Record<string, unknown> }[],
+  opts?: { timeoutMs?: number },
+): Promise<unknown[]>;
 export function watch(opts: {
   wrapperPid: number;
   runDir: string;

@@ -164,7 +164,12 @@ async function diagnostics(qmpSocket, qemuPid) {
       hmp("info lapic 0"),
       hmp("info lapic 1"),
     ]);
-    parts.push(`== query-cpus-fast\n${JSON.stringify(cpus, null, 1)}`, `== info registers -a\n${registers}`, `== info lapic 0\n${lapic0}`, `== info lapic 1\n${lapic1}`);
+    parts.push(
+      `== query-cpus-fast\n${JSON.stringify(cpus, null, 1)}`,
+      `== info registers -a\n${registers}`,
+      `== info lapic 0\n${lapic0}`,
+      `== info lapic 1\n${lapic1}`,
+    );
   } catch (e) {
     parts.push(`== QMP failed: ${e.message}`);
   }
@@ -274,7 +279,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   watch({ wrapperPid: Number(wrapperPid), runDir, agentUrl }).then(
     () => process.exit(0),
     (err) => {
-      appendFileSync(join(runDir, STALLS_FILE), JSON.stringify({ at: new Date().toISOString(), event: "watchdog-error", error: String(err?.stack ?? err) }) + "\n");
+      appendFileSync(
+        join(runDir, STALLS_FILE),
+        JSON.stringify({ at: new Date().toISOString(), event: "watchdog-error", error: String(err?.stack ?? err) }) + "\n",
+      );
       process.exit(1);
     },
   );

@@ -56,7 +56,10 @@ function fakeQmp(socketPath: string) {
         sock.write(JSON.stringify({ event: "NIC_RX_FILTER_CHANGED", data: {} }) + "\r\n");
         const answer =
           msg.execute === "query-cpus-fast"
-            ? [{ "cpu-index": 0, "thread-id": 4242 }, { "cpu-index": 1, "thread-id": 4243 }]
+            ? [
+                { "cpu-index": 0, "thread-id": 4242 },
+                { "cpu-index": 1, "thread-id": 4243 },
+              ]
             : name.startsWith("hmp:")
               ? `answer to ${name.slice(4)}\r\n`
               : {};
@@ -104,9 +107,24 @@ describe("watch", () => {
     appendFileSync(join(runDir, "console.log"), "alls on CPUs/tasks:\n[  649.974290] rcu: \t0-...!: (0 ticks this GP)\n");
     await vi.waitFor(() => expect(readStalls(runDir).map((r) => r.event)).toEqual(["report", "nudge", "quiet"]), { timeout: 10_000, interval: 20 });
 
-    expect(commands).toEqual(["qmp_capabilities", "query-cpus-fast", "hmp:info registers -a", "hmp:info lapic 0", "hmp:info lapic 1", "qmp_capabilities", "stop", "cont", "inject-nmi"]);
+    expect(commands).toEqual([
+      "qmp_capabilities",
+      "query-cpus-fast",
+      "hmp:info registers -a",
+      "hmp:info lapic 0",
+      "hmp:info lapic 1",
+      "qmp_capabilities",
+      "stop",
+      "cont",
+      "inject-nmi",
+    ]);
     const [report, nudge, quiet] = readStalls(runDir);
-    expect(report).toMatchObject({ event: "report", episode: 1, guestTime: 649.973988, line: "[  649.973988] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" });
+    expect(report).toMatchObject({
+      event: "report",
+      episode: 1,
+      guestTime: 649.973988,
+      line: "[  649.973988] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+    });
     expect(nudge).toMatchObject({ event: "nudge", episode: 1, error: null });
     expect(quiet).toMatchObject({ event: "quiet", episode: 1, agentAnswers: true });
     const saved = readFileSync(join(runDir, (nudge as { diagnostics: string }).diagnostics), "utf8");
@@ -118,7 +136,9 @@ describe("watch", () => {
     wrapper.kill("SIGKILL");
     await running;
     expect(describeStalls(readStalls(runDir))).toEqual([
-      expect.stringMatching(/^boot \S+ #1, guest time 650 s: 1 report\(s\), 1 nudge\(s\), quiet again \d+ s after the first report, agent answering; first: \[  649\.973988\] rcu: INFO/),
+      expect.stringMatching(
+        /^boot \S+ #1, guest time 650 s: 1 report\(s\), 1 nudge\(s\), quiet again \d+ s after the first report, agent answering; first: \[  649\.973988\] rcu: INFO/,
+      ),
     ]);
   });
 

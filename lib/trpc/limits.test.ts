@@ -20,13 +20,25 @@ describe("the tRPC route", () => {
   it(`refuses a batch of more than ${MAX_BATCH_CALLS} calls with 413 naming the limit, before any procedure runs`, async () => {
     const paths = Array(300).fill("plans.preview").join(",");
     const input = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [i, { json: { kind: "device", address: "0000:3b:00.1" } }]));
-    const res = await POST(new Request(url(`${paths}?batch=1`), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) }));
+    const res = await POST(
+      new Request(url(`${paths}?batch=1`), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) }),
+    );
     expect(res.status).toBe(413);
     const body = (await res.json()) as { error: { json: { message: string; data: { code: string; httpStatus: number } } } };
-    expect(body.error.json.message).toBe(`this batch has 300 calls; a batch holds at most ${MAX_BATCH_CALLS} (MAX_BATCH_CALLS): send the calls in smaller batches`);
+    expect(body.error.json.message).toBe(
+      `this batch has 300 calls; a batch holds at most ${MAX_BATCH_CALLS} (MAX_BATCH_CALLS): send the calls in smaller batches`,
+    );
     expect(body.error.json.data).toMatchObject({ code: "PAYLOAD_TOO_LARGE", httpStatus: 413 });
     // a GET batch of queries too
-    const get = await GET(new Request(url(`${Array(MAX_BATCH_CALLS + 1).fill("session.me").join(",")}?batch=1`)));
+    const get = await GET(
+      new Request(
+        url(
+          `${Array(MAX_BATCH_CALLS + 1)
+            .fill("session.me")
+            .join(",")}?batch=1`,
+        ),
+      ),
+    );
     expect(get.status).toBe(413);
   });
 

@@ -28,12 +28,25 @@ const traversal = fc.oneof(
   fc.constantFrom("../../../../etc/passwd", "0000:18:00.0/../../../../dev/sda", "/sys/bus/pci/devices/0000:18:00.0/remove", "..", "./", "0000:18:00.0/remove"),
   fc.tuple(word, fc.constantFrom("/../", "/./", "/"), word).map(([a, s, b]) => `${a}${s}${b}`),
 );
-const control = fc.tuple(word, fc.integer({ min: 0, max: 31 }).map((c) => String.fromCharCode(c)), word).map(([a, c, b]) => `${a}${c}${b}`);
+const control = fc
+  .tuple(
+    word,
+    fc.integer({ min: 0, max: 31 }).map((c) => String.fromCharCode(c)),
+    word,
+  )
+  .map(([a, c, b]) => `${a}${c}${b}`);
 const overlong = fc.integer({ min: 1_100, max: 200_000 }).map((n) => "A".repeat(n));
 const shell = fc
   .tuple(word, fc.constantFrom(";", "|", "&&", "$(", "`", ">", "<", "'", '"', "*", "?", "{", "}", "\\", " ", "!"), word)
   .map(([a, m, b]) => `${a}${m}${b}`);
-const wrongType = fc.oneof(fc.constant(null), fc.boolean(), fc.constant([]), fc.constant({}), fc.dictionary(word, word, { maxKeys: 3 }), fc.array(fc.integer(), { maxLength: 3 }));
+const wrongType = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.constant([]),
+  fc.constant({}),
+  fc.dictionary(word, word, { maxKeys: 3 }),
+  fc.array(fc.integer(), { maxLength: 3 }),
+);
 const hugeNumber = fc.oneof(
   fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, -1, -0.5, 0.5, 2 ** 64, Number.POSITIVE_INFINITY, Number.NaN),
   fc.double({ noDefaultInfinity: true, noNaN: true }).filter((d) => !Number.isInteger(d)),
@@ -60,7 +73,10 @@ const MUTATIONS: Record<string, Spec> = {
   "plans.confirm": { base: { planId: PLAN_ID }, fields: { planId: IDENT } },
   "plans.revert": { base: { planId: PLAN_ID }, fields: { planId: IDENT } },
   "desired.forget": { base: { address: PF }, fields: { address: IDENT } },
-  "targets.add": { base: { address: "192.0.2.1", intervalMs: 1000, label: "lab" }, fields: { address: IDENT, intervalMs: NUMBER, timeoutMs: NUMBER, kind: IDENT, port: NUMBER, label: TEXT } },
+  "targets.add": {
+    base: { address: "192.0.2.1", intervalMs: 1000, label: "lab" },
+    fields: { address: IDENT, intervalMs: NUMBER, timeoutMs: NUMBER, kind: IDENT, port: NUMBER, label: TEXT },
+  },
   "targets.remove": { base: { id: 1 }, fields: { id: ID } },
   "latency.iperf": { base: { server: "192.0.2.1", seconds: 5 }, fields: { server: IDENT, seconds: NUMBER, port: NUMBER, protocol: IDENT, bitrate: IDENT } },
   "markers.annotate": { base: { atMs: 1_700_000_000_000, text: "upgrade" }, fields: { atMs: NUMBER, text: TEXT } },
@@ -88,28 +104,32 @@ describe("fuzzing every mutation", () => {
 
   // The valid inputs above, to be sure the refusals below are about the hostile field: each is refused only for a
   // reason of the host (no such plan, no such target…), never by its validation.
-  it.each(mutations)("%s: 10,000 hostile inputs are refused with a 4xx that says what is wrong", async (path) => {
-    const [noun, verb] = path.split(".") as [string, string];
-    const statuses = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(hostileInputs(MUTATIONS[path]!), async (input) => {
-        let error: unknown = null;
-        try {
-          await api[noun]![verb]!(input);
-        } catch (err) {
-          error = err;
-        }
-        if (!(error instanceof TRPCError)) throw new Error(`accepted or crashed: ${String(error)} for ${JSON.stringify(input)?.slice(0, 200)}`);
-        const status = getHTTPStatusCodeFromError(error);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status < 400 || status >= 500) throw new Error(`HTTP ${status} (${error.message}) for ${JSON.stringify(input)?.slice(0, 200)}`);
-        if (error.message.trim().length < 10) throw new Error(`an unclear message "${error.message}"`);
-      }),
-      { numRuns: RUNS, seed: 7 },
-    );
-    expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(RUNS);
-    expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
-  }, 120_000);
+  it.each(mutations)(
+    "%s: 10,000 hostile inputs are refused with a 4xx that says what is wrong",
+    async (path) => {
+      const [noun, verb] = path.split(".") as [string, string];
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(hostileInputs(MUTATIONS[path]!), async (input) => {
+          let error: unknown = null;
+          try {
+            await api[noun]![verb]!(input);
+          } catch (err) {
+            error = err;
+          }
+          if (!(error instanceof TRPCError)) throw new Error(`accepted or crashed: ${String(error)} for ${JSON.stringify(input)?.slice(0, 200)}`);
+          const status = getHTTPStatusCodeFromError(error);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status < 400 || status >= 500) throw new Error(`HTTP ${status} (${error.message}) for ${JSON.stringify(input)?.slice(0, 200)}`);
+          if (error.message.trim().length < 10) throw new Error(`an unclear message "${error.message}"`);
+        }),
+        { numRuns: RUNS, seed: 7 },
+      );
+      expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(RUNS);
+      expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
+    },
+    120_000,
+  );
 
   it("afterwards, nothing was written: no sysfs write, no ip link set, no target, note, user or token", () => {
     expect(host.kernel.writes()).toEqual([]);

@@ -10,7 +10,6 @@ import { errorOf, writableContext } from "./testing";
 const work = mkdtempSync(join(tmpdir(), "passdeck-plans-api-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-
 const wizard = {
   kind: "sriov" as const,
   pf: "18:00.1",
@@ -58,7 +57,12 @@ describe("plans API", () => {
     expect(drift.report?.inSync).toBe(true);
     const entry = journal.get(applied.entryId)!;
     expect([entry.status, entry.source, entry.actor, entry.origin]).toEqual(["applied", "web", "test-admin (127.0.0.1)", "127.0.0.1"]);
-    expect(auth.audit.list()[0]).toMatchObject({ action: "plan-applied", actor: "test-admin (127.0.0.1)", source: "127.0.0.1", detail: `journal #${applied.entryId}: ${entry.title}` });
+    expect(auth.audit.list()[0]).toMatchObject({
+      action: "plan-applied",
+      actor: "test-admin (127.0.0.1)",
+      source: "127.0.0.1",
+      detail: `journal #${applied.entryId}: ${entry.title}`,
+    });
 
     // A watcher that comes late gets the whole history.
     const late: ProgressEvent[] = [];

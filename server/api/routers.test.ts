@@ -13,7 +13,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const roots = writeScenarioByName("desktop", join(work, "desktop"));
 const api = createCaller(readOnlyContext(new InventoryService({ ...roots, demo: "desktop" })));
 
-
 describe("API over the desktop scenario", () => {
   it("summarises the host", async () => {
     const s = await api.host.summary();

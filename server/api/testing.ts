@@ -33,7 +33,14 @@ export function readOnlyContext(inventory: InventoryService): Context {
     journal: noJournal,
     desired: noJournal,
     writeAccess,
-    plans: new PlanService({ inventory: (fresh) => inventory.get({ fresh }).data, access: writeAccess, ip: noIp, journal: () => { throw new Error("no journal"); } }),
+    plans: new PlanService({
+      inventory: (fresh) => inventory.get({ fresh }).data,
+      access: writeAccess,
+      ip: noIp,
+      journal: () => {
+        throw new Error("no journal");
+      },
+    }),
     latency: noJournal,
     auth: noJournal,
     caller: TEST_ADMIN,

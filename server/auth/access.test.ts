@@ -24,7 +24,11 @@ describe("PROCEDURE_ACCESS", () => {
   });
 
   it("only session.me is public; a viewer reads, an admin does everything", () => {
-    expect(Object.entries(PROCEDURE_ACCESS as Record<string, string>).filter(([, a]) => a === "public").map(([p]) => p)).toEqual(["session.me"]);
+    expect(
+      Object.entries(PROCEDURE_ACCESS as Record<string, string>)
+        .filter(([, a]) => a === "public")
+        .map(([p]) => p),
+    ).toEqual(["session.me"]);
     expect(allowed("viewer", null)).toBe(false);
     expect(allowed("viewer", "viewer")).toBe(true);
     expect(allowed("admin", "viewer")).toBe(false);

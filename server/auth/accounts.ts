@@ -83,7 +83,8 @@ export class Accounts {
   }
 
   async addUser(name: string, role: Role, password: string): Promise<User> {
-    if (!USER_NAME.test(name)) throw new AccountError(`"${name}" is not a user name: lowercase letters, digits, _ . - (at most 32), starting with a letter or _`);
+    if (!USER_NAME.test(name))
+      throw new AccountError(`"${name}" is not a user name: lowercase letters, digits, _ . - (at most 32), starting with a letter or _`);
     if (!ROLES.includes(role)) throw new AccountError(`the role is admin or viewer, not "${role}"`);
     if (this.db.prepare(`SELECT 1 FROM users WHERE name = ?`).get(name)) throw new AccountError(`a user named ${name} exists already`);
     const hash = await hashPassword(password).catch((err: Error) => Promise.reject(err instanceof ScryptBusy ? err : new AccountError(err.message)));
@@ -122,9 +123,7 @@ export class Accounts {
   session(token: string): User | null {
     const now = this.now();
     const row = this.db
-      .prepare(
-        `SELECT s.last_seen, s.expires_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
-      )
+      .prepare(`SELECT s.last_seen, s.expires_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`)
       .get(sha256(token)) as (UserRow & { last_seen: number; expires_at: number }) | undefined;
     if (!row || row.disabled_at !== null || now >= row.expires_at || now - row.last_seen >= this.policy.idleMs) {
       if (row) this.logout(token);
@@ -158,8 +157,7 @@ export class Accounts {
     // Tokens are 47 characters: anything much longer is not one, and is not worth hashing.
     if (token.length > 200) return null;
     const row = this.db.prepare(`SELECT id, name, role, revoked_at, expires_at FROM api_tokens WHERE token_hash = ?`).get(sha256(token)) as
-      | { id: number; name: string; role: Role; revoked_at: number | null; expires_at: number | null }
-      | undefined;
+      { id: number; name: string; role: Role; revoked_at: number | null; expires_at: number | null } | undefined;
     const now = this.now();
     if (!row || row.revoked_at !== null || (row.expires_at !== null && now >= row.expires_at)) return null;
     this.db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`).run(now, row.id);
@@ -215,9 +213,7 @@ export class Accounts {
   purgeSessions(limit: number): number {
     const now = this.now();
     return this.db
-      .prepare(
-        `DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= ? OR last_seen <= ? ORDER BY last_seen LIMIT ?)`,
-      )
+      .prepare(`DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= ? OR last_seen <= ? ORDER BY last_seen LIMIT ?)`)
       .run(now, now - this.policy.idleMs, Math.max(0, Math.floor(limit))).changes;
   }
 }

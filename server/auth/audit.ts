@@ -58,7 +58,15 @@ interface AuditRow {
   peer?: string | null;
 }
 
-const entryOf = (r: AuditRow): AuditEntry => ({ id: r.id, atMs: r.at_ms, action: r.action, actor: r.actor, source: r.source, detail: r.detail, peer: r.peer ?? null });
+const entryOf = (r: AuditRow): AuditEntry => ({
+  id: r.id,
+  atMs: r.at_ms,
+  action: r.action,
+  actor: r.actor,
+  source: r.source,
+  detail: r.detail,
+  peer: r.peer ?? null,
+});
 
 /** Detail text is bounded: a failed login's user name comes from the attacker. */
 const MAX_DETAIL = 500;

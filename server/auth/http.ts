@@ -62,8 +62,7 @@ async function readLimited(req: Request, limit: number): Promise<string | null> 
 }
 
 function outcomeResponse(outcome: AuthOutcome, req: Request, service: AuthService): Response {
-  if (!outcome.ok)
-    return json(outcome.status, { error: outcome.message }, outcome.retryAfterS ? { "retry-after": String(outcome.retryAfterS) } : {});
+  if (!outcome.ok) return json(outcome.status, { error: outcome.message }, outcome.retryAfterS ? { "retry-after": String(outcome.retryAfterS) } : {});
   const secure = servedOverTls(req.headers);
   return json(
     200,
@@ -120,7 +119,11 @@ export function requireRole(req: Request, services: Pick<Services, "auth">, role
   if (!caller)
     return {
       ok: false,
-      response: json(401, { error: `sign in, or send an API token (passdeck token create --role ${role}) as Authorization: Bearer` }, { "www-authenticate": 'Bearer realm="passdeck"' }),
+      response: json(
+        401,
+        { error: `sign in, or send an API token (passdeck token create --role ${role}) as Authorization: Bearer` },
+        { "www-authenticate": 'Bearer realm="passdeck"' },
+      ),
     };
   if (!allowed(role, caller.role)) return { ok: false, response: json(403, { error: `this needs the ${role} role; ${caller.name} is a ${caller.role}` }) };
   return { ok: true, caller };

@@ -83,7 +83,13 @@ describe("sourceKey", () => {
   });
 
   it("keys IPv6 by its /64, whichever way the address is written", () => {
-    const forms = ["2001:db8:1:2::1", "2001:0db8:0001:0002:0000:0000:0000:0009", "2001:DB8:1:2:aaaa:bbbb:cccc:dddd", "[2001:db8:1:2::77]", "2001:db8:1:2::1%eth0"];
+    const forms = [
+      "2001:db8:1:2::1",
+      "2001:0db8:0001:0002:0000:0000:0000:0009",
+      "2001:DB8:1:2:aaaa:bbbb:cccc:dddd",
+      "[2001:db8:1:2::77]",
+      "2001:db8:1:2::1%eth0",
+    ];
     expect(new Set(forms.map(sourceKey))).toEqual(new Set(["2001:db8:1:2::/64"]));
     expect(sourceKey("2001:db8:1:3::1")).toBe("2001:db8:1:3::/64");
     expect(sourceKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
@@ -94,7 +100,8 @@ describe("sourceKey", () => {
   });
 
   it("counts whatever is not an address as one source, unknown", () => {
-    for (const raw of [null, "", " ", "unknown", "999.1.1.1", "1.2.3", "evil.example", "::ffff:1.2.3.4.5", "2001:db8::1::2", "192.0.2.7:8080"]) expect(sourceKey(raw)).toBe("unknown");
+    for (const raw of [null, "", " ", "unknown", "999.1.1.1", "1.2.3", "evil.example", "::ffff:1.2.3.4.5", "2001:db8::1::2", "192.0.2.7:8080"])
+      expect(sourceKey(raw)).toBe("unknown");
   });
 
   it("a whole /64 shares one count: rotating addresses inside it gains nothing", () => {

@@ -18,7 +18,11 @@ function service() {
   // The purge timer is the test's: `purge()` runs what the server's interval would.
   let timer: { fn: () => void; ms: number } | null = null;
   const every = (fn: () => void, ms: number) => ((timer = { fn, ms }), () => (timer = null));
-  const auth = new AuthService(new Accounts(db, clock), new AuditLog(openHostDatabase(dir), clock), dir, new LoginLimiter(clock), undefined, { every, now: clock, batch: 2 });
+  const auth = new AuthService(new Accounts(db, clock), new AuditLog(openHostDatabase(dir), clock), dir, new LoginLimiter(clock), undefined, {
+    every,
+    now: clock,
+    batch: 2,
+  });
   const sessions = () => (db.prepare("SELECT COUNT(*) AS n FROM sessions").get() as { n: number }).n;
   return { auth, db, dir, sessions, timer: () => timer, advance: (ms: number) => (now += ms) };
 }
@@ -44,7 +48,12 @@ describe("AuthService", () => {
     expect(existsSync(setupCodePath(dir))).toBe(false);
     expect(auth.setupCode()).toBeNull();
     expect(await auth.setup("eve", PASSWORD, code.code, "192.0.2.66")).toMatchObject({ ok: false, status: 409 });
-    expect(auth.audit.list().map((e) => [e.action, e.actor, e.source]).reverse()).toEqual([
+    expect(
+      auth.audit
+        .list()
+        .map((e) => [e.action, e.actor, e.source])
+        .reverse(),
+    ).toEqual([
       ["login-failed", null, "192.0.2.1"],
       ["setup", "root", "192.0.2.1"],
       ["login", "root", "192.0.2.1"],
@@ -54,9 +63,15 @@ describe("AuthService", () => {
   it("slows guessing per source after 5 failures, says for how long, and keeps other sources free", async () => {
     const { auth, advance } = service();
     await auth.addUser("alice", "admin", PASSWORD, "cli (root)", null);
-    for (let i = 0; i < 5; i++) expect(await auth.login("alice", `wrong ${i}`, "192.0.2.8")).toMatchObject({ ok: false, status: 401, message: "wrong user name or password" });
+    for (let i = 0; i < 5; i++)
+      expect(await auth.login("alice", `wrong ${i}`, "192.0.2.8")).toMatchObject({ ok: false, status: 401, message: "wrong user name or password" });
     // five free failures, then a 2 s wait, even for the right password
-    expect(await auth.login("alice", PASSWORD, "192.0.2.8")).toMatchObject({ ok: false, status: 429, retryAfterS: 2, message: "too many failed logins from 192.0.2.8: try again in 2 s" });
+    expect(await auth.login("alice", PASSWORD, "192.0.2.8")).toMatchObject({
+      ok: false,
+      status: 429,
+      retryAfterS: 2,
+      message: "too many failed logins from 192.0.2.8: try again in 2 s",
+    });
     expect(await auth.login("alice", PASSWORD, "192.0.2.9")).toMatchObject({ ok: true });
     advance(2_000);
     expect(await auth.login("alice", "wrong 6", "192.0.2.8")).toMatchObject({ ok: false, status: 401 });
@@ -83,15 +98,21 @@ describe("AuthService", () => {
     const actions = auth.audit.list().map((e) => e.action);
     expect(actions.filter((a) => a === "login-failed")).toHaveLength(capacity);
     // one audit line for the 35 refusals, not 35
-    expect(auth.audit.list().filter((e) => e.action === "login-throttled").map((e) => [e.source, e.detail])).toEqual([
-      ["::ffff:192.0.2.8", 'user "alice" (source waits 2 s)'],
-    ]);
+    expect(
+      auth.audit
+        .list()
+        .filter((e) => e.action === "login-throttled")
+        .map((e) => [e.source, e.detail]),
+    ).toEqual([["::ffff:192.0.2.8", 'user "alice" (source waits 2 s)']]);
   });
 
   it("an IPv6 source is counted by its /64", async () => {
     const { auth } = service();
     for (let i = 1; i <= 5; i++) expect(await auth.login("alice", PASSWORD, `2001:db8:0:7::${i}`)).toMatchObject({ status: 401 });
-    expect(await auth.login("alice", PASSWORD, "2001:db8:0:7:dead:beef::1")).toMatchObject({ status: 429, message: "too many failed logins from 2001:db8:0:7::/64: try again in 2 s" });
+    expect(await auth.login("alice", PASSWORD, "2001:db8:0:7:dead:beef::1")).toMatchObject({
+      status: 429,
+      message: "too many failed logins from 2001:db8:0:7::/64: try again in 2 s",
+    });
   });
 
   it("slows one account guessed from many sources, and the admin from a clean source still gets in after the wait", async () => {
@@ -106,7 +127,10 @@ describe("AuthService", () => {
     });
     // the same words for a name that does not exist: the wait tells nothing about which names do
     for (let i = 1; i <= 10; i++) await auth.login("nobody", `guess ${i}`, `198.51.100.${i}`);
-    expect(await auth.login("nobody", "guess 11", "198.51.100.11")).toMatchObject({ status: 429, message: "too many failed logins for this user name (from several places): try again in 1 s" });
+    expect(await auth.login("nobody", "guess 11", "198.51.100.11")).toMatchObject({
+      status: 429,
+      message: "too many failed logins for this user name (from several places): try again in 1 s",
+    });
     expect(await auth.login("alice", PASSWORD, "203.0.113.7")).toMatchObject({ status: 429 });
     advance(1_000);
     expect(await auth.login("alice", PASSWORD, "203.0.113.7")).toMatchObject({ ok: true });
@@ -166,19 +190,32 @@ describe("AuthService", () => {
     expect(auth.caller(withToken, null)).toBeNull();
     auth.logout(login.sessionToken, auth.caller(withCookie, "192.0.2.1"));
     expect(auth.caller(withCookie, "192.0.2.1")).toBeNull();
-    expect(auth.audit.list().map((e) => e.action).reverse()).toEqual(["user-added", "login", "token-created", "token-revoked", "logout"]);
+    expect(
+      auth.audit
+        .list()
+        .map((e) => e.action)
+        .reverse(),
+    ).toEqual(["user-added", "login", "token-created", "token-revoked", "logout"]);
   });
 });
 
 describe("auditCsv", () => {
   it("quotes fields and defuses spreadsheet formulas an attacker could put in a user name", () => {
     const csv = auditCsv([
-      { id: 2, atMs: Date.UTC(2026, 10, 25, 3, 0, 0), action: "login-failed", actor: null, source: "192.0.2.1", detail: 'user "=HYPERLINK(1)"', peer: "uid 1500 (passdeck) pid 42 node" },
+      {
+        id: 2,
+        atMs: Date.UTC(2026, 10, 25, 3, 0, 0),
+        action: "login-failed",
+        actor: null,
+        source: "192.0.2.1",
+        detail: 'user "=HYPERLINK(1)"',
+        peer: "uid 1500 (passdeck) pid 42 node",
+      },
       { id: 1, atMs: Date.UTC(2026, 10, 25, 2, 0, 0), action: "login", actor: "=cmd", source: "192.0.2.1", detail: "role admin, ok", peer: null },
     ]);
     expect(csv.split("\r\n")).toEqual([
       "id,time,action,actor,source,detail,peer",
-      "1,2026-11-25T02:00:00.000Z,login,'=cmd,192.0.2.1,\"role admin, ok\",",
+      '1,2026-11-25T02:00:00.000Z,login,\'=cmd,192.0.2.1,"role admin, ok",',
       '2,2026-11-25T03:00:00.000Z,login-failed,,192.0.2.1,"user ""=HYPERLINK(1)""",uid 1500 (passdeck) pid 42 node',
       "",
     ]);

@@ -10,8 +10,7 @@ import { bearerToken, crossOriginRefusal, sessionToken, type Caller, type Header
 import { clearSetupCode, ensureSetupCode, setupCodeMatches } from "./setup-code";
 
 export type AuthOutcome =
-  | { ok: true; user: User; sessionToken: string }
-  | { ok: false; status: 400 | 401 | 403 | 409 | 429; message: string; retryAfterS?: number };
+  { ok: true; user: User; sessionToken: string } | { ok: false; status: 400 | 401 | 403 | 409 | 429; message: string; retryAfterS?: number };
 
 /** A name or password longer than this is refused before any hashing (scrypt on a megabyte costs CPU). */
 const MAX_FIELD = 1024;
@@ -99,7 +98,8 @@ export class AuthService {
    * together), and scrypt runs only when the process-wide bound has room (else 429, the attempt not counted).
    */
   async login(name: string, password: string, source: string | null): Promise<AuthOutcome> {
-    if (name.length > MAX_FIELD || password.length > MAX_FIELD) return { ok: false, status: 400, message: `a user name or password is at most ${MAX_FIELD} characters` };
+    if (name.length > MAX_FIELD || password.length > MAX_FIELD)
+      return { ok: false, status: 400, message: `a user name or password is at most ${MAX_FIELD} characters` };
     const key = sourceKey(source);
     const reserved = this.limiter.reserve(key, name);
     if (!reserved.ok) {
@@ -141,7 +141,11 @@ export class AuthService {
     if (!setupCodeMatches(this.dataDir, code)) {
       reserved.failed();
       this.audit.record("login-failed", null, source, "wrong setup code");
-      return { ok: false, status: 403, message: "wrong setup code: it is printed by the server when it starts, and `passdeck setup-code` on the host prints it again" };
+      return {
+        ok: false,
+        status: 403,
+        message: "wrong setup code: it is printed by the server when it starts, and `passdeck setup-code` on the host prints it again",
+      };
     }
     reserved.succeeded();
     const problem = passwordProblem(password);
@@ -172,7 +176,13 @@ export class AuthService {
     return user;
   }
 
-  createToken(name: string, role: Role, actor: string, source: string | null, lifetimeMs: number | null = null): { id: number; token: string; expiresAt: number | null } {
+  createToken(
+    name: string,
+    role: Role,
+    actor: string,
+    source: string | null,
+    lifetimeMs: number | null = null,
+  ): { id: number; token: string; expiresAt: number | null } {
     const created = this.accounts.createToken(name, role, actor, lifetimeMs);
     const expiry = created.expiresAt === null ? "" : `, expires ${new Date(created.expiresAt).toISOString()}`;
     this.audit.record("token-created", actor, source, `#${created.id} ${name} (${role})${expiry}`);

@@ -65,7 +65,9 @@ export async function runAccountCommand(command: string, positionals: string[], 
         const users = service.accounts.users();
         if (flags.json) console.log(JSON.stringify(users, null, 2));
         else if (users.length === 0) console.log("No users yet: passdeck user add <name> --role admin, or the dashboard's first-run page.");
-        else for (const u of users) console.log(`${u.name.padEnd(20)} ${u.role.padEnd(7)} ${u.disabled ? "disabled" : "active"}  since ${new Date(u.createdAt).toISOString()}`);
+        else
+          for (const u of users)
+            console.log(`${u.name.padEnd(20)} ${u.role.padEnd(7)} ${u.disabled ? "disabled" : "active"}  since ${new Date(u.createdAt).toISOString()}`);
         return 0;
       }
       case "user disable": {
@@ -119,7 +121,9 @@ export async function runAccountCommand(command: string, positionals: string[], 
         return 0;
       }
       default:
-        throw new InvalidInput(`unknown "${command}${verb ? ` ${verb}` : ""}": see passdeck help (user add|list|disable, token create|list|revoke, setup-code, audit)`);
+        throw new InvalidInput(
+          `unknown "${command}${verb ? ` ${verb}` : ""}": see passdeck help (user add|list|disable, token create|list|revoke, setup-code, audit)`,
+        );
     }
   } catch (err) {
     if (err instanceof AccountError) throw new InvalidInput(err.message);

@@ -64,7 +64,10 @@ describe("passdeck CLI", () => {
     const groups = await run("server", "groups");
     expect(groups.out).toMatch(new RegExp(`0000:86:00\\.0 .*\\(driver vfio-pci, ${held.replace(/[()]/g, "\\$&")}\\)`));
     const json = JSON.parse((await run("server", "inventory", "--json")).out);
-    expect(json.devices.find((d: { address: string }) => d.address === "0000:86:00.0").hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid: 2817, evidence: "open" }] });
+    expect(json.devices.find((d: { address: string }) => d.address === "0000:86:00.0").hold).toMatchObject({
+      kernel: "vfio-open",
+      holders: [{ pid: 2817, evidence: "open" }],
+    });
   });
 
   it("shows host notices apart from host-critical reasons", async () => {
@@ -74,7 +77,10 @@ describe("passdeck CLI", () => {
     expect(out).toContain("2001:db8:60:0:92e2:baff:fe4a:5b6c/64 (autoconf)");
     expect(out).not.toContain("HOST-CRITICAL");
     const j = JSON.parse((await run("amd", "inventory", "--json")).out);
-    expect(j.devices.find((d: { address: string }) => d.address === "0000:07:00.0")).toMatchObject({ hostCritical: [], hostNotices: [expect.stringContaining("SLAAC"), expect.stringContaining("router advertisement")] });
+    expect(j.devices.find((d: { address: string }) => d.address === "0000:07:00.0")).toMatchObject({
+      hostCritical: [],
+      hostNotices: [expect.stringContaining("SLAAC"), expect.stringContaining("router advertisement")],
+    });
   });
 
   it("check exits 0 on a ready host and 1 on a host with the IOMMU off", async () => {
@@ -126,10 +132,15 @@ describe("passdeck CLI", () => {
     const replay = scanInventory({ sysRoot: join(unpacked, "sys"), procRoot: join(unpacked, "proc") });
     // The holds too: the I210's enable count, and VM 101's /proc/<pid> (its command line cut to what Passdeck reads).
     expect(replay.devices).toEqual(original.devices);
-    expect(replay.devices.find((d) => d.address === "0000:86:00.0")?.hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid: 2817, command: "kvm", guest: { vmid: 101, name: "router" } }] });
-    expect(readFileSync(join(unpacked, "proc", "2817", "cmdline"), "utf8").split("\0").filter((a) => a.trim() !== "")).toEqual([
-      "/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on", "-device", expect.stringMatching(/^vfio-pci,host=0000:86:00\.0,/),
-    ]);
+    expect(replay.devices.find((d) => d.address === "0000:86:00.0")?.hold).toMatchObject({
+      kernel: "vfio-open",
+      holders: [{ pid: 2817, command: "kvm", guest: { vmid: 101, name: "router" } }],
+    });
+    expect(
+      readFileSync(join(unpacked, "proc", "2817", "cmdline"), "utf8")
+        .split("\0")
+        .filter((a) => a.trim() !== ""),
+    ).toEqual(["/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on", "-device", expect.stringMatching(/^vfio-pci,host=0000:86:00\.0,/)]);
     expect(replay.groups).toEqual(original.groups);
     expect(replay.facts).toEqual(original.facts);
     expect(replay.readiness).toEqual(original.readiness);

@@ -69,15 +69,19 @@ export function formatInventory(inv: Inventory): string {
 }
 
 export function formatGroups(inv: Inventory): string {
-  if (!inv.facts.iommu.enabled)
-    return "The IOMMU is off: there are no IOMMU groups. Run `passdeck check` for what to change.";
+  if (!inv.facts.iommu.enabled) return "The IOMMU is off: there are no IOMMU groups. Run `passdeck check` for what to change.";
   const byAddress = new Map(inv.devices.map((d) => [d.address, d]));
   const lines: string[] = [];
   for (const g of inv.groups) {
     lines.push(`IOMMU group ${g.id}  ${g.verdict.toUpperCase()}: ${g.summary}`);
     for (const a of g.devices) {
       const d = byAddress.get(a)!;
-      const tags = [d.driver ? `driver ${d.driver}` : "no driver", d.bridge ? d.bridge : null, d.hostCritical.length ? "host-critical" : d.hostNotices.length ? "host notice" : null, isHeld(d.hold) ? describeHold(d.hold) : null]
+      const tags = [
+        d.driver ? `driver ${d.driver}` : "no driver",
+        d.bridge ? d.bridge : null,
+        d.hostCritical.length ? "host-critical" : d.hostNotices.length ? "host notice" : null,
+        isHeld(d.hold) ? describeHold(d.hold) : null,
+      ]
         .filter(Boolean)
         .join(", ");
       lines.push(`    ${label(d)}  (${tags})`);
@@ -90,11 +94,7 @@ export function formatGroups(inv: Inventory): string {
 const MARK: Record<ReadinessCheck["status"], string> = { pass: "PASS", warn: "WARN", fail: "FAIL", info: "INFO" };
 
 export function formatCheckList(checks: ReadinessCheck[], ready: boolean): string {
-  const lines = checks.flatMap((c) => [
-    `[${MARK[c.status]}] ${c.title}`,
-    `       ${c.observed}`,
-    ...(c.fix ? [`       fix: ${c.fix}`] : []),
-  ]);
+  const lines = checks.flatMap((c) => [`[${MARK[c.status]}] ${c.title}`, `       ${c.observed}`, ...(c.fix ? [`       fix: ${c.fix}`] : [])]);
   lines.push("", ready ? "Ready for passthrough." : "Not ready for passthrough: fix the FAIL items above.");
   return lines.join("\n");
 }
@@ -106,12 +106,19 @@ export function formatDevice(d: PciDevice, inv: Inventory): string {
     `  class ${d.className ?? "?"} (${d.classId}), subsystem ${d.subsystemVendorId ?? "-"}:${d.subsystemDeviceId ?? "-"} ${d.subsystemName ?? ""}`,
     `  driver ${d.driver ?? "none"}${d.driverOverride ? ` (override ${d.driverOverride})` : ""}, NUMA node ${d.numaNode ?? "-"}`,
     `  path ${[...d.parentChain, d.address].join(" → ")}`,
-    d.link ? `  link ${d.link.currentSpeed ?? "?"} x${d.link.currentWidth ?? "?"} of ${d.link.maxSpeed ?? "?"} x${d.link.maxWidth ?? "?"}${d.link.downgraded ? " (below max)" : ""}` : "  link: conventional PCI or not reported",
+    d.link
+      ? `  link ${d.link.currentSpeed ?? "?"} x${d.link.currentWidth ?? "?"} of ${d.link.maxSpeed ?? "?"} x${d.link.maxWidth ?? "?"}${d.link.downgraded ? " (below max)" : ""}`
+      : "  link: conventional PCI or not reported",
     `  reset ${d.reset.available ? (d.reset.methods?.join(", ") ?? "available") : "none"}`,
     group ? `  IOMMU group ${group.id}: ${group.verdict} — ${group.summary}` : "  no IOMMU group",
-    ...(d.sriov ? [`  SR-IOV PF: ${d.sriov.numVfs}/${d.sriov.totalVfs} VFs, VF device ${d.sriov.vfDeviceId ?? "?"}, VFs ${d.sriov.vfs.join(" ") || "none"}`] : []),
+    ...(d.sriov
+      ? [`  SR-IOV PF: ${d.sriov.numVfs}/${d.sriov.totalVfs} VFs, VF device ${d.sriov.vfDeviceId ?? "?"}, VFs ${d.sriov.vfs.join(" ") || "none"}`]
+      : []),
     ...(d.physfn ? [`  VF ${d.vfIndex} of PF ${d.physfn}`] : []),
-    ...d.netdevs.map((n) => `  net ${n.name} ${n.mac ?? ""} ${n.operstate ?? ""} ${n.addresses.map((a) => `${a.address}/${a.prefixLength}${a.origin === "static" ? "" : ` (${a.origin})`}`).join(" ")}`),
+    ...d.netdevs.map(
+      (n) =>
+        `  net ${n.name} ${n.mac ?? ""} ${n.operstate ?? ""} ${n.addresses.map((a) => `${a.address}/${a.prefixLength}${a.origin === "static" ? "" : ` (${a.origin})`}`).join(" ")}`,
+    ),
     ...d.blockDevices.map((b) => `  disk ${b.name}${b.mounts.map((m) => ` ${m.mountpoint}`).join("")}`),
     ...d.hostCritical.map((r) => `  HOST-CRITICAL: ${r}`),
     ...d.hostNotices.map((r) => `  Host notice: ${r}`),

@@ -52,7 +52,9 @@ function prepareSocketDir(dir: string, gid: number): void {
   try {
     const st = fstatSync(fd);
     if (st.uid !== 0 || (st.mode & 0o022) !== 0)
-      throw new InvalidInput(`${dir} (the directory of PASSDECK_HELPER_SOCKET) must belong to root and be writable by root alone; it is uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}`);
+      throw new InvalidInput(
+        `${dir} (the directory of PASSDECK_HELPER_SOCKET) must belong to root and be writable by root alone; it is uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}`,
+      );
     if (st.gid !== gid) fchownSync(fd, 0, gid);
   } finally {
     closeSync(fd);
@@ -78,7 +80,14 @@ export async function runHelper(env: PassdeckEnv & { PASSDECK_HELPER_GROUP?: str
     desired: () => records.desired,
     // the browser's own connection to the web server makes its NIC host-critical here too
     inventory: () =>
-      scanInventory({ sysRoot: env.PASSDECK_SYS_ROOT, procRoot: env.PASSDECK_PROC_ROOT, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo: null, recorder: null, servingPort: env.PASSDECK_PORT }),
+      scanInventory({
+        sysRoot: env.PASSDECK_SYS_ROOT,
+        procRoot: env.PASSDECK_PROC_ROOT,
+        pciIdsPath: env.PASSDECK_PCI_IDS ?? null,
+        demo: null,
+        recorder: null,
+        servingPort: env.PASSDECK_PORT,
+      }),
     guests: async (): Promise<GuestView> => guestViewOf(libvirt ? await libvirt.view(true) : null),
     audit: (action, actor, source, detail, peer) => audit.record(action, actor, source, detail, peer),
     confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000,

@@ -135,7 +135,11 @@ async function addVmTargets(store: ProbeStore, flags: LatencyFlags, libvirt: Lib
       console.error(`passdeck: ${err.message}`);
     }
   }
-  console.log(flags.json ? JSON.stringify(added, null, 2) : added.map((t) => `Target ${t.id}: ${t.name}, every ${t.intervalMs} ms (from ${found.find((a) => a.address === t.address)?.source}).`).join("\n"));
+  console.log(
+    flags.json
+      ? JSON.stringify(added, null, 2)
+      : added.map((t) => `Target ${t.id}: ${t.name}, every ${t.intervalMs} ms (from ${found.find((a) => a.address === t.address)?.source}).`).join("\n"),
+  );
   return added.length ? 0 : 2;
 }
 
@@ -239,7 +243,9 @@ function statsCommand(store: ProbeStore, positionals: string[], flags: LatencyFl
     const us = (x: number | null) => (x === null ? "—" : formatMicros(x));
     console.log(`${t.name}, ${json.from} → ${json.to} (${w.source === "raw" ? "every probe" : `${w.source} rollups`})`);
     console.log(`  sent ${s.sent}, N ${s.n}, loss ${s.loss === null ? "—" : `${(s.loss * 100).toFixed(2)} %`} (longest burst ${s.lossBursts.longest})`);
-    console.log(`  RTT min ${us(s.min)}  p50 ${us(s.p50)}  p90 ${us(s.p90)}  p95 ${us(s.p95)}  p99 ${us(s.p99)}  p99.9 ${us(s.p999)}${s.n < 10_000 ? " (low confidence: N < 10,000)" : ""}  max ${us(s.max)}`);
+    console.log(
+      `  RTT min ${us(s.min)}  p50 ${us(s.p50)}  p90 ${us(s.p90)}  p95 ${us(s.p95)}  p99 ${us(s.p99)}  p99.9 ${us(s.p999)}${s.n < 10_000 ? " (low confidence: N < 10,000)" : ""}  max ${us(s.max)}`,
+    );
     console.log(`  PDV p50 ${us(s.pdv.p50)}  p99 ${us(s.pdv.p99)}   IPDV mean |·| ${us(s.ipdv.meanAbs)}   J (RFC 3550) ${us(s.jitterRfc3550)}`);
     console.log(`  prober lateness p99 ${us(w.proberLagP99Us)}, gaps ${w.gaps}`);
   }
@@ -263,7 +269,9 @@ function compareCommand(store: ProbeStore, positionals: string[], flags: Latency
   }
   const v = outcome.verdict;
   if (flags.json) {
-    console.log(JSON.stringify({ target: t.name, target_id: t.id, at: new Date(atMs).toISOString(), windows: outcome.windows, pending: outcome.pending, ...v }, null, 2));
+    console.log(
+      JSON.stringify({ target: t.name, target_id: t.id, at: new Date(atMs).toISOString(), windows: outcome.windows, pending: outcome.pending, ...v }, null, 2),
+    );
     return 0;
   }
   const us = (x: number | null) => (x === null ? "—" : formatMicros(x));
@@ -274,7 +282,10 @@ function compareCommand(store: ProbeStore, positionals: string[], flags: Latency
     console.log(
       `  ${d.metric.padEnd(13)} ${d.metric === "loss" || d.metric === "fractionUnder" ? pct(d.before) : us(d.before)} → ${d.metric === "loss" || d.metric === "fractionUnder" ? pct(d.after) : us(d.after)}`,
     );
-  if (v.intervals) console.log(`  Δp50 95 % CI [${us(v.intervals.p50.low)}, ${us(v.intervals.p50.high)}], Δp99 95 % CI [${us(v.intervals.p99.low)}, ${us(v.intervals.p99.high)}]`);
+  if (v.intervals)
+    console.log(
+      `  Δp50 95 % CI [${us(v.intervals.p50.low)}, ${us(v.intervals.p50.high)}], Δp99 95 % CI [${us(v.intervals.p99.low)}, ${us(v.intervals.p99.high)}]`,
+    );
   if (v.mannWhitney) console.log(`  Mann-Whitney U ${v.mannWhitney.u}, z ${v.mannWhitney.z.toFixed(2)}, p ${v.mannWhitney.pValue.toExponential(2)}`);
   for (const w of v.warnings) console.log(`  ${w.level}: ${w.message}`);
   return 0;

@@ -229,8 +229,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       if (!parsed.ok) throw new UsageError(parsed.error);
       const inv = scan();
       const dev = inv.devices.find((d: PciDevice) => d.address === parsed.address);
-      if (!dev)
-        throw new UsageError(`${parsed.address} is not a PCI device on this host (see \`passdeck inventory\` for the ${inv.devices.length} that are)`);
+      if (!dev) throw new UsageError(`${parsed.address} is not a PCI device on this host (see \`passdeck inventory\` for the ${inv.devices.length} that are)`);
       console.log(values.json ? JSON.stringify(dev, null, 2) : formatDevice(dev, inv));
       return 0;
     }
@@ -240,19 +239,25 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       // the kernel's signs and the named processes, as every plan sees them (scanInventory's holds)
       const held = inv.devices.filter((d) => d.hold !== null).map((d) => ({ address: d.address, hold: d.hold! }));
       const found = scanHolders(env.PASSDECK_PROC_ROOT);
-      if (values.json) console.log(JSON.stringify({ devices: Object.fromEntries(held.map((h) => [h.address, h.hold])), unreadable: found.unreadable }, null, 2));
+      if (values.json)
+        console.log(JSON.stringify({ devices: Object.fromEntries(held.map((h) => [h.address, h.hold])), unreadable: found.unreadable }, null, 2));
       else {
         if (held.length === 0) console.log("Nothing holds a device: no process has one open through VFIO, and no interface is in another network namespace.");
         for (const { address, hold } of held)
-          console.log(`${address}  ${describeHold(hold)}${hold.holders.length > 0 && hold.holders.every((h) => h.evidence === "declared") ? " (named on its command line)" : ""}`);
+          console.log(
+            `${address}  ${describeHold(hold)}${hold.holders.length > 0 && hold.holders.every((h) => h.evidence === "declared") ? " (named on its command line)" : ""}`,
+          );
         if (found.unreadable.count > 0)
-          console.log(`${found.unreadable.count} processes' open files could not be read (uids ${found.unreadable.uids.join(", ")}): run as root to see every holder.`);
+          console.log(
+            `${found.unreadable.count} processes' open files could not be read (uids ${found.unreadable.uids.join(", ")}): run as root to see every holder.`,
+          );
       }
       return 0;
     }
     case "capture": {
       const file = positionals[0];
-      if (!file || !/\.tar\.gz$|\.tgz$/.test(file)) throw new UsageError("passdeck capture needs an output file ending in .tar.gz, e.g. passdeck capture host.tar.gz");
+      if (!file || !/\.tar\.gz$|\.tgz$/.test(file))
+        throw new UsageError("passdeck capture needs an output file ending in .tar.gz, e.g. passdeck capture host.tar.gz");
       const recorder = new CaptureRecorder({ sys: env.PASSDECK_SYS_ROOT, proc: env.PASSDECK_PROC_ROOT });
       const inv: Inventory = scan(recorder);
       const { recordHolders, scanHolders } = await import("@/server/host/holders");
@@ -292,13 +297,16 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       if (positionals[0] === "forget") {
         const parsed = parsePciAddress(positionals[1] ?? "");
         if (!parsed.ok) throw new UsageError(`passdeck desired forget needs a PCI address: ${parsed.error}`);
-        const gone = deps.writeDeps ? store.forget(parsed.address) : await openRecords().forgetDesired(parsed.address, { actor: `cli (${actorName()})`, origin: null });
+        const gone = deps.writeDeps
+          ? store.forget(parsed.address)
+          : await openRecords().forgetDesired(parsed.address, { actor: `cli (${actorName()})`, origin: null });
         if (values.json) console.log(JSON.stringify({ forgotten: gone }, null, 2));
         else if (gone.length === 0) console.log(`Nothing is remembered at ${parsed.address}.`);
         else for (const e of gone) console.log(`Forgot ${describeEntry(e)}`);
         return 0;
       }
-      if (positionals.length > 0) throw new UsageError(`unknown "desired ${positionals[0]}": use passdeck desired [--json] or passdeck desired forget <address>`);
+      if (positionals.length > 0)
+        throw new UsageError(`unknown "desired ${positionals[0]}": use passdeck desired [--json] or passdeck desired forget <address>`);
       const state = store.get();
       const drift = await driftNow({ desired: state, inventory: hostDeps.inventory, ip: hostDeps.ip });
       if (values.json) console.log(JSON.stringify({ entries: state.entries, drift }, null, 2));
@@ -343,7 +351,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     case "apply": {
       const writeDeps = hostWriteDeps(!values["dry-run"]);
       try {
-        return await runApplyFile(positionals[0], { json: values.json, dryRun: values["dry-run"], confirm: false, force: false }, writeDeps, (path) => readFileSync(path, "utf8"));
+        return await runApplyFile(positionals[0], { json: values.json, dryRun: values["dry-run"], confirm: false, force: false }, writeDeps, (path) =>
+          readFileSync(path, "utf8"),
+        );
       } catch (err) {
         if (err instanceof InvalidInput) throw new UsageError(err.message);
         throw err;
@@ -504,10 +514,12 @@ function printReconcile(report: ReconcileReport): void {
     else if (a.status === "planned") {
       console.log(`  plan: ${a.title} (dry run: nothing written)`);
       for (const s of a.plan?.steps ?? []) console.log(`    ${describeStep(s.step)}`);
-    } else if (a.status === "failed") console.error(`passdeck: failed: ${a.title}${a.journalEntry !== null ? ` (journal #${a.journalEntry})` : ""}: ${a.error ?? "see the steps above"}`);
+    } else if (a.status === "failed")
+      console.error(`passdeck: failed: ${a.title}${a.journalEntry !== null ? ` (journal #${a.journalEntry})` : ""}: ${a.error ?? "see the steps above"}`);
     for (const w of a.warnings) console.log(`    accepted again: ${w.reason}`);
   }
-  for (const r of report.refused) console.error(`passdeck: ${r.code === "pf-not-reconciled" || r.code === "not-attempted" ? "skipped" : "refused"}: ${r.address}: ${r.reason}`);
+  for (const r of report.refused)
+    console.error(`passdeck: ${r.code === "pf-not-reconciled" || r.code === "not-attempted" ? "skipped" : "refused"}: ${r.address}: ${r.reason}`);
   if (report.after && report.actions.length > 0) console.log(`After: ${formatDrift(report.after)}`);
   const words: Record<ReconcileReport["outcome"], string> = {
     "in-sync": "Nothing to do.",

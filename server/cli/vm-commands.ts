@@ -79,16 +79,23 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
     const mac = flags.vf?.mac === undefined ? undefined : checkMac(flags.vf.mac);
     if (mac && !mac.ok) throw new InvalidInput(`--mac: ${mac.error}`);
     const vlan = flags.vf?.vlan;
-    if (vlan !== undefined && (!/^\d{1,4}$/.test(vlan) || Number(vlan) < 1 || Number(vlan) > 4094)) throw new InvalidInput(`--vlan takes 1 to 4094, not ${JSON.stringify(vlan)}`);
+    if (vlan !== undefined && (!/^\d{1,4}$/.test(vlan) || Number(vlan) < 1 || Number(vlan) > 4094))
+      throw new InvalidInput(`--vlan takes 1 to 4094, not ${JSON.stringify(vlan)}`);
     planned =
       verb === "attach"
-        ? planAttachPool(inv, view.domains, poolRows(await libvirt.networks.list(), view.domains, inv), {
-            domain: vm,
-            pool: flags.pool!,
-            ...(mac?.ok ? { mac: mac.mac } : {}),
-            ...(vlan !== undefined ? { vlan: Number(vlan) } : {}),
-            ...targets(flags),
-          }, overrides)
+        ? planAttachPool(
+            inv,
+            view.domains,
+            poolRows(await libvirt.networks.list(), view.domains, inv),
+            {
+              domain: vm,
+              pool: flags.pool!,
+              ...(mac?.ok ? { mac: mac.mac } : {}),
+              ...(vlan !== undefined ? { vlan: Number(vlan) } : {}),
+              ...targets(flags),
+            },
+            overrides,
+          )
         : planDetach(view.domains, { domain: vm, address: "", mac: mac!.ok ? mac!.mac : "", ...targets(flags) }, overrides);
   } else if (verb === "attach") {
     const request: AttachRequest = { domain: vm, address, ...targets(flags) };
@@ -103,17 +110,20 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
       request.mac = m.mac;
     }
     if (vf.vlan !== undefined) {
-      if (!/^\d{1,4}$/.test(vf.vlan) || Number(vf.vlan) < 1 || Number(vf.vlan) > 4094) throw new InvalidInput(`--vlan takes 1 to 4094, not ${JSON.stringify(vf.vlan)}`);
+      if (!/^\d{1,4}$/.test(vf.vlan) || Number(vf.vlan) < 1 || Number(vf.vlan) > 4094)
+        throw new InvalidInput(`--vlan takes 1 to 4094, not ${JSON.stringify(vf.vlan)}`);
       request.vlan = Number(vf.vlan);
     }
     if (flags.unmanaged) request.managed = false;
     if (flags.allFunctions) request.allFunctions = true;
     if (flags.placement !== undefined) {
-      if (flags.placement !== "pcie" && flags.placement !== "pci") throw new InvalidInput(`--placement takes pcie or pci, not ${JSON.stringify(flags.placement)}`);
+      if (flags.placement !== "pcie" && flags.placement !== "pci")
+        throw new InvalidInput(`--placement takes pcie or pci, not ${JSON.stringify(flags.placement)}`);
       request.placement = flags.placement;
     }
     if (flags.romBar !== undefined || flags.romFile !== undefined) {
-      if (flags.romBar !== undefined && flags.romBar !== "on" && flags.romBar !== "off") throw new InvalidInput(`--rom-bar takes on or off, not ${JSON.stringify(flags.romBar)}`);
+      if (flags.romBar !== undefined && flags.romBar !== "on" && flags.romBar !== "off")
+        throw new InvalidInput(`--rom-bar takes on or off, not ${JSON.stringify(flags.romBar)}`);
       request.rom = { ...(flags.romBar ? { bar: flags.romBar as "on" | "off" } : {}), ...(flags.romFile !== undefined ? { file: flags.romFile } : {}) };
     }
     planned = planAttach(inv, view.domains, request, overrides);
@@ -147,13 +157,17 @@ export function formatVms(rows: VmRow[], uri: string): string {
   if (rows.length === 0) return `No VMs on ${uri}.`;
   const out: string[] = [];
   for (const r of rows) {
-    out.push(`${r.name}  ${r.state}${r.autostart ? ", autostart" : ""}${r.persistent ? "" : ", transient"}  ${r.vcpus ?? "?"} vCPU, ${r.memoryKiB === null ? "?" : Math.round(r.memoryKiB / 1024)} MiB`);
+    out.push(
+      `${r.name}  ${r.state}${r.autostart ? ", autostart" : ""}${r.persistent ? "" : ", transient"}  ${r.vcpus ?? "?"} vCPU, ${r.memoryKiB === null ? "?" : Math.round(r.memoryKiB / 1024)} MiB`,
+    );
     if (r.xmlError) out.push(`  (definition not readable: ${r.xmlError})`);
     if (r.devices.length === 0) out.push("  no passthrough devices");
     for (const d of r.devices) {
       const where = d.in.join("+");
       const net = d.as === "interface" ? ` mac ${d.mac ?? "?"}${d.vlan.length ? ` vlan ${d.vlan.join(",")}` : ""}` : "";
-      const host = d.host ? ` ${d.host.driver ?? "no driver"}, group ${d.host.iommuGroup ?? "none"}${d.host.vf ? `, VF ${d.host.vf.index} of ${d.host.vf.pf}` : ""}` : " (not on this host now)";
+      const host = d.host
+        ? ` ${d.host.driver ?? "no driver"}, group ${d.host.iommuGroup ?? "none"}${d.host.vf ? `, VF ${d.host.vf.index} of ${d.host.vf.pf}` : ""}`
+        : " (not on this host now)";
       out.push(`  ${d.address} ${d.as}${d.managed ? "" : " unmanaged"}${net} [${where}]${host}`);
     }
   }
@@ -163,7 +177,8 @@ export function formatVms(rows: VmRow[], uri: string): string {
 export async function runPoolCommand(verb: string | undefined, args: string[], flags: WriteFlags, deps: WriteDeps): Promise<number> {
   const libvirt = deps.libvirt;
   if (!libvirt) throw new InvalidInput("this host has no libvirt connection: set PASSDECK_LIBVIRT_URI (default qemu:///system)");
-  if (verb !== "list" && verb !== "create" && verb !== "delete") throw new InvalidInput(`unknown "pool ${verb ?? ""}": use passdeck pool list, pool create or pool delete`);
+  if (verb !== "list" && verb !== "create" && verb !== "delete")
+    throw new InvalidInput(`unknown "pool ${verb ?? ""}": use passdeck pool list, pool create or pool delete`);
   const view = await libvirt.view(true);
   if (!view.ok) {
     console.error(`passdeck: ${view.reason.cause}\n  fix: ${view.reason.fix}`);

@@ -77,7 +77,14 @@ export async function runWriteCommand(command: string, args: string[], flags: Wr
   return finishOutcome(await guestChecked(planned, inv, overrides, deps, withAll, counts), flags, deps);
 }
 
-async function planCommand(command: string, args: string[], flags: WriteFlags, deps: WriteDeps, inv: Inventory, overrides: { confirm: boolean; force: boolean }): Promise<PlanOutcome> {
+async function planCommand(
+  command: string,
+  args: string[],
+  flags: WriteFlags,
+  deps: WriteDeps,
+  inv: Inventory,
+  overrides: { confirm: boolean; force: boolean },
+): Promise<PlanOutcome> {
   let outcome: PlanOutcome;
   if (command === "vfs") {
     const [verb, pf, countText] = args;
@@ -102,7 +109,8 @@ async function planCommand(command: string, args: string[], flags: WriteFlags, d
   } else if (command === "bind") {
     const [dev, driver] = args;
     const devAddress = address(dev, "the device address");
-    if (driver !== "vfio-pci") throw new InvalidInput(`passdeck bind only binds to vfio-pci (got ${JSON.stringify(driver ?? "")}); use restore for the host driver`);
+    if (driver !== "vfio-pci")
+      throw new InvalidInput(`passdeck bind only binds to vfio-pci (got ${JSON.stringify(driver ?? "")}); use restore for the host driver`);
     outcome = planBindVfio(inv, devAddress, overrides);
   } else {
     const devAddress = address(args[0], "the device address");
@@ -133,7 +141,9 @@ export async function finishOutcome(outcome: PlanOutcome, flags: WriteFlags, dep
   if (outcome.kind === "refused") {
     if (flags.json) console.log(JSON.stringify({ refused: outcome.refusals }, null, 2));
     for (const r of outcome.refusals)
-      console.error(`passdeck: refused: ${r.reason}${r.override === "confirm" ? " (add --confirm to accept)" : r.override === "force" ? " (add --force to override)" : ""}`);
+      console.error(
+        `passdeck: refused: ${r.reason}${r.override === "confirm" ? " (add --confirm to accept)" : r.override === "force" ? " (add --force to override)" : ""}`,
+      );
     return 2;
   }
   if (outcome.kind === "nothing-to-do") {
@@ -185,7 +195,13 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
       plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.summary}\n       ${describeStep(s.step)}`));
       for (const w of warnings) console.log(`  warning: ${w.reason}`);
       const changes = (extra.xmlChanges ?? []) as XmlChange[];
-      for (const c of changes) console.log(`\n${c.domain} (${c.target === "live" ? "running VM" : "persistent config"}) ${c.op === "add" ? "gains" : "loses"}:\n${c.xml.split("\n").map((l) => `${c.op === "add" ? "+" : "-"} ${l}`).join("\n")}`);
+      for (const c of changes)
+        console.log(
+          `\n${c.domain} (${c.target === "live" ? "running VM" : "persistent config"}) ${c.op === "add" ? "gains" : "loses"}:\n${c.xml
+            .split("\n")
+            .map((l) => `${c.op === "add" ? "+" : "-"} ${l}`)
+            .join("\n")}`,
+        );
     }
     return 0;
   }
@@ -213,14 +229,22 @@ async function showOrApply(plan: Plan, warnings: Refusal[], flags: WriteFlags, d
   );
   if (journalError) console.error(`passdeck: warning: the journal could not record everything: ${journalError}`);
   const remembered = result.ok ? rememberApplied(deps, plan) : false;
-  if (flags.json) console.log(JSON.stringify({ plan, warnings, result, journalEntry: entryId, ...(result.ok ? { desiredRecorded: remembered } : {}) }, null, 2));
+  if (flags.json)
+    console.log(JSON.stringify({ plan, warnings, result, journalEntry: entryId, ...(result.ok ? { desiredRecorded: remembered } : {}) }, null, 2));
   if (result.ok) {
     if (!flags.json) console.log(`Applied: ${plan.title}.${remembered ? " Remembered as desired state: passdeck reconcile puts it back after a reboot." : ""}`);
     return 0;
   }
   const failed = result.steps.find((s) => s.status === "failed");
-  if (failed?.error) console.error(`passdeck: ${failed.error.cause}${failed.error.errno ? ` [${failed.error.errno}]` : ""}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`);
-  console.error(result.rolledBack ? "passdeck: rolled back: the host is as it was before." : "passdeck: ROLLBACK INCOMPLETE: see the steps above; the host is not as it was.");
+  if (failed?.error)
+    console.error(
+      `passdeck: ${failed.error.cause}${failed.error.errno ? ` [${failed.error.errno}]` : ""}\n  fix: ${failed.error.fix}${failed.error.kernelLines.length ? `\n  kernel: ${failed.error.kernelLines.join("\n          ")}` : ""}`,
+    );
+  console.error(
+    result.rolledBack
+      ? "passdeck: rolled back: the host is as it was before."
+      : "passdeck: ROLLBACK INCOMPLETE: see the steps above; the host is not as it was.",
+  );
   return 1;
 }
 
@@ -241,7 +265,9 @@ function rememberApplied(deps: WriteDeps, plan: Plan): boolean {
     deps.desired().record(plan, deps.inventory(), deps.actor);
     return true;
   } catch (err) {
-    console.error(`passdeck: warning: applied, but not remembered as desired state (reconcile will not restore it): ${err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      `passdeck: warning: applied, but not remembered as desired state (reconcile will not restore it): ${err instanceof Error ? err.message : String(err)}`,
+    );
     return false;
   }
 }
@@ -275,9 +301,12 @@ function parseVfFlags(f: NonNullable<WriteFlags["vf"]>): VfSettings {
   if (!parsed.success)
     throw new InvalidInput(
       parsed.error.issues
-        .map((i) => (i.path.length ? `--${String(i.path[0]).replace("TxRateMbps", "-rate").replace("Rate", "-rate")} ${JSON.stringify(present[String(i.path[0])])}: ${i.message}` : `${i.message}: give --mac, --vlan, --spoofchk, --trust, --state or a rate`))
+        .map((i) =>
+          i.path.length
+            ? `--${String(i.path[0]).replace("TxRateMbps", "-rate").replace("Rate", "-rate")} ${JSON.stringify(present[String(i.path[0])])}: ${i.message}`
+            : `${i.message}: give --mac, --vlan, --spoofchk, --trust, --state or a rate`,
+        )
         .join("; "),
     );
   return parsed.data;
 }
-

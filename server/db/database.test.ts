@@ -16,7 +16,16 @@ let n = 0;
 const freshDir = () => join(work, `d${n++}`);
 // The database module as another process runs it (a reader that is another user).
 const bundle = join(work, "database.cjs");
-buildSync({ entryPoints: [join(__dirname, "database.ts")], outfile: bundle, bundle: true, platform: "node", format: "cjs", external: ["better-sqlite3"], logLevel: "silent", alias: { "@": join(__dirname, "..", "..") } });
+buildSync({
+  entryPoints: [join(__dirname, "database.ts")],
+  outfile: bundle,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  external: ["better-sqlite3"],
+  logLevel: "silent",
+  alias: { "@": join(__dirname, "..", "..") },
+});
 const T = "t.db";
 
 describe("openHostDatabase / openWebDatabase", () => {
@@ -35,7 +44,8 @@ describe("openHostDatabase / openWebDatabase", () => {
       expect(web.pragma("foreign_keys", { simple: true })).toBe(1);
       expect(schemaVersion(host)).toBe(HOST_MIGRATIONS.length);
       expect(schemaVersion(web)).toBe(WEB_MIGRATIONS.length);
-      const tables = (db: Database.Database) => db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
+      const tables = (db: Database.Database) =>
+        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
       expect(tables(host)).toEqual(["audit", "desired_entries", "journal_entries", "journal_steps"]);
       expect(tables(web)).toEqual(expect.arrayContaining(["users", "sessions", "api_tokens", "probe_samples", "annotations"]));
       expect(tables(web)).not.toContain("journal_entries");
@@ -75,7 +85,10 @@ describe("openHostDatabase / openWebDatabase", () => {
     keepHostFiles(dir, 65534);
     const owner = openHostDatabase(dir);
     owner.prepare(`INSERT INTO audit (at_ms, action) VALUES (1, 'login')`).run();
-    const modes = ["", "-wal", "-shm"].map((s) => { const st = statSync(join(dir, "host", `passdeck-host.db${s}`)); return `${(st.mode & 0o777).toString(8)} ${st.uid}:${st.gid}`; });
+    const modes = ["", "-wal", "-shm"].map((s) => {
+      const st = statSync(join(dir, "host", `passdeck-host.db${s}`));
+      return `${(st.mode & 0o777).toString(8)} ${st.uid}:${st.gid}`;
+    });
     expect(modes).toEqual(["640 0:65534", "640 0:65534", "640 0:65534"]);
     // a reader as nobody counts the rows, and its own write is refused; again after the owner wrote more
     const script = `
@@ -101,10 +114,19 @@ describe("openHostDatabase / openWebDatabase", () => {
   it("a new database takes over its own tables from Passdeck 0.1's single file, WAL included, and says so in the audit", () => {
     const dir = freshDir();
     // the old layout: one passdeck.db in the data directory with every table (the schemas of both lists)
-    const legacy = openDatabase(dir, { fileName: "passdeck.db", migrations: [...HOST_MIGRATIONS.slice(0, 2), ...WEB_MIGRATIONS.map((m, i) => ({ ...m, version: i + 3 }))] });
-    legacy.prepare(`CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, action TEXT NOT NULL, actor TEXT, source TEXT, detail TEXT)`).run();
+    const legacy = openDatabase(dir, {
+      fileName: "passdeck.db",
+      migrations: [...HOST_MIGRATIONS.slice(0, 2), ...WEB_MIGRATIONS.map((m, i) => ({ ...m, version: i + 3 }))],
+    });
+    legacy
+      .prepare(`CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, action TEXT NOT NULL, actor TEXT, source TEXT, detail TEXT)`)
+      .run();
     legacy.pragma("wal_autocheckpoint = 0"); // the rows stay in passdeck.db-wal
-    legacy.prepare(`INSERT INTO journal_entries (plan_id, title, actor, source, status, started_at, pid, boot_at, plan_json) VALUES ('p1', 'old plan', 'root', 'cli', 'applied', 1, 1, 1, '{}')`).run();
+    legacy
+      .prepare(
+        `INSERT INTO journal_entries (plan_id, title, actor, source, status, started_at, pid, boot_at, plan_json) VALUES ('p1', 'old plan', 'root', 'cli', 'applied', 1, 1, 1, '{}')`,
+      )
+      .run();
     legacy.prepare(`INSERT INTO desired_entries VALUES ('vf-count 0000:01:00.0', 'vf-count', '0000:01:00.0', '8086', '1521', '{}', 1, 'root')`).run();
     legacy.prepare(`INSERT INTO users (name, role, password_hash, created_at) VALUES ('hal', 'admin', 'scrypt$x', 1)`).run();
     legacy.prepare(`INSERT INTO audit (at_ms, action, actor) VALUES (1, 'login', 'hal')`).run();

@@ -64,7 +64,9 @@ export function openDatabase(dir: string, options: OpenDatabaseOptions): Db {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const version = schemaVersion(db);
       if (version < options.migrations.length)
-        throw new Error(`its schema is version ${version}, older than this Passdeck's (${options.migrations.length}); whoever owns it upgrades it when it next opens it (the helper, or the CLI as root)`);
+        throw new Error(
+          `its schema is version ${version}, older than this Passdeck's (${options.migrations.length}); whoever owns it upgrades it when it next opens it (the helper, or the CLI as root)`,
+        );
       return db;
     }
     mkdirSync(resolve(dir), { recursive: true, mode: 0o750 });
@@ -129,8 +131,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): { from: numbe
   });
   const latest = migrations.length;
   const from = schemaVersion(db);
-  if (from > latest)
-    throw new Error(`the database has schema version ${from}, newer than this Passdeck knows (${latest}): it was written by a newer release`);
+  if (from > latest) throw new Error(`the database has schema version ${from}, newer than this Passdeck knows (${latest}): it was written by a newer release`);
   for (const m of migrations.slice(from)) {
     db.transaction(() => {
       if (schemaVersion(db) >= m.version) return;

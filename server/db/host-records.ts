@@ -96,7 +96,8 @@ export function openHostRecords(dataDir: string, helper: HelperApplier | null): 
     auditLog: audit,
     forgetDesired: async (address, meta) => {
       const gone = desired.forget(address);
-      if (gone.length > 0) audit.record("setting", meta.actor, meta.origin, `forgot the desired state at ${address} (${gone.length} entries)`, meta.peer ?? null);
+      if (gone.length > 0)
+        audit.record("setting", meta.actor, meta.origin, `forgot the desired state at ${address} (${gone.length} entries)`, meta.peer ?? null);
       return gone;
     },
   };

@@ -317,7 +317,10 @@ describe("Journal", () => {
     );
     const bundle = join(work, `crash-child-${n}.cjs`);
     buildSync({ entryPoints: [entry], outfile: bundle, bundle: true, platform: "node", format: "cjs", external: ["better-sqlite3"], logLevel: "silent" });
-    const child = spawnSync(process.execPath, [bundle, dir], { env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "node_modules") }, encoding: "utf8" });
+    const child = spawnSync(process.execPath, [bundle, dir], {
+      env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "node_modules") },
+      encoding: "utf8",
+    });
     expect(child.signal, child.stderr).toBe("SIGKILL");
     const id = Number(child.stdout);
 

@@ -187,7 +187,19 @@ export class Journal {
           `INSERT INTO journal_entries (plan_id, title, actor, source, origin, peer, status, started_at, pid, boot_at, plan_json, before_json)
            VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
         )
-        .run(plan.id, plan.title, m.actor, m.source, m.origin, m.peer, this.now(), this.owner.pid, this.owner.bootAt, JSON.stringify(plan), toJson(meta.before));
+        .run(
+          plan.id,
+          plan.title,
+          m.actor,
+          m.source,
+          m.origin,
+          m.peer,
+          this.now(),
+          this.owner.pid,
+          this.owner.bootAt,
+          JSON.stringify(plan),
+          toJson(meta.before),
+        );
       return Number(info.lastInsertRowid);
     });
     return claim.immediate();
@@ -195,15 +207,19 @@ export class Journal {
 
   /** Entries a live process is applying right now (this one included). */
   liveRunning(): JournalSummary[] {
-    return this.runningRows().filter((r) => this.ownerLive(r)).map(summaryOf);
+    return this.runningRows()
+      .filter((r) => this.ownerLive(r))
+      .map(summaryOf);
   }
 
   /** Appends one step report to a running entry, in arrival order. */
   step(entryId: number, report: StepReport): void {
-    this.db.transaction(() => {
-      this.requireStatus(entryId, ["running"], "record a step");
-      this.insertStep(entryId, report);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.requireStatus(entryId, ["running"], "record a step");
+        this.insertStep(entryId, report);
+      })
+      .immediate();
   }
 
   /**
@@ -213,25 +229,28 @@ export class Journal {
    */
   finish(entryId: number, result: PlanResult, after: unknown): void {
     const status: JournalStatus = result.ok ? "applied" : result.rolledBack === false ? "failed-rollback-incomplete" : "failed-rolled-back";
-    this.db.transaction(() => {
-      this.requireStatus(entryId, ["running", "interrupted"], "finish it");
-      const stored = this.db
-        .prepare(`SELECT step_index, status, command, at FROM journal_steps WHERE entry_id = ? ORDER BY seq`)
-        .all(entryId) as Pick<StepRow, "step_index" | "status" | "command" | "at">[];
-      const same = (row: (typeof stored)[number] | undefined, r: StepReport | undefined) =>
-        row !== undefined && r !== undefined && row.step_index === r.index && row.status === r.status && row.command === r.command;
-      if (stored.every((row, i) => same(row, result.steps[i]))) {
-        for (const report of result.steps.slice(stored.length)) this.insertStep(entryId, report);
-      } else {
-        // a step in the middle was missed: rewrite them all in the executor's order, keeping the times journaled
-        this.db.prepare(`DELETE FROM journal_steps WHERE entry_id = ?`).run(entryId);
-        let j = 0;
-        for (const report of result.steps) this.insertStep(entryId, report, same(stored[j], report) ? stored[j++]!.at : undefined);
-      }
-      this.db
-        .prepare(`UPDATE journal_entries SET status = ?, finished_at = ?, after_json = ?, error_json = NULL WHERE id = ?`)
-        .run(status, this.now(), toJson(after), entryId);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.requireStatus(entryId, ["running", "interrupted"], "finish it");
+        const stored = this.db.prepare(`SELECT step_index, status, command, at FROM journal_steps WHERE entry_id = ? ORDER BY seq`).all(entryId) as Pick<
+          StepRow,
+          "step_index" | "status" | "command" | "at"
+        >[];
+        const same = (row: (typeof stored)[number] | undefined, r: StepReport | undefined) =>
+          row !== undefined && r !== undefined && row.step_index === r.index && row.status === r.status && row.command === r.command;
+        if (stored.every((row, i) => same(row, result.steps[i]))) {
+          for (const report of result.steps.slice(stored.length)) this.insertStep(entryId, report);
+        } else {
+          // a step in the middle was missed: rewrite them all in the executor's order, keeping the times journaled
+          this.db.prepare(`DELETE FROM journal_steps WHERE entry_id = ?`).run(entryId);
+          let j = 0;
+          for (const report of result.steps) this.insertStep(entryId, report, same(stored[j], report) ? stored[j++]!.at : undefined);
+        }
+        this.db
+          .prepare(`UPDATE journal_entries SET status = ?, finished_at = ?, after_json = ?, error_json = NULL WHERE id = ?`)
+          .run(status, this.now(), toJson(after), entryId);
+      })
+      .immediate();
   }
 
   /**
@@ -274,22 +293,26 @@ export class Journal {
 
   /** Closes a running entry whose apply ended without a result (an exception): status interrupted, with why. */
   abandon(entryId: number, message: string, after?: unknown): void {
-    this.db.transaction(() => {
-      this.requireStatus(entryId, ["running"], "abandon it");
-      this.db
-        .prepare(`UPDATE journal_entries SET status = 'interrupted', finished_at = ?, after_json = ?, error_json = ? WHERE id = ?`)
-        .run(this.now(), toJson(after), JSON.stringify({ message }), entryId);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.requireStatus(entryId, ["running"], "abandon it");
+        this.db
+          .prepare(`UPDATE journal_entries SET status = 'interrupted', finished_at = ?, after_json = ?, error_json = ? WHERE id = ?`)
+          .run(this.now(), toJson(after), JSON.stringify({ message }), entryId);
+      })
+      .immediate();
   }
 
   /** Deletes a running entry that has no steps (the executor turned the plan away before running it). */
   discard(entryId: number): void {
-    this.db.transaction(() => {
-      this.requireStatus(entryId, ["running"], "discard it");
-      const steps = this.db.prepare(`SELECT COUNT(*) FROM journal_steps WHERE entry_id = ?`).pluck().get(entryId) as number;
-      if (steps > 0) throw new Error(`journal entry ${entryId} has ${steps} steps: it cannot be discarded`);
-      this.db.prepare(`DELETE FROM journal_entries WHERE id = ?`).run(entryId);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.requireStatus(entryId, ["running"], "discard it");
+        const steps = this.db.prepare(`SELECT COUNT(*) FROM journal_steps WHERE entry_id = ?`).pluck().get(entryId) as number;
+        if (steps > 0) throw new Error(`journal entry ${entryId} has ${steps} steps: it cannot be discarded`);
+        this.db.prepare(`DELETE FROM journal_entries WHERE id = ?`).run(entryId);
+      })
+      .immediate();
   }
 
   /** Records a problem on an entry without changing its status (the after snapshot could not be taken, say). */
@@ -368,7 +391,9 @@ export class Journal {
    * not listed, so calling this while another process applies a plan is safe.
    */
   interrupted(): JournalSummary[] {
-    return this.runningRows().filter((r) => !this.ownerLive(r)).map(summaryOf);
+    return this.runningRows()
+      .filter((r) => !this.ownerLive(r))
+      .map(summaryOf);
   }
 
   /**
@@ -376,17 +401,17 @@ export class Journal {
    * change. Returns the ids marked.
    */
   markInterrupted(ids: number[] = this.interrupted().map((e) => e.id)): number[] {
-    const mark = this.db.prepare(
-      `UPDATE journal_entries SET status = 'interrupted', finished_at = ?, error_json = ? WHERE id = ? AND status = 'running'`,
-    );
+    const mark = this.db.prepare(`UPDATE journal_entries SET status = 'interrupted', finished_at = ?, error_json = ? WHERE id = ? AND status = 'running'`);
     const pidOf = this.db.prepare(`SELECT pid FROM journal_entries WHERE id = ?`).pluck();
-    return this.db.transaction(() =>
-      ids.filter((id) => {
-        const pid = pidOf.get(id) as number | undefined;
-        const message = `the process applying this plan (pid ${pid ?? "?"}) stopped before it finished: the host may be partly changed; compare the steps with the host`;
-        return mark.run(this.now(), JSON.stringify({ message }), id).changes > 0;
-      }),
-    ).immediate();
+    return this.db
+      .transaction(() =>
+        ids.filter((id) => {
+          const pid = pidOf.get(id) as number | undefined;
+          const message = `the process applying this plan (pid ${pid ?? "?"}) stopped before it finished: the host may be partly changed; compare the steps with the host`;
+          return mark.run(this.now(), JSON.stringify({ message }), id).changes > 0;
+        }),
+      )
+      .immediate();
   }
 
   private runningRows(): EntryRow[] {

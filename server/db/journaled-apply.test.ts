@@ -98,7 +98,12 @@ describe("applyJournaled", () => {
 
   it("records a plan the allow-list refuses as a refused entry, takes no snapshot and writes nothing", async () => {
     const h = host();
-    const crafted = { id: "crafted-1", title: "Totally harmless", createdAt: "now", steps: [{ step: { kind: "write-attribute", device: PF, attribute: "remove", value: "1" }, summary: "", inverse: null }] };
+    const crafted = {
+      id: "crafted-1",
+      title: "Totally harmless",
+      createdAt: "now",
+      steps: [{ step: { kind: "write-attribute", device: PF, attribute: "remove", value: "1" }, summary: "", inverse: null }],
+    };
     let snapshots = 0;
     const err = await applyJournaled(h.executor, h.journal, crafted, { ...meta, actor: "mallory" }, () => snapshots++).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlanRejected);
@@ -120,7 +125,9 @@ describe("applyJournaled", () => {
   it("journals nothing for a plan turned away because another is running", async () => {
     const h = host();
     const first = applyJournaled(h.executor, h.journal, planOf(planVfCount(h.inventory(), PF, 3)), meta, h.snapshot);
-    const second = await applyJournaled(h.executor, h.journal, planOf(planVfCount(h.inventory(), "0000:3b:00.0", 2)), meta, h.snapshot).catch((e: unknown) => e);
+    const second = await applyJournaled(h.executor, h.journal, planOf(planVfCount(h.inventory(), "0000:3b:00.0", 2)), meta, h.snapshot).catch(
+      (e: unknown) => e,
+    );
     expect(second).toBeInstanceOf(PlanBusy);
     const { entryId } = await first;
     expect(h.journal.list().map((e) => [e.id, e.status])).toEqual([[entryId, "applied"]]);
@@ -161,7 +168,11 @@ describe("applyJournaled", () => {
       if (calls++ > 0) throw new Error("scan failed");
       return h.snapshot();
     });
-    expect(h.journal.get(out.entryId)).toMatchObject({ status: "applied", after: null, problem: { message: "the state after could not be read: scan failed" } });
+    expect(h.journal.get(out.entryId)).toMatchObject({
+      status: "applied",
+      after: null,
+      problem: { message: "the state after could not be read: scan failed" },
+    });
 
     const broken = { busyWith: null, apply: () => Promise.reject(new Error("executor bug")) } as unknown as PlanExecutor;
     await expect(applyJournaled(broken, h.journal, plan, meta, h.snapshot)).rejects.toThrow("executor bug");

@@ -75,7 +75,9 @@ describe("prepareStateDirs", () => {
     mkdirSync(real);
     const link = fresh();
     symlinkSync(real, link);
-    expect(() => prepareStateDirs({ dataDir: link, web: WEB })).toThrow(new UnsafeStateDir(`the data directory ${link} is a symlink: point PASSDECK_DATA_DIR at the real directory`));
+    expect(() => prepareStateDirs({ dataDir: link, web: WEB })).toThrow(
+      new UnsafeStateDir(`the data directory ${link} is a symlink: point PASSDECK_DATA_DIR at the real directory`),
+    );
     const dir = fresh();
     mkdirSync(join(dir, "web"), { recursive: true });
     chownSync(join(dir, "web"), 65533, 65533);

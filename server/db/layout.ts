@@ -12,7 +12,20 @@
  * `prepareStateDirs` is run by root (the helper at its start) to set owners and modes at every start, not only when
  * the directories are created; it only ever changes things through descriptors opened without following symlinks.
  */
-import { constants, closeSync, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, type Stats } from "node:fs";
+import {
+  constants,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  type Stats,
+} from "node:fs";
 import { join, resolve } from "node:path";
 
 export const HOST_DB_FILE = "passdeck-host.db";

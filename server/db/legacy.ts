@@ -14,7 +14,19 @@ import type { Db } from "./database";
 
 const TABLES = {
   host: ["journal_entries", "journal_steps", "desired_entries", "audit"],
-  web: ["probe_targets", "probe_status", "probe_samples", "probe_rollups", "probe_rollup_progress", "probe_metric_counters", "probe_metric_totals", "annotations", "users", "sessions", "api_tokens"],
+  web: [
+    "probe_targets",
+    "probe_status",
+    "probe_samples",
+    "probe_rollups",
+    "probe_rollup_progress",
+    "probe_metric_counters",
+    "probe_metric_totals",
+    "annotations",
+    "users",
+    "sessions",
+    "api_tokens",
+  ],
 } as const;
 
 /** Copies `src` (a regular file, not a symlink) to a new `dst`; false when there is no such file. */
@@ -60,7 +72,8 @@ export function importLegacy(db: Db, legacyPath: string, kind: keyof typeof TABL
   } catch (err) {
     const why = `could not import ${kind === "host" ? "the journal, desired state and audit" : "the accounts and latency history"} from ${legacyPath}: ${err instanceof Error ? err.message : String(err)}`;
     console.error(`passdeck: ${why}`);
-    if (kind === "host") db.prepare(`INSERT INTO audit (at_ms, action, actor, source, detail) VALUES (?, 'setting', 'passdeck upgrade', NULL, ?)`).run(Date.now(), why);
+    if (kind === "host")
+      db.prepare(`INSERT INTO audit (at_ms, action, actor, source, detail) VALUES (?, 'setting', 'passdeck upgrade', NULL, ?)`).run(Date.now(), why);
     return null;
   }
 }
@@ -81,7 +94,10 @@ function importTables(db: Db, legacyPath: string, kind: keyof typeof TABLES): Le
           if (theirs.length === 0) continue;
           const ours = new Set(db.prepare(`SELECT name FROM pragma_table_info(?, 'main')`).pluck().all(table) as string[]);
           // Column names come from the two schemas (identifiers SQLite reported), quoted; no value is spliced in.
-          const cols = theirs.filter((c) => ours.has(c)).map((c) => `"${c.replace(/"/g, '""')}"`).join(", ");
+          const cols = theirs
+            .filter((c) => ours.has(c))
+            .map((c) => `"${c.replace(/"/g, '""')}"`)
+            .join(", ");
           counts[table] = db.prepare(`INSERT INTO main."${table}" (${cols}) SELECT ${cols} FROM legacy."${table}"`).run().changes;
         }
         if (kind === "host" && Object.values(counts).some((n) => n > 0))

@@ -138,7 +138,16 @@ describe("rememberPlan", () => {
 
   it("keeps entries the plan does not touch, as they were (with the store's bookkeeping)", async () => {
     const h = bootHost(work);
-    const kept = { kind: "binding", address: "0000:5e:00.0", vendorId: "144d", deviceId: "a824", driver: "vfio-pci", vfOf: null, updatedAt: "t", updatedBy: "u" } as const;
+    const kept = {
+      kind: "binding",
+      address: "0000:5e:00.0",
+      vendorId: "144d",
+      deviceId: "a824",
+      driver: "vfio-pci",
+      vfOf: null,
+      updatedAt: "t",
+      updatedBy: "u",
+    } as const;
     const state = await applied(h, { entries: [kept] }, planVfCount(h.inventory(), PF, 1));
     expect(state.entries).toContainEqual(kept);
   });

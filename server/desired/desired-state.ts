@@ -67,7 +67,10 @@ export const desiredEntrySchema = z.discriminatedUnion("kind", [
       kind: z.literal("binding"),
       ...identity,
       driver: z.literal("vfio-pci"),
-      vfOf: z.object({ ...identity, vf: z.number().int().min(0).max(65535) }).strict().nullable(),
+      vfOf: z
+        .object({ ...identity, vf: z.number().int().min(0).max(65535) })
+        .strict()
+        .nullable(),
     })
     .strict(),
 ]);

@@ -11,7 +11,17 @@
 import type { VfSettings } from "@/server/executor/plan";
 import type { VfInfo } from "@/server/host/ip-link";
 import type { Inventory, PciDevice } from "@/server/host/types";
-import { describeVfSettings, entryKey, idsOf, sameCard, sortEntries, type DesiredEntry, type DesiredKind, type DesiredState, type DeviceIdentity } from "./desired-state";
+import {
+  describeVfSettings,
+  entryKey,
+  idsOf,
+  sameCard,
+  sortEntries,
+  type DesiredEntry,
+  type DesiredKind,
+  type DesiredState,
+  type DeviceIdentity,
+} from "./desired-state";
 
 export const DRIFT_STATUSES = ["ok", "drift", "device-missing", "id-mismatch"] as const;
 export type DriftStatus = (typeof DRIFT_STATUSES)[number];
@@ -61,12 +71,7 @@ export function computeDrift(desired: DesiredState, inventory: Inventory, vfInfo
   return { items, counts, inSync: items.every((i) => i.status === "ok") };
 }
 
-function rowsFor(
-  e: DesiredEntry,
-  devices: ReadonlyMap<string, PciDevice>,
-  wantedCount: (pf: DeviceIdentity) => number | null,
-  vfInfoByPf: VfInfoByPf,
-): Row[] {
+function rowsFor(e: DesiredEntry, devices: ReadonlyMap<string, PciDevice>, wantedCount: (pf: DeviceIdentity) => number | null, vfInfoByPf: VfInfoByPf): Row[] {
   const d = devices.get(e.address);
   switch (e.kind) {
     case "vf-count": {
@@ -128,7 +133,9 @@ function rowsFor(
               note: `${e.address} is now a different function than the VF that was bound: Passdeck will not touch it`,
             },
           ];
-        return [{ ...compare("driver", "vfio-pci", d.driver ?? "no driver"), ...(d.driver === "vfio-pci" ? {} : { note: "reconcile binds it to vfio-pci again" }) }];
+        return [
+          { ...compare("driver", "vfio-pci", d.driver ?? "no driver"), ...(d.driver === "vfio-pci" ? {} : { note: "reconcile binds it to vfio-pci again" }) },
+        ];
       }
       if (!e.vfOf) return [identityProblem(e, d)!];
       const pf = devices.get(e.vfOf.address);
@@ -198,7 +205,13 @@ function settingChecks(s: VfSettings): SettingCheck[] {
   if (s.vlan !== undefined) {
     const vlan = s.vlan;
     const qos = s.qos ?? 0; // a VLAN set without QoS has QoS 0
-    checks.push({ keys: ["vlan", "qos"], what: "VLAN", desired: vlanWords(vlan, qos), actual: (v) => vlanWords(v.vlan, v.qos), same: (v) => v.vlan === vlan && v.qos === qos });
+    checks.push({
+      keys: ["vlan", "qos"],
+      what: "VLAN",
+      desired: vlanWords(vlan, qos),
+      actual: (v) => vlanWords(v.vlan, v.qos),
+      same: (v) => v.vlan === vlan && v.qos === qos,
+    });
   }
   const optional = <K extends keyof VfSettings, V>(key: K, what: string, read: (v: VfInfo) => V | null, words: (x: V) => string) => {
     const want = s[key] as V | undefined;
@@ -219,7 +232,12 @@ function settingChecks(s: VfSettings): SettingCheck[] {
   };
   optional("spoofchk", "spoof checking", (v) => v.spoofchk, onOff);
   optional("trust", "trust", (v) => v.trust, onOff);
-  optional("state", "link state", (v) => v.linkState, (x: string) => x);
+  optional(
+    "state",
+    "link state",
+    (v) => v.linkState,
+    (x: string) => x,
+  );
   optional("minTxRateMbps", "min rate", (v) => v.minTxRate, rate);
   optional("maxTxRateMbps", "max rate", (v) => v.maxTxRate, rate);
   return checks;
@@ -231,7 +249,6 @@ function settingChecks(s: VfSettings): SettingCheck[] {
  */
 export function differingSettings(desired: VfSettings, info: VfInfo | null): VfSettings {
   const out: Record<string, unknown> = {};
-  for (const c of settingChecks(desired))
-    if (!info || !c.same(info)) for (const k of c.keys) if (desired[k] !== undefined) out[k] = desired[k];
+  for (const c of settingChecks(desired)) if (!info || !c.same(info)) for (const k of c.keys) if (desired[k] !== undefined) out[k] = desired[k];
   return out as VfSettings;
 }

@@ -33,7 +33,14 @@ const driverOf = (h: TestHost, device: string) => {
     return null;
   }
 };
-const deps = (h: TestHost, desired: DesiredState): ReconcileDeps => ({ desired, inventory: h.inventory, ip: h.ip, executor: h.executor, journal, actor: "test-boot" });
+const deps = (h: TestHost, desired: DesiredState): ReconcileDeps => ({
+  desired,
+  inventory: h.inventory,
+  ip: h.ip,
+  executor: h.executor,
+  journal,
+  actor: "test-boot",
+});
 
 /** The user's session before the reboot: 3 VFs, MAC+VLAN on VF 0, VF 1 on vfio-pci, each remembered as the CLI does. */
 async function desiredFromSession(store: DesiredStore, pf = PF, autoprobe?: boolean): Promise<DesiredState> {
@@ -105,7 +112,12 @@ describe("reconcile", () => {
     expect(attr(h, "0000:3b:00.0", "sriov_numvfs")).toBe("4");
     const report = await reconcile(deps(h, desired));
     expect(report.exitCode, JSON.stringify(report.actions.map((a) => a.error))).toBe(0);
-    expect(h.kernel.writes().filter((w) => w.path.endsWith("sriov_numvfs") || w.path.endsWith("sriov_drivers_autoprobe")).map((w) => [basename(w.path), w.value])).toEqual([
+    expect(
+      h.kernel
+        .writes()
+        .filter((w) => w.path.endsWith("sriov_numvfs") || w.path.endsWith("sriov_drivers_autoprobe"))
+        .map((w) => [basename(w.path), w.value]),
+    ).toEqual([
       ["sriov_drivers_autoprobe", "0"],
       ["sriov_numvfs", "0"],
       ["sriov_numvfs", "3"],

@@ -151,13 +151,29 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       return false;
     }
     const { plan, warnings } = outcome;
-    const action: ReconcileAction = { stage, entry: entryKey(e), address: e.address, status: "planned", title: plan.title, plan, warnings, result: null, journalEntry: null, error: null };
+    const action: ReconcileAction = {
+      stage,
+      entry: entryKey(e),
+      address: e.address,
+      status: "planned",
+      title: plan.title,
+      plan,
+      warnings,
+      result: null,
+      journalEntry: null,
+      error: null,
+    };
     actions.push(action);
     if (dryRun) return true;
     options.onPlan?.(action);
     try {
-      const applied = await applyJournaled(deps.executor, deps.journal, plan, { actor, source: "reconcile" }, () => journalSnapshot(deps.inventory(), plan), (r) =>
-        options.onStep?.(plan, r),
+      const applied = await applyJournaled(
+        deps.executor,
+        deps.journal,
+        plan,
+        { actor, source: "reconcile" },
+        () => journalSnapshot(deps.inventory(), plan),
+        (r) => options.onStep?.(plan, r),
       );
       action.result = applied.result;
       action.journalEntry = applied.entryId;
@@ -201,7 +217,18 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       } else {
         if (dryRun && (pfPlanned.has(pf ?? "") || !vfExists(host.inv, e))) {
           const title = e.kind === "vf-settings" ? `Set VF ${e.vf} of ${e.address} again` : `Bind ${e.address} to vfio-pci again`;
-          actions.push({ stage, entry: entryKey(e), address: e.address, status: "waits-for-vf-count", title, plan: null, warnings: [], result: null, journalEntry: null, error: null });
+          actions.push({
+            stage,
+            entry: entryKey(e),
+            address: e.address,
+            status: "waits-for-vf-count",
+            title,
+            plan: null,
+            warnings: [],
+            result: null,
+            journalEntry: null,
+            error: null,
+          });
           continue;
         }
         if (e.kind === "vf-settings") {
@@ -245,4 +272,3 @@ function vfExists(inv: Inventory, e: DesiredEntry): boolean {
   if (e.kind === "vf-settings") return e.vf < (inv.devices.find((d) => d.address === e.address)?.sriov?.numVfs ?? 0);
   return inv.devices.some((d) => d.address === e.address);
 }
-

@@ -44,7 +44,16 @@ describe("DesiredStore", () => {
     const reopened = new DesiredStore(openHostDatabase(dir)).get();
     expect(reopened).toEqual(last);
     expect(reopened.entries).toEqual([
-      { kind: "vf-count", address: PF, vendorId: "8086", deviceId: "1572", vfCount: 3, autoprobe: false, updatedAt: "2026-03-01T10:00:00.000Z", updatedBy: "alice" },
+      {
+        kind: "vf-count",
+        address: PF,
+        vendorId: "8086",
+        deviceId: "1572",
+        vfCount: 3,
+        autoprobe: false,
+        updatedAt: "2026-03-01T10:00:00.000Z",
+        updatedBy: "alice",
+      },
       {
         kind: "vf-settings",
         address: PF,

@@ -53,7 +53,11 @@ export const vfSettingsSchema = z
 // The XML is built from these fields by server/libvirt/hostdev-xml.ts; nothing else reaches libvirt.
 const domainRef = z.object({
   uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a libvirt domain UUID"),
-  name: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f/]+$/, "must be a libvirt domain name"),
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\u0000-\u001f\u007f/]+$/, "must be a libvirt domain name"),
 });
 const mac = z
   .string()
@@ -70,7 +74,12 @@ const guestDevice = z.discriminatedUnion("type", [
         .strict()
         .optional(),
       guestAddress: z
-        .object({ bus: z.number().int().min(0).max(255), slot: z.number().int().min(0).max(31), fn: z.number().int().min(0).max(7), multifunction: z.boolean().optional() })
+        .object({
+          bus: z.number().int().min(0).max(255),
+          slot: z.number().int().min(0).max(31),
+          fn: z.number().int().min(0).max(7),
+          multifunction: z.boolean().optional(),
+        })
         .strict()
         .optional(),
     })
@@ -79,7 +88,11 @@ const guestDevice = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("pool"),
-      network: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f/'"<>&-][^\u0000-\u001f\u007f/'"<>&]*$/, "must be a libvirt network name"),
+      network: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^[^\u0000-\u001f\u007f/'"<>&-][^\u0000-\u001f\u007f/'"<>&]*$/, "must be a libvirt network name"),
       mac,
       vlan: z.number().int().min(1).max(4094).optional(),
     })

@@ -327,10 +327,7 @@ describe("decodeSysfsWriteError: other attributes", () => {
       device: "0000:3b:00.0",
       value: "0000:3b:00.0",
       errno: "EBUSY",
-      kernelLog: [
-        "vfio-pci 0000:3b:00.0: Cannot bind to PF with SR-IOV enabled",
-        "vfio-pci 0000:3b:00.0: probe with driver vfio-pci failed with error -16",
-      ],
+      kernelLog: ["vfio-pci 0000:3b:00.0: Cannot bind to PF with SR-IOV enabled", "vfio-pci 0000:3b:00.0: probe with driver vfio-pci failed with error -16"],
       context: { currentVfs: 4, driver: null, targetDriver: "vfio-pci" },
     });
     expect(d.code).toBe("vfio-pf-has-vfs");
@@ -571,7 +568,7 @@ describe("decodeIpLinkVfError", () => {
     const d = ip({ pfDriver: "bnxt_en", pfNetdev: "enp59s0f0np0", stderr: "RTNETLINK answers: Network is down" });
     expect(d.code).toBe("pf-netdev-down");
     expect(d.errno).toBe("ENETDOWN");
-    expect(d.fix).toContain("Bring enp59s0f0np0 up with \"ip link set enp59s0f0np0 up\"");
+    expect(d.fix).toContain('Bring enp59s0f0np0 up with "ip link set enp59s0f0np0 up"');
   });
 
   it("bnxt_en's EINVAL explained by its log line: PF down", () => {

@@ -76,35 +76,94 @@ export interface KmsgRecord {
 
 /** Linux errno numbers (asm-generic; x86, arm64, riscv agree) plus the kernel-internal ones that leak to userspace. */
 const ERRNO_BY_NUMBER: Readonly<Record<number, string>> = {
-  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
-  12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL", 28: "ENOSPC",
-  30: "EROFS", 34: "ERANGE", 38: "ENOSYS", 61: "ENODATA", 62: "ETIME", 67: "ENOLINK", 71: "EPROTO", 90: "EMSGSIZE",
-  93: "EPROTONOSUPPORT", 95: "EOPNOTSUPP", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 105: "ENOBUFS", 110: "ETIMEDOUT",
-  114: "EALREADY", 115: "EINPROGRESS", 125: "ECANCELED",
+  1: "EPERM",
+  2: "ENOENT",
+  3: "ESRCH",
+  4: "EINTR",
+  5: "EIO",
+  6: "ENXIO",
+  7: "E2BIG",
+  9: "EBADF",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  16: "EBUSY",
+  17: "EEXIST",
+  19: "ENODEV",
+  22: "EINVAL",
+  28: "ENOSPC",
+  30: "EROFS",
+  34: "ERANGE",
+  38: "ENOSYS",
+  61: "ENODATA",
+  62: "ETIME",
+  67: "ENOLINK",
+  71: "EPROTO",
+  90: "EMSGSIZE",
+  93: "EPROTONOSUPPORT",
+  95: "EOPNOTSUPP",
+  99: "EADDRNOTAVAIL",
+  100: "ENETDOWN",
+  105: "ENOBUFS",
+  110: "ETIMEDOUT",
+  114: "EALREADY",
+  115: "EINPROGRESS",
+  125: "ECANCELED",
   // kernel-internal: EPROBE_DEFER becomes EAGAIN at bind; ENOTSUPP shows as "Unknown error 524"
-  517: "EPROBE_DEFER", 524: "ENOTSUPP",
+  517: "EPROBE_DEFER",
+  524: "ENOTSUPP",
 };
 
 /** glibc strerror texts (what iproute2 prints after "RTNETLINK answers:"). */
 const GLIBC_TEXT: Readonly<Record<string, string>> = {
-  EPERM: "Operation not permitted", ENOENT: "No such file or directory", EINTR: "Interrupted system call",
-  EIO: "Input/output error", ENXIO: "No such device or address", EAGAIN: "Resource temporarily unavailable",
-  ENOMEM: "Cannot allocate memory", EACCES: "Permission denied", EBUSY: "Device or resource busy",
-  EEXIST: "File exists", ENODEV: "No such device", EINVAL: "Invalid argument", ENOSPC: "No space left on device",
-  EROFS: "Read-only file system", ERANGE: "Numerical result out of range", ENOSYS: "Function not implemented",
-  EMSGSIZE: "Message too long", EOPNOTSUPP: "Operation not supported", EADDRNOTAVAIL: "Cannot assign requested address",
-  ENETDOWN: "Network is down", ENOBUFS: "No buffer space available", ETIMEDOUT: "Connection timed out",
-  ESRCH: "No such process", E2BIG: "Argument list too long", EBADF: "Bad file descriptor", EFAULT: "Bad address",
-  ENODATA: "No data available", ETIME: "Timer expired", ENOLINK: "Link has been severed", EPROTO: "Protocol error",
-  EPROTONOSUPPORT: "Protocol not supported", EALREADY: "Operation already in progress",
-  EINPROGRESS: "Operation now in progress", ECANCELED: "Operation canceled",
-  EPROBE_DEFER: "Unknown error 517", ENOTSUPP: "Unknown error 524",
+  EPERM: "Operation not permitted",
+  ENOENT: "No such file or directory",
+  EINTR: "Interrupted system call",
+  EIO: "Input/output error",
+  ENXIO: "No such device or address",
+  EAGAIN: "Resource temporarily unavailable",
+  ENOMEM: "Cannot allocate memory",
+  EACCES: "Permission denied",
+  EBUSY: "Device or resource busy",
+  EEXIST: "File exists",
+  ENODEV: "No such device",
+  EINVAL: "Invalid argument",
+  ENOSPC: "No space left on device",
+  EROFS: "Read-only file system",
+  ERANGE: "Numerical result out of range",
+  ENOSYS: "Function not implemented",
+  EMSGSIZE: "Message too long",
+  EOPNOTSUPP: "Operation not supported",
+  EADDRNOTAVAIL: "Cannot assign requested address",
+  ENETDOWN: "Network is down",
+  ENOBUFS: "No buffer space available",
+  ETIMEDOUT: "Connection timed out",
+  ESRCH: "No such process",
+  E2BIG: "Argument list too long",
+  EBADF: "Bad file descriptor",
+  EFAULT: "Bad address",
+  ENODATA: "No data available",
+  ETIME: "Timer expired",
+  ENOLINK: "Link has been severed",
+  EPROTO: "Protocol error",
+  EPROTONOSUPPORT: "Protocol not supported",
+  EALREADY: "Operation already in progress",
+  EINPROGRESS: "Operation now in progress",
+  ECANCELED: "Operation canceled",
+  EPROBE_DEFER: "Unknown error 517",
+  ENOTSUPP: "Unknown error 524",
 };
 
 /** musl (Alpine) words some of them differently. */
 const MUSL_TEXT: Readonly<Record<string, string>> = {
-  "I/O error": "EIO", "Out of memory": "ENOMEM", "Resource busy": "EBUSY", "Result not representable": "ERANGE",
-  "Not supported": "EOPNOTSUPP", "Operation would block": "EAGAIN", "No error information": "",
+  "I/O error": "EIO",
+  "Out of memory": "ENOMEM",
+  "Resource busy": "EBUSY",
+  "Result not representable": "ERANGE",
+  "Not supported": "EOPNOTSUPP",
+  "Operation would block": "EAGAIN",
+  "No error information": "",
 };
 
 const ERRNO_BY_TEXT: ReadonlyMap<string, string> = new Map([
@@ -184,9 +243,7 @@ function applyRules<F extends Facts>(rules: readonly Rule<F>[], f: F): Decoded |
     const hit = rule.log ? findLine(f.lines, rule.log, f.device) : null;
     if (rule.log && !hit) continue;
     const patterns = [...(rule.log ? [rule.log] : []), ...(rule.support ?? [])];
-    const kernelLines = f.lines.filter(
-      (l) => patterns.some((re) => re.test(l)) || (rule.deviceLines === true && !!f.device && l.includes(f.device)),
-    );
+    const kernelLines = f.lines.filter((l) => patterns.some((re) => re.test(l)) || (rule.deviceLines === true && !!f.device && l.includes(f.device)));
     const { cause, fix } = rule.explain(f, hit);
     return { code: rule.code, cause: sentence(cause), fix: sentence(fix), errno: f.errno, kernelLines };
   }
@@ -206,13 +263,12 @@ const BDF = String.raw`[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]`;
 /** Drivers whose VFs need the PF netdev up: bnxt_en refuses to create them, ixgbe's VFs never leave reset. */
 const PF_UP_DRIVERS: Readonly<Record<string, string>> = {
   bnxt_en: "bnxt_en creates VFs only while the PF interface is up",
-  ixgbe: "ixgbe's VFs stay in reset (ixgbevf: \"PF still in reset state\") while the PF interface is down",
+  ixgbe: 'ixgbe\'s VFs stay in reset (ixgbevf: "PF still in reset state") while the PF interface is down',
 };
 
 /** Where a VF limit comes from, per driver, for "ask for fewer" fixes. */
 const VF_LIMIT_HINT: Readonly<Record<string, string>> = {
-  mlx5_core:
-    "mlx5 takes the limit from the card's firmware: raise it with mstconfig -d <pf> set SRIOV_EN=1 NUM_OF_VFS=<n>, then reboot.",
+  mlx5_core: "mlx5 takes the limit from the card's firmware: raise it with mstconfig -d <pf> set SRIOV_EN=1 NUM_OF_VFS=<n>, then reboot.",
   i915: "With i915-sriov-dkms the limit is the i915.max_vfs= boot parameter (at most 7).",
   xe: "The xe driver's limit is the xe.max_vfs= module parameter.",
 };
@@ -611,9 +667,7 @@ const SYSFS_RULES: readonly Rule<SysfsFacts>[] = [
       cause:
         `The kernel could not find resources for ${f.count} VFs of ${f.device} (ENOMEM). For SR-IOV this is one of two ` +
         "things: no MMIO window for the VF BARs, or no bus numbers for the VFs; the kernel log was not available to tell which.",
-      fix:
-        'Look in dmesg for "not enough MMIO resources for SR-IOV" or "bus number out of range". MMIO: ' + MMIO_FIX +
-        " Bus numbers: " + BUS_FIX,
+      fix: 'Look in dmesg for "not enough MMIO resources for SR-IOV" or "bus number out of range". MMIO: ' + MMIO_FIX + " Bus numbers: " + BUS_FIX,
     }),
   },
   {
@@ -686,8 +740,7 @@ const SYSFS_RULES: readonly Rule<SysfsFacts>[] = [
         cause:
           `${f.ctx.targetDriver ?? "The driver"} did not accept ${f.device}: its ID table does not list the device and ` +
           "driver_override does not name it (bind works only for a matching driver), or the address is gone.",
-        fix:
-          `Write ${target} to /sys/bus/pci/devices/${f.device}/driver_override first, then bind (or echo ${f.device} > /sys/bus/pci/drivers_probe).`,
+        fix: `Write ${target} to /sys/bus/pci/devices/${f.device}/driver_override first, then bind (or echo ${f.device} > /sys/bus/pci/drivers_probe).`,
       };
     },
   },
@@ -983,9 +1036,7 @@ const IP_RULES: readonly Rule<IpFacts>[] = [
       cause:
         `${f.driver} (the driver of ${f.pf}) does not support setting the ${SETTING_LABEL[f.input.setting]} of a VF: the kernel ` +
         `answered "Operation not supported" to ${vfArgs(f)} on VF ${f.input.vf}.${driverNote(f)}`,
-      fix:
-        `Remove ${f.input.setting} from VF ${f.input.vf}'s settings on ${f.pf}: ${f.driver} cannot apply it. The VF's other ` +
-        "settings are not affected.",
+      fix: `Remove ${f.input.setting} from VF ${f.input.vf}'s settings on ${f.pf}: ${f.driver} cannot apply it. The VF's other ` + "settings are not affected.",
     }),
   },
   {

@@ -102,8 +102,16 @@ describe("PlanExecutor on the simulated kernel", () => {
       title: "bind a PF with VFs",
       createdAt: new Date().toISOString(),
       steps: [
-        { step: { kind: "write-attribute", device: "0000:3b:00.0", attribute: "driver_override", value: "vfio-pci" }, summary: "", inverse: { kind: "write-attribute", device: "0000:3b:00.0", attribute: "driver_override", value: "" } },
-        { step: { kind: "unbind-driver", device: "0000:3b:00.1", driver: "i40e" }, summary: "", inverse: { kind: "probe-driver", device: "0000:3b:00.1", expectDriver: "i40e", explicit: true } },
+        {
+          step: { kind: "write-attribute", device: "0000:3b:00.0", attribute: "driver_override", value: "vfio-pci" },
+          summary: "",
+          inverse: { kind: "write-attribute", device: "0000:3b:00.0", attribute: "driver_override", value: "" },
+        },
+        {
+          step: { kind: "unbind-driver", device: "0000:3b:00.1", driver: "i40e" },
+          summary: "",
+          inverse: { kind: "probe-driver", device: "0000:3b:00.1", expectDriver: "i40e", explicit: true },
+        },
         { step: { kind: "probe-driver", device: "0000:3b:00.1", expectDriver: "vfio-pci" }, summary: "", inverse: null },
       ],
     });

@@ -120,11 +120,7 @@ export class PlanExecutor {
     return { planId: plan.id, ok: true, steps: reports, rolledBack: null };
   }
 
-  private async rollBack(
-    done: { index: number; inverse: PlanStep | null }[],
-    reports: StepReport[],
-    onStep: (r: StepReport) => void,
-  ): Promise<boolean> {
+  private async rollBack(done: { index: number; inverse: PlanStep | null }[], reports: StepReport[], onStep: (r: StepReport) => void): Promise<boolean> {
     let clean = true;
     for (const { index, inverse } of [...done].reverse()) {
       if (!inverse) continue;
@@ -193,7 +189,10 @@ export class PlanExecutor {
           const vfs = (this.deps.sys.listOptional(`bus/pci/devices/${step.device}`) ?? []).filter((e) => /^virtfn\d+$/.test(e));
           const addresses = vfs.map((v) => this.deps.sys.readLinkOptional(`bus/pci/devices/${step.device}/${v}`)).filter((t): t is string => t !== null);
           if (addresses.length > 0 && String(addresses.length) !== step.value)
-            this.refuseHeld(addresses.map((t) => t.slice(t.lastIndexOf("/") + 1)), `changing ${step.device}'s VF count (it removes these VFs)`);
+            this.refuseHeld(
+              addresses.map((t) => t.slice(t.lastIndexOf("/") + 1)),
+              `changing ${step.device}'s VF count (it removes these VFs)`,
+            );
         }
         const lines = this.write(rel, raw, { attribute: step.attribute, device: step.device, value: step.value });
         const back = (this.deps.sys.readOptional(rel) ?? "").trim();
@@ -296,14 +295,23 @@ export class PlanExecutor {
   private async setVf(step: Extract<PlanStep, { kind: "set-vf" }>, undoable: VfSettings): Promise<void> {
     const ip = this.deps.ip;
     if (!ip)
-      throw new StepFailed({ code: "iproute2-missing", cause: "iproute2 is not available to this executor", fix: "Install iproute2.", errno: null, kernelLines: [] });
+      throw new StepFailed({
+        code: "iproute2-missing",
+        cause: "iproute2 is not available to this executor",
+        fix: "Install iproute2.",
+        errno: null,
+        kernelLines: [],
+      });
     this.requireDevice(step.pf);
     const pfDriver = this.driverOf(step.pf);
     const appliedKeys: (keyof VfSettings)[] = [];
     // Settings the plan cannot undo (a first MAC: drivers refuse the zero MAC back) go last, so a refused setting
     // never leaves one of them behind.
     const parts = splitSettings(step.settings);
-    const ordered = [...parts.filter(([, part]) => Object.keys(part).every((k) => k in undoable)), ...parts.filter(([, part]) => !Object.keys(part).every((k) => k in undoable))];
+    const ordered = [
+      ...parts.filter(([, part]) => Object.keys(part).every((k) => k in undoable)),
+      ...parts.filter(([, part]) => !Object.keys(part).every((k) => k in undoable)),
+    ];
     for (const [setting, part, value] of ordered) {
       const r = await ip.run(ipLinkVfArgs(step.netdev, step.vf, part));
       if (r.code !== 0)
@@ -380,7 +388,13 @@ export class PlanExecutor {
 
   private libvirt(): NonNullable<ExecutorDeps["libvirt"]> {
     if (!this.deps.libvirt)
-      throw new StepFailed({ code: "libvirt-missing", cause: "libvirt is not available to this executor", fix: "Install libvirt and set PASSDECK_LIBVIRT_URI.", errno: null, kernelLines: [] });
+      throw new StepFailed({
+        code: "libvirt-missing",
+        cause: "libvirt is not available to this executor",
+        fix: "Install libvirt and set PASSDECK_LIBVIRT_URI.",
+        errno: null,
+        kernelLines: [],
+      });
     return this.deps.libvirt;
   }
 
@@ -398,7 +412,12 @@ export class PlanExecutor {
           const after = await networks.get(name);
           const d = after?.definition;
           if (!after || d?.forwardMode !== "hostdev" || d.pfs.join() !== netdev || !after.autostart)
-            throw fail("read-back-mismatch", `after net-define, libvirt's network ${name} is not a hostdev pool on ${netdev} that starts at boot`, "Check libvirtd's log.", after !== null);
+            throw fail(
+              "read-back-mismatch",
+              `after net-define, libvirt's network ${name} is not a hostdev pool on ${netdev} that starts at boot`,
+              "Check libvirtd's log.",
+              after !== null,
+            );
           return;
         }
         case "undefine-pool": {
@@ -412,15 +431,22 @@ export class PlanExecutor {
           if (!before) throw fail("no-such-pool", `libvirt has no network named ${name}`, "Refresh and make the plan again.");
           if (before.active) return;
           await networks.start(name);
-          if (!(await networks.get(name))?.active) throw fail("read-back-mismatch", `the VF pool ${name} is not active after net-start`, "Check libvirtd's log.", true);
+          if (!(await networks.get(name))?.active)
+            throw fail("read-back-mismatch", `the VF pool ${name} is not active after net-start`, "Check libvirtd's log.", true);
           return;
         }
         case "stop-pool": {
           if (!before?.active) return;
           const used = before.definition?.connections ?? 0;
-          if (used > 0) throw fail("pool-in-use", `the VF pool ${name} has ${used} VF${used === 1 ? "" : "s"} handed to running VMs`, "Shut those VMs down first: stopping the pool would not take their VFs back.");
+          if (used > 0)
+            throw fail(
+              "pool-in-use",
+              `the VF pool ${name} has ${used} VF${used === 1 ? "" : "s"} handed to running VMs`,
+              "Shut those VMs down first: stopping the pool would not take their VFs back.",
+            );
           await networks.stop(name);
-          if ((await networks.get(name))?.active) throw fail("read-back-mismatch", `the VF pool ${name} is still active after net-destroy`, "Check libvirtd's log.", true);
+          if ((await networks.get(name))?.active)
+            throw fail("read-back-mismatch", `the VF pool ${name} is still active after net-destroy`, "Check libvirtd's log.", true);
           return;
         }
       }
@@ -452,12 +478,7 @@ export class PlanExecutor {
   }
 
   /** Writes through the one writer; returns the kernel log lines logged meanwhile, or throws the decoded refusal. */
-  private write(
-    rel: string,
-    value: string,
-    what: { attribute: SysfsAttribute; device: string; value: string },
-    targetDriver?: string,
-  ): string[] {
+  private write(rel: string, value: string, what: { attribute: SysfsAttribute; device: string; value: string }, targetDriver?: string): string[] {
     const log = this.deps.kernelLog;
     const mark = log?.mark() ?? 0;
     try {

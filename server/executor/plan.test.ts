@@ -25,7 +25,20 @@ describe("describeStep (the dry-run text)", () => {
       "link set dev ens1f0 vf 2 mac 02:00:00:00:00:01 vlan 100 qos 0 trust on",
     );
     expect(ipLinkVfArgs("ens1f0", 0, { spoofchk: false, state: "auto", minTxRateMbps: 10, maxTxRateMbps: 1000 })).toEqual([
-      "link", "set", "dev", "ens1f0", "vf", "0", "spoofchk", "off", "state", "auto", "min_tx_rate", "10", "max_tx_rate", "1000",
+      "link",
+      "set",
+      "dev",
+      "ens1f0",
+      "vf",
+      "0",
+      "spoofchk",
+      "off",
+      "state",
+      "auto",
+      "min_tx_rate",
+      "10",
+      "max_tx_rate",
+      "1000",
     ]);
   });
 });

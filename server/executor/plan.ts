@@ -136,8 +136,7 @@ export function stepDevice(step: PlanStep): string {
 }
 
 /** Steps whose state libvirt keeps (a VM's config, a pool's definition): nothing for Passdeck's boot-time reconcile. */
-export const isLibvirtStep = (step: PlanStep): boolean =>
-  step.kind === "attach-device" || step.kind === "detach-device" || step.kind.endsWith("-pool");
+export const isLibvirtStep = (step: PlanStep): boolean => step.kind === "attach-device" || step.kind === "detach-device" || step.kind.endsWith("-pool");
 
 /** The dry-run text of one step, as the command a person would type (paths relative to the sysfs root). */
 export function describeStep(step: PlanStep): string {
@@ -173,7 +172,9 @@ export function describeStep(step: PlanStep): string {
 export function describeGuestDevice(d: GuestDevice): string {
   if (d.type === "pool") return `<interface type='network'> a VF from pool ${d.network} mac ${d.mac}${d.vlan !== undefined ? ` vlan ${d.vlan}` : ""}`;
   if (d.type === "interface") return `<interface type='hostdev'> ${d.address} mac ${d.mac}${d.vlan !== undefined ? ` vlan ${d.vlan}` : ""}`;
-  const extras = [d.managed ? "managed" : "unmanaged", d.rom?.bar ? `rom bar ${d.rom.bar}` : null, d.rom?.file ? `rom file ${d.rom.file}` : null].filter(Boolean);
+  const extras = [d.managed ? "managed" : "unmanaged", d.rom?.bar ? `rom bar ${d.rom.bar}` : null, d.rom?.file ? `rom file ${d.rom.file}` : null].filter(
+    Boolean,
+  );
   return `<hostdev> ${d.address} (${extras.join(", ")})`;
 }
 

@@ -34,7 +34,10 @@ function manualTimers() {
 }
 
 async function applyMgmtToVfio(timers: ReturnType<typeof manualTimers>) {
-  const { ctx, host, journal, desired, auth } = writableContext(mkdtempSync(join(work, "h-")), "server", null, { confirmWindowMs: 30_000, schedule: timers.schedule });
+  const { ctx, host, journal, desired, auth } = writableContext(mkdtempSync(join(work, "h-")), "server", null, {
+    confirmWindowMs: 30_000,
+    schedule: timers.schedule,
+  });
   const api = createCaller(ctx);
   const preview = await api.plans.preview({ kind: "device", address: MGMT, confirm: true, force: true });
   if (preview.outcome.kind !== "plan") throw new Error(JSON.stringify(preview.outcome));
@@ -81,11 +84,19 @@ describe("the dead-man switch", () => {
     const [undo] = journal.list({ limit: 1 });
     expect(undo).toMatchObject({ source: "dead-man", actor: "dead-man switch", status: "applied" });
     expect(undo!.title).toBe(`Undo #${applied.entryId} (not confirmed within 30 s of applying)`);
-    expect(auth.audit.list().map((e) => e.action).slice(0, 2)).toEqual(["plan-rolled-back", "plan-applied"]);
+    expect(
+      auth.audit
+        .list()
+        .map((e) => e.action)
+        .slice(0, 2),
+    ).toEqual(["plan-rolled-back", "plan-applied"]);
     expect(desired.get().entries.filter((e) => e.address === MGMT)).toEqual([]);
     // too late to keep
     const late = await errorOf(api.plans.confirm({ planId }));
-    expect([late.code, late.message]).toEqual(["NOT_FOUND", expect.stringMatching(/is not waiting for a confirmation: it was confirmed already, or undone when its window closed/)]);
+    expect([late.code, late.message]).toEqual([
+      "NOT_FOUND",
+      expect.stringMatching(/is not waiting for a confirmation: it was confirmed already, or undone when its window closed/),
+    ]);
   });
 
   it("keeps a confirmed plan: no undo when the window would have closed, and reconcile remembers it", async () => {

@@ -155,13 +155,26 @@ export class LocalApplier implements PlanApplier {
       const guests = this.deps.guests ? await this.deps.guests() : ({ kind: "none" } as const);
       const refusals = guardPlan(plan, inventory, guests, overrides);
       if (refusals.length > 0) {
-        this.refuse(journal, untrusted, journalMeta, refusals.map((r) => `${r.code}: ${r.reason}`), "the helper's safety checks refused the plan against the host as it is now; nothing was written");
+        this.refuse(
+          journal,
+          untrusted,
+          journalMeta,
+          refusals.map((r) => `${r.code}: ${r.reason}`),
+          "the helper's safety checks refused the plan against the host as it is now; nothing was written",
+        );
         throw new PlanUnsafe(refusals);
       }
       reasons = networkingReasons(plan, inventory);
     }
     const steps = plan ?? { steps: [] };
-    const applied = await applyJournaled(this.deps.executor, this.deps.journal(), untrusted, journalMeta, () => journalSnapshot(this.deps.inventory(), steps), onStep);
+    const applied = await applyJournaled(
+      this.deps.executor,
+      this.deps.journal(),
+      untrusted,
+      journalMeta,
+      () => journalSnapshot(this.deps.inventory(), steps),
+      onStep,
+    );
     const valid = plan!;
     const ok = applied.result.ok;
     const forced = overrides.force.length ? `; typed override for ${overrides.force.join(", ")}` : "";
@@ -176,7 +189,16 @@ export class LocalApplier implements PlanApplier {
     let desiredError: string | null = null;
     if (ok && reasons.length > 0) {
       const at = this.now();
-      confirmation = { planId: valid.id, entryId: applied.entryId, title: valid.title, actor: meta.actor, appliedAtMs: at, deadlineMs: at + this.windowMs, windowMs: this.windowMs, reasons };
+      confirmation = {
+        planId: valid.id,
+        entryId: applied.entryId,
+        title: valid.title,
+        actor: meta.actor,
+        appliedAtMs: at,
+        deadlineMs: at + this.windowMs,
+        windowMs: this.windowMs,
+        reasons,
+      };
       const held: Held = { confirmation, plan: valid, result: applied.result, cancel: () => {} };
       held.cancel = this.schedule(() => void this.expire(valid.id), this.windowMs);
       this.held.set(valid.id, held);
@@ -186,7 +208,13 @@ export class LocalApplier implements PlanApplier {
   }
 
   /** Journals and audits a plan refused before anything ran. */
-  private refuse(journal: Journal, untrusted: unknown, meta: { actor: string; source: "web"; origin: string | null; peer: string | null }, issues: string[], message: string): void {
+  private refuse(
+    journal: Journal,
+    untrusted: unknown,
+    meta: { actor: string; source: "web"; origin: string | null; peer: string | null },
+    issues: string[],
+    message: string,
+  ): void {
     try {
       journal.refuse(untrusted, meta, issues, message);
     } catch {
@@ -208,7 +236,11 @@ export class LocalApplier implements PlanApplier {
 
   async confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
     const held = this.held.get(planId);
-    if (!held) return { ok: false, reason: `plan ${planId} is not waiting for a confirmation: it was confirmed already, or undone when its window closed (see the journal)` };
+    if (!held)
+      return {
+        ok: false,
+        reason: `plan ${planId} is not waiting for a confirmation: it was confirmed already, or undone when its window closed (see the journal)`,
+      };
     held.cancel();
     this.held.delete(planId);
     this.deps.audit?.("plan-confirmed", meta.actor, meta.origin, `journal #${held.confirmation.entryId}: ${held.confirmation.title}`, meta.peer ?? null);
@@ -218,7 +250,8 @@ export class LocalApplier implements PlanApplier {
 
   async revert(planId: string, meta: ApplyMeta): Promise<RevertOutcome> {
     const held = this.held.get(planId);
-    if (!held) return { ok: false, reason: `plan ${planId} is not waiting for a confirmation, so there is nothing to undo here: use the journal's plan to restore` };
+    if (!held)
+      return { ok: false, reason: `plan ${planId} is not waiting for a confirmation, so there is nothing to undo here: use the journal's plan to restore` };
     held.cancel();
     this.held.delete(planId);
     return this.undo(held, meta, `undone from the confirmation prompt by ${meta.actor}`);
@@ -242,7 +275,11 @@ export class LocalApplier implements PlanApplier {
     const held = this.held.get(planId);
     if (!held) return;
     this.held.delete(planId);
-    const outcome = await this.undo(held, { actor: "dead-man switch", origin: null }, `not confirmed within ${held.confirmation.windowMs / 1000} s of applying`);
+    const outcome = await this.undo(
+      held,
+      { actor: "dead-man switch", origin: null },
+      `not confirmed within ${held.confirmation.windowMs / 1000} s of applying`,
+    );
     if (!outcome.ok) console.error(`passdeck: the dead-man switch could not undo plan ${planId}: ${outcome.reason}`);
   }
 

@@ -10,7 +10,16 @@ import { WEB_AUDIT_ACTIONS, type AuditAction } from "@/server/auth/audit";
 import type { DesiredEntry } from "@/server/desired/desired-state";
 import type { Refusal } from "@/server/plans/planner";
 import type { PlanOverrides } from "@/server/plans/step-guard";
-import { PlanReused, PlanUnsafe, type ApplyMeta, type ApplyOutcome, type ConfirmOutcome, type PendingConfirmation, type PlanApplier, type RevertOutcome } from "./applier";
+import {
+  PlanReused,
+  PlanUnsafe,
+  type ApplyMeta,
+  type ApplyOutcome,
+  type ConfirmOutcome,
+  type PendingConfirmation,
+  type PlanApplier,
+  type RevertOutcome,
+} from "./applier";
 import type { DeviceHolder } from "@/server/host/holders";
 import type { HelperLine, HelperRequest } from "./protocol";
 

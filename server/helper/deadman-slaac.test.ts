@@ -20,7 +20,9 @@ describe("the dead-man switch and host notices", () => {
     const x520 = inv.devices.find((d) => d.address === "0000:07:00.0")!;
     expect(x520.hostCritical).toEqual([]);
     expect(x520.hostNotices[0]).toContain("2001:db8:60:0:92e2:baff:fe4a:5b6c");
-    const plan = { steps: [{ step: { kind: "write-attribute" as const, device: x520.address, attribute: "sriov_numvfs" as const, value: "2" }, summary: "", inverse: null }] };
+    const plan = {
+      steps: [{ step: { kind: "write-attribute" as const, device: x520.address, attribute: "sriov_numvfs" as const, value: "2" }, summary: "", inverse: null }],
+    };
     expect(networkingReasons(plan, inv)).toEqual([]);
     // what the scan says when an ssh session comes in on that address (assemble.ts: "with live sockets")
     x520.hostCritical = ["enp7s0 has autoconfigured (SLAAC) address 2001:db8:60:0:92e2:baff:fe4a:5b6c/64 with live sockets (1 TCP connection)"];

@@ -18,7 +18,16 @@ function traffic(d: PciDevice): string | null {
   const busy = d.netdevs.filter((n) => carriesTraffic(n, d));
   if (busy.length === 0) return null;
   return busy
-    .map((n) => `${n.name}${reachable(n, d).length ? ` (${reachable(n, d).map((a) => a.address).join(", ")})` : ""}${n.uppers.length ? ` in ${n.uppers.join(", ")}` : ""}`)
+    .map(
+      (n) =>
+        `${n.name}${
+          reachable(n, d).length
+            ? ` (${reachable(n, d)
+                .map((a) => a.address)
+                .join(", ")})`
+            : ""
+        }${n.uppers.length ? ` in ${n.uppers.join(", ")}` : ""}`,
+    )
     .join(", ");
 }
 
@@ -43,7 +52,9 @@ function stepReason(step: PlanStep, byAddress: Map<string, PciDevice>, inv: Inve
       }
       return step.attribute === "driver_override" ? on(step.device, "overrides the driver of") : null;
     case "set-vf": {
-      const vf = inv.devices.find((d) => d.physfn === step.pf && d.sriov === null && d.netdevs.some((n) => carriesTraffic(n, d)) && vfIndex(inv, d) === step.vf);
+      const vf = inv.devices.find(
+        (d) => d.physfn === step.pf && d.sriov === null && d.netdevs.some((n) => carriesTraffic(n, d)) && vfIndex(inv, d) === step.vf,
+      );
       return vf ? `changes the settings of VF ${step.vf} of ${step.pf}, which carries ${traffic(vf)}` : null;
     }
     case "attach-device":

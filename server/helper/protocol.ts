@@ -15,15 +15,27 @@ export const MAX_OWNER_ADDRESSES = 512;
 
 const meta = z
   .object({
-    actor: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, "must be printable"),
-    origin: z.string().max(100).regex(/^[0-9A-Za-z.:%-]*$/, "must be an IP address").nullable(),
+    actor: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\u0000-\u001f\u007f]+$/, "must be printable"),
+    origin: z
+      .string()
+      .max(100)
+      .regex(/^[0-9A-Za-z.:%-]*$/, "must be an IP address")
+      .nullable(),
   })
   .strict();
 const planId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be a plan id");
 const pciAddress = z.string().regex(/^[0-9a-f]{4,5}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "must be a PCI address such as 0000:3b:00.0");
 /** What the reviewer accepted; the helper re-checks it against its own scan (plans/step-guard.ts). */
 const overrides = z.object({ confirm: z.boolean(), force: z.array(pciAddress).max(64) }).strict();
-const text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, "must be printable");
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, "must be printable");
 
 export const helperRequestSchema = z.discriminatedUnion("op", [
   // the plan stays unknown here: the allow-list (validatePlan) names every offending field, and the refusal is journaled

@@ -48,7 +48,11 @@ describe("the helper's socket", () => {
       title: `2 VFs on ${PF}`,
       createdAt: new Date().toISOString(),
       steps: [
-        { step: { kind: "write-attribute", device: PF, attribute: "sriov_numvfs", value: "2" }, summary: "2 VFs", inverse: { kind: "write-attribute", device: PF, attribute: "sriov_numvfs", value: "0" } },
+        {
+          step: { kind: "write-attribute", device: PF, attribute: "sriov_numvfs", value: "2" },
+          summary: "2 VFs",
+          inverse: { kind: "write-attribute", device: PF, attribute: "sriov_numvfs", value: "0" },
+        },
       ],
     };
     const steps: StepReport[] = [];
@@ -77,7 +81,9 @@ describe("the helper's socket", () => {
   });
 
   it("refuses a malformed request and a path in the actor, naming the field", async () => {
-    await expect(client.call({ op: "format-disk" })).rejects.toThrow("the helper refused: malformed request: op: Invalid discriminator value. Expected 'apply' | 'confirm' | 'revert' | 'pending' | 'hello'");
+    await expect(client.call({ op: "format-disk" })).rejects.toThrow(
+      "the helper refused: malformed request: op: Invalid discriminator value. Expected 'apply' | 'confirm' | 'revert' | 'pending' | 'hello'",
+    );
     await expect(client.call({ op: "confirm", planId: "../../etc/passwd", meta })).rejects.toThrow(/planId: must be a plan id/);
     await expect(client.call({ op: "confirm", planId: "p1", meta: { actor: "x\u0000y", origin: null } })).rejects.toThrow(/meta.actor: must be printable/);
     await expect(client.call({ op: "pending", extra: 1 })).rejects.toThrow(/Unrecognized key/);

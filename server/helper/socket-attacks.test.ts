@@ -50,16 +50,32 @@ function sendAsNobody(request: unknown): Promise<{ lines: Record<string, unknown
       let out = ""; c.on("data", (d) => (out += d)); c.on("end", () => process.stdout.write(out));
     });`;
   return new Promise((resolve, reject) => {
-    const child = spawn("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, "-e", script], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, "-e", script], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     child.stdin.end(JSON.stringify(request));
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.on("error", reject);
-    child.on("close", () => resolve({ lines: out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), pid: child.pid! }));
+    child.on("close", () =>
+      resolve({
+        lines: out
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+        pid: child.pid!,
+      }),
+    );
   });
 }
 
-const plan = (id: string, title: string, steps: unknown[]) => ({ id, title, createdAt: new Date().toISOString(), steps: steps.map((step) => ({ step, summary: "x", inverse: null })) });
+const plan = (id: string, title: string, steps: unknown[]) => ({
+  id,
+  title,
+  createdAt: new Date().toISOString(),
+  steps: steps.map((step) => ({ step, summary: "x", inverse: null })),
+});
 const claims = { actor: "admin (192.0.2.7)", origin: "192.0.2.7" };
 
 async function refusedAndJournaled(request: unknown, title: string) {
@@ -84,22 +100,35 @@ describe("hand-crafted plans on the helper's socket, from another user", () => {
       "unbind the management NIC",
     );
     expect(answer).toMatchObject({ name: "PlanUnsafe", refusals: [{ code: "host-critical", override: "force" }] });
-    expect(String((answer.refusals as { reason: string }[])[0]!.reason)).toMatch(new RegExp(`^${MGMT} is host-critical \\(.*vmbr0.*\\): the plan must carry the typed override naming it$`));
+    expect(String((answer.refusals as { reason: string }[])[0]!.reason)).toMatch(
+      new RegExp(`^${MGMT} is host-critical \\(.*vmbr0.*\\): the plan must carry the typed override naming it$`),
+    );
     expect(entry.problem?.issues?.[0]).toMatch(/^host-critical: /);
     // an override that names another device does not cover it
     await refusedAndJournaled(
-      { op: "apply", plan: plan("pwn-mgmt-2", "unbind the management NIC", [{ kind: "unbind-driver", device: MGMT, driver: "igb" }]), meta: claims, overrides: { confirm: true, force: [ENO2] } },
+      {
+        op: "apply",
+        plan: plan("pwn-mgmt-2", "unbind the management NIC", [{ kind: "unbind-driver", device: MGMT, driver: "igb" }]),
+        meta: claims,
+        overrides: { confirm: true, force: [ENO2] },
+      },
       "unbind the management NIC",
     );
   });
 
   it("VF settings through a netdev that is not the named PF's are refused", async () => {
     const { answer } = await refusedAndJournaled(
-      { op: "apply", plan: plan("pwn-netdev", "trust on eno1's VF", [{ kind: "set-vf", pf: PF0, netdev: "eno1", vf: 0, settings: { trust: true, spoofchk: false } }]), meta: claims },
+      {
+        op: "apply",
+        plan: plan("pwn-netdev", "trust on eno1's VF", [{ kind: "set-vf", pf: PF0, netdev: "eno1", vf: 0, settings: { trust: true, spoofchk: false } }]),
+        meta: claims,
+      },
       "trust on eno1's VF",
     );
     expect(answer).toMatchObject({ name: "PlanUnsafe", refusals: [{ code: "foreign-netdev" }] });
-    expect(String((answer.refusals as { reason: string }[])[0]!.reason)).toMatch(new RegExp(`^step 1: the VF setting names eno1, which is not ${PF0}'s interface \\(`));
+    expect(String((answer.refusals as { reason: string }[])[0]!.reason)).toMatch(
+      new RegExp(`^step 1: the VF setting names eno1, which is not ${PF0}'s interface \\(`),
+    );
   });
 
   it("a plan of 2,000 long waits (holding the executor for days) is refused, and so is one unneeded wait", async () => {
@@ -110,7 +139,9 @@ describe("hand-crafted plans on the helper's socket, from another user", () => {
     const codes = (answer.refusals as { code: string; reason: string }[]).map((r) => r.code);
     expect(codes).toContain("wait-too-long");
     expect(codes).toContain("unneeded-wait");
-    expect((answer.refusals as { reason: string }[]).at(-1)!.reason).toBe("the plan's waits add up to 10000 min; a plan may wait at most 60 min in all (apply it in smaller plans)");
+    expect((answer.refusals as { reason: string }[]).at(-1)!.reason).toBe(
+      "the plan's waits add up to 10000 min; a plan may wait at most 60 min in all (apply it in smaller plans)",
+    );
   });
 
   it("a plan id applied once is refused the second time (a replay cannot overwrite the dead-man switch's plan)", async () => {
@@ -136,7 +167,10 @@ describe("hand-crafted plans on the helper's socket, from another user", () => {
     const traversal = await sendAsNobody({ op: "netns-owners", addresses: ["../../../etc/shadow"] });
     expect(traversal.lines.at(-1)).toMatchObject({ type: "error", name: "BadRequest" });
     expect(String(traversal.lines.at(-1)!.message)).toContain("addresses.0: must be a PCI address such as 0000:3b:00.0");
-    const many = await sendAsNobody({ op: "netns-owners", addresses: Array.from({ length: MAX_OWNER_ADDRESSES + 1 }, (_, i) => `0000:3b:${(i >> 3).toString(16).padStart(2, "0").slice(-2)}.${i % 8}`) });
+    const many = await sendAsNobody({
+      op: "netns-owners",
+      addresses: Array.from({ length: MAX_OWNER_ADDRESSES + 1 }, (_, i) => `0000:3b:${(i >> 3).toString(16).padStart(2, "0").slice(-2)}.${i % 8}`),
+    });
     expect(many.lines.at(-1)).toMatchObject({ type: "error", name: "BadRequest" });
     expect(String(many.lines.at(-1)!.message)).toMatch(/^malformed request: addresses: Too big: expected array to have <=512 items/);
     const extra = await sendAsNobody({ op: "netns-owners", addresses: [PF0], procRoot: "/tmp" });
@@ -149,12 +183,16 @@ describe("hand-crafted plans on the helper's socket, from another user", () => {
 
   it("the socket holds at most MAX_CONNECTIONS silent clients at once, and answers again once they are gone", async () => {
     const idle = await Promise.all(
-      Array.from({ length: MAX_CONNECTIONS + 8 }, () => new Promise<ReturnType<typeof createConnection>>((resolve) => {
-        const c = createConnection(socketPath);
-        c.on("error", () => {});
-        c.on("connect", () => resolve(c));
-        setTimeout(() => resolve(c), 2000);
-      })),
+      Array.from(
+        { length: MAX_CONNECTIONS + 8 },
+        () =>
+          new Promise<ReturnType<typeof createConnection>>((resolve) => {
+            const c = createConnection(socketPath);
+            c.on("error", () => {});
+            c.on("connect", () => resolve(c));
+            setTimeout(() => resolve(c), 2000);
+          }),
+      ),
     );
     const open = () => server.getConnections.bind(server);
     const count = await new Promise<number>((resolve) => open()((_e, n) => resolve(n)));

@@ -25,16 +25,27 @@ describe("deploy/systemd", () => {
   });
 
   it("the helper keeps exactly the capabilities helper-capabilities.json lists, and is hardened", () => {
-    const caps = Object.keys((JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8")) as { capabilities: Record<string, string> }).capabilities);
+    const caps = Object.keys(
+      (JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8")) as { capabilities: Record<string, string> }).capabilities,
+    );
     const helper = settings("deploy/systemd/passdeck-helper.service");
     expect(helper("CapabilityBoundingSet")).toEqual([caps.join(" ")]);
     expect(caps).toEqual(["CAP_NET_ADMIN", "CAP_SYSLOG", "CAP_CHOWN"]);
-    for (const [key, value] of [["NoNewPrivileges", "yes"], ["ProtectSystem", "strict"], ["ProtectHome", "yes"], ["PrivateTmp", "yes"]] as const)
+    for (const [key, value] of [
+      ["NoNewPrivileges", "yes"],
+      ["ProtectSystem", "strict"],
+      ["ProtectHome", "yes"],
+      ["PrivateTmp", "yes"],
+    ] as const)
       expect(helper(key), key).toEqual([value]);
     // /sys must stay writable for the helper
     expect(helper("ProtectKernelTunables")).toEqual([]);
     // bounded, and told who the web user is (its directory and group)
-    expect([helper("MemoryMax"), helper("TasksMax"), helper("Environment").filter((e) => e.startsWith("PASSDECK_WEB_USER="))]).toEqual([["512M"], ["128"], ["PASSDECK_WEB_USER=passdeck"]]);
+    expect([helper("MemoryMax"), helper("TasksMax"), helper("Environment").filter((e) => e.startsWith("PASSDECK_WEB_USER="))]).toEqual([
+      ["512M"],
+      ["128"],
+      ["PASSDECK_WEB_USER=passdeck"],
+    ]);
   });
 
   it("the web server and the probe agent run as passdeck with no capability at all", () => {
@@ -51,6 +62,7 @@ describe("deploy/systemd", () => {
     }
     expect(settings("deploy/systemd/passdeck-web.service")("ProtectKernelTunables")).toEqual(["yes"]);
     // they write their own directory only; the host records stay read-only to them
-    for (const unit of ["passdeck-web", "passdeck-probe"]) expect(settings(`deploy/systemd/${unit}.service`)("ReadWritePaths"), unit).toEqual(["/var/lib/passdeck/web"]);
+    for (const unit of ["passdeck-web", "passdeck-probe"])
+      expect(settings(`deploy/systemd/${unit}.service`)("ReadWritePaths"), unit).toEqual(["/var/lib/passdeck/web"]);
   });
 });

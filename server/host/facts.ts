@@ -51,11 +51,7 @@ export function readHostFacts(sys: KernelFs, proc: KernelFs, routes: Routes): Ho
   const units = sys.listOptional("class/iommu") ?? [];
   const groupCount = (sys.listOptional("kernel/iommu_groups") ?? []).length;
   const vendor =
-    units.some((u) => u.startsWith("dmar")) || acpiTable === "DMAR"
-      ? "intel"
-      : units.some((u) => u.startsWith("ivhd")) || acpiTable === "IVRS"
-        ? "amd"
-        : null;
+    units.some((u) => u.startsWith("dmar")) || acpiTable === "DMAR" ? "intel" : units.some((u) => u.startsWith("ivhd")) || acpiTable === "IVRS" ? "amd" : null;
 
   const modules = sys.listOptional("module") ?? [];
   return {

@@ -44,14 +44,32 @@ function procTree(processes: FakeProcess[]): string {
 const PVE_QEMU: FakeProcess = {
   pid: 4242,
   comm: "kvm",
-  argv: ["/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on", "-device", "vfio-pci,host=0000:3b:02.1,id=hostpci0,bus=ich9-pcie-port-1,addr=0x0", "-m", "2048"],
+  argv: [
+    "/usr/bin/kvm",
+    "-id",
+    "101",
+    "-name",
+    "router,debug-threads=on",
+    "-device",
+    "vfio-pci,host=0000:3b:02.1,id=hostpci0,bus=ich9-pcie-port-1,addr=0x0",
+    "-m",
+    "2048",
+  ],
   fds: ["/dev/null", "socket:[1234]", "/dev/vfio/vfio", "/dev/vfio/12", "anon_inode:[vfio-device]"],
   cgroup: "0::/qemu.slice/101.scope",
 };
 const LIBVIRT_QEMU: FakeProcess = {
   pid: 5000,
   comm: "qemu-system-x86",
-  argv: ["/usr/bin/qemu-system-x86_64", "-name", "guest=web,debug-threads=on", "-uuid", "0f0e0d0c-0b0a-0908-0706-050403020100", "-device", '{"driver":"vfio-pci","host":"0000:3b:02.2","id":"hostdev0","bus":"pci.3"}'],
+  argv: [
+    "/usr/bin/qemu-system-x86_64",
+    "-name",
+    "guest=web,debug-threads=on",
+    "-uuid",
+    "0f0e0d0c-0b0a-0908-0706-050403020100",
+    "-device",
+    '{"driver":"vfio-pci","host":"0000:3b:02.2","id":"hostdev0","bus":"pci.3"}',
+  ],
   fds: ["/dev/iommu", "/dev/vfio/devices/vfio0"],
   cgroup: "0::/machine.slice/machine-qemu\\x2d3\\x2dweb.scope/libvirt/emulator",
   uid: 64055,
@@ -66,12 +84,30 @@ const HANDMADE: FakeProcess = {
 const BYSTANDERS: FakeProcess[] = [
   { pid: 1, comm: "systemd", argv: ["/sbin/init"], fds: ["/dev/null", "/dev/kmsg"], cgroup: "0::/init.scope" },
   // a QEMU without passthrough
-  { pid: 7000, comm: "qemu-system-x86", argv: ["qemu-system-x86_64", "-device", "virtio-net-pci,netdev=n0"], fds: ["/dev/kvm", "/dev/net/tun"], cgroup: "0::/user.slice" },
+  {
+    pid: 7000,
+    comm: "qemu-system-x86",
+    argv: ["qemu-system-x86_64", "-device", "virtio-net-pci,netdev=n0"],
+    fds: ["/dev/kvm", "/dev/net/tun"],
+    cgroup: "0::/user.slice",
+  },
 ];
 
 describe("holders from procfs", () => {
   it("classifies the VFIO files a process can hold, and nothing else", () => {
-    expect(["/dev/vfio/12", "/dev/vfio/noiommu-3", "/dev/vfio/devices/vfio7", "/dev/vfio/vfio", "/dev/iommu", "/dev/vfio", "/dev/vfio/12x", "/dev/kvm", "anon_inode:[vfio-device]"].map(classifyFdTarget)).toEqual([
+    expect(
+      [
+        "/dev/vfio/12",
+        "/dev/vfio/noiommu-3",
+        "/dev/vfio/devices/vfio7",
+        "/dev/vfio/vfio",
+        "/dev/iommu",
+        "/dev/vfio",
+        "/dev/vfio/12x",
+        "/dev/kvm",
+        "anon_inode:[vfio-device]",
+      ].map(classifyFdTarget),
+    ).toEqual([
       { kind: "vfio-group", group: 12 },
       { kind: "vfio-group", group: 3 },
       { kind: "vfio-device", cdev: "vfio7" },
@@ -86,10 +122,15 @@ describe("holders from procfs", () => {
 
   it("reads what a QEMU says about itself: PVE's -id and name, libvirt's guest= and JSON -device, a bare host=", () => {
     expect(parseQemuCommandLine(PVE_QEMU.argv)).toEqual({ guest: { name: "router", uuid: null, vmid: 101 }, declared: ["0000:3b:02.1"] });
-    expect(parseQemuCommandLine(LIBVIRT_QEMU.argv)).toEqual({ guest: { name: "web", uuid: "0f0e0d0c-0b0a-0908-0706-050403020100", vmid: null }, declared: ["0000:3b:02.2"] });
+    expect(parseQemuCommandLine(LIBVIRT_QEMU.argv)).toEqual({
+      guest: { name: "web", uuid: "0f0e0d0c-0b0a-0908-0706-050403020100", vmid: null },
+      declared: ["0000:3b:02.2"],
+    });
     expect(parseQemuCommandLine(HANDMADE.argv)).toEqual({ guest: { name: "handmade", uuid: null, vmid: null }, declared: ["0000:3b:02.3"] });
     // a comma in a name is written ",," on QEMU's command line
-    expect(parseQemuCommandLine(["qemu-system-x86_64", "-name", "guest=a,,b,debug-threads=on", "-device", "vfio-pci,sysfsdev=/sys/bus/pci/devices/0000:65:00.0"])).toEqual({
+    expect(
+      parseQemuCommandLine(["qemu-system-x86_64", "-name", "guest=a,,b,debug-threads=on", "-device", "vfio-pci,sysfsdev=/sys/bus/pci/devices/0000:65:00.0"]),
+    ).toEqual({
       guest: { name: "a,b", uuid: null, vmid: null },
       declared: ["0000:65:00.0"],
     });
@@ -140,7 +181,12 @@ describe("holders from procfs", () => {
     // /proc/<pid>/ns/net as the kernel shows it; self is the host's namespace
     mkdirSync(join(root, "self", "ns"), { recursive: true });
     symlinkSync("net:[4026531840]", join(root, "self", "ns", "net"));
-    for (const [pid, ns] of [[1, "net:[4026531840]"], [7000, "net:[4026531840]"], [3100, "net:[4026532411]"], [3150, "net:[4026532411]"]] as const) {
+    for (const [pid, ns] of [
+      [1, "net:[4026531840]"],
+      [7000, "net:[4026531840]"],
+      [3100, "net:[4026532411]"],
+      [3150, "net:[4026532411]"],
+    ] as const) {
       mkdirSync(join(root, String(pid), "ns"), { recursive: true });
       symlinkSync(ns, join(root, String(pid), "ns", "net"));
     }
@@ -148,7 +194,14 @@ describe("holders from procfs", () => {
     mkdirSync(join(root, "3100", "root", "sys", "class", "net", "eth0"), { recursive: true });
     symlinkSync("../../../0000:3b:02.5", join(root, "3100", "root", "sys", "class", "net", "eth0", "device"));
     expect(netnsOwners(root, ["0000:3b:02.5", "0000:3b:02.6"])).toEqual({
-      "0000:3b:02.5": { pid: 3100, command: "systemd", guest: null, manager: "lxc", startedAt: new Date(1796630400_000 + 5_000).toISOString(), evidence: "netns" },
+      "0000:3b:02.5": {
+        pid: 3100,
+        command: "systemd",
+        guest: null,
+        manager: "lxc",
+        startedAt: new Date(1796630400_000 + 5_000).toISOString(),
+        evidence: "netns",
+      },
     });
     expect(describeHold({ kernel: "netns", holders: [netnsOwners(root, ["0000:3b:02.5"])["0000:3b:02.5"]!] })).toBe(
       "held in the network namespace of systemd pid 3100 (LXC): its interface was moved there",
@@ -158,7 +211,14 @@ describe("holders from procfs", () => {
   it("on this machine's /proc as nobody: other users' open files are counted as unreadable, not guessed", () => {
     const script = `const { scanHolders } = require(${JSON.stringify(join(work, "holders.cjs"))}); process.stdout.write(JSON.stringify(scanHolders("/proc").unreadable));`;
     chmodSync(work, 0o755); // nobody loads the module from here
-    buildSync({ entryPoints: [join(__dirname, "holders.ts")], outfile: join(work, "holders.cjs"), bundle: true, platform: "node", format: "cjs", logLevel: "silent" });
+    buildSync({
+      entryPoints: [join(__dirname, "holders.ts")],
+      outfile: join(work, "holders.cjs"),
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      logLevel: "silent",
+    });
     const run = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script], { encoding: "utf8" });
     expect(run.stderr).toBe("");
     const unreadable = JSON.parse(run.stdout) as { count: number; uids: number[] };

@@ -23,11 +23,7 @@ import type { KernelFs } from "./fs";
 // the wording is pure and shared with the pages
 export { describeHold, describeHolder, isHeld } from "@/lib/holds";
 
-export type HeldFile =
-  | { kind: "vfio-group"; group: number }
-  | { kind: "vfio-device"; cdev: string }
-  | { kind: "vfio-container" }
-  | { kind: "iommufd" };
+export type HeldFile = { kind: "vfio-group"; group: number } | { kind: "vfio-device"; cdev: string } | { kind: "vfio-container" } | { kind: "iommufd" };
 
 export interface GuestClaim {
   /** `-name guest=router` or `-name router` */
@@ -116,7 +112,13 @@ export function parseQemuCommandLine(argv: string[]): { guest: GuestClaim; decla
       } else {
         const parts = qemuOptions(value);
         driver = parts[0]?.startsWith("driver=") ? parts[0].slice(7) : parts[0];
-        const h = parts.find((p) => p.startsWith("host="))?.slice(5) ?? parts.find((p) => p.startsWith("sysfsdev="))?.slice(9).split("/").pop();
+        const h =
+          parts.find((p) => p.startsWith("host="))?.slice(5) ??
+          parts
+            .find((p) => p.startsWith("sysfsdev="))
+            ?.slice(9)
+            .split("/")
+            .pop();
         host = h;
       }
       const address = driver === "vfio-pci" && host ? pciAddress(host) : null;
@@ -164,7 +166,10 @@ function startedAt(dir: string, bootMs: number | null): string | null {
 export function scanHolders(procRoot: string): HolderScan {
   let pids: number[];
   try {
-    pids = fs.readdirSync(procRoot).filter((e) => /^\d+$/.test(e)).map(Number);
+    pids = fs
+      .readdirSync(procRoot)
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number);
   } catch {
     return { processes: [], unreadable: { count: 0, uids: [] } };
   }
@@ -325,7 +330,9 @@ export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[])
     const kernel = kernelHold(sys, d);
     if (kernel) out[d.address] = { kernel, holders: [] };
   }
-  const moved = Object.entries(out).filter(([, h]) => h.kernel === "netns").map(([a]) => a);
+  const moved = Object.entries(out)
+    .filter(([, h]) => h.kernel === "netns")
+    .map(([a]) => a);
   if (moved.length > 0) for (const [address, owner] of Object.entries(netnsOwners(procRoot, moved))) out[address]!.holders = [owner];
   // A process holding a device through VFIO has opened it, so vfio-pci enabled it: with no device open, procfs
   // (every process's descriptors: slow on a busy host) has nothing to add, and is not walked.
@@ -339,8 +346,7 @@ export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[])
   );
   // a command line may name devices that were not asked about (readHoldsFor's few): only these devices' holds
   const asked = new Set(devices.map((d) => d.address));
-  for (const [address, holders] of Object.entries(byDevice))
-    if (asked.has(address)) (out[address] ??= { kernel: null, holders: [] }).holders = holders;
+  for (const [address, holders] of Object.entries(byDevice)) if (asked.has(address)) (out[address] ??= { kernel: null, holders: [] }).holders = holders;
   return out;
 }
 
@@ -363,7 +369,11 @@ export function netnsOwners(procRoot: string, addresses: string[]): Record<strin
   const own = nsOf("self");
   let pids: number[];
   try {
-    pids = fs.readdirSync(procRoot).filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+    pids = fs
+      .readdirSync(procRoot)
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .sort((a, b) => a - b);
   } catch {
     return out;
   }
@@ -435,7 +445,11 @@ export function readHoldsFor(sys: KernelFs, procRoot: string, addresses: string[
  * uid, the start time, the cgroup, the VFIO descriptors only, and of the command line only what Passdeck reads
  * (-name, -uuid, -id and the vfio-pci -device options): a QEMU command line can carry secrets.
  */
-export function recordHolders(recorder: { file(rel: string, content: string): void; link(rel: string, target: string): void }, scan: HolderScan, procRoot: string): void {
+export function recordHolders(
+  recorder: { file(rel: string, content: string): void; link(rel: string, target: string): void },
+  scan: HolderScan,
+  procRoot: string,
+): void {
   const btime = /^btime \d+$/m.exec(readOr(join(procRoot, "stat")) ?? "")?.[0];
   if (btime) recorder.file("proc/stat", `${btime}\n`);
   for (const p of scan.processes) {
@@ -444,7 +458,8 @@ export function recordHolders(recorder: { file(rel: string, content: string): vo
     const kept: string[] = argv.slice(0, 1);
     for (let i = 1; i < argv.length - 1; i++) {
       const [flag, value] = [argv[i]!, argv[i + 1]!];
-      if (flag === "-name" || flag === "-uuid" || (flag === "-id" && /^\d+$/.test(value)) || (flag === "-device" && /vfio-pci/.test(value))) kept.push(flag, value);
+      if (flag === "-name" || flag === "-uuid" || (flag === "-id" && /^\d+$/.test(value)) || (flag === "-device" && /vfio-pci/.test(value)))
+        kept.push(flag, value);
     }
     recorder.file(`${dir}/cmdline`, kept.map((a) => `${a}\0`).join(""));
     if (p.command) recorder.file(`${dir}/comm`, `${p.command}\n`);
@@ -453,7 +468,14 @@ export function recordHolders(recorder: { file(rel: string, content: string): vo
     if (stat) recorder.file(`${dir}/stat`, stat);
     if (p.cgroup) recorder.file(`${dir}/cgroup`, `0::${p.cgroup}\n`);
     p.files.forEach((f, i) => {
-      const target = f.kind === "vfio-group" ? `/dev/vfio/${f.group}` : f.kind === "vfio-device" ? `/dev/vfio/devices/${f.cdev}` : f.kind === "iommufd" ? "/dev/iommu" : "/dev/vfio/vfio";
+      const target =
+        f.kind === "vfio-group"
+          ? `/dev/vfio/${f.group}`
+          : f.kind === "vfio-device"
+            ? `/dev/vfio/devices/${f.cdev}`
+            : f.kind === "iommufd"
+              ? "/dev/iommu"
+              : "/dev/vfio/vfio";
       recorder.link(`${dir}/fd/${i + 3}`, target);
     });
   }

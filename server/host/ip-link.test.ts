@@ -8,8 +8,28 @@ describe("parseVfInfo", () => {
       {
         ifname: "eth1",
         vfinfo_list: [
-          { vf: 0, link_type: "ether", address: "02:11:22:33:44:55", broadcast: "ff:ff:ff:ff:ff:ff", vlan_list: [{ vlan: 100 }], rate: { max_tx: 0, min_tx: 0 }, spoofchk: false, link_state: "auto", trust: true },
-          { vf: 1, link_type: "ether", address: "00:00:00:00:00:00", broadcast: "ff:ff:ff:ff:ff:ff", vlan_list: [{}], rate: { max_tx: 0, min_tx: 0 }, spoofchk: true, link_state: "auto", trust: false },
+          {
+            vf: 0,
+            link_type: "ether",
+            address: "02:11:22:33:44:55",
+            broadcast: "ff:ff:ff:ff:ff:ff",
+            vlan_list: [{ vlan: 100 }],
+            rate: { max_tx: 0, min_tx: 0 },
+            spoofchk: false,
+            link_state: "auto",
+            trust: true,
+          },
+          {
+            vf: 1,
+            link_type: "ether",
+            address: "00:00:00:00:00:00",
+            broadcast: "ff:ff:ff:ff:ff:ff",
+            vlan_list: [{}],
+            rate: { max_tx: 0, min_tx: 0 },
+            spoofchk: true,
+            link_state: "auto",
+            trust: false,
+          },
         ],
       },
     ]);
@@ -19,9 +39,15 @@ describe("parseVfInfo", () => {
     ]);
   });
 
-  it("accepts the pre-5.3 \"mac\" key and flat vlan/qos, and a PF without VFs", () => {
+  it('accepts the pre-5.3 "mac" key and flat vlan/qos, and a PF without VFs', () => {
     expect(parseVfInfo(JSON.stringify([{ vfinfo_list: [{ vf: 3, mac: "02:AA:00:00:00:01", vlan: 7, qos: 2, tx_rate: 100 }] }]))[0]).toMatchObject({
-      vf: 3, mac: "02:aa:00:00:00:01", vlan: 7, qos: 2, maxTxRate: 100, spoofchk: null, trust: null,
+      vf: 3,
+      mac: "02:aa:00:00:00:01",
+      vlan: 7,
+      qos: 2,
+      maxTxRate: 100,
+      spoofchk: null,
+      trust: null,
     });
     expect(parseVfInfo(JSON.stringify([{ ifname: "eno1" }]))).toEqual([]);
   });

@@ -52,4 +52,3 @@ export function procWith(dir: string, files: Record<string, string>): KernelFs {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, "net", name), text);
   return new KernelFs(dir);
 }
-

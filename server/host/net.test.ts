@@ -31,7 +31,9 @@ describe("/proc/net/ipv6_route", () => {
   });
 
   it("an RA-learned default alone is no configured default", () => {
-    const raOnly = IPV6_ROUTE.split("\n").filter((l) => !l.includes("enp3s0")).join("\n");
+    const raOnly = IPV6_ROUTE.split("\n")
+      .filter((l) => !l.includes("enp3s0"))
+      .join("\n");
     const proc = procWith(join(work, "ra-only"), { ipv6_route: raOnly });
     expect(readRoutes(proc)).toMatchObject({ defaultV6: null, raDefaultsV6: ["eth1"] });
   });

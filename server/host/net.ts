@@ -110,7 +110,7 @@ export function readAddresses(proc: KernelFs, routes: Routes): Map<string, NetAd
     const ip = ipv4ToInt(local);
     let best: { iface: string; mask: number } | null = null;
     for (const r of routes.connectedV4) {
-      if (((ip & r.mask) >>> 0) === r.network && (best === null || popcount(r.mask) > popcount(best.mask))) best = r;
+      if ((ip & r.mask) >>> 0 === r.network && (best === null || popcount(r.mask) > popcount(best.mask))) best = r;
     }
     // procfs cannot tell a DHCP lease from a static IPv4 address; someone configured either: "static"
     if (best) add(best.iface, { family: "inet", address: local, prefixLength: popcount(best.mask), scope: "global", origin: "static" });
@@ -196,7 +196,7 @@ export function formatIpv6(hex32: string): string {
   // Compress the longest run of zero groups, as ip(8) prints it.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== "0") {
       i++;
       continue;
@@ -291,7 +291,12 @@ export function parseSocketTable(text: string, proto: "tcp" | "udp", into: Map<s
 /** Live sockets by local address, from /proc/net/tcp, tcp6, udp and udp6. */
 export function readSocketUse(proc: KernelFs): Map<string, SocketUse> {
   const out = new Map<string, SocketUse>();
-  for (const [file, proto] of [["net/tcp", "tcp"], ["net/tcp6", "tcp"], ["net/udp", "udp"], ["net/udp6", "udp"]] as const)
+  for (const [file, proto] of [
+    ["net/tcp", "tcp"],
+    ["net/tcp6", "tcp"],
+    ["net/udp", "udp"],
+    ["net/udp6", "udp"],
+  ] as const)
     parseSocketTable(proc.readOptional(file) ?? "", proto, out);
   return out;
 }

@@ -88,7 +88,6 @@ export function parsePciIds(text: string, source: string): PciIds {
     vendor: (v) => names.get(v) ?? null,
     device: (v, d) => names.get(`${v}:${d}`) ?? null,
     subsystem: (v, d, sv, sd) => names.get(`${v}:${d}:${sv}:${sd}`) ?? null,
-    className: (c) =>
-      names.get(`c${c}`) ?? names.get(`c${c.slice(0, 4)}`) ?? names.get(`c${c.slice(0, 2)}`) ?? null,
+    className: (c) => names.get(`c${c}`) ?? names.get(`c${c.slice(0, 4)}`) ?? names.get(`c${c.slice(0, 2)}`) ?? null,
   };
 }

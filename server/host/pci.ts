@@ -93,8 +93,7 @@ function readStableFacts(sys: KernelFs, address: string, ids: PciIds, identity: 
       revision,
       vendorName: ids.vendor(vendorId),
       deviceName: ids.device(vendorId, deviceId),
-      subsystemName:
-        subsystemVendorId && subsystemDeviceId ? ids.subsystem(vendorId, deviceId, subsystemVendorId, subsystemDeviceId) : null,
+      subsystemName: subsystemVendorId && subsystemDeviceId ? ids.subsystem(vendorId, deviceId, subsystemVendorId, subsystemDeviceId) : null,
       className: ids.className(classId),
       // The group is assigned when the device is added and kept for its lifetime.
       iommuGroup: entries.has("iommu_group") ? Number(baseName(sys.readLink(`${dir}/iommu_group`))) : null,
@@ -134,9 +133,7 @@ function readLinkState(sys: KernelFs, dir: string, maxSpeed: string | null, maxW
   const currentWidth = intValue(sys.readOptional(`${dir}/current_link_width`));
   const cur = gts(currentSpeed);
   const max = gts(maxSpeed);
-  const downgraded =
-    (cur !== null && max !== null && cur < max) ||
-    (currentWidth !== null && maxWidth !== null && currentWidth > 0 && currentWidth < maxWidth);
+  const downgraded = (cur !== null && max !== null && cur < max) || (currentWidth !== null && maxWidth !== null && currentWidth > 0 && currentWidth < maxWidth);
   return { currentSpeed, currentWidth, maxSpeed, maxWidth, downgraded };
 }
 

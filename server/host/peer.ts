@@ -18,7 +18,8 @@ export interface SocketPeer {
 }
 
 // The descriptor arrives as fd 3; the format "lLL" is struct ucred { pid_t pid; uid_t uid; gid_t gid; }.
-const PEERCRED_SCRIPT = 'open(my $s, "+<&=", 3) or die "fd 3: $!\\n"; my $c = getsockopt($s, SOL_SOCKET, SO_PEERCRED) or die "SO_PEERCRED: $!\\n"; print join(" ", unpack("lLL", $c)), "\\n"';
+const PEERCRED_SCRIPT =
+  'open(my $s, "+<&=", 3) or die "fd 3: $!\\n"; my $c = getsockopt($s, SOL_SOCKET, SO_PEERCRED) or die "SO_PEERCRED: $!\\n"; print join(" ", unpack("lLL", $c)), "\\n"';
 
 /** "4242 1500 1500" → the numbers; null for anything else. Pure, for tests. */
 export function parsePeerCred(text: string): { pid: number; uid: number; gid: number } | null {

@@ -31,7 +31,11 @@ export function processRssKib(procRoot: string, pid: number): number | null {
 
 export function processChildren(procRoot: string, pid: number): number[] {
   try {
-    return readFileSync(join(procRoot, String(pid), "task", String(pid), "children"), "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(join(procRoot, String(pid), "task", String(pid), "children"), "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -39,7 +43,9 @@ export function processChildren(procRoot: string, pid: number): number[] {
 
 export function processCommandLine(procRoot: string, pid: number): string[] {
   try {
-    return readFileSync(join(procRoot, String(pid), "cmdline"), "utf8").split("\0").filter(Boolean);
+    return readFileSync(join(procRoot, String(pid), "cmdline"), "utf8")
+      .split("\0")
+      .filter(Boolean);
   } catch {
     return [];
   }

@@ -57,9 +57,36 @@ export interface StorageView {
   unmapped: Mount[];
 }
 
-const VIRTUAL_FS = new Set(["proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
-  "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "autofs", "efivarfs", "binfmt_misc",
-  "overlay", "9p", "nsfs", "rpc_pipefs", "ramfs", "squashfs", "fuse.portal", "fuse.gvfsd-fuse", "nfsd"]);
+const VIRTUAL_FS = new Set([
+  "proc",
+  "sysfs",
+  "tmpfs",
+  "devtmpfs",
+  "devpts",
+  "cgroup",
+  "cgroup2",
+  "securityfs",
+  "debugfs",
+  "tracefs",
+  "pstore",
+  "bpf",
+  "mqueue",
+  "hugetlbfs",
+  "configfs",
+  "fusectl",
+  "autofs",
+  "efivarfs",
+  "binfmt_misc",
+  "overlay",
+  "9p",
+  "nsfs",
+  "rpc_pipefs",
+  "ramfs",
+  "squashfs",
+  "fuse.portal",
+  "fuse.gvfsd-fuse",
+  "nfsd",
+]);
 
 export function readStorage(sys: KernelFs, proc: KernelFs): StorageView {
   const nodes = new Map<string, BlockNode>();

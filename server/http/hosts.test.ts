@@ -37,7 +37,17 @@ describe("the Host allow-list", () => {
   it("answers to an allowed name on its own port only; a name given with :port on that port too", () => {
     const p = policy({ allowedHosts: "dash.example.org,hv.example.lan:8443" });
     const direct = (host: string | undefined) => hostRefusal(host, p, { scheme: "https", proxied: false });
-    for (const ok of ["127.0.0.1:7878", "localhost:7878", "LOCALHOST.:7878", "[::1]:7878", "[0:0::1]:7878", "192.0.2.10:7878", "hv:7878", "dash.example.org:7878", "hv.example.lan:8443"])
+    for (const ok of [
+      "127.0.0.1:7878",
+      "localhost:7878",
+      "LOCALHOST.:7878",
+      "[::1]:7878",
+      "[0:0::1]:7878",
+      "192.0.2.10:7878",
+      "hv:7878",
+      "dash.example.org:7878",
+      "hv.example.lan:8443",
+    ])
       expect(direct(ok), ok).toBeNull();
     expect(direct("rebind.attacker.example:7878")).toBe("this server does not answer to the name rebind.attacker.example");
     expect(direct("127.0.0.1.nip.io:7878")).toBe("this server does not answer to the name 127.0.0.1.nip.io");
@@ -53,7 +63,9 @@ describe("the Host allow-list", () => {
     const p = policy({ allowedHosts: "dash.example.org" });
     expect(hostRefusal("dash.example.org", p, { scheme: "https", proxied: true })).toBeNull();
     expect(hostRefusal("dash.example.org:8443", p, { scheme: "https", proxied: true })).toBeNull();
-    expect(hostRefusal("rebind.attacker.example", p, { scheme: "https", proxied: true })).toBe("this server does not answer to the name rebind.attacker.example");
+    expect(hostRefusal("rebind.attacker.example", p, { scheme: "https", proxied: true })).toBe(
+      "this server does not answer to the name rebind.attacker.example",
+    );
   });
 
   it("the 421 text names the host and how to allow it", () => {
@@ -64,7 +76,9 @@ describe("the Host allow-list", () => {
         "If rebind.attacker.example is a name of this host, add it to PASSDECK_ALLOWED_HOSTS (comma-separated, e.g. PASSDECK_ALLOWED_HOSTS=rebind.attacker.example) and restart Passdeck.\n",
     );
     // a port forward: the name with the port the client used
-    expect(misdirectedText("fwd.example:17878", "this server does not answer to the name fwd.example", p)).toMatch(/PASSDECK_ALLOWED_HOSTS=fwd\.example:17878\)/);
+    expect(misdirectedText("fwd.example:17878", "this server does not answer to the name fwd.example", p)).toMatch(
+      /PASSDECK_ALLOWED_HOSTS=fwd\.example:17878\)/,
+    );
     expect(misdirectedText(undefined, "the request names no host (it has no Host header)", p)).toMatch(/with PASSDECK_ALLOWED_HOSTS \(comma-separated\)\.\n$/);
   });
 
@@ -85,14 +99,16 @@ describe("the Host allow-list", () => {
     expect([normalizeAddress("::ffff:192.0.2.7"), normalizeAddress("2001:DB8:0:0::7"), normalizeAddress("nope")]).toEqual(["192.0.2.7", "2001:db8::7", null]);
     expect(parseAuthority("HV.Example.LAN:443")).toEqual({ name: "hv.example.lan", port: 443 });
     expect(parseAuthority("[2001:DB8::1]")).toEqual({ name: "[2001:db8::1]", port: null });
-    expect([tlsChoice("127.0.0.1", undefined), tlsChoice("0.0.0.0", undefined), tlsChoice("0.0.0.0", ""), tlsChoice("0.0.0.0", "off"), tlsChoice("127.0.0.1", "files")]).toEqual([
-      "off",
-      "self-signed",
-      "self-signed",
-      "off",
-      "files",
-    ]);
-    expect(() => tlsChoice("0.0.0.0", "on")).toThrow('PASSDECK_TLS is "self-signed" (a certificate made on first start), "files" (with PASSDECK_TLS_CERT and PASSDECK_TLS_KEY) or "off" (plain HTTP), not "on"');
+    expect([
+      tlsChoice("127.0.0.1", undefined),
+      tlsChoice("0.0.0.0", undefined),
+      tlsChoice("0.0.0.0", ""),
+      tlsChoice("0.0.0.0", "off"),
+      tlsChoice("127.0.0.1", "files"),
+    ]).toEqual(["off", "self-signed", "self-signed", "off", "files"]);
+    expect(() => tlsChoice("0.0.0.0", "on")).toThrow(
+      'PASSDECK_TLS is "self-signed" (a certificate made on first start), "files" (with PASSDECK_TLS_CERT and PASSDECK_TLS_KEY) or "off" (plain HTTP), not "on"',
+    );
   });
 });
 
@@ -130,16 +146,27 @@ describe("X-Forwarded-* from a trusted proxy only", () => {
   const headers = { host: "127.0.0.1:7878", "x-forwarded-for": "198.51.100.7", "x-forwarded-proto": "https", "x-forwarded-host": "passdeck.example" };
 
   it("from the proxy: the client is the rightmost address that is not a proxy, and scheme and host are the proxy's word", () => {
-    expect(forwardedView({ peer: "127.0.0.2", headers, tls: false, policy: p })).toEqual({ client: "198.51.100.7", scheme: "https", host: "passdeck.example", proxied: true });
+    expect(forwardedView({ peer: "127.0.0.2", headers, tls: false, policy: p })).toEqual({
+      client: "198.51.100.7",
+      scheme: "https",
+      host: "passdeck.example",
+      proxied: true,
+    });
     // IPv4-mapped peer on a dual-stack socket is the same proxy
     expect(forwardedView({ peer: "::ffff:127.0.0.2", headers, tls: false, policy: p }).client).toBe("198.51.100.7");
     // the client's own claims lie left of what the proxies appended
     const chained = { ...headers, "x-forwarded-for": "203.0.113.66, 198.51.100.7, 192.0.2.53" };
     expect(forwardedView({ peer: "127.0.0.2", headers: chained, tls: false, policy: p }).client).toBe("198.51.100.7");
-    expect(forwardedView({ peer: "127.0.0.2", headers: { ...headers, "x-forwarded-for": "[2001:db8::7]:4711" }, tls: false, policy: p }).client).toBe("2001:db8::7");
-    expect(forwardedView({ peer: "127.0.0.2", headers: { ...headers, "x-forwarded-for": "198.51.100.7:4711" }, tls: false, policy: p }).client).toBe("198.51.100.7");
+    expect(forwardedView({ peer: "127.0.0.2", headers: { ...headers, "x-forwarded-for": "[2001:db8::7]:4711" }, tls: false, policy: p }).client).toBe(
+      "2001:db8::7",
+    );
+    expect(forwardedView({ peer: "127.0.0.2", headers: { ...headers, "x-forwarded-for": "198.51.100.7:4711" }, tls: false, policy: p }).client).toBe(
+      "198.51.100.7",
+    );
     // a garbled entry leaves the proxy as the source, never what lies left of it
-    expect(forwardedView({ peer: "127.0.0.2", headers: { ...headers, "x-forwarded-for": "203.0.113.66, unknown" }, tls: false, policy: p }).client).toBe("127.0.0.2");
+    expect(forwardedView({ peer: "127.0.0.2", headers: { ...headers, "x-forwarded-for": "203.0.113.66, unknown" }, tls: false, policy: p }).client).toBe(
+      "127.0.0.2",
+    );
     // no forwarded host: the Host the proxy passed on; an odd proto: the socket's scheme
     expect(forwardedView({ peer: "127.0.0.2", headers: { host: "passdeck.example", "x-forwarded-proto": "gopher" }, tls: false, policy: p })).toEqual({
       client: "127.0.0.2",
@@ -150,8 +177,18 @@ describe("X-Forwarded-* from a trusted proxy only", () => {
   });
 
   it("from anyone else: the socket is the fact and the headers are ignored", () => {
-    expect(forwardedView({ peer: "127.0.0.1", headers, tls: false, policy: p })).toEqual({ client: "127.0.0.1", scheme: "http", host: "127.0.0.1:7878", proxied: false });
-    expect(forwardedView({ peer: "::ffff:192.0.2.99", headers, tls: true, policy: p })).toEqual({ client: "192.0.2.99", scheme: "https", host: "127.0.0.1:7878", proxied: false });
+    expect(forwardedView({ peer: "127.0.0.1", headers, tls: false, policy: p })).toEqual({
+      client: "127.0.0.1",
+      scheme: "http",
+      host: "127.0.0.1:7878",
+      proxied: false,
+    });
+    expect(forwardedView({ peer: "::ffff:192.0.2.99", headers, tls: true, policy: p })).toEqual({
+      client: "192.0.2.99",
+      scheme: "https",
+      host: "127.0.0.1:7878",
+      proxied: false,
+    });
     // a forwarded host from a stranger does not make a foreign Host acceptable
     const view = forwardedView({ peer: "127.0.0.1", headers: { ...headers, host: "rebind.attacker.example:7878" }, tls: false, policy: p });
     expect(hostRefusal(view.host, p, { scheme: view.scheme, proxied: view.proxied })).toBe("this server does not answer to the name rebind.attacker.example");

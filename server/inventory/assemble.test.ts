@@ -12,18 +12,34 @@ const pcie = { currentSpeed: "8.0 GT/s PCIe", currentWidth: 1, maxSpeed: "8.0 GT
 
 function raw(address: string, parentChain: string[], classId: string, link: RawPciDevice["link"] = pcie): RawPciDevice {
   return {
-    address, sysfsPath: `devices/pci0000:00/${[...parentChain, address].join("/")}`, vendorId: "1b36", deviceId: "000c",
-    subsystemVendorId: null, subsystemDeviceId: null, classId, revision: null, vendorName: null, deviceName: null,
-    subsystemName: null, className: null, driver: null, driverOverride: null, iommuGroup: null, numaNode: null, link,
-    parentChain, rootBus: "pci0000:00", reset: { available: false, methods: null }, sriov: null, physfn: null,
+    address,
+    sysfsPath: `devices/pci0000:00/${[...parentChain, address].join("/")}`,
+    vendorId: "1b36",
+    deviceId: "000c",
+    subsystemVendorId: null,
+    subsystemDeviceId: null,
+    classId,
+    revision: null,
+    vendorName: null,
+    deviceName: null,
+    subsystemName: null,
+    className: null,
+    driver: null,
+    driverOverride: null,
+    iommuGroup: null,
+    numaNode: null,
+    link,
+    parentChain,
+    rootBus: "pci0000:00",
+    reset: { available: false, methods: null },
+    sriov: null,
+    physfn: null,
   };
 }
 
 const facts = { defaultRoute: { ipv4: null, ipv6: null, ipv6Ra: [] } } as unknown as HostFacts;
 const kinds = (devs: RawPciDevice[]) =>
-  Object.fromEntries(
-    assembleDevices(devs, { ifaces: [], addresses: new Map() }, { byPci: new Map(), unmapped: [] }, facts).map((d) => [d.address, d.bridge]),
-  );
+  Object.fromEntries(assembleDevices(devs, { ifaces: [], addresses: new Map() }, { byPci: new Map(), unmapped: [] }, facts).map((d) => [d.address, d.bridge]));
 
 describe("bridge kinds from the topology", () => {
   it("tells root ports, switch ports and PCIe-to-PCI bridges apart", () => {
@@ -58,7 +74,8 @@ describe("host-critical from what the host uses", () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   let n = 0;
   // eth0 (0000:00:02.0) carries the IPv4 default; eth1 (the igb PF 0000:01:00.0) is up on a LAN that sends RAs
-  const IPV4_ROUTE = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n";
+  const IPV4_ROUTE =
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n";
   const ifaces: NetIface[] = [
     { name: "eth0", pciAddress: "0000:00:02.0", mac: "52:54:00:d5:7a:01", operstate: "up", uppers: [] },
     { name: "eth1", pciAddress: "0000:01:00.0", mac: "52:54:00:d5:7a:10", operstate: "up", uppers: [] },
@@ -68,10 +85,19 @@ describe("host-critical from what the host uses", () => {
     const proc = procWith(join(work, String(n++)), files);
     const routes = readRoutes(proc);
     const f = { defaultRoute: { ipv4: routes.defaultV4, ipv6: routes.defaultV6, ipv6Ra: routes.raDefaultsV6 } } as unknown as HostFacts;
-    const out = assembleDevices(devs(), { ifaces, addresses: readAddresses(proc, routes), servedOn, sockets: readSocketUse(proc) }, { byPci: new Map(), unmapped: [] }, f);
+    const out = assembleDevices(
+      devs(),
+      { ifaces, addresses: readAddresses(proc, routes), servedOn, sockets: readSocketUse(proc) },
+      { byPci: new Map(), unmapped: [] },
+      f,
+    );
     return { pf: out.find((d) => d.address === "0000:01:00.0")!, port: out.find((d) => d.address === "0000:00:03.0")! };
   };
-  const eth1Only = (text: string) => text.split("\n").filter((l) => / (eth1|lo)$/.test(l)).join("\n") + "\n";
+  const eth1Only = (text: string) =>
+    text
+      .split("\n")
+      .filter((l) => / (eth1|lo)$/.test(l))
+      .join("\n") + "\n";
   const raRoutes = eth1Only(IPV6_ROUTE);
 
   it("a PF with only a SLAAC address and an RA-learned default: not host-critical, two notices", () => {

@@ -47,12 +47,12 @@ export function assembleDevices(raw: RawPciDevice[], net: NetView, storage: Stor
 
   const devices: PciDevice[] = raw.map((d) => {
     const netdevs: NetDev[] = (ifacesByPci.get(d.address) ?? []).map((i) => ({
-        name: i.name,
-        mac: i.mac,
-        operstate: i.operstate,
-        addresses: net.addresses.get(i.name) ?? [],
-        uppers: allUppers(i.name),
-      }));
+      name: i.name,
+      mac: i.mac,
+      operstate: i.operstate,
+      addresses: net.addresses.get(i.name) ?? [],
+      uppers: allUppers(i.name),
+    }));
     return {
       ...d,
       bridge: bridgeKind(d, byAddress, children),
@@ -79,11 +79,7 @@ function isBridgeClass(d: RawPciDevice): boolean {
  * topology: a bridge on a root bus is a root port; one whose children have no PCIe link is a PCIe-to-PCI
  * bridge; one below a root/downstream port with bridges below it is a switch's upstream port.
  */
-function bridgeKind(
-  d: RawPciDevice,
-  byAddress: Map<string, RawPciDevice>,
-  children: Map<string, RawPciDevice[]>,
-): BridgeKind | null {
+function bridgeKind(d: RawPciDevice, byAddress: Map<string, RawPciDevice>, children: Map<string, RawPciDevice[]>): BridgeKind | null {
   if (!isBridgeClass(d)) return null;
   const parent = d.parentChain.at(-1);
   if (!parent) return d.link === null ? "pci-bridge" : "root-port";

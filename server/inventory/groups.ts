@@ -62,7 +62,10 @@ export function judgeGroup(id: number, devs: PciDevice[]): IommuGroup {
     };
   }
 
-  const stay = bridges.length > 0 ? ` Its ${bridges.map((b) => PORT_NAMES[b.bridge!] ?? "bridge").join(", ")} (${bridges.map((b) => b.address).join(", ")}) stays on the host driver.` : "";
+  const stay =
+    bridges.length > 0
+      ? ` Its ${bridges.map((b) => PORT_NAMES[b.bridge!] ?? "bridge").join(", ")} (${bridges.map((b) => b.address).join(", ")}) stays on the host driver.`
+      : "";
   return {
     ...base,
     verdict: "isolated",

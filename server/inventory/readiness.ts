@@ -111,9 +111,7 @@ export function readinessChecks(facts: HostFacts, devices: PciDevice[], groups: 
     observed:
       pfs.length === 0
         ? "no device has sriov_totalvfs: no SR-IOV capable device (or its driver lacks SR-IOV support)"
-        : pfs
-            .map((d) => `${d.address} ${d.deviceName ?? d.deviceId} (${d.driver ?? "no driver"}): ${d.sriov!.numVfs}/${d.sriov!.totalVfs} VFs`)
-            .join("; "),
+        : pfs.map((d) => `${d.address} ${d.deviceName ?? d.deviceId} (${d.driver ?? "no driver"}): ${d.sriov!.numVfs}/${d.sriov!.totalVfs} VFs`).join("; "),
     fix:
       zero.length > 0
         ? `${zero.map((d) => d.address).join(", ")} report sriov_totalvfs 0: SR-IOV is off in firmware. Enable "SR-IOV Support" in the BIOS/UEFI (PCI Subsystem Settings) and, for NICs, SR-IOV in the card's own configuration (option ROM / HII menu, or mstconfig for Mellanox), then reboot.`
@@ -141,7 +139,10 @@ export function readinessChecks(facts: HostFacts, devices: PciDevice[], groups: 
     id: "kernel-parameters",
     title: "Kernel parameters for passthrough",
     status: paramStatus,
-    observed: paramNotes.length > 0 ? paramNotes.join("; ") : `none of ${["intel_iommu", "amd_iommu", "iommu", "pcie_acs_override", "vfio-pci.ids", "pci"].join(", ")} beyond the above`,
+    observed:
+      paramNotes.length > 0
+        ? paramNotes.join("; ")
+        : `none of ${["intel_iommu", "amd_iommu", "iommu", "pcie_acs_override", "vfio-pci.ids", "pci"].join(", ")} beyond the above`,
     fix: p.pcie_acs_override
       ? "Prefer moving the card to a slot whose port has ACS (a CPU root port) over pcie_acs_override; keep the override only if you accept that the VM could reach other devices in the real group."
       : null,

@@ -50,8 +50,7 @@ export function scanInventory(roots: HostRoots): Inventory {
     sockets: readSocketUse(proc),
   };
   const storage = readStorage(sys, proc);
-  for (const m of storage.unmapped)
-    warnings.push(`${m.mountpoint} (${m.fstype} on ${m.source}) could not be traced to a PCI device through sysfs.`);
+  for (const m of storage.unmapped) warnings.push(`${m.mountpoint} (${m.fstype} on ${m.source}) could not be traced to a PCI device through sysfs.`);
   const facts = readHostFacts(sys, proc, routes);
   const devices = assembleDevices(raw, net, storage, facts);
   const holds = readHolds(sys, proc.root, devices);

@@ -38,7 +38,14 @@ const DOMAIN = `<domain type='kvm' id='3'>
 describe("parseDomainXml", () => {
   it("reads the PCI hostdevs, the hostdev interfaces with MAC and VLAN, and the networks", () => {
     const d = parseDomainXml(DOMAIN);
-    expect([d.name, d.uuid, d.type, d.memoryKiB, d.vcpus, d.machine]).toEqual(["win11", "5b0e6c8a-3c1f-4f3e-9a51-2f0f3f0c9d11", "kvm", 16 * 1024 * 1024, 8, "pc-q35-7.2"]);
+    expect([d.name, d.uuid, d.type, d.memoryKiB, d.vcpus, d.machine]).toEqual([
+      "win11",
+      "5b0e6c8a-3c1f-4f3e-9a51-2f0f3f0c9d11",
+      "kvm",
+      16 * 1024 * 1024,
+      8,
+      "pc-q35-7.2",
+    ]);
     expect(d.hostdevs).toEqual([
       { address: "0000:01:00.0", managed: true, rom: { bar: "off", file: null }, guestAddress: "0000:05:00.0", multifunction: true, alias: "hostdev0" },
       { address: "0000:01:00.1", managed: true, rom: { bar: null, file: null }, guestAddress: "0000:05:00.1", multifunction: false, alias: null },
@@ -55,7 +62,11 @@ describe("parseDomainXml", () => {
 
 describe("device XML for attach-device", () => {
   it("builds a managed PCI hostdev that parses back to the same function, ROM and guest address", () => {
-    const xml = buildPciHostdevXml({ address: "01:00.0", rom: { bar: "off", file: "/usr/share/vgabios/gpu.rom" }, guestAddress: { bus: 5, slot: 0, fn: 0, multifunction: true } });
+    const xml = buildPciHostdevXml({
+      address: "01:00.0",
+      rom: { bar: "off", file: "/usr/share/vgabios/gpu.rom" },
+      guestAddress: { bus: 5, slot: 0, fn: 0, multifunction: true },
+    });
     expect(xml).toBe(`<hostdev mode="subsystem" type="pci" managed="yes">
   <source>
     <address domain="0x0000" bus="0x01" slot="0x00" function="0x0"/>
@@ -64,7 +75,12 @@ describe("device XML for attach-device", () => {
   <address type="pci" domain="0x0000" bus="0x05" slot="0x00" function="0x0" multifunction="on"/>
 </hostdev>`);
     const back = parseDomainXml(`<domain><name>t</name><devices>${xml}</devices></domain>`).hostdevs[0];
-    expect(back).toMatchObject({ address: "0000:01:00.0", rom: { bar: "off", file: "/usr/share/vgabios/gpu.rom" }, guestAddress: "0000:05:00.0", multifunction: true });
+    expect(back).toMatchObject({
+      address: "0000:01:00.0",
+      rom: { bar: "off", file: "/usr/share/vgabios/gpu.rom" },
+      guestAddress: "0000:05:00.0",
+      multifunction: true,
+    });
   });
 
   it("builds a hostdev interface for a VF with its MAC and VLAN", () => {

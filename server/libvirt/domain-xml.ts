@@ -109,12 +109,21 @@ export function parseDomainXml(xml: string): DomainDefinition {
         address,
         managed: attr(i, "managed") === "yes",
         mac,
-        vlan: children(child(i, "vlan"), "tag").map((t) => Number(attr(t, "id"))).filter((n) => Number.isInteger(n)),
+        vlan: children(child(i, "vlan"), "tag")
+          .map((t) => Number(attr(t, "id")))
+          .filter((n) => Number.isInteger(n)),
         alias: attr(child(i, "alias"), "name"),
       });
     } else if (attr(i, "type") === "network") {
       const network = attr(child(i, "source"), "network");
-      if (network) networkInterfaces.push({ network, mac, vlan: children(child(i, "vlan"), "tag").map((t) => Number(attr(t, "id"))).filter((n) => Number.isInteger(n)) });
+      if (network)
+        networkInterfaces.push({
+          network,
+          mac,
+          vlan: children(child(i, "vlan"), "tag")
+            .map((t) => Number(attr(t, "id")))
+            .filter((n) => Number.isInteger(n)),
+        });
     }
   }
   const pciControllerIndexes = children(devices, "controller")
@@ -148,7 +157,21 @@ export function parseDomainXml(xml: string): DomainDefinition {
   };
 }
 
-const UNITS: Record<string, number> = { b: 1 / 1024, bytes: 1 / 1024, KiB: 1, k: 1, KB: 1000 / 1024, MiB: 1024, M: 1024, MB: 1e6 / 1024, GiB: 1024 ** 2, G: 1024 ** 2, GB: 1e9 / 1024, TiB: 1024 ** 3, T: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  b: 1 / 1024,
+  bytes: 1 / 1024,
+  KiB: 1,
+  k: 1,
+  KB: 1000 / 1024,
+  MiB: 1024,
+  M: 1024,
+  MB: 1e6 / 1024,
+  GiB: 1024 ** 2,
+  G: 1024 ** 2,
+  GB: 1e9 / 1024,
+  TiB: 1024 ** 3,
+  T: 1024 ** 3,
+};
 
 function toKiB(value: number, unit: string): number | null {
   const f = UNITS[unit];

@@ -49,12 +49,19 @@ export class Domains {
 
   async uuids(): Promise<string[]> {
     const out = await this.call(["list", "--all", "--uuid"], "list the VMs");
-    return out.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+    return out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
   }
 
   async list(): Promise<Domain[]> {
     const uuids = await this.uuids();
-    const domains = await Promise.all(uuids.map((u) => this.get(u).catch((err: unknown) => (err instanceof LibvirtError && err.decoded.code === "no-such-domain" ? null : Promise.reject(err)))));
+    const domains = await Promise.all(
+      uuids.map((u) =>
+        this.get(u).catch((err: unknown) => (err instanceof LibvirtError && err.decoded.code === "no-such-domain" ? null : Promise.reject(err))),
+      ),
+    );
     // A domain undefined between the list and its lookup is simply gone.
     return domains.filter((d): d is Domain => d !== null).sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -97,7 +97,12 @@ export function buildPoolInterfaceXml(network: string, mac: string, vlan?: numbe
   if (!m.ok) throw new LibvirtXmlError(m.error);
   if (vlan !== undefined && (!Number.isInteger(vlan) || vlan < 1 || vlan > 4094)) throw new LibvirtXmlError(`VLAN ${vlan} is out of range: 1–4094`);
   return buildXml({
-    interface: { "@_type": "network", mac: { "@_address": m.mac }, source: { "@_network": network }, ...(vlan !== undefined ? { vlan: { tag: [{ "@_id": String(vlan) }] } } : {}) },
+    interface: {
+      "@_type": "network",
+      mac: { "@_address": m.mac },
+      source: { "@_network": network },
+      ...(vlan !== undefined ? { vlan: { tag: [{ "@_id": String(vlan) }] } } : {}),
+    },
   });
 }
 
@@ -106,7 +111,10 @@ export function definitionHolds(def: DomainDefinition, device: GuestDevice): boo
   if (device.type === "pool") {
     // Live, libvirt shows the VF it handed out (type='hostdev'); the persistent config keeps the pool.
     const sameVlan = (v: number[]) => (device.vlan === undefined ? v.length === 0 : v.length === 1 && v[0] === device.vlan);
-    return def.networkInterfaces.some((i) => i.network === device.network && i.mac === device.mac && sameVlan(i.vlan)) || def.hostdevInterfaces.some((i) => i.mac === device.mac && sameVlan(i.vlan));
+    return (
+      def.networkInterfaces.some((i) => i.network === device.network && i.mac === device.mac && sameVlan(i.vlan)) ||
+      def.hostdevInterfaces.some((i) => i.mac === device.mac && sameVlan(i.vlan))
+    );
   }
   if (device.type === "interface") {
     const i = def.hostdevInterfaces.find((x) => x.address === device.address);

@@ -31,7 +31,10 @@ export function buildInUseMap(domains: Domain[]): InUseMap {
       if (!h.in.includes(where)) h.in.push(where);
       mine.set(address, h);
     };
-    for (const [where, def] of [["live", d.live], ["config", d.config]] as const) {
+    for (const [where, def] of [
+      ["live", d.live],
+      ["config", d.config],
+    ] as const) {
       if (!def) continue;
       for (const h of def.hostdevs) note(h.address, where, "hostdev", h.managed, null, []);
       for (const i of def.hostdevInterfaces) note(i.address, where, "interface", i.managed, i.mac, i.vlan);
@@ -55,7 +58,7 @@ export function guestConflicts(plan: Plan, inv: Inventory, inUse: InUseMap): Ref
   const seen = new Set<string>();
   const add = (r: Refusal) => {
     const key = `${r.code}:${r.reason}`;
-    if (!seen.has(key)) out.push(r), seen.add(key);
+    if (!seen.has(key)) (out.push(r), seen.add(key));
   };
   const attaching = new Map<string, string>();
   for (const { step } of plan.steps) {

@@ -78,7 +78,15 @@ describe("the adapter on a real libvirtd", () => {
     const view = await libvirt.view(true);
     if (!view.ok) throw new Error(view.reason.cause);
     const d = view.domains.find((x) => x.uuid === uuid)!;
-    expect({ name: d.name, state: d.state, active: d.active, persistent: d.persistent, autostart: d.autostart, vcpus: d.vcpus, memoryKiB: d.memoryKiB }).toEqual({
+    expect({
+      name: d.name,
+      state: d.state,
+      active: d.active,
+      persistent: d.persistent,
+      autostart: d.autostart,
+      vcpus: d.vcpus,
+      memoryKiB: d.memoryKiB,
+    }).toEqual({
       name: `${prefix}-list`,
       state: "shut off",
       active: false,
@@ -98,7 +106,7 @@ describe("the adapter on a real libvirtd", () => {
       "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source></hostdev>",
       hostdevXml("0000:5e:00.0"),
     ]);
-    const d = (await libvirt.domains.get(uuid));
+    const d = await libvirt.domains.get(uuid);
     expect(d.xmlError).toBeNull();
     expect(d.config!.hostdevs.map((h) => h.address)).toEqual(["0000:5e:00.0"]);
   });
@@ -136,11 +144,20 @@ describe("attach and detach through the executor", () => {
     if (!view.ok) throw new Error(view.reason.cause);
     const attach = planAttach(host.inventory(), view.domains, { domain: uuid, address: "0000:5e:00.0" }, { confirm: true });
     if (attach.outcome.kind !== "plan") throw new Error(JSON.stringify(attach.outcome));
-    const failing = { kind: "attach-device" as const, domain: { uuid: "00000000-0000-4000-8000-00000000dead", name: "gone" }, device: { type: "hostdev" as const, address: "0000:5e:00.0", managed: true }, target: "config" as const };
+    const failing = {
+      kind: "attach-device" as const,
+      domain: { uuid: "00000000-0000-4000-8000-00000000dead", name: "gone" },
+      device: { type: "hostdev" as const, address: "0000:5e:00.0", managed: true },
+      target: "config" as const,
+    };
     const plan = { ...attach.outcome.plan, steps: [...attach.outcome.plan.steps, { step: failing, summary: "to a VM that does not exist", inverse: null }] };
     const result = await new PlanExecutor({ sys: new KernelFs(host.kernel.sysRoot), writer: host.kernel, ip: host.ip, libvirt }).apply(plan);
     expect(result.ok).toBe(false);
-    expect(result.steps.map((s) => [s.index, s.status])).toEqual([[0, "done"], [1, "failed"], [0, "rolled-back"]]);
+    expect(result.steps.map((s) => [s.index, s.status])).toEqual([
+      [0, "done"],
+      [1, "failed"],
+      [0, "rolled-back"],
+    ]);
     expect(result.steps[1]!.error!.code).toBe("no-such-domain");
     expect(virsh("dumpxml", uuid, "--inactive")).not.toContain("bus='0x5e'");
   });
@@ -160,7 +177,9 @@ describe("passdeck vm (CLI) on a real libvirtd", () => {
 
     const applied = await runCliOn(["vm", "attach", name, "3b:02.1", "--mac", "02:aa:bb:00:00:02", "--vlan", "7"], host, { journal, libvirt });
     expect(applied.code).toBe(0);
-    expect(virsh("dumpxml", uuid, "--inactive")).toMatch(/<mac address='02:aa:bb:00:00:02'\/>[\s\S]*bus='0x3b' slot='0x02' function='0x1'[\s\S]*<tag id='7'\/>/);
+    expect(virsh("dumpxml", uuid, "--inactive")).toMatch(
+      /<mac address='02:aa:bb:00:00:02'\/>[\s\S]*bus='0x3b' slot='0x02' function='0x1'[\s\S]*<tag id='7'\/>/,
+    );
     const entry = journal.get(journal.list({ limit: 1 })[0]!.id)!;
     expect((entry.plan as { steps: { step: unknown }[] }).steps[0]!.step).toMatchObject({ kind: "attach-device", domain: { uuid, name }, target: "config" });
 
@@ -176,7 +195,12 @@ describe("passdeck vm (CLI) on a real libvirtd", () => {
         managed: true,
         mac: "02:aa:bb:00:00:02",
         vlan: [7],
-        host: { name: expect.stringContaining("Virtual Function"), driver: "iavf", iommuGroup: 17, vf: { pf: "0000:3b:00.0", index: 1, settings: expect.objectContaining({ vf: 1 }) } },
+        host: {
+          name: expect.stringContaining("Virtual Function"),
+          driver: "iavf",
+          iommuGroup: 17,
+          vf: { pf: "0000:3b:00.0", index: 1, settings: expect.objectContaining({ vf: 1 }) },
+        },
       },
     ]);
 
@@ -247,7 +271,9 @@ describe("VF pools (hostdev networks) on a real libvirtd", () => {
     expect([refused.code, refused.err]).toEqual([2, expect.stringContaining("eno2 has no VFs yet")]);
     const created = await runCliOn(["pool", "create", name, "0000:18:00.1", "--confirm"], host, { journal, libvirt });
     expect([created.code, created.err]).toEqual([0, ""]);
-    expect(virsh("net-dumpxml", name, "--inactive")).toMatch(new RegExp(`<name>${name}</name>[\\s\\S]*<forward mode='hostdev' managed='yes'>\\s*<pf dev='eno2'/>\\s*</forward>`));
+    expect(virsh("net-dumpxml", name, "--inactive")).toMatch(
+      new RegExp(`<name>${name}</name>[\\s\\S]*<forward mode='hostdev' managed='yes'>\\s*<pf dev='eno2'/>\\s*</forward>`),
+    );
     expect(virsh("net-info", name)).toMatch(/Autostart:\s+yes/);
     const list = await runCliOn(["pool", "list", "--json"], host, { journal, libvirt });
     expect((JSON.parse(list.out) as { name: string }[]).find((p) => p.name === name)).toEqual({
@@ -273,7 +299,9 @@ describe("VF pools (hostdev networks) on a real libvirtd", () => {
     expect(iface).toMatch(/<vlan>\s*<tag id='7'\/>\s*<\/vlan>/);
     const rows = JSON.parse((await runCliOn(["vm", "list", "--json"], host, { journal, libvirt })).out) as { name: string; networkInterfaces: unknown[] }[];
     expect(rows.find((r) => r.name === vm)!.networkInterfaces).toEqual([{ network: name, mac, vlan: [7] }]);
-    const pooled = (JSON.parse((await runCliOn(["pool", "list", "--json"], host, { journal, libvirt })).out) as { name: string; usedByConfigs: string[] }[]).find((p) => p.name === name)!;
+    const pooled = (
+      JSON.parse((await runCliOn(["pool", "list", "--json"], host, { journal, libvirt })).out) as { name: string; usedByConfigs: string[] }[]
+    ).find((p) => p.name === name)!;
     expect(pooled.usedByConfigs).toEqual([vm]);
     const inUse = await runCliOn(["pool", "delete", name], host, { journal, libvirt });
     expect([inUse.code, inUse.err]).toEqual([2, expect.stringContaining(`the VM ${vm} takes its VF from ${name}`)]);

@@ -26,7 +26,9 @@ describe("network XML", () => {
   });
 
   it("reads other networks without taking them for pools", () => {
-    const nat = parseNetworkXml("<network><name>default</name><forward mode='nat'/><bridge name='virbr0'/><ip address='192.168.122.1' netmask='255.255.255.0'/></network>");
+    const nat = parseNetworkXml(
+      "<network><name>default</name><forward mode='nat'/><bridge name='virbr0'/><ip address='192.168.122.1' netmask='255.255.255.0'/></network>",
+    );
     expect([nat.forwardMode, nat.pfs, nat.addresses, nat.connections]).toEqual(["nat", [], [], 0]);
     expect(parseNetworkXml("<network><name>isolated</name></network>").forwardMode).toBeNull();
     expect(() => parseNetworkXml("<domain><name>x</name></domain>")).toThrow("expected a <network> document, got <domain>");

@@ -32,8 +32,12 @@ export function parseNetworkXml(xml: string): NetworkDefinition {
     uuid: text(net, "uuid"),
     forwardMode: attr(forward, "mode") ?? (forward ? "nat" : null),
     managed: attr(forward, "managed") === "yes",
-    pfs: children(forward, "pf").map((p) => attr(p, "dev")).filter((d): d is string => d !== null),
-    addresses: children(forward, "address").filter((a) => (attr(a, "type") ?? "pci") === "pci").map(pciAddressOf),
+    pfs: children(forward, "pf")
+      .map((p) => attr(p, "dev"))
+      .filter((d): d is string => d !== null),
+    addresses: children(forward, "address")
+      .filter((a) => (attr(a, "type") ?? "pci") === "pci")
+      .map(pciAddressOf),
     connections: Number.isFinite(connections) ? connections : 0,
   };
 }
@@ -41,7 +45,8 @@ export function parseNetworkXml(xml: string): NetworkDefinition {
 export { POOL_NAME_PATTERN as POOL_NAME } from "@/lib/schemas";
 
 export function buildHostdevNetworkXml(name: string, pfNetdev: string): string {
-  if (!POOL_NAME.test(name)) throw new LibvirtXmlError(`a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(name)}`);
+  if (!POOL_NAME.test(name))
+    throw new LibvirtXmlError(`a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(name)}`);
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(pfNetdev)) throw new LibvirtXmlError(`${JSON.stringify(pfNetdev)} is not a network interface name`);
   return buildXml({ network: { name, forward: { "@_mode": "hostdev", "@_managed": "yes", pf: { "@_dev": pfNetdev } } } });
 }

@@ -25,7 +25,10 @@ export class Networks {
   }
 
   async list(): Promise<Network[]> {
-    const names = (await this.call(["net-list", "--all", "--name"], "list the networks")).split("\n").map((l) => l.trim()).filter(Boolean);
+    const names = (await this.call(["net-list", "--all", "--name"], "list the networks"))
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     const nets = await Promise.all(names.map((n) => this.get(n)));
     return nets.filter((n): n is Network => n !== null).sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -43,7 +43,13 @@ describe("parseNodeDeviceXml", () => {
   });
 
   it("reads a VF's PF", () => {
-    expect(parseNodeDeviceXml(VF)).toMatchObject({ address: "0000:01:10.2", driver: "vfio-pci", iommuGroup: 12, virtFunctions: null, physFunction: "0000:01:00.0" });
+    expect(parseNodeDeviceXml(VF)).toMatchObject({
+      address: "0000:01:10.2",
+      driver: "vfio-pci",
+      iommuGroup: 12,
+      virtFunctions: null,
+      physFunction: "0000:01:00.0",
+    });
   });
 
   it("refuses a node device that is not PCI, by name", () => {

@@ -22,7 +22,8 @@ export interface NodeDeviceDisagreement {
 const HINTS: Record<NodeDeviceDisagreement["field"], string> = {
   missing:
     "libvirt's node device list follows udev events and has not seen this device (created after libvirtd started, or no udev): udevadm trigger --subsystem-match=pci --action=add, or restart libvirtd. Attaching it to a VM works regardless.",
-  iommuGroup: "libvirt read the IOMMU group at another time (the kernel regroups devices only at boot or hotplug): restart libvirtd; if it persists, report it.",
+  iommuGroup:
+    "libvirt read the IOMMU group at another time (the kernel regroups devices only at boot or hotplug): restart libvirtd; if it persists, report it.",
   virtFunctions: "The VF count changed since libvirt last looked: restart libvirtd (or trigger udev) so hostdev networks and virt-manager see the current VFs.",
   physFunction: "libvirt and sysfs disagree on this VF's PF: restart libvirtd; if it persists, report it.",
 };
@@ -71,7 +72,8 @@ export function compareNodeDevices(inv: Inventory, nodes: Map<string, PciNodeDev
       out.push({ address, field: "iommuGroup", libvirt: String(node.iommuGroup ?? "none"), inventory: String(d.iommuGroup ?? "none"), hint: HINTS.iommuGroup });
     if (d.sriov) {
       const lv = node.virtFunctions?.addresses ?? [];
-      if (list(lv) !== list(d.sriov.vfs)) out.push({ address, field: "virtFunctions", libvirt: list(lv), inventory: list(d.sriov.vfs), hint: HINTS.virtFunctions });
+      if (list(lv) !== list(d.sriov.vfs))
+        out.push({ address, field: "virtFunctions", libvirt: list(lv), inventory: list(d.sriov.vfs), hint: HINTS.virtFunctions });
     }
     if ((node.physFunction ?? null) !== (d.physfn ?? null))
       out.push({ address, field: "physFunction", libvirt: node.physFunction ?? "none", inventory: d.physfn ?? "none", hint: HINTS.physFunction });

@@ -21,7 +21,10 @@ describe("libvirt's saved definitions when it does not answer", () => {
   it("reads the devices each saved VM names; a missing directory is no VM; a broken file is named, not guessed", () => {
     const dir = join(work, "qemu");
     mkdirSync(join(dir, "autostart"), { recursive: true });
-    writeFileSync(join(dir, "router.xml"), domainXml("router", "00000000-0000-4000-8000-0000000000a1", [vfInterfaceXml("0000:19:10.1", "52:54:00:00:00:01", 300), hostdevXml("0000:05:00.0")]));
+    writeFileSync(
+      join(dir, "router.xml"),
+      domainXml("router", "00000000-0000-4000-8000-0000000000a1", [vfInterfaceXml("0000:19:10.1", "52:54:00:00:00:01", 300), hostdevXml("0000:05:00.0")]),
+    );
     writeFileSync(join(dir, "broken.xml"), "<domain><name>broken");
     writeFileSync(join(dir, "notes.txt"), "not a definition");
     expect(readOfflineRecords(dir)).toEqual({

@@ -28,7 +28,10 @@ export function readOfflineRecords(dir: string): OfflineRecords {
   const out: OfflineRecords = { dir, domains: [], unreadable: [] };
   let files: string[];
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith(".xml")).sort();
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".xml"))
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
     return { ...out, unreadable: [`${dir} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`] };

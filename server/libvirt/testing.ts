@@ -15,7 +15,8 @@ export function domainXml(name: string, uuid: string, devices: string[] = []): s
   return `<domain type='qemu'><name>${name}</name><uuid>${uuid}</uuid><memory unit='KiB'>65536</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc-q35-10.0'>hvm</type></os><devices>${devices.join("")}</devices></domain>`;
 }
 
-export const hostdevXml = (address: string, managed = true) => `<hostdev mode='subsystem' type='pci' managed='${managed ? "yes" : "no"}'><source>${addressXml(address)}</source></hostdev>`;
+export const hostdevXml = (address: string, managed = true) =>
+  `<hostdev mode='subsystem' type='pci' managed='${managed ? "yes" : "no"}'><source>${addressXml(address)}</source></hostdev>`;
 export const vfInterfaceXml = (address: string, mac: string, vlan?: number) =>
   `<interface type='hostdev' managed='yes'><mac address='${mac}'/><source>${addressXml(address)}</source>${vlan ? `<vlan><tag id='${vlan}'/></vlan>` : ""}</interface>`;
 

@@ -51,7 +51,10 @@ export function vmRows(domains: Domain[], inv: Inventory, vfInfo: Map<string, Vf
       const h = holders.find((x) => x.domain.uuid === d.uuid);
       if (!h) continue;
       const dev = inv.devices.find((x) => x.address === address);
-      const vf = dev?.physfn && dev.vfIndex !== null ? { pf: dev.physfn, index: dev.vfIndex, settings: vfInfo.get(dev.physfn)?.find((v) => v.vf === dev.vfIndex) ?? null } : null;
+      const vf =
+        dev?.physfn && dev.vfIndex !== null
+          ? { pf: dev.physfn, index: dev.vfIndex, settings: vfInfo.get(dev.physfn)?.find((v) => v.vf === dev.vfIndex) ?? null }
+          : null;
       devices.push({
         address,
         as: h.as,

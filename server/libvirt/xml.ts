@@ -33,7 +33,8 @@ export function parseXml(xml: string, root: string): XmlNode {
   }
   const raw = doc[root];
   const node = Array.isArray(raw) ? raw[0] : raw;
-  if (!node || typeof node !== "object") throw new LibvirtXmlError(`expected a <${root}> document, got <${Object.keys(doc).find((k) => !k.startsWith("?")) ?? "nothing"}>`);
+  if (!node || typeof node !== "object")
+    throw new LibvirtXmlError(`expected a <${root}> document, got <${Object.keys(doc).find((k) => !k.startsWith("?")) ?? "nothing"}>`);
   return node as XmlNode;
 }
 

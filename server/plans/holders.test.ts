@@ -75,7 +75,9 @@ describe("a VF a hand-started QEMU holds", () => {
     const r1 = await host.executor.apply(restore);
     expect(r1.ok).toBe(false);
     expect(r1.steps[0]).toMatchObject({ status: "failed", error: { code: "device-held" } });
-    expect(r1.steps[0]!.error!.cause).toBe(`Not unbinding ${VF0} from vfio-pci: ${VF0} is ${HELD}. The kernel would wait inside the write until the holder let go.`);
+    expect(r1.steps[0]!.error!.cause).toBe(
+      `Not unbinding ${VF0} from vfio-pci: ${VF0} is ${HELD}. The kernel would wait inside the write until the holder let go.`,
+    );
     const r2 = await host.executor.apply(count);
     expect(r2.steps[0]).toMatchObject({ status: "failed", error: { code: "device-held" } });
     expect(host.kernel.writes().slice(writesBefore)).toEqual([]);
@@ -133,7 +135,9 @@ describe("the web tier, which cannot see other users' namespaces, asks the helpe
     const { data } = await service.getNamed();
     expect(asked).toEqual([[VF1]]);
     expect(data.devices.find((d) => d.address === VF1)!.hold).toEqual({ kernel: "netns", holders: [OWNER] });
-    expect(describeHold(data.devices.find((d) => d.address === VF1)!.hold!)).toBe("held in the network namespace of systemd pid 3100 (LXC): its interface was moved there");
+    expect(describeHold(data.devices.find((d) => d.address === VF1)!.hold!)).toBe(
+      "held in the network namespace of systemd pid 3100 (LXC): its interface was moved there",
+    );
   });
 
   it("a helper that fails or does not answer within a second leaves it held, unnamed; nothing held, nothing asked", async () => {
@@ -146,7 +150,9 @@ describe("the web tier, which cannot see other users' namespaces, asks the helpe
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     const idle = simulatedHost(work, "rig");
     let calls = 0;
-    const quiet = new InventoryService({ sysRoot: idle.kernel.sysRoot, procRoot: idle.kernel.procRoot }, 0, () => Promise.resolve({ [VF1]: OWNER, calls: calls++ } as never));
+    const quiet = new InventoryService({ sysRoot: idle.kernel.sysRoot, procRoot: idle.kernel.procRoot }, 0, () =>
+      Promise.resolve({ [VF1]: OWNER, calls: calls++ } as never),
+    );
     await quiet.getNamed();
     expect(calls).toBe(0);
   });

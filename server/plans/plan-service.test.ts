@@ -39,7 +39,14 @@ function counted(limits: Partial<PreviewLimitOptions> = {}) {
     if (fresh) counts.scans++;
     return host.inventory();
   };
-  const applier = new LocalApplier({ mode: "demo", executor: host.executor, journal: () => journal, inventory: () => host.inventory(), audit: () => {}, confirmWindowMs: 60_000 });
+  const applier = new LocalApplier({
+    mode: "demo",
+    executor: host.executor,
+    journal: () => journal,
+    inventory: () => host.inventory(),
+    audit: () => {},
+    confirmWindowMs: 60_000,
+  });
   const plans = new PlanService({
     inventory,
     libvirt: new LibvirtService(virsh, () => clock.now),
@@ -140,15 +147,23 @@ describe("per-caller preview rate and caps", () => {
       return out;
     };
     const [a1, a2, a3] = await ids("a (session)", 3);
-    expect([await watchable(plans, a1!, "a (session)"), await watchable(plans, a2!, "a (session)"), await watchable(plans, a3!, "a (session)")]).toEqual([false, true, true]);
-    const [b1, b2] = await ids("b (token)", 2);
-    // four kept (a2, a3, b1, b2) is one over the total: a2, the oldest, goes
-    expect(await Promise.all([[a2!, "a (session)"], [a3!, "a (session)"], [b1!, "b (token)"], [b2!, "b (token)"]].map(([id, o]) => watchable(plans, id!, o!)))).toEqual([
+    expect([await watchable(plans, a1!, "a (session)"), await watchable(plans, a2!, "a (session)"), await watchable(plans, a3!, "a (session)")]).toEqual([
       false,
       true,
       true,
-      true,
     ]);
+    const [b1, b2] = await ids("b (token)", 2);
+    // four kept (a2, a3, b1, b2) is one over the total: a2, the oldest, goes
+    expect(
+      await Promise.all(
+        [
+          [a2!, "a (session)"],
+          [a3!, "a (session)"],
+          [b1!, "b (token)"],
+          [b2!, "b (token)"],
+        ].map(([id, o]) => watchable(plans, id!, o!)),
+      ),
+    ).toEqual([false, true, true, true]);
     await expect(plans.apply(a1!, { actor: "a", origin: null }, "a (session)")).rejects.toBeInstanceOf(PlanExpired);
   });
 });
@@ -159,7 +174,11 @@ describe("a pending plan belongs to the caller who previewed it", () => {
     const plan = planOf((await plans.preview(device, none, "alice (session)")).outcome);
     const who = { actor: "mallory", origin: null };
 
-    const refusal = (id: string) => plans.apply(id, who, "mallory (session)").then(() => new Error("applied"), (e: unknown) => e as Error);
+    const refusal = (id: string) =>
+      plans.apply(id, who, "mallory (session)").then(
+        () => new Error("applied"),
+        (e: unknown) => e as Error,
+      );
     const foreign = await refusal(plan.id);
     const unknown = await refusal("00000000-0000-4000-8000-000000000000");
     expect(foreign).toBeInstanceOf(PlanExpired);

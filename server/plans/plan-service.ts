@@ -22,13 +22,13 @@ import { forceTargets } from "./step-guard";
 import { libvirtUnreachable, type LibvirtService, type LibvirtView } from "@/server/libvirt/service";
 import { DEFAULT_PREVIEW_LIMITS, PreviewRate, type PreviewLimitOptions } from "./preview-limits";
 
-export type WriteAccess =
-  | { ok: true; mode: "host" | "demo"; applier: PlanApplier }
-  | { ok: false; reason: string };
+export type WriteAccess = { ok: true; mode: "host" | "demo"; applier: PlanApplier } | { ok: false; reason: string };
 
 export class PlanExpired extends Error {
   constructor(planId: string) {
-    super(`plan ${planId} is not waiting to be applied here (it expired after ${PREVIEW_TTL_MS / 60_000} minutes, was applied, or the server restarted): review it again`);
+    super(
+      `plan ${planId} is not waiting to be applied here (it expired after ${PREVIEW_TTL_MS / 60_000} minutes, was applied, or the server restarted): review it again`,
+    );
     this.name = "PlanExpired";
   }
 }
@@ -266,7 +266,12 @@ export class PlanService {
     const preview = await this.planWith(request, o, inv, view);
     // A plan refused for a host reason may also take a running VM's device: say that too, it is the reason that matters.
     const withAll = preview.outcome.kind === "refused" && view?.ok ? (await this.planWith(request, { confirm: true, force: true }, inv, view)).outcome : null;
-    const counts = request.kind === "sriov" ? [{ pf: request.request.pf, count: request.request.count }] : request.kind === "vf-count" ? [{ pf: request.pf, count: request.count }] : [];
+    const counts =
+      request.kind === "sriov"
+        ? [{ pf: request.request.pf, count: request.request.count }]
+        : request.kind === "vf-count"
+          ? [{ pf: request.pf, count: request.count }]
+          : [];
     const o2 = withGuestChecks(preview.outcome, inv, view, o, withAll, counts);
     return {
       ...preview,
@@ -279,7 +284,17 @@ export class PlanService {
   private async planWith(request: PreviewRequest, o: Overrides, inv: Inventory, view: LibvirtView | null): Promise<Omit<Preview, "commands" | "warnings">> {
     const domains = view?.ok ? view.domains : null;
     const libvirtProblem = !view ? "libvirt is not configured for this server" : view.ok ? null : `${view.reason.cause}. ${view.reason.fix}`;
-    const base = { warnings: [], vfs: [], guestDriver: null, hostLoses: [], endpoints: [], bridgesStay: [], bootBinding: null, xmlChanges: [], libvirt: libvirtProblem };
+    const base = {
+      warnings: [],
+      vfs: [],
+      guestDriver: null,
+      hostLoses: [],
+      endpoints: [],
+      bridgesStay: [],
+      bootBinding: null,
+      xmlChanges: [],
+      libvirt: libvirtProblem,
+    };
     let preview: Omit<Preview, "commands" | "warnings">;
     switch (request.kind) {
       case "sriov": {
@@ -299,7 +314,10 @@ export class PlanService {
       case "vm-attach":
       case "vm-detach": {
         if (!domains) {
-          preview = { ...base, outcome: { kind: "refused", refusals: [{ code: "libvirt-unavailable", reason: libvirtProblem ?? "libvirt cannot be read", override: null }] } };
+          preview = {
+            ...base,
+            outcome: { kind: "refused", refusals: [{ code: "libvirt-unavailable", reason: libvirtProblem ?? "libvirt cannot be read", override: null }] },
+          };
           break;
         }
         preview = { ...base, ...(request.kind === "vm-attach" ? planAttach(inv, domains, request.request, o) : planDetach(domains, request.request, o)) };
@@ -309,7 +327,10 @@ export class PlanService {
       case "pool-create":
       case "pool-delete": {
         if (!domains || !this.deps.libvirt) {
-          preview = { ...base, outcome: { kind: "refused", refusals: [{ code: "libvirt-unavailable", reason: libvirtProblem ?? "libvirt cannot be read", override: null }] } };
+          preview = {
+            ...base,
+            outcome: { kind: "refused", refusals: [{ code: "libvirt-unavailable", reason: libvirtProblem ?? "libvirt cannot be read", override: null }] },
+          };
           break;
         }
         const networks = await this.deps.libvirt.networks.list();
@@ -330,7 +351,10 @@ export class PlanService {
         break;
       }
       case "vf-count":
-        preview = { ...base, outcome: planVfCount(inv, request.pf, request.count, { ...o, ...(request.autoprobe !== undefined ? { autoprobe: request.autoprobe } : {}) }) };
+        preview = {
+          ...base,
+          outcome: planVfCount(inv, request.pf, request.count, { ...o, ...(request.autoprobe !== undefined ? { autoprobe: request.autoprobe } : {}) }),
+        };
         break;
     }
     return preview;
@@ -460,5 +484,3 @@ const notWaitingToRevert = (planId: string) =>
 function sameSteps(a: Plan, b: Plan): boolean {
   return JSON.stringify(a.steps.map((s) => [s.step, s.inverse])) === JSON.stringify(b.steps.map((s) => [s.step, s.inverse]));
 }
-
-

@@ -19,9 +19,7 @@ export interface Refusal {
 }
 
 export type PlanOutcome =
-  | { kind: "plan"; plan: Plan; warnings: Refusal[] }
-  | { kind: "nothing-to-do"; reason: string }
-  | { kind: "refused"; refusals: Refusal[] };
+  { kind: "plan"; plan: Plan; warnings: Refusal[] } | { kind: "nothing-to-do"; reason: string } | { kind: "refused"; refusals: Refusal[] };
 
 export interface Overrides {
   /** the user confirmed the warnings (shared group, many VFs) */
@@ -32,9 +30,7 @@ export interface Overrides {
 
 /** A plan from its steps, unless a problem the overrides do not cover blocks it. */
 export function finish(title: string, steps: PlannedStep[], problems: Refusal[], o: Overrides): PlanOutcome {
-  const blocking = problems.filter(
-    (p) => p.override === null || (p.override === "force" && !o.force) || (p.override === "confirm" && !o.confirm && !o.force),
-  );
+  const blocking = problems.filter((p) => p.override === null || (p.override === "force" && !o.force) || (p.override === "confirm" && !o.confirm && !o.force));
   if (blocking.length > 0) return { kind: "refused", refusals: blocking };
   return { kind: "plan", plan: { id: randomUUID(), title, createdAt: new Date().toISOString(), steps }, warnings: problems };
 }
@@ -117,7 +113,10 @@ export function planVfCount(inv: Inventory, pfAddress: string, count: number, op
   const pf = device(inv, pfAddress);
   if (!pf) return missing(pfAddress);
   if (!pf.sriov)
-    return { kind: "refused", refusals: [{ code: "not-sriov", reason: `${pfAddress} is not an SR-IOV physical function (no sriov_totalvfs)`, override: null }] };
+    return {
+      kind: "refused",
+      refusals: [{ code: "not-sriov", reason: `${pfAddress} is not an SR-IOV physical function (no sriov_totalvfs)`, override: null }],
+    };
   const { numVfs: current, totalVfs, driversAutoprobe } = pf.sriov;
   if (!Number.isInteger(count) || count < 0)
     return { kind: "refused", refusals: [{ code: "bad-count", reason: `the VF count must be a whole number from 0 to ${totalVfs}`, override: null }] };
@@ -127,7 +126,11 @@ export function planVfCount(inv: Inventory, pfAddress: string, count: number, op
   if (totalVfs === 0)
     problems.push({ code: "sriov-off", reason: `${pfAddress} reports sriov_totalvfs 0: SR-IOV is disabled in the BIOS/firmware`, override: null });
   if (pf.driver === null || pf.driver === "vfio-pci")
-    problems.push({ code: "pf-driver", reason: `${pfAddress} must be bound to its own driver to create VFs (it is ${pf.driver ? "on vfio-pci" : "unbound"})`, override: null });
+    problems.push({
+      code: "pf-driver",
+      reason: `${pfAddress} must be bound to its own driver to create VFs (it is ${pf.driver ? "on vfio-pci" : "unbound"})`,
+      override: null,
+    });
   if (current > 0 && count !== current) {
     const inUse = vfsInUse(inv, pf);
     if (inUse.length > 0)
@@ -146,7 +149,9 @@ export function planVfCount(inv: Inventory, pfAddress: string, count: number, op
 
   const wantAutoprobe = opts.autoprobe ?? driversAutoprobe ?? true;
   if (count === current && (count === 0 || wantAutoprobe === driversAutoprobe))
-    return problems.some((p) => p.override === null) ? { kind: "refused", refusals: problems } : { kind: "nothing-to-do", reason: `${pfAddress} already has ${current} VFs` };
+    return problems.some((p) => p.override === null)
+      ? { kind: "refused", refusals: problems }
+      : { kind: "nothing-to-do", reason: `${pfAddress} already has ${current} VFs` };
 
   const steps: PlannedStep[] = [];
   const numvfs = (value: number, from: number): PlannedStep => ({
@@ -182,7 +187,11 @@ export function planBindVfio(inv: Inventory, address: string, opts: Overrides = 
   const held = heldRefusal(inv, d, "Passdeck will not take the driver from");
   if (held) problems.push(held);
   if (d.bridge)
-    problems.push({ code: "bridge", reason: `${address} is a ${d.bridge}: bridges and ports stay on their host driver; pass the devices below it instead`, override: null });
+    problems.push({
+      code: "bridge",
+      reason: `${address} is a ${d.bridge}: bridges and ports stay on their host driver; pass the devices below it instead`,
+      override: null,
+    });
   if (d.sriov && d.sriov.numVfs > 0)
     problems.push({
       code: "pf-with-vfs",
@@ -190,7 +199,11 @@ export function planBindVfio(inv: Inventory, address: string, opts: Overrides = 
       override: null,
     });
   if (!inv.facts.vfio.pciDriverLoaded)
-    problems.push({ code: "vfio-not-loaded", reason: "the vfio-pci driver is not loaded: run `modprobe vfio-pci` (and list it in /etc/modules-load.d/vfio.conf)", override: null });
+    problems.push({
+      code: "vfio-not-loaded",
+      reason: "the vfio-pci driver is not loaded: run `modprobe vfio-pci` (and list it in /etc/modules-load.d/vfio.conf)",
+      override: null,
+    });
   if (d.iommuGroup === null)
     problems.push({ code: "no-group", reason: `${address} has no IOMMU group: the IOMMU is off, so vfio-pci cannot use it`, override: null });
   if (d.hostCritical.length > 0)
@@ -278,17 +291,10 @@ export function planRestore(inv: Inventory, address: string, opts: Overrides & {
  * Per-VF network settings through the PF (`ip link set <pf> vf N …`). The inverse puts back what vfinfo_list
  * showed before; a zero MAC cannot be put back (igb and bnx2x refuse it), so it is left out of the undo.
  */
-export function planVfSettings(
-  inv: Inventory,
-  pfAddress: string,
-  vf: number,
-  settings: VfSettings,
-  current: VfInfo | null,
-): PlanOutcome {
+export function planVfSettings(inv: Inventory, pfAddress: string, vf: number, settings: VfSettings, current: VfInfo | null): PlanOutcome {
   const pf = device(inv, pfAddress);
   if (!pf) return missing(pfAddress);
-  if (!pf.sriov)
-    return { kind: "refused", refusals: [{ code: "not-sriov", reason: `${pfAddress} is not an SR-IOV physical function`, override: null }] };
+  if (!pf.sriov) return { kind: "refused", refusals: [{ code: "not-sriov", reason: `${pfAddress} is not an SR-IOV physical function`, override: null }] };
   if (vf >= pf.sriov.numVfs)
     return {
       kind: "refused",
@@ -298,7 +304,13 @@ export function planVfSettings(
   if (!netdev)
     return {
       kind: "refused",
-      refusals: [{ code: "no-pf-netdev", reason: `${pfAddress} has no network interface: VF settings go through the PF's interface (is it a NIC bound to its driver?)`, override: null }],
+      refusals: [
+        {
+          code: "no-pf-netdev",
+          reason: `${pfAddress} has no network interface: VF settings go through the PF's interface (is it a NIC bound to its driver?)`,
+          override: null,
+        },
+      ],
     };
   const undo: VfSettings = {};
   if (current) {
@@ -310,7 +322,9 @@ export function planVfSettings(
     if (settings.minTxRateMbps !== undefined && current.minTxRate !== null) undo.minTxRateMbps = current.minTxRate;
     if (settings.maxTxRateMbps !== undefined && current.maxTxRate !== null) undo.maxTxRateMbps = current.maxTxRate;
   }
-  const words = Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`).join(", ");
+  const words = Object.entries(settings)
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(", ");
   return finish(
     `Set VF ${vf} of ${pfAddress}: ${words}`,
     [

@@ -30,8 +30,14 @@ describe("VF pools", () => {
     const plan = planOf(planPoolCreate(inv, [], { name: "x710", pf: "0000:3b:00.0" }));
     const ref = { name: "x710", pf: "0000:3b:00.0", netdev: "ens1f0" };
     expect(plan.steps.map((s) => [s.step, s.inverse])).toEqual([
-      [{ kind: "define-pool", pool: ref }, { kind: "undefine-pool", pool: ref }],
-      [{ kind: "start-pool", pool: ref }, { kind: "stop-pool", pool: ref }],
+      [
+        { kind: "define-pool", pool: ref },
+        { kind: "undefine-pool", pool: ref },
+      ],
+      [
+        { kind: "start-pool", pool: ref },
+        { kind: "stop-pool", pool: ref },
+      ],
     ]);
     expect(poolXmlChanges({ kind: "plan", plan, warnings: [] })[0]!.xml).toContain(`<pf dev="ens1f0"/>`);
   });
@@ -42,7 +48,10 @@ describe("VF pools", () => {
     expect(planPoolCreate(inv, [], { name: "p", pf: "0000:5e:00.0" })).toMatchObject({ kind: "refused", refusals: [{ code: "no-pf-netdev" }] });
     expect(planPoolCreate(inv, [pool("p", false)], { name: "p", pf: "0000:3b:00.0" })).toMatchObject({ kind: "refused", refusals: [{ code: "name-taken" }] });
     expect(planPoolCreate(inv, [], { name: "a b", pf: "0000:3b:00.0" })).toMatchObject({ kind: "refused", refusals: [{ code: "bad-name" }] });
-    expect(planPoolCreate(inv, [pool("first", true)], { name: "second", pf: "0000:3b:00.0" })).toMatchObject({ kind: "refused", refusals: [{ code: "pf-has-pool", override: "confirm" }] });
+    expect(planPoolCreate(inv, [pool("first", true)], { name: "second", pf: "0000:3b:00.0" })).toMatchObject({
+      kind: "refused",
+      refusals: [{ code: "pf-has-pool", override: "confirm" }],
+    });
   });
 
   it("shows which running VM has which VF of the pool, and refuses to remove a pool a running VM draws from", () => {
@@ -61,7 +70,10 @@ describe("VF pools", () => {
         xmlError: null,
       },
     ]);
-    expect(planPoolDelete(inv, nets, [vm, stopped], "x710")).toMatchObject({ kind: "refused", refusals: [{ code: "pool-in-use", reason: expect.stringContaining("0000:3b:02.1 in web") }] });
+    expect(planPoolDelete(inv, nets, [vm, stopped], "x710")).toMatchObject({
+      kind: "refused",
+      refusals: [{ code: "pool-in-use", reason: expect.stringContaining("0000:3b:02.1 in web") }],
+    });
     const plan = planOf(planPoolDelete(inv, nets, [stopped], "x710", { confirm: true }));
     expect(plan.steps.map((s) => s.step.kind)).toEqual(["stop-pool", "undefine-pool"]);
   });

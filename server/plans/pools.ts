@@ -49,7 +49,8 @@ export function poolRows(networks: Network[], domains: Domain[], inv: Inventory)
 }
 
 export function planPoolCreate(inv: Inventory, networks: Network[], req: { name: string; pf: string }, o: Overrides = {}): PlanOutcome {
-  if (!POOL_NAME.test(req.name)) return refused("bad-name", `a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(req.name)}`);
+  if (!POOL_NAME.test(req.name))
+    return refused("bad-name", `a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(req.name)}`);
   if (networks.some((n) => n.name === req.name)) return refused("name-taken", `libvirt already has a network named ${req.name}`);
   const pf = inv.devices.find((d) => d.address === req.pf);
   if (!pf) return refused("no-such-device", `${req.pf} is not a PCI device on this host`);
@@ -59,7 +60,11 @@ export function planPoolCreate(inv: Inventory, networks: Network[], req: { name:
   const existing = networks.filter(isPool).find((n) => n.definition!.pfs.includes(netdev));
   const problems: Refusal[] = [];
   if (existing)
-    problems.push({ code: "pf-has-pool", reason: `the pool ${existing.name} already draws from ${netdev}: two pools on one PF can hand out the same VF`, override: "confirm" });
+    problems.push({
+      code: "pf-has-pool",
+      reason: `the pool ${existing.name} already draws from ${netdev}: two pools on one PF can hand out the same VF`,
+      override: "confirm",
+    });
   if (pf.sriov.numVfs === 0)
     problems.push({
       code: "pool-no-vfs",
@@ -75,22 +80,37 @@ export function planPoolCreate(inv: Inventory, networks: Network[], req: { name:
     },
   ];
   if (pf.sriov.numVfs > 0)
-    steps.push({ step: { kind: "start-pool", pool }, summary: `Start ${req.name}: libvirt lists ${netdev}'s ${pf.sriov.numVfs} VFs`, inverse: { kind: "stop-pool", pool } });
+    steps.push({
+      step: { kind: "start-pool", pool },
+      summary: `Start ${req.name}: libvirt lists ${netdev}'s ${pf.sriov.numVfs} VFs`,
+      inverse: { kind: "stop-pool", pool },
+    });
   return finish(`VF pool ${req.name} on ${netdev}`, steps, problems, o);
 }
 
 export function planPoolDelete(inv: Inventory, networks: Network[], domains: Domain[], name: string, o: Overrides = {}): PlanOutcome {
   const net = networks.find((n) => n.name === name);
   if (!net) return refused("no-such-pool", `libvirt has no network named ${JSON.stringify(name)}`);
-  if (!isPool(net)) return refused("not-a-pool", `${name} is not a VF pool (forward mode ${net.definition?.forwardMode ?? "none"}): Passdeck only removes pools`);
+  if (!isPool(net))
+    return refused("not-a-pool", `${name} is not a VF pool (forward mode ${net.definition?.forwardMode ?? "none"}): Passdeck only removes pools`);
   const row = poolRows([net], domains, inv)[0]!;
   if (row.handedOut.length > 0)
-    return refused("pool-in-use", `${name} has VFs in running VMs (${row.handedOut.map((h) => `${h.address} in ${h.domain}`).join(", ")}): shut them down first`);
+    return refused(
+      "pool-in-use",
+      `${name} has VFs in running VMs (${row.handedOut.map((h) => `${h.address} in ${h.domain}`).join(", ")}): shut them down first`,
+    );
   const netdev = net.definition!.pfs[0] ?? "";
   const pool: PoolRef = { name, pf: row.pfs[0]?.address ?? "0000:00:00.0", netdev };
-  if (!row.pfs[0]?.address) return refused("pf-unknown", `${name}'s PF ${netdev || "(none)"} is not an interface of this host: remove it with virsh net-undefine ${name}`);
+  if (!row.pfs[0]?.address)
+    return refused("pf-unknown", `${name}'s PF ${netdev || "(none)"} is not an interface of this host: remove it with virsh net-undefine ${name}`);
   const problems: Refusal[] = row.usedByConfigs.length
-    ? [{ code: "pool-in-configs", reason: `the VM ${row.usedByConfigs.join(", ")} takes its VF from ${name}: it will not start without the pool`, override: "confirm" }]
+    ? [
+        {
+          code: "pool-in-configs",
+          reason: `the VM ${row.usedByConfigs.join(", ")} takes its VF from ${name}: it will not start without the pool`,
+          override: "confirm",
+        },
+      ]
     : [];
   const steps: PlannedStep[] = [];
   if (net.active) steps.push({ step: { kind: "stop-pool", pool }, summary: `Stop ${name}`, inverse: { kind: "start-pool", pool } });
@@ -103,6 +123,13 @@ export function poolXmlChanges(outcome: PlanOutcome): XmlChange[] {
   if (outcome.kind !== "plan") return [];
   for (const { step } of outcome.plan.steps)
     if (step.kind === "define-pool" || step.kind === "undefine-pool")
-      return [{ domain: `network ${step.pool.name}`, target: "config", op: step.kind === "define-pool" ? "add" : "remove", xml: buildHostdevNetworkXml(step.pool.name, step.pool.netdev) }];
+      return [
+        {
+          domain: `network ${step.pool.name}`,
+          target: "config",
+          op: step.kind === "define-pool" ? "add" : "remove",
+          xml: buildHostdevNetworkXml(step.pool.name, step.pool.netdev),
+        },
+      ];
   return [];
 }

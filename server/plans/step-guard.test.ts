@@ -29,14 +29,35 @@ describe("the guard agrees with the planner", () => {
       const inv = simulatedHost(work, name).inventory();
       const outcomes: { what: string; forced: PlanOutcome; plain: PlanOutcome }[] = [];
       for (const d of inv.devices) {
-        outcomes.push({ what: `bind ${d.address}`, forced: planBindVfio(inv, d.address, { confirm: true, force: true }), plain: planBindVfio(inv, d.address, { confirm: true }) });
-        outcomes.push({ what: `pass ${d.address}`, forced: planDevicePassthrough(inv, d.address, { confirm: true, force: true }).outcome, plain: planDevicePassthrough(inv, d.address, { confirm: true }).outcome });
-        if (d.driver === "vfio-pci") outcomes.push({ what: `restore ${d.address}`, forced: planRestore(inv, d.address, { hostDriver: "igbvf" }), plain: planRestore(inv, d.address, { hostDriver: "igbvf" }) });
+        outcomes.push({
+          what: `bind ${d.address}`,
+          forced: planBindVfio(inv, d.address, { confirm: true, force: true }),
+          plain: planBindVfio(inv, d.address, { confirm: true }),
+        });
+        outcomes.push({
+          what: `pass ${d.address}`,
+          forced: planDevicePassthrough(inv, d.address, { confirm: true, force: true }).outcome,
+          plain: planDevicePassthrough(inv, d.address, { confirm: true }).outcome,
+        });
+        if (d.driver === "vfio-pci")
+          outcomes.push({
+            what: `restore ${d.address}`,
+            forced: planRestore(inv, d.address, { hostDriver: "igbvf" }),
+            plain: planRestore(inv, d.address, { hostDriver: "igbvf" }),
+          });
         if (d.sriov && d.sriov.totalVfs > 0)
           for (const count of [0, 1, Math.min(3, d.sriov.totalVfs)]) {
-            outcomes.push({ what: `${count} VFs on ${d.address}`, forced: planVfCount(inv, d.address, count, { confirm: true, force: true }), plain: planVfCount(inv, d.address, count, { confirm: true }) });
+            outcomes.push({
+              what: `${count} VFs on ${d.address}`,
+              forced: planVfCount(inv, d.address, count, { confirm: true, force: true }),
+              plain: planVfCount(inv, d.address, count, { confirm: true }),
+            });
             const req = { pf: d.address, count, autoprobe: false, vfs: Array.from({ length: count }, (_, index) => ({ index, vfio: true })) };
-            outcomes.push({ what: `wizard ${count} VFs on ${d.address}`, forced: planSriovWizard(inv, req, [], { confirm: true, force: true }).outcome, plain: planSriovWizard(inv, req, [], { confirm: true }).outcome });
+            outcomes.push({
+              what: `wizard ${count} VFs on ${d.address}`,
+              forced: planSriovWizard(inv, req, [], { confirm: true, force: true }).outcome,
+              plain: planSriovWizard(inv, req, [], { confirm: true }).outcome,
+            });
           }
       }
       for (const { what, forced, plain } of outcomes) {
@@ -74,7 +95,10 @@ describe("the rules, one by one (demo host: server)", () => {
   it("a device with only host notices (an autoconfigured address no socket uses) needs the warnings confirmed, not a typed address", () => {
     const amd = simulatedHost(work, "amd").inventory();
     const X520 = "0000:07:00.0";
-    const write = steps({ kind: "write-attribute", device: X520, attribute: "sriov_numvfs", value: "2" }, { kind: "wait-for", condition: { kind: "vf-count", pf: X520, count: 2 }, timeoutMs: 120_000 });
+    const write = steps(
+      { kind: "write-attribute", device: X520, attribute: "sriov_numvfs", value: "2" },
+      { kind: "wait-for", condition: { kind: "vf-count", pf: X520, count: 2 }, timeoutMs: 120_000 },
+    );
     expect(forceTargets(write, amd)).toEqual([]);
     expect(guardPlan(write, amd, none, NO_OVERRIDES).map((r) => [r.code, r.override])).toEqual([["autoconf-address", "confirm"]]);
     expect(guardPlan(write, amd, none, { confirm: true, force: [] })).toEqual([]);
@@ -91,19 +115,27 @@ describe("the rules, one by one (demo host: server)", () => {
     expect(codes(steps({ kind: "unbind-driver", device: PF0, driver: pf0.driver! }))).toContain("pf-with-vfs");
     expect(codes(steps({ kind: "write-attribute", device: PF0, attribute: "driver_override", value: "vfio-pci" }))).toContain("pf-with-vfs");
     // after the plan itself set the count to 0, the same unbind is fine
-    expect(codes(steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" }, { kind: "unbind-driver", device: PF0, driver: pf0.driver! }))).not.toContain("pf-with-vfs");
+    expect(
+      codes(
+        steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" }, { kind: "unbind-driver", device: PF0, driver: pf0.driver! }),
+      ),
+    ).not.toContain("pf-with-vfs");
   });
 
   it("a VM's running device is not taken (the in-use map); a silent libvirt asks only where a saved definition names a device", () => {
     const vf = pf0.sriov!.vfs[0]!;
-    const inUse: InUseMap = { [vf]: [{ domain: { uuid: "u", name: "router" }, active: true, in: ["live"], as: "hostdev", managed: true, mac: null, vlan: [] }] };
+    const inUse: InUseMap = {
+      [vf]: [{ domain: { uuid: "u", name: "router" }, active: true, in: ["live"], as: "hostdev", managed: true, mac: null, vlan: [] }],
+    };
     const take = steps({ kind: "write-attribute", device: PF0, attribute: "sriov_numvfs", value: "0" });
     expect(codes(take, { confirm: true, force: [] }, { kind: "libvirt", inUse })).toContain("vf-in-use-by-vm");
     const silent = (records: OfflineRecords | null): GuestView => ({ kind: "unreachable", reason: "libvirtd does not answer", records });
     const dir = "/etc/libvirt/qemu";
     // no saved definitions, or none naming the VFs: the kernel showed no holder, so nothing to ask
     expect(codes(take, NO_OVERRIDES, silent(null))).toEqual([]);
-    expect(codes(take, NO_OVERRIDES, silent({ dir, domains: [{ name: "nas", file: `${dir}/nas.xml`, addresses: ["0000:05:00.0"] }], unreadable: [] }))).toEqual([]);
+    expect(codes(take, NO_OVERRIDES, silent({ dir, domains: [{ name: "nas", file: `${dir}/nas.xml`, addresses: ["0000:05:00.0"] }], unreadable: [] }))).toEqual(
+      [],
+    );
     const named = silent({ dir, domains: [{ name: "router", file: `${dir}/router.xml`, addresses: [vf] }], unreadable: [] });
     const refused = guardPlan(take, inv, named, NO_OVERRIDES);
     expect(refused.map((r) => [r.code, r.override])).toEqual([["vm-config-names-device", "confirm"]]);
@@ -116,7 +148,8 @@ describe("the rules, one by one (demo host: server)", () => {
 
   it("a device another VM's QEMU holds (the server demo's I210, VM 101) cannot be given to a VM too; to its own VM it can", () => {
     const I210 = "0000:86:00.0";
-    const attach = (name: string) => steps({ kind: "attach-device", domain: { uuid: `uuid-${name}`, name }, device: { type: "hostdev", address: I210, managed: true }, target: "config" });
+    const attach = (name: string) =>
+      steps({ kind: "attach-device", domain: { uuid: `uuid-${name}`, name }, device: { type: "hostdev", address: I210, managed: true }, target: "config" });
     expect(codes(attach("web"), { confirm: true, force: [I210] })).toEqual(["held"]);
     expect(guardPlan(attach("web"), inv, none, { confirm: true, force: [I210] })[0]!.reason).toBe(
       `step 1: ${I210} is held by kvm pid 2817 (VM 101 router, Proxmox VE): it cannot go to web too`,
@@ -143,7 +176,10 @@ describe("the rules, one by one (demo host: server)", () => {
     expect(codes(steps(bind))).toEqual(["no-such-device"]);
     expect(codes(steps(vfAddress, bind))).toEqual([]);
     expect(codes(steps(vfAddress, vfAddress))).toEqual(["unneeded-wait"]);
-    const many = Array.from({ length: 20 }, () => [write, { kind: "wait-for", condition: { kind: "vf-count", pf: PF0, count: 0 }, timeoutMs: 300_000 } as const]).flat();
+    const many = Array.from({ length: 20 }, () => [
+      write,
+      { kind: "wait-for", condition: { kind: "vf-count", pf: PF0, count: 0 }, timeoutMs: 300_000 } as const,
+    ]).flat();
     expect(20 * 300_000).toBeGreaterThan(MAX_PLAN_WAIT_MS);
     expect(codes(steps(...many))).toEqual(["wait-too-long"]);
   });

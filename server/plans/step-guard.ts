@@ -91,7 +91,10 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
   const netdevOf = (pf: PciDevice, netdev: string, index: number, what: string) => {
     const own = pf.netdevs.map((n) => n.name);
     if (!own.includes(netdev))
-      refuse("foreign-netdev", `step ${index + 1}: ${what} names ${netdev}, which is not ${pf.address}'s interface (${own.length ? own.join(", ") : "it has none"})`);
+      refuse(
+        "foreign-netdev",
+        `step ${index + 1}: ${what} names ${netdev}, which is not ${pf.address}'s interface (${own.length ? own.join(", ") : "it has none"})`,
+      );
   };
   // one refusal per held device, at its first driver step
   const refuseHeld = (d: PciDevice, index: number) => {
@@ -101,7 +104,10 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
   const driverChange = (step: Extract<PlanStep, { device: string }>, d: PciDevice, index: number, toVfio: boolean) => {
     if (d.bridge) refuse("bridge", `step ${index + 1}: ${d.address} is a ${d.bridge}: bridges and ports stay on their host driver`);
     if ((vfCount.get(d.address) ?? 0) > 0 && (step.kind === "unbind-driver" || toVfio))
-      refuse("pf-with-vfs", `step ${index + 1}: ${d.address} is an SR-IOV PF with ${vfCount.get(d.address)} VFs: taking its driver away destroys every VF; set its VF count to 0 first`);
+      refuse(
+        "pf-with-vfs",
+        `step ${index + 1}: ${d.address} is an SR-IOV PF with ${vfCount.get(d.address)} VFs: taking its driver away destroys every VF; set its VF count to 0 first`,
+      );
     refuseHeld(d, index);
     markCritical(d);
     if (toVfio) {
@@ -109,7 +115,8 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
       const group = inv.groups.find((g) => g.id === d.iommuGroup);
       for (const other of group?.endpoints ?? []) {
         const o = byAddress.get(other);
-        if (o && o.address !== d.address && o.hostCritical.length > 0) critical.set(o.address, `in the same IOMMU group as ${d.address}: ${o.hostCritical.join("; ")}`);
+        if (o && o.address !== d.address && o.hostCritical.length > 0)
+          critical.set(o.address, `in the same IOMMU group as ${d.address}: ${o.hostCritical.join("; ")}`);
         const notice = o && o.address !== d.address ? noticeRefusal(o) : null;
         if (notice) notices.set(o!.address, notice);
       }
@@ -130,7 +137,8 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
           // Only the first write meets the VFs as the scan saw them; later ones follow this plan's own steps.
           if (!countWritten.has(d.address) && d.sriov.numVfs > 0 && value !== d.sriov.numVfs) {
             const inUse = vfsInUse(inv, d);
-            if (inUse.length > 0) refuse("vfs-in-use", `step ${index + 1}: changing ${d.address}'s VF count removes its VFs, and some are in use: ${inUse.join("; ")}`);
+            if (inUse.length > 0)
+              refuse("vfs-in-use", `step ${index + 1}: changing ${d.address}'s VF count removes its VFs, and some are in use: ${inUse.join("; ")}`);
           }
           markCritical(d);
           vfCount.set(d.address, value);
@@ -172,7 +180,8 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
           if (d.bridge) refuse("bridge", `step ${index + 1}: ${d.address} is a ${d.bridge}: bridges stay with the host`);
           const vm = step.domain;
           const others = groupHolds(inv, d).filter((h) => !h.hold.holders.some((x) => x.guest && (x.guest.name === vm.name || x.guest.uuid === vm.uuid)));
-          if (others.length > 0) refuse("held", `step ${index + 1}: ${others.map((h) => `${h.address} is ${describeHold(h.hold)}`).join("; ")}: it cannot go to ${vm.name} too`);
+          if (others.length > 0)
+            refuse("held", `step ${index + 1}: ${others.map((h) => `${h.address} is ${describeHold(h.hold)}`).join("; ")}: it cannot go to ${vm.name} too`);
           markCritical(d);
         }
         break;
@@ -181,13 +190,17 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
         waitedMs += step.timeoutMs;
         const c = step.condition;
         if (c.kind === "vf-count") {
-          if (countWritten.get(c.pf) !== c.count) refuse("unneeded-wait", `step ${index + 1}: waits for ${c.count} VFs on ${c.pf}, but no earlier step sets that count`);
-          if (step.timeoutMs > MAX_VF_COUNT_WAIT_MS) refuse("wait-too-long", `step ${index + 1}: waits ${step.timeoutMs / 1000} s for a VF count; at most ${MAX_VF_COUNT_WAIT_MS / 1000} s`);
+          if (countWritten.get(c.pf) !== c.count)
+            refuse("unneeded-wait", `step ${index + 1}: waits for ${c.count} VFs on ${c.pf}, but no earlier step sets that count`);
+          if (step.timeoutMs > MAX_VF_COUNT_WAIT_MS)
+            refuse("wait-too-long", `step ${index + 1}: waits ${step.timeoutMs / 1000} s for a VF count; at most ${MAX_VF_COUNT_WAIT_MS / 1000} s`);
         } else {
           const key = `${c.pf}/${c.vf}`;
           if (checkedVfs.has(key)) refuse("unneeded-wait", `step ${index + 1}: checks VF ${c.vf} of ${c.pf} a second time`);
-          if (c.vf >= (vfCount.get(c.pf) ?? 0)) refuse("unneeded-wait", `step ${index + 1}: checks VF ${c.vf} of ${c.pf}, which has no such VF at that point of the plan`);
-          if (step.timeoutMs > MAX_VF_ADDRESS_WAIT_MS) refuse("wait-too-long", `step ${index + 1}: waits ${step.timeoutMs / 1000} s for a VF's address; at most ${MAX_VF_ADDRESS_WAIT_MS / 1000} s`);
+          if (c.vf >= (vfCount.get(c.pf) ?? 0))
+            refuse("unneeded-wait", `step ${index + 1}: checks VF ${c.vf} of ${c.pf}, which has no such VF at that point of the plan`);
+          if (step.timeoutMs > MAX_VF_ADDRESS_WAIT_MS)
+            refuse("wait-too-long", `step ${index + 1}: waits ${step.timeoutMs / 1000} s for a VF's address; at most ${MAX_VF_ADDRESS_WAIT_MS / 1000} s`);
           checkedVfs.add(key);
           created.add(c.address);
         }
@@ -196,7 +209,10 @@ function walk(plan: Pick<Plan, "steps">, inv: Inventory): Walk {
     }
   }
   if (waitedMs > MAX_PLAN_WAIT_MS)
-    refuse("wait-too-long", `the plan's waits add up to ${Math.round(waitedMs / 60_000)} min; a plan may wait at most ${MAX_PLAN_WAIT_MS / 60_000} min in all (apply it in smaller plans)`);
+    refuse(
+      "wait-too-long",
+      `the plan's waits add up to ${Math.round(waitedMs / 60_000)} min; a plan may wait at most ${MAX_PLAN_WAIT_MS / 60_000} min in all (apply it in smaller plans)`,
+    );
   return { refusals, critical, notices };
 }
 

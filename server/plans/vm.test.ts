@@ -105,7 +105,10 @@ describe("planDetach", () => {
     const vm = testDomain("router", { devices: [vfInterfaceXml(VF0, "02:aa:00:00:00:09", 7)] });
     const plan = planOf(planDetach([vm], { domain: "router", address: VF0 }).outcome);
     expect(plan.steps[0]!.step).toMatchObject({ target: "config", device: { type: "interface", mac: "02:aa:00:00:00:09", vlan: 7 } });
-    expect(planDetach([vm], { domain: "router", address: "0000:3b:02.1" }).outcome).toEqual({ kind: "nothing-to-do", reason: "router does not have 0000:3b:02.1" });
+    expect(planDetach([vm], { domain: "router", address: "0000:3b:02.1" }).outcome).toEqual({
+      kind: "nothing-to-do",
+      reason: "router does not have 0000:3b:02.1",
+    });
   });
 });
 
@@ -114,7 +117,12 @@ describe("the wizard's VM step", () => {
     const vm = testDomain("router");
     const p = planSriovWizard(
       inv,
-      { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 1, vfio: true, vm: "router", settings: { mac: "02:aa:00:00:00:01", vlan: 42, trust: true } }] },
+      {
+        pf: "0000:3b:00.0",
+        count: 4,
+        autoprobe: true,
+        vfs: [{ index: 1, vfio: true, vm: "router", settings: { mac: "02:aa:00:00:00:01", vlan: 42, trust: true } }],
+      },
       [],
       { confirm: true },
       [vm],
@@ -167,8 +175,13 @@ describe("all functions of a device (a GPU with its audio)", () => {
   it("places them on a free root-bus slot when asked, and only into the persistent config", () => {
     const running = testDomain("gaming", { running: true });
     const pci = planAttach(desktop, [running], { domain: "gaming", address: "0000:01:00.1", allFunctions: true, placement: "pci" });
-    expect(pci.outcome).toMatchObject({ kind: "refused", refusals: expect.arrayContaining([expect.objectContaining({ code: "next-start", override: "confirm" })]) });
-    const plan = planOf(planAttach(desktop, [running], { domain: "gaming", address: "0000:01:00.1", allFunctions: true, placement: "pci" }, { confirm: true }).outcome);
+    expect(pci.outcome).toMatchObject({
+      kind: "refused",
+      refusals: expect.arrayContaining([expect.objectContaining({ code: "next-start", override: "confirm" })]),
+    });
+    const plan = planOf(
+      planAttach(desktop, [running], { domain: "gaming", address: "0000:01:00.1", allFunctions: true, placement: "pci" }, { confirm: true }).outcome,
+    );
     expect(plan.steps.map((s) => s.step.kind === "attach-device" && [s.step.target, s.step.device.type === "hostdev" && s.step.device.guestAddress])).toEqual([
       ["config", { bus: 0, slot: 2, fn: 0, multifunction: true }],
       ["config", { bus: 0, slot: 2, fn: 1 }],
@@ -198,22 +211,49 @@ describe("VF pools for VMs", () => {
     const r = planAttachPool(inv, [vm], [pool(true, ["0000:3b:02.0"])], { domain: "web", pool: "x710", vlan: 7 });
     const plan = planOf(r.outcome);
     const mac = defaultGuestMac(vm.uuid, "x710#0");
-    expect(plan.steps.map((s) => s.step)).toEqual([{ kind: "attach-device", domain: { uuid: vm.uuid, name: "web" }, device: { type: "pool", network: "x710", mac, vlan: 7 }, target: "config" }]);
+    expect(plan.steps.map((s) => s.step)).toEqual([
+      { kind: "attach-device", domain: { uuid: vm.uuid, name: "web" }, device: { type: "pool", network: "x710", mac, vlan: 7 }, target: "config" },
+    ]);
     expect(r.xmlChanges[0]!.xml).toBe(
-      ["<interface type=\"network\">", `  <mac address="${mac}"/>`, `  <source network="x710"/>`, "  <vlan>", `    <tag id="7"/>`, "  </vlan>", "</interface>"].join("\n"),
+      [
+        '<interface type="network">',
+        `  <mac address="${mac}"/>`,
+        `  <source network="x710"/>`,
+        "  <vlan>",
+        `    <tag id="7"/>`,
+        "  </vlan>",
+        "</interface>",
+      ].join("\n"),
     );
-    expect(planAttachPool(inv, [vm], [pool(false)], { domain: "web", pool: "x710" }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "pool-inactive", override: "confirm" }] });
+    expect(planAttachPool(inv, [vm], [pool(false)], { domain: "web", pool: "x710" }).outcome).toMatchObject({
+      kind: "refused",
+      refusals: [{ code: "pool-inactive", override: "confirm" }],
+    });
     expect(planAttachPool(inv, [vm], [], { domain: "web", pool: "x710" }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "no-such-pool" }] });
   });
 
   it("the wizard leaves a VF to the PF's pool, creating the pool after the VFs when there is none", () => {
-    const p = planSriovWizard(inv, { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 2, vfio: true, pool: "x710" }] }, [], { confirm: true }, [], []);
+    const p = planSriovWizard(
+      inv,
+      { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 2, vfio: true, pool: "x710" }] },
+      [],
+      { confirm: true },
+      [],
+      [],
+    );
     const kinds = planOf(p.outcome).steps.map((s) => s.step.kind);
     expect(kinds.slice(-2)).toEqual(["define-pool", "start-pool"]);
     expect(p.vfs[0]!.pool).toBe("x710");
     expect(p.xmlChanges.map((c) => [c.domain, c.op])).toEqual([["network x710", "add"]]);
     // An existing pool of this PF: nothing to create.
-    const again = planSriovWizard(inv, { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 2, vfio: true, pool: "x710" }] }, [], { confirm: true }, [], [pool(true)]);
+    const again = planSriovWizard(
+      inv,
+      { pf: "0000:3b:00.0", count: 4, autoprobe: true, vfs: [{ index: 2, vfio: true, pool: "x710" }] },
+      [],
+      { confirm: true },
+      [],
+      [pool(true)],
+    );
     expect(planOf(again.outcome).steps.map((s) => s.step.kind)).not.toContain("define-pool");
   });
 });

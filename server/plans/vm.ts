@@ -124,7 +124,8 @@ function targetsFor(domain: Domain, live: boolean | undefined, config: boolean |
 /** Problems of giving this device to a VM that the host's own state shows (the in-use map adds the VM side). */
 function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice, goingTogether: string[] = []): Refusal[] {
   const problems: Refusal[] = [];
-  if (d.hostCritical.length > 0) problems.push({ code: "host-critical", reason: `${d.address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
+  if (d.hostCritical.length > 0)
+    problems.push({ code: "host-critical", reason: `${d.address} is host-critical: ${d.hostCritical.join("; ")}`, override: "force" });
   const notice = noticeRefusal(d);
   if (notice) problems.push(notice);
   if (d.bridge) problems.push({ code: "bridge", reason: `${d.address} is a PCI bridge or port: bridges stay with the host`, override: null });
@@ -180,12 +181,20 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
   if (req.allFunctions) return planAllFunctions(inv, domain, d, req, o);
   const as = req.as ?? (isNetworkVf(inv, d) ? "interface" : "hostdev");
   if (as === "interface" && !d.physfn)
-    return refused("not-a-vf", `${d.address} is not an SR-IOV VF: only a VF can be a network interface whose MAC and VLAN libvirt sets through its PF; attach it as a PCI hostdev`);
+    return refused(
+      "not-a-vf",
+      `${d.address} is not an SR-IOV VF: only a VF can be a network interface whose MAC and VLAN libvirt sets through its PF; attach it as a PCI hostdev`,
+    );
   if (as === "hostdev" && (req.mac !== undefined || req.vlan !== undefined))
     return refused("mac-needs-interface", "a MAC or VLAN is set through the PF, so it needs the VF attached as a network interface (as: interface)");
   const device: GuestDevice =
     as === "interface"
-      ? { type: "interface", address: d.address, mac: req.mac ?? defaultGuestMac(domain.uuid, d.address), ...(req.vlan !== undefined ? { vlan: req.vlan } : {}) }
+      ? {
+          type: "interface",
+          address: d.address,
+          mac: req.mac ?? defaultGuestMac(domain.uuid, d.address),
+          ...(req.vlan !== undefined ? { vlan: req.vlan } : {}),
+        }
       : { type: "hostdev", address: d.address, managed: req.managed ?? true, ...(req.rom ? { rom: req.rom } : {}) };
   try {
     buildGuestDeviceXml(device);
@@ -204,9 +213,17 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
     });
   const pfDown = device.type === "interface" && d.physfn ? pfDownWarning(inv, d.physfn) : null;
   if (pfDown) problems.push(pfDown);
-  const already = targets.filter((t) => (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) || (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address));
+  const already = targets.filter(
+    (t) =>
+      (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) ||
+      (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address),
+  );
   if (already.length === targets.length) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} already has ${d.address}` }, xmlChanges: [] };
-  const { steps, xmlChanges } = attachSteps(domain, device, targets.filter((t) => !already.includes(t)));
+  const { steps, xmlChanges } = attachSteps(
+    domain,
+    device,
+    targets.filter((t) => !already.includes(t)),
+  );
   return { outcome: finish(`Give ${d.address} to ${domain.name}`, steps, problems, o), xmlChanges };
 }
 
@@ -221,8 +238,13 @@ function planAllFunctions(inv: Inventory, domain: Domain, d: PciDevice, req: Att
   const functions = inv.devices.filter((x) => slotOf(x.address) === slot && !x.bridge).sort((a, b) => a.address.localeCompare(b.address));
   if (req.as === "interface" || req.mac !== undefined || req.vlan !== undefined)
     return refused("all-functions-hostdev", "all functions go to the VM as PCI hostdevs; a network VF is one function (attach it alone as an interface)");
-  if (req.live) return refused("all-functions-live", "libvirt cannot hot-plug several functions as one device: all functions go into the persistent config, for the next start");
-  if (!domain.persistent || !domain.config) return refused("bad-target", `${domain.name} is transient (no persistent config): all functions can only go into a persistent config`);
+  if (req.live)
+    return refused(
+      "all-functions-live",
+      "libvirt cannot hot-plug several functions as one device: all functions go into the persistent config, for the next start",
+    );
+  if (!domain.persistent || !domain.config)
+    return refused("bad-target", `${domain.name} is transient (no persistent config): all functions can only go into a persistent config`);
   const def = domain.config;
   const placement = req.placement ?? "pcie";
   if (placement === "pcie" && def.machine !== null && !def.machine.includes("q35"))
@@ -235,7 +257,11 @@ function planAllFunctions(inv: Inventory, domain: Domain, d: PciDevice, req: Att
   if (guestSlot === null) return refused("no-free-slot", `${domain.name}'s root bus has no free slot: choose PCIe placement`);
   const problems: Refusal[] = [];
   if (domain.active)
-    problems.push({ code: "next-start", reason: `${domain.name} is running: the functions are added to its persistent config and reach the guest at its next start`, override: "confirm" });
+    problems.push({
+      code: "next-start",
+      reason: `${domain.name} is running: the functions are added to its persistent config and reach the guest at its next start`,
+      override: "confirm",
+    });
   const steps: PlannedStep[] = [];
   const xmlChanges: XmlChange[] = [];
   const addresses = functions.map((f) => f.address);
@@ -265,7 +291,9 @@ function planDetachPoolInterface(domains: Domain[], req: DetachRequest, o: Overr
   if (!inConfig) return refused("not-attached", `${domain.name}'s persistent config has no interface with MAC ${mac} on a VF pool`);
   const device: GuestDevice = { type: "pool", network: inConfig.network, mac, ...(inConfig.vlan.length === 1 ? { vlan: inConfig.vlan[0]! } : {}) };
   const ref: DomainRef = { uuid: domain.uuid, name: domain.name };
-  const targets = (["live", "config"] as const).filter((t) => (t === "live" ? (req.live ?? domain.active) && domain.live?.hostdevInterfaces.some((i) => i.mac === mac) : (req.config ?? true)));
+  const targets = (["live", "config"] as const).filter((t) =>
+    t === "live" ? (req.live ?? domain.active) && domain.live?.hostdevInterfaces.some((i) => i.mac === mac) : (req.config ?? true),
+  );
   const problems: Refusal[] = targets.includes("live")
     ? [{ code: "live-detach", reason: `${domain.name} is running: the guest must release its VF (PCIe hot-unplug)`, override: "confirm" }]
     : [];
@@ -313,7 +341,12 @@ export function planAttachPool(inv: Inventory, domains: Domain[], pools: PoolRow
   if (typeof targets === "string") return refused("bad-target", targets);
   // One stable MAC per interface on the pool: the n-th interface this VM takes from it.
   const taken = (domain.config ?? domain.live)?.networkInterfaces.filter((i) => i.network === pool.name).length ?? 0;
-  const device: GuestDevice = { type: "pool", network: pool.name, mac: req.mac ?? defaultGuestMac(domain.uuid, `${pool.name}#${taken}`), ...(req.vlan !== undefined ? { vlan: req.vlan } : {}) };
+  const device: GuestDevice = {
+    type: "pool",
+    network: pool.name,
+    mac: req.mac ?? defaultGuestMac(domain.uuid, `${pool.name}#${taken}`),
+    ...(req.vlan !== undefined ? { vlan: req.vlan } : {}),
+  };
   try {
     buildGuestDeviceXml(device);
   } catch (err) {
@@ -322,9 +355,17 @@ export function planAttachPool(inv: Inventory, domains: Domain[], pools: PoolRow
   }
   const problems: Refusal[] = [];
   if (!pool.active)
-    problems.push({ code: "pool-inactive", reason: `the pool ${pool.name} is not running: the VM will not start until it is (libvirt starts it at boot if marked so)`, override: "confirm" });
+    problems.push({
+      code: "pool-inactive",
+      reason: `the pool ${pool.name} is not running: the VM will not start until it is (libvirt starts it at boot if marked so)`,
+      override: "confirm",
+    });
   else if (pool.vfs.length - pool.handedOut.length <= 0)
-    problems.push({ code: "pool-exhausted", reason: `every VF of ${pool.name} is in a running VM: this VM will not start until one is free`, override: "confirm" });
+    problems.push({
+      code: "pool-exhausted",
+      reason: `every VF of ${pool.name} is in a running VM: this VM will not start until one is free`,
+      override: "confirm",
+    });
   const pfDown = pool.pfs[0]?.address ? pfDownWarning(inv, pool.pfs[0].address) : null;
   if (pfDown) problems.push(pfDown);
   const { steps, xmlChanges } = attachSteps(domain, device, targets);
@@ -345,7 +386,11 @@ export function planDetach(domains: Domain[], req: DetachRequest, o: Overrides =
   for (const target of wanted) {
     const def = target === "live" ? domain.live : domain.config;
     if (!def) {
-      problems.push({ code: "bad-target", reason: target === "live" ? `${domain.name} is not running` : `${domain.name} has no persistent config`, override: null });
+      problems.push({
+        code: "bad-target",
+        reason: target === "live" ? `${domain.name} is not running` : `${domain.name} has no persistent config`,
+        override: null,
+      });
       continue;
     }
     const device = guestDeviceIn(def, parsed.address);
@@ -363,8 +408,11 @@ export function planDetach(domains: Domain[], req: DetachRequest, o: Overrides =
     });
     xmlChanges.push({ domain: domain.name, target, op: "remove", xml: buildGuestDeviceXml(device) });
   }
-  if (steps.length === 0 && problems.length === 0) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} does not have ${parsed.address}` }, xmlChanges: [] };
+  if (steps.length === 0 && problems.length === 0)
+    return { outcome: { kind: "nothing-to-do", reason: `${domain.name} does not have ${parsed.address}` }, xmlChanges: [] };
   // Live first: the running guest lets go before the config forgets it.
-  steps.sort((a, b) => (a.step.kind === "detach-device" && a.step.target === "live" ? -1 : 0) - (b.step.kind === "detach-device" && b.step.target === "live" ? -1 : 0));
+  steps.sort(
+    (a, b) => (a.step.kind === "detach-device" && a.step.target === "live" ? -1 : 0) - (b.step.kind === "detach-device" && b.step.target === "live" ? -1 : 0),
+  );
   return { outcome: finish(`Take ${parsed.address} from ${domain.name}`, steps, problems, o), xmlChanges };
 }

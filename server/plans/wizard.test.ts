@@ -25,15 +25,19 @@ describe("planSriovWizard on the simulated kernel", () => {
   it("creates 3 VFs, sets MAC+VLAN+trust on VF 0, binds VF 1 to vfio-pci, in one verified plan", async () => {
     const host = simulatedHost(work, "server");
     const inv = host.inventory();
-    const preview = planSriovWizard(inv, {
-      pf: "0000:18:00.1",
-      count: 3,
-      autoprobe: true,
-      vfs: [
-        { index: 0, settings: { mac: "02:00:00:00:00:10", vlan: 100, trust: true } },
-        { index: 1, vfio: true },
-      ],
-    }, []);
+    const preview = planSriovWizard(
+      inv,
+      {
+        pf: "0000:18:00.1",
+        count: 3,
+        autoprobe: true,
+        vfs: [
+          { index: 0, settings: { mac: "02:00:00:00:00:10", vlan: 100, trust: true } },
+          { index: 1, vfio: true },
+        ],
+      },
+      [],
+    );
     expect(preview.vfs.map((v) => [v.index, v.address, v.predicted])).toEqual([
       [0, "0000:19:10.1", true],
       [1, "0000:19:10.5", true],
@@ -76,12 +80,19 @@ describe("planSriovWizard on the simulated kernel", () => {
   it("rolls the whole wizard plan back when a setting is refused: no VFs left, autoprobe as before", async () => {
     const host = simulatedHost(work, "server");
     const plan = planOf(
-      planSriovWizard(host.inventory(), {
-        pf: "0000:18:00.1",
-        count: 2,
-        autoprobe: false,
-        vfs: [{ index: 0, vfio: true }, { index: 1, settings: { mac: "02:00:00:00:00:11", state: "disable" } }],
-      }, []).outcome,
+      planSriovWizard(
+        host.inventory(),
+        {
+          pf: "0000:18:00.1",
+          count: 2,
+          autoprobe: false,
+          vfs: [
+            { index: 0, vfio: true },
+            { index: 1, settings: { mac: "02:00:00:00:00:11", state: "disable" } },
+          ],
+        },
+        [],
+      ).outcome,
     );
     const result = await host.executor.apply(plan);
     expect(result.ok).toBe(false);
@@ -106,12 +117,17 @@ describe("planSriovWizard on the simulated kernel", () => {
 
   it("refuses a count change while a QEMU holds a VF, naming it, with no override; once it exits the count changes", async () => {
     const host = simulatedHost(work, "server");
-    await host.executor.apply(planOf(planSriovWizard(host.inventory(), { pf: "0000:18:00.1", count: 2, autoprobe: false, vfs: [{ index: 0, vfio: true }] }, []).outcome));
-    host.kernel.openVfio("0000:19:10.1", { pid: 812, comm: "qemu-system-x86", argv: ["qemu-system-x86_64", "-name", "guest=handmade", "-device", "vfio-pci,host=0000:19:10.1"] });
+    await host.executor.apply(
+      planOf(planSriovWizard(host.inventory(), { pf: "0000:18:00.1", count: 2, autoprobe: false, vfs: [{ index: 0, vfio: true }] }, []).outcome),
+    );
+    host.kernel.openVfio("0000:19:10.1", {
+      pid: 812,
+      comm: "qemu-system-x86",
+      argv: ["qemu-system-x86_64", "-name", "guest=handmade", "-device", "vfio-pci,host=0000:19:10.1"],
+    });
     const again = planSriovWizard(host.inventory(), { pf: "0000:18:00.1", count: 3, autoprobe: false, vfs: [] }, [], { confirm: true, force: true });
     expect(again.outcome.kind === "refused" && again.outcome.refusals.map((r) => [r.code, r.override])).toEqual([["vfs-in-use", null]]);
-    if (again.outcome.kind === "refused")
-      expect(again.outcome.refusals[0]?.reason).toContain("0000:19:10.1 is held by qemu-system-x86 pid 812 (VM handmade)");
+    if (again.outcome.kind === "refused") expect(again.outcome.refusals[0]?.reason).toContain("0000:19:10.1 is held by qemu-system-x86 pid 812 (VM handmade)");
     host.kernel.endProcess(812);
     // on vfio-pci still, opened by nobody: the kernel removes it at once, so nothing stands in the way
     expect(host.device("0000:19:10.1")).toMatchObject({ driver: "vfio-pci", hold: null });
@@ -126,7 +142,13 @@ describe("planDevicePassthrough", () => {
     const host = simulatedHost(work, "desktop");
     host.kernel.loadDriver("vfio-pci"); // the desktop boots without it: modprobe vfio-pci
     const inv = host.inventory();
-    const gpu = inv.devices.find((d) => d.classId.startsWith("03") && inv.groups.find((g) => g.id === d.iommuGroup)!.endpoints.length === 2 && d.hostCritical.length === 0 && d.driver !== "vfio-pci")!;
+    const gpu = inv.devices.find(
+      (d) =>
+        d.classId.startsWith("03") &&
+        inv.groups.find((g) => g.id === d.iommuGroup)!.endpoints.length === 2 &&
+        d.hostCritical.length === 0 &&
+        d.driver !== "vfio-pci",
+    )!;
     const group = inv.groups.find((g) => g.id === gpu.iommuGroup)!;
     const preview = planDevicePassthrough(inv, gpu.address);
     expect(preview.endpoints).toEqual(group.endpoints);
@@ -143,6 +165,8 @@ describe("planDevicePassthrough", () => {
     expect((await host.executor.apply(plan)).ok).toBe(true);
     const after = host.inventory();
     expect(group.endpoints.map((a) => after.devices.find((d) => d.address === a)?.driver)).toEqual(group.endpoints.map(() => "vfio-pci"));
-    expect(group.bridges.map((a) => after.devices.find((d) => d.address === a)?.driver)).toEqual(group.bridges.map((a) => inv.devices.find((d) => d.address === a)?.driver));
+    expect(group.bridges.map((a) => after.devices.find((d) => d.address === a)?.driver)).toEqual(
+      group.bridges.map((a) => inv.devices.find((d) => d.address === a)?.driver),
+    );
   });
 });

@@ -106,16 +106,30 @@ export function planSriovWizard(
     let vm: Domain | null = null;
     if (choice.vm !== undefined) {
       vm = domains ? findDomain(domains, choice.vm) : null;
-      if (!domains) problems.push({ code: "libvirt-unavailable", reason: `VF ${choice.index} cannot go to a VM: libvirt cannot be read on this host`, override: null });
-      else if (!vm) problems.push({ code: "no-such-domain", reason: `there is no VM ${JSON.stringify(choice.vm)} in libvirt for VF ${choice.index}`, override: null });
-      if (choice.vfio !== true) problems.push({ code: "vm-needs-vfio", reason: `VF ${choice.index} goes to a VM through vfio-pci: choose vfio-pci for it too`, override: null });
+      if (!domains)
+        problems.push({ code: "libvirt-unavailable", reason: `VF ${choice.index} cannot go to a VM: libvirt cannot be read on this host`, override: null });
+      else if (!vm)
+        problems.push({ code: "no-such-domain", reason: `there is no VM ${JSON.stringify(choice.vm)} in libvirt for VF ${choice.index}`, override: null });
+      if (choice.vfio !== true)
+        problems.push({ code: "vm-needs-vfio", reason: `VF ${choice.index} goes to a VM through vfio-pci: choose vfio-pci for it too`, override: null });
       if (choice.settings?.qos !== undefined)
-        problems.push({ code: "vm-qos", reason: `VF ${choice.index}: libvirt sets the VLAN of a VF it gives to a VM, but not its QoS priority; leave QoS empty`, override: null });
+        problems.push({
+          code: "vm-qos",
+          reason: `VF ${choice.index}: libvirt sets the VLAN of a VF it gives to a VM, but not its QoS priority; leave QoS empty`,
+          override: null,
+        });
     }
     if (choice.pool !== undefined) {
-      if (!pools) problems.push({ code: "libvirt-unavailable", reason: `VF ${choice.index} cannot go to a VF pool: libvirt cannot be read on this host`, override: null });
-      if (choice.vm !== undefined) problems.push({ code: "vm-or-pool", reason: `VF ${choice.index} goes either to a VM or to a pool, not both`, override: null });
-      if (choice.vfio !== true) problems.push({ code: "pool-needs-vfio", reason: `VF ${choice.index} goes to a pool through vfio-pci: choose vfio-pci for it too`, override: null });
+      if (!pools)
+        problems.push({
+          code: "libvirt-unavailable",
+          reason: `VF ${choice.index} cannot go to a VF pool: libvirt cannot be read on this host`,
+          override: null,
+        });
+      if (choice.vm !== undefined)
+        problems.push({ code: "vm-or-pool", reason: `VF ${choice.index} goes either to a VM or to a pool, not both`, override: null });
+      if (choice.vfio !== true)
+        problems.push({ code: "pool-needs-vfio", reason: `VF ${choice.index} goes to a pool through vfio-pci: choose vfio-pci for it too`, override: null });
     }
     vfs.push({
       index: choice.index,
@@ -227,7 +241,11 @@ export function planSriovWizard(
     const netdev = pf.netdevs[0]?.name;
     if (existing) {
       if (!existing.pfs.some((p) => p.address === pf.address))
-        problems.push({ code: "pool-other-pf", reason: `the pool ${name} draws from ${existing.pfs.map((p) => p.netdev).join(", ") || "no PF"}, not ${pf.address}: its VMs could not get these VFs`, override: null });
+        problems.push({
+          code: "pool-other-pf",
+          reason: `the pool ${name} draws from ${existing.pfs.map((p) => p.netdev).join(", ") || "no PF"}, not ${pf.address}: its VMs could not get these VFs`,
+          override: null,
+        });
       continue;
     }
     const created = planPoolCreate(inv, [], { name, pf: pf.address }, all);
@@ -240,7 +258,11 @@ export function planSriovWizard(
     // The count step creates the VFs first in this plan, so the pool can start after them.
     if (req.count > 0 && netdev && !steps.some((s) => s.step.kind === "start-pool" && s.step.pool.name === name)) {
       const ref = { name, pf: pf.address, netdev };
-      steps.push({ step: { kind: "start-pool", pool: ref }, summary: `Start ${name}: libvirt lists ${netdev}'s ${req.count} VFs`, inverse: { kind: "stop-pool", pool: ref } });
+      steps.push({
+        step: { kind: "start-pool", pool: ref },
+        summary: `Start ${name}: libvirt lists ${netdev}'s ${req.count} VFs`,
+        inverse: { kind: "stop-pool", pool: ref },
+      });
     }
   }
   const poolXml = poolXmlChanges({ kind: "plan", plan: { id: "", title: "", createdAt: "", steps }, warnings: [] });
@@ -332,15 +354,9 @@ export function planDevicePassthrough(inv: Inventory, address: string, o: Overri
   }
   const unique = dedupe(problems);
   const hostLoses = endpoints.flatMap((a) => lossesOf(inv.devices.find((x) => x.address === a)));
-  const outcome: PlanOutcome =
-    allBound
-      ? { kind: "nothing-to-do", reason: `every endpoint of group ${d.iommuGroup} is already on vfio-pci` }
-      : finish(
-          endpoints.length > 1 ? `Bind IOMMU group ${d.iommuGroup} (${endpoints.join(", ")}) to vfio-pci` : `Bind ${address} to vfio-pci`,
-          steps,
-          unique,
-          o,
-        );
+  const outcome: PlanOutcome = allBound
+    ? { kind: "nothing-to-do", reason: `every endpoint of group ${d.iommuGroup} is already on vfio-pci` }
+    : finish(endpoints.length > 1 ? `Bind IOMMU group ${d.iommuGroup} (${endpoints.join(", ")}) to vfio-pci` : `Bind ${address} to vfio-pci`, steps, unique, o);
   return { outcome, endpoints, bridgesStay: group?.bridges ?? [], hostLoses, bootBinding: bootBindingOf(inv, endpoints) };
 }
 
@@ -349,9 +365,7 @@ function bootBindingOf(inv: Inventory, endpoints: string[]): BootBinding | null 
   if (devices.length === 0) return null;
   const ids = [...new Set(devices.map((x) => `${x.vendorId}:${x.deviceId}`))];
   const hostDrivers = [...new Set(devices.map((x) => x.driver).filter((x): x is string => x !== null && x !== "vfio-pci"))];
-  const sameIdElsewhere = inv.devices
-    .filter((x) => !endpoints.includes(x.address) && ids.includes(`${x.vendorId}:${x.deviceId}`))
-    .map((x) => x.address);
+  const sameIdElsewhere = inv.devices.filter((x) => !endpoints.includes(x.address) && ids.includes(`${x.vendorId}:${x.deviceId}`)).map((x) => x.address);
   return { ids, hostDrivers, display: devices.some((x) => x.classId.startsWith("03")), sameIdElsewhere };
 }
 

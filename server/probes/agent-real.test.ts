@@ -24,7 +24,9 @@ describe("ProbeAgent with real probes", () => {
     const agent = new ProbeAgent(store, {
       log: () => {},
       probeFor: (t, sink, firstSeq) =>
-        t.kind === "tcp" ? new TcpProbe(t, sink, firstSeq) : new PingProbe(t, sink, { firstSeq, ...(t.id === noPing.id ? { command: "/nonexistent/ping" } : {}) }),
+        t.kind === "tcp"
+          ? new TcpProbe(t, sink, firstSeq)
+          : new PingProbe(t, sink, { firstSeq, ...(t.id === noPing.id ? { command: "/nonexistent/ping" } : {}) }),
     });
     expect(agent.start()).toBe(true);
     try {

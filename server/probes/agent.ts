@@ -129,7 +129,9 @@ export interface PingCapabilities {
 export function pingCapabilities(): PingCapabilities {
   let version: string | null = null;
   try {
-    version = execFileSync("ping", ["-V"], { encoding: "utf8", timeout: 5000, env: { ...process.env, LC_ALL: "C" } }).split("\n")[0]!.trim();
+    version = execFileSync("ping", ["-V"], { encoding: "utf8", timeout: 5000, env: { ...process.env, LC_ALL: "C" } })
+      .split("\n")[0]!
+      .trim();
   } catch {
     return { version: null, minIntervalMs: null, note: "ping is not installed (apt install iputils-ping): ICMP targets will fail; TCP targets work" };
   }

@@ -36,7 +36,10 @@ export function compareAround(store: ProbeStore, req: CompareRequest, nowMs = Da
       reason: `the raw samples of ${target.name} start at ${new Date(oldest / 1000).toISOString()}, after the window before the change begins (${new Date(before.fromMs).toISOString()}): the comparison needs raw samples (kept 48 h); choose a shorter --window or a later change`,
     };
   // The verdict needs every raw sample of both windows: a window beyond one read's budget is refused, not sampled.
-  for (const [name, w] of [["before", before], ["after", after]] as const) {
+  for (const [name, w] of [
+    ["before", before],
+    ["after", after],
+  ] as const) {
     if (store.countSamples(target.id, w.fromMs * 1000, w.toMs * 1000, RAW_ROW_BUDGET + 1) > RAW_ROW_BUDGET)
       return {
         ok: false,
@@ -63,5 +66,8 @@ function uniformInterval(samples: readonly StoredSample[]): number | null {
 }
 
 function lagP99(samples: readonly StoredSample[]): number | null {
-  return percentile(samples.flatMap((s) => (s.lagUs === null ? [] : [Math.max(0, s.lagUs)])).sort((a, b) => a - b), 0.99);
+  return percentile(
+    samples.flatMap((s) => (s.lagUs === null ? [] : [Math.max(0, s.lagUs)])).sort((a, b) => a - b),
+    0.99,
+  );
 }

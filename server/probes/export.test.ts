@@ -137,13 +137,25 @@ describe("parseExportRange", () => {
   it("refuses each bad form with what was wrong", () => {
     expect(parse("from=-5")).toEqual({ ok: false, message: "from=-5 is negative: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch" });
     expect(parse("to=NaN")).toEqual({ ok: false, message: "to=NaN is not a time: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch" });
-    expect(parse("from=yesterday")).toEqual({ ok: false, message: "from=yesterday is not a time: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch" });
-    expect(parse("from=1764000000")).toEqual({ ok: false, message: "from=1764000000 is before 2000-01-01, older than any sample (ms since the epoch, not seconds?)" });
+    expect(parse("from=yesterday")).toEqual({
+      ok: false,
+      message: "from=yesterday is not a time: send an ISO time (2026-11-25T10:00:00Z) or ms since the epoch",
+    });
+    expect(parse("from=1764000000")).toEqual({
+      ok: false,
+      message: "from=1764000000 is before 2000-01-01, older than any sample (ms since the epoch, not seconds?)",
+    });
     expect(parse("from=1999-12-31T23:59:59Z")).toMatchObject({ ok: false, message: expect.stringContaining("is before 2000-01-01") });
-    expect(parse(`to=${NOW + 86_400_001}`)).toEqual({ ok: false, message: `to=${NOW + 86_400_001} is more than a day in the future: no samples are there yet` });
+    expect(parse(`to=${NOW + 86_400_001}`)).toEqual({
+      ok: false,
+      message: `to=${NOW + 86_400_001} is more than a day in the future: no samples are there yet`,
+    });
     expect(parse(`from=${NOW}&to=${NOW}`)).toEqual({ ok: false, message: "from (2026-11-25T12:00:00.000Z) must be before to (2026-11-25T12:00:00.000Z)" });
     expect(parse(`from=${NOW}&to=${NOW - 1}`)).toMatchObject({ ok: false, message: expect.stringContaining("must be before to") });
-    expect(parse(`from=${NOW - 367 * 86_400_000}&to=${NOW}`)).toEqual({ ok: false, message: "the range is 367 days; an export covers at most 366: export it in parts" });
+    expect(parse(`from=${NOW - 367 * 86_400_000}&to=${NOW}`)).toEqual({
+      ok: false,
+      message: "the range is 367 days; an export covers at most 366: export it in parts",
+    });
   });
 });
 

@@ -203,7 +203,10 @@ function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Page
       // seq,sent,sent_us,rtt_us,lost,prober_lag_us
       csv.int(seq).byte(COMMA).text(iso(sentUs)).byte(COMMA).int(sentUs).byte(COMMA);
       if (rttUs !== null) csv.int(rttUs);
-      csv.byte(COMMA).byte(rttUs === null ? 49 : 48).byte(COMMA);
+      csv
+        .byte(COMMA)
+        .byte(rttUs === null ? 49 : 48)
+        .byte(COMMA);
       if (lagUs !== null) csv.int(lagUs);
       csv.byte(NEWLINE);
     }
@@ -244,7 +247,8 @@ function pointPages(store: ProbeStore, req: ExportRequest, resolution: Resolutio
   let carry: StoredSample[] = [];
   let first = true;
   const format = (points: SeriesPoint[], end: boolean): string => {
-    if (req.format === "csv") return points.map((p) => `${[new Date(p.t).toISOString(), ...POINT_COLUMNS.slice(1).map((c) => p[c] ?? "")].join(",")}\n`).join("");
+    if (req.format === "csv")
+      return points.map((p) => `${[new Date(p.t).toISOString(), ...POINT_COLUMNS.slice(1).map((c) => p[c] ?? "")].join(",")}\n`).join("");
     const rows = points.map((p) => JSON.stringify(p)).join(",");
     const text = (rows && !first ? "," : "") + rows + (end ? "]}\n" : "");
     if (rows) first = false;

@@ -42,7 +42,13 @@ describe("iperf3 on demand", () => {
     expect(iperfRequestProblem({ server: "10.0.0.5", protocol: "udp", seconds: 600 })).toBe("an iperf3 run lasts 1–60 s");
     expect(iperfRequestProblem({ server: "10.0.0.5", protocol: "udp", seconds: 5, bitrate: "10M; reboot" })).toMatch(/bitrate/);
     expect(iperfArgs({ server: "10.0.0.5", protocol: "udp", seconds: 5 })).toEqual(["-c", "10.0.0.5", "-J", "-t", "5", "-u", "-R", "-b", "10M"]);
-    expect(parseIperfJson('{"end":{"sum_received":{"seconds":2,"bits_per_second":9.4e9},"sum_sent":{"retransmits":3}}}', { server: "h", protocol: "tcp", seconds: 2 })).toMatchObject({
+    expect(
+      parseIperfJson('{"end":{"sum_received":{"seconds":2,"bits_per_second":9.4e9},"sum_sent":{"retransmits":3}}}', {
+        server: "h",
+        protocol: "tcp",
+        seconds: 2,
+      }),
+    ).toMatchObject({
       bitsPerSecond: 9.4e9,
       retransmits: 3,
     });

@@ -20,7 +20,14 @@ function fed(limits: ConstructorParameters<typeof LiveFeed>[2] = {}) {
   /** `n` samples sent just now, 1 ms apart */
   const add = (n: number) =>
     store.insertSamples(
-      Array.from({ length: n }, (): SampleRow => ({ targetId: target.id, seq: ++seq, sentUs: (NOW - 60_000 + seq) * 1000, rttUs: 50, lagUs: 0, intervalMs: 100 })),
+      Array.from({ length: n }, (): SampleRow => ({
+        targetId: target.id,
+        seq: ++seq,
+        sentUs: (NOW - 60_000 + seq) * 1000,
+        rttUs: 50,
+        lagUs: 0,
+        intervalMs: 100,
+      })),
     );
   // polls every 5 ms: the tests wait for conditions, not for the clock
   const feed = new LiveFeed(store, 5, limits);

@@ -42,16 +42,23 @@ export function prometheusText(store: ProbeStore, nowMs = Date.now(), live: Live
   lines.push("# HELP passdeck_probe_lost_total Probes without a reply within the timeout.", "# TYPE passdeck_probe_lost_total counter");
   for (const c of counters) lines.push(`passdeck_probe_lost_total{${labels(c.targetId)}} ${c.sent - c.received}`);
   lines.push("# HELP passdeck_probe_up 1 while the probe agent reports the target as probing.", "# TYPE passdeck_probe_up gauge");
-  for (const t of targets.values()) if (t.removedAt === null) lines.push(`passdeck_probe_up{${labels(t.id)}} ${statuses.get(t.id)?.state === "probing" ? 1 : 0}`);
+  for (const t of targets.values())
+    if (t.removedAt === null) lines.push(`passdeck_probe_up{${labels(t.id)}} ${statuses.get(t.id)?.state === "probing" ? 1 : 0}`);
   const agent = store.agent();
   lines.push("# HELP passdeck_probe_agent_up 1 while the probe agent's heartbeat is fresh (20 s).", "# TYPE passdeck_probe_agent_up gauge");
   lines.push(`passdeck_probe_agent_up ${agentAlive(agent, nowMs) ? 1 : 0}`);
   if (live) {
-    lines.push("# HELP passdeck_live_subscribers Open live latency streams (latency.live), dropped ones until their client goes.", "# TYPE passdeck_live_subscribers gauge");
+    lines.push(
+      "# HELP passdeck_live_subscribers Open live latency streams (latency.live), dropped ones until their client goes.",
+      "# TYPE passdeck_live_subscribers gauge",
+    );
     lines.push(`passdeck_live_subscribers ${live.subscriptionCount}`);
     lines.push("# HELP passdeck_live_listeners Live latency streams being fed new samples.", "# TYPE passdeck_live_listeners gauge");
     lines.push(`passdeck_live_listeners ${live.listenerCount}`);
-    lines.push("# HELP passdeck_live_dropped_total Live latency streams ended because their client stopped reading.", "# TYPE passdeck_live_dropped_total counter");
+    lines.push(
+      "# HELP passdeck_live_dropped_total Live latency streams ended because their client stopped reading.",
+      "# TYPE passdeck_live_dropped_total counter",
+    );
     lines.push(`passdeck_live_dropped_total ${live.droppedCount}`);
   }
   return lines.join("\n") + "\n";

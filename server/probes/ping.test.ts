@@ -43,7 +43,12 @@ describe("parsePingLine", () => {
       reason: "Destination Host Unreachable",
     });
     expect(parsePingLine("PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.")).toEqual({ kind: "header", host: "127.0.0.1", address: "127.0.0.1" });
-    for (const text of ["--- 127.0.0.1 ping statistics ---", "5 packets transmitted, 5 received, 0% packet loss, time 801ms", "rtt min/avg/max/mdev = 0.030/0.053/0.078/0.016 ms", ""])
+    for (const text of [
+      "--- 127.0.0.1 ping statistics ---",
+      "5 packets transmitted, 5 received, 0% packet loss, time 801ms",
+      "rtt min/avg/max/mdev = 0.030/0.053/0.078/0.016 ms",
+      "",
+    ])
       expect(parsePingLine(text)).toEqual({ kind: "other", text });
   });
 });

@@ -161,17 +161,17 @@ export interface DecodedProbeError {
 /** ping's stderr (and exit) → what went wrong and what to do. */
 export function decodePingError(stderr: string, spawnError?: NodeJS.ErrnoException): DecodedProbeError {
   const text = stderr.trim();
-  if (spawnError?.code === "ENOENT")
-    return { cause: "ping is not installed", fix: "install iputils-ping (apt install iputils-ping)" };
+  if (spawnError?.code === "ENOENT") return { cause: "ping is not installed", fix: "install iputils-ping (apt install iputils-ping)" };
   if (spawnError) return { cause: `ping could not be started: ${spawnError.message}`, fix: "check that /usr/bin/ping runs for this user" };
   let m = /ping: (.+?): (Name or service not known|Temporary failure in name resolution|No address associated with hostname)/.exec(text);
   if (m) return { cause: `"${m[1]}" does not resolve (${m[2]})`, fix: "check the name, or give the target's IP address" };
   m = /minimal interval allowed for user is (\d+)ms/.exec(text);
-  if (m) return { cause: `ping refuses intervals below ${m[1]} ms for this user`, fix: `raise the interval to ${m[1]} ms or more, or run the probe agent as root` };
+  if (m)
+    return { cause: `ping refuses intervals below ${m[1]} ms for this user`, fix: `raise the interval to ${m[1]} ms or more, or run the probe agent as root` };
   if (/Operation not permitted|cap_net_raw|socktype: SOCK_RAW/.test(text))
     return {
       cause: "this user may not send ICMP: ping has no cap_net_raw and net.ipv4.ping_group_range excludes the user",
-      fix: "run `setcap cap_net_raw+ep /usr/bin/ping` (what Debian ships) or `sysctl net.ipv4.ping_group_range=\"0 2147483647\"`; never give node cap_net_raw",
+      fix: 'run `setcap cap_net_raw+ep /usr/bin/ping` (what Debian ships) or `sysctl net.ipv4.ping_group_range="0 2147483647"`; never give node cap_net_raw',
     };
   if (/Network is unreachable/.test(text)) return { cause: "no route to the target's network", fix: "check `ip route get <address>` on the host" };
   if (/Address family for hostname not supported|Address family not supported/.test(text))

@@ -154,7 +154,16 @@ describe("seriesFor after the raw samples are pruned", () => {
     const old = windowStats(store, t.id, T + 600_000, T + 1_200_000);
     const exact = summarize(rawIn(T + 600_000, T + 1_200_000));
     expect(old.source).toBe("10s");
-    expect(old.summary).toMatchObject({ sent: exact.sent, n: exact.n, loss: exact.loss, min: exact.min, p50: exact.p50, p90: exact.p90, p99: exact.p99, max: exact.max });
+    expect(old.summary).toMatchObject({
+      sent: exact.sent,
+      n: exact.n,
+      loss: exact.loss,
+      min: exact.min,
+      p50: exact.p50,
+      p90: exact.p90,
+      p99: exact.p99,
+      max: exact.max,
+    });
     expect([old.intervalMs, old.proberLagP99Us, old.gaps]).toEqual([1000, 100, 0]);
   });
 });

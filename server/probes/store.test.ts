@@ -178,7 +178,14 @@ describe("rollups", () => {
     // the minute rollup is the merge of its six 10 s rollups
     const [one] = store.rollups(t.id, 60, TU + 60e6, TU + 120e6);
     expect(one!.startUs).toBe(TU + 60e6);
-    expect([one!.sent, one!.received, one!.lossLongest, one!.lossEpisodes, one!.gaps, one!.jitterBuckets]).toEqual([m.sent, m.received, m.lossLongest, m.lossEpisodes, m.gaps, 6]);
+    expect([one!.sent, one!.received, one!.lossLongest, one!.lossEpisodes, one!.gaps, one!.jitterBuckets]).toEqual([
+      m.sent,
+      m.received,
+      m.lossLongest,
+      m.lossEpisodes,
+      m.gaps,
+      6,
+    ]);
     // read back still encoded
     expect(LatencyHistogram.decode(one!.rtt).entries()).toEqual(m.rtt.entries());
     expect(LatencyHistogram.decode(one!.ipdvAbs).entries()).toEqual(m.ipdvAbs.entries());
@@ -201,7 +208,16 @@ describe("rollups", () => {
     store.prune(T + 3 * HOUR_MS, { ...DEFAULT_RETENTION, rawMs: HOUR_MS, tenSecondMs: HOUR_MS });
     const w1 = windowStats(store, t.id, T + 60_000, T + 120_000);
     expect(w1.source).toBe("1m");
-    expect({ n: w1.summary.n, sent: w1.summary.sent, loss: w1.summary.loss, min: w1.summary.min, p50: w1.summary.p50, p90: w1.summary.p90, p99: w1.summary.p99, max: w1.summary.max }).toEqual(expected);
+    expect({
+      n: w1.summary.n,
+      sent: w1.summary.sent,
+      loss: w1.summary.loss,
+      min: w1.summary.min,
+      p50: w1.summary.p50,
+      p90: w1.summary.p90,
+      p99: w1.summary.p99,
+      max: w1.summary.max,
+    }).toEqual(expected);
   });
 
   it("the hour rollup holds every probe of the hour", () => {
@@ -288,7 +304,15 @@ describe("agent registration", () => {
     const { store, setClock } = setup();
     const alive = () => true;
     expect(store.claimAgent(me(100), alive)).toEqual({ ok: true });
-    expect(store.agent()).toEqual({ pid: 100, bootAt: T - 1000, startedAt: T, heartbeatAt: T, pingVersion: "ping from iputils 20221126", minIntervalMs: 2, note: null });
+    expect(store.agent()).toEqual({
+      pid: 100,
+      bootAt: T - 1000,
+      startedAt: T,
+      heartbeatAt: T,
+      pingVersion: "ping from iputils 20221126",
+      minIntervalMs: 2,
+      note: null,
+    });
     setClock(T + 9_000);
     store.heartbeat(100);
     setClock(T + 18_999);

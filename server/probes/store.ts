@@ -162,7 +162,15 @@ const targetOf = (r: TargetRow): ProbeTarget => ({
   removedAt: r.removed_at,
 });
 
-const sampleOf = (r: { id: number; target_id: number; seq: number; sent_us: number; rtt_us: number | null; lag_us: number | null; interval_ms: number }): StoredSample => ({
+const sampleOf = (r: {
+  id: number;
+  target_id: number;
+  seq: number;
+  sent_us: number;
+  rtt_us: number | null;
+  lag_us: number | null;
+  interval_ms: number;
+}): StoredSample => ({
   id: r.id,
   targetId: r.target_id,
   seq: r.seq,
@@ -195,9 +203,7 @@ export class ProbeStore {
     const clash = this.activeTargets().find((x) => x.address === t.address && x.kind === t.kind && (x.port ?? 0) === (t.port ?? 0));
     if (clash) throw new TargetConflict(`${clash.name} is already a target (id ${clash.id}): remove it first to change its interval`);
     const info = this.db
-      .prepare(
-        `INSERT INTO probe_targets (address, kind, port, interval_ms, timeout_ms, label, vm_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
+      .prepare(`INSERT INTO probe_targets (address, kind, port, interval_ms, timeout_ms, label, vm_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(t.address, t.kind, t.port ?? null, t.intervalMs, t.timeoutMs, t.label || null, t.vmUuid ?? null, this.now());
     return this.target(Number(info.lastInsertRowid))!;
   }
@@ -257,9 +263,7 @@ export class ProbeStore {
   /** Stores a batch in one transaction and adds it to the Prometheus counters. */
   insertSamples(rows: readonly SampleRow[]): void {
     if (rows.length === 0) return;
-    const insert = this.db.prepare(
-      `INSERT INTO probe_samples (target_id, seq, sent_us, rtt_us, lag_us, interval_ms) VALUES (?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = this.db.prepare(`INSERT INTO probe_samples (target_id, seq, sent_us, rtt_us, lag_us, interval_ms) VALUES (?, ?, ?, ?, ?, ?)`);
     const bucket = this.db.prepare(
       `INSERT INTO probe_metric_counters (target_id, le_us, count) VALUES (?, ?, ?)
        ON CONFLICT (target_id, le_us) DO UPDATE SET count = count + excluded.count`,
@@ -272,7 +276,14 @@ export class ProbeStore {
     this.db.transaction(() => {
       const perTarget = new Map<number, { sent: number; received: number; sum: number; buckets: Map<number, number> }>();
       for (const r of rows) {
-        insert.run(r.targetId, r.seq, Math.round(r.sentUs), r.rttUs === null ? null : Math.round(r.rttUs), r.lagUs === null ? null : Math.round(r.lagUs), r.intervalMs);
+        insert.run(
+          r.targetId,
+          r.seq,
+          Math.round(r.sentUs),
+          r.rttUs === null ? null : Math.round(r.rttUs),
+          r.lagUs === null ? null : Math.round(r.lagUs),
+          r.intervalMs,
+        );
         const agg = perTarget.get(r.targetId) ?? { sent: 0, received: 0, sum: 0, buckets: new Map() };
         perTarget.set(r.targetId, agg);
         agg.sent++;
@@ -393,9 +404,8 @@ export class ProbeStore {
 
   /** Until when a target's rollups at this resolution are complete (µs), or null before the first. */
   rolledUpUntil(targetId: number, resolutionS: ResolutionS): number | null {
-    const row = this.db
-      .prepare(`SELECT done_until_us FROM probe_rollup_progress WHERE target_id = ? AND resolution_s = ?`)
-      .get(targetId, resolutionS) as { done_until_us: number } | undefined;
+    const row = this.db.prepare(`SELECT done_until_us FROM probe_rollup_progress WHERE target_id = ? AND resolution_s = ?`).get(targetId, resolutionS) as
+      { done_until_us: number } | undefined;
     return row?.done_until_us ?? null;
   }
 
@@ -435,7 +445,10 @@ export class ProbeStore {
     const limit = 2 * RAW_ROW_BUDGET;
     let rows = this.samples(targetId, first, end, limit);
     if (rows.length === limit) {
-      const lastBucket = floorTo(rows.reduce((m, r) => (r.sentUs > m ? r.sentUs : m), 0), stepUs)!;
+      const lastBucket = floorTo(
+        rows.reduce((m, r) => (r.sentUs > m ? r.sentUs : m), 0),
+        stepUs,
+      )!;
       if (lastBucket > first) {
         end = lastBucket;
         rows = rows.filter((r) => r.sentUs < end);
@@ -540,19 +553,25 @@ export class ProbeStore {
    * Registers this process as the data directory's probe agent. Refused (returns the other agent) while another
    * agent's heartbeat is younger than `staleMs` and its process is alive.
    */
-  claimAgent(me: Omit<AgentInfo, "heartbeatAt" | "startedAt">, isAlive: (pid: number) => boolean, staleMs = AGENT_STALE_MS): { ok: true } | { ok: false; other: AgentInfo } {
-    return this.db.transaction(() => {
-      const other = this.agent();
-      if (other && other.pid !== me.pid && this.now() - other.heartbeatAt < staleMs && isAlive(other.pid)) return { ok: false as const, other };
-      const now = this.now();
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO probe_agent (singleton, pid, boot_at, started_at, heartbeat_at, ping_version, min_interval_ms, note)
+  claimAgent(
+    me: Omit<AgentInfo, "heartbeatAt" | "startedAt">,
+    isAlive: (pid: number) => boolean,
+    staleMs = AGENT_STALE_MS,
+  ): { ok: true } | { ok: false; other: AgentInfo } {
+    return this.db
+      .transaction(() => {
+        const other = this.agent();
+        if (other && other.pid !== me.pid && this.now() - other.heartbeatAt < staleMs && isAlive(other.pid)) return { ok: false as const, other };
+        const now = this.now();
+        this.db
+          .prepare(
+            `INSERT OR REPLACE INTO probe_agent (singleton, pid, boot_at, started_at, heartbeat_at, ping_version, min_interval_ms, note)
            VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(me.pid, me.bootAt, now, now, me.pingVersion, me.minIntervalMs, me.note);
-      return { ok: true as const };
-    }).immediate();
+          )
+          .run(me.pid, me.bootAt, now, now, me.pingVersion, me.minIntervalMs, me.note);
+        return { ok: true as const };
+      })
+      .immediate();
   }
 
   heartbeat(pid: number): void {
@@ -565,10 +584,26 @@ export class ProbeStore {
 
   agent(): AgentInfo | null {
     const r = this.db.prepare(`SELECT * FROM probe_agent WHERE singleton = 1`).get() as
-      | { pid: number; boot_at: number; started_at: number; heartbeat_at: number; ping_version: string | null; min_interval_ms: number | null; note: string | null }
+      | {
+          pid: number;
+          boot_at: number;
+          started_at: number;
+          heartbeat_at: number;
+          ping_version: string | null;
+          min_interval_ms: number | null;
+          note: string | null;
+        }
       | undefined;
     return r
-      ? { pid: r.pid, bootAt: r.boot_at, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, pingVersion: r.ping_version, minIntervalMs: r.min_interval_ms, note: r.note }
+      ? {
+          pid: r.pid,
+          bootAt: r.boot_at,
+          startedAt: r.started_at,
+          heartbeatAt: r.heartbeat_at,
+          pingVersion: r.ping_version,
+          minIntervalMs: r.min_interval_ms,
+          note: r.note,
+        }
       : null;
   }
 
@@ -580,14 +615,16 @@ export class ProbeStore {
   annotations(fromMs: number, toMs: number): Annotation[] {
     return (
       // notes are made by hand; the limit only keeps a flood of them from one read
-      this.db.prepare(`SELECT * FROM annotations WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id LIMIT 10000`).all(fromMs, toMs) as {
-        id: number;
-        at_ms: number;
-        text: string;
-        actor: string;
-        created_at: number;
-      }[]
-    ).map((r) => ({ id: r.id, atMs: r.at_ms, text: r.text, actor: r.actor, createdAt: r.created_at }));
+      (
+        this.db.prepare(`SELECT * FROM annotations WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id LIMIT 10000`).all(fromMs, toMs) as {
+          id: number;
+          at_ms: number;
+          text: string;
+          actor: string;
+          created_at: number;
+        }[]
+      ).map((r) => ({ id: r.id, atMs: r.at_ms, text: r.text, actor: r.actor, createdAt: r.created_at }))
+    );
   }
 
   removeAnnotation(id: number): boolean {

@@ -30,9 +30,7 @@ const side = (rtts: (number | null)[], extra: Partial<VerdictSide> = {}): Verdic
  */
 function syntheticRtts(baseUs: number, count: number, seed: number): number[] {
   const random = mulberry32(seed);
-  return Array.from({ length: count }, () =>
-    Math.round(baseUs + 10 * (random() + random() + random()) - 15 - 8 * Math.log(1 - random())),
-  );
+  return Array.from({ length: count }, () => Math.round(baseUs + 10 * (random() + random() + random()) - 15 - 8 * Math.log(1 - random())));
 }
 
 describe("erfc and the normal CDF", () => {
@@ -243,9 +241,7 @@ describe("warnings", () => {
     const v = compareWindows(side(steady), side(steady.slice(0, 50)));
     expect(codes(v)).toContain("too-few-samples:after");
     expect(codes(v)).not.toContain("too-few-samples:before");
-    expect(v.warnings.find((w) => w.code === "too-few-samples")!.message).toContain(
-      "p99 needs at least 100 replies per side; widen the window",
-    );
+    expect(v.warnings.find((w) => w.code === "too-few-samples")!.message).toContain("p99 needs at least 100 replies per side; widen the window");
   });
 
   it("p99.9 below 10,000 replies is low confidence (info)", () => {

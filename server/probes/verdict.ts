@@ -92,13 +92,7 @@ export interface CdfPoint {
   fraction: number;
 }
 
-export type VerdictWarningCode =
-  | "different-rate"
-  | "too-few-samples"
-  | "low-confidence-p999"
-  | "loss-burst"
-  | "prober-noise"
-  | "high-loss";
+export type VerdictWarningCode = "different-rate" | "too-few-samples" | "low-confidence-p999" | "loss-burst" | "prober-noise" | "high-loss";
 
 export interface VerdictWarning {
   code: VerdictWarningCode;
@@ -436,8 +430,7 @@ function buildHeadline(before: LatencySummary, after: LatencySummary, significan
 
   const delta = after.p99 - before.p99;
   // Relative change needs a non-zero base; fall back to the absolute change.
-  const change =
-    before.p99 !== 0 ? formatSignedPercent(delta / before.p99) : delta > 0 ? `+${formatMicros(delta)}` : formatMicros(delta);
+  const change = before.p99 !== 0 ? formatSignedPercent(delta / before.p99) : delta > 0 ? `+${formatMicros(delta)}` : formatMicros(delta);
   return `p99 ${formatMicros(before.p99)} → ${formatMicros(after.p99)}, ${change}, ${significant ? "significant" : "not significant"}`;
 }
 

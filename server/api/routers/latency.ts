@@ -54,7 +54,9 @@ export const latencyRouter = router({
       const store = latencyStore(ctx);
       return input.targetIds.map((id) => seriesFor(store, id, input));
     }),
-  stats: readProcedure.input(z.object({ targetId }).and(range)).query(({ ctx, input }) => windowStats(latencyStore(ctx), input.targetId, input.fromMs, input.toMs)),
+  stats: readProcedure
+    .input(z.object({ targetId }).and(range))
+    .query(({ ctx, input }) => windowStats(latencyStore(ctx), input.targetId, input.fromMs, input.toMs)),
   /**
    * Raw samples of the targets since sinceMs, then each new one as the probe agent stores it. Capped per caller and
    * in all (refused at once, before any sample); a client that stops reading is dropped with the reason.
@@ -83,7 +85,10 @@ export const latencyRouter = router({
         port: z.number().int().min(1).max(65535).optional(),
         protocol: z.enum(["udp", "tcp"]).default("udp"),
         seconds: z.number().int().min(1, "an iperf3 run lasts 1–60 s").max(60, "an iperf3 run lasts 1–60 s").default(10),
-        bitrate: z.string().regex(/^\d+(\.\d+)?[KMG]?$/, 'the bitrate is a number with an optional K, M or G, e.g. "10M"').optional(),
+        bitrate: z
+          .string()
+          .regex(/^\d+(\.\d+)?[KMG]?$/, 'the bitrate is a number with an optional K, M or G, e.g. "10M"')
+          .optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {

@@ -20,7 +20,9 @@ export const markersRouter = router({
   list: readProcedure.input(z.object({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) })).query(({ ctx, input }) => {
     const journal = ctx.journal();
     const plans: ChartMarker[] = journal.ok
-      ? journal.journal.markers({ from: input.fromMs, to: input.toMs }).map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
+      ? journal.journal
+          .markers({ from: input.fromMs, to: input.toMs })
+          .map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
       : [];
     const store = latencyStore(ctx);
     const notes: ChartMarker[] = store
@@ -29,7 +31,17 @@ export const markersRouter = router({
     return [...plans, ...notes].sort((a, b) => a.atMs - b.atMs);
   }),
   annotate: writeProcedure
-    .input(z.object({ atMs: z.number().int().min(0), text: z.string().trim().min(1, "the note is empty").max(200, "a note is at most 200 characters").regex(/^[^\u0000-\u001f\u007f]*$/, "a note is one line of text without control characters") }))
+    .input(
+      z.object({
+        atMs: z.number().int().min(0),
+        text: z
+          .string()
+          .trim()
+          .min(1, "the note is empty")
+          .max(200, "a note is at most 200 characters")
+          .regex(/^[^\u0000-\u001f\u007f]*$/, "a note is one line of text without control characters"),
+      }),
+    )
     .mutation(({ ctx, input }) => latencyStore(ctx).addAnnotation(input.atMs, input.text, actorOf(ctx))),
   removeNote: writeProcedure.input(z.object({ id: z.number().int().min(1) })).mutation(({ ctx, input }) => {
     if (!latencyStore(ctx).removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });

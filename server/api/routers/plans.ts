@@ -60,7 +60,14 @@ const previewInput = z.discriminatedUnion("kind", [
     ...overrides,
   }),
   z.object({ kind: z.literal("pool-delete"), name: z.string().min(1).max(200), ...overrides }),
-  z.object({ kind: z.literal("vm-detach"), domain: domainKeySchema, address: pciAddressSchema, live: z.boolean().optional(), config: z.boolean().optional(), ...overrides }),
+  z.object({
+    kind: z.literal("vm-detach"),
+    domain: domainKeySchema,
+    address: pciAddressSchema,
+    live: z.boolean().optional(),
+    config: z.boolean().optional(),
+    ...overrides,
+  }),
   z.object({
     kind: z.literal("vm-attach-pool"),
     domain: domainKeySchema,
@@ -71,11 +78,21 @@ const previewInput = z.discriminatedUnion("kind", [
     config: z.boolean().optional(),
     ...overrides,
   }),
-  z.object({ kind: z.literal("vm-detach-pool"), domain: domainKeySchema, mac: macSchema, live: z.boolean().optional(), config: z.boolean().optional(), ...overrides }),
+  z.object({
+    kind: z.literal("vm-detach-pool"),
+    domain: domainKeySchema,
+    mac: macSchema,
+    live: z.boolean().optional(),
+    config: z.boolean().optional(),
+    ...overrides,
+  }),
   z.object({
     kind: z.literal("restore"),
     address: pciAddressSchema,
-    hostDriver: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as igbvf").optional(),
+    hostDriver: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as igbvf")
+      .optional(),
     ...overrides,
   }),
 ]);
@@ -92,7 +109,11 @@ export const plansRouter = router({
   /** Whether this server can apply plans, and why not when it cannot. */
   access: readProcedure.query(({ ctx }) => {
     if (ctx.caller?.role !== "admin")
-      return { canApply: false as const, mode: null, reason: `${ctx.caller?.name ?? "you"} signed in as a viewer, who may review plans; an admin applies them` };
+      return {
+        canApply: false as const,
+        mode: null,
+        reason: `${ctx.caller?.name ?? "you"} signed in as a viewer, who may review plans; an admin applies them`,
+      };
     const a = ctx.writeAccess();
     return a.ok ? { canApply: true as const, mode: a.mode, reason: null } : { canApply: false as const, mode: null, reason: a.reason };
   }),
@@ -131,9 +152,9 @@ export const plansRouter = router({
     }
   }),
   /** Applies a previewed plan ("apply" is reserved by tRPC routers); resolves when it has finished. Watch `progress` for the steps as they happen. */
-  execute: writeProcedure.input(z.object({ planId })).mutation(({ ctx, input }) =>
-    ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx)),
-  ),
+  execute: writeProcedure
+    .input(z.object({ planId }))
+    .mutation(({ ctx, input }) => ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx))),
   /**
    * "Keep these changes": a plan that touches networking is undone by the dead-man switch unless this arrives, as a
    * new request, within the window (PASSDECK_CONFIRM_WINDOW_S).

@@ -8,7 +8,14 @@ import type { Context } from "../trpc";
 
 /** The VM list needs libvirt; without it the page says why and the rest of Passdeck works. */
 async function readVms(ctx: Context) {
-  if (!ctx.libvirt) return { available: false as const, uri: null, reason: "this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)", fix: null, rows: [] };
+  if (!ctx.libvirt)
+    return {
+      available: false as const,
+      uri: null,
+      reason: "this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)",
+      fix: null,
+      rows: [],
+    };
   const view = await ctx.libvirt.view();
   if (!view.ok) return { available: false as const, uri: view.uri, reason: view.reason.cause, fix: view.reason.fix, rows: [] };
   const inv = (await ctx.inventory.getNamed()).data;

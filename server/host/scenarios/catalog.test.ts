@@ -64,12 +64,18 @@ describe("spec checks", () => {
   });
 
   it("refuses a child on the wrong bus, a missing parent and link files behind a PCIe-to-PCI bridge", () => {
-    expect(() => resolveTopology({ name: "t", pci: [rootPort("0000:00:01.0", 1), f("0000:02:00.0", { parent: "0000:00:01.0" })] })).toThrow(/secondaryBus 1 but children on bus 2/);
+    expect(() => resolveTopology({ name: "t", pci: [rootPort("0000:00:01.0", 1), f("0000:02:00.0", { parent: "0000:00:01.0" })] })).toThrow(
+      /secondaryBus 1 but children on bus 2/,
+    );
     expect(() => resolveTopology({ name: "t", pci: [f("0000:02:00.0", { parent: "0000:00:01.0" })] })).toThrow(/parent 0000:00:01.0 does not exist/);
     expect(() =>
       resolveTopology({
         name: "t",
-        pci: [rootPort("0000:00:1c.0", 2), f("0000:02:00.0", { parent: "0000:00:1c.0", class: 0x060400, bridge: "pcie-to-pci", secondaryBus: 3 }), f("0000:03:00.0", { parent: "0000:02:00.0" })],
+        pci: [
+          rootPort("0000:00:1c.0", 2),
+          f("0000:02:00.0", { parent: "0000:00:1c.0", class: 0x060400, bridge: "pcie-to-pci", secondaryBus: 3 }),
+          f("0000:03:00.0", { parent: "0000:02:00.0" }),
+        ],
       }),
     ).toThrow(/conventional PCI and has no link/);
   });

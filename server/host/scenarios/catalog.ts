@@ -112,15 +112,55 @@ function link(speed: LinkSpeed, width: number, maxSpeed: LinkSpeed = speed, maxW
 const addr = (domain: number, bus: number, device: number, func = 0) => formatPciAddress({ domain, bus, device, fn: func });
 
 const INTEL_FLAGS =
-  "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp lm constant_tsc art arch_perfmon pebs bts rep_good nopl xtopology nonstop_tsc cpuid aperfmperf tsc_known_freq pni pclmulqdq dtes64 monitor ds_cpl vmx smx est tm2 ssse3 sdbg fma cx16 xtpr pdcm pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave avx f16c rdrand lahf_lm abm 3dnowprefetch cpuid_fault epb invpcid_single ssbd ibrs ibpb stibp ibrs_enhanced tpr_shadow flexpriority ept vpid ept_ad fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms invpcid rdseed adx smap clflushopt clwb intel_pt sha_ni xsaveopt xsavec xgetbv1 xsaves split_lock_detect avx_vnni dtherm ida arat pln pts hwp hwp_notify hwp_act_window hwp_epp hwp_pkg_req hfi vnmi umip pku ospke waitpkg gfni vaes vpclmulqdq rdpid movdiri movdir64b fsrm md_clear serialize arch_lbr ibt flush_l1d arch_capabilities".split(" ");
+  "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx pdpe1gb rdtscp lm constant_tsc art arch_perfmon pebs bts rep_good nopl xtopology nonstop_tsc cpuid aperfmperf tsc_known_freq pni pclmulqdq dtes64 monitor ds_cpl vmx smx est tm2 ssse3 sdbg fma cx16 xtpr pdcm pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave avx f16c rdrand lahf_lm abm 3dnowprefetch cpuid_fault epb invpcid_single ssbd ibrs ibpb stibp ibrs_enhanced tpr_shadow flexpriority ept vpid ept_ad fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms invpcid rdseed adx smap clflushopt clwb intel_pt sha_ni xsaveopt xsavec xgetbv1 xsaves split_lock_detect avx_vnni dtherm ida arat pln pts hwp hwp_notify hwp_act_window hwp_epp hwp_pkg_req hfi vnmi umip pku ospke waitpkg gfni vaes vpclmulqdq rdpid movdiri movdir64b fsrm md_clear serialize arch_lbr ibt flush_l1d arch_capabilities".split(
+    " ",
+  );
 const AMD_FLAGS =
-  "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl nonstop_tsc cpuid extd_apicid aperfmperf rapl pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c rdrand lahf_lm cmp_legacy svm extapic cr8_legacy abm sse4a misalignsse 3dnowprefetch osvw ibs skinit wdt tce topoext perfctr_core perfctr_nb bpext perfctr_llc mwaitx cpb cat_l3 cdp_l3 hw_pstate ssbd mba ibrs ibpb stibp vmmcall fsgsbase bmi1 avx2 smep bmi2 erms invpcid cqm rdt_a rdseed adx smap clflushopt clwb sha_ni xsaveopt xsavec xgetbv1 xsaves cqm_llc cqm_occup_llc cqm_mbm_total cqm_mbm_local clzero irperf xsaveerptr rdpru wbnoinvd arat npt lbrv svm_lock nrip_save tsc_scale vmcb_clean flushbyasid decodeassists pausefilter pfthreshold avic v_vmsave_vmload vgif v_spec_ctrl umip pku ospke vaes vpclmulqdq rdpid overflow_recov succor smca fsrm".split(" ");
-const XEON_FLAGS = INTEL_FLAGS.filter((f) => !["hfi", "avx_vnni", "waitpkg", "movdiri", "movdir64b", "serialize", "arch_lbr", "ibt", "split_lock_detect", "gfni", "vaes", "vpclmulqdq", "rdpid", "fsrm", "sha_ni", "hwp_pkg_req"].includes(f)).concat(
-  "avx512f avx512dq avx512cd avx512bw avx512vl pku ospke avx512_vnni cat_l3 cdp_l3 mba".split(" "),
-);
+  "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl nonstop_tsc cpuid extd_apicid aperfmperf rapl pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c rdrand lahf_lm cmp_legacy svm extapic cr8_legacy abm sse4a misalignsse 3dnowprefetch osvw ibs skinit wdt tce topoext perfctr_core perfctr_nb bpext perfctr_llc mwaitx cpb cat_l3 cdp_l3 hw_pstate ssbd mba ibrs ibpb stibp vmmcall fsgsbase bmi1 avx2 smep bmi2 erms invpcid cqm rdt_a rdseed adx smap clflushopt clwb sha_ni xsaveopt xsavec xgetbv1 xsaves cqm_llc cqm_occup_llc cqm_mbm_total cqm_mbm_local clzero irperf xsaveerptr rdpru wbnoinvd arat npt lbrv svm_lock nrip_save tsc_scale vmcb_clean flushbyasid decodeassists pausefilter pfthreshold avic v_vmsave_vmload vgif v_spec_ctrl umip pku ospke vaes vpclmulqdq rdpid overflow_recov succor smca fsrm".split(
+    " ",
+  );
+const XEON_FLAGS = INTEL_FLAGS.filter(
+  (f) =>
+    ![
+      "hfi",
+      "avx_vnni",
+      "waitpkg",
+      "movdiri",
+      "movdir64b",
+      "serialize",
+      "arch_lbr",
+      "ibt",
+      "split_lock_detect",
+      "gfni",
+      "vaes",
+      "vpclmulqdq",
+      "rdpid",
+      "fsrm",
+      "sha_ni",
+      "hwp_pkg_req",
+    ].includes(f),
+).concat("avx512f avx512dq avx512cd avx512bw avx512vl pku ospke avx512_vnni cat_l3 cdp_l3 mba".split(" "));
 
-const ALDER_LAKE: CpuSpec = { vendor: "GenuineIntel", model: "12th Gen Intel(R) Core(TM) i7-12700K", family: 6, modelNumber: 151, stepping: 2, mhz: 3600, cacheKb: 25600, flags: INTEL_FLAGS };
-const XEON_GOLD: CpuSpec = { vendor: "GenuineIntel", model: "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz", family: 6, modelNumber: 85, stepping: 4, mhz: 2100, cacheKb: 22528, flags: XEON_FLAGS };
+const ALDER_LAKE: CpuSpec = {
+  vendor: "GenuineIntel",
+  model: "12th Gen Intel(R) Core(TM) i7-12700K",
+  family: 6,
+  modelNumber: 151,
+  stepping: 2,
+  mhz: 3600,
+  cacheKb: 25600,
+  flags: INTEL_FLAGS,
+};
+const XEON_GOLD: CpuSpec = {
+  vendor: "GenuineIntel",
+  model: "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz",
+  family: 6,
+  modelNumber: 85,
+  stepping: 4,
+  mhz: 2100,
+  cacheKb: 22528,
+  flags: XEON_FLAGS,
+};
 
 /** systemd's name for a netdev on a PCI function, plus its MAC and state. */
 function nic(address: string, mac: string, operstate: NetdevSpec["operstate"], more: Partial<NetdevSpec> = {}): NetdevSpec {
@@ -132,7 +172,8 @@ function nic(address: string, mac: string, operstate: NetdevSpec["operstate"], m
 
 function desktop(): ScenarioSpec {
   const board = [0x1043, 0x8882] as const; // ASUS PRIME Z690
-  const onboard = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) => fn(address, id, cls, { sub: board, revision: 0x11, ...extra });
+  const onboard = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) =>
+    fn(address, id, cls, { sub: board, revision: 0x11, ...extra });
   return {
     name: "desktop",
     title: "Consumer Intel desktop",
@@ -165,7 +206,13 @@ function desktop(): ScenarioSpec {
       onboard("0000:00:1f.5", [INTEL, 0x7aa4], CLASS.serialBus),
       // GeForce RTX 3070 and its HDMI audio: one multifunction device, two functions on bus 01, so no bus reset
       fn("0000:01:00.0", [NVIDIA, 0x2484], CLASS.vga, { parent: "0000:00:01.0", sub: [0x1462, 0x3903], revision: 0xa1, driver: "nouveau", link: link(16, 16) }),
-      fn("0000:01:00.1", [NVIDIA, 0x228b], CLASS.hdAudio, { parent: "0000:00:01.0", sub: [0x1462, 0x3903], revision: 0xa1, driver: "snd_hda_intel", link: link(16, 16) }),
+      fn("0000:01:00.1", [NVIDIA, 0x228b], CLASS.hdAudio, {
+        parent: "0000:00:01.0",
+        sub: [0x1462, 0x3903],
+        revision: 0xa1,
+        driver: "snd_hda_intel",
+        link: link(16, 16),
+      }),
       // Samsung 970 EVO Plus holding / and /boot/efi
       fn("0000:02:00.0", [SAMSUNG, 0xa808], CLASS.nvme, {
         parent: "0000:00:06.0",
@@ -197,7 +244,13 @@ function desktop(): ScenarioSpec {
         netdevs: [{ name: "enp3s0", mac: "04:42:1a:3c:5e:7f", operstate: "up", ipv4: ["192.168.1.10/24"], ipv6: ["2001:db8:1::10/64"] }],
       }),
       // ASMedia ASM2142 USB 3.1 card
-      fn("0000:04:00.0", [ASMEDIA, 0x2142], CLASS.xhci, { parent: "0000:00:1c.4", sub: [0x1043, 0x8756], driver: "xhci_hcd", link: link(8, 2), resetMethods: ["bus"] }),
+      fn("0000:04:00.0", [ASMEDIA, 0x2142], CLASS.xhci, {
+        parent: "0000:00:1c.4",
+        sub: [0x1043, 0x8756],
+        driver: "xhci_hcd",
+        link: link(8, 2),
+        resetMethods: ["bus"],
+      }),
     ],
     network: {
       virtual: [],
@@ -224,7 +277,8 @@ export const ROUTER_PID = 2817;
 
 function server(): ScenarioSpec {
   const board = [0x15d9, 0x095d] as const; // Supermicro X11DPi-N
-  const pch = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) => fn(address, id, cls, { sub: board, revision: 0x09, numaNode: 0, ...extra });
+  const pch = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) =>
+    fn(address, id, cls, { sub: board, revision: 0x09, numaNode: 0, ...extra });
   const x710 = (func: number, offset: number, numVfs: number): PciFunctionSpec =>
     fn(`0000:3b:00.${func}`, [INTEL, 0x1572], CLASS.ethernet, {
       parent: "0000:3a:00.0",
@@ -297,7 +351,14 @@ function server(): ScenarioSpec {
       pch("0000:00:1f.5", [INTEL, 0xa1a4], CLASS.serialBus),
       // ASPEED AST2500 BMC: its PCIe-to-PCI bridge, then the VGA on conventional PCI (no link files)
       port("0000:02:00.0", [ASPEED, 0x1150], "pcie-to-pci", 0x03, { parent: "0000:00:1c.0", revision: 0x04, numaNode: 0, link: link(5, 1) }),
-      fn("0000:03:00.0", [ASPEED, 0x2000], CLASS.vga, { parent: "0000:02:00.0", sub: board, revision: 0x41, driver: "ast", numaNode: 0, resetMethods: ["pm", "bus"] }),
+      fn("0000:03:00.0", [ASPEED, 0x2000], CLASS.vga, {
+        parent: "0000:02:00.0",
+        sub: board,
+        revision: 0x41,
+        driver: "ast",
+        numaNode: 0,
+        resetMethods: ["pm", "bus"],
+      }),
       // PCIe stack 17: the onboard I350 management ports
       port("0000:17:00.0", [INTEL, 0x2030], "root-port", 0x18, { revision: 0x04, numaNode: 0, acs: true, link: link(5, 4, 8, 4) }),
       i350(0, { name: "eno1", mac: "ac:1f:6b:2d:4e:10", operstate: "up" }),
@@ -341,16 +402,38 @@ function server(): ScenarioSpec {
         startTicks: 31_874,
         opens: [ROUTER_NIC],
         argv: [
-          "/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on", "-no-shutdown",
-          "-chardev", "socket,id=qmp,path=/var/run/qemu-server/101.qmp,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
-          "-pidfile", "/var/run/qemu-server/101.pid", "-daemonize",
-          "-smbios", "type=1,uuid=6f1c9d3e-2b7a-4c55-9e1d-8a0b3c4d5e61",
-          "-smp", "2,sockets=1,cores=2,maxcpus=2", "-nodefaults", "-vnc", "unix:/var/run/qemu-server/101.vnc,password=on",
-          "-cpu", "host,+kvm_pv_eoi,+kvm_pv_unhalt", "-m", "2048",
-          "-device", "pci-bridge,id=pci.1,chassis_nr=1,bus=pci.0,addr=0x1e",
-          "-device", `vfio-pci,host=${ROUTER_NIC},id=hostpci0,bus=pci.0,addr=0x10`,
-          "-drive", "file=/dev/pve/vm-101-disk-0,if=none,id=drive-scsi0,format=raw,cache=none,aio=io_uring,detect-zeroes=on",
-          "-machine", "type=pc+pve0",
+          "/usr/bin/kvm",
+          "-id",
+          "101",
+          "-name",
+          "router,debug-threads=on",
+          "-no-shutdown",
+          "-chardev",
+          "socket,id=qmp,path=/var/run/qemu-server/101.qmp,server=on,wait=off",
+          "-mon",
+          "chardev=qmp,mode=control",
+          "-pidfile",
+          "/var/run/qemu-server/101.pid",
+          "-daemonize",
+          "-smbios",
+          "type=1,uuid=6f1c9d3e-2b7a-4c55-9e1d-8a0b3c4d5e61",
+          "-smp",
+          "2,sockets=1,cores=2,maxcpus=2",
+          "-nodefaults",
+          "-vnc",
+          "unix:/var/run/qemu-server/101.vnc,password=on",
+          "-cpu",
+          "host,+kvm_pv_eoi,+kvm_pv_unhalt",
+          "-m",
+          "2048",
+          "-device",
+          "pci-bridge,id=pci.1,chassis_nr=1,bus=pci.0,addr=0x1e",
+          "-device",
+          `vfio-pci,host=${ROUTER_NIC},id=hostpci0,bus=pci.0,addr=0x10`,
+          "-drive",
+          "file=/dev/pve/vm-101-disk-0,if=none,id=drive-scsi0,format=raw,cache=none,aio=io_uring,detect-zeroes=on",
+          "-machine",
+          "type=pc+pve0",
         ],
       },
     ],
@@ -397,7 +480,16 @@ function iommuOff(): ScenarioSpec {
       hostname: "office-pc",
       kernelRelease: "5.15.0-119-generic",
       cmdline: "BOOT_IMAGE=/boot/vmlinuz-5.15.0-119-generic root=UUID=9f3c1a2b-7d4e-4c1f-a8b2-5e6d7c8f9a01 ro quiet splash",
-      cpu: { vendor: "GenuineIntel", model: "Intel(R) Core(TM) i5-10400 CPU @ 2.90GHz", family: 6, modelNumber: 165, stepping: 3, mhz: 2900, cacheKb: 12288, flags: XEON_FLAGS.filter((f) => !f.startsWith("avx512")) },
+      cpu: {
+        vendor: "GenuineIntel",
+        model: "Intel(R) Core(TM) i5-10400 CPU @ 2.90GHz",
+        family: 6,
+        modelNumber: 165,
+        stepping: 3,
+        mhz: 2900,
+        cacheKb: 12288,
+        flags: XEON_FLAGS.filter((f) => !f.startsWith("avx512")),
+      },
       iommu: { vendor: "intel", acpiTable: true, enabled: false, interruptRemapping: false },
       driverOverrideUnset: "(null)",
       vfioLoaded: false,
@@ -420,7 +512,13 @@ function iommuOff(): ScenarioSpec {
       }),
       // GeForce GTX 1660 SUPER and its audio
       fn("0000:01:00.0", [NVIDIA, 0x21c4], CLASS.vga, { parent: "0000:00:01.0", sub: [0x1458, 0x4014], revision: 0xa1, driver: "nvidia", link: link(16, 16) }),
-      fn("0000:01:00.1", [NVIDIA, 0x1aeb], CLASS.hdAudio, { parent: "0000:00:01.0", sub: [0x1458, 0x4014], revision: 0xa1, driver: "snd_hda_intel", link: link(16, 16) }),
+      fn("0000:01:00.1", [NVIDIA, 0x1aeb], CLASS.hdAudio, {
+        parent: "0000:00:01.0",
+        sub: [0x1458, 0x4014],
+        revision: 0xa1,
+        driver: "snd_hda_intel",
+        link: link(16, 16),
+      }),
       // WD Blue SN570: / and /boot/efi
       fn("0000:02:00.0", [0x15b7, 0x501a], CLASS.nvme, {
         parent: "0000:00:1b.0",
@@ -428,7 +526,15 @@ function iommuOff(): ScenarioSpec {
         driver: "nvme",
         link: link(8, 4),
         resetMethods: ["flr", "bus"],
-        disks: [{ name: "nvme0n1", dev: "259:0", sizeBytes: 500_107_862_016, model: "WD Blue SN570 500GB", partitions: [{ number: 1, sizeBytes: 536_870_912 }, { number: 2 }] }],
+        disks: [
+          {
+            name: "nvme0n1",
+            dev: "259:0",
+            sizeBytes: 500_107_862_016,
+            model: "WD Blue SN570 500GB",
+            partitions: [{ number: 1, sizeBytes: 536_870_912 }, { number: 2 }],
+          },
+        ],
       }),
       i350(0),
       i350(1),
@@ -509,7 +615,8 @@ function amd(): ScenarioSpec {
   const board = [0x1043, 0x87c0] as const; // ASUS ROG STRIX B550
   const soc = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) => fn(address, id, cls, { sub: board, ...extra });
   const dummy = (address: string) => soc(address, [AMD, 0x1482], CLASS.hostBridge); // "PCIe Dummy Host Bridge"
-  const gpp = (address: string, secondaryBus: number, l: LinkSpec) => port(address, [AMD, 0x1483], "root-port", secondaryBus, { sub: board, acs: true, link: l });
+  const gpp = (address: string, secondaryBus: number, l: LinkSpec) =>
+    port(address, [AMD, 0x1483], "root-port", secondaryBus, { sub: board, acs: true, link: l });
   const chipsetPort = (device: number, secondaryBus: number, l: LinkSpec) =>
     port(`0000:03:${device.toString(16).padStart(2, "0")}.0`, [AMD, 0x43ea], "downstream-port", secondaryBus, { parent: "0000:02:00.2", sub: board, link: l });
   const dataFabric = Array.from({ length: 8 }, (_, i) => soc(`0000:00:18.${i}`, [AMD, 0x1440 + i], CLASS.hostBridge));
@@ -522,7 +629,16 @@ function amd(): ScenarioSpec {
       hostname: "ryzen",
       kernelRelease: "6.1.0-27-amd64",
       cmdline: "BOOT_IMAGE=/@/boot/vmlinuz-6.1.0-27-amd64 root=UUID=1b7e4f2a-3c5d-4e6f-8a9b-0c1d2e3f4a5b ro rootflags=subvol=@ quiet iommu=pt",
-      cpu: { vendor: "AuthenticAMD", model: "AMD Ryzen 9 5950X 16-Core Processor", family: 25, modelNumber: 33, stepping: 0, mhz: 3400, cacheKb: 512, flags: AMD_FLAGS },
+      cpu: {
+        vendor: "AuthenticAMD",
+        model: "AMD Ryzen 9 5950X 16-Core Processor",
+        family: 25,
+        modelNumber: 33,
+        stepping: 0,
+        mhz: 3400,
+        cacheKb: 512,
+        flags: AMD_FLAGS,
+      },
       iommu: { vendor: "amd", acpiTable: true, enabled: true, interruptRemapping: true, amdIommuFunction: "0000:00:00.2" },
       driverOverrideUnset: "(null)",
       vfioLoaded: true,
@@ -553,7 +669,15 @@ function amd(): ScenarioSpec {
         driver: "nvme",
         link: link(16, 4),
         resetMethods: ["flr", "bus"],
-        disks: [{ name: "nvme0n1", dev: "259:0", sizeBytes: 2_000_398_934_016, model: "Samsung SSD 980 PRO 2TB", partitions: [{ number: 1, sizeBytes: 536_870_912 }, { number: 2 }] }],
+        disks: [
+          {
+            name: "nvme0n1",
+            dev: "259:0",
+            sizeBytes: 2_000_398_934_016,
+            model: "Samsung SSD 980 PRO 2TB",
+            partitions: [{ number: 1, sizeBytes: 536_870_912 }, { number: 2 }],
+          },
+        ],
       }),
       // the B550 chipset: xHCI, SATA and its switch's upstream port are one multifunction device without ACS
       soc("0000:02:00.0", [AMD, 0x43ee], CLASS.xhci, { parent: "0000:00:01.2", driver: "xhci_hcd", link: link(16, 4), resetMethods: ["pm"] }),
@@ -564,7 +688,15 @@ function amd(): ScenarioSpec {
       chipsetPort(0x08, 0x06, link(5, 1, 8, 1)),
       chipsetPort(0x09, 0x07, link(5, 1, 8, 1)),
       chipsetPort(0x0a, 0x08, link(2.5, 1, 8, 1)),
-      fn("0000:04:00.0", [INTEL, 0x2723], CLASS.wifi, { parent: "0000:03:00.0", sub: [INTEL, 0x0084], revision: 0x1a, driver: "iwlwifi", link: link(5, 1), resetMethods: ["flr", "bus"], netdevs: [{ name: "wlp4s0", mac: "a8:7e:ea:11:22:33", operstate: "down" }] }),
+      fn("0000:04:00.0", [INTEL, 0x2723], CLASS.wifi, {
+        parent: "0000:03:00.0",
+        sub: [INTEL, 0x0084],
+        revision: 0x1a,
+        driver: "iwlwifi",
+        link: link(5, 1),
+        resetMethods: ["flr", "bus"],
+        netdevs: [{ name: "wlp4s0", mac: "a8:7e:ea:11:22:33", operstate: "down" }],
+      }),
       // Intel X550-T1 10GbE: SR-IOV capable (0 VFs), the default route
       fn("0000:05:00.0", [INTEL, 0x1563], CLASS.ethernet, {
         parent: "0000:03:04.0",
@@ -576,7 +708,15 @@ function amd(): ScenarioSpec {
         sriov: { totalVfs: 63, numVfs: 0, offset: 128, stride: 2, vfDevice: 0x1565, vfDriver: "ixgbevf" },
         netdevs: [{ name: "enp5s0", mac: "b4:96:91:aa:bb:cc", operstate: "up", ipv4: ["192.168.50.2/24"], ipv6: ["2001:db8:50::2/64"] }],
       }),
-      fn("0000:06:00.0", [0x10ec, 0x8125], CLASS.ethernet, { parent: "0000:03:08.0", sub: board, revision: 0x05, driver: "r8169", link: link(5, 1), resetMethods: ["bus"], netdevs: [nic("0000:06:00.0", "24:4b:fe:01:02:03", "down")] }),
+      fn("0000:06:00.0", [0x10ec, 0x8125], CLASS.ethernet, {
+        parent: "0000:03:08.0",
+        sub: board,
+        revision: 0x05,
+        driver: "r8169",
+        link: link(5, 1),
+        resetMethods: ["bus"],
+        netdevs: [nic("0000:06:00.0", "24:4b:fe:01:02:03", "down")],
+      }),
       // Intel X520-1 (82599ES) in the chipset's x1 slot, cabled to a second LAN whose router sends IPv6 router
       // advertisements: nobody configured it, yet it is up with a SLAAC address and an RA-learned default route.
       // The host does not depend on it (no socket uses them): a notice to acknowledge, not host-critical.
@@ -600,7 +740,13 @@ function amd(): ScenarioSpec {
       soc("0000:0d:00.0", [AMD, 0x1485], CLASS.instrumentation, { parent: "0000:00:08.1", acs: true, link: link(16, 16) }),
       soc("0000:0d:00.1", [AMD, 0x1486], CLASS.encryption, { parent: "0000:00:08.1", acs: true, driver: "ccp", link: link(16, 16) }),
       soc("0000:0d:00.3", [AMD, 0x149c], CLASS.xhci, { parent: "0000:00:08.1", acs: true, driver: "xhci_hcd", link: link(16, 16), resetMethods: ["flr"] }),
-      soc("0000:0d:00.4", [AMD, 0x1487], CLASS.hdAudio, { parent: "0000:00:08.1", acs: true, driver: "snd_hda_intel", link: link(16, 16), resetMethods: ["flr"] }),
+      soc("0000:0d:00.4", [AMD, 0x1487], CLASS.hdAudio, {
+        parent: "0000:00:08.1",
+        acs: true,
+        driver: "snd_hda_intel",
+        link: link(16, 16),
+        resetMethods: ["flr"],
+      }),
     ],
     network: {
       virtual: [],
@@ -649,7 +795,11 @@ function bench1000(): ScenarioSpec {
       if (next - 1 > lastBus) throw new Error(`bench-1000: stack ${rootBus.toString(16)} is out of bus numbers`);
       return b;
     };
-    for (const [func, id, cls] of [[0, 0x2024, CLASS.systemPeripheral], [2, 0x2025, CLASS.systemPeripheral], [4, 0x2026, CLASS.ioapic]] as const)
+    for (const [func, id, cls] of [
+      [0, 0x2024, CLASS.systemPeripheral],
+      [2, 0x2025, CLASS.systemPeripheral],
+      [4, 0x2026, CLASS.ioapic],
+    ] as const)
       add(fn(addr(0, rootBus, 5, func), [INTEL, id], cls, { revision: 0x04, numaNode: node }));
     let rootPortDevice = 0;
     const rootPort = (l: LinkSpec, secondary: number) =>
@@ -662,34 +812,38 @@ function bench1000(): ScenarioSpec {
     const b = s.bus();
     const parent = s.rootPort(link(16, 16), b);
     const a = addr(0, b, 0);
-    add(fn(a, [INTEL, 0x1592], CLASS.ethernet, {
-      parent,
-      sub: [INTEL, 0x0002],
-      revision: 0x02,
-      driver: "ice",
-      numaNode: s.node,
-      link: link(16, 16),
-      resetMethods: ["flr"],
-      sriov: { totalVfs: 128, numVfs: 128, offset: 8, stride: 1, vfDevice: 0x1889, vfDriver: "vfio-pci" },
-      netdevs: [nic(a, `b4:96:91:00:${mac.toString(16).padStart(2, "0")}:00`, "up")],
-    }));
+    add(
+      fn(a, [INTEL, 0x1592], CLASS.ethernet, {
+        parent,
+        sub: [INTEL, 0x0002],
+        revision: 0x02,
+        driver: "ice",
+        numaNode: s.node,
+        link: link(16, 16),
+        resetMethods: ["flr"],
+        sriov: { totalVfs: 128, numVfs: 128, offset: 8, stride: 1, vfDevice: 0x1889, vfDriver: "vfio-pci" },
+        netdevs: [nic(a, `b4:96:91:00:${mac.toString(16).padStart(2, "0")}:00`, "up")],
+      }),
+    );
   };
   const connectx6 = (s: Stack) => {
     const b = s.bus(2); // PF1's last VFs spill onto b+1, so the port's bus range reserves it
     const parent = s.rootPort(link(16, 16), b);
     for (const func of [0, 1]) {
       const a = addr(0, b, 0, func);
-      add(fn(a, [MELLANOX, 0x101d], CLASS.ethernet, {
-        parent,
-        sub: [MELLANOX, 0x0016],
-        driver: "mlx5_core",
-        numaNode: s.node,
-        acs: true,
-        link: link(16, 16),
-        resetMethods: ["flr"],
-        sriov: { totalVfs: 128, numVfs: 128, offset: func === 0 ? 2 : 129, stride: 1, vfDevice: 0x101e, vfDriver: "vfio-pci" },
-        netdevs: [nic(a, `0c:42:a1:5e:6f:0${func}`, "up")],
-      }));
+      add(
+        fn(a, [MELLANOX, 0x101d], CLASS.ethernet, {
+          parent,
+          sub: [MELLANOX, 0x0016],
+          driver: "mlx5_core",
+          numaNode: s.node,
+          acs: true,
+          link: link(16, 16),
+          resetMethods: ["flr"],
+          sriov: { totalVfs: 128, numVfs: 128, offset: func === 0 ? 2 : 129, stride: 1, vfDevice: 0x101e, vfDriver: "vfio-pci" },
+          netdevs: [nic(a, `0c:42:a1:5e:6f:0${func}`, "up")],
+        }),
+      );
     }
   };
   /** Root port → switch upstream port → downstream ports with ACS, one device (or none) below each. */
@@ -700,29 +854,46 @@ function bench1000(): ScenarioSpec {
     const upstream = add(port(addr(0, up, 0), [BROADCOM, 0xc010], "upstream-port", internal, { parent, revision: 0xb0, numaNode: s.node, link: link(16, 16) }));
     for (let i = 0; i < ports + empty; i++) {
       const b = s.bus();
-      const ds = add(port(addr(0, internal, i), [BROADCOM, 0xc010], "downstream-port", b, { parent: upstream, revision: 0xb0, numaNode: s.node, acs: true, link: link(16, 4) }));
+      const ds = add(
+        port(addr(0, internal, i), [BROADCOM, 0xc010], "downstream-port", b, {
+          parent: upstream,
+          revision: 0xb0,
+          numaNode: s.node,
+          acs: true,
+          link: link(16, 4),
+        }),
+      );
       if (i < ports) below(b, ds);
     }
   };
   const nvme = (s: Stack) => (b: number, parent: string) => {
     const n = nvmeIndex++;
-    add(fn(addr(0, b, 0), [INTEL, 0x0b60], CLASS.nvme, {
-      parent,
-      sub: [INTEL, 0x8008], // D7-P5510
-      driver: "nvme",
-      numaNode: s.node,
-      link: link(16, 4),
-      resetMethods: ["flr", "bus"],
-      disks: [
-        {
-          name: `nvme${n}n1`,
-          dev: `259:${n === 0 ? 0 : n + 2}`,
-          sizeBytes: 3_840_755_982_336,
-          model: "INTEL SSDPF2KX038TZ",
-          ...(n === 0 ? { partitions: [{ number: 1, sizeBytes: 536_870_912 }, { number: 2, sizeBytes: 3_840_219_111_424 }] } : {}),
-        },
-      ],
-    }));
+    add(
+      fn(addr(0, b, 0), [INTEL, 0x0b60], CLASS.nvme, {
+        parent,
+        sub: [INTEL, 0x8008], // D7-P5510
+        driver: "nvme",
+        numaNode: s.node,
+        link: link(16, 4),
+        resetMethods: ["flr", "bus"],
+        disks: [
+          {
+            name: `nvme${n}n1`,
+            dev: `259:${n === 0 ? 0 : n + 2}`,
+            sizeBytes: 3_840_755_982_336,
+            model: "INTEL SSDPF2KX038TZ",
+            ...(n === 0
+              ? {
+                  partitions: [
+                    { number: 1, sizeBytes: 536_870_912 },
+                    { number: 2, sizeBytes: 3_840_219_111_424 },
+                  ],
+                }
+              : {}),
+          },
+        ],
+      }),
+    );
   };
   // Quadro RTX 4000: VGA, HD audio, USB xHCI and USB-C UCSI functions, no ACS between them
   const gpu = (s: Stack, vfio: boolean) => (b: number, parent: string) => {
@@ -733,13 +904,34 @@ function bench1000(): ScenarioSpec {
       [3, 0x1ad9, CLASS.usbTypeC, "nvidia-gpu"],
     ];
     for (const [func, id, cls, driver] of parts)
-      add(fn(addr(0, b, 0, func), [NVIDIA, id], cls, { parent, sub: [NVIDIA, 0x12a0], revision: 0xa1, driver: vfio ? "vfio-pci" : driver, numaNode: s.node, link: link(8, 16) }));
+      add(
+        fn(addr(0, b, 0, func), [NVIDIA, id], cls, {
+          parent,
+          sub: [NVIDIA, 0x12a0],
+          revision: 0xa1,
+          driver: vfio ? "vfio-pci" : driver,
+          numaNode: s.node,
+          link: link(8, 16),
+        }),
+      );
   };
   // Intel 82580 quad-port (I340-T4): no SR-IOV; the multifunction ACS quirk isolates the ports
   const quadNic = (s: Stack) => (b: number, parent: string) => {
     for (let func = 0; func < 4; func++) {
       const a = addr(0, b, 0, func);
-      add(fn(a, [INTEL, 0x150e], CLASS.ethernet, { parent, sub: [INTEL, 0x12a1], revision: 0x01, driver: "igb", numaNode: s.node, acs: true, link: link(5, 4), resetMethods: ["flr"], netdevs: [nic(a, `00:1b:21:${hex2(b)}:00:0${func}`, "down")] }));
+      add(
+        fn(a, [INTEL, 0x150e], CLASS.ethernet, {
+          parent,
+          sub: [INTEL, 0x12a1],
+          revision: 0x01,
+          driver: "igb",
+          numaNode: s.node,
+          acs: true,
+          link: link(5, 4),
+          resetMethods: ["flr"],
+          netdevs: [nic(a, `00:1b:21:${hex2(b)}:00:0${func}`, "down")],
+        }),
+      );
     }
   };
   const direct = (s: Stack, l: LinkSpec, below: (bus: number, parent: string) => void) => {
@@ -748,31 +940,66 @@ function bench1000(): ScenarioSpec {
   };
 
   // Stack 00: the PCH, the BMC and the management NIC.
-  const pch = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) => add(fn(address, id, cls, { sub: board, revision: 0x09, numaNode: 0, ...extra }));
+  const pch = (address: string, id: readonly [number, number], cls: number, extra: Extra = {}) =>
+    add(fn(address, id, cls, { sub: board, revision: 0x09, numaNode: 0, ...extra }));
   pch("0000:00:00.0", [INTEL, 0x2020], CLASS.hostBridge, { revision: 0x07 });
   for (let func = 0; func < 8; func++) pch(addr(0, 0, 4, func), [INTEL, 0x2021], CLASS.systemPeripheral, { revision: 0x07, driver: "ioatdma" });
-  for (const [func, id, cls] of [[0, 0x2024, CLASS.systemPeripheral], [2, 0x2025, CLASS.systemPeripheral], [4, 0x2026, CLASS.ioapic]] as const)
+  for (const [func, id, cls] of [
+    [0, 0x2024, CLASS.systemPeripheral],
+    [2, 0x2025, CLASS.systemPeripheral],
+    [4, 0x2026, CLASS.ioapic],
+  ] as const)
     pch(addr(0, 0, 5, func), [INTEL, id], cls, { revision: 0x07 });
   pch("0000:00:14.0", [INTEL, 0xa1af], CLASS.xhci, { driver: "xhci_hcd" });
   pch("0000:00:14.2", [INTEL, 0xa1b1], CLASS.signalProcessing, { driver: "intel_pch_thermal" });
   pch("0000:00:16.0", [INTEL, 0xa1ba], CLASS.commController, { driver: "mei_me" });
   pch("0000:00:17.0", [INTEL, 0xa182], CLASS.ahci, { driver: "ahci", sataPorts: 8 });
-  pch("0000:00:1c.0", [INTEL, 0xa190], CLASS.pciBridge, { bridge: "root-port", secondaryBus: 0x01, driver: "pcieport", acs: true, link: link(5, 1), revision: 0xf9 });
-  pch("0000:00:1c.4", [INTEL, 0xa194], CLASS.pciBridge, { bridge: "root-port", secondaryBus: 0x03, driver: "pcieport", acs: true, link: link(2.5, 1), revision: 0xf9 });
-  for (const [func, id, cls] of [[0, 0xa1c2, CLASS.isaBridge], [2, 0xa1a1, CLASS.memoryController], [4, 0xa1a3, CLASS.smbus], [5, 0xa1a4, CLASS.serialBus]] as const)
+  pch("0000:00:1c.0", [INTEL, 0xa190], CLASS.pciBridge, {
+    bridge: "root-port",
+    secondaryBus: 0x01,
+    driver: "pcieport",
+    acs: true,
+    link: link(5, 1),
+    revision: 0xf9,
+  });
+  pch("0000:00:1c.4", [INTEL, 0xa194], CLASS.pciBridge, {
+    bridge: "root-port",
+    secondaryBus: 0x03,
+    driver: "pcieport",
+    acs: true,
+    link: link(2.5, 1),
+    revision: 0xf9,
+  });
+  for (const [func, id, cls] of [
+    [0, 0xa1c2, CLASS.isaBridge],
+    [2, 0xa1a1, CLASS.memoryController],
+    [4, 0xa1a3, CLASS.smbus],
+    [5, 0xa1a4, CLASS.serialBus],
+  ] as const)
     pch(addr(0, 0, 0x1f, func), [INTEL, id], cls, func === 4 ? { driver: "i801_smbus" } : {});
   add(port("0000:01:00.0", [ASPEED, 0x1150], "pcie-to-pci", 0x02, { parent: "0000:00:1c.0", revision: 0x04, numaNode: 0, link: link(5, 1) }));
-  add(fn("0000:02:00.0", [ASPEED, 0x2000], CLASS.vga, { parent: "0000:01:00.0", sub: board, revision: 0x41, driver: "ast", numaNode: 0, resetMethods: ["pm", "bus"] }));
-  add(fn("0000:03:00.0", [INTEL, 0x1533], CLASS.ethernet, {
-    parent: "0000:00:1c.4",
-    sub: board,
-    revision: 0x03,
-    driver: "igb",
-    numaNode: 0,
-    link: link(2.5, 1),
-    resetMethods: ["flr", "bus"],
-    netdevs: [{ name: "eno1", mac: "ac:1f:6b:90:00:01", operstate: "up", ipv4: ["10.20.0.10/16"] }],
-  }));
+  add(
+    fn("0000:02:00.0", [ASPEED, 0x2000], CLASS.vga, {
+      parent: "0000:01:00.0",
+      sub: board,
+      revision: 0x41,
+      driver: "ast",
+      numaNode: 0,
+      resetMethods: ["pm", "bus"],
+    }),
+  );
+  add(
+    fn("0000:03:00.0", [INTEL, 0x1533], CLASS.ethernet, {
+      parent: "0000:00:1c.4",
+      sub: board,
+      revision: 0x03,
+      driver: "igb",
+      numaNode: 0,
+      link: link(2.5, 1),
+      resetMethods: ["flr", "bus"],
+      netdevs: [{ name: "eno1", mac: "ac:1f:6b:90:00:01", operstate: "up", ipv4: ["10.20.0.10/16"] }],
+    }),
+  );
 
   const s17 = stack(0x17, 0x39, 0);
   e810(s17, 1);
@@ -812,7 +1039,8 @@ function bench1000(): ScenarioSpec {
   return {
     name: "bench-1000",
     title: "1,000-function benchmark host",
-    description: "Two-socket Xeon with exactly 1,000 PCI functions: four SR-IOV PFs with 128 VFs each on vfio-pci, 120 NVMe drives and 16 GPUs behind PCIe switches, and rows of quad-port NICs.",
+    description:
+      "Two-socket Xeon with exactly 1,000 PCI functions: four SR-IOV PFs with 128 VFs each on vfio-pci, 120 NVMe drives and 16 GPUs behind PCIe switches, and rows of quad-port NICs.",
     host: {
       hostname: "bench-1000",
       kernelRelease: "6.8.12-4-pve",

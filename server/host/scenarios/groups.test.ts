@@ -158,7 +158,10 @@ describe("computeIommuGroups", () => {
   });
 
   it("leaves functions the IOMMU does not translate without a group", () => {
-    const t = computeIommuGroups([node({ address: "0000:00:00.2", type: "conventional", behindIommu: false }), node({ address: "0000:00:01.0", type: "conventional" })]);
+    const t = computeIommuGroups([
+      node({ address: "0000:00:00.2", type: "conventional", behindIommu: false }),
+      node({ address: "0000:00:01.0", type: "conventional" }),
+    ]);
     expect(t.groupOf.has("0000:00:00.2")).toBe(false);
     expect(t.groupOf.get("0000:00:01.0")).toBe(0);
   });

@@ -81,8 +81,7 @@ export class SimulatedIpLink implements IpLink {
     for (let i = 1; i < rest.length; i += 2) {
       const [key, value] = [rest[i]!, rest[i + 1] ?? ""];
       const setting = key === "qos" ? "vlan" : key;
-      if ((UNSUPPORTED[pf.driver ?? ""] ?? []).includes(setting))
-        return { code: 2, stdout: "", stderr: "RTNETLINK answers: Operation not supported\n" };
+      if ((UNSUPPORTED[pf.driver ?? ""] ?? []).includes(setting)) return { code: 2, stdout: "", stderr: "RTNETLINK answers: Operation not supported\n" };
       if (key === "mac") next.mac = value.toLowerCase();
       else if (key === "vlan") next.vlan = Number(value);
       else if (key === "qos") next.qos = Number(value);

@@ -87,7 +87,12 @@ describe("sriov_numvfs", () => {
     const k = boot();
     const bootGroups = fs.readdirSync(sys(k, "kernel/iommu_groups")).sort();
     k.write(NUMVFS, "3");
-    const vfGroups = PF1_VFS.map((a) => fs.readlinkSync(sys(k, `bus/pci/devices/${a}/iommu_group`)).split("/").pop()!);
+    const vfGroups = PF1_VFS.map((a) =>
+      fs
+        .readlinkSync(sys(k, `bus/pci/devices/${a}/iommu_group`))
+        .split("/")
+        .pop()!,
+    );
     k.write(NUMVFS, "0");
 
     const inv = scan(k);
@@ -103,7 +108,12 @@ describe("sriov_numvfs", () => {
     expect(fs.readdirSync(sys(k, "class/net")).filter((n) => n.startsWith("enp59s10"))).toEqual([]);
     // freed group ids are handed out again, lowest first (the kernel's IDA)
     k.write(NUMVFS, "1");
-    expect(fs.readlinkSync(sys(k, `bus/pci/devices/${PF1_VFS[0]}/iommu_group`)).split("/").pop()).toBe(vfGroups[0]);
+    expect(
+      fs
+        .readlinkSync(sys(k, `bus/pci/devices/${PF1_VFS[0]}/iommu_group`))
+        .split("/")
+        .pop(),
+    ).toBe(vfGroups[0]);
   });
 
   it("leaves VFs driverless when sriov_drivers_autoprobe is 0", () => {
@@ -155,7 +165,10 @@ describe("sriov_numvfs", () => {
     k.write(`devices/pci0000:3a/0000:3a:00.0/${PF1}/sriov_numvfs`, "1");
     expect(outcome(k, "class/net/ens1f1/device/sriov_numvfs", "0")).toBe("ok");
     expect(dev(scan(k), PF1).sriov!.numVfs).toBe(0);
-    expect(k.writes().map((w) => w.target)).toEqual([`devices/pci0000:3a/0000:3a:00.0/${PF1}/sriov_numvfs`, `devices/pci0000:3a/0000:3a:00.0/${PF1}/sriov_numvfs`]);
+    expect(k.writes().map((w) => w.target)).toEqual([
+      `devices/pci0000:3a/0000:3a:00.0/${PF1}/sriov_numvfs`,
+      `devices/pci0000:3a/0000:3a:00.0/${PF1}/sriov_numvfs`,
+    ]);
   });
 });
 

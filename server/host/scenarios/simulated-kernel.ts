@@ -51,8 +51,24 @@ const PAGE_SIZE = 4096;
 const GENERIC_DRIVERS = new Set(["vfio-pci", "pci-stub"]);
 /** attributes the kernel lets root write that this simulator does not model: the write fails with EOPNOTSUPP */
 const UNMODELLED_WRITABLE = new Set([
-  "reset_method", "enable", "numa_node", "remove", "rescan", "drivers_autoprobe", "resource_alignment", "config", "rom",
-  "sriov_vf_msix_count", "d3cold_allowed", "broken_parity_status", "msi_bus", "mtu", "ifalias", "tx_queue_len", "carrier", "flags",
+  "reset_method",
+  "enable",
+  "numa_node",
+  "remove",
+  "rescan",
+  "drivers_autoprobe",
+  "resource_alignment",
+  "config",
+  "rom",
+  "sriov_vf_msix_count",
+  "d3cold_allowed",
+  "broken_parity_status",
+  "msi_bus",
+  "mtu",
+  "ifalias",
+  "tx_queue_len",
+  "carrier",
+  "flags",
 ]);
 
 /** A driver's ID tables ("8086:154c"): the static one compiled in, the dynamic one new_id and vfio-pci.ids= fill. */
@@ -346,7 +362,8 @@ export class SimulatedKernel implements SysfsWriter {
   private removeId(driver: string, buf: string): void {
     const fields = scanHex(buf, 6);
     if (fields.length < 2) throw errnoError("EINVAL", "remove_id: vendor and device expected");
-    if (!this.table(driver).dynIds.delete(idOf(fields[0]!, fields[1]!))) throw errnoError("ENODEV", `${driver} has no dynamic ID ${idOf(fields[0]!, fields[1]!)}`);
+    if (!this.table(driver).dynIds.delete(idOf(fields[0]!, fields[1]!)))
+      throw errnoError("ENODEV", `${driver} has no dynamic ID ${idOf(fields[0]!, fields[1]!)}`);
   }
 
   /** device_attach(): each loaded driver in turn that matches gets to probe, until one succeeds. */

@@ -19,7 +19,13 @@ const read = (path: string) => fs.readFileSync(path, "latin1");
 const ls = (path: string) => fs.readdirSync(path).sort();
 const dev = (name: string, address: string) => sysOf(name)(`bus/pci/devices/${address}`);
 const groupMembers = (name: string, id: number) => ls(sysOf(name)(`kernel/iommu_groups/${id}/devices`));
-const groupOf = (name: string, address: string) => Number(fs.readlinkSync(`${dev(name, address)}/iommu_group`).split("/").pop());
+const groupOf = (name: string, address: string) =>
+  Number(
+    fs
+      .readlinkSync(`${dev(name, address)}/iommu_group`)
+      .split("/")
+      .pop(),
+  );
 
 /**
  * Every symlink under root: relative, and resolving to something that exists. A process's /proc/<pid>/fd links are
@@ -45,8 +51,12 @@ function checkLinks(root: string): number {
 
 describe("kernfsLinkTarget", () => {
   it("goes up to an ancestor of the target's parent, as kernfs does", () => {
-    expect(kernfsLinkTarget("bus/pci/devices/0000:03:00.0", "devices/pci0000:00/0000:00:1c.0/0000:03:00.0")).toBe("../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0");
-    expect(kernfsLinkTarget("devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/enp3s0/device", "devices/pci0000:00/0000:00:1c.0/0000:03:00.0")).toBe("../../../0000:03:00.0");
+    expect(kernfsLinkTarget("bus/pci/devices/0000:03:00.0", "devices/pci0000:00/0000:00:1c.0/0000:03:00.0")).toBe(
+      "../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0",
+    );
+    expect(kernfsLinkTarget("devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/enp3s0/device", "devices/pci0000:00/0000:00:1c.0/0000:03:00.0")).toBe(
+      "../../../0000:03:00.0",
+    );
     expect(kernfsLinkTarget("devices/p/0000:3b:00.0/virtfn0", "devices/p/0000:3b:02.0")).toBe("../0000:3b:02.0");
     expect(kernfsLinkTarget("class/iommu/dmar0", "devices/virtual/iommu/dmar0")).toBe("../../devices/virtual/iommu/dmar0");
   });
@@ -116,7 +126,9 @@ describe("desktop", () => {
   });
 
   it("computes the groups with the kernel's rules, numbered in probe order", () => {
-    const groups = ls(sys("kernel/iommu_groups")).map(Number).sort((a, b) => a - b);
+    const groups = ls(sys("kernel/iommu_groups"))
+      .map(Number)
+      .sort((a, b) => a - b);
     expect(groups).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(groupMembers("desktop", 6)).toEqual(["0000:00:1c.0", "0000:00:1c.4", "0000:03:00.0", "0000:04:00.0"]);
     expect(groupMembers("desktop", 7)).toEqual(["0000:00:1f.0", "0000:00:1f.3", "0000:00:1f.4", "0000:00:1f.5"]);
@@ -135,7 +147,16 @@ describe("desktop", () => {
   it("binds drivers through bus/pci/drivers, ports to pcieport", () => {
     expect(fs.readlinkSync(`${dev("desktop", "0000:03:00.0")}/driver`)).toBe("../../../../bus/pci/drivers/igc");
     expect(fs.readlinkSync(sys("bus/pci/drivers/igc/0000:03:00.0"))).toBe("../../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0");
-    expect(ls(sys("bus/pci/drivers/pcieport"))).toEqual(["0000:00:01.0", "0000:00:06.0", "0000:00:1c.0", "0000:00:1c.4", "bind", "new_id", "remove_id", "unbind"]);
+    expect(ls(sys("bus/pci/drivers/pcieport"))).toEqual([
+      "0000:00:01.0",
+      "0000:00:06.0",
+      "0000:00:1c.0",
+      "0000:00:1c.4",
+      "bind",
+      "new_id",
+      "remove_id",
+      "unbind",
+    ]);
     expect(ls(sys("bus/pci/drivers/xhci_hcd"))).toContain("module");
     expect(fs.existsSync(sys("bus/pci/drivers/vfio-pci"))).toBe(false);
     expect(fs.existsSync(sys("module/vfio_pci"))).toBe(false);
@@ -174,11 +195,16 @@ describe("desktop", () => {
     expect(read(proc("net/if_inet6"))).toBe(
       "00000000000000000000000000000001 01 80 10 80       lo\n" +
         "20010db8000100000000000000000010 02 40 00 80   enp3s0\n" +
-        "fe80000000000000064" + "21afffe3c5e7f 02 40 20 80   enp3s0\n",
+        "fe80000000000000064" +
+        "21afffe3c5e7f 02 40 20 80   enp3s0\n",
     );
     const v6 = read(proc("net/ipv6_route")).split("\n");
-    expect(v6).toContain("00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000064 00000001 00000000 00000003   enp3s0");
-    expect(v6).toContain("00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo");
+    expect(v6).toContain(
+      "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000064 00000001 00000000 00000003   enp3s0",
+    );
+    expect(v6).toContain(
+      "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo",
+    );
     const trie = read(proc("net/fib_trie"));
     expect(trie.startsWith("Main:\n")).toBe(true);
     expect(trie).toContain("\nLocal:\n");
@@ -215,7 +241,14 @@ describe("server", () => {
   const pf = dev("server", "0000:3b:00.0");
 
   it("writes the PF's SR-IOV files and links virtfnN/physfn to each other", () => {
-    expect(["totalvfs", "numvfs", "offset", "stride", "vf_device", "drivers_autoprobe"].map((f) => read(`${pf}/sriov_${f}`))).toEqual(["64\n", "4\n", "16\n", "1\n", "154c\n", "1\n"]);
+    expect(["totalvfs", "numvfs", "offset", "stride", "vf_device", "drivers_autoprobe"].map((f) => read(`${pf}/sriov_${f}`))).toEqual([
+      "64\n",
+      "4\n",
+      "16\n",
+      "1\n",
+      "154c\n",
+      "1\n",
+    ]);
     expect(read(dev("server", "0000:3b:00.1") + "/sriov_numvfs")).toBe("0\n");
     for (let i = 0; i < 4; i++) {
       const vfAddr = `0000:3b:02.${i}`;
@@ -324,7 +357,10 @@ describe("server", () => {
     const argv = read(proc("2817/cmdline")).split("\0");
     expect(argv.slice(0, 5)).toEqual(["/usr/bin/kvm", "-id", "101", "-name", "router,debug-threads=on"]);
     expect(argv).toContain("vfio-pci,host=0000:86:00.0,id=hostpci0,bus=pci.0,addr=0x10");
-    expect(ls(proc("2817/fd")).map((fd) => fs.readlinkSync(proc(`2817/fd/${fd}`)))).toEqual(["/dev/vfio/vfio", `/dev/vfio/${groupOf("server", "0000:86:00.0")}`]);
+    expect(ls(proc("2817/fd")).map((fd) => fs.readlinkSync(proc(`2817/fd/${fd}`)))).toEqual([
+      "/dev/vfio/vfio",
+      `/dev/vfio/${groupOf("server", "0000:86:00.0")}`,
+    ]);
   });
 
   it("puts the I350's possible VFs on the next bus without colliding, and reads the NVMe's SR-IOV state", () => {

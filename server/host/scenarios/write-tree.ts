@@ -129,7 +129,10 @@ export class LiveScenarioTree {
     h.devPath.set(vf.address, `${parentOf(h.devPath.get(pfAddress)!)}/${vf.address}`);
     h.allocator?.addNode(groupNode(vf));
     h.allocator?.probe(vf.address);
-    this.journals.set(`dev:${vf.address}`, this.sys.record(() => writeDevice(this.sys, h, vf)));
+    this.journals.set(
+      `dev:${vf.address}`,
+      this.sys.record(() => writeDevice(this.sys, h, vf)),
+    );
     return vf;
   }
 
@@ -164,7 +167,10 @@ export class LiveScenarioTree {
       }
     }
     writeDriverAttrs(this.sys, h, f);
-    this.journals.set(`bind:${address}`, this.sys.record(() => writeBinding(this.sys, h, f)));
+    this.journals.set(
+      `bind:${address}`,
+      this.sys.record(() => writeBinding(this.sys, h, f)),
+    );
     this.refreshProcfs();
   }
 
@@ -454,7 +460,8 @@ function buildHost(spec: ScenarioSpec): Host {
   };
   add({ name: "lo", dir: "devices/virtual/net/lo", kind: "loopback", spec: { name: "lo", mac: "00:00:00:00:00:00", operstate: "up", mtu: 65536 } });
   for (const f of topology.functions)
-    for (const nd of f.spec.netdevs ?? []) add({ name: nd.name, dir: `${devPath.get(f.address)!}/net/${nd.name}`, kind: "physical", spec: nd, owner: f.address });
+    for (const nd of f.spec.netdevs ?? [])
+      add({ name: nd.name, dir: `${devPath.get(f.address)!}/net/${nd.name}`, kind: "physical", spec: nd, owner: f.address });
   for (const v of spec.network.virtual) add({ name: v.name, dir: `devices/virtual/net/${v.name}`, kind: v.kind, spec: v, lowers: v.lowers });
   const netByName = new Map(net.map((n) => [n.name, n]));
   for (const v of spec.network.virtual) {
@@ -480,7 +487,14 @@ function buildHost(spec: ScenarioSpec): Host {
     const [major, minor] = d.dev.split(":").map(Number) as [number, number];
     for (const p of d.partitions ?? []) {
       const name = `${d.name}${/\d$/.test(d.name) ? "p" : ""}${p.number}`;
-      addBlock({ name, dir: `${dir}/${name}`, dev: p.dev ?? `${major}:${minor + p.number}`, sizeBytes: p.sizeBytes ?? 1_073_741_824, isPartition: true, owner });
+      addBlock({
+        name,
+        dir: `${dir}/${name}`,
+        dev: p.dev ?? `${major}:${minor + p.number}`,
+        sizeBytes: p.sizeBytes ?? 1_073_741_824,
+        isPartition: true,
+        owner,
+      });
     }
   };
   let ataPort = 0;
@@ -576,7 +590,17 @@ function moduleList(spec: ScenarioSpec, drivers: Map<string, string | null>): Mo
 /** Writes sysfs; returns the journals of what each VF and each binding created, for a live tree to take away. */
 function writeSysfs(t: Tree, h: Host): Map<string, JournalEntry[]> {
   const journals = new Map<string, JournalEntry[]>();
-  for (const d of ["bus/pci/devices", "class/net", "class/block", "class/iommu", "class/pci_bus", "kernel/iommu_groups", "dev/block", "module", "firmware/acpi/tables"])
+  for (const d of [
+    "bus/pci/devices",
+    "class/net",
+    "class/block",
+    "class/iommu",
+    "class/pci_bus",
+    "kernel/iommu_groups",
+    "dev/block",
+    "module",
+    "firmware/acpi/tables",
+  ])
     t.dir(d);
   t.file("bus/pci/drivers_probe", "");
   t.attr("bus/pci/drivers_autoprobe", 1);
@@ -585,14 +609,23 @@ function writeSysfs(t: Tree, h: Host): Map<string, JournalEntry[]> {
 
   for (const rootBus of h.topology.rootBuses) writePciBus(t, `devices/${rootBus}`, rootBus.slice(3), `devices/${rootBus}`);
   for (const f of h.topology.functions) {
-    if (f.physfn) journals.set(`dev:${f.address}`, t.record(() => writeDevice(t, h, f)));
+    if (f.physfn)
+      journals.set(
+        `dev:${f.address}`,
+        t.record(() => writeDevice(t, h, f)),
+      );
     else writeDevice(t, h, f);
   }
   for (const [driver, module] of h.drivers) writeDriver(t, driver, module);
   // the virtual interfaces and block devices first: a binding's journal must not own their directories
   writeNet(t, h);
   writeBlock(t, h);
-  for (const f of h.topology.functions) if (f.spec.driver) journals.set(`bind:${f.address}`, t.record(() => writeBinding(t, h, f)));
+  for (const f of h.topology.functions)
+    if (f.spec.driver)
+      journals.set(
+        `bind:${f.address}`,
+        t.record(() => writeBinding(t, h, f)),
+      );
   writeIommu(t, h);
   writeFirmware(t, h);
   for (const m of h.modules) writeModule(t, m, m.drivers);
@@ -921,7 +954,13 @@ function writeBlock(t: Tree, h: Host): void {
     const dir = h.blocks.get(hs.name)!.dir;
     if (hs.kind === "dm") {
       t.attr(`${dir}/dm/name`, hs.dmName ?? hs.name);
-      t.attr(`${dir}/dm/uuid`, `LVM-${(hs.dmName ?? hs.name).replace(/[^a-z0-9]/gi, "").padEnd(32, "0").slice(0, 32)}`);
+      t.attr(
+        `${dir}/dm/uuid`,
+        `LVM-${(hs.dmName ?? hs.name)
+          .replace(/[^a-z0-9]/gi, "")
+          .padEnd(32, "0")
+          .slice(0, 32)}`,
+      );
       t.attr(`${dir}/dm/suspended`, 0);
     } else {
       t.attr(`${dir}/md/level`, hs.mdLevel ?? "raid1");
@@ -961,7 +1000,9 @@ function writeProcNet(t: Tree, h: Host): void {
 }
 
 function procModules(h: Host): string {
-  return h.modules.map((m) => `${m.name} ${moduleSize(m.name)} ${m.usedBy.length} ${m.usedBy.length ? `${m.usedBy.join(",")},` : "-"} Live 0x0000000000000000\n`).join("");
+  return h.modules
+    .map((m) => `${m.name} ${moduleSize(m.name)} ${m.usedBy.length} ${m.usedBy.length ? `${m.usedBy.join(",")},` : "-"} Live 0x0000000000000000\n`)
+    .join("");
 }
 
 function defaultKernelVersion(release: string): string {
@@ -1003,7 +1044,14 @@ function cpuinfo(h: Host): string {
       ["cpuid level", intel ? 32 : 16],
       ["wp", "yes"],
       ["flags", c.flags.join(" ")],
-      ...(intel && c.flags.includes("vmx") ? ([["vmx flags", "vnmi preemption_timer posted_intr invvpid ept_x_only ept_ad ept_1gb flexpriority apicv tsc_offset vtpr mtf vapic ept vpid unrestricted_guest vapic_reg vid ple shadow_vmcs ept_mode_based_exec tsc_scaling"]] as [string, string][]) : []),
+      ...(intel && c.flags.includes("vmx")
+        ? ([
+            [
+              "vmx flags",
+              "vnmi preemption_timer posted_intr invvpid ept_x_only ept_ad ept_1gb flexpriority apicv tsc_offset vtpr mtf vapic ept vpid unrestricted_guest vapic_reg vid ple shadow_vmcs ept_mode_based_exec tsc_scaling",
+            ],
+          ] as [string, string][])
+        : []),
       ["bugs", intel ? "spectre_v1 spectre_v2 spec_store_bypass swapgs eibrs_pbrsb rfds bhi" : "sysret_ss_attrs spectre_v1 spectre_v2 spec_store_bypass srso"],
       ["bogomips", (c.mhz * 2).toFixed(2)],
       ...(intel ? [] : ([["TLB size", "2560 4K pages"]] as [string, string][])),
@@ -1021,7 +1069,15 @@ function cpuinfo(h: Host): string {
 // Mounts ----------------------------------------------------------------------------------------------------------
 
 function mountTables(h: Host): { mountinfo: string; mounts: string } {
-  interface Row { source: string; mountpoint: string; fstype: string; dev: string; root: string; opts: string; superOpts: string }
+  interface Row {
+    source: string;
+    mountpoint: string;
+    fstype: string;
+    dev: string;
+    root: string;
+    opts: string;
+    superOpts: string;
+  }
   const rows: Row[] = [];
   const pseudo = (source: string, mountpoint: string, fstype: string, dev: string, opts: string, superOpts = "rw") =>
     rows.push({ source, mountpoint, fstype, dev, root: "/", opts, superOpts });
@@ -1063,7 +1119,15 @@ function mountTables(h: Host): { mountinfo: string; mounts: string } {
   pseudo("tmpfs", "/run", "tmpfs", "0:24", "rw,nosuid,nodev,noexec,relatime", "rw,size=3272604k,mode=755,inode64");
   for (const m of specMounts) {
     const root = m.root ?? "/";
-    rows.push({ source: m.source, mountpoint: m.mountpoint, fstype: m.fstype, dev: devOf(m.source, m.fstype, m.dev), root, opts: m.options ?? "rw,relatime", superOpts: superOptsOf(m.fstype, m.source, root) });
+    rows.push({
+      source: m.source,
+      mountpoint: m.mountpoint,
+      fstype: m.fstype,
+      dev: devOf(m.source, m.fstype, m.dev),
+      root,
+      opts: m.options ?? "rw,relatime",
+      superOpts: superOptsOf(m.fstype, m.source, root),
+    });
     if (m === rootMount) {
       pseudo("securityfs", "/sys/kernel/security", "securityfs", "0:6", "rw,nosuid,nodev,noexec,relatime");
       pseudo("tmpfs", "/dev/shm", "tmpfs", "0:25", "rw,nosuid,nodev", "rw,inode64");
@@ -1084,10 +1148,15 @@ function mountTables(h: Host): { mountinfo: string; mounts: string } {
   };
   const esc = (s: string) => s.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
   const mountinfo = rows
-    .map((r, i) => `${ids[i]} ${parentId(r.mountpoint)} ${r.dev} ${esc(r.root)} ${esc(r.mountpoint)} ${r.opts} shared:${i + 1} - ${r.fstype} ${esc(r.source)} ${r.superOpts}`)
+    .map(
+      (r, i) =>
+        `${ids[i]} ${parentId(r.mountpoint)} ${r.dev} ${esc(r.root)} ${esc(r.mountpoint)} ${r.opts} shared:${i + 1} - ${r.fstype} ${esc(r.source)} ${r.superOpts}`,
+    )
     .join("\n");
   const mounts = rows
-    .map((r) => `${esc(r.source)} ${esc(r.mountpoint)} ${r.fstype} ${[r.opts, ...r.superOpts.split(",").filter((o) => o !== "rw" && o !== "ro")].join(",")} 0 0`)
+    .map(
+      (r) => `${esc(r.source)} ${esc(r.mountpoint)} ${r.fstype} ${[r.opts, ...r.superOpts.split(",").filter((o) => o !== "rw" && o !== "ro")].join(",")} 0 0`,
+    )
     .join("\n");
   return { mountinfo: `${mountinfo}\n`, mounts: `${mounts}\n` };
 }
@@ -1142,7 +1211,11 @@ function ipv4Routes(h: Host): string {
     rows.push({ key: 0, prefix: 0, text: `${def.iface}\t00000000\t${leHex(ipv4(def.gateway))}\t0003\t0\t0\t${def.metric ?? 0}\t00000000\t0\t0\t0` });
   for (const a of v4Addresses(h)) {
     const net = (a.ip & maskOf(a.prefix)) >>> 0;
-    rows.push({ key: net, prefix: a.prefix, text: `${a.iface}\t${leHex(net)}\t00000000\t0001\t0\t0\t${routeMetric(h, a.iface, def)}\t${leHex(maskOf(a.prefix))}\t0\t0\t0` });
+    rows.push({
+      key: net,
+      prefix: a.prefix,
+      text: `${a.iface}\t${leHex(net)}\t00000000\t0001\t0\t0\t${routeMetric(h, a.iface, def)}\t${leHex(maskOf(a.prefix))}\t0\t0\t0`,
+    });
   }
   rows.sort((x, y) => x.key - y.key || y.prefix - x.prefix);
   return line("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT") + rows.map((r) => line(r.text)).join("");
@@ -1204,7 +1277,10 @@ function ipv6Hex(text: string): string {
   const h = head ? head.split(":") : [];
   const t = tail ? tail.split(":") : [];
   const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  return groups.map((g) => g.padStart(4, "0")).join("").toLowerCase();
+  return groups
+    .map((g) => g.padStart(4, "0"))
+    .join("")
+    .toLowerCase();
 }
 
 function maskedV6(hex32: string, prefix: number): string {
@@ -1238,7 +1314,10 @@ function v6Addresses(h: Host): V6Addr[] {
   const out: V6Addr[] = [{ iface: lo, hex: ipv6Hex("::1"), prefix: 128, scope: 0x10, flags: IFA_F_PERMANENT }];
   for (const n of upIfaces(h)) {
     if (n.master) continue;
-    for (const [list, flags] of [[n.spec.ipv6, IFA_F_PERMANENT], [n.spec.ipv6Autoconf, 0]] as const) {
+    for (const [list, flags] of [
+      [n.spec.ipv6, IFA_F_PERMANENT],
+      [n.spec.ipv6Autoconf, 0],
+    ] as const) {
       for (const cidr of list ?? []) {
         const [ip, prefix] = cidr.split("/") as [string, string];
         out.push({ iface: n, hex: ipv6Hex(ip), prefix: Number(prefix), scope: 0, flags });
@@ -1292,7 +1371,11 @@ function ipv6Routes(h: Host): string {
     local.push({ key: `${a.hex}/128/${dev}`, text: row(a.hex, 128, Z, 0, a.scope === 0x10 ? 3 : 2, (RTF_LOCAL | RTF_NONEXTHOP | RTF_UP) >>> 0, dev) });
   }
   for (const n of ifaces) local.push({ key: `ff00/8/${n.name}`, text: row(`ff${"0".repeat(30)}`, 8, Z, 256, 1, RTF_UP, n.name) });
-  const sorted = (rows: { key: string; text: string }[]) => [...rows].sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => r.text).join("");
+  const sorted = (rows: { key: string; text: string }[]) =>
+    [...rows]
+      .sort((a, b) => (a.key < b.key ? -1 : 1))
+      .map((r) => r.text)
+      .join("");
   // the tree walk prints a table's root (::/0) after everything below it, its routes by metric
   const up = (r: { iface: string }) => h.netByName.get(r.iface)?.spec.operstate === "up";
   const defaults = [
@@ -1300,16 +1383,40 @@ function ipv6Routes(h: Host): string {
     // a router advertisement's default: RTF_UP|RTF_GATEWAY|RTF_DEFAULT|RTF_ADDRCONF|RTF_EXPIRES, printed 00450003
     ...(h.spec.network.raDefaultsV6 ?? [])
       .filter(up)
-      .map((r) => ({ metric: r.metric ?? 1024, text: row(Z, 0, ipv6Hex(r.gateway), r.metric ?? 1024, 1, (RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES) >>> 0, r.iface) })),
+      .map((r) => ({
+        metric: r.metric ?? 1024,
+        text: row(Z, 0, ipv6Hex(r.gateway), r.metric ?? 1024, 1, (RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES) >>> 0, r.iface),
+      })),
   ];
-  const root = defaults.length > 0 ? defaults.sort((a, b) => a.metric - b.metric).map((d) => d.text).join("") : nullEntry;
+  const root =
+    defaults.length > 0
+      ? defaults
+          .sort((a, b) => a.metric - b.metric)
+          .map((d) => d.text)
+          .join("")
+      : nullEntry;
   return sorted(main) + root + sorted(local) + nullEntry;
 }
 
 // Interrupts ------------------------------------------------------------------------------------------------------
 
 /** MSI-X users (NICs, NVMe) versus plain MSI; decides the chip name since per-device MSI domains (6.2). */
-const MSIX_DRIVERS = new Set(["igb", "igc", "e1000e", "i40e", "iavf", "ice", "ixgbe", "ixgbevf", "mlx5_core", "bnxt_en", "nvme", "r8169", "xhci_hcd", "ioatdma"]);
+const MSIX_DRIVERS = new Set([
+  "igb",
+  "igc",
+  "e1000e",
+  "i40e",
+  "iavf",
+  "ice",
+  "ixgbe",
+  "ixgbevf",
+  "mlx5_core",
+  "bnxt_en",
+  "nvme",
+  "r8169",
+  "xhci_hcd",
+  "ioatdma",
+]);
 
 function interruptVectors(h: Host, f: PciFunction, sound: { card: number }): string[] {
   const s = f.spec;
@@ -1380,11 +1487,30 @@ function interrupts(h: Host): string {
     });
   }
   const summary = (name: string, desc: string) => `${name.padStart(prec)}: ${counts(name.charCodeAt(0) * 131 + name.charCodeAt(2))} ${desc}\n`;
-  for (const [name, desc] of [["NMI", "Non-maskable interrupts"], ["LOC", "Local timer interrupts"], ["SPU", "Spurious interrupts"], ["PMI", "Performance monitoring interrupts"], ["IWI", "IRQ work interrupts"], ["RTR", "APIC ICR read retries"], ["RES", "Rescheduling interrupts"], ["CAL", "Function call interrupts"], ["TLB", "TLB shootdowns"], ["TRM", "Thermal event interrupts"], ["THR", "Threshold APIC interrupts"], ["DFR", "Deferred Error APIC interrupts"], ["MCE", "Machine check exceptions"], ["MCP", "Machine check polls"]] as const)
+  for (const [name, desc] of [
+    ["NMI", "Non-maskable interrupts"],
+    ["LOC", "Local timer interrupts"],
+    ["SPU", "Spurious interrupts"],
+    ["PMI", "Performance monitoring interrupts"],
+    ["IWI", "IRQ work interrupts"],
+    ["RTR", "APIC ICR read retries"],
+    ["RES", "Rescheduling interrupts"],
+    ["CAL", "Function call interrupts"],
+    ["TLB", "TLB shootdowns"],
+    ["TRM", "Thermal event interrupts"],
+    ["THR", "Threshold APIC interrupts"],
+    ["DFR", "Deferred Error APIC interrupts"],
+    ["MCE", "Machine check exceptions"],
+    ["MCP", "Machine check polls"],
+  ] as const)
     out += summary(name, ` ${desc}`);
   out += `${"ERR".padStart(prec)}: ${String(0).padStart(10)}\n`;
   out += `${"MIS".padStart(prec)}: ${String(0).padStart(10)}\n`;
-  for (const [name, desc] of [["PIN", "Posted-interrupt notification event"], ["NPI", "Nested posted-interrupt event"], ["PIW", "Posted-interrupt wakeup event"]] as const)
+  for (const [name, desc] of [
+    ["PIN", "Posted-interrupt notification event"],
+    ["NPI", "Nested posted-interrupt event"],
+    ["PIW", "Posted-interrupt wakeup event"],
+  ] as const)
     out += summary(name, ` ${desc}`);
   return out;
 }
