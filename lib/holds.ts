@@ -42,7 +42,9 @@ export function describeHold(h: Pick<DeviceHold, "kernel" | "holders">): string 
   }
   if (h.kernel === "vfio-open")
     return "open through vfio-pci by a process Passdeck cannot name from here (the kernel shows it enabled; `sudo passdeck holders` names it)";
-  return "held in another network namespace: its interface was moved into a container's (or an `ip netns`) namespace";
+  // naming the namespace's process takes ptrace access to it (root with every capability): the web tier and the
+  // helper, whose capabilities are narrowed, have none, so the sign is shown and who can name it is said
+  return "held in another network namespace: its interface was moved into a container's (or an `ip netns`) namespace (`sudo passdeck holders` names a process in it)";
 }
 
 /** One holder in words, as describeHold says it: "held by …" or "named on the command line of …". */

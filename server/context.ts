@@ -44,15 +44,9 @@ function buildServices(env: PassdeckEnv): Services {
   const kernel = demo && env.PASSDECK_DEMO_DIR ? SimulatedKernel.create(getScenario(demo), env.PASSDECK_DEMO_DIR) : null;
   const sysRoot = kernel?.sysRoot ?? env.PASSDECK_SYS_ROOT;
   const procRoot = kernel?.procRoot ?? env.PASSDECK_PROC_ROOT;
+  const inventory = new InventoryService({ sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo, servingPort: env.PASSDECK_PORT });
   // The host records are the helper's when it runs (this server then only reads them); the web tier's data is its own.
   const helperSocket = demo ? null : env.PASSDECK_HELPER_SOCKET;
-  // Not root, this process cannot tell whose namespace a moved interface is in: the helper can.
-  const nameOwners = helperSocket && process.getuid?.() !== 0 ? (addresses: string[]) => new HelperApplier(helperSocket).netnsOwners(addresses) : null;
-  const inventory = new InventoryService(
-    { sysRoot, procRoot, pciIdsPath: env.PASSDECK_PCI_IDS ?? null, demo, servingPort: env.PASSDECK_PORT },
-    undefined,
-    nameOwners,
-  );
   const records = lazyRecords(env.PASSDECK_DATA_DIR, helperSocket);
   const web = lazyWeb(env.PASSDECK_DATA_DIR, auditThrough(records));
   const journal: Context["journal"] = () => {

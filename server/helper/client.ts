@@ -20,7 +20,6 @@ import {
   type PlanApplier,
   type RevertOutcome,
 } from "./applier";
-import type { DeviceHolder } from "@/server/host/holders";
 import type { HelperLine, HelperRequest } from "./protocol";
 
 export class HelperUnavailable extends Error {
@@ -66,11 +65,6 @@ export class HelperApplier implements PlanApplier {
   /** "Stop remembering this address" for reconcile, written by the helper. */
   forgetDesired(address: string, meta: ApplyMeta): Promise<DesiredEntry[]> {
     return this.call({ op: "forget-desired", address, meta: { actor: meta.actor, origin: meta.origin } }) as Promise<DesiredEntry[]>;
-  }
-
-  /** Who owns the network namespaces these devices' interfaces were moved into (root's to find out). */
-  netnsOwners(addresses: string[]): Promise<Record<string, DeviceHolder>> {
-    return this.call({ op: "netns-owners", addresses }) as Promise<Record<string, DeviceHolder>>;
   }
 
   pending(): Promise<PendingConfirmation[]> {

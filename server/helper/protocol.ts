@@ -10,9 +10,6 @@ import { WEB_AUDIT_ACTIONS } from "@/server/auth/audit";
 /** A request line longer than this is refused unread (a plan of 2,000 steps is well under it). */
 export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
-/** At most this many devices per netns-owners request (a host's VFs are a few hundred at most). */
-export const MAX_OWNER_ADDRESSES = 512;
-
 const meta = z
   .object({
     actor: z
@@ -55,8 +52,6 @@ export const helperRequestSchema = z.discriminatedUnion("op", [
     })
     .strict(),
   z.object({ op: z.literal("forget-desired"), address: pciAddress, meta }).strict(),
-  // whose network namespace a moved interface is in: naming that needs root (another user's /proc/<pid>/ns/net)
-  z.object({ op: z.literal("netns-owners"), addresses: z.array(pciAddress).min(1).max(MAX_OWNER_ADDRESSES) }).strict(),
 ]);
 export type HelperRequest = z.infer<typeof helperRequestSchema>;
 

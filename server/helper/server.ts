@@ -14,7 +14,6 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { JournalBusy } from "@/server/db/journal";
 import { PlanRejected } from "@/server/executor/allow-list";
 import { PlanBusy } from "@/server/executor/executor";
-import { netnsOwners } from "@/server/host/holders";
 import { describePeer, socketPeer } from "@/server/host/peer";
 import { PlanReused, PlanUnsafe, type PlanApplier } from "./applier";
 import { helperRequestSchema, MAX_REQUEST_BYTES, type HelperLine, type HelperRequest } from "./protocol";
@@ -72,8 +71,6 @@ async function handle(request: HelperRequest, peer: string, options: HelperServe
     case "forget-desired":
       if (!records) throw new Error("this helper keeps no desired state");
       return records.forgetDesired(request.address, request.meta.actor, peer);
-    case "netns-owners":
-      return netnsOwners(options.procRoot, request.addresses);
   }
 }
 
@@ -130,8 +127,7 @@ function onConnection(socket: Socket, options: HelperServerOptions, log: (line: 
       return refuse(`malformed request: ${issues.join("; ")}`, issues);
     }
     void (async () => {
-      // reads the pages poll change nothing and are not recorded: their peer is not looked up
-      const who = parsed.data.op === "pending" || parsed.data.op === "netns-owners" ? "peer not looked up" : await peerOf();
+      const who = parsed.data.op === "pending" ? "peer not looked up" : await peerOf();
       try {
         const value = await handle(parsed.data, who, options, socket);
         send(socket, { type: "done", value });

@@ -15,7 +15,6 @@ import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { simulatedHost } from "@/server/plans/testing";
 import { LocalApplier } from "./applier";
-import { MAX_OWNER_ADDRESSES } from "./protocol";
 import { MAX_CONNECTIONS, startHelperServer } from "./server";
 
 const NOBODY = 65534;
@@ -160,25 +159,6 @@ describe("hand-crafted plans on the helper's socket, from another user", () => {
     const { lines } = await sendAsNobody({ op: "audit", action: "plan-applied", actor: "admin", source: null, detail: "a plan that never ran" });
     expect(lines.at(-1)).toMatchObject({ type: "error", name: "BadRequest" });
     expect(String(lines.at(-1)!.message)).toMatch(/^malformed request: action: Invalid option/);
-  });
-
-  it("who owns a namespace is answered for PCI addresses only, at most MAX_OWNER_ADDRESSES of them, and changes nothing", async () => {
-    const entries = journal.list({ limit: 1000 }).length;
-    const traversal = await sendAsNobody({ op: "netns-owners", addresses: ["../../../etc/shadow"] });
-    expect(traversal.lines.at(-1)).toMatchObject({ type: "error", name: "BadRequest" });
-    expect(String(traversal.lines.at(-1)!.message)).toContain("addresses.0: must be a PCI address such as 0000:3b:00.0");
-    const many = await sendAsNobody({
-      op: "netns-owners",
-      addresses: Array.from({ length: MAX_OWNER_ADDRESSES + 1 }, (_, i) => `0000:3b:${(i >> 3).toString(16).padStart(2, "0").slice(-2)}.${i % 8}`),
-    });
-    expect(many.lines.at(-1)).toMatchObject({ type: "error", name: "BadRequest" });
-    expect(String(many.lines.at(-1)!.message)).toMatch(/^malformed request: addresses: Too big: expected array to have <=512 items/);
-    const extra = await sendAsNobody({ op: "netns-owners", addresses: [PF0], procRoot: "/tmp" });
-    expect(extra.lines.at(-1)).toMatchObject({ type: "error", name: "BadRequest" });
-    // a fair question: no moved interface on this machine is that address's, so no owner; nothing journaled
-    const fair = await sendAsNobody({ op: "netns-owners", addresses: [PF0] });
-    expect(fair.lines.at(-1)).toEqual({ type: "done", value: {} });
-    expect(journal.list({ limit: 1000 }).length).toBe(entries);
   });
 
   it("the socket holds at most MAX_CONNECTIONS silent clients at once, and answers again once they are gone", async () => {

@@ -5,12 +5,12 @@ import { readVfInfo } from "@/server/host/ip-link";
 import { router, readProcedure } from "../trpc";
 
 export const devicesRouter = router({
-  list: readProcedure.query(async ({ ctx }) => {
-    const { data, timestamp } = await ctx.inventory.getNamed();
+  list: readProcedure.query(({ ctx }) => {
+    const { data, timestamp } = ctx.inventory.get();
     return { timestamp, devices: data.devices };
   }),
-  byAddress: readProcedure.input(z.object({ address: pciAddressSchema })).query(async ({ ctx, input }) => {
-    const { data } = await ctx.inventory.getNamed();
+  byAddress: readProcedure.input(z.object({ address: pciAddressSchema })).query(({ ctx, input }) => {
+    const { data } = ctx.inventory.get();
     const device = data.devices.find((d) => d.address === input.address);
     if (!device) throw new TRPCError({ code: "NOT_FOUND", message: `${input.address} is not a PCI device on this host` });
     const group = data.groups.find((g) => g.id === device.iommuGroup) ?? null;

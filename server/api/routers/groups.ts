@@ -2,8 +2,8 @@ import { router, readProcedure } from "../trpc";
 
 export const groupsRouter = router({
   /** Every IOMMU group with members, verdict and reasons; iommuEnabled false means there is no map to show. */
-  list: readProcedure.query(async ({ ctx }) => {
-    const { data, timestamp } = await ctx.inventory.getNamed();
+  list: readProcedure.query(({ ctx }) => {
+    const { data, timestamp } = ctx.inventory.get();
     return { timestamp, iommuEnabled: data.facts.iommu.enabled, groups: data.groups };
   }),
 });

@@ -18,7 +18,7 @@ async function readVms(ctx: Context) {
     };
   const view = await ctx.libvirt.view();
   if (!view.ok) return { available: false as const, uri: view.uri, reason: view.reason.cause, fix: view.reason.fix, rows: [] };
-  const inv = (await ctx.inventory.getNamed()).data;
+  const inv = ctx.inventory.get().data;
   const vfInfo = new Map<string, VfInfo[]>();
   for (const pf of pfsOfHeldVfs(view.domains, inv)) {
     const netdev = inv.devices.find((d) => d.address === pf)?.netdevs[0]?.name;

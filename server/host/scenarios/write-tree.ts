@@ -1381,12 +1381,10 @@ function ipv6Routes(h: Host): string {
   const defaults = [
     ...(def && up(def) ? [{ metric: def.metric ?? 1024, text: row(Z, 0, ipv6Hex(def.gateway), def.metric ?? 1024, 1, RTF_UP | RTF_GATEWAY, def.iface) }] : []),
     // a router advertisement's default: RTF_UP|RTF_GATEWAY|RTF_DEFAULT|RTF_ADDRCONF|RTF_EXPIRES, printed 00450003
-    ...(h.spec.network.raDefaultsV6 ?? [])
-      .filter(up)
-      .map((r) => ({
-        metric: r.metric ?? 1024,
-        text: row(Z, 0, ipv6Hex(r.gateway), r.metric ?? 1024, 1, (RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES) >>> 0, r.iface),
-      })),
+    ...(h.spec.network.raDefaultsV6 ?? []).filter(up).map((r) => ({
+      metric: r.metric ?? 1024,
+      text: row(Z, 0, ipv6Hex(r.gateway), r.metric ?? 1024, 1, (RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES) >>> 0, r.iface),
+    })),
   ];
   const root =
     defaults.length > 0
