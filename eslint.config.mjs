@@ -2,6 +2,7 @@
 // (who may name /sys and /proc, no shell strings) stay in server/boundaries.test.ts.
 import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 const clientMayNotImport = {
@@ -15,7 +16,7 @@ const clientMayNotImport = {
 };
 
 export default tseslint.config(
-  { ignores: [".next/**", "dist/**", "node_modules/**", "server/host/fixtures/**", "next-env.d.ts", "test-results/**", "playwright-report/**", "coverage/**"] },
+  { ignores: [".next/**", ".cache/**", "dist/**", "node_modules/**", "server/host/fixtures/**", "next-env.d.ts", "test-results/**", "playwright-report/**", "coverage/**"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   tseslint.configs.stylisticTypeChecked,
@@ -28,6 +29,9 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },
+  // TypeScript knows every name; the plain-node scripts get node's globals
+  { files: ["**/*.ts", "**/*.tsx"], rules: { "no-undef": "off" } },
+  { files: ["**/*.mjs"], languageOptions: { globals: globals.node } },
   { files: ["**/*.tsx"], ...reactHooks.configs.flat.recommended },
   {
     files: ["app/**", "components/**", "lib/**"],

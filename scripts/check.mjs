@@ -1,0 +1,37 @@
+// The fast loop before a commit, and the first thing the test command runs: lint, formatting, types, unit tests.
+// Lint and the type check run side by side (each mostly waits on the other core); the unit tests follow. Each
+// step's time is printed so a slow one is seen. Usage: npm run check [-- --unit-json <file>]
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({ options: { "unit-json": { type: "string" } } });
+
+/**
+ * Runs one command (an argument array, never a shell string) and resolves with its exit code and seconds.
+ * @param {string} name
+ * @param {string[]} argv
+ * @returns {Promise<{ name: string, code: number, seconds: number }>}
+ */
+function run(name, argv) {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: "inherit" });
+    child.on("close", (code) => resolve({ name, code: code ?? 1, seconds: (performance.now() - started) / 1000 }));
+    child.on("error", () => resolve({ name, code: 1, seconds: (performance.now() - started) / 1000 }));
+  });
+}
+
+const npx = (/** @type {string[]} */ ...args) => ["npx", "--no-install", ...args];
+const started = performance.now();
+const first = await Promise.all([
+  run("lint", npx("eslint", "--max-warnings=0", ".")),
+  run("format", npx("prettier", "--check", "--log-level=warn", ".")),
+  run("typecheck", npx("tsc", "--noEmit", "-p", ".")),
+]);
+// the libvirt tests talk to the real daemon (idempotent: a running one is left alone)
+const daemon = await run("libvirtd", ["bash", "scripts/libvirtd-up.sh"]);
+const unitArgs = ["vitest", "run", ...(values["unit-json"] ? ["--reporter=default", "--reporter=json", `--outputFile=${values["unit-json"]}`] : [])];
+const results = [...first, daemon, await run("unit tests", npx(...unitArgs))];
+for (const r of results) console.log(`check: ${r.name} ${r.code === 0 ? "passed" : "FAILED"} in ${r.seconds.toFixed(1)} s`);
+console.log(`check: ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+process.exit(results.every((r) => r.code === 0) ? 0 : 1);
