@@ -12,6 +12,7 @@ import { ScryptBusy } from "@/server/auth/passwords";
 import { PreviewRateLimited } from "@/server/plans/preview-limits";
 import { VirshBusy } from "@/server/libvirt/virsh";
 import { LiveReaderTooSlow, LiveSubscriptionLimit } from "@/server/probes/live-feed";
+import { ServiceUnavailable } from "@/server/services";
 
 /** The one table from host errors to API codes. */
 const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -23,7 +24,7 @@ const CODE_FOR: Record<HostErrorKind, TRPC_ERROR_CODE_KEY> = {
   "no-such-device": "NOT_FOUND",
 };
 
-/** …and from the write path's refusals: each says in its message what to do next. */
+/** …and from the write path's refusals and missing stores: each says in its message what to do next. */
 const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [PlanBusy, "CONFLICT"], // another plan runs in this process
   [JournalBusy, "CONFLICT"], // …or in another process (the CLI, reconcile)
@@ -42,6 +43,8 @@ const WRITE_ERRORS: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
   [VirshBusy, "TOO_MANY_REQUESTS"],
   [LiveSubscriptionLimit, "TOO_MANY_REQUESTS"],
   [LiveReaderTooSlow, "TIMEOUT"], // the reader did not keep up: its live view ends with the reason
+  // a store the procedure requires cannot be opened (requiresJournal, requiresLatencyStore… in trpc.ts): the reason says why
+  [ServiceUnavailable, "PRECONDITION_FAILED"],
 ];
 
 export function knownError(err: unknown): boolean {

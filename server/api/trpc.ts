@@ -1,51 +1,22 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
-import type { Journal } from "@/server/db/journal";
-import type { DesiredStore } from "@/server/desired/store";
-import type { DesiredEntry } from "@/server/desired/desired-state";
-import type { InventoryService } from "@/server/inventory/service";
-import type { IpLink } from "@/server/host/ip-link";
-import type { PlanService, WriteAccess } from "@/server/plans/plan-service";
+import type { Caller } from "@/server/auth/request";
+import { ServiceUnavailable, type ApiServices } from "@/server/services";
 import { hostErrorShape, knownError, toTRPCError } from "./errors";
 import { allowed, PROCEDURE_ACCESS, type Access } from "@/server/auth/access";
 
-export interface Context {
-  inventory: InventoryService;
-  /** the journal, or why it cannot be opened (no data directory yet, no permission): the page says so */
-  journal: () => { ok: true; journal: Journal } | { ok: false; reason: string };
-  /**
-   * the desired state reconcile puts back at boot, in the host records; `forget` goes through the privileged helper
-   * when it owns them
-   */
-  desired: () =>
-    | { ok: true; store: DesiredStore; forget: (address: string, meta: { actor: string; origin: string | null }) => Promise<DesiredEntry[]> }
-    | { ok: false; reason: string };
-  /** whether this server may change the host (a real sysfs, or the demo's simulated kernel), and how */
-  writeAccess: () => WriteAccess;
-  plans: PlanService;
-  /** iproute2 for reads (vfinfo_list); writes go through the executor */
-  ip: IpLink;
-  /** libvirt's VMs; null when this server has none configured (a demo host without PASSDECK_LIBVIRT_URI) */
-  libvirt: LibvirtService | null;
-  /** the latency store the probe agent writes and the live feed over it, or why the database cannot be opened */
-  latency: () => { ok: true; store: ProbeStore; feed: LiveFeed } | { ok: false; reason: string };
-  /** accounts, sessions, tokens and the audit trail, or why the database cannot be opened */
-  auth: () => { ok: true; service: AuthService } | { ok: false; reason: string };
+/**
+ * What every procedure sees: the web tier's services from createServices (server/services.ts; the stores that can
+ * fail to open are thunks saying why), and who sent this request. A procedure that cannot work without one of those
+ * stores takes it through a capability middleware below, which hands it over opened.
+ */
+export interface Context extends ApiServices {
   /** who sent this request (session or API token); null when nobody signed in */
   caller: Caller | null;
   /** the client's address as the server's socket saw it (scripts/serve.mjs sets x-forwarded-for), for the journal */
   origin: string | null;
-  /** PASSDECK_HOST is not a loopback address: first-run setup from the browser is refused */
-  listensBeyondLoopback: boolean;
 }
-
-import type { AuthService } from "@/server/auth/service";
-import type { Caller } from "@/server/auth/request";
-
-import type { LibvirtService } from "@/server/libvirt/service";
-import type { LiveFeed } from "@/server/probes/live-feed";
-import type { ProbeStore } from "@/server/probes/store";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -62,7 +33,7 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-/** Every thrown host error leaves through the one mapping table. */
+/** Every thrown host error, and every store a procedure requires but cannot have, leaves through the one mapping table. */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && knownError(result.error.cause)) throw toTRPCError(result.error.cause);
@@ -92,12 +63,51 @@ const guard = t.middleware(async ({ ctx, path, type, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Needs no sign-in: only "who am I" and "is this server set up". */
-export const publicProcedure = t.procedure.use(mapErrors).use(guard);
-/** Reads the host; the role each needs is in server/auth/access.ts. */
-export const readProcedure = t.procedure.use(mapErrors).use(guard);
-/** Changes the host through a reviewed plan, or Passdeck's own state. */
-export const writeProcedure = t.procedure.use(mapErrors).use(guard);
+/**
+ * The only procedure builder: the caller's role is checked against PROCEDURE_ACCESS (server/auth/access.ts), which
+ * says per procedure whether it is public, for viewers or for admins; errors leave through the one table. Add a
+ * capability below after `.input()`, so a malformed input is refused before a missing store is.
+ */
+export const guardedProcedure = t.procedure.use(mapErrors).use(guard);
+
+// ---- capabilities: each hands the procedure its store opened (typed, in place of the thunk), or refuses the call
+// with ServiceUnavailable, which the one error table (errors.ts) turns into PRECONDITION_FAILED and the reason.
+
+/** The journal of applies (host records). */
+export const requiresJournal = t.middleware(({ ctx, next }) => {
+  const opened = ctx.journal();
+  if (!opened.ok) throw new ServiceUnavailable("journal", opened.reason);
+  return next({ ctx: { journal: opened.journal } });
+});
+
+/** The desired state reconcile puts back (host records), and forgetting an address through whoever owns them. */
+export const requiresDesiredState = t.middleware(({ ctx, next }) => {
+  const opened = ctx.desired();
+  if (!opened.ok) throw new ServiceUnavailable("desired state", opened.reason);
+  return next({ ctx: { desired: { store: opened.store, forget: opened.forget } } });
+});
+
+/** The latency store the probe agent writes (web database), and the live feed over it. */
+export const requiresLatencyStore = t.middleware(({ ctx, next }) => {
+  const opened = ctx.latency();
+  if (!opened.ok) throw new ServiceUnavailable("latency store", opened.reason);
+  return next({ ctx: { latency: { store: opened.store, feed: opened.feed } } });
+});
+
+/** Accounts, sessions, tokens and the audit trail (web database). */
+export const requiresAuth = t.middleware(({ ctx, next }) => {
+  const opened = ctx.auth();
+  if (!opened.ok) throw new ServiceUnavailable("accounts", opened.reason);
+  return next({ ctx: { auth: opened.service } });
+});
+
+export const NO_LIBVIRT = "this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)";
+
+/** libvirt's VMs: a demo host has none unless PASSDECK_LIBVIRT_URI is set. */
+export const requiresLibvirt = t.middleware(({ ctx, next }) => {
+  if (!ctx.libvirt) throw new ServiceUnavailable("libvirt", NO_LIBVIRT);
+  return next({ ctx: { libvirt: ctx.libvirt } });
+});
 
 /** How the journal and notes name the caller: "alice (192.0.2.7)". */
 export function actorOf(ctx: Pick<Context, "caller" | "origin">): string {

@@ -6,17 +6,11 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, constants, fchownSync, fstatSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import { openHostRecords } from "@/server/db/host-records";
 import { prepareStateDirs, type Owner } from "@/server/db/layout";
 import type { PassdeckEnv } from "@/server/env";
-import { hostExecutor } from "@/server/executor/host-executor";
-import { LocalApplier } from "@/server/helper/applier";
 import { startHelperServer } from "@/server/helper/server";
-import { SystemIpLink } from "@/server/host/ip-link";
 import { isRealSysfs } from "@/server/host/sysfs-check";
-import { scanInventory } from "@/server/inventory/scan";
-import { libvirtFor } from "@/server/libvirt/service";
-import { guestViewOf, type GuestView } from "@/server/plans/step-guard";
+import { createServices, must } from "@/server/services";
 import { InvalidInput } from "./write-commands";
 
 /** A group name or number: the group whose members (the web server) may open the socket. */
@@ -70,28 +64,12 @@ export async function runHelper(env: PassdeckEnv & { PASSDECK_HELPER_GROUP?: str
   const gid = web?.gid ?? (env.PASSDECK_HELPER_GROUP ? groupId(env.PASSDECK_HELPER_GROUP) : null);
   // Owners and modes of the state directories, set at every start (layout.ts).
   prepareStateDirs({ dataDir: env.PASSDECK_DATA_DIR, web });
-  const records = openHostRecords(env.PASSDECK_DATA_DIR, null);
-  const audit = records.auditLog!; // this process owns the records: openHostRecords(…, null)
-  const libvirt = libvirtFor(env);
-  const applier = new LocalApplier({
-    mode: "host",
-    executor: hostExecutor(env.PASSDECK_SYS_ROOT, env.PASSDECK_PROC_ROOT, new SystemIpLink(), libvirt),
-    journal: () => records.journal,
-    desired: () => records.desired,
-    // the browser's own connection to the web server makes its NIC host-critical here too
-    inventory: () =>
-      scanInventory({
-        sysRoot: env.PASSDECK_SYS_ROOT,
-        procRoot: env.PASSDECK_PROC_ROOT,
-        pciIdsPath: env.PASSDECK_PCI_IDS ?? null,
-        demo: null,
-        recorder: null,
-        servingPort: env.PASSDECK_PORT,
-      }),
-    guests: async (): Promise<GuestView> => guestViewOf(libvirt ? await libvirt.view(true) : null),
-    audit: (action, actor, source, detail, peer) => audit.record(action, actor, source, detail, peer),
-    confirmWindowMs: env.PASSDECK_CONFIRM_WINDOW_S * 1000,
-  });
+  // The host records (this process owns them), libvirt, the executor over this host and the applier with the
+  // dead-man switch: from the one factory, opened now that the state directories are prepared.
+  const services = createServices({ env, entry: "helper" });
+  const records = must("host records", services.records());
+  const audit = records.auditLog!; // this process owns the records (entry "helper")
+  const applier = services.applier;
   prepareSocketDir(dirname(env.PASSDECK_HELPER_SOCKET), gid ?? 0);
   const server = await startHelperServer({
     socketPath: env.PASSDECK_HELPER_SOCKET,

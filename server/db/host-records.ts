@@ -71,8 +71,12 @@ class HelperAuditTrail implements AuditTrail {
 }
 
 export function openHostRecords(dataDir: string, helper: HelperApplier | null): HostRecords {
+  return hostRecordsOver(helper ? openHostDatabase(dataDir, { readonly: true }) : openHostDatabase(dataDir), helper);
+}
+
+/** The records over a database already open (read-only when the helper owns them; tests pass a temporary one). */
+export function hostRecordsOver(db: Db, helper: HelperApplier | null): HostRecords {
   if (helper) {
-    const db = openHostDatabase(dataDir, { readonly: true });
     const desired = new DesiredStore(db);
     return {
       mode: "reader",
@@ -84,7 +88,6 @@ export function openHostRecords(dataDir: string, helper: HelperApplier | null): 
       forgetDesired: (address, meta) => helper.forgetDesired(address, meta),
     };
   }
-  const db = openHostDatabase(dataDir);
   const desired = new DesiredStore(db);
   const audit = new AuditLog(db);
   return {

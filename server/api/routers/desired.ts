@@ -1,13 +1,12 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { pciAddressSchema } from "@/lib/schemas";
 import { describeEntry } from "@/server/desired/desired-state";
 import { driftNow } from "@/server/desired/reconcile";
-import { actorOf, router, readProcedure, writeProcedure } from "../trpc";
+import { actorOf, guardedProcedure, requiresDesiredState, router } from "../trpc";
 
 export const desiredRouter = router({
   /** What reconcile puts back at boot, each entry held against the host as it is now. */
-  drift: readProcedure.query(async ({ ctx }) => {
+  drift: guardedProcedure.query(async ({ ctx }) => {
     const opened = ctx.desired();
     if (!opened.ok) return { available: false as const, reason: opened.reason, entries: [], report: null };
     const desired = opened.store.get();
@@ -20,9 +19,10 @@ export const desiredRouter = router({
     };
   }),
   /** Stop remembering an address (after swapping a card, say): reconcile leaves it alone from then on. */
-  forget: writeProcedure.input(z.object({ address: pciAddressSchema })).mutation(async ({ ctx, input }) => {
-    const opened = ctx.desired();
-    if (!opened.ok) throw new TRPCError({ code: "PRECONDITION_FAILED", message: opened.reason });
-    return { forgotten: (await opened.forget(input.address, { actor: actorOf(ctx), origin: ctx.origin })).map(describeEntry) };
-  }),
+  forget: guardedProcedure
+    .input(z.object({ address: pciAddressSchema }))
+    .use(requiresDesiredState)
+    .mutation(async ({ ctx, input }) => {
+      return { forgotten: (await ctx.desired.forget(input.address, { actor: actorOf(ctx), origin: ctx.origin })).map(describeEntry) };
+    }),
 });

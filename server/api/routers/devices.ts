@@ -2,14 +2,14 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { pciAddressSchema } from "@/lib/schemas";
 import { readVfInfo } from "@/server/host/ip-link";
-import { router, readProcedure } from "../trpc";
+import { router, guardedProcedure } from "../trpc";
 
 export const devicesRouter = router({
-  list: readProcedure.query(({ ctx }) => {
+  list: guardedProcedure.query(({ ctx }) => {
     const { data, timestamp } = ctx.inventory.get();
     return { timestamp, devices: data.devices };
   }),
-  byAddress: readProcedure.input(z.object({ address: pciAddressSchema })).query(({ ctx, input }) => {
+  byAddress: guardedProcedure.input(z.object({ address: pciAddressSchema })).query(({ ctx, input }) => {
     const { data } = ctx.inventory.get();
     const device = data.devices.find((d) => d.address === input.address);
     if (!device) throw new TRPCError({ code: "NOT_FOUND", message: `${input.address} is not a PCI device on this host` });
@@ -17,7 +17,7 @@ export const devicesRouter = router({
     return { device, group };
   }),
   /** A PF's VFs as the driver reports them (`ip -j link show <pf>`, vfinfo_list): MAC, VLAN, trust, link state, rates. */
-  vfSettings: readProcedure.input(z.object({ pf: pciAddressSchema })).query(async ({ ctx, input }) => {
+  vfSettings: guardedProcedure.input(z.object({ pf: pciAddressSchema })).query(async ({ ctx, input }) => {
     const { data } = ctx.inventory.get();
     const pf = data.devices.find((d) => d.address === input.pf);
     if (!pf) throw new TRPCError({ code: "NOT_FOUND", message: `${input.pf} is not a PCI device on this host` });

@@ -1,9 +1,9 @@
-import { router, readProcedure } from "../trpc";
+import { router, guardedProcedure } from "../trpc";
 import { isReady } from "@/server/inventory/readiness";
 
 export const hostRouter = router({
   /** Host facts, readiness verdict and counts for the header and the overview. */
-  summary: readProcedure.query(({ ctx }) => {
+  summary: guardedProcedure.query(({ ctx }) => {
     const { data, timestamp } = ctx.inventory.get();
     return {
       timestamp,

@@ -5,16 +5,9 @@ import { compareAround } from "@/server/probes/compare";
 import { iperfNote, IperfError, runIperf } from "@/server/probes/iperf";
 import { seriesFor, windowStats } from "@/server/probes/series";
 import { EARLIEST_EXPORT_MS } from "@/server/probes/export";
-import type { ProbeStore } from "@/server/probes/store";
 import { toTRPCError } from "../errors";
-import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
+import { actorOf, guardedProcedure, requiresLatencyStore, router } from "../trpc";
 import { callerKey } from "../caller-key";
-
-export function latencyStore(ctx: Context): ProbeStore {
-  const opened = ctx.latency();
-  if (!opened.ok) throw new TRPCError({ code: "PRECONDITION_FAILED", message: opened.reason });
-  return opened.store;
-}
 
 const DAY_MS = 86_400_000;
 const YEAR_MS = 366 * DAY_MS;
@@ -48,30 +41,28 @@ function mapStreamErrors<T>(it: AsyncIterableIterator<T>): AsyncIterableIterator
 /** Latency series, live samples, window statistics and the before/after verdict. */
 export const latencyRouter = router({
   /** A chart's points for a range: the server downsamples to at most maxPoints. */
-  series: readProcedure
+  series: guardedProcedure
     .input(z.object({ targetIds: z.array(targetId).min(1).max(20), maxPoints: z.number().int().min(10).max(2000).default(600) }).and(range))
-    .query(({ ctx, input }) => {
-      const store = latencyStore(ctx);
-      return input.targetIds.map((id) => seriesFor(store, id, input));
-    }),
-  stats: readProcedure
+    .use(requiresLatencyStore)
+    .query(({ ctx, input }) => input.targetIds.map((id) => seriesFor(ctx.latency.store, id, input))),
+  stats: guardedProcedure
     .input(z.object({ targetId }).and(range))
-    .query(({ ctx, input }) => windowStats(latencyStore(ctx), input.targetId, input.fromMs, input.toMs)),
+    .use(requiresLatencyStore)
+    .query(({ ctx, input }) => windowStats(ctx.latency.store, input.targetId, input.fromMs, input.toMs)),
   /**
    * Raw samples of the targets since sinceMs, then each new one as the probe agent stores it. Capped per caller and
    * in all (refused at once, before any sample); a client that stops reading is dropped with the reason.
    */
-  live: readProcedure
+  live: guardedProcedure
     .input(z.object({ targetIds: z.array(targetId).min(1).max(20), sinceMs: z.number().int().min(0) }))
+    .use(requiresLatencyStore)
     .subscription(({ ctx, input, signal }) => {
-      const opened = ctx.latency();
-      if (!opened.ok) throw new TRPCError({ code: "PRECONDITION_FAILED", message: opened.reason });
       // At most 15 minutes of backlog: longer ranges are history (latency.series).
       const since = Math.max(input.sinceMs, Date.now() - 15 * 60_000);
-      return mapStreamErrors(opened.feed.subscribe(input.targetIds, since, { caller: callerKey(ctx.caller), ...(signal ? { signal } : {}) }));
+      return mapStreamErrors(ctx.latency.feed.subscribe(input.targetIds, since, { caller: callerKey(ctx.caller), ...(signal ? { signal } : {}) }));
     }),
   /** iperf3 on demand against a named server; the result becomes a note on every chart at the run's start. */
-  iperf: writeProcedure
+  iperf: guardedProcedure
     .input(
       z.object({
         server: z
@@ -91,8 +82,9 @@ export const latencyRouter = router({
           .optional(),
       }),
     )
+    .use(requiresLatencyStore)
     .mutation(async ({ ctx, input }) => {
-      const store = latencyStore(ctx);
+      const store = ctx.latency.store;
       const startedMs = Date.now();
       try {
         const result = await runIperf(input);
@@ -103,7 +95,7 @@ export const latencyRouter = router({
         throw err;
       }
     }),
-  compare: readProcedure
+  compare: guardedProcedure
     .input(
       z.object({
         targetId,
@@ -113,5 +105,6 @@ export const latencyRouter = router({
         thresholdUs: z.number().int().min(1).max(60_000_000).default(100),
       }),
     )
-    .query(({ ctx, input }) => compareAround(latencyStore(ctx), input)),
+    .use(requiresLatencyStore)
+    .query(({ ctx, input }) => compareAround(ctx.latency.store, input)),
 });

@@ -1,7 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { actorOf, router, readProcedure, writeProcedure } from "../trpc";
-import { latencyStore } from "./latency";
+import { actorOf, guardedProcedure, requiresLatencyStore, router } from "../trpc";
 
 export interface ChartMarker {
   /** "plan-12" for a journal entry, "note-3" for an annotation */
@@ -17,20 +16,23 @@ export interface ChartMarker {
 
 /** Change markers for every latency chart: applied plans from the journal, and manual annotations. */
 export const markersRouter = router({
-  list: readProcedure.input(z.object({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) })).query(({ ctx, input }) => {
-    const journal = ctx.journal();
-    const plans: ChartMarker[] = journal.ok
-      ? journal.journal
-          .markers({ from: input.fromMs, to: input.toMs })
-          .map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
-      : [];
-    const store = latencyStore(ctx);
-    const notes: ChartMarker[] = store
-      .annotations(input.fromMs, input.toMs)
-      .map((a) => ({ key: `note-${a.id}`, kind: "note", atMs: a.atMs, title: a.text, ok: true, id: a.id }));
-    return [...plans, ...notes].sort((a, b) => a.atMs - b.atMs);
-  }),
-  annotate: writeProcedure
+  /** The journal's plans are left out, not refused, when it cannot be opened: the notes still show. */
+  list: guardedProcedure
+    .input(z.object({ fromMs: z.number().int().min(0), toMs: z.number().int().min(0) }))
+    .use(requiresLatencyStore)
+    .query(({ ctx, input }) => {
+      const journal = ctx.journal();
+      const plans: ChartMarker[] = journal.ok
+        ? journal.journal
+            .markers({ from: input.fromMs, to: input.toMs })
+            .map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
+        : [];
+      const notes: ChartMarker[] = ctx.latency.store
+        .annotations(input.fromMs, input.toMs)
+        .map((a) => ({ key: `note-${a.id}`, kind: "note", atMs: a.atMs, title: a.text, ok: true, id: a.id }));
+      return [...plans, ...notes].sort((a, b) => a.atMs - b.atMs);
+    }),
+  annotate: guardedProcedure
     .input(
       z.object({
         atMs: z.number().int().min(0),
@@ -42,9 +44,13 @@ export const markersRouter = router({
           .regex(/^[^\u0000-\u001f\u007f]*$/, "a note is one line of text without control characters"),
       }),
     )
-    .mutation(({ ctx, input }) => latencyStore(ctx).addAnnotation(input.atMs, input.text, actorOf(ctx))),
-  removeNote: writeProcedure.input(z.object({ id: z.number().int().min(1) })).mutation(({ ctx, input }) => {
-    if (!latencyStore(ctx).removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
-    return { removed: input.id };
-  }),
+    .use(requiresLatencyStore)
+    .mutation(({ ctx, input }) => ctx.latency.store.addAnnotation(input.atMs, input.text, actorOf(ctx))),
+  removeNote: guardedProcedure
+    .input(z.object({ id: z.number().int().min(1) }))
+    .use(requiresLatencyStore)
+    .mutation(({ ctx, input }) => {
+      if (!ctx.latency.store.removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
+      return { removed: input.id };
+    }),
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { domainKeySchema, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { callerKey } from "../caller-key";
-import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
+import { actorOf, router, guardedProcedure, type Context } from "../trpc";
 
 const overrides = {
   /** the user accepted the warnings (a shared group, many VFs) */
@@ -107,7 +107,7 @@ const planOwner = (ctx: Pick<Context, "caller">): string => callerKey(ctx.caller
 
 export const plansRouter = router({
   /** Whether this server can apply plans, and why not when it cannot. */
-  access: readProcedure.query(({ ctx }) => {
+  access: guardedProcedure.query(({ ctx }) => {
     if (ctx.caller?.role !== "admin")
       return {
         canApply: false as const,
@@ -118,7 +118,7 @@ export const plansRouter = router({
     return a.ok ? { canApply: true as const, mode: a.mode, reason: null } : { canApply: false as const, mode: null, reason: a.reason };
   }),
   /** Plans a change without touching anything; the plan waits under its id for apply. */
-  preview: writeProcedure.input(previewInput).mutation(({ ctx, input }) => {
+  preview: guardedProcedure.input(previewInput).mutation(({ ctx, input }) => {
     const o = { confirm: input.confirm, force: input.force };
     switch (input.kind) {
       case "sriov": {
@@ -152,28 +152,28 @@ export const plansRouter = router({
     }
   }),
   /** Applies a previewed plan ("apply" is reserved by tRPC routers); resolves when it has finished. Watch `progress` for the steps as they happen. */
-  execute: writeProcedure
+  execute: guardedProcedure
     .input(z.object({ planId }))
     .mutation(({ ctx, input }) => ctx.plans.apply(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx))),
   /**
    * "Keep these changes": a plan that touches networking is undone by the dead-man switch unless this arrives, as a
    * new request, within the window (PASSDECK_CONFIRM_WINDOW_S).
    */
-  confirm: writeProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
+  confirm: guardedProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
     const outcome = await ctx.plans.confirm(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx));
     if (!outcome.ok) throw new TRPCError({ code: "NOT_FOUND", message: outcome.reason });
     return outcome;
   }),
   /** "Undo now": the switch's undo, without waiting for the window to close. */
-  revert: writeProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
+  revert: guardedProcedure.input(z.object({ planId }).strict()).mutation(async ({ ctx, input }) => {
     const outcome = await ctx.plans.revert(input.planId, { actor: actorOf(ctx), origin: ctx.origin }, planOwner(ctx));
     if (!outcome.ok) throw new TRPCError({ code: "NOT_FOUND", message: outcome.reason });
     return outcome;
   }),
   /** Applied plans waiting for their confirmation, and their deadlines. */
-  pendingConfirmations: readProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations(planOwner(ctx)) })),
+  pendingConfirmations: guardedProcedure.query(async ({ ctx }) => ({ serverNowMs: Date.now(), pending: await ctx.plans.pendingConfirmations(planOwner(ctx)) })),
   /** Each step of a plan's apply as it is verified, then the result; replays from the start for late watchers. */
-  progress: readProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {
+  progress: guardedProcedure.input(z.object({ planId })).subscription(async function* ({ ctx, input, signal }) {
     yield* ctx.plans.progress(input.planId, planOwner(ctx), signal);
   }),
 });

@@ -1,9 +1,9 @@
 import { databaseUnavailable } from "@/server/auth/unavailable";
-import { publicProcedure, router } from "../trpc";
+import { guardedProcedure, router } from "../trpc";
 
 export const sessionRouter = router({
   /** Who is signed in (null: nobody), and whether the server still waits for its first admin. */
-  me: publicProcedure.query(({ ctx }) => {
+  me: guardedProcedure.query(({ ctx }) => {
     const auth = ctx.auth();
     return {
       caller: ctx.caller ? { name: ctx.caller.name, role: ctx.caller.role, via: ctx.caller.via } : null,

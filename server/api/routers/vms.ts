@@ -3,8 +3,7 @@ import { compareNodeDevices } from "@/server/libvirt/node-devices";
 import { pfsOfHeldVfs, vmRows } from "@/server/libvirt/vm-devices";
 import { LibvirtError } from "@/server/libvirt/errors";
 import { poolRows } from "@/server/plans/pools";
-import { router, readProcedure } from "../trpc";
-import type { Context } from "../trpc";
+import { guardedProcedure, NO_LIBVIRT, router, type Context } from "../trpc";
 
 /** The VM list needs libvirt; without it the page says why and the rest of Passdeck works. */
 async function readVms(ctx: Context) {
@@ -12,7 +11,7 @@ async function readVms(ctx: Context) {
     return {
       available: false as const,
       uri: null,
-      reason: "this server has no libvirt connection (a demo host without PASSDECK_LIBVIRT_URI)",
+      reason: NO_LIBVIRT,
       fix: null,
       rows: [],
     };
@@ -29,13 +28,13 @@ async function readVms(ctx: Context) {
 
 export const vmsRouter = router({
   /** Every libvirt domain with state, size and the host devices its live and persistent definitions hold. */
-  list: readProcedure.query(({ ctx }) => readVms(ctx)),
+  list: guardedProcedure.query(({ ctx }) => readVms(ctx)),
   /**
    * libvirt's node devices against the inventory for the SR-IOV PFs, their VFs and every device a VM holds: where
    * libvirt disagrees (another IOMMU group, other VFs), passthrough through libvirt will surprise.
    */
   /** VF pools (libvirt hostdev networks): the PF they draw from, the VFs libvirt found, which running VM has which. */
-  pools: readProcedure.query(async ({ ctx }) => {
+  pools: guardedProcedure.query(async ({ ctx }) => {
     if (!ctx.libvirt) return { available: false as const, reason: "this server has no libvirt connection", pools: [] };
     const view = await ctx.libvirt.view();
     if (!view.ok) return { available: false as const, reason: view.reason.cause, pools: [] };
@@ -47,7 +46,7 @@ export const vmsRouter = router({
     }
   }),
   /** Each running VM's IP addresses (DHCP leases, ARP, guest agent): what the latency page offers as targets. */
-  addresses: readProcedure.query(async ({ ctx }) => {
+  addresses: guardedProcedure.query(async ({ ctx }) => {
     if (!ctx.libvirt) return { available: false as const, reason: "this server has no libvirt connection", vms: [] };
     const view = await ctx.libvirt.view();
     if (!view.ok) return { available: false as const, reason: view.reason.cause, vms: [] };
@@ -57,7 +56,7 @@ export const vmsRouter = router({
     );
     return { available: true as const, reason: null, vms };
   }),
-  nodeDeviceCheck: readProcedure.query(async ({ ctx }) => {
+  nodeDeviceCheck: guardedProcedure.query(async ({ ctx }) => {
     if (!ctx.libvirt) return { available: false as const, checked: 0, disagreements: [] };
     const view = await ctx.libvirt.view();
     if (!view.ok) return { available: false as const, checked: 0, disagreements: [] };
