@@ -17,7 +17,7 @@ import { isRealSysfs } from "@/server/host/sysfs-check";
 import { scanInventory } from "@/server/inventory/scan";
 import { libvirtFor } from "@/server/libvirt/service";
 import { guestViewOf, type GuestView } from "@/server/plans/step-guard";
-import { InvalidInput } from "./write-commands";
+import { InvalidInput } from "./errors";
 
 /** A group name or number: the group whose members (the web server) may open the socket. */
 function groupId(raw: string): number {

@@ -31,7 +31,7 @@ export function loadPciIds(explicitPath?: string | null): PciIds {
     } catch {
       continue;
     }
-    loaded = parsePciIds(text, candidate);
+    loaded = indexPciIds(text, candidate);
     break;
   }
   cache.set(key, loaded);
@@ -40,6 +40,77 @@ export function loadPciIds(explicitPath?: string | null): PciIds {
 
 function emptyPciIds(): PciIds {
   return { source: null, vendor: () => null, device: () => null, subsystem: () => null, className: () => null };
+}
+
+/**
+ * The names of a pci.ids text, parsed where they are asked for: a vendor's block (found by its line, "\nvvvv ") when
+ * that vendor is first looked up, the class section once. A scan asks for the few vendors of its host, where parsing
+ * all ~40,000 names cost more than the rest of a `passdeck inventory`. The names are parsePciIds's.
+ */
+export function indexPciIds(text: string, source: string): PciIds {
+  const vendors = new Map<string, Map<string, string>>();
+  const vendorNames = (v: string): Map<string, string> => {
+    let names = vendors.get(v);
+    if (!names) vendors.set(v, (names = parseVendorBlocks(text, v)));
+    return names;
+  };
+  let classes: PciIds | null = null;
+  // The class section ("C xx" lines) ends the file: parsed from its first line on, as parsePciIds parses it.
+  const classNames = (): PciIds => {
+    if (!classes) {
+      const at = lineStarting(text, "C ", 0);
+      classes = at === -1 ? emptyPciIds() : parsePciIds(text.slice(at), source);
+    }
+    return classes;
+  };
+  return {
+    source,
+    vendor: (v) => vendorNames(v).get(v) ?? null,
+    device: (v, d) => vendorNames(v).get(`${v}:${d}`) ?? null,
+    subsystem: (v, d, sv, sd) => vendorNames(v).get(`${v}:${d}:${sv}:${sd}`) ?? null,
+    className: (c) => classNames().className(c),
+  };
+}
+
+/** Where the first line at or after `from` that begins with `head` starts, or -1. */
+function lineStarting(text: string, head: string, from: number): number {
+  if (from === 0 && text.startsWith(head)) return 0;
+  const at = text.indexOf(`\n${head}`, Math.max(0, from - 1));
+  return at === -1 ? -1 : at + 1;
+}
+
+/** A vendor's name, devices and subsystems, from each of its blocks: its line up to the next unindented line. */
+function parseVendorBlocks(text: string, vendor: string): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!/^[0-9a-f]{4}$/.test(vendor)) return names;
+  let at = lineStarting(text, `${vendor} `, 0);
+  while (at !== -1) {
+    let end = lineEnd(text, at);
+    names.set(vendor, text.slice(at, end).slice(6));
+    let device = "";
+    let line = end + 1;
+    for (; line < text.length; line = end + 1) {
+      end = lineEnd(text, line);
+      const first = text.charCodeAt(line);
+      if (line === end || first === 35 /* # */) continue;
+      if (first !== 9 /* tab */) break; // the next vendor, or the classes
+      const l = text.slice(line, end);
+      if (l.charCodeAt(1) === 9) {
+        // "\t\tsvid sdid  name"
+        names.set(`${vendor}:${device}:${l.slice(2, 6)}:${l.slice(7, 11)}`, l.slice(13));
+      } else {
+        device = l.slice(1, 5);
+        names.set(`${vendor}:${device}`, l.slice(7));
+      }
+    }
+    at = lineStarting(text, `${vendor} `, line);
+  }
+  return names;
+}
+
+function lineEnd(text: string, start: number): number {
+  const end = text.indexOf("\n", start);
+  return end === -1 ? text.length : end;
 }
 
 /** Parses the pci.ids text format: vendors, devices (one tab), subsystems (two tabs), then "C xx" classes. */
