@@ -1,7 +1,9 @@
 // Benchmark: the `passdeck` CLI as a user runs it, whole process (node start, module loading, scan, output), next to
-// `lspci -D -k -nn` reading the same generated 1,009-function tree. The runs are interleaved (node, lspci, node,
-// lspci…) so a noisy shared machine slows both alike and the ratios stay meaningful.
-// Usage: npm run bench:cli  (after npm run build:cli); BENCH_RUNS=N for more runs (default 15).
+// `lspci -D -k -nn` reading the same generated 1,000-function tree (bench-1000). The runs are interleaved (passdeck,
+// lspci, passdeck --help, node alone, again…) so a noisy shared machine slows all of them alike and the ratios, taken
+// in one run, stay meaningful.
+// Usage: npm run bench:cli  (after npm run build:cli). BENCH_RUNS=N (default 15); BENCH_BASELINE=<another build of
+// dist/passdeck.mjs, e.g. of an older commit> times that one too, interleaved, for a before/after in one run.
 /* global process, console, performance */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +12,8 @@ import { join } from "node:path";
 
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const cli = "dist/passdeck.mjs";
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build:cli first`);
+const baseline = process.env.BENCH_BASELINE ?? null;
+for (const file of [cli, baseline]) if (file !== null && !existsSync(file)) throw new Error(`${file} is missing: run npm run build:cli first`);
 // sysfs lives in memory: put the tree on tmpfs when there is one, so neither tool measures the disk.
 const work = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "passdeck-bench-cli-"));
 
@@ -30,6 +33,10 @@ function timed(file, args, env = process.env) {
 
 /** @param {number[]} xs */
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+/** @param {number} x */
+const ms = (x) => +x.toFixed(1);
+/** @param {number} x */
+const ratio = (x) => +x.toFixed(2);
 
 try {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- JSON printed by this checkout's CLI
@@ -42,35 +49,51 @@ try {
   const inventory = /** @type {{ devices: unknown[] }} */ (
     JSON.parse(execFileSync(process.execPath, [cli, "inventory", "--json"], { env, encoding: "utf8", maxBuffer: 1 << 28 }))
   );
-  const functions = inventory.devices.length;
   const lspciFunctions = execFileSync("lspci", lspciArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
     .split("\n")
     .filter((l) => /^[0-9a-f]{4}:/.test(l)).length;
 
-  /** @type {Record<"inventoryJson" | "lspci" | "help" | "node", number[]>} */
-  const samples = { inventoryJson: [], lspci: [], help: [], node: [] };
-  for (let i = 0; i < runs; i++) {
-    samples.inventoryJson.push(timed(process.execPath, [cli, "inventory", "--json"], env));
-    samples.lspci.push(timed("lspci", lspciArgs));
-    samples.help.push(timed(process.execPath, [cli, "--help"]));
-    samples.node.push(timed(process.execPath, ["-e", "0"]));
+  /** @type {Record<string, () => number>} */
+  const commands = {
+    inventoryJson: () => timed(process.execPath, [cli, "inventory", "--json"], env),
+    lspci: () => timed("lspci", lspciArgs),
+    help: () => timed(process.execPath, [cli, "--help"]),
+    nodeAlone: () => timed(process.execPath, ["-e", "0"]),
+  };
+  if (baseline !== null) {
+    commands.baselineInventoryJson = () => timed(process.execPath, [baseline, "inventory", "--json"], env);
+    commands.baselineHelp = () => timed(process.execPath, [baseline, "--help"]);
   }
-  const m = { inventoryJson: median(samples.inventoryJson), lspci: median(samples.lspci), help: median(samples.help), node: median(samples.node) };
+  /** @type {Record<string, number[]>} */
+  const samples = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (const run of Object.values(commands)) run(); // warm the page cache and the tree once
+  for (let i = 0; i < runs; i++) for (const [name, run] of Object.entries(commands)) samples[name]?.push(run());
+  /** @param {string} name */
+  const m = (name) => median(samples[name] ?? []);
+
   const result = {
-    functions,
+    functions: inventory.devices.length,
     lspciFunctions,
     runs,
-    inventoryJsonMedianMs: +m.inventoryJson.toFixed(1),
-    lspciMedianMs: +m.lspci.toFixed(1),
-    helpMedianMs: +m.help.toFixed(1),
-    nodeAloneMedianMs: +m.node.toFixed(1),
-    ratioInventoryJsonToLspci: +(m.inventoryJson / m.lspci).toFixed(2),
-    ratioHelpToNodeAlone: +(m.help / m.node).toFixed(2),
-    targets: { inventoryJsonToLspci: 2, helpMs: 200 },
+    inventoryJsonMedianMs: ms(m("inventoryJson")),
+    lspciMedianMs: ms(m("lspci")),
+    helpMedianMs: ms(m("help")),
+    nodeAloneMedianMs: ms(m("nodeAlone")),
+    ratioInventoryJsonToLspci: ratio(m("inventoryJson") / m("lspci")),
+    ratioHelpToNodeAlone: ratio(m("help") / m("nodeAlone")),
+    ...(baseline !== null
+      ? {
+          baseline,
+          baselineInventoryJsonMedianMs: ms(m("baselineInventoryJson")),
+          baselineHelpMedianMs: ms(m("baselineHelp")),
+          baselineRatioInventoryJsonToLspci: ratio(m("baselineInventoryJson") / m("lspci")),
+        }
+      : {}),
+    targets: { ratioInventoryJsonToLspci: 2, helpMs: 200 },
   };
   console.log(JSON.stringify(result, null, 2));
   console.log(
-    `passdeck inventory --json (${functions} functions): ${result.inventoryJsonMedianMs} ms, lspci -D -k -nn: ${result.lspciMedianMs} ms, ratio ${result.ratioInventoryJsonToLspci}x; passdeck --help: ${result.helpMedianMs} ms (node alone ${result.nodeAloneMedianMs} ms); medians of ${runs}`,
+    `passdeck inventory --json (${result.functions} functions): ${result.inventoryJsonMedianMs} ms, lspci -D -k -nn: ${result.lspciMedianMs} ms, ratio ${result.ratioInventoryJsonToLspci}x; passdeck --help: ${result.helpMedianMs} ms (node alone ${result.nodeAloneMedianMs} ms); medians of ${runs}`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -27,14 +27,19 @@ const SAMPLE = [
   "\t\tfe  USB Device",
 ].join("\n");
 
-/** Every lookup the ids of `text` allow, plus some that must miss. */
-function lookups(text: string): [keyof PciIds, string[]][] {
+/** Every lookup the ids of `text` allow (every `every`th device and subsystem), plus some that must miss. */
+function lookups(text: string, every = 1): [keyof PciIds, string[]][] {
   const out: [keyof PciIds, string[]][] = [];
   let vendor = "";
   let device = "";
   let cls = "";
   let sub = "";
+  let n = 0;
   for (const line of text.split("\n")) {
+    if (/^\t[0-9a-f]{4} |^\t\t[0-9a-f]{4} [0-9a-f]{4} /.test(line) && n++ % every !== 0) {
+      if (/^\t[0-9a-f]{4} /.test(line)) device = line.slice(1, 5);
+      continue;
+    }
     let m: RegExpMatchArray | null;
     if ((m = /^([0-9a-f]{4}) /.exec(line))) out.push(["vendor", [(vendor = m[1]!)]]);
     else if ((m = /^C ([0-9a-f]{2})/.exec(line))) [cls, vendor] = [m[1]!, ""];
@@ -48,14 +53,13 @@ function lookups(text: string): [keyof PciIds, string[]][] {
   return out;
 }
 
-function expectSameNames(text: string) {
+function expectSameNames(text: string, every = 1) {
   const full = parsePciIds(text, "x");
   const lazy = indexPciIds(text, "x");
-  const checks = lookups(text);
-  for (const [fn, args] of checks) {
-    const call = (ids: PciIds) => (ids[fn] as (...a: string[]) => string | null)(...args);
-    expect([fn, args, call(lazy)]).toEqual([fn, args, call(full)]);
-  }
+  const checks = lookups(text, every);
+  const call = (ids: PciIds, fn: keyof PciIds, args: string[]) => (ids[fn] as (...a: string[]) => string | null)(...args);
+  // one assertion for all of them: the differing lookups
+  expect(checks.filter(([fn, args]) => call(lazy, fn, args) !== call(full, fn, args))).toEqual([]);
   return checks.length;
 }
 
@@ -80,7 +84,8 @@ describe("pci.ids names, looked up lazily", () => {
   const system = PCI_IDS_CANDIDATES.find((p) => existsSync(p));
   it.runIf(system)("match the full parse for every ID in the system's pci.ids", () => {
     const text = readFileSync(system!, "latin1");
-    expect(expectSameNames(text)).toBeGreaterThan(10_000);
+    // every vendor and class; every 4th device and subsystem (each a search of its vendor's block: seconds for all)
+    expect(expectSameNames(text, 4)).toBeGreaterThan(10_000);
     expect(loadPciIds(system).vendor("8086")).toBe("Intel Corporation");
   });
 });

@@ -43,69 +43,93 @@ function emptyPciIds(): PciIds {
 }
 
 /**
- * The names of a pci.ids text, parsed where they are asked for: a vendor's block (found by its line, "\nvvvv ") when
- * that vendor is first looked up, the class section once. A scan asks for the few vendors of its host, where parsing
- * all ~40,000 names cost more than the rest of a `passdeck inventory`. The names are parsePciIds's.
+ * The names of a pci.ids text, found where they are when asked for: a vendor's line ("\nvvvv "), a device's line in
+ * that vendor's block, a subsystem's among that device's lines; the class section is parsed once. A scan asks for the
+ * few IDs of its host, where parsing all ~40,000 names cost more than the rest of a `passdeck inventory`. The names
+ * are parsePciIds's for a file where each ID has one line, as pci.ids has.
  */
 export function indexPciIds(text: string, source: string): PciIds {
-  const vendors = new Map<string, Map<string, string>>();
-  const vendorNames = (v: string): Map<string, string> => {
-    let names = vendors.get(v);
-    if (!names) vendors.set(v, (names = parseVendorBlocks(text, v)));
-    return names;
+  const blocks = new Map<string, [number, number][]>();
+  /** [first line, end) of each block of the vendor, in file order (one, in a real pci.ids) */
+  const vendorBlocks = (v: string): [number, number][] => {
+    let found = blocks.get(v);
+    if (!found) {
+      found = HEX4.test(v) ? linesStarting(text, `${v} `, 0, text.length).map((at) => [at, blockEnd(text, at, TOP_LEVEL)]) : [];
+      blocks.set(v, found);
+    }
+    return found;
   };
+  /** the device's line in the vendor's blocks (the last one, as a Map keeps the last), or -1 */
+  const deviceLine = (v: string, d: string): number => {
+    if (!HEX4.test(d)) return -1;
+    let line = -1;
+    for (const [start, end] of vendorBlocks(v)) line = linesStarting(text, `\t${d} `, start, end).pop() ?? line;
+    return line;
+  };
+  // a host has many functions with the same IDs (VFs): each name is looked up once
+  const names = new Map<string, string | null>();
+  const memo = (key: string, find: () => string | null): string | null => {
+    let name = names.get(key);
+    if (name === undefined) names.set(key, (name = find()));
+    return name;
+  };
+  const lineAt = (start: number) => text.slice(start, lineEnd(text, start));
   let classes: PciIds | null = null;
   // The class section ("C xx" lines) ends the file: parsed from its first line on, as parsePciIds parses it.
   const classNames = (): PciIds => {
     if (!classes) {
-      const at = lineStarting(text, "C ", 0);
-      classes = at === -1 ? emptyPciIds() : parsePciIds(text.slice(at), source);
+      const at = linesStarting(text, "C ", 0, text.length, true)[0];
+      classes = at === undefined ? emptyPciIds() : parsePciIds(text.slice(at), source);
     }
     return classes;
   };
   return {
     source,
-    vendor: (v) => vendorNames(v).get(v) ?? null,
-    device: (v, d) => vendorNames(v).get(`${v}:${d}`) ?? null,
-    subsystem: (v, d, sv, sd) => vendorNames(v).get(`${v}:${d}:${sv}:${sd}`) ?? null,
+    vendor: (v) =>
+      memo(v, () => {
+        const last = vendorBlocks(v).at(-1);
+        return last ? lineAt(last[0]).slice(6) : null;
+      }),
+    device: (v, d) =>
+      memo(`${v}:${d}`, () => {
+        const line = deviceLine(v, d);
+        return line === -1 ? null : lineAt(line).slice(7);
+      }),
+    subsystem: (v, d, sv, sd) =>
+      memo(`${v}:${d}:${sv}:${sd}`, () => {
+        const line = deviceLine(v, d);
+        if (line === -1 || !HEX4.test(sv) || !HEX4.test(sd)) return null;
+        const sub = linesStarting(text, `\t\t${sv} ${sd} `, line, blockEnd(text, line, DEVICE_LEVEL)).pop();
+        return sub === undefined ? null : lineAt(sub).slice(13);
+      }),
     className: (c) => classNames().className(c),
   };
 }
 
-/** Where the first line at or after `from` that begins with `head` starts, or -1. */
-function lineStarting(text: string, head: string, from: number): number {
-  if (from === 0 && text.startsWith(head)) return 0;
-  const at = text.indexOf(`\n${head}`, Math.max(0, from - 1));
-  return at === -1 ? -1 : at + 1;
+const HEX4 = /^[0-9a-f]{4}$/;
+/** the next line that is not indented, a comment or empty: the end of a vendor's block */
+const TOP_LEVEL = /\n[^\t#\n]/g;
+/** the next line that is not indented twice, a comment or empty: the end of a device's subsystems */
+const DEVICE_LEVEL = /\n(?:[^\t#\n]|\t[^\t])/g;
+
+/** Where each line in [from, to) that begins with `head` starts; `first`: only the first. */
+function linesStarting(text: string, head: string, from: number, to: number, first = false): number[] {
+  const starts: number[] = [];
+  if (from === 0 && text.startsWith(head)) starts.push(0);
+  // searched in [from - 1, to) only (a slice of a long string is a view, not a copy): the newline before a line that
+  // starts at `from` included
+  const base = Math.max(0, from - 1);
+  const range = to < text.length || base > 0 ? text.slice(base, to) : text;
+  const needle = `\n${head}`;
+  for (let at = range.indexOf(needle); at !== -1 && !(first && starts.length > 0); at = range.indexOf(needle, at + 1)) starts.push(base + at + 1);
+  return starts;
 }
 
-/** A vendor's name, devices and subsystems, from each of its blocks: its line up to the next unindented line. */
-function parseVendorBlocks(text: string, vendor: string): Map<string, string> {
-  const names = new Map<string, string>();
-  if (!/^[0-9a-f]{4}$/.test(vendor)) return names;
-  let at = lineStarting(text, `${vendor} `, 0);
-  while (at !== -1) {
-    let end = lineEnd(text, at);
-    names.set(vendor, text.slice(at, end).slice(6));
-    let device = "";
-    let line = end + 1;
-    for (; line < text.length; line = end + 1) {
-      end = lineEnd(text, line);
-      const first = text.charCodeAt(line);
-      if (line === end || first === 35 /* # */) continue;
-      if (first !== 9 /* tab */) break; // the next vendor, or the classes
-      const l = text.slice(line, end);
-      if (l.charCodeAt(1) === 9) {
-        // "\t\tsvid sdid  name"
-        names.set(`${vendor}:${device}:${l.slice(2, 6)}:${l.slice(7, 11)}`, l.slice(13));
-      } else {
-        device = l.slice(1, 5);
-        names.set(`${vendor}:${device}`, l.slice(7));
-      }
-    }
-    at = lineStarting(text, `${vendor} `, line);
-  }
-  return names;
+/** Where the lines under the line at `start` end: at the next line `end` matches (its newline excluded), or the end. */
+function blockEnd(text: string, start: number, end: RegExp): number {
+  end.lastIndex = start;
+  const found = end.exec(text);
+  return found ? found.index + 1 : text.length;
 }
 
 function lineEnd(text: string, start: number): number {
