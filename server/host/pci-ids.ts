@@ -50,11 +50,11 @@ function emptyPciIds(): PciIds {
  */
 export function indexPciIds(text: string, source: string): PciIds {
   const blocks = new Map<string, [number, number][]>();
-  /** [first line, end) of each block of the vendor, in file order (one, in a real pci.ids) */
+  /** [first line, end) of the vendor's block: the first one (a real pci.ids has one per vendor) */
   const vendorBlocks = (v: string): [number, number][] => {
     let found = blocks.get(v);
     if (!found) {
-      found = HEX4.test(v) ? linesStarting(text, `${v} `, 0, text.length).map((at) => [at, blockEnd(text, at, TOP_LEVEL)]) : [];
+      found = HEX4.test(v) ? linesStarting(text, `${v} `, 0, text.length, true).map((at) => [at, blockEnd(text, at, TOP_LEVEL)]) : [];
       blocks.set(v, found);
     }
     return found;
