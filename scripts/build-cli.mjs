@@ -1,10 +1,18 @@
 // Bundles the CLI (server/cli) into dist/passdeck.mjs so `npm run -s passdeck` needs no TypeScript at run time.
+// Split at each command's import() (server/cli/registry.ts): the entry is small, and a command loads only its own
+// chunks (dist/cli/), so `passdeck --help` or `passdeck inventory` never loads SQLite, zod or the libvirt code.
+import { chmodSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
+// chunk names carry a hash: old ones would pile up
+rmSync("dist/cli", { recursive: true, force: true });
 await build({
-  entryPoints: ["server/cli/index.ts"],
-  outfile: "dist/passdeck.mjs",
+  entryPoints: { passdeck: "server/cli/index.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "cli/[name]-[hash]",
   bundle: true,
+  splitting: true,
   platform: "node",
   target: "node20",
   format: "esm",
@@ -12,3 +20,5 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
   logLevel: "warning",
 });
+// runnable as ./dist/passdeck.mjs, and as the package's "bin"
+chmodSync("dist/passdeck.mjs", 0o755);

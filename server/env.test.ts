@@ -1,5 +1,6 @@
 /** The environment: latency retention durations, with a message naming a bad one. */
 import { describe, expect, it } from "vitest";
+import { hostRootsFromEnv } from "./host/roots";
 import { readEnv } from "./env";
 
 describe("readEnv", () => {
@@ -17,5 +18,22 @@ describe("readEnv", () => {
   it("refuses a retention that is not a duration of at least an hour, naming the variable", () => {
     expect(() => readEnv({ PASSDECK_KEEP_RAW: "5m" })).toThrow('PASSDECK_KEEP_RAW: "5m" is not a duration of at least an hour (e.g. 48h, 30d, 1y)');
     expect(() => readEnv({ PASSDECK_KEEP_1M: "forever" })).toThrow(/PASSDECK_KEEP_1M: "forever" is not a duration/);
+  });
+
+  it("hostRootsFromEnv (the CLI's scan, without zod) reads the host roots as readEnv does", () => {
+    const sources = [
+      {},
+      { PASSDECK_SYS_ROOT: "/tmp/host/sys", PASSDECK_PROC_ROOT: "/tmp/host/proc", PASSDECK_PCI_IDS: "/tmp/pci.ids", PASSDECK_DEMO: "server" },
+      { PASSDECK_SYS_ROOT: "", PASSDECK_PROC_ROOT: "", PASSDECK_PCI_IDS: "", PASSDECK_DEMO: "" },
+    ];
+    for (const source of sources) {
+      const env = readEnv(source);
+      expect(hostRootsFromEnv(source)).toEqual({
+        sysRoot: env.PASSDECK_SYS_ROOT,
+        procRoot: env.PASSDECK_PROC_ROOT,
+        pciIdsPath: env.PASSDECK_PCI_IDS ?? null,
+        demo: env.PASSDECK_DEMO ?? null,
+      });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "@/lib/probe-target";
+import { DEFAULT_PROC_ROOT, DEFAULT_SYS_ROOT } from "@/server/host/roots";
 import { HostConfigError, parseAllowedHosts, parseTrustedProxies } from "@/server/http/hosts.mjs";
 
 /**
@@ -34,8 +35,8 @@ const hostList = (parse: (text: string) => unknown) =>
     });
 
 const envSchema = z.object({
-  PASSDECK_SYS_ROOT: z.string().min(1).default("/sys"),
-  PASSDECK_PROC_ROOT: z.string().min(1).default("/proc"),
+  PASSDECK_SYS_ROOT: z.string().min(1).default(DEFAULT_SYS_ROOT),
+  PASSDECK_PROC_ROOT: z.string().min(1).default(DEFAULT_PROC_ROOT),
   PASSDECK_PCI_IDS: z.string().min(1).optional(),
   /** set by `npm run demo`: the scenario name, shown as a banner so nobody mistakes it for their host */
   PASSDECK_DEMO: z.string().min(1).optional(),

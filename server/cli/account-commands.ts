@@ -6,17 +6,7 @@ import { AccountError, Accounts, parseTokenLifetime, ROLES, type ApiToken, type 
 import { auditCsv, type AuditTrail } from "@/server/auth/audit";
 import { AuthService } from "@/server/auth/service";
 import type { Db } from "@/server/db/database";
-import { InvalidInput } from "./write-commands";
-
-export const ACCOUNT_USAGE = `  passdeck user add <name> --role admin|viewer   the password is read from standard input (first line)
-  passdeck user list [--json]           users and whether they are disabled
-  passdeck user disable <name>          ends their sessions; the last admin cannot be disabled
-  passdeck token create --role admin|viewer [--label NAME] [--expires 90d]   prints a token once (for scripts, Prometheus);
-                                        --expires: refused after that long (30m, 12h, 90d, 1y), else it does not expire
-  passdeck token list [--json]          tokens (never the secret), last use, expiry, revoked or not
-  passdeck token revoke <id>            the token stops working at once
-  passdeck setup-code [--json]          the one-time code the dashboard's first-run page asks for
-  passdeck audit [--since 24h|T] [--json|--csv]   logins, failed logins, token mutations, plans, account changes`;
+import { InvalidInput } from "./errors";
 
 export interface AccountFlags {
   json: boolean;

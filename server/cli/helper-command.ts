@@ -11,7 +11,7 @@ import type { PassdeckEnv } from "@/server/env";
 import { startHelperServer } from "@/server/helper/server";
 import { isRealSysfs } from "@/server/host/sysfs-check";
 import { createServices, must } from "@/server/services";
-import { InvalidInput } from "./write-commands";
+import { InvalidInput } from "./errors";
 
 /** A group name or number: the group whose members (the web server) may open the socket. */
 function groupId(raw: string): number {

@@ -13,20 +13,7 @@ import { targetOverview, windowStats } from "@/server/probes/series";
 import { agentAlive, ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
 import { formatMicros } from "@/server/probes/verdict";
 import type { LibvirtService } from "@/server/libvirt/service";
-import { InvalidInput } from "./write-commands";
-
-export const LATENCY_USAGE = `  passdeck targets add <address> [--interval-ms N] [--kind icmp|tcp:<port>] [--label L]   probe a host or VM
-  passdeck targets add --vm <vm> [--interval-ms N]   a running VM's addresses, as libvirt knows them (leases, ARP, agent)
-  passdeck targets list [--json]        targets, what the probe agent says of each, and their last minute
-  passdeck targets remove <target>      stop probing (the history stays until retention prunes it)
-  passdeck stats <target> [--since 5m | --from T --to T] [--json]   loss, RTT percentiles with N, PDV, IPDV, J (µs)
-  passdeck compare <target> --at <ISO time> [--window 5m] [--settle 30s] [--threshold-us N] [--json]
-                                        before/after verdict around a change: deltas, bootstrap intervals, Mann-Whitney
-  passdeck annotate <text> [--at <ISO time>]   a marker on every latency chart
-  passdeck iperf <server> [--tcp] [--seconds N] [--bitrate 10M] [--port N]   iperf3 against a server you run
-                                        (UDP with -R by default: rate, RFC 3550 jitter, loss); a note on the charts
-  passdeck probe-agent                  run the probe agent (npm start runs it; one per data directory)
-    <target> is an id, an address or a label (passdeck targets list)`;
+import { InvalidInput } from "./errors";
 
 export interface LatencyFlags {
   json: boolean;
@@ -52,12 +39,12 @@ export async function runLatencyCommand(
   positionals: string[],
   flags: LatencyFlags,
   openDb: () => Db,
-  libvirt: () => LibvirtService | null = () => null,
+  libvirt: () => Promise<LibvirtService | null> = () => Promise.resolve(null),
 ): Promise<number> {
   const store = new ProbeStore(openDb());
   switch (command) {
     case "targets":
-      if (positionals[0] === "add" && flags.vm !== undefined) return addVmTargets(store, flags, libvirt());
+      if (positionals[0] === "add" && flags.vm !== undefined) return addVmTargets(store, flags, await libvirt());
       return targetsCommand(store, positionals, flags);
     case "stats":
       return statsCommand(store, positionals, flags);

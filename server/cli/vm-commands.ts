@@ -9,20 +9,8 @@ import { checkLibvirtName } from "@/server/libvirt/virsh";
 import { pfsOfHeldVfs, vmRows, type VmRow } from "@/server/libvirt/vm-devices";
 import { planAttach, planAttachPool, planDetach, type AttachRequest } from "@/server/plans/vm";
 import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "@/server/plans/pools";
-import { finishOutcome, guestChecked, InvalidInput, type WriteDeps, type WriteFlags } from "./write-commands";
-
-export const VM_USAGE = `  passdeck vm list [--json]                             each VM (libvirt domain): state, and the host devices it holds
-  passdeck vm attach <vm> <address> [--mac M] [--vlan N] [--as interface|hostdev] [--unmanaged]
-      [--rom-bar on|off] [--rom-file PATH] [--live] [--config]   give a device to a VM (a network VF as an
-      interface whose MAC/VLAN libvirt sets through the PF); default: its persistent config, and the running VM
-      [--all-functions [--placement pcie|pci]]   every function of the slot (a GPU and its audio) as one
-      multifunction device, behind a new PCIe root port or on the root bus; persistent config only
-  passdeck vm attach <vm> --pool NAME [--mac M] [--vlan N]   any free VF of a VF pool, handed out by libvirt at start
-  passdeck vm detach <vm> <address> [--live] [--config]   take it back (a pool's interface: vm detach <vm> --mac M)
-    <vm> is a name or UUID; attach and detach take --dry-run (prints the XML and the plan), --json, --confirm, --force
-  passdeck pool list [--json]                           VF pools (libvirt hostdev networks) and which VM has which VF
-  passdeck pool create <name> <pf-address>              a pool of the PF's VFs, started at boot (--dry-run, --confirm)
-  passdeck pool delete <name>                           stop and remove a pool no running VM uses`;
+import { InvalidInput } from "./errors";
+import { finishOutcome, guestChecked, type WriteDeps, type WriteFlags } from "./write-commands";
 
 export interface VmFlags extends WriteFlags {
   live: boolean;

@@ -15,6 +15,7 @@ import { hostDriverBefore } from "@/server/plans/host-driver";
 import { withGuestChecks } from "@/server/plans/plan-service";
 import type { XmlChange } from "@/server/plans/vm";
 import type { LibvirtService } from "@/server/libvirt/service";
+import { InvalidInput } from "./errors";
 
 export interface WriteDeps {
   inventory: () => Inventory;
@@ -45,18 +46,6 @@ export interface WriteFlags {
   driver?: string;
   vf?: { mac?: string; vlan?: string; qos?: string; spoofchk?: string; trust?: string; state?: string; minRate?: string; maxRate?: string };
 }
-
-export class InvalidInput extends Error {}
-
-export const WRITE_USAGE = `  passdeck vfs set <pf> <count> [--autoprobe on|off]   create or remove VFs (0 first when changing a count)
-  passdeck vf set <pf> <index> [--mac M] [--vlan N] [--qos N] [--spoofchk on|off] [--trust on|off]
-      [--state auto|enable|disable] [--min-rate Mb] [--max-rate Mb]   per-VF settings through the PF (ip link)
-  passdeck journal [--json]                             what was applied, by whom, with each step's outcome
-  passdeck bind <address> vfio-pci                      hand a function to vfio-pci (driver_override, verified)
-  passdeck restore <address> [--driver NAME]            give it back to its host driver
-  passdeck apply <plan.json>                            apply a plan saved with --dry-run --json, as it is
-    all take --dry-run (print the plan, touch nothing), --json, --confirm (accept warnings such as a shared
-    group) and --force (host-critical devices); exit 0 applied, 2 refused or invalid (nothing written), 1 failed`;
 
 function address(raw: string | undefined, what: string): string {
   if (!raw) throw new InvalidInput(`${what} is missing`);

@@ -152,5 +152,6 @@ function trimNewline(text: string): string {
 
 /** Resolves a relative sysfs link against the directory holding it: ("bus/pci/devices/x", "../../../devices/…") → "devices/…". */
 export function resolveLink(linkRel: string, target: string): string {
-  return nodePath.posix.normalize(nodePath.posix.join(nodePath.posix.dirname(linkRel), target));
+  // join normalizes ("..", ".", "//") already
+  return nodePath.posix.join(nodePath.posix.dirname(linkRel), target);
 }

@@ -31,7 +31,7 @@ export function loadPciIds(explicitPath?: string | null): PciIds {
     } catch {
       continue;
     }
-    loaded = parsePciIds(text, candidate);
+    loaded = indexPciIds(text, candidate);
     break;
   }
   cache.set(key, loaded);
@@ -40,6 +40,101 @@ export function loadPciIds(explicitPath?: string | null): PciIds {
 
 function emptyPciIds(): PciIds {
   return { source: null, vendor: () => null, device: () => null, subsystem: () => null, className: () => null };
+}
+
+/**
+ * The names of a pci.ids text, found where they are when asked for: a vendor's line ("\nvvvv "), a device's line in
+ * that vendor's block, a subsystem's among that device's lines; the class section is parsed once. A scan asks for the
+ * few IDs of its host, where parsing all ~40,000 names cost more than the rest of a `passdeck inventory`. The names
+ * are parsePciIds's for a file where each ID has one line, as pci.ids has.
+ */
+export function indexPciIds(text: string, source: string): PciIds {
+  const blocks = new Map<string, [number, number][]>();
+  /** [first line, end) of the vendor's block: the first one (a real pci.ids has one per vendor) */
+  const vendorBlocks = (v: string): [number, number][] => {
+    let found = blocks.get(v);
+    if (!found) {
+      found = HEX4.test(v) ? linesStarting(text, `${v} `, 0, text.length, true).map((at) => [at, blockEnd(text, at, TOP_LEVEL)]) : [];
+      blocks.set(v, found);
+    }
+    return found;
+  };
+  /** the device's line in the vendor's blocks (the last one, as a Map keeps the last), or -1 */
+  const deviceLine = (v: string, d: string): number => {
+    if (!HEX4.test(d)) return -1;
+    let line = -1;
+    for (const [start, end] of vendorBlocks(v)) line = linesStarting(text, `\t${d} `, start, end).pop() ?? line;
+    return line;
+  };
+  // a host has many functions with the same IDs (VFs): each name is looked up once
+  const names = new Map<string, string | null>();
+  const memo = (key: string, find: () => string | null): string | null => {
+    let name = names.get(key);
+    if (name === undefined) names.set(key, (name = find()));
+    return name;
+  };
+  const lineAt = (start: number) => text.slice(start, lineEnd(text, start));
+  let classes: PciIds | null = null;
+  // The class section ("C xx" lines) ends the file: parsed from its first line on, as parsePciIds parses it.
+  const classNames = (): PciIds => {
+    if (!classes) {
+      const at = linesStarting(text, "C ", 0, text.length, true)[0];
+      classes = at === undefined ? emptyPciIds() : parsePciIds(text.slice(at), source);
+    }
+    return classes;
+  };
+  return {
+    source,
+    vendor: (v) =>
+      memo(v, () => {
+        const last = vendorBlocks(v).at(-1);
+        return last ? lineAt(last[0]).slice(6) : null;
+      }),
+    device: (v, d) =>
+      memo(`${v}:${d}`, () => {
+        const line = deviceLine(v, d);
+        return line === -1 ? null : lineAt(line).slice(7);
+      }),
+    subsystem: (v, d, sv, sd) =>
+      memo(`${v}:${d}:${sv}:${sd}`, () => {
+        const line = deviceLine(v, d);
+        if (line === -1 || !HEX4.test(sv) || !HEX4.test(sd)) return null;
+        const sub = linesStarting(text, `\t\t${sv} ${sd} `, line, blockEnd(text, line, DEVICE_LEVEL)).pop();
+        return sub === undefined ? null : lineAt(sub).slice(13);
+      }),
+    className: (c) => classNames().className(c),
+  };
+}
+
+const HEX4 = /^[0-9a-f]{4}$/;
+/** the next line that is not indented, a comment or empty: the end of a vendor's block */
+const TOP_LEVEL = /\n[^\t#\n]/g;
+/** the next line that is not indented twice, a comment or empty: the end of a device's subsystems */
+const DEVICE_LEVEL = /\n(?:[^\t#\n]|\t[^\t])/g;
+
+/** Where each line in [from, to) that begins with `head` starts; `first`: only the first. */
+function linesStarting(text: string, head: string, from: number, to: number, first = false): number[] {
+  const starts: number[] = [];
+  if (from === 0 && text.startsWith(head)) starts.push(0);
+  // searched in [from - 1, to) only (a slice of a long string is a view, not a copy): the newline before a line that
+  // starts at `from` included
+  const base = Math.max(0, from - 1);
+  const range = to < text.length || base > 0 ? text.slice(base, to) : text;
+  const needle = `\n${head}`;
+  for (let at = range.indexOf(needle); at !== -1 && !(first && starts.length > 0); at = range.indexOf(needle, at + 1)) starts.push(base + at + 1);
+  return starts;
+}
+
+/** Where the lines under the line at `start` end: at the next line `end` matches (its newline excluded), or the end. */
+function blockEnd(text: string, start: number, end: RegExp): number {
+  end.lastIndex = start;
+  const found = end.exec(text);
+  return found ? found.index + 1 : text.length;
+}
+
+function lineEnd(text: string, start: number): number {
+  const end = text.indexOf("\n", start);
+  return end === -1 ? text.length : end;
 }
 
 /** Parses the pci.ids text format: vendors, devices (one tab), subsystems (two tabs), then "C xx" classes. */
