@@ -4,7 +4,6 @@
  * of what a command uses (zod, SQLite, fast-xml-parser… stay unloaded for `passdeck inventory`).
  * One file on purpose: it is the CLI's seam to a shared services factory.
  */
-import { accessSync, constants, existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Db } from "@/server/db/database";
 import type { HostRecords } from "@/server/db/host-records";
@@ -67,34 +66,21 @@ export function createCliServices(deps: CliDeps = {}): CliServices {
     return (recorder: FsRecorder | null = null) => scanInventory({ ...roots, recorder });
   });
 
-  /**
-   * Where the host records are written: by this process when it may (root, or whoever owns them), else by the
-   * privileged helper, asked over its socket, while this process reads them.
-   */
+  // The one factory every entry point uses (server/services.ts), loaded with its dependencies only when a command
+  // needs the records, the web database, libvirt or the host's writers; a scan alone does not load it.
+  const shared = once(async () => {
+    const [{ createServices, must }, e] = await Promise.all([import("@/server/services"), env()]);
+    return { services: createServices({ env: e, entry: "cli" }), must };
+  });
   const records = once(async () => {
-    const e = await env();
-    const { openHostRecords } = await import("@/server/db/host-records");
-    let helperSocket: string | null = null;
-    if (process.getuid?.() !== 0 && existsSync(e.PASSDECK_HELPER_SOCKET)) {
-      try {
-        accessSync((await import("@/server/db/layout")).hostDir(e.PASSDECK_DATA_DIR), constants.W_OK);
-      } catch {
-        helperSocket = e.PASSDECK_HELPER_SOCKET;
-      }
-    }
-    const HelperApplier = helperSocket === null ? null : (await import("@/server/helper/client")).HelperApplier;
-    let opened: HostRecords | null = null;
-    return () => (opened ??= openHostRecords(e.PASSDECK_DATA_DIR, HelperApplier && helperSocket !== null ? new HelperApplier(helperSocket) : null));
+    const { services, must } = await shared();
+    return () => must("host records", services.records());
   });
-
   const webDb = once(async () => {
-    const e = await env();
-    const { openWebDatabase } = await import("@/server/db/database");
-    let db: Db | null = null;
-    return () => (db ??= openWebDatabase(e.PASSDECK_DATA_DIR));
+    const { services, must } = await shared();
+    return () => must("web database", services.webDb());
   });
-
-  const libvirt = async () => (await import("@/server/libvirt/service")).libvirtFor(await env());
+  const libvirt = async () => (await shared()).services.libvirt;
 
   return {
     hostRoots,
@@ -110,25 +96,19 @@ export function createCliServices(deps: CliDeps = {}): CliServices {
         throw new UsageError(
           `${e.PASSDECK_SYS_ROOT} is not a mounted sysfs (a capture or a demo tree): writing there would only edit files. Use --dry-run to see the plan.`,
         );
-      const [{ KernelFs }, { KernelSysfsWriter }, { SystemIpLink }, { KernelLog }, openRecords, vms] = await Promise.all([
-        import("@/server/host/fs"),
-        import("@/server/host/writer"),
-        import("@/server/host/ip-link"),
-        import("@/server/host/kmsg"),
-        records(),
-        libvirt(),
-      ]);
+      const [{ services }, openRecords] = await Promise.all([shared(), records()]);
+      const host = services.host;
       return {
         inventory,
         journal: () => openRecords().journal,
         desired: () => openRecords().desired,
         actor: actorName(),
-        sys: new KernelFs(e.PASSDECK_SYS_ROOT),
-        writer: new KernelSysfsWriter(e.PASSDECK_SYS_ROOT),
-        ip: new SystemIpLink(),
-        kernelLog: new KernelLog(),
-        procRoot: e.PASSDECK_PROC_ROOT,
-        libvirt: vms,
+        sys: host.sys,
+        writer: host.writer,
+        ip: host.ip,
+        kernelLog: host.kernelLog,
+        procRoot: host.procRoot,
+        libvirt: services.libvirt,
       };
     },
     records,
