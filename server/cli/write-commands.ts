@@ -8,7 +8,7 @@ import { PlanRejected, validatePlan, vfSettingsSchema } from "@/server/executor/
 import type { Plan, VfSettings } from "@/server/executor/plan";
 import { readVfInfo, type IpLink } from "@/server/host/ip-link";
 import type { Journal } from "@/server/db/journal";
-import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
+import { applyJournaled, journalSnapshot } from "@/server/executor/journaled-apply";
 import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
 import type { DesiredStore } from "@/server/desired/store";
 import { hostDriverBefore } from "@/server/plans/host-driver";
