@@ -1,4 +1,5 @@
 import { parsePciAddress } from "@/lib/pci-address";
+import { DRIVER_NAME_PATTERN } from "@/lib/schemas";
 import { PlanExecutor } from "@/server/executor/executor";
 import { describeStep, isLibvirtStep, type PlanResult } from "@/server/executor/plan";
 import type { KernelFs } from "@/server/host/fs";
@@ -114,7 +115,7 @@ async function planCommand(
     outcome = planBindVfio(inv, devAddress, overrides);
   } else {
     const devAddress = address(args[0], "the device address");
-    if (flags.driver !== undefined && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.driver))
+    if (flags.driver !== undefined && !DRIVER_NAME_PATTERN.test(flags.driver))
       throw new InvalidInput(`--driver must be a kernel driver name such as igbvf, not ${JSON.stringify(flags.driver)}`);
     const hostDriver = flags.driver ?? previousDriver(deps, devAddress);
     outcome = planRestore(inv, devAddress, { ...overrides, ...(hostDriver ? { hostDriver } : {}) });
