@@ -20,7 +20,7 @@ import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
 import { guestViewOf, type GuestView } from "@/server/plans/step-guard";
 import { LiveFeed } from "@/server/probes/live-feed";
-import { ProbeStore } from "@/server/probes/store";
+import { openProbeStores, type ProbeStores } from "@/server/probes/stores";
 import { Accounts } from "@/server/auth/accounts";
 import type { AuditTrail } from "@/server/auth/audit";
 import { clientAddress } from "@/server/auth/request";
@@ -187,7 +187,7 @@ function auditThrough(records: ReturnType<typeof lazyRecords>): AuditTrail {
 }
 
 /** The web tier's own database (accounts, latency), opened on first use and retried if that failed. */
-type WebServices = { probes: ProbeStore; feed: LiveFeed; auth: AuthService };
+type WebServices = { probes: ProbeStores; feed: LiveFeed; auth: AuthService };
 
 function lazyWeb(dataDir: string, audit: AuditTrail): () => ({ ok: true } & WebServices) | { ok: false; reason: string } {
   let opened: WebServices | null = null;
@@ -195,7 +195,7 @@ function lazyWeb(dataDir: string, audit: AuditTrail): () => ({ ok: true } & WebS
     if (opened) return { ok: true, ...opened };
     try {
       const db = openWebDatabase(dataDir);
-      const probes = new ProbeStore(db);
+      const probes = openProbeStores(db);
       opened = { probes, feed: new LiveFeed(probes), auth: new AuthService(new Accounts(db), audit, webDir(dataDir)) };
       return { ok: true, ...opened };
     } catch (err) {

@@ -12,7 +12,7 @@ import { guestViewOf } from "@/server/plans/step-guard";
 import type { IpLink } from "@/server/host/ip-link";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { LiveFeed } from "@/server/probes/live-feed";
-import { ProbeStore } from "@/server/probes/store";
+import { openProbeStores, type ProbeStores } from "@/server/probes/stores";
 import type { Context } from "./trpc";
 import { Accounts } from "@/server/auth/accounts";
 import { AuditLog } from "@/server/auth/audit";
@@ -87,7 +87,7 @@ export function writableContext(
     ip: host.ip,
     journal: () => journal,
   });
-  const probes = new ProbeStore(db);
+  const probes = openProbeStores(db);
   const feed = new LiveFeed(probes, 20);
   const ctx: Context = {
     inventory,

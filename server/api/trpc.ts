@@ -29,7 +29,7 @@ export interface Context {
   /** libvirt's VMs; null when this server has none configured (a demo host without PASSDECK_LIBVIRT_URI) */
   libvirt: LibvirtService | null;
   /** the latency store the probe agent writes and the live feed over it, or why the database cannot be opened */
-  latency: () => { ok: true; store: ProbeStore; feed: LiveFeed } | { ok: false; reason: string };
+  latency: () => { ok: true; store: ProbeStores; feed: LiveFeed } | { ok: false; reason: string };
   /** accounts, sessions, tokens and the audit trail, or why the database cannot be opened */
   auth: () => { ok: true; service: AuthService } | { ok: false; reason: string };
   /** who sent this request (session or API token); null when nobody signed in */
@@ -45,7 +45,7 @@ import type { Caller } from "@/server/auth/request";
 
 import type { LibvirtService } from "@/server/libvirt/service";
 import type { LiveFeed } from "@/server/probes/live-feed";
-import type { ProbeStore } from "@/server/probes/store";
+import type { ProbeStores } from "@/server/probes/stores";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,

@@ -5,12 +5,12 @@ import { compareAround } from "@/server/probes/compare";
 import { iperfNote, IperfError, runIperf } from "@/server/probes/iperf";
 import { seriesFor, windowStats } from "@/server/probes/series";
 import { EARLIEST_EXPORT_MS } from "@/server/probes/export";
-import type { ProbeStore } from "@/server/probes/store";
+import type { ProbeStores } from "@/server/probes/stores";
 import { toTRPCError } from "../errors";
 import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
 import { callerKey } from "../caller-key";
 
-export function latencyStore(ctx: Context): ProbeStore {
+export function latencyStore(ctx: Context): ProbeStores {
   const opened = ctx.latency();
   if (!opened.ok) throw new TRPCError({ code: "PRECONDITION_FAILED", message: opened.reason });
   return opened.store;
@@ -96,7 +96,7 @@ export const latencyRouter = router({
       const startedMs = Date.now();
       try {
         const result = await runIperf(input);
-        const note = store.addAnnotation(startedMs, iperfNote(result), actorOf(ctx));
+        const note = store.notes.add(startedMs, iperfNote(result), actorOf(ctx));
         return { result, note };
       } catch (err) {
         if (err instanceof IperfError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });

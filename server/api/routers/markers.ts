@@ -24,9 +24,8 @@ export const markersRouter = router({
           .markers({ from: input.fromMs, to: input.toMs })
           .map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
       : [];
-    const store = latencyStore(ctx);
-    const notes: ChartMarker[] = store
-      .annotations(input.fromMs, input.toMs)
+    const notes: ChartMarker[] = latencyStore(ctx)
+      .notes.between(input.fromMs, input.toMs)
       .map((a) => ({ key: `note-${a.id}`, kind: "note", atMs: a.atMs, title: a.text, ok: true, id: a.id }));
     return [...plans, ...notes].sort((a, b) => a.atMs - b.atMs);
   }),
@@ -42,9 +41,9 @@ export const markersRouter = router({
           .regex(/^[^\u0000-\u001f\u007f]*$/, "a note is one line of text without control characters"),
       }),
     )
-    .mutation(({ ctx, input }) => latencyStore(ctx).addAnnotation(input.atMs, input.text, actorOf(ctx))),
+    .mutation(({ ctx, input }) => latencyStore(ctx).notes.add(input.atMs, input.text, actorOf(ctx))),
   removeNote: writeProcedure.input(z.object({ id: z.number().int().min(1) })).mutation(({ ctx, input }) => {
-    if (!latencyStore(ctx).removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
+    if (!latencyStore(ctx).notes.remove(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
     return { removed: input.id };
   }),
 });

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { probeTargetInput } from "@/lib/probe-target";
 import { targetOverview } from "@/server/probes/series";
-import { TargetConflict } from "@/server/probes/store";
+import { TargetConflict } from "@/server/probes/target-store";
 import { router, readProcedure, writeProcedure } from "../trpc";
 import { latencyStore } from "./latency";
 
@@ -15,7 +15,7 @@ export const targetsRouter = router({
   }),
   add: writeProcedure.input(probeTargetInput).mutation(({ ctx, input }) => {
     try {
-      return latencyStore(ctx).addTarget(input);
+      return latencyStore(ctx).targets.add(input);
     } catch (err) {
       if (err instanceof TargetConflict) throw new TRPCError({ code: "CONFLICT", message: err.message });
       throw err;
@@ -23,7 +23,7 @@ export const targetsRouter = router({
   }),
   remove: writeProcedure.input(z.object({ id: z.number().int().min(1) })).mutation(({ ctx, input }) => {
     const store = latencyStore(ctx);
-    if (!store.target(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no latency target ${input.id}` });
-    return store.removeTarget(input.id);
+    if (!store.targets.get(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no latency target ${input.id}` });
+    return store.targets.remove(input.id);
   }),
 });
