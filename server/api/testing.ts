@@ -12,7 +12,7 @@ import { guestViewOf } from "@/server/plans/step-guard";
 import type { IpLink } from "@/server/host/ip-link";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { LiveFeed } from "@/server/probes/live-feed";
-import { openProbeStores, type ProbeStores } from "@/server/probes/stores";
+import { openProbeStores } from "@/server/probes/stores";
 import type { Context } from "./trpc";
 import { Accounts } from "@/server/auth/accounts";
 import { AuditLog } from "@/server/auth/audit";

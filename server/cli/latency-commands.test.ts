@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { summarize } from "@/server/probes/stats";
-import { openProbeStores, type ProbeStores } from "@/server/probes/stores";
+import { openProbeStores } from "@/server/probes/stores";
 import type { SampleRow } from "@/server/probes/sample-store";
 import { mulberry32 } from "@/server/probes/verdict";
 import { runCli } from "./main";

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { ProbeAgent } from "./agent";
 import { PingProbe, TcpProbe } from "./runners";
-import { openProbeStores, type ProbeStores } from "./stores";
+import { openProbeStores } from "./stores";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-agent-real-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { ProbeAgent } from "./agent";
 import type { Probe, ProbeSink } from "./runners";
-import { openProbeStores, type ProbeStores } from "./stores";
+import { openProbeStores } from "./stores";
 import type { ProbeTarget } from "./target-store";
 
 // `ping -V` only: no real ping runs in these tests.

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { compareAround } from "./compare";
 import { summarize } from "./stats";
-import { openProbeStores, type ProbeStores } from "./stores";
+import { openProbeStores } from "./stores";
 import type { SampleRow } from "./sample-store";
 import { mulberry32 } from "./verdict";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { CsvBytes, exportRange, isoFormatter, parseExportRange } from "./export";
-import { DEFAULT_RETENTION, openProbeStores, type ProbeStores, pruneProbeData } from "./stores";
+import { DEFAULT_RETENTION, openProbeStores, pruneProbeData } from "./stores";
 import type { SampleRow } from "./sample-store";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-export-"));

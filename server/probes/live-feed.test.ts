@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { LiveFeed, LiveReaderTooSlow, LiveSubscriptionLimit, type LiveSample } from "./live-feed";
-import { openProbeStores, type ProbeStores } from "./stores";
+import { openProbeStores } from "./stores";
 import type { SampleRow } from "./sample-store";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-live-"));

@@ -7,7 +7,7 @@ import { openWebDatabase } from "@/server/db/database";
 import { seriesFor, windowStats, type Series } from "./series";
 import { summarize } from "./stats";
 import { compareAround } from "./compare";
-import { DEFAULT_RETENTION, openProbeStores, type ProbeStores, pruneProbeData } from "./stores";
+import { DEFAULT_RETENTION, openProbeStores, pruneProbeData } from "./stores";
 import { RAW_ROW_BUDGET, type SampleRow } from "./sample-store";
 import { mulberry32 } from "./verdict";
 
