@@ -1,7 +1,8 @@
 /**
  * The primitive schemas, one set for the browser's forms, the routers, the executor's allow-list and the modules that
- * build libvirt XML. Client-safe: plain zod, no node: imports. Two kinds: the canonical forms a plan carries (exact,
- * nothing normalised: the allow-list re-validates plans it did not build), and the forms people type (normalised).
+ * build libvirt XML. Client-safe: plain zod, no node: imports. The canonical forms a plan carries (exact, nothing
+ * normalised: the allow-list re-validates plans it did not build), the forms people type (normalised), and the names
+ * that are the same in both.
  */
 import { z } from "zod";
 import { checkMac, isUnicastMac, MAC_PATTERN } from "./mac";
@@ -67,6 +68,8 @@ export const domainKeySchema = z
 
 /** The VLAN a VM's VF interface is tagged with (libvirt's `<vlan><tag id=…/>`); no VLAN is no value, not 0. */
 export const vmVlanSchema = z.number().int().min(1, "a VLAN is 1 to 4094 (leave it empty for none)").max(4094, "a VLAN is 1 to 4094");
+
+// ── both: what a form takes is already what a plan carries ────────────────────────────────────────────────────
 
 /**
  * A ROM file for a passed-through device (`<rom file=…/>`): an absolute path libvirt's QEMU can read, one schema for
