@@ -22,7 +22,7 @@ export type CompareOutcome =
   | { ok: true; verdict: Verdict; windows: { before: { fromMs: number; toMs: number }; after: { fromMs: number; toMs: number } }; pending: boolean }
   | { ok: false; reason: string };
 
-export function compareAround(store: ProbeStores, req: CompareRequest, nowMs = Date.now()): CompareOutcome {
+export function compareAround(store: Pick<ProbeStores, "samples" | "targets">, req: CompareRequest, nowMs = Date.now()): CompareOutcome {
   const target = store.targets.get(req.targetId);
   if (!target) return { ok: false, reason: `there is no latency target ${req.targetId}` };
   const windowMs = req.windowMs ?? DEFAULT_WINDOW_MS;

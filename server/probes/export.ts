@@ -6,6 +6,9 @@
 import { pointsFromRollups, pointsFromSamples, type SeriesPoint, type SeriesSource } from "./series";
 import { type ResolutionS, RESOLUTIONS_S } from "./rollup";
 import type { ProbeStores } from "./stores";
+
+/** What an export reads: samples and rollups. */
+type ExportStores = Pick<ProbeStores, "samples" | "rollups">;
 import type { ProbeTarget } from "./target-store";
 import type { SampleCursor, SampleTuple, StoredSample } from "./sample-store";
 
@@ -154,14 +157,14 @@ const NEWLINE = 10;
  * Whether the raw samples hold the whole range: they reach back to `from`, or nothing was pruned yet (a target
  * younger than the range has rollups too, but they were built from the same raw samples).
  */
-function rawComplete(store: ProbeStores, target: ProbeTarget, fromMs: number, toMs: number): boolean {
+function rawComplete(store: ExportStores, target: ProbeTarget, fromMs: number, toMs: number): boolean {
   if (store.samples.count(target.id, fromMs * 1000, toMs * 1000, 1) === 0) return false;
   const oldestRawUs = store.samples.oldestUs(target.id) ?? Infinity;
   const oldestRollupUs = store.rollups.oldestUs(target.id, 10);
   return oldestRawUs <= fromMs * 1000 + target.intervalMs * 2000 || oldestRollupUs === null || oldestRawUs < oldestRollupUs + 10_000_000;
 }
 
-export function exportRange(store: ProbeStores, req: ExportRequest, pageRows = EXPORT_PAGE_ROWS): ExportStream {
+export function exportRange(store: ExportStores, req: ExportRequest, pageRows = EXPORT_PAGE_ROWS): ExportStream {
   const { target, fromMs, toMs } = req;
   const stamp = `${new Date(fromMs).toISOString()}_${new Date(toMs).toISOString()}`.replace(/[:]/g, "");
   const base = `passdeck-${target.address.replace(/[^A-Za-z0-9.-]/g, "_")}-${stamp}`;
@@ -194,7 +197,7 @@ export function isoFormatter(): (us: number) => string {
   };
 }
 
-function rawPages(store: ProbeStores, req: ExportRequest, pageRows: number): Pages {
+function rawPages(store: ExportStores, req: ExportRequest, pageRows: number): Pages {
   const { target, fromMs, toMs } = req;
   let cursor: SampleCursor | null = null;
   let state: "head" | "rows" | "done" = "head";
@@ -238,7 +241,7 @@ function rawPages(store: ProbeStores, req: ExportRequest, pageRows: number): Pag
  * Rollup points, one per rollup of `resolution`, then the newest raw samples the agent has not rolled up yet, in
  * buckets of the same width (epoch-aligned, so they continue the rollups' rows).
  */
-function pointPages(store: ProbeStores, req: ExportRequest, resolution: ResolutionS, pageRows: number): Pages {
+function pointPages(store: ExportStores, req: ExportRequest, resolution: ResolutionS, pageRows: number): Pages {
   const { target, fromMs, toMs } = req;
   const stepMs = resolution * 1000;
   const source = SOURCE_OF[resolution];

@@ -69,7 +69,7 @@ export class LiveFeed {
   private readonly limits: LiveLimits;
 
   constructor(
-    private readonly store: ProbeStores,
+    private readonly store: Pick<ProbeStores, "samples">,
     private readonly pollMs = LIVE_POLL_MS,
     limits: Partial<LiveLimits> = {},
   ) {
@@ -177,7 +177,7 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
 
   constructor(
     private readonly feed: LiveFeed,
-    private readonly store: ProbeStores,
+    private readonly store: Pick<ProbeStores, "samples">,
     private readonly limits: LiveLimits,
     targetIds: readonly number[],
     sinceMs: number,

@@ -17,7 +17,7 @@ export interface LiveFeedGauges {
   droppedCount: number;
 }
 
-export function prometheusText(store: ProbeStores, nowMs = Date.now(), live: LiveFeedGauges | null = null): string {
+export function prometheusText(store: Pick<ProbeStores, "agent" | "counters" | "targets">, nowMs = Date.now(), live: LiveFeedGauges | null = null): string {
   const targets = new Map(store.targets.all().map((t) => [t.id, t]));
   const statuses = new Map(store.targets.statuses().map((s) => [s.targetId, s]));
   const lines: string[] = [

@@ -13,6 +13,9 @@ import { RAW_ROW_BUDGET, type StoredSample } from "./sample-store";
 import { ROLLUP_ROW_BUDGET } from "./rollup-store";
 import type { ProbeStores } from "./stores";
 
+/** What charts and statistics read. */
+type SeriesStores = Pick<ProbeStores, "targets" | "samples" | "rollups" | "agent">;
+
 export type SeriesSource = "raw" | "10s" | "1m" | "1h";
 
 export interface SeriesPoint {
@@ -55,7 +58,7 @@ const SOURCE_OF: Record<ResolutionS, SeriesSource> = { 10: "10s", 60: "1m", 3600
  * The chart series of one target over [fromMs, toMs): at most `maxPoints` buckets, each `stepMs` wide (a whole
  * multiple of the source's resolution). Empty buckets are left out; the chart shows them as gaps.
  */
-export function seriesFor(store: ProbeStores, targetId: number, range: { fromMs: number; toMs: number; maxPoints: number }): Series {
+export function seriesFor(store: SeriesStores, targetId: number, range: { fromMs: number; toMs: number; maxPoints: number }): Series {
   const { fromMs, toMs } = range;
   const span = Math.max(1, toMs - fromMs);
   const wantStep = Math.ceil(span / Math.max(1, range.maxPoints));
@@ -108,7 +111,7 @@ export function seriesFor(store: ProbeStores, targetId: number, range: { fromMs:
  * Whether the raw samples still hold everything from `fromMs` on: either they reach back that far, or nothing was
  * ever pruned (the oldest raw sample is as old as the oldest rollup, which was built from raw samples).
  */
-function rawCovers(store: ProbeStores, targetId: number, fromMs: number): boolean {
+function rawCovers(store: SeriesStores, targetId: number, fromMs: number): boolean {
   const oldestRaw = store.samples.oldestUs(targetId);
   // none left: raw only when nothing was ever rolled up (a removed target's 10 s rollups age out before its 1 min ones)
   if (oldestRaw === null) return RESOLUTIONS_S.every((r) => store.rollups.oldestUs(targetId, r) === null);
@@ -118,7 +121,7 @@ function rawCovers(store: ProbeStores, targetId: number, fromMs: number): boolea
 }
 
 /** Whether the raw samples of the range are within the budget of one read. */
-function rawFits(store: ProbeStores, targetId: number, fromMs: number, toMs: number): boolean {
+function rawFits(store: SeriesStores, targetId: number, fromMs: number, toMs: number): boolean {
   return store.samples.count(targetId, fromMs * 1000, toMs * 1000, RAW_ROW_BUDGET + 1) <= RAW_ROW_BUDGET;
 }
 
@@ -216,7 +219,7 @@ export interface WindowStats {
  * A window's statistics: exact from raw samples while they are kept and within RAW_ROW_BUDGET, else from the finest
  * rollups covering it whose rows fit ROLLUP_ROW_BUDGET (percentiles from their merged histograms).
  */
-export function windowStats(store: ProbeStores, targetId: number, fromMs: number, toMs: number): WindowStats {
+export function windowStats(store: SeriesStores, targetId: number, fromMs: number, toMs: number): WindowStats {
   if (rawCovers(store, targetId, fromMs) && rawFits(store, targetId, fromMs, toMs)) {
     const samples = store.samples.range(targetId, fromMs * 1000, toMs * 1000);
     const lags = samples.flatMap((s) => (s.lagUs === null ? [] : [Math.max(0, s.lagUs)])).sort((a, b) => a - b);
@@ -292,7 +295,7 @@ function summaryFromHistograms(
  * The active targets with what the probe agent last said of each and their last minute: the Latency page's list
  * and `passdeck targets list`.
  */
-export function targetOverview(store: ProbeStores, nowMs: number) {
+export function targetOverview(store: SeriesStores, nowMs: number) {
   const statuses = new Map(store.targets.statuses().map((s) => [s.targetId, s]));
   const agent = store.agent.current();
   return {
