@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
-import { applyJournaled } from "@/server/db/journaled-apply";
+import { applyJournaled } from "@/server/executor/journaled-apply";
 import { planVfCount } from "@/server/plans/planner";
 import { planOf, simulatedHost } from "@/server/plans/testing";
 import { journalDir } from "./journal-dir";

@@ -1,11 +1,15 @@
 /** MAC addresses for VFs: validation and a generator for stable, locally administered unicast addresses. */
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** A MAC in canonical form: six lowercase hex pairs separated by ':'. */
+export const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** Unicast (lowest bit of the first byte clear) and not all zeros: what a VF or a guest interface can take. */
+export const isUnicastMac = (mac: string): boolean => (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0 && mac !== "00:00:00:00:00:00";
 
 export type MacCheck = { ok: true; mac: string } | { ok: false; error: string };
 
 export function checkMac(input: string): MacCheck {
   const mac = input.trim().toLowerCase().replace(/-/g, ":");
-  if (!MAC.test(mac)) return { ok: false, error: `${JSON.stringify(input)} is not a MAC address: expected six hex pairs such as 02:11:22:33:44:55` };
+  if (!MAC_PATTERN.test(mac)) return { ok: false, error: `${JSON.stringify(input)} is not a MAC address: expected six hex pairs such as 02:11:22:33:44:55` };
   const first = Number.parseInt(mac.slice(0, 2), 16);
   if (first & 1) return { ok: false, error: `${mac} is a multicast address (lowest bit of the first byte set): a VF needs a unicast MAC` };
   if (mac === "00:00:00:00:00:00") return { ok: false, error: "00:00:00:00:00:00 is not a usable MAC (igb and bnx2x refuse it)" };

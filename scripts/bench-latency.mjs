@@ -20,12 +20,13 @@ const pct = (xs, q) => {
 
 const engine = await importEngine("latency-engine", [
   `export { openWebDatabase } from "./server/db/database";`,
-  `export { ProbeStore, rollupFromSamples } from "./server/probes/store";`,
+  `export { openProbeStores } from "./server/probes/stores";`,
+  `export { rollupFromSamples } from "./server/probes/rollup";`,
   `export { seriesFor } from "./server/probes/series";`,
   `export { readEnv } from "./server/env";`,
   `export { processChildren, processCommandLine, processCpuSeconds, processRssKib } from "./server/host/process-stats";`,
 ]);
-const { openWebDatabase, ProbeStore, rollupFromSamples, seriesFor } = engine;
+const { openWebDatabase, openProbeStores, rollupFromSamples, seriesFor } = engine;
 const procRoot = engine.readEnv().PASSDECK_PROC_ROOT;
 const cpuSeconds = (pid) => engine.processCpuSeconds(procRoot, pid);
 const childrenOf = (pid) => engine.processChildren(procRoot, pid);
@@ -33,8 +34,8 @@ const rssKb = (pid) => engine.processRssKib(procRoot, pid) ?? NaN;
 
 async function benchProbe() {
   const dataDir = join(work, "probe");
-  const store = new ProbeStore(openWebDatabase(dataDir));
-  for (let i = 1; i <= 10; i++) store.addTarget({ address: `127.0.0.${i}`, intervalMs: 200 });
+  const store = openProbeStores(openWebDatabase(dataDir));
+  for (let i = 1; i <= 10; i++) store.targets.add({ address: `127.0.0.${i}`, intervalMs: 200 });
   const env = { ...process.env, PASSDECK_DATA_DIR: dataDir };
   const agent = spawn(process.execPath, ["dist/passdeck.mjs", "probe-agent"], { env, stdio: "ignore" });
   await sleep(3000); // warm-up: pings started, first rollups
@@ -58,8 +59,8 @@ async function benchProbe() {
 async function benchLive() {
   const dataDir = join(work, "live");
   const port = 7990;
-  const store = new ProbeStore(openWebDatabase(dataDir));
-  const target = store.addTarget({ address: "127.0.0.1", intervalMs: 200 });
+  const store = openProbeStores(openWebDatabase(dataDir));
+  const target = store.targets.add({ address: "127.0.0.1", intervalMs: 200 });
   const env = { ...process.env, PASSDECK_DATA_DIR: dataDir, PASSDECK_PORT: String(port), PASSDECK_HOST: "127.0.0.1", NEXT_TELEMETRY_DISABLED: "1" };
   const server = spawn(process.execPath, ["scripts/start.mjs"], { env, stdio: "ignore" });
   const base = `http://127.0.0.1:${port}`;
@@ -132,11 +133,11 @@ async function benchLive() {
 async function benchQuery() {
   const dataDir = join(work, "query");
   const db = openWebDatabase(dataDir);
-  const store = new ProbeStore(db);
+  const store = openProbeStores(db);
   const DAY = 86_400_000;
   const now = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const from = now - 30 * DAY;
-  const targets = [1, 2, 3, 4, 5].map((i) => store.addTarget({ address: `10.0.0.${i}`, intervalMs: 1000 }));
+  const targets = [1, 2, 3, 4, 5].map((i) => store.targets.add({ address: `10.0.0.${i}`, intervalMs: 1000 }));
   let seed = 1;
   const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const t0 = performance.now();
@@ -179,7 +180,7 @@ async function benchQuery() {
   }
   const genMs = performance.now() - t0;
   const t1 = performance.now();
-  while (store.buildRollups((now + 3_600_000) * 1000, 100_000) > 0);
+  while (store.rollups.build((now + 3_600_000) * 1000, 100_000) > 0);
   const rollMs = performance.now() - t1;
   const runs = [];
   let points = 0;

@@ -39,7 +39,7 @@ import { libvirtFor, type LibvirtService } from "@/server/libvirt/service";
 import { PlanService, type WriteAccess } from "@/server/plans/plan-service";
 import { guestViewOf } from "@/server/plans/step-guard";
 import { LiveFeed } from "@/server/probes/live-feed";
-import { ProbeStore } from "@/server/probes/store";
+import { openProbeStores, type ProbeStores } from "@/server/probes/stores";
 
 /**
  * - "web": the dashboard. The host records are the helper's when its socket exists (this process only reads them);
@@ -134,7 +134,7 @@ export interface Services {
   desired: () => ({ ok: true } & DesiredAccess) | { ok: false; reason: string };
   /** the web tier's own database (accounts, latency); the CLI's account and latency commands use it as it is */
   webDb: () => Opened<Db>;
-  latency: () => { ok: true; store: ProbeStore; feed: LiveFeed } | { ok: false; reason: string };
+  latency: () => { ok: true; store: ProbeStores; feed: LiveFeed } | { ok: false; reason: string };
   auth: () => { ok: true; service: AuthService } | { ok: false; reason: string };
   /** the executor over `host` */
   readonly executor: PlanExecutor;
@@ -266,7 +266,7 @@ export function createServices(options: ServicesOptions): Services {
   const webDb = retried(() => (options.db?.web ? given(options.db.web) : openWebDatabase(env.PASSDECK_DATA_DIR)));
   const web = retried(() => {
     const db = must("web database", webDb());
-    const probes = new ProbeStore(db);
+    const probes = openProbeStores(db);
     return {
       probes,
       feed: new LiveFeed(probes, options.livePollMs),

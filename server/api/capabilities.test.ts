@@ -13,7 +13,7 @@ import { readEnv } from "@/server/env";
 import { writeScenarioByName } from "@/server/host/scenarios/catalog";
 import { InventoryService } from "@/server/inventory/service";
 import type { LibvirtService } from "@/server/libvirt/service";
-import type { ProbeStore } from "@/server/probes/store";
+import type { ProbeStores } from "@/server/probes/stores";
 import { apiServices, createServices, type DesiredAccess } from "@/server/services";
 import { createCaller } from "./root";
 import { errorOf, readOnlyContext, TEST_ADMIN } from "./testing";
@@ -115,8 +115,8 @@ describe("each capability hands over its store, typed", () => {
       return ctx.desired.store.get().entries.length;
     }),
     latency: guardedProcedure.use(requiresLatencyStore).query(({ ctx }) => {
-      expectTypeOf(ctx.latency.store).toEqualTypeOf<ProbeStore>();
-      return ctx.latency.store.allTargets().length;
+      expectTypeOf(ctx.latency.store).toEqualTypeOf<ProbeStores>();
+      return ctx.latency.store.targets.all().length;
     }),
     auth: guardedProcedure.use(requiresAuth).query(({ ctx }) => {
       expectTypeOf(ctx.auth).toEqualTypeOf<AuthService>();

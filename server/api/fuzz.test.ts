@@ -134,8 +134,8 @@ describe("fuzzing every mutation", () => {
   it("afterwards, nothing was written: no sysfs write, no ip link set, no target, note, user or token", () => {
     expect(host.kernel.writes()).toEqual([]);
     expect(ipRun.mock.calls.filter(([args]) => args.includes("set"))).toEqual([]);
-    expect(probes.allTargets()).toEqual([]);
-    expect(probes.annotations(0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(probes.targets.all()).toEqual([]);
+    expect(probes.notes.between(0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect(auth.accounts.users()).toEqual([]);
     expect(auth.accounts.tokens()).toEqual([]);
   });

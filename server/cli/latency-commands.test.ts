@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { summarize } from "@/server/probes/stats";
-import { ProbeStore, type SampleRow } from "@/server/probes/store";
+import { openProbeStores } from "@/server/probes/stores";
+import type { SampleRow } from "@/server/probes/sample-store";
 import { mulberry32 } from "@/server/probes/verdict";
 import { runCli } from "./main";
 
@@ -104,9 +105,9 @@ describe("passdeck targets", () => {
 describe("passdeck stats", () => {
   it("prints the summary of the window's raw samples as JSON", async () => {
     expect((await run("targets", "add", "10.0.0.5")).code).toBe(0);
-    const store = new ProbeStore(openWebDatabase(dataDir));
+    const store = openProbeStores(openWebDatabase(dataDir));
     const inWindow = probes(1, NOW - 290_000, NOW - 10_000, 300, 1, 1000);
-    store.insertSamples([...probes(1, NOW - 600_000, NOW - 300_000, 900, 2, 1), ...inWindow]);
+    store.samples.insert([...probes(1, NOW - 600_000, NOW - 300_000, 900, 2, 1), ...inWindow]);
     const expected = summarize(inWindow);
 
     const r = await run("stats", "10.0.0.5", "--since", "5m", "--json");
@@ -169,8 +170,8 @@ describe("passdeck compare", () => {
   it("prints the verdict around a change as JSON, and refuses a bad --at", async () => {
     expect((await run("targets", "add", "10.0.0.5")).code).toBe(0);
     const at = NOW - 600_000;
-    const store = new ProbeStore(openWebDatabase(dataDir));
-    store.insertSamples([...probes(1, at - 300_000, at + 30_000, 300, 3, 1), ...probes(1, at + 30_000, at + 330_000, 150, 4, 1651)]);
+    const store = openProbeStores(openWebDatabase(dataDir));
+    store.samples.insert([...probes(1, at - 300_000, at + 30_000, 300, 3, 1), ...probes(1, at + 30_000, at + 330_000, 150, 4, 1651)]);
 
     const r = await run("compare", "10.0.0.5", "--at", new Date(at).toISOString(), "--json");
     expect(r.code).toBe(0);

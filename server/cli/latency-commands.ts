@@ -10,7 +10,9 @@ import { ProbeAgent } from "@/server/probes/agent";
 import { compareAround, DEFAULT_SETTLE_MS, DEFAULT_WINDOW_MS } from "@/server/probes/compare";
 import { iperfNote, IperfError, iperfRequestProblem, runIperf, type IperfRequest } from "@/server/probes/iperf";
 import { targetOverview, windowStats } from "@/server/probes/series";
-import { agentAlive, ProbeStore, TargetConflict, type ProbeTarget } from "@/server/probes/store";
+import { agentAlive } from "@/server/probes/agent-lease";
+import { openProbeStores, type ProbeStores } from "@/server/probes/stores";
+import { type ProbeTarget, TargetConflict } from "@/server/probes/target-store";
 import { formatMicros } from "@/server/probes/verdict";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { InvalidInput } from "./errors";
@@ -41,7 +43,7 @@ export async function runLatencyCommand(
   openDb: () => Db,
   libvirt: () => Promise<LibvirtService | null> = () => Promise.resolve(null),
 ): Promise<number> {
-  const store = new ProbeStore(openDb());
+  const store = openProbeStores(openDb());
   switch (command) {
     case "targets":
       if (positionals[0] === "add" && flags.vm !== undefined) return addVmTargets(store, flags, await libvirt());
@@ -55,7 +57,7 @@ export async function runLatencyCommand(
       if (!text) throw new InvalidInput('passdeck annotate needs the text of the note, e.g. passdeck annotate "moved vm1 to a VF"');
       if (text.length > 200) throw new InvalidInput("an annotation is at most 200 characters");
       const atMs = flags.at ? timeArg(flags.at, "--at") : Date.now();
-      const a = store.addAnnotation(atMs, text, userInfo().username);
+      const a = store.notes.add(atMs, text, userInfo().username);
       console.log(flags.json ? JSON.stringify(a, null, 2) : `Annotation #${a.id} at ${new Date(a.atMs).toISOString()}: ${a.text}`);
       return 0;
     }
@@ -74,7 +76,7 @@ export async function runLatencyCommand(
       const startedMs = Date.now();
       try {
         const result = await runIperf(req);
-        const note = store.addAnnotation(startedMs, iperfNote(result), userInfo().username);
+        const note = store.notes.add(startedMs, iperfNote(result), userInfo().username);
         console.log(flags.json ? JSON.stringify({ result, note }, null, 2) : note.text);
         return 0;
       } catch (err) {
@@ -93,7 +95,7 @@ export async function runLatencyCommand(
 }
 
 /** Every IPv4 address libvirt knows for a running VM (IPv6 when it has none), each as a target labelled with the VM. */
-async function addVmTargets(store: ProbeStore, flags: LatencyFlags, libvirt: LibvirtService | null): Promise<number> {
+async function addVmTargets(store: ProbeStores, flags: LatencyFlags, libvirt: LibvirtService | null): Promise<number> {
   if (!libvirt) throw new InvalidInput("there is no libvirt connection (PASSDECK_LIBVIRT_URI)");
   const ref = flags.vm!;
   const vm = (await libvirt.domains.list()).find((d) => d.name === ref || d.uuid === ref);
@@ -110,7 +112,7 @@ async function addVmTargets(store: ProbeStore, flags: LatencyFlags, libvirt: Lib
   for (const a of chosen) {
     try {
       added.push(
-        store.addTarget({
+        store.targets.add({
           address: a.address,
           label: chosen.length > 1 ? `${vm.name} ${a.name}` : vm.name,
           vmUuid: vm.uuid,
@@ -130,7 +132,7 @@ async function addVmTargets(store: ProbeStore, flags: LatencyFlags, libvirt: Lib
   return added.length ? 0 : 2;
 }
 
-function targetsCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {
+function targetsCommand(store: ProbeStores, positionals: string[], flags: LatencyFlags): number {
   const [verb, ...args] = positionals;
   if (verb === "add") {
     const address = args[0];
@@ -148,20 +150,20 @@ function targetsCommand(store: ProbeStore, positionals: string[], flags: Latency
     if (!parsed.success) throw new InvalidInput(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ` : "") + i.message).join("; "));
     let t: ProbeTarget;
     try {
-      t = store.addTarget(parsed.data);
+      t = store.targets.add(parsed.data);
     } catch (err) {
       if (err instanceof TargetConflict) throw new InvalidInput(err.message);
       throw err;
     }
-    const agent = store.agent();
+    const agent = store.agent.current();
     const agentNote = agentAlive(agent, Date.now()) ? "" : "\nNo probe agent is running: npm start runs one, or run `passdeck probe-agent`.";
     console.log(flags.json ? JSON.stringify(t, null, 2) : `Target ${t.id}: ${t.name}, every ${t.intervalMs} ms.${agentNote}`);
     return 0;
   }
   if (verb === "remove") {
     const t = targetArg(store, args[0]);
-    store.removeTarget(t.id);
-    console.log(flags.json ? JSON.stringify(store.target(t.id), null, 2) : `Stopped probing ${t.name} (its history stays until retention prunes it).`);
+    store.targets.remove(t.id);
+    console.log(flags.json ? JSON.stringify(store.targets.get(t.id), null, 2) : `Stopped probing ${t.name} (its history stays until retention prunes it).`);
     return 0;
   }
   if (verb !== undefined && verb !== "list") throw new InvalidInput(`unknown "targets ${verb}": use targets add|list|remove`);
@@ -179,7 +181,7 @@ function targetsCommand(store: ProbeStore, positionals: string[], flags: Latency
   return 0;
 }
 
-function statsCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {
+function statsCommand(store: ProbeStores, positionals: string[], flags: LatencyFlags): number {
   const t = targetArg(store, positionals[0]);
   const now = Date.now();
   let fromMs: number;
@@ -239,7 +241,7 @@ function statsCommand(store: ProbeStore, positionals: string[], flags: LatencyFl
   return s.sent === 0 ? 1 : 0;
 }
 
-function compareCommand(store: ProbeStore, positionals: string[], flags: LatencyFlags): number {
+function compareCommand(store: ProbeStores, positionals: string[], flags: LatencyFlags): number {
   const t = targetArg(store, positionals[0]);
   if (!flags.at) throw new InvalidInput("passdeck compare needs --at <ISO time>: the moment of the change (passdeck journal lists them)");
   const atMs = timeArg(flags.at, "--at");
@@ -280,11 +282,11 @@ function compareCommand(store: ProbeStore, positionals: string[], flags: Latency
 
 const pct = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(2)} %`);
 
-function targetArg(store: ProbeStore, ref: string | undefined): ProbeTarget {
+function targetArg(store: ProbeStores, ref: string | undefined): ProbeTarget {
   if (!ref) throw new InvalidInput("the target is missing: give its id, address or label (passdeck targets list)");
   let t: ProbeTarget | null;
   try {
-    t = store.findTarget(ref);
+    t = store.targets.find(ref);
   } catch (err) {
     if (err instanceof TargetConflict) throw new InvalidInput(err.message);
     throw err;
@@ -311,7 +313,7 @@ function timeArg(raw: string, flag: string): number {
 }
 
 /** Runs until SIGINT/SIGTERM; exit 3 when another agent already serves this data directory (the supervisor stops). */
-function runAgent(store: ProbeStore): Promise<number> {
+function runAgent(store: ProbeStores): Promise<number> {
   const env = readEnv();
   const agent = new ProbeAgent(store, {
     retention: { rawMs: env.PASSDECK_KEEP_RAW, tenSecondMs: env.PASSDECK_KEEP_10S, minuteMs: env.PASSDECK_KEEP_1M, hourMs: env.PASSDECK_KEEP_1H },

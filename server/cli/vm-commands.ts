@@ -7,7 +7,7 @@ import { parsePciAddress } from "@/lib/pci-address";
 import { readVfInfo, type VfInfo } from "@/server/host/ip-link";
 import { checkLibvirtName } from "@/server/libvirt/virsh";
 import { pfsOfHeldVfs, vmRows, type VmRow } from "@/server/libvirt/vm-devices";
-import { planAttach, planAttachPool, planDetach, type AttachRequest } from "@/server/plans/vm";
+import { planAttach, planAttachPool, planDetach, planDetachPool, type AttachRequest } from "@/server/plans/vm";
 import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "@/server/plans/pools";
 import { InvalidInput } from "./errors";
 import { finishOutcome, guestChecked, type WriteDeps, type WriteFlags } from "./write-commands";
@@ -64,8 +64,9 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
   const overrides = { confirm: flags.confirm, force: flags.force };
   let planned;
   if (byPool) {
-    const mac = flags.vf?.mac === undefined ? undefined : checkMac(flags.vf.mac);
-    if (mac && !mac.ok) throw new InvalidInput(`--mac: ${mac.error}`);
+    const checked = flags.vf?.mac === undefined ? undefined : checkMac(flags.vf.mac);
+    if (checked && !checked.ok) throw new InvalidInput(`--mac: ${checked.error}`);
+    const mac = checked?.ok ? checked.mac : undefined;
     const vlan = flags.vf?.vlan;
     if (vlan !== undefined && (!/^\d{1,4}$/.test(vlan) || Number(vlan) < 1 || Number(vlan) > 4094))
       throw new InvalidInput(`--vlan takes 1 to 4094, not ${JSON.stringify(vlan)}`);
@@ -78,13 +79,14 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
             {
               domain: vm,
               pool: flags.pool!,
-              ...(mac?.ok ? { mac: mac.mac } : {}),
+              ...(mac !== undefined ? { mac } : {}),
               ...(vlan !== undefined ? { vlan: Number(vlan) } : {}),
               ...targets(flags),
             },
             overrides,
           )
-        : planDetach(view.domains, { domain: vm, address: "", mac: mac!.ok ? mac!.mac : "", ...targets(flags) }, overrides);
+        : // a detach by pool is one that names a MAC (byPool above)
+          planDetachPool(view.domains, { domain: vm, mac: mac!, ...targets(flags) }, overrides);
   } else if (verb === "attach") {
     const request: AttachRequest = { domain: vm, address, ...targets(flags) };
     if (flags.as !== undefined) {

@@ -1,4 +1,5 @@
 import { parsePciAddress } from "@/lib/pci-address";
+import { DRIVER_NAME_PATTERN } from "@/lib/schemas";
 import { PlanExecutor } from "@/server/executor/executor";
 import { describeStep, isLibvirtStep, type PlanResult } from "@/server/executor/plan";
 import type { KernelFs } from "@/server/host/fs";
@@ -8,7 +9,7 @@ import { PlanRejected, validatePlan, vfSettingsSchema } from "@/server/executor/
 import type { Plan, VfSettings } from "@/server/executor/plan";
 import { readVfInfo, type IpLink } from "@/server/host/ip-link";
 import type { Journal } from "@/server/db/journal";
-import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
+import { applyJournaled, journalSnapshot } from "@/server/executor/journaled-apply";
 import { planBindVfio, planRestore, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";
 import type { DesiredStore } from "@/server/desired/store";
 import { hostDriverBefore } from "@/server/plans/host-driver";
@@ -103,7 +104,7 @@ async function planCommand(
     outcome = planBindVfio(inv, devAddress, overrides);
   } else {
     const devAddress = address(args[0], "the device address");
-    if (flags.driver !== undefined && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.driver))
+    if (flags.driver !== undefined && !DRIVER_NAME_PATTERN.test(flags.driver))
       throw new InvalidInput(`--driver must be a kernel driver name such as igbvf, not ${JSON.stringify(flags.driver)}`);
     const hostDriver = flags.driver ?? previousDriver(deps, devAddress);
     outcome = planRestore(inv, devAddress, { ...overrides, ...(hostDriver ? { hostDriver } : {}) });

@@ -9,7 +9,7 @@
  */
 import { describeVfSettings } from "@/lib/vf-settings";
 import { z } from "zod";
-import { isPciAddress } from "@/lib/pci-address";
+import { canonicalPciAddressSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { isLibvirtStep, stepDevice, type Plan, type VfSettings } from "@/server/executor/plan";
 import type { Inventory, PciDevice } from "@/server/host/types";
@@ -53,7 +53,7 @@ export interface DesiredState {
 export const EMPTY_DESIRED: DesiredState = { entries: [] };
 
 const identity = {
-  address: z.string().refine(isPciAddress, { message: "must be a canonical PCI address such as 0000:3b:00.0" }),
+  address: canonicalPciAddressSchema,
   vendorId: z.string().regex(/^[0-9a-f]{4}$/),
   deviceId: z.string().regex(/^[0-9a-f]{4}$/),
 };

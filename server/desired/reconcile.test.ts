@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
-import { applyJournaled } from "@/server/db/journaled-apply";
+import { applyJournaled } from "@/server/executor/journaled-apply";
 import { readVfInfo } from "@/server/host/ip-link";
 import { planBindVfio, planVfCount, planVfSettings, type PlanOutcome } from "@/server/plans/planner";
 import { planOf } from "@/server/plans/testing";

@@ -17,7 +17,7 @@
 import type { PlanExecutor } from "@/server/executor/executor";
 import { type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
 import type { Journal } from "@/server/db/journal";
-import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
+import { applyJournaled, journalSnapshot } from "@/server/executor/journaled-apply";
 import { readVfInfo, type IpLink, type VfInfo } from "@/server/host/ip-link";
 import type { Inventory } from "@/server/host/types";
 import { planBindVfio, planVfCount, planVfSettings, type PlanOutcome, type Refusal } from "@/server/plans/planner";

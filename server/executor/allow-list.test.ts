@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { KernelFs } from "@/server/host/fs";
 import type { SysfsWriter } from "@/server/host/writer";
-import { PlanRejected } from "./allow-list";
+import { PlanRejected, validatePlan } from "./allow-list";
+import type { Plan, PlanStep } from "./plan";
 import { PlanExecutor } from "./executor";
 
 const writes: string[] = [];
@@ -49,5 +50,48 @@ describe("the executor's allow-list", () => {
   it("names the offending field and the expected form", async () => {
     const err = await executor.apply(plan({ kind: "unbind-driver", device: "65:00.0", driver: "igb" })).catch((e: unknown) => e);
     expect((err as PlanRejected).message).toBe("plan refused: steps.0.step.device: must be a canonical PCI address such as 0000:3b:00.0");
+  });
+});
+
+describe("the Plan types are the allow-list's schemas", () => {
+  const domain = { uuid: "00000000-0000-4000-8000-000000000001", name: "web" };
+  const pool = { name: "x710", pf: "0000:3b:00.0", netdev: "ens1f0" };
+  const steps: PlanStep[] = [
+    { kind: "write-attribute", device: "0000:3b:00.0", attribute: "sriov_numvfs", value: "4" },
+    { kind: "unbind-driver", device: "0000:3b:02.0", driver: "iavf" },
+    { kind: "probe-driver", device: "0000:3b:02.0", expectDriver: "vfio-pci", explicit: true },
+    { kind: "set-vf", pf: "0000:3b:00.0", netdev: "ens1f0", vf: 1, settings: { mac: "02:00:00:00:00:01", vlan: 100, qos: 2, trust: true } },
+    { kind: "wait-for", condition: { kind: "vf-address", pf: "0000:3b:00.0", vf: 1, address: "0000:3b:02.1" }, timeoutMs: 5000 },
+    {
+      kind: "attach-device",
+      domain,
+      device: {
+        type: "hostdev",
+        address: "0000:65:00.0",
+        managed: true,
+        rom: { file: "/usr/share/vgabios/gpu.rom" },
+        guestAddress: { bus: 1, slot: 0, fn: 0 },
+      },
+      target: "config",
+    },
+    { kind: "attach-device", domain, device: { type: "interface", address: "0000:3b:02.0", mac: "52:54:00:12:34:56", vlan: 7 }, target: "live" },
+    { kind: "detach-device", domain, device: { type: "pool", network: "x710", mac: "52:54:00:12:34:57" }, target: "config" },
+    { kind: "define-pool", pool },
+    { kind: "stop-pool", pool },
+  ];
+
+  it("takes a plan of every kind of step through JSON and back unchanged", () => {
+    const plan: Plan = {
+      id: "p-2",
+      title: "all kinds",
+      createdAt: "2026-11-24T00:00:00Z",
+      steps: steps.map((step) => ({ step, summary: step.kind, inverse: null })),
+    };
+    expect(validatePlan(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
+  });
+
+  it("refuses a pool interface given a host address (the detach by MAC has none)", () => {
+    const step = { kind: "detach-device", domain, device: { type: "pool", network: "x710", mac: "52:54:00:12:34:57", address: "" }, target: "config" };
+    expect(() => validatePlan(plan(step))).toThrow(PlanRejected);
   });
 });

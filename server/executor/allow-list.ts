@@ -1,15 +1,23 @@
 import { z } from "zod";
-import { isPciAddress } from "@/lib/pci-address";
-import { POOL_NAME_PATTERN, romFileSchema } from "@/lib/schemas";
-import { DEVICE_ATTRIBUTES, type Plan } from "./plan";
+import {
+  canonicalMacSchema,
+  canonicalPciAddressSchema as address,
+  DOMAIN_UUID_PATTERN,
+  driverNameSchema as driverName,
+  netdevNameSchema as netdevName,
+  POOL_NAME_PATTERN,
+  romFileSchema,
+} from "@/lib/schemas";
+import type { Plan } from "./plan";
 
 /**
  * What the executor accepts, whoever built the plan: it re-validates every step itself, so a hand-crafted plan
- * (from a compromised web tier, later over the helper's socket) can name nothing outside this list.
+ * (from a compromised web tier, later over the helper's socket) can name nothing outside this list. The Plan types
+ * (plan.ts) are inferred from these schemas: there is no second description of a plan to drift from this one.
  */
-const address = z.string().refine(isPciAddress, { message: "must be a canonical PCI address such as 0000:3b:00.0" });
-// Kernel driver names: lowercase letters, digits, '-', '_' (vfio-pci, mlx5_core, snd_hda_intel).
-const driverName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as vfio-pci");
+
+/** sysfs attributes a plan may write, relative to a PCI device directory. Nothing else can be written. */
+export const DEVICE_ATTRIBUTES = ["sriov_numvfs", "sriov_drivers_autoprobe", "driver_override"] as const;
 
 const writeAttribute = z
   .object({
@@ -28,16 +36,10 @@ const writeAttribute = z
     if (!ok) ctx.addIssue({ code: "custom", path: ["value"], message: `${JSON.stringify(s.value)} is not a valid value for ${s.attribute}` });
   });
 
-// dev_valid_name(): at most 15 bytes, no '/', ':' or white space; kept to the characters real names use.
-const netdevName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a network interface name such as enp65s0f0");
-
+/** Per-VF settings applied through the PF with `ip link set <pf> vf <n> …` (argument arrays, never a shell). */
 export const vfSettingsSchema = z
   .object({
-    mac: z
-      .string()
-      .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "must be a MAC address such as 02:11:22:33:44:55")
-      .refine((m) => (Number.parseInt(m.slice(0, 2), 16) & 1) === 0 && m !== "00:00:00:00:00:00", "must be a unicast, non-zero MAC")
-      .optional(),
+    mac: canonicalMacSchema("02:11:22:33:44:55").optional(),
     vlan: z.number().int().min(0).max(4094).optional(),
     qos: z.number().int().min(0).max(7).optional(),
     spoofchk: z.boolean().optional(),
@@ -50,20 +52,25 @@ export const vfSettingsSchema = z
   .refine((s) => s.qos === undefined || s.vlan !== undefined, { message: "qos needs a vlan", path: ["qos"] })
   .refine((s) => Object.keys(s).length > 0, { message: "at least one setting" });
 
-// The XML is built from these fields by server/libvirt/hostdev-xml.ts; nothing else reaches libvirt.
-const domainRef = z.object({
-  uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a libvirt domain UUID"),
+/** A libvirt domain: the UUID is what virsh is given; the name is for people. */
+export const domainRefSchema = z.object({
+  uuid: z.string().regex(DOMAIN_UUID_PATTERN, "must be a libvirt domain UUID"),
   name: z
     .string()
     .min(1)
     .max(200)
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     .regex(/^[^\u0000-\u001f\u007f/]+$/, "must be a libvirt domain name"),
 });
-const mac = z
-  .string()
-  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "must be a MAC address such as 52:54:00:12:34:56")
-  .refine((m) => (Number.parseInt(m.slice(0, 2), 16) & 1) === 0 && m !== "00:00:00:00:00:00", "must be a unicast, non-zero MAC");
-const guestDevice = z.discriminatedUnion("type", [
+const mac = canonicalMacSchema("52:54:00:12:34:56");
+const guestVlan = z.number().int().min(1).max(4094).optional();
+
+/**
+ * What a VM takes: a PCI function as `<hostdev>`, or a network VF as `<interface type='hostdev'>` (libvirt sets its
+ * MAC/VLAN through the PF), or any free VF of a VF pool. The XML is built from these fields by
+ * server/libvirt/hostdev-xml.ts; nothing else reaches libvirt.
+ */
+export const guestDeviceSchema = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("hostdev"),
@@ -84,7 +91,9 @@ const guestDevice = z.discriminatedUnion("type", [
         .optional(),
     })
     .strict(),
-  z.object({ type: z.literal("interface"), address, mac, vlan: z.number().int().min(1).max(4094).optional() }).strict(),
+  /** the MAC is always given: libvirt matches an interface to detach by MAC, so the undo needs it */
+  z.object({ type: z.literal("interface"), address, mac, vlan: guestVlan }).strict(),
+  /** any free VF of a VF pool (a hostdev network), handed out by libvirt when the VM starts: no host address */
   z
     .object({
       type: z.literal("pool"),
@@ -92,50 +101,72 @@ const guestDevice = z.discriminatedUnion("type", [
         .string()
         .min(1)
         .max(200)
+        // eslint-disable-next-line no-control-regex -- refusing control characters is the point
         .regex(/^[^\u0000-\u001f\u007f/'"<>&-][^\u0000-\u001f\u007f/'"<>&]*$/, "must be a libvirt network name"),
       mac,
-      vlan: z.number().int().min(1).max(4094).optional(),
+      vlan: guestVlan,
     })
     .strict(),
 ]);
 const target = z.enum(["live", "config"]);
-const poolRef = z
+
+/** A VF pool and the PF (address and interface) it hands out VFs of. */
+export const poolRefSchema = z
   .object({
     name: z.string().regex(POOL_NAME_PATTERN, "must be a pool name of letters, digits, '_', '.' or '-'"),
     pf: address,
-    netdev: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a network interface name such as enp65s0f0"),
+    netdev: netdevName,
   })
   .strict();
 
+export const waitConditionSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("vf-count"), pf: address, count: z.number().int().min(0).max(65535) }),
+  /** virtfn<vf> of the PF points at `address`: checks the address a plan predicted from offset/stride before using it */
+  z.object({ kind: z.literal("vf-address"), pf: address, vf: z.number().int().min(0).max(65535), address }),
+]);
+
 export const planStepSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("attach-device"), domain: domainRef, device: guestDevice, target }).strict(),
-  z.object({ kind: z.literal("detach-device"), domain: domainRef, device: guestDevice, target }).strict(),
-  z.object({ kind: z.literal("define-pool"), pool: poolRef }).strict(),
-  z.object({ kind: z.literal("undefine-pool"), pool: poolRef }).strict(),
-  z.object({ kind: z.literal("start-pool"), pool: poolRef }).strict(),
-  z.object({ kind: z.literal("stop-pool"), pool: poolRef }).strict(),
+  /**
+   * `virsh attach-device <uuid> --live|--config` of XML the executor builds from `device` (never XML from input);
+   * verified by reading the domain's XML back. Live and persistent definitions are separate steps: their guest
+   * addresses differ, and either may fail on its own.
+   */
+  z.object({ kind: z.literal("attach-device"), domain: domainRefSchema, device: guestDeviceSchema, target }).strict(),
+  z.object({ kind: z.literal("detach-device"), domain: domainRefSchema, device: guestDeviceSchema, target }).strict(),
+  /**
+   * A VF pool: a libvirt network `<forward mode='hostdev' managed='yes'><pf dev=netdev/>` (net-define + net-autostart),
+   * whose XML the executor builds; verified with net-dumpxml. start/stop are net-start/net-destroy.
+   */
+  z.object({ kind: z.literal("define-pool"), pool: poolRefSchema }).strict(),
+  z.object({ kind: z.literal("undefine-pool"), pool: poolRefSchema }).strict(),
+  z.object({ kind: z.literal("start-pool"), pool: poolRefSchema }).strict(),
+  z.object({ kind: z.literal("stop-pool"), pool: poolRefSchema }).strict(),
+  /** `ip link set dev <netdev> vf <vf> …`, one setting at a time so a refused setting is named; read back from vfinfo_list */
   z.object({ kind: z.literal("set-vf"), pf: address, netdev: netdevName, vf: z.number().int().min(0).max(65535), settings: vfSettingsSchema }),
   writeAttribute,
+  /** `echo <addr> > bus/pci/devices/<addr>/driver/unbind`; verified by the driver link disappearing */
   z.object({ kind: z.literal("unbind-driver"), device: address, driver: driverName }),
+  /**
+   * `echo <addr> > bus/pci/drivers_probe` (driver_override decides), or `bus/pci/drivers/<driver>/bind` when
+   * `explicit`; verified by the driver link, because drivers_probe succeeds even when nothing bound.
+   */
   z.object({ kind: z.literal("probe-driver"), device: address, expectDriver: driverName, explicit: z.boolean().optional() }),
-  z.object({
-    kind: z.literal("wait-for"),
-    condition: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("vf-count"), pf: address, count: z.number().int().min(0).max(65535) }),
-      z.object({ kind: z.literal("vf-address"), pf: address, vf: z.number().int().min(0).max(65535), address }),
-    ]),
-    timeoutMs: z.number().int().min(1).max(300_000),
-  }),
+  z.object({ kind: z.literal("wait-for"), condition: waitConditionSchema, timeoutMs: z.number().int().min(1).max(300_000) }),
 ]);
+
+export const plannedStepSchema = z.object({
+  step: planStepSchema,
+  /** what the step does, in words */
+  summary: z.string().max(500),
+  /** the step that undoes it; null for waits and for steps whose undo is another step of the plan */
+  inverse: planStepSchema.nullable(),
+});
 
 export const planSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
   title: z.string().max(200),
   createdAt: z.string().max(40),
-  steps: z
-    .array(z.object({ step: planStepSchema, summary: z.string().max(500), inverse: planStepSchema.nullable() }))
-    .min(1)
-    .max(2000),
+  steps: z.array(plannedStepSchema).min(1).max(2000),
 });
 
 export class PlanRejected extends Error {
@@ -151,5 +182,5 @@ export function validatePlan(input: unknown): Plan {
   if (!parsed.success) {
     throw new PlanRejected(parsed.error.issues.map((i) => `${i.path.join(".") || "plan"}: ${i.message}`));
   }
-  return parsed.data as Plan;
+  return parsed.data;
 }

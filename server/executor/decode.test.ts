@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  decodeIpLinkVfError,
-  decodeShortfall,
-  decodeSysfsWriteError,
-  lastSeq,
-  linesSince,
-  normalizeErrno,
-  parseKmsg,
-  type IpLinkVfInput,
-  type SysfsWriteInput,
-} from "./decode";
+import { decodeIpLinkVfError, decodeShortfall, decodeSysfsWriteError, normalizeErrno, type IpLinkVfInput, type SysfsWriteInput } from "./decode";
+import { lastSeq, linesSince, parseKmsg } from "@/server/host/kmsg";
 
 // Kernel lines below are the kernels' printk strings with the dev_printk prefix ("<driver|bus> <BDF>: ").
 
@@ -628,7 +619,7 @@ describe("decodeIpLinkVfError", () => {
   });
 });
 
-describe("parseKmsg / linesSince", () => {
+describe("kernel lines from parseKmsg / linesSince", () => {
   const kmsg = [
     "6,1517,12871000001,-;igb 0000:01:00.0: Intel(R) Gigabit Ethernet Network Connection",
     " SUBSYSTEM=pci",
@@ -640,18 +631,6 @@ describe("parseKmsg / linesSince", () => {
     "6,1520,12873345300,-;path with backslash \\x5c and tab\\x09end",
     "",
   ].join("\n");
-
-  it("parses records, skips dictionary lines, unescapes \\xNN", () => {
-    const records = parseKmsg(kmsg);
-    expect(records.map((r) => r.seq)).toEqual([1517, 1518, 1519, 1520]);
-    expect(records[1]).toEqual({ seq: 1518, usec: 12873345123, message: "ixgbe 0000:05:00.0: not enough MMIO resources for SR-IOV" });
-    expect(records[3]!.message).toBe("path with backslash \\ and tab\tend");
-  });
-
-  it("joins old-style continuation fragments (flag +)", () => {
-    const records = parseKmsg("6,10,100,c;vfio-pci 0000:0b:10.0: \n6,11,101,+;enabling device\n");
-    expect(records).toEqual([{ seq: 10, usec: 100, message: "vfio-pci 0000:0b:10.0: enabling device" }]);
-  });
 
   it("takes the lines logged after a sequence number, and feeds the decoder", () => {
     const records = parseKmsg(kmsg);

@@ -64,13 +64,6 @@ export interface IpLinkVfInput {
   vfCount?: number | null;
 }
 
-export interface KmsgRecord {
-  seq: number;
-  /** microseconds since boot */
-  usec: number;
-  message: string;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // errno names, numbers and strerror texts
 
@@ -1172,39 +1165,4 @@ export function decodeIpLinkVfError(input: IpLinkVfInput): Decoded {
     errno: f.errno,
     kernelLines: [...f.lines],
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// /dev/kmsg
-
-/**
- * Parses /dev/kmsg records: "priority,sequence,timestamp_usec,flags[,…];message", where the message escapes
- * non-printable bytes as \xNN and lines starting with a space are the record's KEY=value dictionary (SUBSYSTEM=,
- * DEVICE=), not text. Kernels before 4.x emitted continuation fragments with the flag "+", joined here.
- */
-export function parseKmsg(text: string): KmsgRecord[] {
-  const records: KmsgRecord[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith(" ")) continue; // dictionary lines belong to the record above
-    const m = line.match(/^(\d+),(\d+),(\d+),([^;,]*)(?:,[^;]*)?;(.*)$/);
-    if (!m) continue;
-    const message = m[5]!.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-    const prev = records.at(-1);
-    if (m[4]!.includes("+") && prev) {
-      prev.message += message;
-      continue;
-    }
-    records.push({ seq: Number(m[2]), usec: Number(m[3]), message });
-  }
-  return records;
-}
-
-/** The messages logged after record `seq` (take the last seq before the write, pass it after): the write's lines. */
-export function linesSince(records: readonly KmsgRecord[], seq: number): string[] {
-  return records.filter((r) => r.seq > seq).map((r) => r.message);
-}
-
-/** The sequence number to remember before a write (-1 when the log is empty, so every later record counts). */
-export function lastSeq(records: readonly KmsgRecord[]): number {
-  return records.reduce((max, r) => Math.max(max, r.seq), -1);
 }

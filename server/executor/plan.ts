@@ -4,96 +4,29 @@
  * allow-list, so it can move into a separate privileged process that receives this same JSON.
  */
 
-/** sysfs attributes a plan may write, relative to a PCI device directory. Nothing else can be written. */
-export const DEVICE_ATTRIBUTES = ["sriov_numvfs", "sriov_drivers_autoprobe", "driver_override"] as const;
+import type { z } from "zod";
+import type {
+  DEVICE_ATTRIBUTES,
+  domainRefSchema,
+  guestDeviceSchema,
+  plannedStepSchema,
+  planSchema,
+  planStepSchema,
+  poolRefSchema,
+  vfSettingsSchema,
+  waitConditionSchema,
+} from "./allow-list";
+
+// The types are the allow-list's schemas (allow-list.ts), inferred: what a step may be is written once, there.
 export type DeviceAttribute = (typeof DEVICE_ATTRIBUTES)[number];
-
-/** Per-VF settings applied through the PF with `ip link set <pf> vf <n> …` (argument arrays, never a shell). */
-export interface VfSettings {
-  mac?: string;
-  vlan?: number;
-  qos?: number;
-  spoofchk?: boolean;
-  trust?: boolean;
-  state?: "auto" | "enable" | "disable";
-  minTxRateMbps?: number;
-  maxTxRateMbps?: number;
-}
-
-export type PlanStep =
-  | { kind: "write-attribute"; device: string; attribute: DeviceAttribute; value: string }
-  /** `echo <addr> > bus/pci/devices/<addr>/driver/unbind`; verified by the driver link disappearing */
-  | { kind: "unbind-driver"; device: string; driver: string }
-  /**
-   * `echo <addr> > bus/pci/drivers_probe` (driver_override decides), or `bus/pci/drivers/<driver>/bind` when
-   * `explicit`; verified by the driver link, because drivers_probe succeeds even when nothing bound.
-   */
-  | { kind: "probe-driver"; device: string; expectDriver: string; explicit?: boolean }
-  /** `ip link set dev <netdev> vf <vf> …`, one setting at a time so a refused setting is named; read back from vfinfo_list */
-  | { kind: "set-vf"; pf: string; netdev: string; vf: number; settings: VfSettings }
-  | { kind: "wait-for"; condition: WaitCondition; timeoutMs: number }
-  /**
-   * `virsh attach-device <uuid> --live|--config` of XML the executor builds from `device` (never XML from input);
-   * verified by reading the domain's XML back. Live and persistent definitions are separate steps: their guest
-   * addresses differ, and either may fail on its own.
-   */
-  | { kind: "attach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" }
-  | { kind: "detach-device"; domain: DomainRef; device: GuestDevice; target: "live" | "config" }
-  /**
-   * A VF pool: a libvirt network `<forward mode='hostdev' managed='yes'><pf dev=netdev/>` (net-define + net-autostart),
-   * whose XML the executor builds; verified with net-dumpxml. start/stop are net-start/net-destroy.
-   */
-  | { kind: "define-pool"; pool: PoolRef }
-  | { kind: "undefine-pool"; pool: PoolRef }
-  | { kind: "start-pool"; pool: PoolRef }
-  | { kind: "stop-pool"; pool: PoolRef };
-
-/** A VF pool and the PF (address and interface) it hands out VFs of. */
-export interface PoolRef {
-  name: string;
-  pf: string;
-  netdev: string;
-}
-
-/** A libvirt domain: the UUID is what virsh is given; the name is for people. */
-export interface DomainRef {
-  uuid: string;
-  name: string;
-}
-
-/** What a VM takes: a PCI function as `<hostdev>`, or a network VF as `<interface type='hostdev'>` (libvirt sets its MAC/VLAN through the PF). */
-export type GuestDevice =
-  | {
-      type: "hostdev";
-      address: string;
-      managed: boolean;
-      rom?: { bar?: "on" | "off"; file?: string };
-      guestAddress?: { bus: number; slot: number; fn: number; multifunction?: boolean };
-    }
-  /** the MAC is always given: libvirt matches an interface to detach by MAC, so the undo needs it */
-  | { type: "interface"; address: string; mac: string; vlan?: number }
-  /** any free VF of a VF pool (a hostdev network), handed out by libvirt when the VM starts */
-  | { type: "pool"; network: string; mac: string; vlan?: number };
-
-export type WaitCondition =
-  | { kind: "vf-count"; pf: string; count: number }
-  /** virtfn<vf> of the PF points at `address`: checks the address a plan predicted from offset/stride before using it */
-  | { kind: "vf-address"; pf: string; vf: number; address: string };
-
-export interface PlannedStep {
-  step: PlanStep;
-  /** what the step does, in words */
-  summary: string;
-  /** the step that undoes it; null for waits and for steps whose undo is another step of the plan */
-  inverse: PlanStep | null;
-}
-
-export interface Plan {
-  id: string;
-  title: string;
-  createdAt: string;
-  steps: PlannedStep[];
-}
+export type VfSettings = z.infer<typeof vfSettingsSchema>;
+export type PlanStep = z.infer<typeof planStepSchema>;
+export type PoolRef = z.infer<typeof poolRefSchema>;
+export type DomainRef = z.infer<typeof domainRefSchema>;
+export type GuestDevice = z.infer<typeof guestDeviceSchema>;
+export type WaitCondition = z.infer<typeof waitConditionSchema>;
+export type PlannedStep = z.infer<typeof plannedStepSchema>;
+export type Plan = z.infer<typeof planSchema>;
 
 export type StepStatus = "done" | "failed" | "rolled-back" | "rollback-failed" | "skipped";
 
@@ -114,8 +47,11 @@ export interface PlanResult {
   rolledBack: boolean | null;
 }
 
-/** The PCI function a step is about (for the journal's before/after): the PF of a pool or VF setting, a VM's device. */
-export function stepDevice(step: PlanStep): string {
+/**
+ * The PCI function a step is about (for the journal's before/after): the PF of a pool or VF setting, a VM's device;
+ * null for a VF pool's interface, whose VF libvirt chooses at start.
+ */
+export function stepDevice(step: PlanStep): string | null {
   switch (step.kind) {
     case "set-vf":
       return step.pf;
@@ -123,8 +59,7 @@ export function stepDevice(step: PlanStep): string {
       return step.condition.pf;
     case "attach-device":
     case "detach-device":
-      // A pool's VF is chosen by libvirt at start: the step is about no particular function.
-      return step.device.type === "pool" ? "" : step.device.address;
+      return step.device.type === "pool" ? null : step.device.address;
     case "define-pool":
     case "undefine-pool":
     case "start-pool":

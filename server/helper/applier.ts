@@ -8,7 +8,7 @@
  * once, and the safety rules against its own fresh scan of the host (plans/step-guard.ts) with the overrides that
  * travel with the plan. What it applies and keeps is what reconcile remembers for the next boot.
  */
-import { applyJournaled, journalSnapshot } from "@/server/db/journaled-apply";
+import { applyJournaled, journalSnapshot } from "@/server/executor/journaled-apply";
 import { JournalBusy, type Journal } from "@/server/db/journal";
 import type { DesiredStore } from "@/server/desired/store";
 import { PlanRejected, validatePlan } from "@/server/executor/allow-list";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { KernelLog } from "./kmsg";
+import { KernelLog, lastSeq, linesSince, parseKmsg } from "./kmsg";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-kmsg-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -22,5 +22,40 @@ describe("KernelLog", () => {
   it("answers no lines, not an error, when the log cannot be read", () => {
     const log = new KernelLog(join(work, "missing"));
     expect(log.since(log.mark())).toEqual([]);
+  });
+});
+
+describe("parseKmsg / linesSince", () => {
+  const kmsg = [
+    "6,1517,12871000001,-;igb 0000:01:00.0: Intel(R) Gigabit Ethernet Network Connection",
+    " SUBSYSTEM=pci",
+    " DEVICE=+pci:0000:01:00.0",
+    "4,1518,12873345123,-;ixgbe 0000:05:00.0: not enough MMIO resources for SR-IOV",
+    " SUBSYSTEM=pci",
+    " DEVICE=+pci:0000:05:00.0",
+    "3,1519,12873345200,-,caller=T812;ixgbe 0000:05:00.0: Failed to enable PCI sriov: -12",
+    "6,1520,12873345300,-;path with backslash \\x5c and tab\\x09end",
+    "",
+  ].join("\n");
+
+  it("parses records, skips dictionary lines, unescapes \\xNN", () => {
+    const records = parseKmsg(kmsg);
+    expect(records.map((r) => r.seq)).toEqual([1517, 1518, 1519, 1520]);
+    expect(records[1]).toEqual({ seq: 1518, usec: 12873345123, message: "ixgbe 0000:05:00.0: not enough MMIO resources for SR-IOV" });
+    expect(records[3]!.message).toBe("path with backslash \\ and tab\tend");
+  });
+
+  it("joins old-style continuation fragments (flag +)", () => {
+    const records = parseKmsg("6,10,100,c;vfio-pci 0000:0b:10.0: \n6,11,101,+;enabling device\n");
+    expect(records).toEqual([{ seq: 10, usec: 100, message: "vfio-pci 0000:0b:10.0: enabling device" }]);
+  });
+
+  it("takes the messages after a sequence number; an empty log's mark is -1", () => {
+    const records = parseKmsg(kmsg);
+    expect(linesSince(records, lastSeq(records.slice(0, 2)))).toEqual([
+      "ixgbe 0000:05:00.0: Failed to enable PCI sriov: -12",
+      "path with backslash \\ and tab\tend",
+    ]);
+    expect(lastSeq([])).toBe(-1);
   });
 });

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import { lastSeq, linesSince, parseKmsg } from "@/server/executor/decode";
 import { errnoOf } from "./errors";
 
 /**
@@ -47,4 +46,44 @@ export class KernelLog {
   since(mark: number): string[] {
     return linesSince(parseKmsg(this.readAll()), mark);
   }
+}
+
+/** One /dev/kmsg record. */
+export interface KmsgRecord {
+  seq: number;
+  /** microseconds since boot */
+  usec: number;
+  message: string;
+}
+
+/**
+ * Parses /dev/kmsg records: "priority,sequence,timestamp_usec,flags[,…];message", where the message escapes
+ * non-printable bytes as \xNN and lines starting with a space are the record's KEY=value dictionary (SUBSYSTEM=,
+ * DEVICE=), not text. Kernels before 4.x emitted continuation fragments with the flag "+", joined here.
+ */
+export function parseKmsg(text: string): KmsgRecord[] {
+  const records: KmsgRecord[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith(" ")) continue; // dictionary lines belong to the record above
+    const m = /^(\d+),(\d+),(\d+),([^;,]*)(?:,[^;]*)?;(.*)$/.exec(line);
+    if (!m) continue;
+    const message = m[5]!.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+    const prev = records.at(-1);
+    if (m[4]!.includes("+") && prev) {
+      prev.message += message;
+      continue;
+    }
+    records.push({ seq: Number(m[2]), usec: Number(m[3]), message });
+  }
+  return records;
+}
+
+/** The messages logged after record `seq` (take the last seq before the write, pass it after): the write's lines. */
+export function linesSince(records: readonly KmsgRecord[], seq: number): string[] {
+  return records.filter((r) => r.seq > seq).map((r) => r.message);
+}
+
+/** The sequence number to remember before a write (-1 when the log is empty, so every later record counts). */
+export function lastSeq(records: readonly KmsgRecord[]): number {
+  return records.reduce((max, r) => Math.max(max, r.seq), -1);
 }

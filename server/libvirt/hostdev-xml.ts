@@ -5,6 +5,7 @@
  */
 import { checkMac } from "@/lib/mac";
 import { parsePciAddress } from "@/lib/pci-address";
+import { ROM_FILE_PATTERN } from "@/lib/schemas";
 import type { GuestDevice } from "@/server/executor/plan";
 import type { DomainDefinition } from "./domain-xml";
 import { buildXml, LibvirtXmlError, type XmlNode } from "./xml";
@@ -31,8 +32,6 @@ function hostAddress(raw: string): XmlNode {
   return { "@_domain": h(p.parts.domain, 4), "@_bus": h(p.parts.bus, 2), "@_slot": h(p.parts.device, 2), "@_function": h(p.parts.fn, 1) };
 }
 
-const ROM_FILE = /^\/[A-Za-z0-9._\/-]{1,255}$/;
-
 export function buildPciHostdevXml(spec: PciHostdevSpec): string {
   const hostdev: XmlNode = {
     "@_mode": "subsystem",
@@ -41,7 +40,7 @@ export function buildPciHostdevXml(spec: PciHostdevSpec): string {
     source: { address: [hostAddress(spec.address)] },
   };
   if (spec.rom) {
-    if (spec.rom.file !== undefined && !ROM_FILE.test(spec.rom.file))
+    if (spec.rom.file !== undefined && !ROM_FILE_PATTERN.test(spec.rom.file))
       throw new LibvirtXmlError(`the ROM file must be an absolute path of letters, digits, '.', '_', '-' and '/', not ${JSON.stringify(spec.rom.file)}`);
     hostdev.rom = { ...(spec.rom.bar ? { "@_bar": spec.rom.bar } : {}), ...(spec.rom.file ? { "@_file": spec.rom.file } : {}) };
   }

@@ -4,7 +4,7 @@
  * pool's XML. Pure: https://libvirt.org/formatnetwork.html#connectivity
  */
 import { pciAddressOf } from "./domain-xml";
-import { POOL_NAME_PATTERN as POOL_NAME } from "@/lib/schemas";
+import { NETDEV_NAME_PATTERN, POOL_NAME_PATTERN, POOL_NAME_RULE } from "@/lib/schemas";
 import { attr, buildXml, child, children, LibvirtXmlError, parseXml, text } from "./xml";
 
 export interface NetworkDefinition {
@@ -42,11 +42,8 @@ export function parseNetworkXml(xml: string): NetworkDefinition {
   };
 }
 
-export { POOL_NAME_PATTERN as POOL_NAME } from "@/lib/schemas";
-
 export function buildHostdevNetworkXml(name: string, pfNetdev: string): string {
-  if (!POOL_NAME.test(name))
-    throw new LibvirtXmlError(`a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(name)}`);
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(pfNetdev)) throw new LibvirtXmlError(`${JSON.stringify(pfNetdev)} is not a network interface name`);
+  if (!POOL_NAME_PATTERN.test(name)) throw new LibvirtXmlError(`${POOL_NAME_RULE}, not ${JSON.stringify(name)}`);
+  if (!NETDEV_NAME_PATTERN.test(pfNetdev)) throw new LibvirtXmlError(`${JSON.stringify(pfNetdev)} is not a network interface name`);
   return buildXml({ network: { name, forward: { "@_mode": "hostdev", "@_managed": "yes", pf: { "@_dev": pfNetdev } } } });
 }

@@ -109,8 +109,6 @@ export function checkLibvirtName(name: string, what = "domain"): { ok: true } | 
   return { ok: true };
 }
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Runs one virsh command; a failure throws LibvirtError with libvirt's message decoded (`operation` names it). */
 export async function virshOrThrow(virsh: VirshRunner, args: string[], operation: string): Promise<string> {
   const r = await virsh.run(args);

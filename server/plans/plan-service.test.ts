@@ -218,3 +218,11 @@ describe("a pending plan belongs to the caller who previewed it", () => {
     expect(await plans.confirm(plan.id, { actor: "alice", origin: null }, "alice (session)")).toMatchObject({ ok: true, planId: plan.id });
   });
 });
+
+describe("a pool interface's detach", () => {
+  it("is its own request, planned by MAC against the VMs libvirt lists (none here), never as a host address", async () => {
+    const { plans } = counted();
+    const preview = await plans.preview({ kind: "vm-detach-pool", request: { domain: "web", mac: "52:54:00:aa:bb:01" } }, none, "alice (session)");
+    expect(preview.outcome).toMatchObject({ kind: "refused", refusals: [{ code: "no-such-domain" }] });
+  });
+});

@@ -14,7 +14,17 @@ import type { Journal } from "@/server/db/journal";
 import { hostDriverBefore } from "./host-driver";
 import { planRestore, planVfCount, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 import { planDevicePassthrough, planSriovWizard, type BootBinding, type SriovWizardRequest, type WizardVf } from "./wizard";
-import { planAttach, planAttachPool, planDetach, type AttachRequest, type DetachRequest, type PoolAttachRequest, type XmlChange } from "./vm";
+import {
+  planAttach,
+  planAttachPool,
+  planDetach,
+  planDetachPool,
+  type AttachRequest,
+  type DetachRequest,
+  type PoolAttachRequest,
+  type PoolDetachRequest,
+  type XmlChange,
+} from "./vm";
 import { planPoolCreate, planPoolDelete, poolRows, poolXmlChanges } from "./pools";
 import { offlineConflicts } from "@/server/libvirt/offline";
 import { guestConflicts, vfCountConflicts } from "@/server/libvirt/in-use";
@@ -55,6 +65,8 @@ export type PreviewRequest =
   | { kind: "vm-attach"; request: AttachRequest }
   | { kind: "vm-detach"; request: DetachRequest }
   | { kind: "vm-attach-pool"; request: PoolAttachRequest }
+  /** an interface on a VF pool, named by its MAC: it has no host address */
+  | { kind: "vm-detach-pool"; request: PoolDetachRequest }
   | { kind: "pool-create"; name: string; pf: string }
   | { kind: "pool-delete"; name: string };
 
@@ -312,7 +324,8 @@ export class PlanService {
         break;
       }
       case "vm-attach":
-      case "vm-detach": {
+      case "vm-detach":
+      case "vm-detach-pool": {
         if (!domains) {
           preview = {
             ...base,
@@ -320,7 +333,13 @@ export class PlanService {
           };
           break;
         }
-        preview = { ...base, ...(request.kind === "vm-attach" ? planAttach(inv, domains, request.request, o) : planDetach(domains, request.request, o)) };
+        const planned =
+          request.kind === "vm-attach"
+            ? planAttach(inv, domains, request.request, o)
+            : request.kind === "vm-detach"
+              ? planDetach(domains, request.request, o)
+              : planDetachPool(domains, request.request, o);
+        preview = { ...base, ...planned };
         break;
       }
       case "vm-attach-pool":

@@ -8,7 +8,8 @@ import type { Inventory } from "@/server/host/types";
 import type { Domain } from "@/server/libvirt/domains";
 import { activeHolders, buildInUseMap } from "@/server/libvirt/in-use";
 import type { Network } from "@/server/libvirt/networks";
-import { buildHostdevNetworkXml, POOL_NAME } from "@/server/libvirt/network-xml";
+import { buildHostdevNetworkXml } from "@/server/libvirt/network-xml";
+import { POOL_NAME_PATTERN, POOL_NAME_RULE } from "@/lib/schemas";
 import type { XmlChange } from "./vm";
 import { finish, type Overrides, type PlanOutcome, type Refusal } from "./planner";
 
@@ -49,8 +50,7 @@ export function poolRows(networks: Network[], domains: Domain[], inv: Inventory)
 }
 
 export function planPoolCreate(inv: Inventory, networks: Network[], req: { name: string; pf: string }, o: Overrides = {}): PlanOutcome {
-  if (!POOL_NAME.test(req.name))
-    return refused("bad-name", `a pool name is 1 to 50 letters, digits, '_', '.' or '-', starting with a letter or digit, not ${JSON.stringify(req.name)}`);
+  if (!POOL_NAME_PATTERN.test(req.name)) return refused("bad-name", `${POOL_NAME_RULE}, not ${JSON.stringify(req.name)}`);
   if (networks.some((n) => n.name === req.name)) return refused("name-taken", `libvirt already has a network named ${req.name}`);
   const pf = inv.devices.find((d) => d.address === req.pf);
   if (!pf) return refused("no-such-device", `${req.pf} is not a PCI device on this host`);

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hostdevXml, testDomain, vfInterfaceXml } from "@/server/libvirt/testing";
 import { planOf, simulatedHost } from "./testing";
-import { defaultGuestMac, planAttach, planDetach } from "./vm";
+import { validatePlan } from "@/server/executor/allow-list";
+import { stepDevice } from "@/server/executor/plan";
+import { defaultGuestMac, planAttach, planDetach, planDetachPool } from "./vm";
 import { planSriovWizard } from "./wizard";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-vm-"));
@@ -255,5 +257,50 @@ describe("VF pools for VMs", () => {
       [pool(true)],
     );
     expect(planOf(again.outcome).steps.map((s) => s.step.kind)).not.toContain("define-pool");
+  });
+
+  describe("taking a pool interface back (its own request: a MAC, no host address)", () => {
+    const MAC = "52:54:00:aa:bb:01";
+    const poolIface = (mac: string, vlan?: number) =>
+      `<interface type='network'><mac address='${mac}'/><source network='x710'/>${vlan ? `<vlan><tag id='${vlan}'/></vlan>` : ""}</interface>`;
+
+    it("detaches the interface with that MAC from the config, re-attached by the undo", () => {
+      const vm = testDomain("web", { devices: [poolIface(MAC, 7)] });
+      const r = planDetachPool([vm], { domain: "web", mac: MAC.toUpperCase() });
+      const plan = planOf(r.outcome);
+      const device = { type: "pool", network: "x710", mac: MAC, vlan: 7 };
+      const domain = { uuid: vm.uuid, name: "web" };
+      expect(plan.steps.map((s) => [s.step, s.inverse])).toEqual([
+        [
+          { kind: "detach-device", domain, device, target: "config" },
+          { kind: "attach-device", domain, device, target: "config" },
+        ],
+      ]);
+      expect(r.xmlChanges.map((c) => [c.target, c.op])).toEqual([["config", "remove"]]);
+      // the step names no host function, and the executor's allow-list takes the plan as it is
+      expect(stepDevice(plan.steps[0]!.step)).toBeNull();
+      expect(validatePlan(plan)).toEqual(plan);
+    });
+
+    it("takes it from the running VM too (live first), with the hot-unplug warning to confirm", () => {
+      const vm = testDomain("web", { running: true, devices: [poolIface(MAC)], live: [poolIface(MAC), vfInterfaceXml(VF0, MAC)] });
+      expect(planDetachPool([vm], { domain: "web", mac: MAC }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "live-detach" }] });
+      const plan = planOf(planDetachPool([vm], { domain: "web", mac: MAC }, { confirm: true }).outcome);
+      expect(plan.steps.map((s) => s.step.kind === "detach-device" && s.step.target)).toEqual(["live", "config"]);
+    });
+
+    it("refuses an unknown VM or a MAC the config has no pool interface with", () => {
+      const vm = testDomain("web", { devices: [poolIface(MAC)] });
+      expect(planDetachPool([vm], { domain: "db", mac: MAC }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "no-such-domain" }] });
+      expect(planDetachPool([vm], { domain: "web", mac: "52:54:00:aa:bb:02" }).outcome).toMatchObject({
+        kind: "refused",
+        refusals: [{ code: "not-attached" }],
+      });
+    });
+
+    it("a host-device detach is never taken for a pool one: an empty address is refused as an address", () => {
+      const vm = testDomain("web", { devices: [poolIface(MAC)] });
+      expect(planDetach([vm], { domain: "web", address: "" }).outcome).toMatchObject({ kind: "refused", refusals: [{ code: "bad-address" }] });
+    });
   });
 });

@@ -41,9 +41,16 @@ export interface AttachRequest {
 
 export interface DetachRequest {
   domain: string;
-  /** the host function; for an interface on a VF pool, "" and the interface's MAC instead */
+  /** the host function */
   address: string;
-  mac?: string;
+  live?: boolean;
+  config?: boolean;
+}
+
+/** An interface on a VF pool has no host function of its own (libvirt chose the VF): it is named by its MAC. */
+export interface PoolDetachRequest {
+  domain: string;
+  mac: string;
   live?: boolean;
   config?: boolean;
 }
@@ -283,10 +290,11 @@ function planAllFunctions(inv: Inventory, domain: Domain, d: PciDevice, req: Att
   return { outcome: finish(`Give ${slot} (all ${functions.length} functions) to ${domain.name}, ${where}`, steps, problems, o), xmlChanges };
 }
 
-function planDetachPoolInterface(domains: Domain[], req: DetachRequest, o: Overrides): VmPlan {
+/** Takes a VM's interface on a VF pool back, by its MAC (the VF is whichever libvirt handed out). */
+export function planDetachPool(domains: Domain[], req: PoolDetachRequest, o: Overrides = {}): VmPlan {
   const domain = findDomain(domains, req.domain);
   if (!domain) return refused("no-such-domain", `there is no VM ${JSON.stringify(req.domain)} in libvirt: passdeck vm list shows the VMs`);
-  const mac = req.mac!.toLowerCase();
+  const mac = req.mac.toLowerCase();
   const inConfig = domain.config?.networkInterfaces.find((i) => i.mac === mac);
   if (!inConfig) return refused("not-attached", `${domain.name}'s persistent config has no interface with MAC ${mac} on a VF pool`);
   const device: GuestDevice = { type: "pool", network: inConfig.network, mac, ...(inConfig.vlan.length === 1 ? { vlan: inConfig.vlan[0]! } : {}) };
@@ -373,7 +381,6 @@ export function planAttachPool(inv: Inventory, domains: Domain[], pools: PoolRow
 }
 
 export function planDetach(domains: Domain[], req: DetachRequest, o: Overrides = {}): VmPlan {
-  if (req.address === "" && req.mac !== undefined) return planDetachPoolInterface(domains, req, o);
   const parsed = parsePciAddress(req.address);
   if (!parsed.ok) return refused("bad-address", parsed.error);
   const domain = findDomain(domains, req.domain);

@@ -8,7 +8,10 @@ import { execFileSync } from "node:child_process";
 import { uptime } from "node:os";
 import type { PingSample } from "./ping";
 import { PingProbe, TcpProbe, type Probe, type ProbeSink } from "./runners";
-import { AGENT_HEARTBEAT_MS, DEFAULT_RETENTION, type ProbeStore, type ProbeTarget, type Retention, type SampleRow } from "./store";
+import { AGENT_HEARTBEAT_MS } from "./agent-lease";
+import { DEFAULT_RETENTION, type ProbeStores, type Retention, pruneProbeData } from "./stores";
+import type { ProbeTarget } from "./target-store";
+import type { SampleRow } from "./sample-store";
 
 export interface AgentOptions {
   retention?: Retention;
@@ -28,7 +31,7 @@ export class ProbeAgent {
   private readonly log: (line: string) => void;
 
   constructor(
-    private readonly store: ProbeStore,
+    private readonly store: ProbeStores,
     private readonly options: AgentOptions = {},
   ) {
     this.log = options.log ?? ((line) => console.log(`passdeck probe-agent: ${line}`));
@@ -37,7 +40,7 @@ export class ProbeAgent {
   /** Starts probing; false (and nothing started) when another agent owns this data directory. */
   start(): boolean {
     const ping = pingCapabilities();
-    const claimed = this.store.claimAgent(
+    const claimed = this.store.agent.claim(
       { pid: process.pid, bootAt: bootTimeMs(), pingVersion: ping.version, minIntervalMs: ping.minIntervalMs, note: ping.note },
       pidAlive,
     );
@@ -49,9 +52,9 @@ export class ProbeAgent {
     const every = (ms: number, fn: () => void) => this.timers.push(setInterval(() => this.guard(fn), ms));
     every(this.options.flushMs ?? 100, () => this.flush());
     every(this.options.syncMs ?? 1000, () => this.sync());
-    every(AGENT_HEARTBEAT_MS, () => this.store.heartbeat(process.pid));
-    every(this.options.rollupMs ?? 10_000, () => this.store.buildRollups(Date.now() * 1000));
-    every(this.options.pruneMs ?? 60_000, () => this.store.prune(Date.now(), this.options.retention ?? DEFAULT_RETENTION));
+    every(AGENT_HEARTBEAT_MS, () => this.store.agent.heartbeat(process.pid));
+    every(this.options.rollupMs ?? 10_000, () => this.store.rollups.build(Date.now() * 1000));
+    every(this.options.pruneMs ?? 60_000, () => pruneProbeData(this.store, Date.now(), this.options.retention ?? DEFAULT_RETENTION));
     this.guard(() => this.sync());
     return true;
   }
@@ -62,7 +65,7 @@ export class ProbeAgent {
     for (const { probe } of this.probes.values()) probe.stop();
     this.probes.clear();
     this.guard(() => this.flush());
-    this.guard(() => this.store.releaseAgent(process.pid));
+    this.guard(() => this.store.agent.release(process.pid));
   }
 
   /** A database hiccup (SQLITE_BUSY past the timeout) must not kill the probes: log it, try again next tick. */
@@ -76,7 +79,7 @@ export class ProbeAgent {
 
   /** Starts probes for new targets, stops removed ones, restarts changed ones. */
   sync(): void {
-    const wanted = new Map(this.store.activeTargets().map((t) => [t.id, t]));
+    const wanted = new Map(this.store.targets.active().map((t) => [t.id, t]));
     for (const [id, running] of this.probes) {
       const t = wanted.get(id);
       if (!t || t.intervalMs !== running.target.intervalMs || t.timeoutMs !== running.target.timeoutMs) {
@@ -86,7 +89,7 @@ export class ProbeAgent {
     }
     for (const [id, t] of wanted) {
       if (this.probes.has(id)) continue;
-      const firstSeq = this.store.lastSeq(id);
+      const firstSeq = this.store.samples.lastSeq(id);
       const probe = (this.options.probeFor ?? defaultProbe)(t, this.sink, firstSeq);
       this.probes.set(id, { probe, target: t });
       this.log(`probing ${t.name} every ${t.intervalMs} ms`);
@@ -97,7 +100,7 @@ export class ProbeAgent {
     samples: (targetId: number, samples: PingSample[], intervalMs: number) => {
       for (const s of samples) this.pending.push({ targetId, intervalMs, ...s });
     },
-    status: (targetId, state, message) => this.guard(() => this.store.setStatus(targetId, state, message)),
+    status: (targetId, state, message) => this.guard(() => this.store.targets.setStatus(targetId, state, message)),
   };
 
   flush(): void {
@@ -105,7 +108,7 @@ export class ProbeAgent {
     const batch = this.pending;
     this.pending = [];
     try {
-      this.store.insertSamples(batch);
+      this.store.samples.insert(batch);
     } catch (err) {
       // keep them for the next tick rather than lose measurements (bounded: ~10 min at 100 probes/s)
       this.pending = [...batch, ...this.pending].slice(-60_000);

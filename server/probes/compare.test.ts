@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { compareAround } from "./compare";
 import { summarize } from "./stats";
-import { ProbeStore, type SampleRow } from "./store";
+import { openProbeStores } from "./stores";
+import type { SampleRow } from "./sample-store";
 import { mulberry32 } from "./verdict";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-compare-"));
@@ -14,7 +15,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let dirs = 0;
 
 const AT = Date.parse("2030-01-02T03:10:00.000Z"); // the change
-const newStore = () => new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => AT);
+const newStore = () => openProbeStores(openWebDatabase(join(work, `d${dirs++}`)), () => AT);
 
 /** Probes every 200 ms in [fromMs, toMs): RTT `center` ± 5 µs. */
 function probes(targetId: number, fromMs: number, toMs: number, center: number, seed: number, firstSeq: number): SampleRow[] {
@@ -28,11 +29,11 @@ function probes(targetId: number, fromMs: number, toMs: number, center: number, 
 describe("compareAround", () => {
   it("finds ~100 µs → ~60 µs significant, from the windows either side of the change", () => {
     const store = newStore();
-    const t = store.addTarget({ address: "10.0.0.5" });
+    const t = store.targets.add({ address: "10.0.0.5" });
     const before = probes(t.id, AT - 300_000, AT, 100, 1, 1);
     const settle = probes(t.id, AT, AT + 30_000, 500, 2, 1501); // the change itself: outside both windows
     const after = probes(t.id, AT + 30_000, AT + 330_000, 60, 3, 1651);
-    store.insertSamples([...before, ...settle, ...after]);
+    store.samples.insert([...before, ...settle, ...after]);
 
     const out = compareAround(store, { targetId: t.id, atMs: AT }, AT + 400_000);
     expect(out.ok).toBe(true);
@@ -62,13 +63,13 @@ describe("compareAround", () => {
     const store = newStore();
     expect(compareAround(store, { targetId: 42, atMs: AT })).toEqual({ ok: false, reason: "there is no latency target 42" });
 
-    const empty = store.addTarget({ address: "10.0.0.9", label: "vm9" });
+    const empty = store.targets.add({ address: "10.0.0.9", label: "vm9" });
     const none = compareAround(store, { targetId: empty.id, atMs: AT });
     expect(none.ok).toBe(false);
     if (!none.ok) expect(none.reason).toBe("vm9 — 10.0.0.9 has no samples yet: is the probe agent running?");
 
-    const late = store.addTarget({ address: "10.0.0.10" });
-    store.insertSamples(probes(late.id, AT - 120_000, AT + 330_000, 100, 4, 1));
+    const late = store.targets.add({ address: "10.0.0.10" });
+    store.samples.insert(probes(late.id, AT - 120_000, AT + 330_000, 100, 4, 1));
     const out = compareAround(store, { targetId: late.id, atMs: AT });
     expect(out.ok).toBe(false);
     if (!out.ok) {

@@ -3,7 +3,8 @@
  * raw samples, compared by verdict.ts. Shared by the chart's verdict panel and `passdeck compare`.
  */
 import { percentile } from "./stats";
-import { RAW_ROW_BUDGET, type ProbeStore, type StoredSample } from "./store";
+import { RAW_ROW_BUDGET, type StoredSample } from "./sample-store";
+import type { ProbeStores } from "./stores";
 import { compareWindows, type Verdict, type VerdictSide } from "./verdict";
 
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
@@ -21,14 +22,14 @@ export type CompareOutcome =
   | { ok: true; verdict: Verdict; windows: { before: { fromMs: number; toMs: number }; after: { fromMs: number; toMs: number } }; pending: boolean }
   | { ok: false; reason: string };
 
-export function compareAround(store: ProbeStore, req: CompareRequest, nowMs = Date.now()): CompareOutcome {
-  const target = store.target(req.targetId);
+export function compareAround(store: Pick<ProbeStores, "samples" | "targets">, req: CompareRequest, nowMs = Date.now()): CompareOutcome {
+  const target = store.targets.get(req.targetId);
   if (!target) return { ok: false, reason: `there is no latency target ${req.targetId}` };
   const windowMs = req.windowMs ?? DEFAULT_WINDOW_MS;
   const settleMs = req.settleMs ?? DEFAULT_SETTLE_MS;
   const before = { fromMs: req.atMs - windowMs, toMs: req.atMs };
   const after = { fromMs: req.atMs + settleMs, toMs: req.atMs + settleMs + windowMs };
-  const oldest = store.oldestRawUs(target.id);
+  const oldest = store.samples.oldestUs(target.id);
   if (oldest === null) return { ok: false, reason: `${target.name} has no samples yet: is the probe agent running?` };
   if (oldest / 1000 > before.fromMs + target.intervalMs * 2 && oldest / 1000 > before.toMs - windowMs / 2)
     return {
@@ -40,14 +41,14 @@ export function compareAround(store: ProbeStore, req: CompareRequest, nowMs = Da
     ["before", before],
     ["after", after],
   ] as const) {
-    if (store.countSamples(target.id, w.fromMs * 1000, w.toMs * 1000, RAW_ROW_BUDGET + 1) > RAW_ROW_BUDGET)
+    if (store.samples.count(target.id, w.fromMs * 1000, w.toMs * 1000, RAW_ROW_BUDGET + 1) > RAW_ROW_BUDGET)
       return {
         ok: false,
         reason: `the window ${name} the change holds more than ${RAW_ROW_BUDGET.toLocaleString("en")} raw samples of ${target.name} (its interval is ${target.intervalMs} ms): choose a shorter window (at most ${Math.floor((RAW_ROW_BUDGET * target.intervalMs) / 60_000)} min)`,
       };
   }
   const side = (w: { fromMs: number; toMs: number }): VerdictSide => {
-    const samples = store.samples(target.id, w.fromMs * 1000, w.toMs * 1000);
+    const samples = store.samples.range(target.id, w.fromMs * 1000, w.toMs * 1000);
     return {
       samples,
       intervalMs: uniformInterval(samples),

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { CsvBytes, exportRange, isoFormatter, parseExportRange } from "./export";
-import { DEFAULT_RETENTION, ProbeStore, type SampleRow } from "./store";
+import { DEFAULT_RETENTION, openProbeStores, pruneProbeData } from "./stores";
+import type { SampleRow } from "./sample-store";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-export-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -17,8 +18,8 @@ const textOf = (body: ReadableStream<Uint8Array>) => new Response(body).text();
 
 /** A target probed every 200 ms for `seconds`, starting at `startMs`, every 10th probe lost. */
 function probed(startMs: number, seconds: number) {
-  const store = new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => startMs);
-  const target = store.addTarget({ address: "10.0.0.5" });
+  const store = openProbeStores(openWebDatabase(join(work, `d${dirs++}`)), () => startMs);
+  const target = store.targets.add({ address: "10.0.0.5" });
   const rows: SampleRow[] = Array.from({ length: seconds * 5 }, (_, i) => ({
     targetId: target.id,
     seq: i + 1,
@@ -27,7 +28,7 @@ function probed(startMs: number, seconds: number) {
     lagUs: 0,
     intervalMs: 200,
   }));
-  store.insertSamples(rows);
+  store.samples.insert(rows);
   return { store, target, rows };
 }
 
@@ -35,8 +36,8 @@ describe("exportRange", () => {
   it("exports the raw samples of a target younger than the range, even once its rollups exist", async () => {
     // Probed from T + 2 min for 2 min; the export asks for the 5 minutes from T (a Live view of a new target).
     const { store, target, rows } = probed(T + 120_000, 120);
-    store.buildRollups((T + 300_000) * 1000);
-    expect(store.oldestRollupUs(target.id, 10)).not.toBeNull();
+    store.rollups.build((T + 300_000) * 1000);
+    expect(store.rollups.oldestUs(target.id, 10)).not.toBeNull();
     const out = exportRange(store, { target, fromMs: T, toMs: T + 300_000, format: "csv" });
     const [header, ...lines] = (await textOf(out.body)).trim().split("\n");
     expect(header).toBe(RAW_HEADER);
@@ -46,9 +47,9 @@ describe("exportRange", () => {
 
   it("exports rollup points when the raw samples of the range's start were pruned", async () => {
     const { store, target } = probed(T, 600);
-    store.buildRollups((T + 700_000) * 1000);
+    store.rollups.build((T + 700_000) * 1000);
     // Keep only the last 2 minutes of raw samples.
-    store.prune(T + 600_000, { ...DEFAULT_RETENTION, rawMs: 120_000 });
+    pruneProbeData(store, T + 600_000, { ...DEFAULT_RETENTION, rawMs: 120_000 });
     const out = exportRange(store, { target, fromMs: T, toMs: T + 600_000, format: "csv" });
     expect((await textOf(out.body)).split("\n")[0]).toMatch(/^# 10\.0\.0\.5: 10s rollups, 10 s per row/);
   });
@@ -56,8 +57,8 @@ describe("exportRange", () => {
 
 /** `n` samples of one target, 100 ms apart from `startMs`, written by SQLite itself (fast enough for 100,000s). */
 function bulk(n: number, startMs: number) {
-  const store = new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => startMs);
-  const target = store.addTarget({ address: "10.0.0.9", intervalMs: 100 });
+  const store = openProbeStores(openWebDatabase(join(work, `d${dirs++}`)), () => startMs);
+  const target = store.targets.add({ address: "10.0.0.9", intervalMs: 100 });
   store.db
     .prepare(
       `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
@@ -72,8 +73,8 @@ describe("exportRange streams", () => {
   it("reads a page per chunk the client takes: 30,000 rows come in 31 chunks, and an unread stream stops reading", async () => {
     const { store, target } = bulk(30_000, T);
     let pages = 0;
-    const read = store.sampleRowsPage.bind(store);
-    store.sampleRowsPage = (...args) => (pages++, read(...args));
+    const read = store.samples.rowsPage.bind(store.samples);
+    store.samples.rowsPage = (...args) => (pages++, read(...args));
     const out = exportRange(store, { target, fromMs: T, toMs: T + 3_000_000, format: "csv" });
     expect([out.kind, out.source]).toEqual(["samples", "raw"]);
     const reader = out.body.getReader();
@@ -95,7 +96,7 @@ describe("exportRange streams", () => {
     expect(pages).toBeLessThanOrEqual(2);
     while (await take());
     expect(lines - 1).toBe(30_000);
-    expect(lines - 1).toBe(store.countSamples(target.id, T * 1000, (T + 3_000_000) * 1000, 1e9));
+    expect(lines - 1).toBe(store.samples.count(target.id, T * 1000, (T + 3_000_000) * 1000, 1e9));
     expect(chunks).toBe(31); // the header and 30 pages of EXPORT_PAGE_ROWS
     expect(largest).toBeLessThan(128 * 1024);
     expect(pages).toBe(31); // the last, empty page ends it
@@ -112,8 +113,8 @@ describe("exportRange streams", () => {
 
   it("streams rollup points and the raw tail as valid JSON once the range's raw start was pruned", async () => {
     const { store, target } = bulk(6_000, T); // 10 minutes
-    store.buildRollups((T + 400_000) * 1000); // rolled up to about T + 5 min
-    store.prune(T + 600_000, { ...DEFAULT_RETENTION, rawMs: 300_000 });
+    store.rollups.build((T + 400_000) * 1000); // rolled up to about T + 5 min
+    pruneProbeData(store, T + 600_000, { ...DEFAULT_RETENTION, rawMs: 300_000 });
     const out = exportRange(store, { target, fromMs: T, toMs: T + 600_000, format: "json" }, 7);
     expect([out.kind, out.source]).toEqual(["points", "10s"]);
     const parsed = JSON.parse(await textOf(out.body)) as { source: string; stepMs: number; points: { t: number; sent: number }[] };

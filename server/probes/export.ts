@@ -4,7 +4,13 @@
  * a year of samples never sits in the server's memory, and a client that stops reading stops the reads.
  */
 import { pointsFromRollups, pointsFromSamples, type SeriesPoint, type SeriesSource } from "./series";
-import { RESOLUTIONS_S, type ProbeStore, type ProbeTarget, type ResolutionS, type SampleCursor, type SampleTuple, type StoredSample } from "./store";
+import { type ResolutionS, RESOLUTIONS_S } from "./rollup";
+import type { ProbeStores } from "./stores";
+
+/** What an export reads: samples and rollups. */
+type ExportStores = Pick<ProbeStores, "samples" | "rollups">;
+import type { ProbeTarget } from "./target-store";
+import type { SampleCursor, SampleTuple, StoredSample } from "./sample-store";
 
 export interface ExportRequest {
   target: ProbeTarget;
@@ -151,14 +157,14 @@ const NEWLINE = 10;
  * Whether the raw samples hold the whole range: they reach back to `from`, or nothing was pruned yet (a target
  * younger than the range has rollups too, but they were built from the same raw samples).
  */
-function rawComplete(store: ProbeStore, target: ProbeTarget, fromMs: number, toMs: number): boolean {
-  if (store.countSamples(target.id, fromMs * 1000, toMs * 1000, 1) === 0) return false;
-  const oldestRawUs = store.oldestRawUs(target.id) ?? Infinity;
-  const oldestRollupUs = store.oldestRollupUs(target.id, 10);
+function rawComplete(store: ExportStores, target: ProbeTarget, fromMs: number, toMs: number): boolean {
+  if (store.samples.count(target.id, fromMs * 1000, toMs * 1000, 1) === 0) return false;
+  const oldestRawUs = store.samples.oldestUs(target.id) ?? Infinity;
+  const oldestRollupUs = store.rollups.oldestUs(target.id, 10);
   return oldestRawUs <= fromMs * 1000 + target.intervalMs * 2000 || oldestRollupUs === null || oldestRawUs < oldestRollupUs + 10_000_000;
 }
 
-export function exportRange(store: ProbeStore, req: ExportRequest, pageRows = EXPORT_PAGE_ROWS): ExportStream {
+export function exportRange(store: ExportStores, req: ExportRequest, pageRows = EXPORT_PAGE_ROWS): ExportStream {
   const { target, fromMs, toMs } = req;
   const stamp = `${new Date(fromMs).toISOString()}_${new Date(toMs).toISOString()}`.replace(/[:]/g, "");
   const base = `passdeck-${target.address.replace(/[^A-Za-z0-9.-]/g, "_")}-${stamp}`;
@@ -166,7 +172,7 @@ export function exportRange(store: ProbeStore, req: ExportRequest, pageRows = EX
   const file = { contentType: json ? "application/json" : "text/csv; charset=utf-8", fileName: `${base}.${json ? "json" : "csv"}` };
   if (rawComplete(store, target, fromMs, toMs)) return { ...file, kind: "samples", source: "raw", body: streamOf(rawPages(store, req, pageRows)) };
   // Rollups: the finest resolution whose retention reaches the range's start (10 s when none does yet).
-  const resolution = RESOLUTIONS_S.find((r) => (store.oldestRollupUs(target.id, r) ?? Infinity) <= fromMs * 1000) ?? 10;
+  const resolution = RESOLUTIONS_S.find((r) => (store.rollups.oldestUs(target.id, r) ?? Infinity) <= fromMs * 1000) ?? 10;
   return { ...file, kind: "points", source: SOURCE_OF[resolution], body: streamOf(pointPages(store, req, resolution, pageRows)) };
 }
 
@@ -191,7 +197,7 @@ export function isoFormatter(): (us: number) => string {
   };
 }
 
-function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Pages {
+function rawPages(store: ExportStores, req: ExportRequest, pageRows: number): Pages {
   const { target, fromMs, toMs } = req;
   let cursor: SampleCursor | null = null;
   let state: "head" | "rows" | "done" = "head";
@@ -219,7 +225,7 @@ function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Page
       state = "rows";
       return req.format === "json" ? `{"target":${JSON.stringify(target.name)},"unit":"µs","kind":"samples","samples":[` : `${RAW_HEADER}\n`;
     }
-    const page = store.sampleRowsPage(target.id, fromMs * 1000, toMs * 1000, cursor, pageRows);
+    const page = store.samples.rowsPage(target.id, fromMs * 1000, toMs * 1000, cursor, pageRows);
     if (page.length < pageRows) state = "done";
     const last = page.at(-1);
     if (last) cursor = { sentUs: last[2], id: last[0] };
@@ -235,11 +241,11 @@ function rawPages(store: ProbeStore, req: ExportRequest, pageRows: number): Page
  * Rollup points, one per rollup of `resolution`, then the newest raw samples the agent has not rolled up yet, in
  * buckets of the same width (epoch-aligned, so they continue the rollups' rows).
  */
-function pointPages(store: ProbeStore, req: ExportRequest, resolution: ResolutionS, pageRows: number): Pages {
+function pointPages(store: ExportStores, req: ExportRequest, resolution: ResolutionS, pageRows: number): Pages {
   const { target, fromMs, toMs } = req;
   const stepMs = resolution * 1000;
   const source = SOURCE_OF[resolution];
-  const doneUntilMs = Math.min(toMs, Math.max(fromMs, Math.floor((store.rolledUpUntil(target.id, resolution) ?? fromMs * 1000) / 1000 / stepMs) * stepMs));
+  const doneUntilMs = Math.min(toMs, Math.max(fromMs, Math.floor((store.rollups.doneUntil(target.id, resolution) ?? fromMs * 1000) / 1000 / stepMs) * stepMs));
   let state: "head" | "rollups" | "tail" | "done" = "head";
   let afterUs: number | null = null;
   let cursor: SampleCursor | null = null;
@@ -264,13 +270,13 @@ function pointPages(store: ProbeStore, req: ExportRequest, resolution: Resolutio
           ? `{"target":${JSON.stringify(target.name)},"unit":"µs","kind":"points","source":"${source}","stepMs":${stepMs},"points":[`
           : `# ${target.name}: ${source} rollups, ${stepMs / 1000} s per row (the raw samples of this range are no longer kept); times in µs\n${["time", ...POINT_COLUMNS.slice(1)].join(",")}\n`;
       case "rollups": {
-        const page = store.rollupsPage(target.id, resolution, fromMs * 1000, doneUntilMs * 1000, afterUs, pageRows);
+        const page = store.rollups.page(target.id, resolution, fromMs * 1000, doneUntilMs * 1000, afterUs, pageRows);
         if (page.length < pageRows) state = "tail";
         if (page.length) afterUs = page.at(-1)!.startUs;
         return format(pointsFromRollups(page, stepMs), false);
       }
       case "tail": {
-        const page = store.samplesPage(target.id, doneUntilMs * 1000, toMs * 1000, cursor, pageRows);
+        const page = store.samples.page(target.id, doneUntilMs * 1000, toMs * 1000, cursor, pageRows);
         const end = page.length < pageRows;
         if (page.length) cursor = { sentUs: page.at(-1)!.sentUs, id: page.at(-1)!.id };
         const rows = [...carry, ...page];

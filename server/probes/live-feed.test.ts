@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { LiveFeed, LiveReaderTooSlow, LiveSubscriptionLimit, type LiveSample } from "./live-feed";
-import { ProbeStore, type SampleRow } from "./store";
+import { openProbeStores } from "./stores";
+import type { SampleRow } from "./sample-store";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-live-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -14,12 +15,12 @@ let dirs = 0;
 const NOW = Date.now();
 
 function fed(limits: ConstructorParameters<typeof LiveFeed>[2] = {}) {
-  const store = new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)));
-  const target = store.addTarget({ address: "10.0.0.7", intervalMs: 100 });
+  const store = openProbeStores(openWebDatabase(join(work, `d${dirs++}`)));
+  const target = store.targets.add({ address: "10.0.0.7", intervalMs: 100 });
   let seq = 0;
   /** `n` samples sent just now, 1 ms apart */
   const add = (n: number) =>
-    store.insertSamples(
+    store.samples.insert(
       Array.from({ length: n }, (): SampleRow => ({
         targetId: target.id,
         seq: ++seq,

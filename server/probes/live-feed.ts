@@ -7,7 +7,8 @@
  * it, and a subscriber whose queue of unsent samples passes a bound is dropped (its stream ends with the reason)
  * instead of holding ever more memory for a client that does not read.
  */
-import type { ProbeStore, SampleCursor, StoredSample } from "./store";
+import type { ProbeStores } from "./stores";
+import type { SampleCursor, StoredSample } from "./sample-store";
 
 export interface LiveSample {
   id: number;
@@ -68,7 +69,7 @@ export class LiveFeed {
   private readonly limits: LiveLimits;
 
   constructor(
-    private readonly store: ProbeStore,
+    private readonly store: Pick<ProbeStores, "samples">,
     private readonly pollMs = LIVE_POLL_MS,
     limits: Partial<LiveLimits> = {},
   ) {
@@ -133,7 +134,7 @@ export class LiveFeed {
 
   private ensurePolling(): void {
     if (this.timer) return;
-    this.lastId ??= this.store.lastSampleId();
+    this.lastId ??= this.store.samples.lastId();
     this.timer = setInterval(() => this.poll(), this.pollMs);
   }
 
@@ -145,7 +146,7 @@ export class LiveFeed {
 
   private poll(): void {
     try {
-      const rows = this.store.samplesAfter(this.lastId ?? 0);
+      const rows = this.store.samples.after(this.lastId ?? 0);
       if (rows.length === 0) return;
       this.lastId = rows.at(-1)!.id;
       const live = rows.map(toLive);
@@ -176,7 +177,7 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
 
   constructor(
     private readonly feed: LiveFeed,
-    private readonly store: ProbeStore,
+    private readonly store: Pick<ProbeStores, "samples">,
     private readonly limits: LiveLimits,
     targetIds: readonly number[],
     sinceMs: number,
@@ -195,9 +196,9 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
     // Listening first, then the backlog's upper id: every row after it reaches the queue, none is missed.
     feed.listen(this.listener);
     try {
-      this.backlogMaxId = store.lastSampleId();
+      this.backlogMaxId = store.samples.lastId();
       this.backlog = [...this.wanted].map((targetId) => {
-        const newest = store.newestSamples(targetId, sinceMs * 1000, Number.MAX_SAFE_INTEGER, limits.backlogPerTarget);
+        const newest = store.samples.newest(targetId, sinceMs * 1000, Number.MAX_SAFE_INTEGER, limits.backlogPerTarget);
         return { targetId, fromUs: newest[0]?.sentUs ?? sinceMs * 1000, cursor: null, done: newest.length === 0 };
       });
     } catch (err) {
@@ -258,7 +259,7 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
   private backlogPage(): LiveSample[] | null {
     for (const b of this.backlog) {
       if (b.done) continue;
-      const rows = this.store.samplesPage(b.targetId, b.fromUs, Number.MAX_SAFE_INTEGER, b.cursor, this.limits.perMessage, this.backlogMaxId);
+      const rows = this.store.samples.page(b.targetId, b.fromUs, Number.MAX_SAFE_INTEGER, b.cursor, this.limits.perMessage, this.backlogMaxId);
       if (rows.length < this.limits.perMessage) b.done = true;
       if (rows.length === 0) continue;
       b.cursor = { sentUs: rows.at(-1)!.sentUs, id: rows.at(-1)!.id };

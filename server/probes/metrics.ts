@@ -3,7 +3,9 @@
  * target was added (kept in their own table, so pruning old samples never makes a counter go down); buckets run
  * 1-2-5 from 1 µs to 10 s, fine enough for a VF's tens of microseconds.
  */
-import { agentAlive, METRIC_BUCKETS_US, type ProbeStore } from "./store";
+import { agentAlive } from "./agent-lease";
+import { METRIC_BUCKETS_US } from "./notes";
+import type { ProbeStores } from "./stores";
 
 const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const seconds = (us: number) => String(us / 1e6);
@@ -15,14 +17,14 @@ export interface LiveFeedGauges {
   droppedCount: number;
 }
 
-export function prometheusText(store: ProbeStore, nowMs = Date.now(), live: LiveFeedGauges | null = null): string {
-  const targets = new Map(store.allTargets().map((t) => [t.id, t]));
-  const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
+export function prometheusText(store: Pick<ProbeStores, "agent" | "counters" | "targets">, nowMs = Date.now(), live: LiveFeedGauges | null = null): string {
+  const targets = new Map(store.targets.all().map((t) => [t.id, t]));
+  const statuses = new Map(store.targets.statuses().map((s) => [s.targetId, s]));
   const lines: string[] = [
     "# HELP passdeck_probe_rtt_seconds Round-trip time of the probes that were answered.",
     "# TYPE passdeck_probe_rtt_seconds histogram",
   ];
-  const counters = store.metricCounters().filter((c) => targets.get(c.targetId)?.removedAt === null);
+  const counters = store.counters.read().filter((c) => targets.get(c.targetId)?.removedAt === null);
   const labels = (id: number) => {
     const t = targets.get(id)!;
     return `target="${esc(t.address)}",kind="${t.kind}"${t.port ? `,port="${t.port}"` : ""}${t.label ? `,label="${esc(t.label)}"` : ""}`;
@@ -44,7 +46,7 @@ export function prometheusText(store: ProbeStore, nowMs = Date.now(), live: Live
   lines.push("# HELP passdeck_probe_up 1 while the probe agent reports the target as probing.", "# TYPE passdeck_probe_up gauge");
   for (const t of targets.values())
     if (t.removedAt === null) lines.push(`passdeck_probe_up{${labels(t.id)}} ${statuses.get(t.id)?.state === "probing" ? 1 : 0}`);
-  const agent = store.agent();
+  const agent = store.agent.current();
   lines.push("# HELP passdeck_probe_agent_up 1 while the probe agent's heartbeat is fresh (20 s).", "# TYPE passdeck_probe_agent_up gauge");
   lines.push(`passdeck_probe_agent_up ${agentAlive(agent, nowMs) ? 1 : 0}`);
   if (live) {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { connect, isIP } from "node:net";
 import { createInterface } from "node:readline";
-import type { ProbeState, ProbeTarget } from "./store";
+import type { ProbeState, ProbeTarget } from "./target-store";
 import { decodePingError, pingArgs, PingSession, type PingSample } from "./ping";
 
 export interface ProbeSink {

@@ -7,7 +7,8 @@ import { openWebDatabase } from "@/server/db/database";
 import { seriesFor, windowStats, type Series } from "./series";
 import { summarize } from "./stats";
 import { compareAround } from "./compare";
-import { DEFAULT_RETENTION, ProbeStore, RAW_ROW_BUDGET, type SampleRow } from "./store";
+import { DEFAULT_RETENTION, openProbeStores, pruneProbeData } from "./stores";
+import { RAW_ROW_BUDGET, type SampleRow } from "./sample-store";
 import { mulberry32 } from "./verdict";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-series-"));
@@ -16,18 +17,18 @@ let dirs = 0;
 
 const T = Date.parse("2030-01-02T03:00:00.000Z"); // hour-aligned
 const HOUR = 3_600_000;
-const newStore = () => new ProbeStore(openWebDatabase(join(work, `d${dirs++}`)), () => T);
+const newStore = () => openProbeStores(openWebDatabase(join(work, `d${dirs++}`)), () => T);
 
 describe("seriesFor on raw samples", () => {
   // 5 minutes at 200 ms: in second k the RTTs are 100, 110, 120, 130, 140 (+k) µs; every 10th second loses its last probe.
   const store = newStore();
-  const t = store.addTarget({ address: "10.0.0.5" });
+  const t = store.targets.add({ address: "10.0.0.5" });
   const rows: SampleRow[] = Array.from({ length: 1500 }, (_, i) => {
     const k = Math.floor(i / 5);
     const j = i % 5;
     return { targetId: t.id, seq: i + 1, sentUs: (T + i * 200) * 1000, rttUs: j === 4 && k % 10 === 0 ? null : 100 + 10 * j + k, lagUs: 0, intervalMs: 200 };
   });
-  store.insertSamples(rows);
+  store.samples.insert(rows);
 
   it("gives one point per second over 5 minutes at 300 points, each from its five probes", () => {
     const s = seriesFor(store, t.id, { fromMs: T, toMs: T + 300_000, maxPoints: 300 });
@@ -65,7 +66,7 @@ describe("seriesFor on raw samples", () => {
 describe("seriesFor after the raw samples are pruned", () => {
   // 3 hours at 1 s; rollups built up to T + 2.5 h, raw pruned before T + 2 h.
   const store = newStore();
-  const t = store.addTarget({ address: "10.0.0.5", intervalMs: 1000 });
+  const t = store.targets.add({ address: "10.0.0.5", intervalMs: 1000 });
   const random = mulberry32(11);
   const rows: SampleRow[] = Array.from({ length: 3 * 3600 }, (_, i) => ({
     targetId: t.id,
@@ -78,9 +79,9 @@ describe("seriesFor after the raw samples are pruned", () => {
   const rawIn = (fromMs: number, toMs: number) => rows.filter((r) => r.sentUs >= fromMs * 1000 && r.sentUs < toMs * 1000);
 
   beforeAll(() => {
-    store.insertSamples(rows);
-    while (store.buildRollups((T + 2.5 * HOUR) * 1000) > 0);
-    store.prune(T + 2.5 * HOUR, { ...DEFAULT_RETENTION, rawMs: 0.5 * HOUR });
+    store.samples.insert(rows);
+    while (store.rollups.build((T + 2.5 * HOUR) * 1000) > 0);
+    pruneProbeData(store, T + 2.5 * HOUR, { ...DEFAULT_RETENTION, rawMs: 0.5 * HOUR });
   });
 
   /** Each point equals the raw samples of its bucket (the range clips the edge buckets). */
@@ -100,10 +101,10 @@ describe("seriesFor after the raw samples are pruned", () => {
   }
 
   it("the state the tests below assume", () => {
-    expect(store.oldestRawUs(t.id)).toBe((T + 2 * HOUR) * 1000 + 250);
-    expect(store.rolledUpUntil(t.id, 10)).toBe((T + 8990_000) * 1000);
-    expect(store.rolledUpUntil(t.id, 60)).toBe((T + 8940_000) * 1000);
-    expect(store.rolledUpUntil(t.id, 3600)).toBe((T + 2 * HOUR) * 1000);
+    expect(store.samples.oldestUs(t.id)).toBe((T + 2 * HOUR) * 1000 + 250);
+    expect(store.rollups.doneUntil(t.id, 10)).toBe((T + 8990_000) * 1000);
+    expect(store.rollups.doneUntil(t.id, 60)).toBe((T + 8940_000) * 1000);
+    expect(store.rollups.doneUntil(t.id, 3600)).toBe((T + 2 * HOUR) * 1000);
   });
 
   it("uses 10 s rollups for an hour at 300 points, with the raw numbers", () => {
@@ -171,7 +172,7 @@ describe("seriesFor after the raw samples are pruned", () => {
 describe("the raw-row budget", () => {
   // 400,000 probes 50 ms apart (5 h 33 min), every 10th lost, all rolled up: more raw rows than one read takes.
   const store = newStore();
-  const t = store.addTarget({ address: "10.0.0.6", intervalMs: 50 });
+  const t = store.targets.add({ address: "10.0.0.6", intervalMs: 50 });
   const N = 400_000;
   const STEP_MS = 50;
   beforeAll(() => {
@@ -182,25 +183,25 @@ describe("the raw-row budget", () => {
          SELECT ?, i + 1, ? + i * ?, CASE WHEN i % 10 = 9 THEN NULL ELSE 100 + i % 50 END, 0, ? FROM s`,
       )
       .run(N - 1, t.id, T * 1000, STEP_MS * 1000, STEP_MS);
-    while (store.buildRollups((T + N * STEP_MS + 60_000) * 1000) > 0);
+    while (store.rollups.build((T + N * STEP_MS + 60_000) * 1000) > 0);
   });
 
   it("the state the tests below assume", () => {
     expect(RAW_ROW_BUDGET).toBe(200_000);
-    expect(store.countSamples(t.id, T * 1000, (T + N * STEP_MS) * 1000, 1e9)).toBe(N);
-    expect(store.rolledUpUntil(t.id, 10)).toBeGreaterThanOrEqual((T + N * STEP_MS) * 1000);
+    expect(store.samples.count(t.id, T * 1000, (T + N * STEP_MS) * 1000, 1e9)).toBe(N);
+    expect(store.rollups.doneUntil(t.id, 10)).toBeGreaterThanOrEqual((T + N * STEP_MS) * 1000);
   });
 
   it("windowStats answers from merged rollup histograms past the budget, exactly from raw within it", () => {
     const all = windowStats(store, t.id, T, T + N * STEP_MS);
     expect(all.source).toBe("10s");
     // histograms add exactly: the counts and the percentiles of these small RTTs (below 2,048 µs) are the raw ones
-    const exact = summarize(store.samples(t.id, T * 1000, (T + N * STEP_MS) * 1000, N));
+    const exact = summarize(store.samples.range(t.id, T * 1000, (T + N * STEP_MS) * 1000, N));
     expect(all.summary).toMatchObject({ sent: N, n: N * 0.9, min: exact.min, p50: exact.p50, p90: exact.p90, p99: exact.p99, max: exact.max });
     expect(all.summary.loss).toBeCloseTo(0.1, 12);
     const hour = windowStats(store, t.id, T, T + HOUR);
     expect(hour.source).toBe("raw");
-    expect(hour.summary).toEqual(summarize(store.samples(t.id, T * 1000, (T + HOUR) * 1000)));
+    expect(hour.summary).toEqual(summarize(store.samples.range(t.id, T * 1000, (T + HOUR) * 1000)));
     // exactly the budget: still raw, and summarize copes with 200,000 samples
     const full = windowStats(store, t.id, T, T + RAW_ROW_BUDGET * STEP_MS);
     expect([full.source, full.summary.sent]).toEqual(["raw", RAW_ROW_BUDGET]);

@@ -7,17 +7,14 @@
  */
 import { LatencyHistogram } from "./histogram";
 import { percentile, summarize, type LatencySummary } from "./stats";
-import {
-  agentAlive,
-  mergeRollups,
-  RAW_ROW_BUDGET,
-  RESOLUTIONS_S,
-  ROLLUP_ROW_BUDGET,
-  type ProbeStore,
-  type ResolutionS,
-  type StoredRollup,
-  type StoredSample,
-} from "./store";
+import { agentAlive } from "./agent-lease";
+import { mergeRollups, type ResolutionS, RESOLUTIONS_S, type StoredRollup } from "./rollup";
+import { RAW_ROW_BUDGET, type StoredSample } from "./sample-store";
+import { ROLLUP_ROW_BUDGET } from "./rollup-store";
+import type { ProbeStores } from "./stores";
+
+/** What charts and statistics read. */
+type SeriesStores = Pick<ProbeStores, "targets" | "samples" | "rollups" | "agent">;
 
 export type SeriesSource = "raw" | "10s" | "1m" | "1h";
 
@@ -61,16 +58,23 @@ const SOURCE_OF: Record<ResolutionS, SeriesSource> = { 10: "10s", 60: "1m", 3600
  * The chart series of one target over [fromMs, toMs): at most `maxPoints` buckets, each `stepMs` wide (a whole
  * multiple of the source's resolution). Empty buckets are left out; the chart shows them as gaps.
  */
-export function seriesFor(store: ProbeStore, targetId: number, range: { fromMs: number; toMs: number; maxPoints: number }): Series {
+export function seriesFor(store: SeriesStores, targetId: number, range: { fromMs: number; toMs: number; maxPoints: number }): Series {
   const { fromMs, toMs } = range;
   const span = Math.max(1, toMs - fromMs);
   const wantStep = Math.ceil(span / Math.max(1, range.maxPoints));
-  const target = store.target(targetId);
+  const target = store.targets.get(targetId);
   const probeMs = target?.intervalMs ?? 1000;
 
   if (wantStep < 10_000 && rawCovers(store, targetId, fromMs) && rawFits(store, targetId, fromMs, toMs)) {
     const stepMs = Math.max(wantStep, probeMs, 1000);
-    return { targetId, source: "raw", stepMs, fromMs, toMs, points: pointsFromSamples(store.samples(targetId, fromMs * 1000, toMs * 1000), stepMs, fromMs) };
+    return {
+      targetId,
+      source: "raw",
+      stepMs,
+      fromMs,
+      toMs,
+      points: pointsFromSamples(store.samples.range(targetId, fromMs * 1000, toMs * 1000), stepMs, fromMs),
+    };
   }
   // The coarsest resolution whose buckets are at most twice the wanted step (at least maxPoints/2 points: reading
   // 60× fewer rows matters more than the last few pixels), whose retention still reaches the range's start and
@@ -78,7 +82,7 @@ export function seriesFor(store: ProbeStore, targetId: number, range: { fromMs: 
   const candidates = RESOLUTIONS_S.filter((r) => r * 1000 <= Math.max(2 * wantStep, 10_000));
   let resolution: ResolutionS = candidates.at(-1) ?? 10;
   for (const r of [...candidates].reverse()) {
-    const oldest = store.oldestRollupUs(targetId, r);
+    const oldest = store.rollups.oldestUs(targetId, r);
     if (oldest !== null && oldest / 1000 <= fromMs && rollupsFit(r, fromMs, toMs)) {
       resolution = r;
       break;
@@ -88,15 +92,15 @@ export function seriesFor(store: ProbeStore, targetId: number, range: { fromMs: 
   let stepMs = Math.ceil(wantStep / resMs) * resMs;
   // The buckets are aligned to the epoch, not to fromMs: widen the step until the range's buckets fit maxPoints.
   while (Math.floor((toMs - 1) / stepMs) - Math.floor(fromMs / stepMs) + 1 > range.maxPoints) stepMs += resMs;
-  const rollups = store.rollups(targetId, resolution, fromMs * 1000, toMs * 1000);
+  const rollups = store.rollups.range(targetId, resolution, fromMs * 1000, toMs * 1000);
   const points = pointsFromRollups(rollups, stepMs);
   // The newest minutes are not rolled up yet: take them from the raw samples so "now" is never missing.
-  const doneMs = (store.rolledUpUntil(targetId, resolution) ?? fromMs * 1000) / 1000;
+  const doneMs = (store.rollups.doneUntil(targetId, resolution) ?? fromMs * 1000) / 1000;
   if (doneMs < toMs) {
     const tailFrom = Math.max(fromMs, Math.floor(doneMs / stepMs) * stepMs);
     // epoch-aligned like the rollup points, so the tail's buckets continue theirs; a tail beyond the raw budget (the
     // agent far behind with its rollups) keeps its newest samples, so "now" is still there and the rest is a gap
-    const tail = pointsFromSamples(store.newestSamples(targetId, tailFrom * 1000, toMs * 1000, RAW_ROW_BUDGET), stepMs, 0);
+    const tail = pointsFromSamples(store.samples.newest(targetId, tailFrom * 1000, toMs * 1000, RAW_ROW_BUDGET), stepMs, 0);
     const firstTail = tail[0]?.t ?? Infinity;
     return { targetId, source: SOURCE_OF[resolution], stepMs, fromMs, toMs, points: [...points.filter((p) => p.t < firstTail), ...tail] };
   }
@@ -107,18 +111,18 @@ export function seriesFor(store: ProbeStore, targetId: number, range: { fromMs: 
  * Whether the raw samples still hold everything from `fromMs` on: either they reach back that far, or nothing was
  * ever pruned (the oldest raw sample is as old as the oldest rollup, which was built from raw samples).
  */
-function rawCovers(store: ProbeStore, targetId: number, fromMs: number): boolean {
-  const oldestRaw = store.oldestRawUs(targetId);
+function rawCovers(store: SeriesStores, targetId: number, fromMs: number): boolean {
+  const oldestRaw = store.samples.oldestUs(targetId);
   // none left: raw only when nothing was ever rolled up (a removed target's 10 s rollups age out before its 1 min ones)
-  if (oldestRaw === null) return RESOLUTIONS_S.every((r) => store.oldestRollupUs(targetId, r) === null);
+  if (oldestRaw === null) return RESOLUTIONS_S.every((r) => store.rollups.oldestUs(targetId, r) === null);
   if (oldestRaw / 1000 <= fromMs + 10_000) return true;
-  const oldestRollup = store.oldestRollupUs(targetId, 10);
+  const oldestRollup = store.rollups.oldestUs(targetId, 10);
   return oldestRollup === null || oldestRaw < oldestRollup + 10_000_000;
 }
 
 /** Whether the raw samples of the range are within the budget of one read. */
-function rawFits(store: ProbeStore, targetId: number, fromMs: number, toMs: number): boolean {
-  return store.countSamples(targetId, fromMs * 1000, toMs * 1000, RAW_ROW_BUDGET + 1) <= RAW_ROW_BUDGET;
+function rawFits(store: SeriesStores, targetId: number, fromMs: number, toMs: number): boolean {
+  return store.samples.count(targetId, fromMs * 1000, toMs * 1000, RAW_ROW_BUDGET + 1) <= RAW_ROW_BUDGET;
 }
 
 /** Whether a range's rollups at a resolution are within the budget of one read. */
@@ -215,9 +219,9 @@ export interface WindowStats {
  * A window's statistics: exact from raw samples while they are kept and within RAW_ROW_BUDGET, else from the finest
  * rollups covering it whose rows fit ROLLUP_ROW_BUDGET (percentiles from their merged histograms).
  */
-export function windowStats(store: ProbeStore, targetId: number, fromMs: number, toMs: number): WindowStats {
+export function windowStats(store: SeriesStores, targetId: number, fromMs: number, toMs: number): WindowStats {
   if (rawCovers(store, targetId, fromMs) && rawFits(store, targetId, fromMs, toMs)) {
-    const samples = store.samples(targetId, fromMs * 1000, toMs * 1000);
+    const samples = store.samples.range(targetId, fromMs * 1000, toMs * 1000);
     const lags = samples.flatMap((s) => (s.lagUs === null ? [] : [Math.max(0, s.lagUs)])).sort((a, b) => a - b);
     const intervals = new Set(samples.map((s) => s.intervalMs));
     return {
@@ -234,13 +238,13 @@ export function windowStats(store: ProbeStore, targetId: number, fromMs: number,
   // the coarsest resolution when none fits: an hour's rollups fit any range the API takes (at most a year)
   let resolution: ResolutionS = RESOLUTIONS_S.find((r) => rollupsFit(r, fromMs, toMs)) ?? 3600;
   for (const r of RESOLUTIONS_S) {
-    const oldest = store.oldestRollupUs(targetId, r);
+    const oldest = store.rollups.oldestUs(targetId, r);
     if (oldest !== null && oldest / 1000 <= fromMs && rollupsFit(r, fromMs, toMs)) {
       resolution = r;
       break;
     }
   }
-  const m = mergeRollups(store.rollups(targetId, resolution, fromMs * 1000, toMs * 1000));
+  const m = mergeRollups(store.rollups.range(targetId, resolution, fromMs * 1000, toMs * 1000));
   return {
     targetId,
     fromMs,
@@ -291,12 +295,12 @@ function summaryFromHistograms(
  * The active targets with what the probe agent last said of each and their last minute: the Latency page's list
  * and `passdeck targets list`.
  */
-export function targetOverview(store: ProbeStore, nowMs: number) {
-  const statuses = new Map(store.statuses().map((s) => [s.targetId, s]));
-  const agent = store.agent();
+export function targetOverview(store: SeriesStores, nowMs: number) {
+  const statuses = new Map(store.targets.statuses().map((s) => [s.targetId, s]));
+  const agent = store.agent.current();
   return {
     agent: agent && { ...agent, alive: agentAlive(agent, nowMs) },
-    targets: store.activeTargets().map((t) => {
+    targets: store.targets.active().map((t) => {
       const s = windowStats(store, t.id, nowMs - 60_000, nowMs).summary;
       const status = statuses.get(t.id);
       return {

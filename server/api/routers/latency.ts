@@ -88,7 +88,7 @@ export const latencyRouter = router({
       const startedMs = Date.now();
       try {
         const result = await runIperf(input);
-        const note = store.addAnnotation(startedMs, iperfNote(result), actorOf(ctx));
+        const note = store.notes.add(startedMs, iperfNote(result), actorOf(ctx));
         return { result, note };
       } catch (err) {
         if (err instanceof IperfError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });

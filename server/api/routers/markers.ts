@@ -27,8 +27,8 @@ export const markersRouter = router({
             .markers({ from: input.fromMs, to: input.toMs })
             .map((m) => ({ key: `plan-${m.id}`, kind: "plan", atMs: m.atMs, title: m.title, ok: m.ok, id: m.id }))
         : [];
-      const notes: ChartMarker[] = ctx.latency.store
-        .annotations(input.fromMs, input.toMs)
+      const notes: ChartMarker[] = ctx.latency.store.notes
+        .between(input.fromMs, input.toMs)
         .map((a) => ({ key: `note-${a.id}`, kind: "note", atMs: a.atMs, title: a.text, ok: true, id: a.id }));
       return [...plans, ...notes].sort((a, b) => a.atMs - b.atMs);
     }),
@@ -45,12 +45,12 @@ export const markersRouter = router({
       }),
     )
     .use(requiresLatencyStore)
-    .mutation(({ ctx, input }) => ctx.latency.store.addAnnotation(input.atMs, input.text, actorOf(ctx))),
+    .mutation(({ ctx, input }) => ctx.latency.store.notes.add(input.atMs, input.text, actorOf(ctx))),
   removeNote: guardedProcedure
     .input(z.object({ id: z.number().int().min(1) }))
     .use(requiresLatencyStore)
     .mutation(({ ctx, input }) => {
-      if (!ctx.latency.store.removeAnnotation(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
+      if (!ctx.latency.store.notes.remove(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no note ${input.id}` });
       return { removed: input.id };
     }),
 });

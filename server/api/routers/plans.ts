@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { domainKeySchema, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
+import { domainKeySchema, DRIVER_NAME_PATTERN, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { callerKey } from "../caller-key";
 import { actorOf, router, guardedProcedure, type Context } from "../trpc";
@@ -89,10 +89,7 @@ const previewInput = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("restore"),
     address: pciAddressSchema,
-    hostDriver: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be a kernel driver name such as igbvf")
-      .optional(),
+    hostDriver: z.string().regex(DRIVER_NAME_PATTERN, "must be a kernel driver name such as igbvf").optional(),
     ...overrides,
   }),
 ]);
@@ -139,7 +136,7 @@ export const plansRouter = router({
       }
       case "vm-detach-pool": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-detach", request: { ...request, address: "" } }, o, planOwner(ctx));
+        return ctx.plans.preview({ kind: "vm-detach-pool", request }, o, planOwner(ctx));
       }
       case "pool-create":
         return ctx.plans.preview({ kind: "pool-create", name: input.name, pf: input.pf }, o, planOwner(ctx));

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { probeTargetInput } from "@/lib/probe-target";
 import { targetOverview } from "@/server/probes/series";
-import { TargetConflict } from "@/server/probes/store";
+import { TargetConflict } from "@/server/probes/target-store";
 import { guardedProcedure, requiresLatencyStore, router } from "../trpc";
 
 /** Latency targets: what the probe agent probes, and what it last said about each. */
@@ -17,7 +17,7 @@ export const targetsRouter = router({
     .use(requiresLatencyStore)
     .mutation(({ ctx, input }) => {
       try {
-        return ctx.latency.store.addTarget(input);
+        return ctx.latency.store.targets.add(input);
       } catch (err) {
         if (err instanceof TargetConflict) throw new TRPCError({ code: "CONFLICT", message: err.message });
         throw err;
@@ -28,7 +28,7 @@ export const targetsRouter = router({
     .use(requiresLatencyStore)
     .mutation(({ ctx, input }) => {
       const store = ctx.latency.store;
-      if (!store.target(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no latency target ${input.id}` });
-      return store.removeTarget(input.id);
+      if (!store.targets.get(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `there is no latency target ${input.id}` });
+      return store.targets.remove(input.id);
     }),
 });

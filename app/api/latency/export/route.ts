@@ -1,7 +1,7 @@
 import { requireRole } from "@/server/auth/http";
 import { getContext } from "@/server/context";
 import { exportRange, parseExportRange } from "@/server/probes/export";
-import { TargetConflict } from "@/server/probes/store";
+import { TargetConflict } from "@/server/probes/target-store";
 
 export const dynamic = "force-dynamic";
 
@@ -27,7 +27,7 @@ export function GET(req: Request): Response {
   if (format !== "csv" && format !== "json") return bad('format is "csv" or "json"');
   let target;
   try {
-    target = opened.store.findTarget(ref);
+    target = opened.store.targets.find(ref);
   } catch (err) {
     if (err instanceof TargetConflict) return bad(err.message);
     throw err;

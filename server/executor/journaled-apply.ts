@@ -14,11 +14,11 @@
  *   journalError next to the result, and finish() re-writes any step the journal missed.
  * - If executor.apply throws anyway (a bug), the entry is closed as "interrupted" with the message, and rethrown.
  */
-import { PlanRejected, validatePlan } from "@/server/executor/allow-list";
-import { PlanBusy, type PlanExecutor } from "@/server/executor/executor";
-import { stepDevice, type Plan, type PlanResult, type StepReport } from "@/server/executor/plan";
+import { PlanRejected, validatePlan } from "./allow-list";
+import { PlanBusy, type PlanExecutor } from "./executor";
+import { stepDevice, type Plan, type PlanResult, type StepReport } from "./plan";
 import type { Inventory } from "@/server/host/types";
-import type { Journal, JournalMeta } from "./journal";
+import type { Journal, JournalMeta } from "@/server/db/journal";
 
 export interface JournaledApply {
   entryId: number;

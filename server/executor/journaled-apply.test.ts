@@ -13,8 +13,8 @@ import type { Plan, StepReport } from "@/server/executor/plan";
 import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { planVfCount } from "@/server/plans/planner";
 import { planOf, simulatedHost } from "@/server/plans/testing";
-import { openHostDatabase } from "./database";
-import { Journal } from "./journal";
+import { openHostDatabase } from "@/server/db/database";
+import { Journal } from "@/server/db/journal";
 import { applyJournaled } from "./journaled-apply";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-japply-"));
