@@ -20,7 +20,8 @@ export default tseslint.config(
   tseslint.configs.recommendedTypeChecked,
   tseslint.configs.stylisticTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ["*.mjs", "scripts/*.mjs"] }, tsconfigRootDir: import.meta.dirname } },
+    // tsconfig.json includes the .mjs files (checkJs), so every file has its project.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
@@ -28,6 +29,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },
+  // tsc checks the plain-JavaScript files too (checkJs): it knows node's globals, which no-undef does not.
+  { files: ["**/*.mjs"], rules: { "no-undef": "off" } },
   { files: ["**/*.tsx"], ...reactHooks.configs.flat.recommended },
   {
     files: ["app/**", "components/**", "lib/**"],

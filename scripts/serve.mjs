@@ -28,7 +28,14 @@ import {
 // What this server creates (the TLS key, the databases) is not writable by its group nor readable by others.
 process.umask(0o027);
 
-/** A setting that cannot work: say which and how to fix it, and stop before serving anything. */
+/** @typedef {import("../server/http/hosts.mjs").HostPolicy} HostPolicy */
+/** @typedef {import("node:http").ServerResponse} ServerResponse */
+
+/**
+ * A setting that cannot work: say which and how to fix it, and stop before serving anything.
+ * @param {string} message
+ * @returns {never}
+ */
 function refuse(message) {
   console.error(`passdeck: ${message}`);
   process.exit(2);
@@ -61,7 +68,9 @@ const maxPerSource = Number(perSourceText);
 if (!/^\d+$/.test(perSourceText) || maxPerSource < 1 || maxPerSource > LIMITS.maxConnections)
   refuse(`PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to ${LIMITS.maxConnections}, not "${perSourceText}"`);
 
+/** @type {import("../server/http/hosts.mjs").TlsMode} */
 let mode;
+/** @type {HostPolicy} */
 let policy;
 try {
   // TLS unless the server listens on loopback only: passwords and session cookies must not cross the LAN in the clear.
@@ -83,7 +92,10 @@ function makePolicy() {
   });
 }
 
-/** Next's code (the Origin check in server/auth/request.ts) runs in this process and reads the list from here. */
+/**
+ * Next's code (the Origin check in server/auth/request.ts) runs in this process and reads the list from here.
+ * @param {HostPolicy} p
+ */
 function publish(p) {
   process.env.PASSDECK_HOST_POLICY = JSON.stringify(p);
 }
@@ -101,6 +113,7 @@ function selfSigned() {
   const key = join(dir, "key.pem");
   if (!existsSync(cert) || !existsSync(key)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    /** @type {(name: string) => string} */
     const literal = (n) => (n.startsWith("[") ? n.slice(1, -1) : n);
     const ips = policy.names.map(literal).filter((n) => isIP(n) !== 0);
     const dns = policy.names.filter((n) => isIP(literal(n)) === 0);
@@ -129,7 +142,8 @@ function selfSigned() {
         ],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
-    } catch (err) {
+    } catch (caught) {
+      const err = /** @type {Error & { stderr?: Buffer }} */ (caught);
       refuse(
         `cannot make a self-signed TLS certificate in ${dir} with openssl (${String(err.stderr || err.message).trim()}): ` +
           "install openssl, or give your own with PASSDECK_TLS=files, PASSDECK_TLS_CERT and PASSDECK_TLS_KEY",
@@ -181,6 +195,11 @@ function refreshPolicy() {
   return true;
 }
 
+/**
+ * @param {ServerResponse} res
+ * @param {string | undefined} value
+ * @param {string} reason
+ */
 function misdirected(res, value, reason) {
   res.writeHead(421, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", connection: "close" });
   res.end(misdirectedText(value, reason, policy));
@@ -189,8 +208,13 @@ function misdirected(res, value, reason) {
 // What a client says about where it is from is a claim; the socket is the fact (or a trusted proxy's word).
 const CLAIMED = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip", "forwarded", "x-nonce"];
 const FIRST_REQUEST = Symbol("first request timer");
+/** @typedef {import("node:net").Socket & { [FIRST_REQUEST]?: NodeJS.Timeout }} TimedSocket */
+/**
+ * @param {import("node:http").IncomingMessage} req
+ * @param {ServerResponse} res
+ */
 function onRequest(req, res) {
-  clearTimeout(req.socket[FIRST_REQUEST]);
+  clearTimeout(/** @type {TimedSocket} */ (req.socket)[FIRST_REQUEST]);
   const view = forwardedView({ peer: req.socket.remoteAddress, headers: req.headers, tls: Boolean(tls), policy });
   const check = () => hostRefusal(view.host, policy, { scheme: view.scheme, proxied: view.proxied });
   let refusal = check();
@@ -223,6 +247,7 @@ server.maxConnections = LIMITS.maxConnections;
 /**
  * Node's headersTimeout only starts with a request's first byte: a socket that never sends one would stay open for
  * ever. Closed here unless a request arrives first; after that keepAliveTimeout and headersTimeout take over.
+ * @param {TimedSocket} socket
  */
 function armFirstRequest(socket) {
   const timer = setTimeout(() => socket.destroy(), LIMITS.firstRequestMs);
@@ -232,6 +257,7 @@ function armFirstRequest(socket) {
 }
 
 // Open connections per source address, so one client cannot take every slot (maxConnections) from the others.
+/** @type {Map<string, number>} */
 const open = new Map();
 let warnedAt = 0;
 server.on("connection", (socket) => {
@@ -262,7 +288,7 @@ server.listen(port, host, () => {
   console.log(`passdeck: serving ${tls ? "https" : "http"}://${shown}:${port}`);
   if (tls) {
     const fingerprint = new X509Certificate(tls.cert).fingerprint256;
-    console.log(`passdeck: TLS certificate ${files.cert} (SHA-256 ${fingerprint}): check it when the browser asks`);
+    console.log(`passdeck: TLS certificate ${files?.cert} (SHA-256 ${fingerprint}): check it when the browser asks`);
   }
   if (!tls && !loopback) {
     const line = "!".repeat(100);
