@@ -2,8 +2,8 @@
 // Passdeck records and rate-limits is the socket's peer (a client-sent X-Forwarded-For is discarded unless the peer
 // is a trusted proxy), so that a request for a name that is not this host's is refused before Next runs (DNS
 // rebinding), and so that TLS needs no separate proxy. scripts/start.mjs runs this; so does passdeck-web.service.
-// Reads PASSDECK_HOST, PASSDECK_PORT, PASSDECK_TLS*, PASSDECK_ALLOWED_HOSTS, PASSDECK_TRUSTED_PROXY and
-// PASSDECK_MAX_CONNECTIONS_PER_SOURCE (documented in server/env.ts).
+// Reads PASSDECK_HOST, PASSDECK_PORT, PASSDECK_TLS*, PASSDECK_ALLOWED_HOSTS, PASSDECK_TRUSTED_PROXY,
+// PASSDECK_MAX_CONNECTIONS_PER_SOURCE and PASSDECK_DATA_DIR through server/env-spec.mjs (their defaults and checks).
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import next from "next";
+import { EnvError, MAX_CONNECTIONS, publishHostPolicy, readEnv } from "../server/env-spec.mjs";
 import {
   buildHostPolicy,
   forwardedView,
@@ -41,9 +42,16 @@ function refuse(message) {
   process.exit(2);
 }
 
-const host = process.env.PASSDECK_HOST || "127.0.0.1";
-const port = Number(process.env.PASSDECK_PORT || "7878");
-if (!Number.isInteger(port) || port < 1 || port > 65535) refuse(`PASSDECK_PORT is a port number (1-65535), not "${process.env.PASSDECK_PORT}"`);
+/** @type {import("../server/env-spec.mjs").PassdeckEnv} every PASSDECK_* variable, checked, defaults filled in */
+let settings;
+try {
+  settings = readEnv();
+} catch (err) {
+  if (err instanceof EnvError) refuse(err.problems.join("; "));
+  throw err;
+}
+const host = settings.PASSDECK_HOST;
+const port = settings.PASSDECK_PORT;
 const loopback = isLoopbackHost(host);
 
 /**
@@ -61,12 +69,9 @@ const LIMITS = {
   keepAliveTimeout: 5_000,
   /** how often Node checks headersTimeout/requestTimeout (30 s by default, which would stretch both) */
   connectionsCheckingInterval: 1_000,
-  maxConnections: 1024,
+  maxConnections: MAX_CONNECTIONS,
 };
-const perSourceText = process.env.PASSDECK_MAX_CONNECTIONS_PER_SOURCE || "32";
-const maxPerSource = Number(perSourceText);
-if (!/^\d+$/.test(perSourceText) || maxPerSource < 1 || maxPerSource > LIMITS.maxConnections)
-  refuse(`PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to ${LIMITS.maxConnections}, not "${perSourceText}"`);
+const maxPerSource = settings.PASSDECK_MAX_CONNECTIONS_PER_SOURCE;
 
 /** @type {import("../server/http/hosts.mjs").TlsMode} */
 let mode;
@@ -74,7 +79,7 @@ let mode;
 let policy;
 try {
   // TLS unless the server listens on loopback only: passwords and session cookies must not cross the LAN in the clear.
-  mode = tlsChoice(host, process.env.PASSDECK_TLS);
+  mode = tlsChoice(host, settings.PASSDECK_TLS);
   policy = makePolicy();
 } catch (err) {
   if (err instanceof HostConfigError) refuse(err.message);
@@ -87,8 +92,8 @@ function makePolicy() {
     port,
     scheme: mode === "off" ? "http" : "https",
     facts: hostFacts(),
-    allowedHosts: process.env.PASSDECK_ALLOWED_HOSTS,
-    trustedProxies: process.env.PASSDECK_TRUSTED_PROXY,
+    allowedHosts: settings.PASSDECK_ALLOWED_HOSTS,
+    trustedProxies: settings.PASSDECK_TRUSTED_PROXY,
   });
 }
 
@@ -97,13 +102,13 @@ function makePolicy() {
  * @param {HostPolicy} p
  */
 function publish(p) {
-  process.env.PASSDECK_HOST_POLICY = JSON.stringify(p);
+  publishHostPolicy(p);
 }
 publish(policy);
 
 /** Where the self-signed certificate lives: one place, so the data directory's layout can change in one line. */
 function tlsDir() {
-  return resolve(process.env.PASSDECK_DATA_DIR || "/var/lib/passdeck", "web", "tls");
+  return resolve(settings.PASSDECK_DATA_DIR, "web", "tls");
 }
 
 /** Generates (once) a self-signed certificate in the data directory with openssl, for every name on the allow-list. */
@@ -156,8 +161,8 @@ function selfSigned() {
 function tlsFiles() {
   if (mode === "self-signed") return selfSigned();
   if (mode === "files") {
-    const cert = process.env.PASSDECK_TLS_CERT;
-    const key = process.env.PASSDECK_TLS_KEY;
+    const cert = settings.PASSDECK_TLS_CERT;
+    const key = settings.PASSDECK_TLS_KEY;
     if (!cert || !key) refuse("PASSDECK_TLS=files needs PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files)");
     return { cert, key };
   }
@@ -166,6 +171,7 @@ function tlsFiles() {
 
 // Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
 // could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
+/** @type {{ needsSetup: boolean; code: string }} */
 const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8" }));
 if (setup.needsSetup && !loopback) {
   console.error(
@@ -260,7 +266,7 @@ function armFirstRequest(socket) {
 /** @type {Map<string, number>} */
 const open = new Map();
 let warnedAt = 0;
-server.on("connection", (socket) => {
+server.on("connection", (/** @type {import("node:net").Socket} */ socket) => {
   const source = normalizeAddress(socket.remoteAddress) ?? "unknown";
   if (!policy.trustedProxies.includes(source)) {
     const count = open.get(source) ?? 0;

@@ -1,7 +1,7 @@
 // Starts the production server: on the real host by default, or on a generated demo host with --demo [scenario].
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { demoDirs, EnvError, readEnv } from "../server/env-spec.mjs";
 
 // Whatever this process and its children create is not writable by the group, nor readable by others.
 process.umask(0o027);
@@ -10,8 +10,17 @@ const args = process.argv.slice(2);
 const demoIndex = args.indexOf("--demo");
 const demoArg = args[demoIndex + 1];
 const demo = demoIndex >= 0 ? (demoArg && !demoArg.startsWith("-") ? demoArg : "server") : null;
-const host = process.env.PASSDECK_HOST ?? "127.0.0.1";
-const port = process.env.PASSDECK_PORT ?? "7878";
+/** @type {import("../server/env-spec.mjs").PassdeckEnv} every PASSDECK_* variable, checked, defaults filled in */
+let settings;
+try {
+  settings = readEnv();
+} catch (err) {
+  if (!(err instanceof EnvError)) throw err;
+  console.error(`passdeck: ${err.problems.join("; ")}`);
+  process.exit(2);
+}
+const host = settings.PASSDECK_HOST;
+const port = String(settings.PASSDECK_PORT);
 
 if (!existsSync(".next/BUILD_ID") || !existsSync("dist/passdeck.mjs")) {
   console.error("passdeck: no production build here. Run `npm run build` first (the Quick start in README.md does both).");
@@ -21,7 +30,7 @@ if (!existsSync(".next/BUILD_ID") || !existsSync("dist/passdeck.mjs")) {
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PASSDECK_HOST: host, PASSDECK_PORT: port };
 if (demo) {
   // The server writes the scenario's tree into this directory itself and answers writes through a simulated kernel.
-  const dir = resolve(process.env.PASSDECK_DEMO_DIR ?? resolve(".cache/demo", demo));
+  const { demoDir: dir, dataDir } = demoDirs(demo);
   mkdirSync(dir, { recursive: true });
   const known = execFileSync(process.execPath, ["dist/passdeck.mjs", "scenarios"], { encoding: "utf8" })
     .split("\n")
@@ -30,14 +39,14 @@ if (demo) {
     console.error(`passdeck: no demo host "${demo}": pick one of ${known.filter(Boolean).join(", ")}`);
     process.exit(2);
   }
-  Object.assign(env, { PASSDECK_DEMO: demo, PASSDECK_DEMO_DIR: dir, PASSDECK_DATA_DIR: process.env.PASSDECK_DATA_DIR ?? resolve(dir, "data") });
+  Object.assign(env, { PASSDECK_DEMO: demo, PASSDECK_DEMO_DIR: dir, PASSDECK_DATA_DIR: dataDir });
   console.log(`passdeck: demo host "${demo}" in ${dir}: plans are applied to a simulated kernel, never to this machine`);
 }
 
 // Privilege separation on a real host started as root: the helper (root) applies plans; the web server and the
 // probe agent run as PASSDECK_WEB_USER (a user name or uid:gid) and reach the helper over its socket.
 const isRoot = process.getuid?.() === 0;
-const webUser = process.env.PASSDECK_WEB_USER ? resolveUser(process.env.PASSDECK_WEB_USER) : null;
+const webUser = settings.PASSDECK_WEB_USER ? resolveUser(settings.PASSDECK_WEB_USER) : null;
 if (webUser && !isRoot) {
   console.error("passdeck: PASSDECK_WEB_USER needs npm start to run as root (it starts the helper as root and the web server as that user)");
   process.exit(2);
@@ -56,10 +65,12 @@ let helper = null;
 let agent = null;
 let stopping = false;
 if (!demo && isRoot) {
-  const socket = env.PASSDECK_HELPER_SOCKET ?? "/run/passdeck/helper.sock";
+  const socket = settings.PASSDECK_HELPER_SOCKET;
   Object.assign(env, { PASSDECK_HELPER_SOCKET: socket });
   // The helper's capabilities narrowed as passdeck-helper.service narrows them (one list for both), when setpriv exists.
-  const caps = Object.keys(JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8")).capabilities);
+  /** @type {{ capabilities: Record<string, unknown> }} */
+  const capabilityList = JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8"));
+  const caps = Object.keys(capabilityList.capabilities);
   /** @type {[string, ...string[]]} */
   const helperCommand = setpriv
     ? [setpriv, "--no-new-privs", "--inh-caps=-all", `--bounding-set=-all,${caps.map((c) => `+${c.slice(4).toLowerCase()}`).join(",")}`, "--", process.execPath]
@@ -139,7 +150,7 @@ const child = spawnChild([web.command, ...web.args], { env, ...web.options });
 // dies. Exit 3: another agent already serves this data directory, which is fine. PASSDECK_PROBE_AGENT=0 leaves it off.
 let agentRestarts = 0;
 function startAgent() {
-  if (stopping || process.env.PASSDECK_PROBE_AGENT === "0") return;
+  if (stopping || !settings.PASSDECK_PROBE_AGENT) return;
   const started = Date.now();
   const run = asWebUser([process.execPath, "dist/passdeck.mjs", "probe-agent"]);
   agent = spawnChild([run.command, ...run.args], { env, ...run.options });
