@@ -9,6 +9,7 @@ import type { ProbeStore } from "@/server/probes/store";
 import { toTRPCError } from "../errors";
 import { actorOf, router, readProcedure, writeProcedure, type Context } from "../trpc";
 import { callerKey } from "../caller-key";
+import { definedOnly } from "../defined-only";
 
 export function latencyStore(ctx: Context): ProbeStore {
   const opened = ctx.latency();
@@ -95,7 +96,7 @@ export const latencyRouter = router({
       const store = latencyStore(ctx);
       const startedMs = Date.now();
       try {
-        const result = await runIperf(input);
+        const result = await runIperf(definedOnly(input));
         const note = store.addAnnotation(startedMs, iperfNote(result), actorOf(ctx));
         return { result, note };
       } catch (err) {
