@@ -142,8 +142,11 @@ export const envSchema = z.object({
       if (text !== undefined && !/^([a-z_][a-z0-9_.-]{0,31}|\d+:\d+)$/.test(text))
         ctx.addIssue({ code: "custom", message: `is a user name (e.g. passdeck) or uid:gid (e.g. 997:997), not "${text}"` });
     }),
-  /** the group that may open the helper's socket when no PASSDECK_WEB_USER is given (passdeck helper) */
-  PASSDECK_HELPER_GROUP: z.string().min(1).optional(),
+  /**
+   * the group that may open the helper's socket when no PASSDECK_WEB_USER is given (passdeck helper). Exact-optional
+   * (never present as undefined) because runHelper's type adds it as `PASSDECK_HELPER_GROUP?: string`.
+   */
+  PASSDECK_HELPER_GROUP: z.string().min(1).exactOptional(),
   /** the privileged helper's socket; the web server applies plans through it when it exists */
   PASSDECK_HELPER_SOCKET: z.string().min(1).default("/run/passdeck/helper.sock"),
   /** the dead-man switch: seconds to confirm a plan that touches networking before it is undone */
