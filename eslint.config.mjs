@@ -2,7 +2,6 @@
 // (who may name /sys and /proc, no shell strings) stay in server/boundaries.test.ts.
 import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
-import globals from "globals";
 import tseslint from "typescript-eslint";
 
 const clientMayNotImport = {
@@ -16,12 +15,25 @@ const clientMayNotImport = {
 };
 
 export default tseslint.config(
-  { ignores: [".next/**", ".cache/**", "dist/**", "node_modules/**", "server/host/fixtures/**", "next-env.d.ts", "test-results/**", "playwright-report/**", "coverage/**"] },
+  {
+    ignores: [
+      ".next/**",
+      ".cache/**",
+      "dist/**",
+      "node_modules/**",
+      "server/host/fixtures/**",
+      "next-env.d.ts",
+      "test-results/**",
+      "playwright-report/**",
+      "coverage/**",
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   tseslint.configs.stylisticTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ["*.mjs", "scripts/*.mjs"] }, tsconfigRootDir: import.meta.dirname } },
+    // tsconfig.json includes the .mjs files (checkJs), so every file has its project.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
@@ -29,9 +41,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },
-  // TypeScript knows every name; the plain-node scripts get node's globals
-  { files: ["**/*.ts", "**/*.tsx"], rules: { "no-undef": "off" } },
-  { files: ["**/*.mjs"], languageOptions: { globals: globals.node } },
+  // TypeScript checks every name, in the .ts files and (checkJs) in the plain-node .mjs scripts
+  { files: ["**/*.ts", "**/*.tsx", "**/*.mjs"], rules: { "no-undef": "off" } },
   { files: ["**/*.tsx"], ...reactHooks.configs.flat.recommended },
   {
     files: ["app/**", "components/**", "lib/**"],

@@ -5,7 +5,7 @@
  * live subscriptions that never read (capped, dropped when they fall behind, cleaned up when they close).
  */
 import { readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import Database from "better-sqlite3";

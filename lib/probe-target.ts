@@ -85,10 +85,5 @@ export function targetName(t: { address: string; kind: ProbeKind; port: number |
   return t.label ? `${t.label} — ${where}` : where;
 }
 
-/** Durations the CLI and the URL accept: 30s, 5m, 2h, 7d, 1y. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/.exec(text.trim());
-  if (!m) return null;
-  const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 }[m[2] as "ms"];
-  return Math.round(Number(m[1]) * unit);
-}
+/** Durations the CLI and the URL accept: 30s, 5m, 2h, 7d, 1y (one parser, shared with the environment's). */
+export { parseDuration } from "./duration.mjs";

@@ -12,10 +12,12 @@ import { importEngine } from "./import-engine.mjs";
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
 const which = process.argv.slice(2).length ? process.argv.slice(2) : ["probe", "live", "query"];
 const work = mkdtempSync(join(tmpdir(), "passdeck-bench-latency-"));
+/** @type {(ms: number) => Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** @type {(xs: number[], q: number) => number} */
 const pct = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length, Math.max(1, Math.ceil(q * s.length))) - 1] : NaN;
+  return s.length ? /** @type {number} */ (s[Math.min(s.length, Math.max(1, Math.ceil(q * s.length))) - 1]) : NaN;
 };
 
 const engine = await importEngine("latency-engine", [
@@ -28,8 +30,12 @@ const engine = await importEngine("latency-engine", [
 ]);
 const { openWebDatabase, openProbeStores, rollupFromSamples, seriesFor } = engine;
 const procRoot = engine.readEnv().PASSDECK_PROC_ROOT;
+/** @typedef {number | undefined} Pid a child's pid (undefined when it failed to spawn) */
+/** @type {(pid: Pid) => number | null} null once the process is gone */
 const cpuSeconds = (pid) => engine.processCpuSeconds(procRoot, pid);
+/** @type {(pid: Pid) => number[]} */
 const childrenOf = (pid) => engine.processChildren(procRoot, pid);
+/** @type {(pid: Pid) => number} */
 const rssKb = (pid) => engine.processRssKib(procRoot, pid) ?? NaN;
 
 async function benchProbe() {
@@ -47,8 +53,13 @@ async function benchProbe() {
   const end = { agent: cpuSeconds(agent.pid), pings: pings.map(cpuSeconds) };
   agent.kill("SIGTERM");
   await new Promise((r) => agent.on("exit", r));
-  const agentCpu = (end.agent - start.agent) / wall;
-  const pingCpu = end.pings.reduce((a, t, i) => a + (t ?? start.pings[i]) - start.pings[i], 0) / wall;
+  // Number(): null (a process gone) counts as 0, as the subtraction always did.
+  const agentCpu = (Number(end.agent) - Number(start.agent)) / wall;
+  const pingCpu =
+    end.pings.reduce(
+      (/** @type {number} */ a, /** @type {number | null} */ t, /** @type {number} */ i) => a + Number(t ?? start.pings[i]) - Number(start.pings[i]),
+      0,
+    ) / wall;
   const sent = store.db.prepare("SELECT COUNT(*) AS n FROM probe_samples").get().n;
   console.log(
     `probe cost, 10 targets × 5 Hz, ${wall.toFixed(0)} s: agent ${(agentCpu * 100).toFixed(2)} % of a core, ` +
@@ -73,7 +84,7 @@ async function benchLive() {
   }
   const nextPid = () => {
     // start.mjs → next start (node) → next-server: the deepest node process that is not the agent
-    const kids = childrenOf(server.pid).filter((p) => !engine.processCommandLine(procRoot, p).includes("probe-agent"));
+    const kids = childrenOf(server.pid).filter((/** @type {number} */ p) => !engine.processCommandLine(procRoot, p).includes("probe-agent"));
     const grand = kids.flatMap(childrenOf);
     return grand[0] ?? kids[0];
   };
@@ -81,6 +92,7 @@ async function benchLive() {
   await fetch(`${base}/api/trpc/targets.list`);
   await sleep(2000);
   const idleRss = rssKb(nextPid());
+  /** @type {number[]} */
   const delays = [];
   const controllers = [];
   const input = encodeURIComponent(JSON.stringify({ json: { targetIds: [target.id], sinceMs: Date.now() } }));
@@ -88,7 +100,7 @@ async function benchLive() {
     const ac = new AbortController();
     controllers.push(ac);
     const res = await fetch(`${base}/api/trpc/latency.live?input=${input}`, { signal: ac.signal, headers: { accept: "text/event-stream" } });
-    const reader = res.body.getReader();
+    const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body).getReader();
     const decoder = new TextDecoder();
     let buffer = "";
     let first = true;
@@ -200,7 +212,7 @@ async function benchQuery() {
   }
   const rows = db.prepare("SELECT resolution_s, COUNT(*) AS n FROM probe_rollups GROUP BY resolution_s").all();
   console.log(
-    `year-range query, 5 targets × 30 days of 1 Hz (${rows.map((r) => `${r.n} ${r.resolution_s} s rollups`).join(", ")}; generated in ${(genMs / 1000).toFixed(1)} s, ` +
+    `year-range query, 5 targets × 30 days of 1 Hz (${rows.map((/** @type {{ n: number; resolution_s: number }} */ r) => `${r.n} ${r.resolution_s} s rollups`).join(", ")}; generated in ${(genMs / 1000).toFixed(1)} s, ` +
       `1 min + 1 h rollups built in ${(rollMs / 1000).toFixed(1)} s): ${points} points from ${source} rollups in median ${pct(runs, 0.5).toFixed(0)} ms ` +
       `(5 runs, max ${Math.max(...runs).toFixed(0)} ms); the 30-day range in median ${pct(month, 0.5).toFixed(0)} ms`,
   );

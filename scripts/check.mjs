@@ -9,7 +9,7 @@ const { values } = parseArgs({ options: { "unit-json": { type: "string" } } });
 /**
  * Runs one command (an argument array, never a shell string) and resolves with its exit code and seconds.
  * @param {string} name
- * @param {string[]} argv
+ * @param {[string, ...string[]]} argv
  * @returns {Promise<{ name: string, code: number, seconds: number }>}
  */
 function run(name, argv) {
@@ -21,7 +21,8 @@ function run(name, argv) {
   });
 }
 
-const npx = (/** @type {string[]} */ ...args) => ["npx", "--no-install", ...args];
+/** @param {string[]} args @returns {[string, ...string[]]} */
+const npx = (...args) => ["npx", "--no-install", ...args];
 const started = performance.now();
 const first = await Promise.all([
   run("lint", npx("eslint", "--max-warnings=0", ".")),

@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
-/** `exportLines`: `export { … } from "./server/…";` statements, relative to the checkout. */
+/**
+ * `exportLines`: `export { … } from "./server/…";` statements, relative to the checkout.
+ * @param {string} name
+ * @param {string[]} exportLines
+ * @returns {Promise<any>} the bundle's exports (typed by the caller's use: the bundle is built at run time)
+ */
 export async function importEngine(name, exportLines) {
   const dir = join(process.cwd(), ".cache/bench");
   mkdirSync(dir, { recursive: true });

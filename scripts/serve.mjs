@@ -2,8 +2,8 @@
 // Passdeck records and rate-limits is the socket's peer (a client-sent X-Forwarded-For is discarded unless the peer
 // is a trusted proxy), so that a request for a name that is not this host's is refused before Next runs (DNS
 // rebinding), and so that TLS needs no separate proxy. scripts/start.mjs runs this; so does passdeck-web.service.
-// Reads PASSDECK_HOST, PASSDECK_PORT, PASSDECK_TLS*, PASSDECK_ALLOWED_HOSTS, PASSDECK_TRUSTED_PROXY and
-// PASSDECK_MAX_CONNECTIONS_PER_SOURCE (documented in server/env.ts).
+// Reads PASSDECK_HOST, PASSDECK_PORT, PASSDECK_TLS*, PASSDECK_ALLOWED_HOSTS, PASSDECK_TRUSTED_PROXY,
+// PASSDECK_MAX_CONNECTIONS_PER_SOURCE and PASSDECK_DATA_DIR through server/env-spec.mjs (their defaults and checks).
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import next from "next";
+import { EnvError, MAX_CONNECTIONS, publishHostPolicy, readEnv } from "../server/env-spec.mjs";
 import {
   buildHostPolicy,
   forwardedView,
@@ -28,15 +29,29 @@ import {
 // What this server creates (the TLS key, the databases) is not writable by its group nor readable by others.
 process.umask(0o027);
 
-/** A setting that cannot work: say which and how to fix it, and stop before serving anything. */
+/** @typedef {import("../server/http/hosts.mjs").HostPolicy} HostPolicy */
+/** @typedef {import("node:http").ServerResponse} ServerResponse */
+
+/**
+ * A setting that cannot work: say which and how to fix it, and stop before serving anything.
+ * @param {string} message
+ * @returns {never}
+ */
 function refuse(message) {
   console.error(`passdeck: ${message}`);
   process.exit(2);
 }
 
-const host = process.env.PASSDECK_HOST || "127.0.0.1";
-const port = Number(process.env.PASSDECK_PORT || "7878");
-if (!Number.isInteger(port) || port < 1 || port > 65535) refuse(`PASSDECK_PORT is a port number (1-65535), not "${process.env.PASSDECK_PORT}"`);
+/** @type {import("../server/env-spec.mjs").PassdeckEnv} every PASSDECK_* variable, checked, defaults filled in */
+let settings;
+try {
+  settings = readEnv();
+} catch (err) {
+  if (err instanceof EnvError) refuse(err.problems.join("; "));
+  throw err;
+}
+const host = settings.PASSDECK_HOST;
+const port = settings.PASSDECK_PORT;
 const loopback = isLoopbackHost(host);
 
 /**
@@ -54,18 +69,17 @@ const LIMITS = {
   keepAliveTimeout: 5_000,
   /** how often Node checks headersTimeout/requestTimeout (30 s by default, which would stretch both) */
   connectionsCheckingInterval: 1_000,
-  maxConnections: 1024,
+  maxConnections: MAX_CONNECTIONS,
 };
-const perSourceText = process.env.PASSDECK_MAX_CONNECTIONS_PER_SOURCE || "32";
-const maxPerSource = Number(perSourceText);
-if (!/^\d+$/.test(perSourceText) || maxPerSource < 1 || maxPerSource > LIMITS.maxConnections)
-  refuse(`PASSDECK_MAX_CONNECTIONS_PER_SOURCE is a whole number of connections from 1 to ${LIMITS.maxConnections}, not "${perSourceText}"`);
+const maxPerSource = settings.PASSDECK_MAX_CONNECTIONS_PER_SOURCE;
 
+/** @type {import("../server/http/hosts.mjs").TlsMode} */
 let mode;
+/** @type {HostPolicy} */
 let policy;
 try {
   // TLS unless the server listens on loopback only: passwords and session cookies must not cross the LAN in the clear.
-  mode = tlsChoice(host, process.env.PASSDECK_TLS);
+  mode = tlsChoice(host, settings.PASSDECK_TLS);
   policy = makePolicy();
 } catch (err) {
   if (err instanceof HostConfigError) refuse(err.message);
@@ -78,20 +92,23 @@ function makePolicy() {
     port,
     scheme: mode === "off" ? "http" : "https",
     facts: hostFacts(),
-    allowedHosts: process.env.PASSDECK_ALLOWED_HOSTS,
-    trustedProxies: process.env.PASSDECK_TRUSTED_PROXY,
+    allowedHosts: settings.PASSDECK_ALLOWED_HOSTS,
+    trustedProxies: settings.PASSDECK_TRUSTED_PROXY,
   });
 }
 
-/** Next's code (the Origin check in server/auth/request.ts) runs in this process and reads the list from here. */
+/**
+ * Next's code (the Origin check in server/auth/request.ts) runs in this process and reads the list from here.
+ * @param {HostPolicy} p
+ */
 function publish(p) {
-  process.env.PASSDECK_HOST_POLICY = JSON.stringify(p);
+  publishHostPolicy(p);
 }
 publish(policy);
 
 /** Where the self-signed certificate lives: one place, so the data directory's layout can change in one line. */
 function tlsDir() {
-  return resolve(process.env.PASSDECK_DATA_DIR || "/var/lib/passdeck", "web", "tls");
+  return resolve(settings.PASSDECK_DATA_DIR, "web", "tls");
 }
 
 /** Generates (once) a self-signed certificate in the data directory with openssl, for every name on the allow-list. */
@@ -101,6 +118,7 @@ function selfSigned() {
   const key = join(dir, "key.pem");
   if (!existsSync(cert) || !existsSync(key)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    /** @type {(name: string) => string} */
     const literal = (n) => (n.startsWith("[") ? n.slice(1, -1) : n);
     const ips = policy.names.map(literal).filter((n) => isIP(n) !== 0);
     const dns = policy.names.filter((n) => isIP(literal(n)) === 0);
@@ -129,7 +147,8 @@ function selfSigned() {
         ],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
-    } catch (err) {
+    } catch (caught) {
+      const err = /** @type {Error & { stderr?: Buffer }} */ (caught);
       refuse(
         `cannot make a self-signed TLS certificate in ${dir} with openssl (${String(err.stderr || err.message).trim()}): ` +
           "install openssl, or give your own with PASSDECK_TLS=files, PASSDECK_TLS_CERT and PASSDECK_TLS_KEY",
@@ -142,8 +161,8 @@ function selfSigned() {
 function tlsFiles() {
   if (mode === "self-signed") return selfSigned();
   if (mode === "files") {
-    const cert = process.env.PASSDECK_TLS_CERT;
-    const key = process.env.PASSDECK_TLS_KEY;
+    const cert = settings.PASSDECK_TLS_CERT;
+    const key = settings.PASSDECK_TLS_KEY;
     if (!cert || !key) refuse("PASSDECK_TLS=files needs PASSDECK_TLS_CERT and PASSDECK_TLS_KEY (PEM files)");
     return { cert, key };
   }
@@ -152,6 +171,7 @@ function tlsFiles() {
 
 // Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
 // could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
+/** @type {{ needsSetup: boolean; code: string }} */
 const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8" }));
 if (setup.needsSetup && !loopback) {
   console.error(
@@ -181,6 +201,11 @@ function refreshPolicy() {
   return true;
 }
 
+/**
+ * @param {ServerResponse} res
+ * @param {string | undefined} value
+ * @param {string} reason
+ */
 function misdirected(res, value, reason) {
   res.writeHead(421, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", connection: "close" });
   res.end(misdirectedText(value, reason, policy));
@@ -189,8 +214,13 @@ function misdirected(res, value, reason) {
 // What a client says about where it is from is a claim; the socket is the fact (or a trusted proxy's word).
 const CLAIMED = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip", "forwarded", "x-nonce"];
 const FIRST_REQUEST = Symbol("first request timer");
+/** @typedef {import("node:net").Socket & { [FIRST_REQUEST]?: NodeJS.Timeout }} TimedSocket */
+/**
+ * @param {import("node:http").IncomingMessage} req
+ * @param {ServerResponse} res
+ */
 function onRequest(req, res) {
-  clearTimeout(req.socket[FIRST_REQUEST]);
+  clearTimeout(/** @type {TimedSocket} */ (req.socket)[FIRST_REQUEST]);
   const view = forwardedView({ peer: req.socket.remoteAddress, headers: req.headers, tls: Boolean(tls), policy });
   const check = () => hostRefusal(view.host, policy, { scheme: view.scheme, proxied: view.proxied });
   let refusal = check();
@@ -223,6 +253,7 @@ server.maxConnections = LIMITS.maxConnections;
 /**
  * Node's headersTimeout only starts with a request's first byte: a socket that never sends one would stay open for
  * ever. Closed here unless a request arrives first; after that keepAliveTimeout and headersTimeout take over.
+ * @param {TimedSocket} socket
  */
 function armFirstRequest(socket) {
   const timer = setTimeout(() => socket.destroy(), LIMITS.firstRequestMs);
@@ -232,9 +263,10 @@ function armFirstRequest(socket) {
 }
 
 // Open connections per source address, so one client cannot take every slot (maxConnections) from the others.
+/** @type {Map<string, number>} */
 const open = new Map();
 let warnedAt = 0;
-server.on("connection", (socket) => {
+server.on("connection", (/** @type {import("node:net").Socket} */ socket) => {
   const source = normalizeAddress(socket.remoteAddress) ?? "unknown";
   if (!policy.trustedProxies.includes(source)) {
     const count = open.get(source) ?? 0;
@@ -262,7 +294,7 @@ server.listen(port, host, () => {
   console.log(`passdeck: serving ${tls ? "https" : "http"}://${shown}:${port}`);
   if (tls) {
     const fingerprint = new X509Certificate(tls.cert).fingerprint256;
-    console.log(`passdeck: TLS certificate ${files.cert} (SHA-256 ${fingerprint}): check it when the browser asks`);
+    console.log(`passdeck: TLS certificate ${files?.cert} (SHA-256 ${fingerprint}): check it when the browser asks`);
   }
   if (!tls && !loopback) {
     const line = "!".repeat(100);

@@ -1,6 +1,6 @@
 /** The environment: latency retention durations, with a message naming a bad one. */
 import { describe, expect, it } from "vitest";
-import { hostRootsFromEnv } from "./host/roots";
+import { hostRootsFromEnv } from "./env-roots.mjs";
 import { readEnv } from "./env";
 
 describe("readEnv", () => {

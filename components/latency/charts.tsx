@@ -94,8 +94,8 @@ function markerLines(props: Pick<TimeChartProps, "markers" | "selectedMarker" | 
         x={m.atMs}
         stroke={color}
         strokeWidth={selected ? 2.5 : 1.5}
-        strokeDasharray={m.kind === "note" ? "4 3" : undefined}
-        label={withLabels ? { value: shortTitle(m.title), position: "insideTopLeft", fill: color, fontSize: 10 } : undefined}
+        {...(m.kind === "note" ? { strokeDasharray: "4 3" } : {})}
+        {...(withLabels ? { label: { value: shortTitle(m.title), position: "insideTopLeft" as const, fill: color, fontSize: 10 } } : {})}
         shape={(p: { x1?: number; y1?: number; x2?: number; y2?: number }) => (
           <g
             data-testid={`chart-marker-${m.key}`}

@@ -18,21 +18,34 @@ import { release, uptime } from "node:os";
 const port = Number(process.env.RIG_AGENT_PORT ?? 7879);
 const MAX_BODY = 64 * 1024 * 1024;
 
+/**
+ * @param {import("node:http").ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body
+ */
 function send(res, status, body) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
-function fsError(err) {
+/** @param {unknown} caught what a node:fs call threw */
+function fsError(caught) {
+  const err = /** @type {NodeJS.ErrnoException} */ (caught);
   return { code: err.code ?? null, errno: err.errno ?? null, message: err.message };
 }
 
+/**
+ * The request's JSON body ({} when empty).
+ * @param {import("node:http").IncomingMessage} req
+ * @returns {Promise<any>} JSON as the host sent it, checked by each route
+ */
 function readBody(req) {
   return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
-    req.on("data", (c) => {
+    req.on("data", (/** @type {Buffer} */ c) => {
       size += c.length;
       if (size > MAX_BODY) {
         reject(new Error("request body too large"));
@@ -43,13 +56,17 @@ function readBody(req) {
       try {
         resolve(size ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {});
       } catch (e) {
-        reject(new Error(`invalid JSON: ${e.message}`));
+        reject(new Error(`invalid JSON: ${/** @type {Error} */ (e).message}`));
       }
     });
     req.on("error", reject);
   });
 }
 
+/**
+ * @param {any} body the /exec request: { argv, timeoutMs?, cwd?, env?, input? }, argv checked here
+ * @returns {Promise<{ code: number | null; signal: string | null; timedOut: boolean; spawnError: string | null; stdout: string; stderr: string; ms: number }>}
+ */
 function runExec(body) {
   const { argv, timeoutMs = 60_000, cwd, env, input } = body;
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
@@ -58,7 +75,7 @@ function runExec(body) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = execFile(
-      argv[0],
+      /** @type {string} */ (argv[0]), // non-empty, checked above
       argv.slice(1),
       {
         timeout: Math.max(1, Math.min(Number(timeoutMs) || 60_000, 30 * 60_000)),
@@ -126,7 +143,8 @@ const server = createServer(async (req, res) => {
         return send(res, 404, { ok: false, error: { message: `no POST ${url.pathname}` } });
     }
   } catch (e) {
-    return send(res, e.status ?? 500, { ok: false, error: { message: e.message } });
+    const err = /** @type {Error & { status?: number }} */ (e);
+    return send(res, err.status ?? 500, { ok: false, error: { message: err.message } });
   }
 });
 

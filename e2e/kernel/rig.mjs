@@ -34,7 +34,83 @@ const QEMU = "qemu-system-x86_64";
 
 export class RigError extends Error {}
 
-/** Where everything lives; throws a RigError saying what to run when the setup is missing. */
+/**
+ * @typedef {object} RigPaths
+ * @property {string} cache
+ * @property {string} runDir
+ * @property {string} state
+ * @property {string} console
+ * @property {string} qemuLog
+ * @property {string} pidfile
+ * @property {string} shellSocket
+ * @property {string} monitorSocket
+ * @property {string} qmpSocket
+ * @property {string} buildSnapshot
+ * @property {string} dataDir
+ */
+/**
+ * The prepared guest kernel (rigPaths() without requireKernel: false guarantees it).
+ * @typedef {object} KernelPaths
+ * @property {string} kver
+ * @property {string} kdir
+ * @property {string} vmlinux
+ * @property {string} initramfs
+ * @property {string} moddir
+ */
+/**
+ * @typedef {object} RigState
+ * @property {number} pid
+ * @property {number} wrapperPid
+ * @property {number} serverPort
+ * @property {number} agentPort
+ * @property {string} serverUrl
+ * @property {string} agentUrl
+ * @property {string} kernel
+ * @property {string} buildId .next/BUILD_ID of the build snapshot the guest serves
+ * @property {string} console
+ * @property {string} shellSocket
+ * @property {string} startedAt
+ * @property {number} bootMs
+ * @property {{ agentReady?: number; server?: number }} marks
+ * @property {number | null} owner
+ * @property {{ admin: { name: string; password: string }; viewer: { name: string; password: string }; token: string }} auth
+ *   the rig's accounts (made before boot) and an admin API token for tRPC calls from the host
+ * @property {boolean} [booting] set while the guest boots (pid still null)
+ */
+/**
+ * @typedef {object} ExecResult
+ * @property {number | null} code
+ * @property {string | null} signal
+ * @property {boolean} timedOut
+ * @property {string | null} spawnError
+ * @property {string} stdout
+ * @property {string} stderr
+ * @property {number} ms
+ */
+/**
+ * @typedef {object} FsResult
+ * @property {boolean} ok
+ * @property {string} [content]
+ * @property {{ code: string | null; errno: number | null; message: string }} [error]
+ */
+/** @typedef {{ timeoutMs?: number; cwd?: string; env?: Record<string, string>; input?: string }} ExecOptions */
+/** @typedef {{ server: number; agent: number }} RigPorts */
+
+/**
+ * Where everything lives; throws a RigError saying what to run when the setup is missing.
+ * @overload
+ * @param {{ requireKernel?: true }} [options]
+ * @returns {RigPaths & KernelPaths}
+ */
+/**
+ * @overload
+ * @param {{ requireKernel?: boolean }} options
+ * @returns {RigPaths & Partial<KernelPaths>}
+ */
+/**
+ * @param {{ requireKernel?: boolean }} [options]
+ * @returns {RigPaths & Partial<KernelPaths>}
+ */
 export function rigPaths({ requireKernel = true } = {}) {
   const cache = process.env.PASSDECK_RIG_CACHE ? resolve(process.env.PASSDECK_RIG_CACHE) : join(REPO, ".cache/kernel-rig");
   const runDir = join(cache, "run");
@@ -56,15 +132,16 @@ export function rigPaths({ requireKernel = true } = {}) {
   const currentFile = join(cache, "current");
   const kver = existsSync(currentFile) ? readFileSync(currentFile, "utf8").trim() : null;
   const kdir = kver ? join(cache, kver) : null;
-  const kernel = kdir
-    ? {
-        kver,
-        kdir,
-        vmlinux: join(kdir, "vmlinux"),
-        initramfs: join(kdir, "initramfs.cpio.gz"),
-        moddir: join(kdir, "root/lib/modules", kver),
-      }
-    : null;
+  const kernel =
+    kver && kdir
+      ? {
+          kver,
+          kdir,
+          vmlinux: join(kdir, "vmlinux"),
+          initramfs: join(kdir, "initramfs.cpio.gz"),
+          moddir: join(kdir, "root/lib/modules", kver),
+        }
+      : null;
   if (requireKernel) {
     if (spawnSync(QEMU, ["--version"], { stdio: "ignore" }).error) {
       throw new RigError(`${QEMU} is not installed: run \`sudo bash e2e/kernel/setup.sh\` first.`);
@@ -76,6 +153,7 @@ export function rigPaths({ requireKernel = true } = {}) {
   return { ...base, ...kernel };
 }
 
+/** @returns {RigPorts} */
 export function rigPorts() {
   return {
     server: Number(process.env.PASSDECK_RIG_PORT ?? 17878),
@@ -83,7 +161,11 @@ export function rigPorts() {
   };
 }
 
-/** The full QEMU argv (without the binary) for a boot. console: "file" (a log) or "stdio" (this terminal). */
+/**
+ * The full QEMU argv (without the binary) for a boot. console: "file" (a log) or "stdio" (this terminal).
+ * @param {{ ports?: RigPorts; consoleMode?: "file" | "stdio"; paths?: RigPaths & KernelPaths }} [options]
+ * @returns {string[]}
+ */
 export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rigPaths() } = {}) {
   const debug = process.env.PASSDECK_RIG_DEBUG === "1";
   const append = [
@@ -140,6 +222,7 @@ export function qemuArgs({ ports = rigPorts(), consoleMode = "file", paths = rig
 
 // ------------------------------------------------------------------------------------------------ processes
 
+/** @param {number} pid */
 function cmdlineOf(pid) {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
@@ -148,19 +231,27 @@ function cmdlineOf(pid) {
   }
 }
 
-/** True when pid is a live QEMU of this rig (PIDs get reused: never kill on a stale number alone). */
+/**
+ * True when pid is a live QEMU of this rig (PIDs get reused: never kill on a stale number alone).
+ * @param {number} pid
+ */
 function isRigQemu(pid) {
   const argv = cmdlineOf(pid);
   return isAlive(pid) && argv.some((a) => a.endsWith(QEMU)) && argv.includes("passdeck-rig");
 }
 
+/** @type {(ms: number) => Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @param {number} ms */
 function sleepSync(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** SIGTERM, then SIGKILL after graceMs; synchronous so it also works in an exit handler. */
+/**
+ * SIGTERM, then SIGKILL after graceMs; synchronous so it also works in an exit handler.
+ * @param {number | null} pid
+ */
 function killBounded(pid, graceMs = 5_000) {
   if (!pid || !isAlive(pid)) return true;
   try {
@@ -184,7 +275,10 @@ function killBounded(pid, graceMs = 5_000) {
   return !isAlive(pid);
 }
 
-/** The process group led by leader (our `timeout` wrapper and the QEMU below it): SIGTERM, then SIGKILL. */
+/**
+ * The process group led by leader (our `timeout` wrapper and the QEMU below it): SIGTERM, then SIGKILL.
+ * @param {number | undefined} leader
+ */
 function killGroupBounded(leader, graceMs = 3_000) {
   if (!leader) return;
   for (const sig of ["SIGTERM", "SIGKILL"]) {
@@ -200,6 +294,10 @@ function killGroupBounded(leader, graceMs = 3_000) {
   }
 }
 
+/**
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 function portFree(port) {
   return new Promise((res) => {
     const srv = createServer();
@@ -208,6 +306,10 @@ function portFree(port) {
   });
 }
 
+/**
+ * @param {RigPaths} [paths]
+ * @returns {RigState | null}
+ */
 export function readState(paths = rigPaths({ requireKernel: false })) {
   try {
     return JSON.parse(readFileSync(paths.state, "utf8"));
@@ -216,11 +318,19 @@ export function readState(paths = rigPaths({ requireKernel: false })) {
   }
 }
 
+/**
+ * @param {RigState | null} state
+ * @returns {state is RigState}
+ */
 function wrapperAlive(state) {
   return Boolean(state?.wrapperPid && isAlive(state.wrapperPid) && cmdlineOf(state.wrapperPid).includes(QEMU));
 }
 
-/** The running (booted) rig, or null; a stale state file is removed (not one of a rig still booting). */
+/**
+ * The running (booted) rig, or null; a stale state file is removed (not one of a rig still booting).
+ * @param {RigPaths} [paths]
+ * @returns {RigState | null}
+ */
 export function runningRig(paths = rigPaths({ requireKernel: false })) {
   const state = readState(paths);
   if (!state) return null;
@@ -229,12 +339,19 @@ export function runningRig(paths = rigPaths({ requireKernel: false })) {
   return null;
 }
 
+/**
+ * @param {number} [lines]
+ * @param {RigPaths} [paths]
+ * @returns {string}
+ */
 export function consoleTail(lines = 40, paths = rigPaths({ requireKernel: false })) {
   const out = [];
-  for (const [label, file] of [
+  /** @type {[string, string][]} */
+  const logs = [
     ["serial console", paths.console],
     ["QEMU stderr", paths.qemuLog],
-  ]) {
+  ];
+  for (const [label, file] of logs) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, "utf8").replace(/\r/g, "").trimEnd();
     if (!text) continue;
@@ -246,6 +363,10 @@ export function consoleTail(lines = 40, paths = rigPaths({ requireKernel: false 
 
 // ------------------------------------------------------------------------------------------------ start/stop
 
+/**
+ * @param {string} url
+ * @returns {Promise<{ status: number; body: string } | null>}
+ */
 async function httpAnswers(url, timeoutMs = 2_000) {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -256,6 +377,10 @@ async function httpAnswers(url, timeoutMs = 2_000) {
   }
 }
 
+/**
+ * @param {string} url
+ * @param {number} timeoutMs
+ */
 async function agentReady(url, timeoutMs) {
   const r = await httpAnswers(url, timeoutMs);
   if (r?.status !== 200) return false;
@@ -269,6 +394,8 @@ async function agentReady(url, timeoutMs) {
 /**
  * Copies the checkout's production build (.next without its caches, dist/) into the run dir; the guest bind-mounts
  * the copy over .next and dist, so a rebuild on the host while the rig runs cannot pull files from under the server.
+ * @param {RigPaths} paths
+ * @returns {string} the build's BUILD_ID
  */
 function snapshotBuild(paths) {
   const buildIdFile = join(REPO, ".next/BUILD_ID");
@@ -287,7 +414,7 @@ function snapshotBuild(paths) {
       cpSync(join(REPO, ".next"), join(paths.buildSnapshot, ".next"), { recursive: true, filter: (src) => !skip.has(src) });
       cpSync(join(REPO, "dist"), join(paths.buildSnapshot, "dist"), { recursive: true });
     } catch (e) {
-      if (attempt >= 5) throw new RigError(`cannot copy the build: ${e.message}`);
+      if (attempt >= 5) throw new RigError(`cannot copy the build: ${/** @type {Error} */ (e).message}`);
       sleepSync(3_000);
       continue;
     }
@@ -298,11 +425,16 @@ function snapshotBuild(paths) {
   }
 }
 
+/** @type {(() => void) | null} removes the exit handlers installExitHandlers added */
 let exitHandlersFor = null;
-/** groupLeader: the `timeout` wrapper, spawned detached so it leads a process group that QEMU is in too. */
+/**
+ * groupLeader: the `timeout` wrapper, spawned detached so it leads a process group that QEMU is in too.
+ * @param {() => number | null} qemuPid
+ * @param {number | undefined} groupLeader
+ */
 function installExitHandlers(qemuPid, groupLeader) {
   const cleanup = () => {
-    for (const target of [qemuPid(), -groupLeader]) {
+    for (const target of [qemuPid(), groupLeader && -groupLeader]) {
       if (!target) continue;
       try {
         process.kill(target, "SIGKILL");
@@ -311,6 +443,7 @@ function installExitHandlers(qemuPid, groupLeader) {
       }
     }
   };
+  /** @param {NodeJS.Signals} sig */
   const onSignal = (sig) => {
     cleanup();
     process.exit(sig === "SIGINT" ? 130 : 143);
@@ -332,6 +465,8 @@ function installExitHandlers(qemuPid, groupLeader) {
  * Boots the rig and waits until Passdeck answers HTTP through the forward and the agent is healthy.
  * detach: true leaves QEMU running after this process exits (CLI `start`); false ties QEMU's life to this process
  * (exit handlers kill it). Either way a failed start kills QEMU and throws with the console tail.
+ * @param {{ timeoutSec?: number; detach?: boolean; log?: (msg: string) => void; keepData?: boolean }} [options]
+ * @returns {Promise<RigState>}
  */
 export async function startRig({
   timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120),
@@ -376,11 +511,13 @@ export async function startRig({
     stdio: ["ignore", errFd, errFd],
   });
   closeSync(errFd);
+  /** @type {number | null} */
   let qemuPid = null;
   installExitHandlers(() => qemuPid, child.pid);
   // Recorded at once, so `stop` can end a rig that is still booting.
   writeFileSync(paths.state, JSON.stringify({ booting: true, pid: null, wrapperPid: child.pid, startedAt: new Date(started).toISOString() }) + "\n");
-  let exited = null;
+  // Set by the 'exit' handler: the cast keeps tsc from narrowing it to null for the loop below.
+  let exited = /** @type {{ code: number | null; signal: NodeJS.Signals | null } | null} */ (null);
   child.on("exit", (code, signal) => (exited = { code, signal }));
   if (detach) child.unref();
   // Beside QEMU for its whole run (boot included); it exits when the wrapper does.
@@ -389,6 +526,7 @@ export async function startRig({
     stdio: "ignore",
   }).unref();
 
+  /** @param {string} why */
   const fail = (why) => {
     killBounded(qemuPid, 3_000);
     killGroupBounded(child.pid);
@@ -400,6 +538,7 @@ export async function startRig({
   const deadline = started + timeoutSec * 1000;
   let serverOk = false;
   let agentOk = false;
+  /** @type {RigState["marks"]} */
   const marks = {};
   while (!(serverOk && agentOk)) {
     if (exited) throw fail(`QEMU exited during boot (${exited.signal ?? `code ${exited.code}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -420,9 +559,10 @@ export async function startRig({
     if (!(serverOk && agentOk)) await sleep(250);
   }
   if (!qemuPid) qemuPid = Number(readFileSync(paths.pidfile, "utf8").trim());
+  /** @type {RigState} */
   const state = {
     pid: qemuPid,
-    wrapperPid: child.pid,
+    wrapperPid: /** @type {number} */ (child.pid), // the wrapper is running: the loop above saw its forwards answer
     serverPort: ports.server,
     agentPort: ports.agent,
     serverUrl: `http://127.0.0.1:${ports.server}`,
@@ -440,18 +580,22 @@ export async function startRig({
   writeFileSync(paths.state, JSON.stringify(state, null, 2) + "\n");
   if (detach) exitHandlersFor?.();
   log(
-    `rig: up in ${(state.bootMs / 1000).toFixed(1)} s (agent ready ${(marks.agentReady / 1000).toFixed(1)} s, server ${(marks.server / 1000).toFixed(1)} s): Passdeck ${state.serverUrl}, agent ${state.agentUrl}, kernel ${paths.kver}, build ${buildId}, QEMU pid ${qemuPid}`,
+    `rig: up in ${(state.bootMs / 1000).toFixed(1)} s (agent ready ${(Number(marks.agentReady) / 1000).toFixed(1)} s, server ${(Number(marks.server) / 1000).toFixed(1)} s): Passdeck ${state.serverUrl}, agent ${state.agentUrl}, kernel ${paths.kver}, build ${buildId}, QEMU pid ${qemuPid}`,
   );
   return state;
 }
 
+/** @type {(paths: RigPaths) => string} */
 const authFile = (paths) => join(paths.runDir, "rig-auth.json");
 
 /**
  * The rig's admin and viewer (made with the CLI of the build the guest runs, as a scripted install would: the
  * password on standard input) and an admin API token for the host-side tests' tRPC calls.
+ * @param {RigPaths} paths
+ * @returns {RigState["auth"]}
  */
 function rigAccounts(paths) {
+  /** @type {(args: string[], input?: string) => string} */
   const cli = (args, input) =>
     execFileSync(process.execPath, [join(REPO, "dist/passdeck.mjs"), ...args], {
       input,
@@ -468,7 +612,11 @@ function rigAccounts(paths) {
   return auth;
 }
 
-/** Stops the recorded rig (bounded: SIGTERM, SIGKILL after 5 s). Returns false when none was running. */
+/**
+ * Stops the recorded rig (bounded: SIGTERM, SIGKILL after 5 s). Returns false when none was running.
+ * @param {{ log?: (msg: string) => void }} [options]
+ * @returns {boolean}
+ */
 export function stopRig({ log = console.error } = {}) {
   const paths = rigPaths({ requireKernel: false });
   const state = readState(paths);
@@ -484,13 +632,15 @@ export function stopRig({ log = console.error } = {}) {
   rmSync(paths.state, { force: true });
   for (const f of [paths.shellSocket, paths.monitorSocket, paths.qmpSocket, paths.pidfile]) rmSync(f, { force: true });
   exitHandlersFor?.();
-  if (stopped) log(`rig: stopped ${state.pid ? `QEMU pid ${state.pid}` : `the booting rig (pid ${state.wrapperPid})`}`);
+  if (stopped) log(`rig: stopped ${state?.pid ? `QEMU pid ${state.pid}` : `the booting rig (pid ${state?.wrapperPid})`}`);
   return stopped;
 }
 
 /**
  * A reboot as the tests need it: sync the guest's filesystems, power it off, boot again with the same data
  * directory. Detached, so the new guest outlives the test process that asked (run.sh or the global teardown stops it).
+ * @param {{ log?: (msg: string) => void }} [options]
+ * @returns {Promise<RigState>}
  */
 export async function rebootRig({ log = console.error } = {}) {
   if (runningRig()) await guestExec(["sync"], { timeoutMs: 60_000 }).catch(() => {});
@@ -506,6 +656,12 @@ function agentUrl() {
   return state.agentUrl;
 }
 
+/**
+ * @param {string} path
+ * @param {unknown} body
+ * @param {number} timeoutMs
+ * @returns {Promise<any>} the agent's JSON answer (its shape is the route's: ExecResult or FsResult)
+ */
 async function agentPost(path, body, timeoutMs) {
   const res = await fetch(`${agentUrl()}${path}`, {
     method: "POST",
@@ -518,12 +674,22 @@ async function agentPost(path, body, timeoutMs) {
   return json;
 }
 
-/** Runs argv in the guest (execFile, no shell). Resolves { code, signal, timedOut, stdout, stderr, ms }. */
+/**
+ * Runs argv in the guest (execFile, no shell). Resolves { code, signal, timedOut, stdout, stderr, ms }.
+ * @param {string[]} argv
+ * @param {ExecOptions} [options]
+ * @returns {Promise<ExecResult>}
+ */
 export function guestExec(argv, { timeoutMs = 60_000, cwd, env, input } = {}) {
   return agentPost("/exec", { argv, timeoutMs, cwd, env, input }, timeoutMs + 15_000);
 }
 
-/** Like guestExec but throws unless the command exits 0; resolves its stdout. */
+/**
+ * Like guestExec but throws unless the command exits 0; resolves its stdout.
+ * @param {string[]} argv
+ * @param {ExecOptions} [opts]
+ * @returns {Promise<string>}
+ */
 export async function guestRun(argv, opts) {
   const r = await guestExec(argv, opts);
   if (r.code !== 0)
@@ -533,24 +699,37 @@ export async function guestRun(argv, opts) {
   return r.stdout;
 }
 
-/** Reads a guest file; resolves { ok, content } or { ok: false, error: { code, message } }. */
+/**
+ * Reads a guest file; resolves { ok, content } or { ok: false, error: { code, message } }.
+ * @param {string} path
+ * @param {{ encoding?: "utf8" | "base64" }} [options]
+ * @returns {Promise<FsResult>}
+ */
 export function guestRead(path, { encoding = "utf8" } = {}) {
   return agentPost("/read", { path, encoding }, 30_000);
 }
 
-/** Writes a guest file (a sysfs attribute too); the kernel's refusal comes back as error.code (EBUSY, ...). */
+/**
+ * Writes a guest file (a sysfs attribute too); the kernel's refusal comes back as error.code (EBUSY, ...).
+ * @param {string} path
+ * @param {string} content
+ * @param {{ encoding?: "utf8" | "base64" }} [options]
+ * @returns {Promise<FsResult>}
+ */
 export function guestWrite(path, content, { encoding = "utf8" } = {}) {
   return agentPost("/write", { path, content, encoding }, 60_000);
 }
 
 // ------------------------------------------------------------------------------------------------ CLI
 
+/** @returns {Promise<number>} the exit code */
 function openShell() {
   const state = runningRig();
   if (!state) throw new RigError("the rig is not running: `node e2e/kernel/rig.mjs start` first (or `console` to boot one on this terminal).");
   if (!process.stdin.isTTY) {
     // Not a terminal: run the whole standard input as one bash script in the guest.
     return new Promise((res, rej) => {
+      /** @type {Buffer[]} */
       const chunks = [];
       process.stdin.on("data", (c) => chunks.push(c));
       process.stdin.on("end", () =>
@@ -579,6 +758,7 @@ function openShell() {
       });
       sock.pipe(process.stdout);
     });
+    /** @param {number} code */
     const done = (code) => {
       if (process.stdin.isTTY) process.stdin.setRawMode(false);
       process.stdin.pause();
@@ -604,8 +784,13 @@ function foregroundConsole() {
   return r.status ?? 1;
 }
 
+/**
+ * @param {string[]} argv
+ * @returns {Promise<number>} the exit code
+ */
 async function main(argv) {
   const [cmd, ...rest] = argv;
+  /** @type {(name: string, dflt: string | number) => string | number | undefined} */
   const opt = (name, dflt) => {
     const i = rest.indexOf(name);
     return i >= 0 && i + 1 < rest.length ? rest[i + 1] : dflt;
@@ -656,7 +841,8 @@ async function main(argv) {
       else if (rest.includes("--dir")) console.log(runDir);
       else if (rest.includes("--count")) console.log(readStalls(runDir).filter((r) => r.event === "report").length);
       else if (rest.includes("--details")) {
-        for (const r of readStalls(runDir).filter((x) => x.event === "nudge" && x.diagnostics)) {
+        for (const r of readStalls(runDir)) {
+          if (r.event !== "nudge" || !r.diagnostics) continue;
           const file = join(runDir, r.diagnostics);
           console.log(`--- ${file}\n${existsSync(file) ? condenseDiagnostics(readFileSync(file, "utf8")) : "(gone)"}`);
         }

@@ -10,13 +10,32 @@
 //   props  extra QEMU properties (strings/numbers/booleans), appended as key=value
 //   expect what the tests check on this device (vendorId/deviceId, totalVfs, driver, vfDriver, hostCritical)
 
+/** @typedef {string | number | boolean} PropValue */
+/**
+ * @typedef {object} TopologyDevice
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} [bus]
+ * @property {string} [addr]
+ * @property {Record<string, PropValue>} [props]
+ * @property {{ vendorId?: string; deviceId?: string; driver?: string; totalVfs?: number; vfDriver?: string; hostCritical?: RegExp }} [expect]
+ */
+/**
+ * @typedef {object} ExpectedGroup
+ * @property {string} name
+ * @property {string[]} members
+ * @property {"isolated" | "shared" | "host-critical" | "pf-with-vfs"} verdict
+ * @property {RegExp} [reason]
+ */
+/** @typedef {{ driver: string | null; role: string; pci?: boolean }} Kind */
+
 /** The NIC that carries the rig's user-mode network; the guest finds it by this MAC (names are not stable). */
 export const FORWARD_MAC = "52:54:00:d5:7a:01";
 /** Ports inside the guest: Passdeck's production server and the test-only control agent. */
 export const GUEST_SERVER_PORT = 7878;
 export const GUEST_AGENT_PORT = 7879;
 /** NICs on a LAN of their own (kind "nic" with a MAC): the guest brings their links up, as a host's cabled NIC. */
-export const lanMacs = () => devices.filter((d) => d.kind === "nic" && d.props?.mac).map((d) => String(d.props.mac));
+export const lanMacs = () => devices.filter((d) => d.kind === "nic" && d.props?.mac).map((d) => String(d.props?.mac));
 
 /** Guest network as QEMU user networking expects it. */
 export const GUEST_NET = { address: "10.0.2.15/24", gateway: "10.0.2.2" };
@@ -30,7 +49,10 @@ export const machine = {
   kernelParams: ["console=ttyS0", "intel_iommu=on", "panic=-1", "mitigations=off"],
 };
 
-/** Device kinds: the QEMU driver and how the entry becomes -device arguments. */
+/**
+ * Device kinds: the QEMU driver and how the entry becomes -device arguments.
+ * @type {Record<string, Kind>}
+ */
 export const KINDS = {
   "root-port": { driver: "pcie-root-port", role: "PCIe root port (exposes ACS unless disable-acs=on)" },
   "pcie-pci-bridge": { driver: "pcie-pci-bridge", role: "PCIe-to-PCI bridge (conventional PCI bus behind it)" },
@@ -44,7 +66,7 @@ export const KINDS = {
   "virtio-9p": { driver: "virtio-9p-pci", role: "a host directory in the guest: the root filesystem (read-only) or Passdeck's data directory" },
 };
 
-/** @type {{id:string, kind:string, bus?:string, addr?:string, props?:Record<string,string|number|boolean>, expect?:Record<string,unknown>}[]} */
+/** @type {TopologyDevice[]} */
 export const devices = [
   // Rig plumbing on the root complex.
   { id: "rootfs", kind: "virtio-9p", bus: "pcie.0", addr: "1", props: { fsdev: "rootfs", mount_tag: "root" } },
@@ -147,6 +169,7 @@ export const devices = [
 /**
  * The groups the guest kernel must form for each real reason, with Passdeck's verdict and the words of its reason.
  * members: device ids that must be exactly the group's members (the group is found by its first member).
+ * @type {ExpectedGroup[]}
  */
 export const expectedGroups = [
   { name: "conventional PCI behind a PCIe-to-PCI bridge", members: ["pcibridge", "e1000", "testdev"], verdict: "shared", reason: /PCIe-to-PCI bridge/ },
@@ -174,24 +197,31 @@ export const expectedGroups = [
   { name: "NVMe SR-IOV PF alone", members: ["nvme_sriov"], verdict: "isolated" },
 ];
 
+/** @param {string | undefined} id */
 function byId(id) {
   const d = devices.find((x) => x.id === id);
   if (!d) throw new Error(`topology: no device "${id}"`);
   return d;
 }
 
+/** @param {PropValue} value */
 function formatProp(value) {
   if (value === true) return "on";
   if (value === false) return "off";
   return String(value);
 }
 
-/** "3" -> {dev:3, fn:0}; "0.1" -> {dev:0, fn:1} */
+/**
+ * "3" -> {dev:3, fn:0}; "0.1" -> {dev:0, fn:1}
+ * @param {string | undefined} addr
+ * @returns {{ dev: number; fn: number }}
+ */
 export function parseAddr(addr) {
-  const [dev, fn = "0"] = String(addr).split(".");
+  const [dev = "", fn = "0"] = String(addr).split(".");
   return { dev: parseInt(dev, 16), fn: parseInt(fn, 16) };
 }
 
+/** @param {string | undefined} addr */
 function qemuAddr(addr) {
   const { dev, fn } = parseAddr(addr);
   return fn ? `0x${dev.toString(16)}.0x${fn.toString(16)}` : `0x${dev.toString(16)}`;
@@ -200,6 +230,7 @@ function qemuAddr(addr) {
 /**
  * QEMU arguments for the machine and every device.
  * @param {{serverHostPort:number, agentHostPort:number, dataDir:string}} ports host-side ports (127.0.0.1) forwarded to the guest, and the host directory the guest mounts as /var/lib/passdeck
+ * @returns {string[]}
  */
 export function qemuDeviceArgs({ serverHostPort, agentHostPort, dataDir }) {
   const ids = new Set();
@@ -217,8 +248,9 @@ export function qemuDeviceArgs({ serverHostPort, agentHostPort, dataDir }) {
   args.push("-fsdev", `local,id=datafs,path=${dataDir},security_model=none`);
 
   for (const d of devices) {
-    const kind = KINDS[d.kind];
+    const kind = /** @type {Kind} */ (KINDS[d.kind]); // checked above
     const props = { ...(d.props ?? {}) };
+    /** @type {PropValue | null | undefined} */
     let driver = kind.driver;
     if (!driver) {
       driver = props.model;
@@ -253,26 +285,31 @@ export function qemuDeviceArgs({ serverHostPort, agentHostPort, dataDir }) {
  * The guest PCI address of a topology device, found in an inventory's devices (address + parentChain) by its
  * dev.fn path from the root complex: bus numbers are assigned by the guest, dev.fn are fixed by the topology.
  * @param {{address:string, parentChain:string[]}[]} inventoryDevices
+ * @param {string} id
+ * @returns {string}
  */
 export function resolveAddress(inventoryDevices, id) {
+  /** @type {{ dev: number; fn: number }[]} */
   const path = [];
   for (let d = byId(id); ; d = byId(d.bus)) {
-    if (KINDS[d.kind].pci === false) throw new Error(`topology: ${id} is not a PCI device`);
+    if (/** @type {Kind} */ (KINDS[d.kind]).pci === false) throw new Error(`topology: ${id} is not a PCI device`);
     path.unshift(parseAddr(d.addr));
     if (d.bus === "pcie.0") break;
   }
+  /** @param {string} address */
   const devfn = (address) => {
     const m = /^[0-9a-f]{4}:[0-9a-f]{2}:([0-9a-f]{2})\.([0-7])$/.exec(address);
-    return m ? { dev: parseInt(m[1], 16), fn: parseInt(m[2], 16) } : null;
+    return m ? { dev: parseInt(m[1] ?? "", 16), fn: parseInt(m[2] ?? "", 16) } : null;
   };
   const matches = inventoryDevices.filter((dev) => {
     const chain = [...dev.parentChain, dev.address];
-    if (chain.length !== path.length || !chain[0].startsWith("0000:00:")) return false;
+    if (chain.length !== path.length || !chain[0]?.startsWith("0000:00:")) return false;
     return chain.every((a, i) => {
       const x = devfn(a);
-      return x !== null && x.dev === path[i].dev && x.fn === path[i].fn;
+      return x !== null && x.dev === path[i]?.dev && x.fn === path[i]?.fn;
     });
   });
-  if (matches.length !== 1) throw new Error(`topology: ${id} matched ${matches.length} guest devices`);
-  return matches[0].address;
+  const [match] = matches;
+  if (matches.length !== 1 || !match) throw new Error(`topology: ${id} matched ${matches.length} guest devices`);
+  return match.address;
 }

@@ -18,6 +18,21 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isAlive, procState } from "./proc.mjs";
 
+/**
+ * @typedef {object} StallReport
+ * @property {number | null} guestTime seconds since the guest booted, from the printk stamp; null when the line has none
+ * @property {string} line
+ */
+/**
+ * A line of stalls.jsonl.
+ * @typedef {({ boot: string; at: string; event: "report"; episode: number } & StallReport)
+ *   | { boot: string; at: string; event: "nudge"; episode: number; diagnostics: string | null; error: string | null }
+ *   | { boot: string; at: string; event: "quiet"; episode: number; quietAfterS: number; agentAnswers: boolean }
+ *   | { boot: string; at: string; event: "unrecovered"; episode: number; nudges: number; qemuPid: number | null }
+ *   | { at: string; event: "watchdog-error"; error: string }} StallRecord
+ */
+/** @typedef {{ execute: string; arguments?: Record<string, unknown> }} QmpCommand */
+
 /** The first line of each report the guest kernel prints when a CPU stops making progress. */
 export const STALL_PATTERNS = [
   /rcu: INFO: rcu_\w+ detected stalls on CPUs\/tasks/,
@@ -27,7 +42,11 @@ export const STALL_PATTERNS = [
   /watchdog: BUG: soft lockup - CPU#\d+ stuck/,
 ];
 
-/** Stall reports in console text: [{ guestTime (s, from the printk stamp; null without one), line }]. */
+/**
+ * Stall reports in console text: [{ guestTime (s, from the printk stamp; null without one), line }].
+ * @param {string} text
+ * @returns {StallReport[]}
+ */
 export function stallReports(text) {
   const reports = [];
   for (const raw of text.split("\n")) {
@@ -41,7 +60,11 @@ export function stallReports(text) {
 
 export const STALLS_FILE = "stalls.jsonl";
 
-/** The records in <run dir>/stalls.jsonl ([] when there is none). */
+/**
+ * The records in <run dir>/stalls.jsonl ([] when there is none).
+ * @param {string} runDir
+ * @returns {StallRecord[]}
+ */
 export function readStalls(runDir) {
   const file = join(runDir, STALLS_FILE);
   if (!existsSync(file)) return [];
@@ -51,9 +74,17 @@ export function readStalls(runDir) {
     .map((l) => JSON.parse(l));
 }
 
-/** One line per episode: when the guest stalled, how many nudges it took, whether the guest answered afterwards. */
+/**
+ * One line per episode: when the guest stalled, how many nudges it took, whether the guest answered afterwards.
+ * @param {StallRecord[]} records
+ * @returns {string[]}
+ */
 export function describeStalls(records) {
   const lines = [];
+  /**
+   * @type {Map<string, { key: string; first: { at: string; guestTime?: number | null; line?: string }; reports: number; nudges: number;
+   *   end: Extract<StallRecord, { event: "quiet" | "unrecovered" }> | null }>}
+   */
   const episodes = new Map();
   for (const r of records) {
     if (r.event === "watchdog-error") {
@@ -79,7 +110,11 @@ export function describeStalls(records) {
   return lines;
 }
 
-/** The lines of a saved diagnostics file that say where each vCPU is: halted or not, its flags, its APIC timer. */
+/**
+ * The lines of a saved diagnostics file that say where each vCPU is: halted or not, its flags, its APIC timer.
+ * @param {string} text
+ * @returns {string}
+ */
 export function condenseDiagnostics(text) {
   return text
     .split("\n")
@@ -87,14 +122,23 @@ export function condenseDiagnostics(text) {
     .join("\n");
 }
 
-/** One QMP session: the commands in order, their answers in order (events skipped). Rejects on a QMP error or timeout. */
+/**
+ * One QMP session: the commands in order, their answers in order (events skipped). Rejects on a QMP error or timeout.
+ * @param {string} socketPath
+ * @param {QmpCommand[]} commands
+ * @param {{ timeoutMs?: number }} [options]
+ * @returns {Promise<unknown[]>}
+ */
 export function qmp(socketPath, commands, { timeoutMs = 10_000 } = {}) {
   return new Promise((resolvePromise, reject) => {
     const sock = connect(socketPath);
+    /** @type {QmpCommand[]} */
     const queue = [{ execute: "qmp_capabilities" }, ...commands];
+    /** @type {unknown[]} */
     const answers = [];
     let buf = "";
     let done = false;
+    /** @param {Error} [err] */
     const finish = (err) => {
       if (done) return;
       done = true;
@@ -132,14 +176,19 @@ export function qmp(socketPath, commands, { timeoutMs = 10_000 } = {}) {
 
 const NUDGE = [{ execute: "stop" }, { execute: "cont" }, { execute: "inject-nmi" }];
 
+/** @type {(line: string) => QmpCommand} */
 const hmp = (line) => ({ execute: "human-monitor-command", arguments: { "command-line": line } });
 
-/** QEMU's threads as the host scheduler sees them (a halted vCPU thread sleeps in S on a futex). */
+/**
+ * QEMU's threads as the host scheduler sees them (a halted vCPU thread sleeps in S on a futex).
+ * @param {number} qemuPid
+ */
 function hostThreads(qemuPid) {
   const dir = `/proc/${qemuPid}/task`;
   try {
     return readdirSync(dir)
       .map((tid) => {
+        /** @param {string} f */
         const read = (f) => {
           try {
             return readFileSync(join(dir, tid, f), "utf8").trim();
@@ -151,10 +200,14 @@ function hostThreads(qemuPid) {
       })
       .join("\n");
   } catch (e) {
-    return `(cannot read ${dir}: ${e.message})`;
+    return `(cannot read ${dir}: ${/** @type {Error} */ (e).message})`;
   }
 }
 
+/**
+ * @param {string} qmpSocket
+ * @param {number | null} qemuPid
+ */
 async function diagnostics(qmpSocket, qemuPid) {
   const parts = [];
   try {
@@ -171,12 +224,13 @@ async function diagnostics(qmpSocket, qemuPid) {
       `== info lapic 1\n${lapic1}`,
     );
   } catch (e) {
-    parts.push(`== QMP failed: ${e.message}`);
+    parts.push(`== QMP failed: ${/** @type {Error} */ (e).message}`);
   }
   if (qemuPid) parts.push(`== host threads of QEMU pid ${qemuPid}\n${hostThreads(qemuPid)}`);
   return parts.join("\n\n") + "\n";
 }
 
+/** @param {string} agentUrl */
 async function agentAnswers(agentUrl) {
   try {
     const res = await fetch(`${agentUrl}/health`, { signal: AbortSignal.timeout(15_000) });
@@ -191,6 +245,8 @@ async function agentAnswers(agentUrl) {
  * nudge; another nudge for reports that keep coming (not sooner than nudgeEveryS after the last). The episode ends
  * once the console has been quiet for quietS, with whether the agent answers by then, or, when reports still come
  * after maxNudges, by killing QEMU (the guest is not coming back).
+ * @param {{ wrapperPid: number; runDir: string; agentUrl: string; pollMs?: number; nudgeEveryS?: number; maxNudges?: number; quietS?: number }} options
+ * @returns {Promise<void>}
  */
 export async function watch({ wrapperPid, runDir, agentUrl, pollMs = 2_000, nudgeEveryS = 30, maxNudges = 2, quietS = 120 }) {
   const consoleFile = join(runDir, "console.log");
@@ -198,11 +254,13 @@ export async function watch({ wrapperPid, runDir, agentUrl, pollMs = 2_000, nudg
   const pidfile = join(runDir, "qemu.pid");
   const stallsFile = join(runDir, STALLS_FILE);
   const boot = new Date().toISOString();
+  /** @param {Record<string, unknown>} r a StallRecord without boot and at */
   const record = (r) => appendFileSync(stallsFile, JSON.stringify({ boot, at: new Date().toISOString(), ...r }) + "\n");
   let offset = 0;
   let partial = "";
   let episode = 0;
-  let open = null; // { firstAt, lastReportAt, lastNudgeAt, nudges, unanswered: reports since the last nudge }
+  /** @type {{ firstAt: number; lastReportAt: number; lastNudgeAt: number; nudges: number; unanswered: StallReport[] } | null} unanswered: reports since the last nudge */
+  let open = null;
   while (isAlive(wrapperPid)) {
     const now = Date.now();
     let text = "";
@@ -247,16 +305,18 @@ export async function watch({ wrapperPid, runDir, agentUrl, pollMs = 2_000, nudg
         }
         return;
       }
+      /** @type {string | null} */
       let saved = null;
       if (open.nudges === 0) {
         saved = `stall-${boot.replace(/[:.]/g, "-")}-${episode}.txt`;
         writeFileSync(join(runDir, saved), `${open.unanswered.map((r) => r.line).join("\n")}\n\n${await diagnostics(qmpSocket, qemuPid)}`);
       }
+      /** @type {string | null} */
       let error = null;
       try {
         await qmp(qmpSocket, NUDGE);
       } catch (e) {
-        error = e.message;
+        error = /** @type {Error} */ (e).message;
       }
       open.nudges++;
       open.lastNudgeAt = Date.now();

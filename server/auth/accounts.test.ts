@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { AccountError, Accounts, parseTokenLifetime } from "./accounts";
-import { LoginLimiter } from "./limiter";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-accounts-"));

@@ -10,11 +10,11 @@ import { InvalidInput } from "./errors";
 
 export interface AccountFlags {
   json: boolean;
-  csv?: boolean;
-  role?: string;
-  label?: string;
-  expires?: string;
-  since?: string;
+  csv?: boolean | undefined;
+  role?: string | undefined;
+  label?: string | undefined;
+  expires?: string | undefined;
+  since?: string | undefined;
 }
 
 export interface AccountIo {

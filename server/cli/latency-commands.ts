@@ -19,21 +19,21 @@ import { InvalidInput } from "./errors";
 
 export interface LatencyFlags {
   json: boolean;
-  intervalMs?: string;
-  kind?: string;
-  label?: string;
-  since?: string;
-  from?: string;
-  to?: string;
-  at?: string;
-  window?: string;
-  settle?: string;
-  thresholdUs?: string;
-  vm?: string;
-  tcp?: boolean;
-  seconds?: string;
-  bitrate?: string;
-  port?: string;
+  intervalMs?: string | undefined;
+  kind?: string | undefined;
+  label?: string | undefined;
+  since?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  at?: string | undefined;
+  window?: string | undefined;
+  settle?: string | undefined;
+  thresholdUs?: string | undefined;
+  vm?: string | undefined;
+  tcp?: boolean | undefined;
+  seconds?: string | undefined;
+  bitrate?: string | undefined;
+  port?: string | undefined;
 }
 
 export async function runLatencyCommand(

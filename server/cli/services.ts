@@ -9,7 +9,7 @@ import type { Db } from "@/server/db/database";
 import type { HostRecords } from "@/server/db/host-records";
 import type { PassdeckEnv } from "@/server/env";
 import type { FsRecorder } from "@/server/host/fs";
-import { hostRootsFromEnv, type HostRootsEnv } from "@/server/host/roots";
+import { hostRootsFromEnv, type HostRootsEnv } from "@/server/env-roots.mjs";
 import type { Inventory } from "@/server/host/types";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { UsageError } from "./errors";

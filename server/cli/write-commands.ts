@@ -45,7 +45,8 @@ export interface WriteFlags {
   force: boolean;
   autoprobe?: string;
   driver?: string;
-  vf?: { mac?: string; vlan?: string; qos?: string; spoofchk?: string; trust?: string; state?: string; minRate?: string; maxRate?: string };
+  // parseArgs gives an absent option as undefined
+  vf?: { [K in "mac" | "vlan" | "qos" | "spoofchk" | "trust" | "state" | "minRate" | "maxRate"]?: string | undefined };
 }
 
 function address(raw: string | undefined, what: string): string {

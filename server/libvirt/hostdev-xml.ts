@@ -14,9 +14,9 @@ export interface PciHostdevSpec {
   address: string;
   /** default true: libvirt moves it to vfio-pci and back */
   managed?: boolean;
-  rom?: { bar?: "on" | "off"; file?: string };
+  rom?: { bar?: "on" | "off" | undefined; file?: string | undefined };
   /** the guest address for functions of one multifunction device (function 0 carries multifunction='on') */
-  guestAddress?: { bus: number; slot: number; fn: number; multifunction?: boolean };
+  guestAddress?: { bus: number; slot: number; fn: number; multifunction?: boolean | undefined };
 }
 
 export interface HostdevInterfaceSpec {

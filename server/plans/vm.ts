@@ -51,8 +51,8 @@ export interface DetachRequest {
 export interface PoolDetachRequest {
   domain: string;
   mac: string;
-  live?: boolean;
-  config?: boolean;
+  live?: boolean | undefined;
+  config?: boolean | undefined;
 }
 
 export interface PoolAttachRequest {

@@ -8,7 +8,7 @@
  * always give the same verdict — a page reload must not flip "significant".
  */
 
-import { fractionUnder, percentile, summarize, type LatencySummary, type ProbeSample } from "./stats";
+import { fractionUnder, summarize, type LatencySummary, type ProbeSample } from "./stats";
 
 // ───────────────────────────────────────────────────────────── types
 

@@ -8,6 +8,7 @@ import { EARLIEST_EXPORT_MS } from "@/server/probes/export";
 import { toTRPCError } from "../errors";
 import { actorOf, guardedProcedure, requiresLatencyStore, router } from "../trpc";
 import { callerKey } from "../caller-key";
+import { definedOnly } from "../defined-only";
 
 const DAY_MS = 86_400_000;
 const YEAR_MS = 366 * DAY_MS;
@@ -87,7 +88,7 @@ export const latencyRouter = router({
       const store = ctx.latency.store;
       const startedMs = Date.now();
       try {
-        const result = await runIperf(input);
+        const result = await runIperf(definedOnly(input));
         const note = store.notes.add(startedMs, iperfNote(result), actorOf(ctx));
         return { result, note };
       } catch (err) {

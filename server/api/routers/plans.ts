@@ -3,6 +3,7 @@ import { z } from "zod";
 import { domainKeySchema, DRIVER_NAME_PATTERN, macSchema, pciAddressSchema, poolNameSchema, romFileSchema, vmVlanSchema } from "@/lib/schemas";
 import { vfSettingsSchema } from "@/server/executor/allow-list";
 import { callerKey } from "../caller-key";
+import { definedOnly } from "../defined-only";
 import { actorOf, router, guardedProcedure, type Context } from "../trpc";
 
 const overrides = {
@@ -120,7 +121,7 @@ export const plansRouter = router({
     switch (input.kind) {
       case "sriov": {
         const { pf, count, autoprobe, vfs } = input;
-        return ctx.plans.preview({ kind: "sriov", request: { pf, count, autoprobe, vfs } }, o, planOwner(ctx));
+        return ctx.plans.preview({ kind: "sriov", request: definedOnly({ pf, count, autoprobe, vfs }) }, o, planOwner(ctx));
       }
       case "device":
         return ctx.plans.preview({ kind: "device", address: input.address }, o, planOwner(ctx));
@@ -128,11 +129,11 @@ export const plansRouter = router({
         return ctx.plans.preview({ kind: "restore", address: input.address, ...(input.hostDriver ? { hostDriver: input.hostDriver } : {}) }, o, planOwner(ctx));
       case "vm-attach": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-attach", request }, o, planOwner(ctx));
+        return ctx.plans.preview({ kind: "vm-attach", request: definedOnly(request) }, o, planOwner(ctx));
       }
       case "vm-attach-pool": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-attach-pool", request }, o, planOwner(ctx));
+        return ctx.plans.preview({ kind: "vm-attach-pool", request: definedOnly(request) }, o, planOwner(ctx));
       }
       case "vm-detach-pool": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
@@ -144,7 +145,7 @@ export const plansRouter = router({
         return ctx.plans.preview({ kind: "pool-delete", name: input.name }, o, planOwner(ctx));
       case "vm-detach": {
         const { kind: _k, confirm: _c, force: _f, ...request } = input;
-        return ctx.plans.preview({ kind: "vm-detach", request }, o, planOwner(ctx));
+        return ctx.plans.preview({ kind: "vm-detach", request: definedOnly(request) }, o, planOwner(ctx));
       }
     }
   }),

@@ -10,6 +10,6 @@ or by npm start as root; PASSDECK_WEB_USER or PASSDECK_HELPER_GROUP name who may
   options: {},
   async run(services) {
     const [env, { runHelper }] = await Promise.all([services.env(), import("../helper-command")]);
-    return runHelper({ ...env, ...(process.env.PASSDECK_HELPER_GROUP ? { PASSDECK_HELPER_GROUP: process.env.PASSDECK_HELPER_GROUP } : {}) });
+    return runHelper(env);
   },
 });

@@ -191,17 +191,19 @@ describe("acsEnabled (pci_acs_enabled by port type)", () => {
 });
 
 describe("topologyGroupNodes over a resolved spec", () => {
-  const f = (address: string, extra: Partial<PciFunctionSpec> = {}): PciFunctionSpec => ({
-    address,
-    vendor: 0x8086,
-    device: 0x1234,
-    subsystemVendor: 0x8086,
-    subsystemDevice: 0,
-    class: 0x020000,
-    revision: 0,
-    link: { speed: 8, width: 4, maxSpeed: 8, maxWidth: 4 },
-    ...extra,
-  });
+  // extra may set a field to undefined (link: undefined, an integrated function without a link), hence the cast.
+  const f = (address: string, extra: { [K in keyof PciFunctionSpec]?: PciFunctionSpec[K] | undefined } = {}): PciFunctionSpec =>
+    ({
+      address,
+      vendor: 0x8086,
+      device: 0x1234,
+      subsystemVendor: 0x8086,
+      subsystemDevice: 0,
+      class: 0x020000,
+      revision: 0,
+      link: { speed: 8, width: 4, maxSpeed: 8, maxWidth: 4 },
+      ...extra,
+    }) as PciFunctionSpec;
   const port = (address: string, secondaryBus: number, extra: Partial<PciFunctionSpec> = {}) =>
     f(address, { class: 0x060400, bridge: "root-port", secondaryBus, driver: "pcieport", ...extra });
 

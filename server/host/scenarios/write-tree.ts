@@ -1198,7 +1198,7 @@ function v4Addresses(h: Host): V4Addr[] {
   );
 }
 
-function routeMetric(h: Host, iface: string, route: ScenarioSpec["network"]["defaultV4"]): number {
+function routeMetric(_h: Host, iface: string, route: ScenarioSpec["network"]["defaultV4"]): number {
   return route && route.iface === iface ? (route.metric ?? 0) : 0;
 }
 
