@@ -23,7 +23,7 @@ const work = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "p
  * @param {string[]} args
  * @param {NodeJS.ProcessEnv} [env]
  */
-function timed(file, args, env = process.env) {
+function timed(file, args, env = { ...process.env }) {
   const start = performance.now();
   const r = spawnSync(file, args, { env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   const ms = performance.now() - start;
