@@ -313,7 +313,11 @@ test("2,000 idle connections from one address: the per-source cap holds, another
 
   const rssBefore = largestRssKiB(open.pid);
   const cpuBefore = cpuTicks(open.pid);
-  type Idle = { socket: Socket; connectedAt: number; closedAt: number };
+  interface Idle {
+    socket: Socket;
+    connectedAt: number;
+    closedAt: number;
+  }
   const startedAt = Date.now();
   const idle: Idle[] = Array.from({ length: 2000 }, () => {
     const entry: Idle = { socket: connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" }), connectedAt: 0, closedAt: 0 };

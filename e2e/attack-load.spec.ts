@@ -60,7 +60,10 @@ async function signIn(user: { name: string; password: string }): Promise<string>
   return /^([^=;]+=[^;]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
 }
 
-type BatchItem = { result?: { data: { json: unknown } }; error?: { json: { message: string; data: { code: string; httpStatus: number } } } };
+interface BatchItem {
+  result?: { data: { json: unknown } };
+  error?: { json: { message: string; data: { code: string; httpStatus: number } } };
+}
 
 function previewBatch(cookie: string, n: number, input: unknown): Promise<Response> {
   const paths = Array(n).fill("plans.preview").join(",");
@@ -353,7 +356,7 @@ test("500 live subscriptions that never read: capped per caller and in all, memo
   const accepted = texts.filter((t) => t.includes(DATA));
   const refused = texts.filter((t) => !t.includes(DATA));
   const perCallerRefusals = refused.filter((t) =>
-    / has 16 live views open, the most one caller may: close a tab or chart and try again$/.test(errorOf(t) ?? ""),
+    (errorOf(t) ?? "").endsWith(" has 16 live views open, the most one caller may: close a tab or chart and try again"),
   );
   const totalRefusals = refused.filter((t) => errorOf(t) === `the server has ${total} live views open, the most it serves at once: try again later`);
   for (const s of subs) s.socket.destroy();

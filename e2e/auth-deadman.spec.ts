@@ -24,7 +24,13 @@ const driverOf = (address: string) => {
     return null;
   }
 };
-type JournalRow = { id: number; title: string; actor: string; source: string; status: string };
+interface JournalRow {
+  id: number;
+  title: string;
+  actor: string;
+  source: string;
+  status: string;
+}
 const newestJournal = () => (JSON.parse(cli(["journal", "--json"])) as JournalRow[])[0]!;
 
 test.beforeAll(() => {

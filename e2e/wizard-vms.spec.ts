@@ -251,8 +251,8 @@ test("All functions: the X710's second port takes its first along, as one multif
   const hostdevs = elements(inactiveXml(b.uuid), "hostdev");
   expect(
     hostdevs.map((h) => [
-      h.match(/<source>\s*<address domain='0x0000' bus='0x3b' slot='0x00' function='(0x\d)'/)?.[1],
-      h.match(/<address type='pci' domain='0x0000' bus='(0x[0-9a-f]+)' slot='0x00' function='(0x\d)'( multifunction='on')?\/>/)?.slice(1),
+      /<source>\s*<address domain='0x0000' bus='0x3b' slot='0x00' function='(0x\d)'/.exec(h)?.[1],
+      /<address type='pci' domain='0x0000' bus='(0x[0-9a-f]+)' slot='0x00' function='(0x\d)'( multifunction='on')?\/>/.exec(h)?.slice(1),
     ]),
   ).toEqual([
     ["0x0", [busHex, "0x0", " multifunction='on'"]],

@@ -18,7 +18,7 @@ export type ParsedAddress = { ok: true; address: string; parts: PciAddressParts 
 /** Accepts "0000:65:00.0" or the lspci short form "65:00.0" (domain 0000); anything else is refused with the reason. */
 export function parsePciAddress(input: string): ParsedAddress {
   const text = input.trim().toLowerCase();
-  const m = text.match(FULL) ?? text.match(SHORT);
+  const m = FULL.exec(text) ?? SHORT.exec(text);
   if (!m) {
     const shown = JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
     return {

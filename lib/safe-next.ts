@@ -7,7 +7,7 @@
  */
 export function safeNext(raw: string | null, origin: string): string {
   const home = new URL("/", origin).href;
-  if (!raw || !raw.startsWith("/")) return home;
+  if (!raw?.startsWith("/")) return home;
   let url: URL;
   try {
     url = new URL(raw, origin);

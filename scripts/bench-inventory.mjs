@@ -12,11 +12,13 @@ const runs = Number(process.env.BENCH_RUNS ?? 30);
 // sysfs lives in memory: put the tree on tmpfs when there is one, so neither tool measures the disk.
 const work = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "passdeck-bench-"));
 try {
-  const { scanInventory, PciReadCache, writeScenarioByName } = await importEngine("inventory-engine", [
+  /** @type {typeof import("../server/inventory/scan") & typeof import("../server/host/pci") & typeof import("../server/host/scenarios/catalog")} */
+  const engine = await importEngine("inventory-engine", [
     `export { scanInventory } from "./server/inventory/scan";`,
     `export { PciReadCache } from "./server/host/pci";`,
     `export { writeScenarioByName } from "./server/host/scenarios/catalog";`,
   ]);
+  const { scanInventory, PciReadCache, writeScenarioByName } = engine;
 
   const t0 = performance.now();
   const roots = writeScenarioByName("bench-1000", join(work, "host"));

@@ -10,8 +10,13 @@ for (const file of process.argv.slice(2)) {
     failed += 1;
     continue;
   }
+  /**
+   * A vitest JSON report (numPassedTests…) or a Playwright one (stats, errors).
+   * @type {{ numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests?: number; stats?: undefined; errors?: undefined }
+   *   | { numPassedTests?: undefined; stats: { expected: number; flaky?: number; unexpected: number; skipped: number }; errors?: { message?: string }[] }}
+   */
   const report = JSON.parse(readFileSync(file, "utf8"));
-  if ("numPassedTests" in report) {
+  if (report.numPassedTests !== undefined) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + (report.numTodoTests ?? 0);

@@ -158,7 +158,7 @@ function TooltipBox({ children }: { children: ReactNode }) {
   return <div className="rounded-md border border-slate-200 bg-white/95 px-2.5 py-1.5 text-xs text-slate-800 shadow-sm">{children}</div>;
 }
 
-function SmokeTooltip({ active, payload }: { active?: boolean; payload?: ReadonlyArray<{ payload?: unknown }> }) {
+function SmokeTooltip({ active, payload }: { active?: boolean; payload?: readonly { payload?: unknown }[] }) {
   const p = payload?.[0]?.payload as SmokeRow | undefined;
   if (!active || !p || p.sent === 0) return null;
   return (
@@ -253,7 +253,7 @@ export function SmokeChart(props: TimeChartProps & { yTopUs: number; height?: nu
   );
 }
 
-function JitterTooltip({ active, payload }: { active?: boolean; payload?: ReadonlyArray<{ payload?: unknown }> }) {
+function JitterTooltip({ active, payload }: { active?: boolean; payload?: readonly { payload?: unknown }[] }) {
   const p = payload?.[0]?.payload as LatencyPoint | undefined;
   if (!active || !p || p.sent === 0) return null;
   return (
@@ -302,7 +302,7 @@ export function JitterChart(props: TimeChartProps & { yTopUs: number; height?: n
 
 type LossRow = LatencyPoint & { lossBar: number | null; gapMark: number | null };
 
-function LossTooltip({ active, payload }: { active?: boolean; payload?: ReadonlyArray<{ payload?: unknown }> }) {
+function LossTooltip({ active, payload }: { active?: boolean; payload?: readonly { payload?: unknown }[] }) {
   const p = payload?.[0]?.payload as LossRow | undefined;
   if (!active || !p || p.sent === 0) return null;
   return (

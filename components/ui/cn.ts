@@ -1,4 +1,4 @@
 /** Joins class names, skipping falsy ones (a dependency-free stand-in for clsx + tailwind-merge). */
-export function cn(...parts: Array<string | false | null | undefined>): string {
+export function cn(...parts: (string | false | null | undefined)[]): string {
   return parts.filter(Boolean).join(" ");
 }

@@ -47,7 +47,7 @@ export function ReviewAndApply({
   const requestKey = JSON.stringify(request);
 
   useEffect(() => {
-    if (entry === null) preview.mutate({ ...request, confirm, force } as PreviewInput);
+    if (entry === null) preview.mutate({ ...request, confirm, force });
     // preview.mutate is stable; re-plan when the request or the overrides change
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [requestKey, confirm, force, entry]);
@@ -230,7 +230,10 @@ export function ReviewAndApply({
   );
 }
 
-type StepState = { status: "pending" | StepReport["status"]; report?: StepReport };
+interface StepState {
+  status: "pending" | StepReport["status"];
+  report?: StepReport;
+}
 
 function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Preview; onFinished: (entry: number) => void }) {
   const trpc = useTRPC();
@@ -238,7 +241,7 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
   const [events, setEvents] = useState<ProgressEvent[]>([]);
   const execute = useMutation(trpc.plans.execute.mutationOptions());
   const started = useRef(false);
-  useSubscription(trpc.plans.progress.subscriptionOptions({ planId }, { onData: (e) => setEvents((es) => [...es, e as ProgressEvent]) }));
+  useSubscription(trpc.plans.progress.subscriptionOptions({ planId }, { onData: (e) => setEvents((es) => [...es, e]) }));
   useEffect(() => {
     if (started.current) return;
     started.current = true;
@@ -281,7 +284,7 @@ function ApplyProgress({ planId, plan, onFinished }: { planId: string; plan: Pre
               <div>
                 <p>{s.summary}</p>
                 <code className="font-mono text-xs text-slate-600">{plan.commands[i]}</code>
-                {state[i]!.report?.error ? <DecodedError error={state[i]!.report!.error!} /> : null}
+                {state[i]!.report?.error ? <DecodedError error={state[i]!.report.error} /> : null}
               </div>
             </li>
           ))}

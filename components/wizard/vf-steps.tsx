@@ -41,7 +41,7 @@ export function Nav({
 /** The address VF `index` has, or will have when the kernel creates it. */
 export function vfAddress(pf: PciDevice, count: number, index: number): { address: string | null; predicted: boolean } {
   const s = pf.sriov!;
-  if (count === s.numVfs && s.vfs[index]) return { address: s.vfs[index]!, predicted: false };
+  if (count === s.numVfs && s.vfs[index]) return { address: s.vfs[index], predicted: false };
   if (s.offset === null || s.stride === null) return { address: null, predicted: true };
   return { address: vfAddressOf(pf.address, s.offset, s.stride, index), predicted: true };
 }
@@ -235,7 +235,7 @@ export function SettingsStep({ state, pf, go }: { state: SriovState; pf: PciDevi
                 <select
                   aria-label={`VF ${i} ${field}`}
                   value={r[field]}
-                  onChange={(ev) => set(i, { [field]: ev.target.value } as Partial<Row>)}
+                  onChange={(ev) => set(i, { [field]: ev.target.value })}
                   className="h-7 rounded-md border border-slate-300 px-1"
                 >
                   <option value="">default</option>

@@ -141,7 +141,7 @@ export function parseSettings(raw: string | null): Record<number, VfSettings> {
       else if (BOOLEAN.has(k) && (v === "on" || v === "off")) s[k] = v === "on";
       else if (k === "mac" || k === "state") s[k] = v;
     }
-    if (Object.keys(s).length > 0) out[index] = s as VfSettings;
+    if (Object.keys(s).length > 0) out[index] = s;
   }
   return out;
 }

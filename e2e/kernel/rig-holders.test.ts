@@ -100,7 +100,10 @@ describe("a QEMU started by hand holds a VF", () => {
     const dev = (await guestInventory()).devices.find((d) => d.address === vf0)!;
     expect(dev.hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid, command: "qemu-system-x86", guest: { name: "handmade" }, evidence: "open" }] });
 
-    type WebDevice = { address: string; hold: { kernel: string | null; holders: { pid: number; evidence: string }[] } | null };
+    interface WebDevice {
+      address: string;
+      hold: { kernel: string | null; holders: { pid: number; evidence: string }[] } | null;
+    }
     const web = await trpcQuery<{ device: WebDevice }>(`devices.byAddress?input=${encodeURIComponent(JSON.stringify({ json: { address: vf0 } }))}`);
     expect(web.device.hold).toMatchObject({ kernel: "vfio-open", holders: [{ pid, evidence: "declared" }] });
   });

@@ -48,7 +48,11 @@ describe("libvirt in the guest", () => {
     }
     // There is no udev in the guest, so libvirtd (started at boot) never heard of the VFs created since: the
     // cross-check must say so, and agree once libvirtd has enumerated again.
-    type Check = { available: boolean; checked: number; disagreements: { address: string; field: string }[] };
+    interface Check {
+      available: boolean;
+      checked: number;
+      disagreements: { address: string; field: string }[];
+    }
     const stale = await trpcQuery<Check>("vms.nodeDeviceCheck");
     expect(stale.available).toBe(true);
     expect(stale.checked).toBeGreaterThanOrEqual(3);
@@ -101,7 +105,13 @@ describe("libvirt in the guest", () => {
     const created = await passdeck("pool", "create", POOL, igb);
     expect(created.code, created.stderr).toBe(0);
     expect(await virsh("net-dumpxml", POOL)).toContain(`<pf dev='${netdev}'/>`);
-    type Row = { name: string; active: boolean; vfs: string[]; handedOut: { address: string; domain: string }[]; usedByConfigs: string[] };
+    interface Row {
+      name: string;
+      active: boolean;
+      vfs: string[];
+      handedOut: { address: string; domain: string }[];
+      usedByConfigs: string[];
+    }
     const before = (JSON.parse((await passdeck("pool", "list", "--json")).stdout) as Row[]).find((r) => r.name === POOL)!;
     expect([before.active, before.vfs, before.handedOut]).toEqual([true, vfs, []]);
 

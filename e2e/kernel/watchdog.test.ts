@@ -137,7 +137,7 @@ describe("watch", () => {
     await running;
     expect(describeStalls(readStalls(runDir))).toEqual([
       expect.stringMatching(
-        /^boot \S+ #1, guest time 650 s: 1 report\(s\), 1 nudge\(s\), quiet again \d+ s after the first report, agent answering; first: \[  649\.973988\] rcu: INFO/,
+        /^boot \S+ #1, guest time 650 s: 1 report\(s\), 1 nudge\(s\), quiet again \d+ s after the first report, agent answering; first: \[ {2}649\.973988\] rcu: INFO/,
       ),
     ]);
   });

@@ -64,7 +64,10 @@ const ID = fc.oneof(NUMBER, fc.constant(0));
 
 const PF = "0000:18:00.1";
 const PLAN_ID = "3f2b6c1e-9f0a-4d3b-8c1e-2a4b6c8d0e1f";
-type Spec = { base: Record<string, unknown>; fields: Record<string, fc.Arbitrary<unknown>> };
+interface Spec {
+  base: Record<string, unknown>;
+  fields: Record<string, fc.Arbitrary<unknown>>;
+}
 
 /** A valid input for each mutation and what may go wrong in each field. */
 const MUTATIONS: Record<string, Spec> = {

@@ -35,7 +35,7 @@ describe("plans API", () => {
 
     const events: ProgressEvent[] = [];
     const watching = (async () => {
-      for await (const e of await api.plans.progress({ planId })) events.push(e as ProgressEvent);
+      for await (const e of await api.plans.progress({ planId })) events.push(e);
     })();
     const applied = await api.plans.execute({ planId });
     await watching;
@@ -66,7 +66,7 @@ describe("plans API", () => {
 
     // A watcher that comes late gets the whole history.
     const late: ProgressEvent[] = [];
-    for await (const e of await api.plans.progress({ planId })) late.push(e as ProgressEvent);
+    for await (const e of await api.plans.progress({ planId })) late.push(e);
     expect(late).toEqual(events);
 
     // The plan was used: applying it again is refused.

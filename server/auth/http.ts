@@ -14,7 +14,10 @@ const MAX_BODY_BYTES = 8 * 1024;
 const loginBody = z.object({ name: z.string().min(1).max(1024), password: z.string().min(1).max(1024) }).strict();
 const setupBody = loginBody.extend({ code: z.string().min(1).max(64) }).strict();
 
-type Services = { auth: () => { ok: true; service: AuthService } | { ok: false; reason: string }; listensBeyondLoopback: boolean };
+interface Services {
+  auth: () => { ok: true; service: AuthService } | { ok: false; reason: string };
+  listensBeyondLoopback: boolean;
+}
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });

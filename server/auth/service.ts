@@ -2,7 +2,7 @@
  * Login, first-run setup, logout and "who is calling": accounts, the login limiter and the audit trail together,
  * for the route handlers, tRPC and the CLI. Every outcome a person would want to know about later is audited.
  */
-import { AccountError, Accounts, type Role, type User } from "./accounts";
+import { AccountError, type Accounts, type Role, type User } from "./accounts";
 import type { AuditTrail } from "./audit";
 import { LoginLimiter, sourceKey } from "./limiter";
 import { passwordProblem, ScryptBusy } from "./passwords";

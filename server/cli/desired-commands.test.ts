@@ -24,7 +24,10 @@ afterEach(() => {
 });
 let n = 0;
 
-type Host = { kernel: SimulatedKernel; ip: SimulatedIpLink };
+interface Host {
+  kernel: SimulatedKernel;
+  ip: SimulatedIpLink;
+}
 const boot = (options?: SimulatedKernelOptions): Host => {
   const kernel = SimulatedKernel.create(getScenario("server"), join(work, `k${n++}`), options);
   return { kernel, ip: new SimulatedIpLink(kernel.sysRoot) };

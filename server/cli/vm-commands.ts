@@ -114,7 +114,7 @@ export async function runVmCommand(verb: string | undefined, args: string[], fla
     if (flags.romBar !== undefined || flags.romFile !== undefined) {
       if (flags.romBar !== undefined && flags.romBar !== "on" && flags.romBar !== "off")
         throw new InvalidInput(`--rom-bar takes on or off, not ${JSON.stringify(flags.romBar)}`);
-      request.rom = { ...(flags.romBar ? { bar: flags.romBar as "on" | "off" } : {}), ...(flags.romFile !== undefined ? { file: flags.romFile } : {}) };
+      request.rom = { ...(flags.romBar ? { bar: flags.romBar } : {}), ...(flags.romFile !== undefined ? { file: flags.romFile } : {}) };
     }
     planned = planAttach(inv, view.domains, request, overrides);
   } else {

@@ -46,7 +46,7 @@ export interface WriteFlags {
   autoprobe?: string;
   driver?: string;
   // parseArgs gives an absent option as undefined
-  vf?: { [K in "mac" | "vlan" | "qos" | "spoofchk" | "trust" | "state" | "minRate" | "maxRate"]?: string | undefined };
+  vf?: Partial<Record<"mac" | "vlan" | "qos" | "spoofchk" | "trust" | "state" | "minRate" | "maxRate", string | undefined>>;
 }
 
 function address(raw: string | undefined, what: string): string {
@@ -158,7 +158,7 @@ export async function runApplyFile(file: string | undefined, flags: WriteFlags, 
     throw new InvalidInput(`${file} is not a readable JSON plan: ${err instanceof Error ? err.message : String(err)}`);
   }
   // Accept the whole `--dry-run --json` output as well as the plan alone.
-  const candidate = parsed && typeof parsed === "object" && "plan" in parsed ? (parsed as { plan: unknown }).plan : parsed;
+  const candidate = parsed && typeof parsed === "object" && "plan" in parsed ? parsed.plan : parsed;
   let plan: Plan;
   try {
     plan = validatePlan(candidate);

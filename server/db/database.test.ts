@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { DatabaseOpenError, migrate, openDatabase, openHostDatabase, openWebDatabase, schemaVersion } from "./database";
 import { HOST_MIGRATIONS, WEB_MIGRATIONS, type Migration } from "./migrations";

@@ -90,7 +90,7 @@ function ensureRealDir(path: string, mode: number): Stats {
     renameSync(path, aside);
     console.error(`passdeck: ${path} was ${st.isSymbolicLink() ? "a symlink" : "not a directory"}: moved aside to ${aside}`);
   }
-  if (!st || !st.isDirectory()) mkdirSync(path, { mode });
+  if (!st?.isDirectory()) mkdirSync(path, { mode });
   return lstatSync(path);
 }
 

@@ -250,5 +250,5 @@ function settingChecks(s: VfSettings): SettingCheck[] {
 export function differingSettings(desired: VfSettings, info: VfInfo | null): VfSettings {
   const out: Record<string, unknown> = {};
   for (const c of settingChecks(desired)) if (!info || !c.same(info)) for (const k of c.keys) if (desired[k] !== undefined) out[k] = desired[k];
-  return out as VfSettings;
+  return out;
 }

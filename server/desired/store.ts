@@ -43,7 +43,7 @@ export class DesiredStore {
     const entries = rows.map((r) => {
       const parsed = desiredEntrySchema.safeParse(JSON.parse(r.entry_json));
       if (!parsed.success) throw new Error(`desired state entry "${r.entry_key}" is not valid: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-      return { ...(parsed.data as DesiredEntry), updatedAt: new Date(r.updated_at).toISOString(), updatedBy: r.updated_by };
+      return { ...parsed.data, updatedAt: new Date(r.updated_at).toISOString(), updatedBy: r.updated_by };
     });
     return { entries: sortEntries(entries) };
   }
@@ -56,7 +56,7 @@ export class DesiredStore {
 
   /** Replaces the whole desired state (validated); entries that did not change keep their time and author. */
   replace(state: DesiredState, actor: string): StoredDesiredState {
-    const parsed = desiredStateSchema.parse({ entries: state.entries.map(strip) }) as DesiredState;
+    const parsed = desiredStateSchema.parse({ entries: state.entries.map(strip) });
     this.db.transaction(() => this.write(parsed, actor)).immediate();
     return this.get();
   }
@@ -102,7 +102,7 @@ export class DesiredStore {
 /** The entry without the store's bookkeeping. */
 function strip(e: DesiredEntry | StoredDesiredEntry): DesiredEntry {
   const { updatedAt: _at, updatedBy: _by, ...entry } = e as StoredDesiredEntry;
-  return entry as DesiredEntry;
+  return entry;
 }
 
 /** JSON with sorted keys, so an unchanged entry compares equal whatever order its fields were built in. */

@@ -172,7 +172,7 @@ export function normalizeErrno(errno: string | null | undefined): string | null 
   if (/^E[A-Z0-9_]+$/.test(s)) return s === "ENOTSUP" ? "EOPNOTSUPP" : s; // libuv names 95 ENOTSUP
   const byText = ERRNO_BY_TEXT.get(s.toLowerCase());
   if (byText) return byText;
-  const num = s.match(/^(?:unknown (?:system )?error )?-?(\d+)$/i);
+  const num = /^(?:unknown (?:system )?error )?-?(\d+)$/i.exec(s);
   if (num) return ERRNO_BY_NUMBER[Number(num[1])] ?? s;
   return s;
 }
@@ -282,7 +282,7 @@ function driverFromLog(lines: readonly string[], device: string): string | null 
   const re = new RegExp(String.raw`(?:^|\s)([\w.-]+) ${device.replace(/\./g, "\\.")}(?::| \S+:)`);
   for (const line of lines) {
     const m = line.match(re);
-    if (m && m[1] && !["pci", "pcieport", "pci_bus"].includes(m[1])) return m[1];
+    if (m?.[1] && !["pci", "pcieport", "pci_bus"].includes(m[1])) return m[1];
   }
   return null;
 }
@@ -877,7 +877,7 @@ const SHORTFALL_RULES: readonly Rule<SysfsFacts>[] = [
 
 /** sriov_numvfs read back lower than written: the driver's sriov_configure returned fewer ("%d VFs requested; only %d enabled"). */
 export function decodeShortfall(requested: number, enabled: number, kernelLog: string[]): Decoded {
-  const line = kernelLog.map((l) => l.match(SHORTFALL_LINE)).find((m) => m !== null) ?? null;
+  const line = kernelLog.map((l) => SHORTFALL_LINE.exec(l)).find((m) => m !== null) ?? null;
   const device = line?.[2] ?? "";
   const driver = line?.[1] && line[1] !== "pci" ? line[1] : device ? driverFromLog(kernelLog, device) : null;
   const f: SysfsFacts = {
@@ -1140,7 +1140,7 @@ function vfIndex(f: IpFacts): Explanation {
 export function decodeIpLinkVfError(input: IpLinkVfInput): Decoded {
   const stderr = input.stderr ?? "";
   const rtnl = [...stderr.matchAll(/RTNETLINK answers: ([^\n]+)/g)].pop()?.[1]?.trim() ?? null;
-  const extack = stderr.match(/^Error: (?!argument ")(.+?)\.?$/m)?.[1] ?? null;
+  const extack = /^Error: (?!argument ")(.+?)\.?$/m.exec(stderr)?.[1] ?? null;
   const f: IpFacts = {
     subject: input.setting,
     errno: normalizeErrno(rtnl),

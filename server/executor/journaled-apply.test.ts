@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PlanRejected } from "@/server/executor/allow-list";
-import { PlanBusy, PlanExecutor } from "@/server/executor/executor";
+import { PlanBusy, type PlanExecutor } from "@/server/executor/executor";
 import type { StepReport } from "@/server/executor/plan";
 import { type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
 import { planVfCount } from "@/server/plans/planner";

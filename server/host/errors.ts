@@ -22,7 +22,7 @@ export class HostError extends Error {
 }
 
 export function errnoOf(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
+  return typeof err === "object" && err !== null && "code" in err ? String(err.code) : undefined;
 }
 
 /** Turns a failed fs call into a HostError that says which file and why. */

@@ -41,7 +41,7 @@ export function readHostFacts(sys: KernelFs, proc: KernelFs, routes: Routes): Ho
   const cpuinfo = proc.readOptional("cpuinfo") ?? "";
   const firstCpu = cpuinfo.split("\n\n")[0] ?? "";
   const field = (name: string) => {
-    const m = firstCpu.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"));
+    const m = new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(firstCpu);
     return m ? m[1]!.trim() : null;
   };
   const flags = new Set((field("flags") ?? "").split(/\s+/));

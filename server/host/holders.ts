@@ -458,7 +458,7 @@ export function recordHolders(
     const kept: string[] = argv.slice(0, 1);
     for (let i = 1; i < argv.length - 1; i++) {
       const [flag, value] = [argv[i]!, argv[i + 1]!];
-      if (flag === "-name" || flag === "-uuid" || (flag === "-id" && /^\d+$/.test(value)) || (flag === "-device" && /vfio-pci/.test(value)))
+      if (flag === "-name" || flag === "-uuid" || (flag === "-id" && /^\d+$/.test(value)) || (flag === "-device" && value.includes("vfio-pci")))
         kept.push(flag, value);
     }
     recorder.file(`${dir}/cmdline`, kept.map((a) => `${a}\0`).join(""));

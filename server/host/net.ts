@@ -78,7 +78,7 @@ export function readRoutes(proc: KernelFs): Routes {
   for (const line of (proc.readOptional("net/ipv6_route") ?? "").split("\n")) {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
-    const [dest, prefix, , , , metric, , , flagsHex, iface] = f as string[];
+    const [dest, prefix, , , , metric, , , flagsHex, iface] = f;
     const isDefault = /^0{32}$/.test(dest!) && prefix === "00";
     const flags = Number.parseInt(flagsHex!, 16);
     if (!isDefault || (flags & RTF_REJECT) !== 0 || iface === "lo") continue;
@@ -165,12 +165,12 @@ export function parseFibTrieLocals(text: string): string[] {
   const found = new Set<string>();
   let leaf: string | null = null;
   for (const line of text.split("\n")) {
-    const m = line.match(/\|--\s+(\d+\.\d+\.\d+\.\d+)/);
+    const m = /\|--\s+(\d+\.\d+\.\d+\.\d+)/.exec(line);
     if (m) {
       leaf = m[1]!;
       continue;
     }
-    if (leaf && /\/32 host LOCAL/.test(line)) found.add(leaf);
+    if (leaf && line.includes("/32 host LOCAL")) found.add(leaf);
   }
   return [...found];
 }
@@ -273,7 +273,7 @@ export interface SocketUse {
  * daemon listening on every address does not depend on this one, but each connection it accepted shows its own
  * local address.
  */
-export function parseSocketTable(text: string, proto: "tcp" | "udp", into: Map<string, SocketUse> = new Map()): Map<string, SocketUse> {
+export function parseSocketTable(text: string, proto: "tcp" | "udp", into = new Map<string, SocketUse>()): Map<string, SocketUse> {
   for (const line of text.split("\n").slice(1)) {
     const [, local, , state] = line.trim().split(/\s+/);
     if (!local || !state) continue;

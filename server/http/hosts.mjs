@@ -100,7 +100,7 @@ export function parseAuthority(text) {
 export function isLoopbackHost(host) {
   if (String(host).toLowerCase() === "localhost") return true;
   const a = normalizeAddress(host);
-  return a !== null && (a === "::1" || /^127\./.test(a));
+  return a !== null && (a === "::1" || a.startsWith("127."));
 }
 
 /** PASSDECK_HOST is a wildcard (every interface)? @type {(host: string) => boolean} */

@@ -3,7 +3,7 @@ import { HostError } from "@/server/host/errors";
 import { readHostFacts } from "@/server/host/facts";
 import { readHolds } from "@/server/host/holders";
 import { readAddresses, readNetIfaces, readRoutes, readServedAddresses, readSocketUse } from "@/server/host/net";
-import { listPciAddresses, PciReadCache, readPciDevice, type RawPciDevice } from "@/server/host/pci";
+import { listPciAddresses, type PciReadCache, readPciDevice, type RawPciDevice } from "@/server/host/pci";
 import { loadPciIds } from "@/server/host/pci-ids";
 import { readStorage } from "@/server/host/storage";
 import type { Inventory } from "@/server/host/types";

@@ -68,9 +68,9 @@ export class Domains {
 
   async get(uuid: string): Promise<Domain> {
     const info = parseDominfo(await this.call(["dominfo", "--domain", uuid], `read VM ${uuid}`));
-    const state = (STATES.find((s) => s === info["State"]) ?? "unknown") as DomainState;
+    const state = STATES.find((s) => s === info.State) ?? "unknown";
     const active = state !== "shut off" && state !== "crashed" && state !== "unknown";
-    const persistent = info["Persistent"] === "yes";
+    const persistent = info.Persistent === "yes";
     let xmlError: string | null = null;
     const read = async (inactive: boolean): Promise<DomainDefinition | null> => {
       const xml = await this.call(["dumpxml", "--domain", uuid, ...(inactive ? ["--inactive"] : [])], `read VM ${uuid}'s XML`);
@@ -86,12 +86,12 @@ export class Domains {
     const memory = Number.parseInt(info["Max memory"] ?? "", 10);
     const cpus = Number.parseInt(info["CPU(s)"] ?? "", 10);
     return {
-      uuid: info["UUID"] ?? uuid,
-      name: info["Name"] ?? uuid,
+      uuid: info.UUID ?? uuid,
+      name: info.Name ?? uuid,
       state,
       active,
       persistent,
-      autostart: info["Autostart"] === "enable",
+      autostart: info.Autostart === "enable",
       vcpus: Number.isFinite(cpus) ? cpus : null,
       memoryKiB: Number.isFinite(memory) ? memory : null,
       live,

@@ -292,8 +292,8 @@ describe("VF pools (hostdev networks) on a real libvirtd", () => {
     const uuid = define(vm);
     const attached = await runCliOn(["vm", "attach", vm, "--pool", name, "--vlan", "7", "--confirm"], host, { journal, libvirt });
     expect([attached.code, attached.err]).toEqual([0, ""]);
-    const iface = virsh("dumpxml", uuid, "--inactive").match(/<interface type='network'>[\s\S]*?<\/interface>/)?.[0] ?? "";
-    const mac = iface.match(/<mac address='([0-9a-f:]+)'\/>/)?.[1];
+    const iface = /<interface type='network'>[\s\S]*?<\/interface>/.exec(virsh("dumpxml", uuid, "--inactive"))?.[0] ?? "";
+    const mac = /<mac address='([0-9a-f:]+)'\/>/.exec(iface)?.[1];
     expect(mac).toMatch(/^52:54:00:/);
     expect(iface).toContain(`<source network='${name}'/>`);
     expect(iface).toMatch(/<vlan>\s*<tag id='7'\/>\s*<\/vlan>/);

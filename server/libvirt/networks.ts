@@ -41,7 +41,7 @@ export class Networks {
       throw new LibvirtError(decodeVirshError({ operation: `read network ${name}`, uri: this.virsh.uri, stderr: r.stderr, code: r.code }));
     }
     const info = parseDominfo(r.stdout);
-    const active = info["Active"] === "yes";
+    const active = info.Active === "yes";
     let definition: NetworkDefinition | null = null;
     let xmlError: string | null = null;
     try {
@@ -50,7 +50,7 @@ export class Networks {
       if (err instanceof LibvirtError) throw err;
       xmlError = err instanceof Error ? err.message : String(err);
     }
-    return { name, active, persistent: info["Persistent"] === "yes", autostart: info["Autostart"] === "yes", definition, xmlError };
+    return { name, active, persistent: info.Persistent === "yes", autostart: info.Autostart === "yes", definition, xmlError };
   }
 
   /** net-define of a managed hostdev pool on the PF's interface, then autostart (a pool should outlive a reboot). */

@@ -39,7 +39,7 @@ export function parseXml(xml: string, root: string): XmlNode {
 }
 
 export function buildXml(doc: XmlNode): string {
-  return (builder.build(doc) as string).trimEnd();
+  return builder.build(doc).trimEnd();
 }
 
 /** Children, attributes and text, read defensively: libvirt omits what is default. */

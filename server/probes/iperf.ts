@@ -60,7 +60,7 @@ export function parseIperfJson(text: string, req: IperfRequest): IperfResult {
   } catch {
     throw new IperfError(`iperf3 printed no JSON: ${text.slice(0, 200)}`);
   }
-  if (doc.error) throw new IperfError(`iperf3: ${doc.error}${/connect/.test(doc.error) ? ` (is \`iperf3 -s\` running on ${req.server}?)` : ""}`);
+  if (doc.error) throw new IperfError(`iperf3: ${doc.error}${doc.error.includes("connect") ? ` (is \`iperf3 -s\` running on ${req.server}?)` : ""}`);
   const end = doc.end ?? {};
   if (req.protocol === "udp") {
     const sum = end.sum ?? {};

@@ -173,7 +173,7 @@ export function decodePingError(stderr: string, spawnError?: NodeJS.ErrnoExcepti
       cause: "this user may not send ICMP: ping has no cap_net_raw and net.ipv4.ping_group_range excludes the user",
       fix: 'run `setcap cap_net_raw+ep /usr/bin/ping` (what Debian ships) or `sysctl net.ipv4.ping_group_range="0 2147483647"`; never give node cap_net_raw',
     };
-  if (/Network is unreachable/.test(text)) return { cause: "no route to the target's network", fix: "check `ip route get <address>` on the host" };
+  if (text.includes("Network is unreachable")) return { cause: "no route to the target's network", fix: "check `ip route get <address>` on the host" };
   if (/Address family for hostname not supported|Address family not supported/.test(text))
     return { cause: "the host has no address family for this target (IPv6 off?)", fix: "use the target's IPv4 address" };
   return { cause: text ? `ping failed: ${text.split("\n").at(-1)}` : "ping exited without saying why", fix: "run the same ping by hand to see more" };

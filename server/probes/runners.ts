@@ -73,8 +73,8 @@ export class PingProbe implements Probe {
     this.child = child;
     let stderr = "";
     let spawnError: NodeJS.ErrnoException | undefined;
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
+    createInterface({ input: child.stdout }).on("line", (line) => {
       const samples = this.session.line(line);
       if (samples.some((s) => s.rttUs !== null)) {
         this.failures = 0;

@@ -5,7 +5,7 @@
  * always computed from merged histograms, never averaged. No read takes more than RAW_ROW_BUDGET raw samples or
  * ROLLUP_ROW_BUDGET rollups: a range whose raw samples exceed the budget is answered from the rollups (and says so).
  */
-import { LatencyHistogram } from "./histogram";
+import { type LatencyHistogram } from "./histogram";
 import { percentile, summarize, type LatencySummary } from "./stats";
 import { agentAlive } from "./agent-lease";
 import { mergeRollups, type ResolutionS, RESOLUTIONS_S, type StoredRollup } from "./rollup";

@@ -229,7 +229,7 @@ export class SimulatedKernel implements SysfsWriter {
   private store(target: string, value: string): void {
     const name = nodePath.posix.basename(target);
     const dir = nodePath.posix.dirname(target);
-    const driverFile = target.match(/^bus\/pci\/drivers\/([^/]+)\/(bind|unbind|new_id|remove_id)$/);
+    const driverFile = /^bus\/pci\/drivers\/([^/]+)\/(bind|unbind|new_id|remove_id)$/.exec(target);
     const fn = this.tree.functionAt(dir);
     const modelled =
       target === "bus/pci/drivers_probe" ||
@@ -449,7 +449,7 @@ function idOf(vendor: number, device: number): string {
 export function kstrtoul(s: string): bigint | null {
   let rest = s.startsWith("+") ? s.slice(1) : s;
   let radix = 10;
-  if (rest[0] === "0") {
+  if (rest.startsWith("0")) {
     radix = /^0[xX][0-9a-fA-F]/.test(rest) ? 16 : 8;
     if (radix === 16) rest = rest.slice(2);
   }
@@ -472,7 +472,7 @@ export function kstrtobool(s: string): boolean | null {
 function scanHex(buf: string, max: number): number[] {
   const out: number[] = [];
   for (const token of buf.trim().split(/\s+/).slice(0, max)) {
-    const m = token.match(/^(?:0[xX])?([0-9a-fA-F]+)/);
+    const m = /^(?:0[xX])?([0-9a-fA-F]+)/.exec(token);
     if (!m) break;
     out.push(Number.parseInt(m[1]!, 16));
     if (m[0].length < token.length) break;

@@ -916,7 +916,7 @@ function writeBlockDevice(t: Tree, h: Host, b: BlockNode): void {
   a("ro", 0);
   t.dir(`${b.dir}/holders`);
   if (b.isPartition) {
-    a("partition", b.name.match(/(\d+)$/)![1]!);
+    a("partition", /(\d+)$/.exec(b.name)![1]!);
     a("start", 2048);
   } else {
     a("removable", 0);
