@@ -28,19 +28,14 @@ $SUDO bash e2e/kernel/setup.sh
 echo "== npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
-echo "== typecheck"
-npm run -s typecheck
+results=$(mktemp -d)
+# The developer's fast loop first: lint, formatting, types and the unit tests (with libvirtd up for its tests).
+echo "== npm run check (lint, formatting, types, unit tests)"
+unit_rc=0
+npm run -s check -- --unit-json "$results/unit.json" || unit_rc=$?
 
 echo "== build"
 npm run -s build
-
-echo "== libvirtd (qemu:///system)"
-bash scripts/libvirtd-up.sh
-
-results=$(mktemp -d)
-echo "== unit tests (vitest)"
-unit_rc=0
-npx vitest run --reporter=default --reporter=json --outputFile="$results/unit.json" || unit_rc=$?
 
 echo "== end-to-end tests (playwright, Debian chromium)"
 e2e_rc=0
