@@ -351,7 +351,12 @@ test("2,000 idle connections from one address: the per-source cap holds, another
         "-e",
         `const t = Date.now(); fetch(${JSON.stringify(`${open.base}/login`)}).then((r) => console.log(JSON.stringify({ status: r.status, ms: Date.now() - t })))`,
       ],
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { status: number; ms: number })),
+      (err, stdout) => {
+        if (err) {
+          const error: Error = err;
+          reject(error);
+        } else resolve(JSON.parse(stdout) as { status: number; ms: number });
+      },
     ),
   );
 

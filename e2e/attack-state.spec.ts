@@ -106,7 +106,7 @@ test("root starts through the planted links without following one; the records a
   expect(asNobody(errnoOf(`require("node:fs").renameSync(${JSON.stringify(host)}, ${JSON.stringify(join(data, "gone"))})`))).toBe("EACCES");
 });
 
-test("the web server and probe agent run as nobody in sessions of their own, standard input closed", async () => {
+test("the web server and probe agent run as nobody in sessions of their own, standard input closed", () => {
   const kids = descendants(server!.pid)
     .map((pid) => {
       try {

@@ -39,13 +39,11 @@ const ms = (x) => +x.toFixed(1);
 const ratio = (x) => +x.toFixed(2);
 
 try {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- JSON printed by this checkout's CLI
   const roots = /** @type {{ sysRoot: string; procRoot: string }} */ (
     JSON.parse(execFileSync(process.execPath, [cli, "scenario-tree", "bench-1000", join(work, "host")], { encoding: "utf8" }))
   );
   const env = { ...process.env, PASSDECK_SYS_ROOT: roots.sysRoot, PASSDECK_PROC_ROOT: roots.procRoot };
   const lspciArgs = ["-D", "-k", "-nn", "-O", `sysfs.path=${roots.sysRoot}/bus/pci`];
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- JSON printed by this checkout's CLI
   const inventory = /** @type {{ devices: unknown[] }} */ (
     JSON.parse(execFileSync(process.execPath, [cli, "inventory", "--json"], { env, encoding: "utf8", maxBuffer: 1 << 28 }))
   );

@@ -78,7 +78,9 @@ async function benchLive() {
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${base}/api/trpc/targets.list`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     if (i > 300) throw new Error("the server did not start");
     await sleep(200);
   }
@@ -127,7 +129,9 @@ async function benchLive() {
             for (const s of samples) if (s.rttUs !== null) delays.push(receivedMs - (s.sentMs + s.rttUs / 1000));
           }
         }
-      } catch {}
+      } catch {
+        // the stream ends when the bench stops the server
+      }
     })();
   }
   await sleep(seconds * 1000);
@@ -142,7 +146,7 @@ async function benchLive() {
   );
 }
 
-async function benchQuery() {
+function benchQuery() {
   const dataDir = join(work, "query");
   const db = openWebDatabase(dataDir);
   const store = openProbeStores(db);
@@ -220,7 +224,7 @@ async function benchQuery() {
 
 try {
   if (which.includes("probe")) await benchProbe();
-  if (which.includes("query")) await benchQuery();
+  if (which.includes("query")) benchQuery();
   if (which.includes("live")) await benchLive();
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -150,7 +150,7 @@ function selfSigned() {
     } catch (caught) {
       const err = /** @type {Error & { stderr?: Buffer }} */ (caught);
       refuse(
-        `cannot make a self-signed TLS certificate in ${dir} with openssl (${String(err.stderr || err.message).trim()}): ` +
+        `cannot make a self-signed TLS certificate in ${dir} with openssl (${String(err.stderr ?? err.message).trim()}): ` +
           "install openssl, or give your own with PASSDECK_TLS=files, PASSDECK_TLS_CERT and PASSDECK_TLS_KEY",
       );
     }
@@ -171,8 +171,9 @@ function tlsFiles() {
 
 // Whoever reaches the port must sign in. Beyond loopback only once an admin exists: an unclaimed server on the LAN
 // could be claimed by anyone. On loopback the first-run page asks for the one-time code printed here.
-/** @type {{ needsSetup: boolean; code: string }} */
-const setup = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8" }));
+/** @type {unknown} */
+const setupJson = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "setup-code", "--json"], { encoding: "utf8" }));
+const setup = /** @type {{ needsSetup: boolean; code: string }} */ (setupJson);
 if (setup.needsSetup && !loopback) {
   console.error(
     `passdeck: refusing to serve on ${host}: there is no admin account yet, and anyone on the network could claim it.\n` +

@@ -68,8 +68,9 @@ if (!demo && isRoot) {
   const socket = settings.PASSDECK_HELPER_SOCKET;
   Object.assign(env, { PASSDECK_HELPER_SOCKET: socket });
   // The helper's capabilities narrowed as passdeck-helper.service narrows them (one list for both), when setpriv exists.
-  /** @type {{ capabilities: Record<string, unknown> }} */
-  const capabilityList = JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8"));
+  /** @type {unknown} */
+  const capabilityJson = JSON.parse(readFileSync("deploy/systemd/helper-capabilities.json", "utf8"));
+  const capabilityList = /** @type {{ capabilities: Record<string, unknown> }} */ (capabilityJson);
   const caps = Object.keys(capabilityList.capabilities);
   /** @type {[string, ...string[]]} */
   const helperCommand = setpriv
@@ -130,7 +131,10 @@ function relay(from, to) {
     const lines = (partial + chunk).split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) to.write(`${clean(line)}\n`);
-    if (partial.length > 64 * 1024) (to.write(`${clean(partial)}\n`), (partial = ""));
+    if (partial.length > 64 * 1024) {
+      to.write(`${clean(partial)}\n`);
+      partial = "";
+    }
   });
   from.on("end", () => partial && to.write(`${clean(partial)}\n`));
 }

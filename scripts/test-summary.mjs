@@ -26,7 +26,7 @@ for (const file of process.argv.slice(2)) {
     skipped += report.stats.skipped;
     // Errors outside any test (a web server that could not start, a broken config) fail the run too.
     for (const e of report.errors ?? []) {
-      console.log(`error outside the tests (${file}): ${String(e.message ?? e).split("\n")[0]}`);
+      console.log(`error outside the tests (${file}): ${String(e.message ?? JSON.stringify(e)).split("\n")[0]}`);
       failed += 1;
     }
   }

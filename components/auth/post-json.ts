@@ -38,4 +38,8 @@ export function useAuthForm(url: string, body: (form: FormData) => unknown, next
   return { error, pending, submit };
 }
 
-export const formText = (form: FormData, name: string) => String(form.get(name) ?? "");
+/** A text field's value ("" when absent): these forms have no file inputs. */
+export const formText = (form: FormData, name: string) => {
+  const value = form.get(name);
+  return typeof value === "string" ? value : "";
+};

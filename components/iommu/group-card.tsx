@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useEffect, useState } from "react";
+import { memo, useState } from "react";
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { deviceName, pciIds, plural } from "@/components/data/format";
 import { cn } from "@/components/ui/cn";
@@ -177,10 +177,13 @@ interface VfRollupProps {
 /** N single-VF groups of one PF as one expandable row: at 512 VFs a card each would bury everything else. */
 export const VfRollup = memo(function VfRollup({ pf, groups, byAddress, selected, matched, onSelect }: VfRollupProps) {
   // null: open by itself when there are few rows to show (a small PF, a narrow search, a selected VF); a click decides from then on.
-  const [userOpen, setUserOpen] = useState<boolean | null>(null);
-  useEffect(() => {
+  const [userOpen, setUserOpen] = useState<boolean | null>(selected !== null ? true : null);
+  // A VF selected from elsewhere opens the row: adjusted while rendering, which React re-runs at once, not in an effect.
+  const [seenSelected, setSeenSelected] = useState(selected);
+  if (selected !== seenSelected) {
+    setSeenSelected(selected);
     if (selected !== null) setUserOpen(true);
-  }, [selected]);
+  }
   const hits = matched ? new Set(matched.split(" ")) : null;
   const shown = hits ? groups.filter((g) => hits.has(g.devices[0]!)) : groups;
   const open = userOpen ?? (shown.length <= 8 || selected !== null);

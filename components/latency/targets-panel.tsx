@@ -93,6 +93,7 @@ function AgentLine({ agent }: { agent: AgentRow | null }) {
       <WarnIcon className="mt-0.5 shrink-0" />
       <div>
         <p className="font-semibold">
+          {/* eslint-disable-next-line react-hooks/purity -- the age as of this render; a ticking clock would re-render the panel every second */}
           No probe agent is running{agent ? ` (the last one, pid ${agent.pid}, was last heard ${ageText(Date.now() - agent.heartbeatAt)})` : ""}: nothing is
           being measured.
         </p>

@@ -1,7 +1,7 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -73,10 +73,12 @@ export function VerdictPanel({
 
 function SettingsForm({ settings, onSettings }: { settings: Settings; onSettings: (s: Partial<Settings>) => void }) {
   const [text, setText] = useState({ windowS: String(settings.windowS), settleS: String(settings.settleS), thresholdUs: String(settings.thresholdUs) });
-  // Back/forward or a link changes the URL: the inputs follow it.
-  useEffect(() => {
+  // Back/forward or a link changes the URL: the inputs follow it (adjusted while rendering, not in an effect).
+  const [seen, setSeen] = useState(settings);
+  if (!Object.is(seen.windowS, settings.windowS) || !Object.is(seen.settleS, settings.settleS) || !Object.is(seen.thresholdUs, settings.thresholdUs)) {
+    setSeen(settings);
     setText({ windowS: String(settings.windowS), settleS: String(settings.settleS), thresholdUs: String(settings.thresholdUs) });
-  }, [settings.windowS, settings.settleS, settings.thresholdUs]);
+  }
   const problem = (k: keyof Settings, raw: string) => {
     const limit = LIMITS[k];
     if (!/^\d+$/.test(raw.trim())) return `${limit.message}, in whole numbers`;

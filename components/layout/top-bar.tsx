@@ -156,6 +156,7 @@ function DataAge({ timestamp }: { timestamp: number }) {
   const queryClient = useQueryClient();
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- the clock starts after hydration: the server's markup and the first render say "just now"
     setNow(Date.now());
     const id = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(id);

@@ -1,7 +1,6 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
-import { useCallback } from "react";
 import { useDevices, useGroups } from "@/components/data/queries";
 import { cn } from "@/components/ui/cn";
 import type { RouterInputs } from "@/lib/trpc/client";
@@ -41,17 +40,14 @@ export function Wizard() {
   const groups = useGroups();
 
   const currentStep = state.step;
-  const go = useCallback(
-    (next: WizardState, opts: { replace?: boolean } = {}) => {
-      const url = formatWizardState(next);
-      if (opts.replace) return window.history.replaceState(null, "", url);
-      // The entry being left keeps what was entered on it, so Back returns to the step as the user left it.
-      if (next.mode === "sriov" && (SRIOV_STEPS as readonly string[]).includes(currentStep))
-        window.history.replaceState(null, "", formatWizardState({ ...next, step: currentStep as (typeof SRIOV_STEPS)[number], entry: null }));
-      window.history.pushState(null, "", url);
-    },
-    [currentStep],
-  );
+  const go = (next: WizardState, opts: { replace?: boolean } = {}) => {
+    const url = formatWizardState(next);
+    if (opts.replace) return window.history.replaceState(null, "", url);
+    // The entry being left keeps what was entered on it, so Back returns to the step as the user left it.
+    if (next.mode === "sriov" && (SRIOV_STEPS as readonly string[]).includes(currentStep))
+      window.history.replaceState(null, "", formatWizardState({ ...next, step: currentStep as (typeof SRIOV_STEPS)[number], entry: null }));
+    window.history.pushState(null, "", url);
+  };
 
   if (devices.isPending || groups.isPending) return <Loading what="the host's devices" />;
   if (devices.isError) return <ErrorPanel error={devices.error} what="the host's devices" />;
@@ -127,6 +123,7 @@ export function Wizard() {
             <PfPicker
               devices={all}
               groups={groups.data.groups}
+              // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- 0 VFs means no count chosen yet
               onPick={(pf) => go({ ...state, pf, step: "count", count: byAddress.get(pf)?.sriov?.numVfs || null, settings: {}, vfio: [], vms: {} })}
             />
           ) : !byAddress.get(state.pf)?.sriov ? (

@@ -30,11 +30,12 @@ export default async function rigGlobalSetup(): Promise<() => Promise<void>> {
   if (running) {
     console.error(`rig: reusing the running rig (QEMU pid ${running.pid}, ${running.serverUrl})`);
     await saveAdminSession(running);
-    return async () => {};
+    return () => Promise.resolve();
   }
   const started = await startRig({ detach: false });
   await saveAdminSession(started);
-  return async () => {
+  return () => {
     stopRig();
+    return Promise.resolve();
   };
 }

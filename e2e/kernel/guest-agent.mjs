@@ -103,49 +103,53 @@ function runExec(body) {
   });
 }
 
-const server = createServer(async (req, res) => {
-  try {
-    const url = new URL(req.url ?? "/", "http://agent");
-    if (req.method === "GET" && url.pathname === "/health") {
-      return send(res, 200, { ok: true, ready: existsSync("/run/rig-ready"), kernel: release(), uptime: uptime() });
-    }
-    if (req.method !== "POST") return send(res, 404, { ok: false, error: { message: `no ${req.method} ${url.pathname}` } });
-    const body = await readBody(req);
-    switch (url.pathname) {
-      case "/exec":
-        return send(res, 200, await runExec(body));
-      case "/read":
-        try {
-          const buf = readFileSync(body.path);
-          return send(res, 200, { ok: true, content: body.encoding === "base64" ? buf.toString("base64") : buf.toString("utf8") });
-        } catch (e) {
-          return send(res, 200, { ok: false, error: fsError(e) });
+// The handler answers every request itself, errors included: nothing is left for node:http to catch.
+const server = createServer(
+  (req, res) =>
+    void (async () => {
+      try {
+        const url = new URL(req.url ?? "/", "http://agent");
+        if (req.method === "GET" && url.pathname === "/health") {
+          return send(res, 200, { ok: true, ready: existsSync("/run/rig-ready"), kernel: release(), uptime: uptime() });
         }
-      case "/write":
-        try {
-          const data = body.encoding === "base64" ? Buffer.from(body.content ?? "", "base64") : String(body.content ?? "");
-          writeFileSync(body.path, data, { flag: body.flag ?? "w" });
-          return send(res, 200, { ok: true });
-        } catch (e) {
-          return send(res, 200, { ok: false, error: fsError(e) });
+        if (req.method !== "POST") return send(res, 404, { ok: false, error: { message: `no ${req.method} ${url.pathname}` } });
+        const body = await readBody(req);
+        switch (url.pathname) {
+          case "/exec":
+            return send(res, 200, await runExec(body));
+          case "/read":
+            try {
+              const buf = readFileSync(body.path);
+              return send(res, 200, { ok: true, content: body.encoding === "base64" ? buf.toString("base64") : buf.toString("utf8") });
+            } catch (e) {
+              return send(res, 200, { ok: false, error: fsError(e) });
+            }
+          case "/write":
+            try {
+              const data = body.encoding === "base64" ? Buffer.from(body.content ?? "", "base64") : String(body.content ?? "");
+              writeFileSync(body.path, data, { flag: body.flag ?? "w" });
+              return send(res, 200, { ok: true });
+            } catch (e) {
+              return send(res, 200, { ok: false, error: fsError(e) });
+            }
+          case "/poweroff":
+            send(res, 200, { ok: true });
+            setTimeout(() => {
+              try {
+                writeFileSync("/proc/sysrq-trigger", "o");
+              } catch {
+                process.exit(0);
+              }
+            }, 100);
+            return;
+          default:
+            return send(res, 404, { ok: false, error: { message: `no POST ${url.pathname}` } });
         }
-      case "/poweroff":
-        send(res, 200, { ok: true });
-        setTimeout(() => {
-          try {
-            writeFileSync("/proc/sysrq-trigger", "o");
-          } catch {
-            process.exit(0);
-          }
-        }, 100);
-        return;
-      default:
-        return send(res, 404, { ok: false, error: { message: `no POST ${url.pathname}` } });
-    }
-  } catch (e) {
-    const err = /** @type {Error & { status?: number }} */ (e);
-    return send(res, err.status ?? 500, { ok: false, error: { message: err.message } });
-  }
-});
+      } catch (e) {
+        const err = /** @type {Error & { status?: number }} */ (e);
+        return send(res, err.status ?? 500, { ok: false, error: { message: err.message } });
+      }
+    })(),
+);
 
 server.listen(port, "0.0.0.0", () => console.log(`rig-agent: listening on :${port} (guest only)`));

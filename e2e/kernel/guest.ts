@@ -96,19 +96,19 @@ export async function trpcQuery<T>(procedure: string): Promise<T> {
 export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
-  let lastError: unknown = null;
+  let lastError = "";
   while (Date.now() < deadline) {
     try {
       last = await fn();
       if (ok(last)) return last;
     } catch (e) {
-      lastError = e;
+      lastError = String(e);
       // A rig that is gone (the stall watchdog ends a guest that stays stalled) will not come back within timeoutMs.
-      if (!runningRig()) throw new Error(`the rig stopped while waiting for ${what}: ${e}`);
+      if (!runningRig()) throw new Error(`the rig stopped while waiting for ${what}: ${String(e)}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)} ${lastError ?? ""}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)} ${lastError}`);
 }
 
 /**

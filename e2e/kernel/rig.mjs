@@ -558,7 +558,7 @@ export async function startRig({
     if (!serverOk && (serverOk = (await httpAnswers(`http://127.0.0.1:${ports.server}/`, probeMs)) !== null)) marks.server = Date.now() - started;
     if (!(serverOk && agentOk)) await sleep(250);
   }
-  if (!qemuPid) qemuPid = Number(readFileSync(paths.pidfile, "utf8").trim());
+  qemuPid ??= Number(readFileSync(paths.pidfile, "utf8").trim());
   /** @type {RigState} */
   const state = {
     pid: qemuPid,
@@ -643,7 +643,7 @@ export function stopRig({ log = console.error } = {}) {
  * @returns {Promise<RigState>}
  */
 export async function rebootRig({ log = console.error } = {}) {
-  if (runningRig()) await guestExec(["sync"], { timeoutMs: 60_000 }).catch(() => {});
+  if (runningRig()) await guestExec(["sync"], { timeoutMs: 60_000 }).catch(() => undefined);
   stopRig({ log });
   return startRig({ detach: true, keepData: true, log });
 }
@@ -732,13 +732,13 @@ function openShell() {
       /** @type {Buffer[]} */
       const chunks = [];
       process.stdin.on("data", (c) => chunks.push(c));
-      process.stdin.on("end", () =>
+      process.stdin.on("end", () => {
         guestExec(["bash", "-s"], { input: Buffer.concat(chunks).toString("utf8"), timeoutMs: 10 * 60_000 }).then((r) => {
           process.stdout.write(r.stdout);
           process.stderr.write(r.stderr);
           res(r.code ?? 1);
-        }, rej),
-      );
+        }, rej);
+      });
     });
   }
   return new Promise((res) => {

@@ -219,9 +219,9 @@ async function diagnostics(qmpSocket, qemuPid) {
     ]);
     parts.push(
       `== query-cpus-fast\n${JSON.stringify(cpus, null, 1)}`,
-      `== info registers -a\n${registers}`,
-      `== info lapic 0\n${lapic0}`,
-      `== info lapic 1\n${lapic1}`,
+      `== info registers -a\n${String(registers)}`,
+      `== info lapic 0\n${String(lapic0)}`,
+      `== info lapic 1\n${String(lapic1)}`,
     );
   } catch (e) {
     parts.push(`== QMP failed: ${/** @type {Error} */ (e).message}`);

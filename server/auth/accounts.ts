@@ -125,7 +125,7 @@ export class Accounts {
     const row = this.db
       .prepare(`SELECT s.last_seen, s.expires_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`)
       .get(sha256(token)) as (UserRow & { last_seen: number; expires_at: number }) | undefined;
-    if (!row || row.disabled_at !== null || now >= row.expires_at || now - row.last_seen >= this.policy.idleMs) {
+    if (row?.disabled_at !== null || now >= row.expires_at || now - row.last_seen >= this.policy.idleMs) {
       if (row) this.logout(token);
       return null;
     }
@@ -159,7 +159,7 @@ export class Accounts {
     const row = this.db.prepare(`SELECT id, name, role, revoked_at, expires_at FROM api_tokens WHERE token_hash = ?`).get(sha256(token)) as
       { id: number; name: string; role: Role; revoked_at: number | null; expires_at: number | null } | undefined;
     const now = this.now();
-    if (!row || row.revoked_at !== null || (row.expires_at !== null && now >= row.expires_at)) return null;
+    if (row?.revoked_at !== null || (row.expires_at !== null && now >= row.expires_at)) return null;
     this.db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`).run(now, row.id);
     return { id: row.id, name: row.name, role: row.role };
   }

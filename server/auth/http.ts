@@ -56,7 +56,7 @@ async function readLimited(req: Request, limit: number): Promise<string | null> 
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      await reader.cancel().catch(() => undefined);
       return null;
     }
     chunks.push(value);
@@ -102,7 +102,7 @@ export async function handleSetup(req: Request, services: Services): Promise<Res
   return outcomeResponse(await pre.service.setup(body.value.name, body.value.password, body.value.code, clientAddress(req.headers)), req, pre.service);
 }
 
-export async function handleLogout(req: Request, services: Services): Promise<Response> {
+export function handleLogout(req: Request, services: Services): Response {
   const pre = precheck(req, services);
   if (!pre.ok) return pre.response;
   const token = sessionToken(req.headers);

@@ -23,7 +23,7 @@ describe("ScryptGate", () => {
     const order: number[] = [];
     const runs = jobs.map((j, i) => gate.run(() => (order.push(i), j.job())));
     expect(gate.load()).toEqual({ running: 2, waiting: 1 });
-    const refused = gate.run(async () => "never");
+    const refused = gate.run(() => Promise.resolve("never"));
     await expect(refused).rejects.toBeInstanceOf(ScryptBusy);
     await expect(refused).rejects.toThrow("the server is busy checking other sign-ins: try again in a moment");
     expect(order).toEqual([0, 1]);
@@ -42,7 +42,7 @@ describe("ScryptGate", () => {
     const gate = new ScryptGate(1, 0);
     await expect(gate.run(() => Promise.reject(new Error("scrypt failed")))).rejects.toThrow("scrypt failed");
     expect(gate.load()).toEqual({ running: 0, waiting: 0 });
-    expect(await gate.run(async () => 7)).toBe(7);
+    expect(await gate.run(() => Promise.resolve(7))).toBe(7);
   });
 
   it("every password check and hash of the process goes through the one gate", async () => {

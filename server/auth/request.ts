@@ -58,6 +58,7 @@ export function bearerToken(headers: HeaderSource): string | null {
 
 /** The client's address: Passdeck's server (scripts/serve.mjs) overwrites x-forwarded-for with the socket's peer. */
 export function clientAddress(headers: HeaderSource): string | null {
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- "" means no address
   return headers.get("x-forwarded-for")?.split(",")[0]?.trim() || null;
 }
 

@@ -58,7 +58,7 @@ export class AuthService {
     this.purgeEveryMs = purge.everyMs ?? 10 * 60_000;
     this.purgeBatch = purge.batch ?? 500;
     const every = purge.every === undefined ? unrefInterval : purge.every;
-    this.stopPurging = every ? every(() => this.purgeSessions(), this.purgeEveryMs) : () => {};
+    this.stopPurging = every ? every(() => this.purgeSessions(), this.purgeEveryMs) : () => undefined;
   }
 
   /** Stops the purge timer (tests; a server just exits). */

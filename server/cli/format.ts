@@ -78,7 +78,7 @@ export function formatGroups(inv: Inventory): string {
       const d = byAddress.get(a)!;
       const tags = [
         d.driver ? `driver ${d.driver}` : "no driver",
-        d.bridge ? d.bridge : null,
+        d.bridge,
         d.hostCritical.length ? "host-critical" : d.hostNotices.length ? "host notice" : null,
         isHeld(d.hold) ? describeHold(d.hold) : null,
       ]

@@ -97,11 +97,13 @@ export function hostRecordsOver(db: Db, helper: HelperApplier | null): HostRecor
     desired,
     audit,
     auditLog: audit,
-    forgetDesired: async (address, meta) => {
-      const gone = desired.forget(address);
-      if (gone.length > 0)
-        audit.record("setting", meta.actor, meta.origin, `forgot the desired state at ${address} (${gone.length} entries)`, meta.peer ?? null);
-      return gone;
-    },
+    // The interface answers with a Promise (the helper's records do, over its socket): a throw rejects it.
+    forgetDesired: (address, meta) =>
+      new Promise((resolve) => {
+        const gone = desired.forget(address);
+        if (gone.length > 0)
+          audit.record("setting", meta.actor, meta.origin, `forgot the desired state at ${address} (${gone.length} entries)`, meta.peer ?? null);
+        resolve(gone);
+      }),
   };
 }

@@ -236,8 +236,10 @@ export class Journal {
           StepRow,
           "step_index" | "status" | "command" | "at"
         >[];
-        const same = (row: (typeof stored)[number] | undefined, r: StepReport | undefined) =>
-          row !== undefined && r !== undefined && row.step_index === r.index && row.status === r.status && row.command === r.command;
+        const same = (row: (typeof stored)[number] | undefined, r: StepReport | undefined) => {
+          if (row === undefined || r === undefined) return false;
+          return row.step_index === r.index && row.status === r.status && row.command === r.command;
+        };
         if (stored.every((row, i) => same(row, result.steps[i]))) {
           for (const report of result.steps.slice(stored.length)) this.insertStep(entryId, report);
         } else {

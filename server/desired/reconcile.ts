@@ -255,7 +255,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     stopped ||
     actions.some((a) => a.status === "failed") ||
     // drift left on an entry nobody refused: the plans ran but the host does not show it
-    (after !== null && after.items.some((i) => i.status !== "ok" && !refusedEntries.has(i.entry)));
+    after?.items.some((i) => i.status !== "ok" && !refusedEntries.has(i.entry)) === true;
   const outcome: ReconcileReport["outcome"] = failed
     ? "failed"
     : refused.length > 0

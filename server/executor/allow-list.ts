@@ -59,7 +59,6 @@ export const domainRefSchema = z.object({
     .string()
     .min(1)
     .max(200)
-    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     .regex(/^[^\u0000-\u001f\u007f/]+$/, "must be a libvirt domain name"),
 });
 const mac = canonicalMacSchema("52:54:00:12:34:56");
@@ -101,7 +100,6 @@ export const guestDeviceSchema = z.discriminatedUnion("type", [
         .string()
         .min(1)
         .max(200)
-        // eslint-disable-next-line no-control-regex -- refusing control characters is the point
         .regex(/^[^\u0000-\u001f\u007f/'"<>&-][^\u0000-\u001f\u007f/'"<>&]*$/, "must be a libvirt network name"),
       mac,
       vlan: guestVlan,

@@ -77,7 +77,7 @@ export class PlanExecutor {
     return this.running;
   }
 
-  async apply(untrusted: unknown, onStep: (report: StepReport) => void = () => {}): Promise<PlanResult> {
+  async apply(untrusted: unknown, onStep: (report: StepReport) => void = () => undefined): Promise<PlanResult> {
     const plan: Plan = validatePlan(untrusted);
     if (this.running) throw new PlanBusy(this.running);
     this.running = plan.id;

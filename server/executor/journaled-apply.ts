@@ -33,7 +33,7 @@ export async function applyJournaled(
   executor: PlanExecutor,
   journal: Journal,
   /** a Plan, or untrusted JSON claiming to be one: the allow-list decides */
-  plan: Plan | unknown,
+  plan: unknown,
   meta: Omit<JournalMeta, "before">,
   snapshot: () => unknown,
   onStep?: (report: StepReport) => void,

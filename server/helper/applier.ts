@@ -199,7 +199,7 @@ export class LocalApplier implements PlanApplier {
         windowMs: this.windowMs,
         reasons,
       };
-      const held: Held = { confirmation, plan: valid, result: applied.result, cancel: () => {} };
+      const held: Held = { confirmation, plan: valid, result: applied.result, cancel: () => undefined };
       held.cancel = this.schedule(() => void this.expire(valid.id), this.windowMs);
       this.held.set(valid.id, held);
     } else if (ok) desiredError = this.remember(valid, meta.actor);
@@ -234,7 +234,12 @@ export class LocalApplier implements PlanApplier {
     }
   }
 
-  async confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
+  confirm(planId: string, meta: ApplyMeta): Promise<ConfirmOutcome> {
+    // The interface answers with a Promise (the helper's client does, over its socket): a throw rejects it.
+    return new Promise((resolve) => resolve(this.confirmHeld(planId, meta)));
+  }
+
+  private confirmHeld(planId: string, meta: ApplyMeta): ConfirmOutcome {
     const held = this.held.get(planId);
     if (!held)
       return {
@@ -257,8 +262,8 @@ export class LocalApplier implements PlanApplier {
     return this.undo(held, meta, `undone from the confirmation prompt by ${meta.actor}`);
   }
 
-  async pending(): Promise<PendingConfirmation[]> {
-    return [...this.held.values()].map((h) => h.confirmation);
+  pending(): Promise<PendingConfirmation[]> {
+    return Promise.resolve([...this.held.values()].map((h) => h.confirmation));
   }
 
   /** When the helper stops, nothing is left waiting for a confirmation nobody could give any more. */

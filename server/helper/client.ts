@@ -72,7 +72,7 @@ export class HelperApplier implements PlanApplier {
   }
 
   /** Sends one request and reads the answer lines; any raw JSON is accepted for tests of the helper's refusals. */
-  call(request: HelperRequest | Record<string, unknown>, onStep: (report: StepReport) => void = () => {}): Promise<unknown> {
+  call(request: HelperRequest | Record<string, unknown>, onStep: (report: StepReport) => void = () => undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const socket = createConnection(this.socketPath);
       let buffered = "";

@@ -212,6 +212,7 @@ export function scanHolders(procRoot: string): HolderScan {
     processes.push({
       pid,
       uid,
+      // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty comm means unknown
       command: readOr(join(dir, "comm"))?.trim() || null,
       startedAt: startedAt(dir, bootMs),
       guest: qemu?.guest ?? null,
@@ -404,6 +405,7 @@ export function netnsOwners(procRoot: string, addresses: string[]): Record<strin
       const { manager } = managerFromCgroup(readOr(join(dir, "cgroup")) ?? "");
       out[address] = {
         pid,
+        // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty comm means unknown
         command: readOr(join(dir, "comm"))?.trim() || null,
         guest: null,
         manager,

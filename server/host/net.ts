@@ -254,7 +254,7 @@ export function parseTcpTable(text: string, port: number): string[] {
     const [, local, , state] = line.trim().split(/\s+/);
     if (!local || state !== TCP_ESTABLISHED) continue;
     const a = decodeProcSocketAddress(local);
-    if (a && a.port === port) found.push(a.address);
+    if (a?.port === port) found.push(a.address);
   }
   return found;
 }

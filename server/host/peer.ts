@@ -43,7 +43,10 @@ function peerCred(fd: number): Promise<{ pid: number; uid: number; gid: number }
 
 function userName(uid: number): Promise<string | null> {
   return new Promise((resolve) =>
-    execFile("getent", ["passwd", String(uid)], { encoding: "utf8", timeout: 3000 }, (err, stdout) => resolve(err ? null : stdout.split(":")[0] || null)),
+    execFile("getent", ["passwd", String(uid)], { encoding: "utf8", timeout: 3000 }, (err, stdout) =>
+      // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty name means none
+      resolve(err ? null : stdout.split(":")[0] || null),
+    ),
   );
 }
 

@@ -51,6 +51,7 @@ export const defaultPort = (scheme) => (scheme === "https" ? 443 : 80);
  * @returns {string | null}
  */
 export function normalizeAddress(text) {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a header or config value; anything else fails the parse below
   let a = String(text ?? "").trim();
   if (a.startsWith("[") && a.endsWith("]")) a = a.slice(1, -1);
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(a);

@@ -45,7 +45,7 @@ export function judgeGroup(id: number, devs: PciDevice[]): IommuGroup {
   }
 
   const inGroup = new Set(base.devices);
-  const pfWithVfs = endpoints.find((d) => d.sriov && d.sriov.vfs.some((vf) => inGroup.has(vf)));
+  const pfWithVfs = endpoints.find((d) => d.sriov?.vfs.some((vf) => inGroup.has(vf)));
   if (pfWithVfs) {
     return {
       ...base,

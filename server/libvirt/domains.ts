@@ -59,7 +59,10 @@ export class Domains {
     const uuids = await this.uuids();
     const domains = await Promise.all(
       uuids.map((u) =>
-        this.get(u).catch((err: unknown) => (err instanceof LibvirtError && err.decoded.code === "no-such-domain" ? null : Promise.reject(err))),
+        this.get(u).catch((err: unknown) => {
+          if (err instanceof LibvirtError && err.decoded.code === "no-such-domain") return null;
+          throw err;
+        }),
       ),
     );
     // A domain undefined between the list and its lookup is simply gone.

@@ -58,7 +58,10 @@ export function guestConflicts(plan: Plan, inv: Inventory, inUse: InUseMap): Ref
   const seen = new Set<string>();
   const add = (r: Refusal) => {
     const key = `${r.code}:${r.reason}`;
-    if (!seen.has(key)) (out.push(r), seen.add(key));
+    if (!seen.has(key)) {
+      out.push(r);
+      seen.add(key);
+    }
   };
   const attaching = new Map<string, string>();
   for (const { step } of plan.steps) {

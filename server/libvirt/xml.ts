@@ -32,7 +32,7 @@ export function parseXml(xml: string, root: string): XmlNode {
     throw new LibvirtXmlError(`not XML: ${err instanceof Error ? err.message : String(err)}`);
   }
   const raw = doc[root];
-  const node = Array.isArray(raw) ? raw[0] : raw;
+  const node: unknown = Array.isArray(raw) ? raw[0] : raw;
   if (!node || typeof node !== "object")
     throw new LibvirtXmlError(`expected a <${root}> document, got <${Object.keys(doc).find((k) => !k.startsWith("?")) ?? "nothing"}>`);
   return node as XmlNode;
@@ -53,14 +53,16 @@ export const children = (n: unknown, name: string): XmlNode[] => {
   if (v === undefined || v === null) return [];
   return (Array.isArray(v) ? v : [v]).map((x) => (typeof x === "object" && x !== null ? (x as XmlNode) : { "#text": String(x) }));
 };
+// A value is a string as parsed (parseAttributeValue and parseTagValue off), or a scalar where code built the node.
+const scalarText = (v: unknown): string => String(v);
 export const attr = (n: unknown, name: string): string | null => {
   const v = (n as XmlNode | null)?.[`@_${name}`];
-  return v === undefined || v === null ? null : String(v);
+  return v === undefined || v === null ? null : scalarText(v);
 };
 export const text = (n: unknown, name: string): string | null => {
   const v = (n as XmlNode | null)?.[name];
-  const one = Array.isArray(v) ? v[0] : v;
+  const one: unknown = Array.isArray(v) ? v[0] : v;
   if (one === undefined || one === null) return null;
   if (typeof one === "object") return (one as XmlNode)["#text"] === undefined ? null : String((one as XmlNode)["#text"]);
-  return String(one);
+  return scalarText(one);
 };

@@ -29,9 +29,9 @@ function counted(limits: Partial<PreviewLimitOptions> = {}) {
   const counts = { scans: 0, virshLists: 0 };
   const virsh: VirshRunner = {
     uri: "test:///counted",
-    run: async (args) => {
+    run: (args) => {
       if (args[0] === "list") counts.virshLists++;
-      return { code: 0, stdout: "", stderr: "" }; // no VMs
+      return Promise.resolve({ code: 0, stdout: "", stderr: "" }); // no VMs
     },
   };
   const journal = new Journal(openHostDatabase(mkdtempSync(join(work, "d-"))));

@@ -199,7 +199,7 @@ export class PlanService {
     let applied: Awaited<ReturnType<PlanApplier["apply"]>>;
     // What the reviewer accepted travels with the plan, by address; the applier re-checks it against its own scan.
     const o = pending.overrides;
-    const overrides = { confirm: Boolean(o.confirm || o.force), force: o.force ? forceTargets(pending.plan, inventory) : [] };
+    const overrides = { confirm: o.confirm === true || o.force === true, force: o.force ? forceTargets(pending.plan, inventory) : [] };
     try {
       applied = await access.applier.apply(pending.plan, who, (report) => emit({ kind: "step", report }), overrides);
     } catch (err) {
@@ -434,7 +434,7 @@ export class PlanService {
   private hostForPreview(): Promise<PreviewHost> {
     const c = this.previewHost;
     const runs = this.runsKey();
-    if (c && c.epoch === this.hostEpoch && c.runs === runs && this.now() - c.at < PREVIEW_FRESH_MS) return c.host;
+    if (c?.epoch === this.hostEpoch && c.runs === runs && this.now() - c.at < PREVIEW_FRESH_MS) return c.host;
     const host = (async (): Promise<PreviewHost> => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       const inventory = this.deps.inventory(true);

@@ -167,7 +167,7 @@ function deviceProblems(inv: Inventory, d: PciDevice, device: GuestDevice, going
  */
 export function pfDownWarning(inv: Inventory, pfAddress: string): Refusal | null {
   const netdev = inv.devices.find((x) => x.address === pfAddress)?.netdevs[0];
-  if (!netdev || netdev.operstate !== "down") return null;
+  if (netdev?.operstate !== "down") return null;
   return {
     code: "pf-down",
     reason: `${netdev.name} (the PF of this VF) is down: libvirt refuses to start a VM with a VF interface while its PF is not up (ip link set ${netdev.name} up); if it is up without a cable, this does not matter`,
@@ -222,8 +222,8 @@ export function planAttach(inv: Inventory, domains: Domain[], req: AttachRequest
   if (pfDown) problems.push(pfDown);
   const already = targets.filter(
     (t) =>
-      (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) ||
-      (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address),
+      (t === "live" ? domain.live : domain.config)?.hostdevs.some((h) => h.address === d.address) === true ||
+      (t === "live" ? domain.live : domain.config)?.hostdevInterfaces.some((i) => i.address === d.address) === true,
   );
   if (already.length === targets.length) return { outcome: { kind: "nothing-to-do", reason: `${domain.name} already has ${d.address}` }, xmlChanges: [] };
   const { steps, xmlChanges } = attachSteps(

@@ -1,17 +1,18 @@
 /** The probe agent with fake probes: following the targets table, batching samples into the store, one per data dir. */
+import type * as ChildProcess from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { ProbeAgent } from "./agent";
-import type { Probe, ProbeSink } from "./runners";
+import type { ProbeSink } from "./runners";
 import { openProbeStores } from "./stores";
 import type { ProbeTarget } from "./target-store";
 
 // `ping -V` only: no real ping runs in these tests.
 vi.mock("node:child_process", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("node:child_process")>()),
+  ...(await importOriginal<typeof ChildProcess>()),
   execFileSync: vi.fn(() => "ping from iputils 20221126\nlibcap: yes\n"),
 }));
 
@@ -26,7 +27,7 @@ function setup() {
   const dir = join(work, `d${dirs++}`);
   let clock = T;
   const store = openProbeStores(openWebDatabase(dir), () => clock);
-  const started: { target: ProbeTarget; sink: ProbeSink; firstSeq: number; probe: Probe & { stop: ReturnType<typeof vi.fn> } }[] = [];
+  const started: { target: ProbeTarget; sink: ProbeSink; firstSeq: number; probe: { stop: ReturnType<typeof vi.fn> } }[] = [];
   const logs: string[] = [];
   const agent = new ProbeAgent(store, {
     probeFor: (target, sink, firstSeq) => {

@@ -82,7 +82,7 @@ export class ProbeAgent {
     const wanted = new Map(this.store.targets.active().map((t) => [t.id, t]));
     for (const [id, running] of this.probes) {
       const t = wanted.get(id);
-      if (!t || t.intervalMs !== running.target.intervalMs || t.timeoutMs !== running.target.timeoutMs) {
+      if (t?.intervalMs !== running.target.intervalMs || t.timeoutMs !== running.target.timeoutMs) {
         running.probe.stop();
         this.probes.delete(id);
       }

@@ -56,7 +56,7 @@ export function iperfArgs(req: IperfRequest): string[] {
 export function parseIperfJson(text: string, req: IperfRequest): IperfResult {
   let doc: { error?: string; end?: { sum?: Record<string, number>; sum_received?: Record<string, number>; sum_sent?: Record<string, number> } };
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text) as typeof doc;
   } catch {
     throw new IperfError(`iperf3 printed no JSON: ${text.slice(0, 200)}`);
   }

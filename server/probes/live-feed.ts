@@ -231,11 +231,12 @@ class Subscription implements AsyncIterableIterator<LiveSample[]> {
     }
   }
 
-  async return(): Promise<IteratorResult<LiveSample[]>> {
+  return(): Promise<IteratorResult<LiveSample[]>> {
     this.close();
-    return { done: true, value: undefined };
+    return Promise.resolve({ done: true, value: undefined });
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- AsyncIterator's throw() rejects with the caller's reason, whatever it is
   async throw(err?: unknown): Promise<IteratorResult<LiveSample[]>> {
     this.close();
     throw err;

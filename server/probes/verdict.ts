@@ -307,7 +307,7 @@ function hodgesLehmannSorted(before: Float64Array, after: Float64Array): HodgesL
   const a = exact ? after : evenlySpacedRanks(after, HL_SUBSAMPLE_PER_SIDE);
   const differences = new Float64Array(a.length * b.length);
   let k = 0;
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) differences[k++] = a[i]! - b[j]!;
+  for (const x of a) for (const y of b) differences[k++] = x - y;
   return { shiftUs: medianInPlace(differences), exact };
 }
 

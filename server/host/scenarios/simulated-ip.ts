@@ -25,7 +25,12 @@ export class SimulatedIpLink implements IpLink {
 
   constructor(private readonly sysRoot: string) {}
 
-  async run(args: string[]): Promise<IpResult> {
+  run(args: string[]): Promise<IpResult> {
+    // IpLink's answer is a Promise (the real one runs ip): a throw here rejects it, as there.
+    return new Promise((resolve) => resolve(this.runNow(args)));
+  }
+
+  private runNow(args: string[]): IpResult {
     if (args[0] === "-j" && args[1] === "link" && args[2] === "show" && args[3] === "dev" && args[4]) return this.show(args[4]);
     if (args[0] === "link" && args[1] === "set" && args[2] === "dev" && args[4] === "vf") return this.set(args[3]!, args.slice(5));
     return { code: 255, stdout: "", stderr: `Object "${args.join(" ")}" is unknown, try "ip help".\n` };

@@ -152,7 +152,7 @@ export class SimulatedKernel implements SysfsWriter {
    */
   openVfio(address: string, p: Omit<SimulatedProcess, "fds" | "uid" | "cgroup" | "startTicks"> & Partial<SimulatedProcess>): void {
     const f = this.tree.topology.byAddress.get(address);
-    if (f?.spec.driver !== "vfio-pci") throw new Error(`${address} is not on vfio-pci: a QEMU cannot open it (\"vfio ${address}: no iommu_group found\")`);
+    if (f?.spec.driver !== "vfio-pci") throw new Error(`${address} is not on vfio-pci: a QEMU cannot open it ("vfio ${address}: no iommu_group found")`);
     const group = this.tree.groupOf(address);
     this.tree.startProcess({ uid: 0, cgroup: "/user.slice", startTicks: 4242, ...p, fds: [...(p.fds ?? []), "/dev/vfio/vfio", `/dev/vfio/${group}`] });
     this.openBy.set(address, p.pid);
@@ -344,7 +344,7 @@ export class SimulatedKernel implements SysfsWriter {
   /** unbind_store(): only a device bound to this very driver (else ENODEV). */
   private unbindStore(driver: string, buf: string): void {
     const f = this.device(buf);
-    if (!f || f.spec.driver !== driver) throw errnoError("ENODEV", `${driver}/unbind: "${buf.trim()}" is not bound to ${driver}`);
+    if (f?.spec.driver !== driver) throw errnoError("ENODEV", `${driver}/unbind: "${buf.trim()}" is not bound to ${driver}`);
     this.release(f);
   }
 
@@ -378,14 +378,14 @@ export class SimulatedKernel implements SysfsWriter {
     if (override !== undefined && override !== driver) return false;
     const t = this.tables.get(driver);
     const id = idOf(f.spec.vendor, f.spec.device);
-    return t?.dynIds.has(id) || t?.ids.has(id) || override !== undefined;
+    return t?.dynIds.has(id) === true || t?.ids.has(id) === true || override !== undefined;
   }
 
   /** pci_device_probe() and the driver's probe: binds and returns null, or returns the errno the probe failed with. */
   private probe(driver: string, f: PciFunction): string | null {
     const pf = f.physfn ? this.tree.topology.byAddress.get(f.physfn) : undefined;
     // pci_device_can_probe(): a VF of a PF with sriov_drivers_autoprobe off binds only through driver_override
-    if (pf && pf.spec.sriov!.autoprobe === false && f.spec.driverOverride === undefined) return "ENODEV";
+    if (pf?.spec.sriov!.autoprobe === false && f.spec.driverOverride === undefined) return "ENODEV";
     if (driver === "vfio-pci") {
       if (f.spec.bridge) return "EINVAL"; // vfio_pci_probe(): only normal (type 0) headers
       if (f.spec.sriov && f.spec.sriov.numVfs > 0) {

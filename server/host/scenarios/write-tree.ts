@@ -857,8 +857,8 @@ function writeFirmware(t: Tree, h: Host): void {
   for (const sig of ["APIC", "DSDT", "FACP", "MCFG"]) t.file(`firmware/acpi/tables/${sig}`, acpiTable(sig, [0, 0, 0, 0]));
   const { vendor, acpiTable: present, interruptRemapping } = h.spec.host.iommu;
   // DMAR: host address width, flags (bit 0: interrupt remapping supported); IVRS: IVinfo
-  if (present && vendor === "intel") t.file("firmware/acpi/tables/DMAR", acpiTable("DMAR", [38, interruptRemapping ? 1 : 0, ...Array(10).fill(0)]));
-  if (present && vendor === "amd") t.file("firmware/acpi/tables/IVRS", acpiTable("IVRS", [0x43, 0x30, 0x20, 0, ...Array(8).fill(0)]));
+  if (present && vendor === "intel") t.file("firmware/acpi/tables/DMAR", acpiTable("DMAR", [38, interruptRemapping ? 1 : 0, ...Array<number>(10).fill(0)]));
+  if (present && vendor === "amd") t.file("firmware/acpi/tables/IVRS", acpiTable("IVRS", [0x43, 0x30, 0x20, 0, ...Array<number>(8).fill(0)]));
 }
 
 // Network ---------------------------------------------------------------------------------------------------------
@@ -1199,7 +1199,7 @@ function v4Addresses(h: Host): V4Addr[] {
 }
 
 function routeMetric(_h: Host, iface: string, route: ScenarioSpec["network"]["defaultV4"]): number {
-  return route && route.iface === iface ? (route.metric ?? 0) : 0;
+  return route?.iface === iface ? (route.metric ?? 0) : 0;
 }
 
 /** /proc/net/route: the main table's unicast routes, each line padded to 127 columns (seq_pad). */
@@ -1276,7 +1276,7 @@ function ipv6Hex(text: string): string {
   const [head, tail] = text.includes("::") ? (text.split("::") as [string, string]) : [text, null];
   const h = head ? head.split(":") : [];
   const t = tail ? tail.split(":") : [];
-  const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  const groups = tail === null ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
   return groups
     .map((g) => g.padStart(4, "0"))
     .join("")
@@ -1361,7 +1361,7 @@ function ipv6Routes(h: Host): string {
   for (const a of addrs) {
     const dev = a.iface.name;
     if (a.scope !== 0x10) {
-      const metric = def && def.iface === dev && a.scope === 0 ? (def.metric ?? 256) : 256;
+      const metric = def?.iface === dev && a.scope === 0 ? (def.metric ?? 256) : 256;
       const net = maskedV6(a.hex, a.prefix);
       // a SLAAC address's prefix route comes from the same router advertisement, with its lifetime
       const flags = a.flags & IFA_F_PERMANENT ? RTF_UP : (RTF_UP | RTF_ADDRCONF | RTF_EXPIRES) >>> 0;
