@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeIpLinkVfError, decodeShortfall, decodeSysfsWriteError, normalizeErrno, type IpLinkVfInput, type SysfsWriteInput } from "./decode";
 import { lastSeq, linesSince, parseKmsg } from "@/server/host/kmsg";
+import { SAMPLE_KMSG } from "@/server/host/kmsg-sample";
 
 // Kernel lines below are the kernels' printk strings with the dev_printk prefix ("<driver|bus> <BDF>: ").
 
@@ -620,17 +621,7 @@ describe("decodeIpLinkVfError", () => {
 });
 
 describe("kernel lines from parseKmsg / linesSince", () => {
-  const kmsg = [
-    "6,1517,12871000001,-;igb 0000:01:00.0: Intel(R) Gigabit Ethernet Network Connection",
-    " SUBSYSTEM=pci",
-    " DEVICE=+pci:0000:01:00.0",
-    "4,1518,12873345123,-;ixgbe 0000:05:00.0: not enough MMIO resources for SR-IOV",
-    " SUBSYSTEM=pci",
-    " DEVICE=+pci:0000:05:00.0",
-    "3,1519,12873345200,-,caller=T812;ixgbe 0000:05:00.0: Failed to enable PCI sriov: -12",
-    "6,1520,12873345300,-;path with backslash \\x5c and tab\\x09end",
-    "",
-  ].join("\n");
+  const kmsg = SAMPLE_KMSG;
 
   it("takes the lines logged after a sequence number, and feeds the decoder", () => {
     const records = parseKmsg(kmsg);

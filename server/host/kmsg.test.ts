@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KernelLog, lastSeq, linesSince, parseKmsg } from "./kmsg";
+import { SAMPLE_KMSG } from "@/server/host/kmsg-sample";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-kmsg-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -26,17 +27,7 @@ describe("KernelLog", () => {
 });
 
 describe("parseKmsg / linesSince", () => {
-  const kmsg = [
-    "6,1517,12871000001,-;igb 0000:01:00.0: Intel(R) Gigabit Ethernet Network Connection",
-    " SUBSYSTEM=pci",
-    " DEVICE=+pci:0000:01:00.0",
-    "4,1518,12873345123,-;ixgbe 0000:05:00.0: not enough MMIO resources for SR-IOV",
-    " SUBSYSTEM=pci",
-    " DEVICE=+pci:0000:05:00.0",
-    "3,1519,12873345200,-,caller=T812;ixgbe 0000:05:00.0: Failed to enable PCI sriov: -12",
-    "6,1520,12873345300,-;path with backslash \\x5c and tab\\x09end",
-    "",
-  ].join("\n");
+  const kmsg = SAMPLE_KMSG;
 
   it("parses records, skips dictionary lines, unescapes \\xNN", () => {
     const records = parseKmsg(kmsg);
