@@ -372,7 +372,10 @@ test("2,000 idle connections from one address: the per-source cap holds, another
   await expect.poll(openNow, { timeout: 8_000 }).toBe(CAP);
   await expect.poll(() => openIn(tlsIdle), { timeout: 8_000 }).toBe(CAP);
   const rssPeak = largestRssKiB(open.pid);
-  expect(open.log()).toContain(`passdeck: refusing connections from 127.0.0.2: it holds ${CAP} open already (PASSDECK_MAX_CONNECTIONS_PER_SOURCE=${CAP})`);
+  // The log line comes through two pipes (serve.mjs → start.mjs → this process): awaited, not read at once.
+  await expect
+    .poll(() => open.log())
+    .toContain(`passdeck: refusing connections from 127.0.0.2: it holds ${CAP} open already (PASSDECK_MAX_CONNECTIONS_PER_SOURCE=${CAP})`);
 
   // The held ones are closed by the server, none later than the first-request limit (plus timer slack).
   await expect.poll(openNow, { timeout: FIRST_REQUEST_MS + 8_000, intervals: [250] }).toBe(0);

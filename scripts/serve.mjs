@@ -266,15 +266,23 @@ function armFirstRequest(socket) {
 // Open connections per source address, so one client cannot take every slot (maxConnections) from the others.
 /** @type {Map<string, number>} */
 const open = new Map();
-let warnedAt = 0;
+// When each source was last named in the log: once a minute per source, so a flood neither fills the log nor hides
+// a second offender behind the first. Bounded at 1,024 sources.
+/** @type {Map<string, number>} */
+const warnedAt = new Map();
 server.on("connection", (/** @type {import("node:net").Socket} */ socket) => {
   const source = normalizeAddress(socket.remoteAddress) ?? "unknown";
   if (!policy.trustedProxies.includes(source)) {
     const count = open.get(source) ?? 0;
     if (count >= maxPerSource) {
       socket.destroy();
-      if (Date.now() - warnedAt > 60_000) {
-        warnedAt = Date.now();
+      const now = Date.now();
+      if (now - (warnedAt.get(source) ?? 0) > 60_000) {
+        if (warnedAt.size >= 1024) {
+          for (const [old, at] of warnedAt) if (now - at > 60_000) warnedAt.delete(old);
+          if (warnedAt.size >= 1024) warnedAt.clear();
+        }
+        warnedAt.set(source, now);
         console.error(`passdeck: refusing connections from ${source}: it holds ${count} open already (PASSDECK_MAX_CONNECTIONS_PER_SOURCE=${maxPerSource})`);
       }
       return;
