@@ -9,10 +9,14 @@
 //   POST /read  { path, encoding?: "utf8"|"base64" }  -> { ok: true, content } | { ok: false, error }
 //   POST /write { path, content, encoding?, flag? }   -> { ok: true } | { ok: false, error: { code, errno, message } }
 //        the kernel's answer to a sysfs write is kept as the errno code (EBUSY, ERANGE, EINVAL ...).
+//   POST /sysfs-truth                              -> { ok: true, devices: [...] }: every function in every IOMMU
+//        group with its driver/physfn/virtfn links, read with plain fs calls (no Passdeck code). One walk in this
+//        process, not a shell loop: under TCG every fork+exec costs tens of milliseconds, and the tests poll this.
 //   POST /poweroff                                 -> { ok: true }, then the guest powers off
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { basename } from "node:path";
 import { release, uptime } from "node:os";
 
 const port = Number(process.env.RIG_AGENT_PORT ?? 7879);
@@ -103,6 +107,58 @@ function runExec(body) {
   });
 }
 
+/** @param {string} path the file's trimmed text, or null when it does not exist (or cannot be read) */
+function readOrNull(path) {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} path the last component of a symlink's target, or null when there is no such link */
+function linkName(path) {
+  try {
+    return basename(readlinkSync(path));
+  } catch {
+    return null;
+  }
+}
+
+/** Every function of every IOMMU group as sysfs shows it (the rig tests' independent truth). */
+function sysfsTruth() {
+  const root = "/sys/kernel/iommu_groups";
+  const hex = (/** @type {string | null} */ s) => (s ?? "").replace(/^0x/, "").toLowerCase();
+  const num = (/** @type {string | null} */ s) => (s === null || s === "" ? null : Number(s));
+  const groups = readdirSync(root).sort();
+  return groups.flatMap((group) =>
+    readdirSync(`${root}/${group}/devices`)
+      .sort()
+      .map((address) => {
+        const d = `${root}/${group}/devices/${address}`;
+        /** @type {string[]} */
+        const vfs = [];
+        for (let i = 0; ; i++) {
+          const vf = linkName(`${d}/virtfn${i}`);
+          if (vf === null) break;
+          vfs.push(vf);
+        }
+        return {
+          group: Number(group),
+          address,
+          vendor: hex(readOrNull(`${d}/vendor`)),
+          device: hex(readOrNull(`${d}/device`)),
+          class: hex(readOrNull(`${d}/class`)),
+          driver: linkName(`${d}/driver`),
+          physfn: linkName(`${d}/physfn`),
+          totalVfs: num(readOrNull(`${d}/sriov_totalvfs`)),
+          numVfs: num(readOrNull(`${d}/sriov_numvfs`)),
+          vfs,
+        };
+      }),
+  );
+}
+
 // The handler answers every request itself, errors included: nothing is left for node:http to catch.
 const server = createServer(
   (req, res) =>
@@ -132,6 +188,8 @@ const server = createServer(
             } catch (e) {
               return send(res, 200, { ok: false, error: fsError(e) });
             }
+          case "/sysfs-truth":
+            return send(res, 200, { ok: true, devices: sysfsTruth() });
           case "/poweroff":
             send(res, 200, { ok: true });
             setTimeout(() => {

@@ -1,12 +1,12 @@
 /** Host-side helpers for tests that run against the kernel rig's guest (see rig.mjs, topology.mjs). */
 import type { InventoryJson } from "@/server/cli/format";
-import { guestRun, runningRig, type RigState } from "./rig.mjs";
+import { guestRun, guestSysfsTruth, runningRig, type RigState } from "./rig.mjs";
 
 /** `passdeck inventory --json`, as the CLI inside the guest prints it. */
 export type GuestInventory = InventoryJson;
 export type GuestDevice = InventoryJson["devices"][number];
 
-/** One PCI function as the guest kernel shows it in sysfs, read by a plain shell loop (no Passdeck code). */
+/** One PCI function as the guest kernel shows it in sysfs, read by the rig's agent with plain fs calls (no Passdeck code). */
 export interface SysfsDevice {
   group: number;
   address: string;
@@ -32,45 +32,9 @@ export async function guestInventory(): Promise<GuestInventory> {
   return JSON.parse(out) as GuestInventory;
 }
 
-const SYSFS_LOOP = `
-for g in /sys/kernel/iommu_groups/*; do
-  for d in "$g"/devices/*; do
-    [ -e "$d" ] || continue
-    drv=""; [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
-    pf=""; [ -e "$d/physfn" ] && pf=$(basename "$(readlink "$d/physfn")")
-    total=$(cat "$d/sriov_totalvfs" 2>/dev/null || true)
-    num=$(cat "$d/sriov_numvfs" 2>/dev/null || true)
-    vfs=""; i=0
-    while [ -e "$d/virtfn$i" ]; do vfs="$vfs $(basename "$(readlink "$d/virtfn$i")")"; i=$((i + 1)); done
-    echo "\${g##*/}|\${d##*/}|$(cat "$d/vendor")|$(cat "$d/device")|$(cat "$d/class")|$drv|$pf|$total|$num|\${vfs# }"
-  done
-done
-`;
-
-/** Every device in every IOMMU group with its driver/physfn/virtfn links, from a shell loop in the guest. */
+/** Every device in every IOMMU group with its driver/physfn/virtfn links, as the guest's sysfs shows them. */
 export async function sysfsTruth(): Promise<SysfsDevice[]> {
-  const out = await guestRun(["sh", "-c", SYSFS_LOOP], { timeoutMs: 60_000 });
-  const hex = (s: string) => s.replace(/^0x/, "").toLowerCase();
-  const num = (s: string) => (s === "" ? null : Number(s));
-  return out
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [group = "", address = "", vendor = "", device = "", cls = "", driver = "", physfn = "", total = "", numVfs = "", vfs = ""] = line.split("|");
-      return {
-        group: Number(group),
-        address,
-        vendor: hex(vendor),
-        device: hex(device),
-        class: hex(cls),
-        driver: driver || null,
-        physfn: physfn || null,
-        totalVfs: num(total),
-        numVfs: num(numVfs),
-        vfs: vfs ? vfs.split(" ") : [],
-      };
-    });
+  return (await guestSysfsTruth()).devices;
 }
 
 /** Every address under /sys/bus/pci/devices in the guest. */

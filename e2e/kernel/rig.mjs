@@ -20,7 +20,7 @@
 //       PASSDECK_RIG_CACHE: cache dir (default <repo>/.cache/kernel-rig); PASSDECK_RIG_BOOT_TIMEOUT (s, 120);
 //       PASSDECK_RIG_LIFETIME (s, 3600): hard bound on one QEMU run; PASSDECK_RIG_DEBUG=1: verbose guest boot.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -658,11 +658,12 @@ function agentUrl() {
 
 /**
  * @param {string} path
- * @param {unknown} body
+ * @param {{ argv?: string[]; path?: string } & Record<string, unknown>} body
  * @param {number} timeoutMs
  * @returns {Promise<any>} the agent's JSON answer (its shape is the route's: ExecResult or FsResult)
  */
 async function agentPost(path, body, timeoutMs) {
+  const started = performance.now();
   const res = await fetch(`${agentUrl()}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -671,6 +672,9 @@ async function agentPost(path, body, timeoutMs) {
   });
   const json = await res.json();
   if (res.status !== 200) throw new RigError(`agent ${path}: HTTP ${res.status}: ${json?.error?.message ?? ""}`);
+  // PASSDECK_RIG_TRACE=<file>: one line per guest call with its wall time, to see where a rig run's minutes go.
+  const trace = process.env.PASSDECK_RIG_TRACE;
+  if (trace) appendFileSync(trace, `${(performance.now() - started).toFixed(0)}\t${path}\t${JSON.stringify(body.argv ?? body.path ?? "").slice(0, 160)}\n`);
   return json;
 }
 
@@ -707,6 +711,15 @@ export async function guestRun(argv, opts) {
  */
 export function guestRead(path, { encoding = "utf8" } = {}) {
   return agentPost("/read", { path, encoding }, 30_000);
+}
+
+/**
+ * Every function in every IOMMU group of the guest with its driver/physfn/virtfn links, read by the agent with plain
+ * fs calls (no Passdeck code): the tests' independent truth.
+ * @returns {Promise<{ ok: true; devices: Array<{ group: number; address: string; vendor: string; device: string; class: string; driver: string | null; physfn: string | null; totalVfs: number | null; numVfs: number | null; vfs: string[] }> }>}
+ */
+export function guestSysfsTruth() {
+  return agentPost("/sysfs-truth", {}, 60_000);
 }
 
 /**

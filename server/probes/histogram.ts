@@ -7,12 +7,17 @@
  * seconds. The sparse form (a few dozen occupied buckets per 10 s) decodes in about a microsecond and adds
  * exactly the same counts.
  */
-import * as hdr from "hdr-histogram-js";
+// The one class, not the package's index: the index loads its encoders, pako and a WebAssembly build (~90 ms on a
+// host, seconds in the rig's emulated guest) into every CLI command that opens the records.
+import * as int32 from "hdr-histogram-js/dist/Int32Histogram.js";
 
 /** RTTs above a minute are not RTTs: they are clamped into the top bucket. */
 const HIGHEST_US = 60_000_000;
 // A JsHistogram only for its bucket arithmetic (the Histogram interface build() returns does not declare it).
-const bucketing = new hdr.Int32Histogram(1, HIGHEST_US, 3);
+// Node's ESM import of this CommonJS file gives module.exports as the default ({ default: class }); bundlers give the
+// class itself.
+const Int32Histogram = typeof int32.default === "function" ? int32.default : (int32.default as unknown as { default: typeof int32.default }).default;
+const bucketing = new Int32Histogram(1, HIGHEST_US, 3);
 
 /** The lowest value of the bucket `us` falls into: every value of a bucket is stored as this one. */
 export function bucketOf(us: number): number {
