@@ -34,6 +34,9 @@ const auth = !only || only.includes("auth");
 /** Attacks on the server's doors (e2e/attack-*.spec.ts): each spec starts its own server (e2e/attack-server.ts). */
 const attacks = !only || only.includes("attacks");
 
+// Every other project: the attacks measure the server's answer times and memory, so nothing else runs beside them.
+const attackAfter = [...selected.map((s) => s.name), ...(live ? ["live"] : []), ...(wizard ? ["wizard", "latency"] : []), ...(auth ? ["auth"] : [])];
+
 const baseURL = (port: number) => `http://127.0.0.1:${port}`;
 
 /** Every server whose specs run signed in as admin: e2e/sign-in.setup.ts makes the admin and saves the cookie. */
@@ -50,7 +53,9 @@ export default defineConfig({
   testIgnore: ["**/kernel/**"],
   forbidOnly: true,
   fullyParallel: false,
-  workers: 1,
+  // Two spec files at a time: the read-only demo servers serve both. A project whose specs change their server's
+  // state (the wizard, auth) keeps one worker; the attacks run alone at the end, since they time the server.
+  workers: Number(process.env.PASSDECK_E2E_WORKERS ?? 2),
   retries: 0,
   timeout: 30_000,
   expect: { timeout: 10_000 },
@@ -71,15 +76,31 @@ export default defineConfig({
     })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(LIVE_PORT), ...signedIn("live") } }] : []),
     ...(wizard
-      ? [{ name: "wizard", testMatch: "wizard*.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") } }]
+      ? [
+          {
+            name: "wizard",
+            testMatch: "wizard*.spec.ts",
+            dependencies: ["sign-in"],
+            workers: 1,
+            use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") },
+          },
+        ]
       : []),
-    // The latency page on the wizard's server, whose probe agent really pings 127.0.0.1; listed after the wizard so
-    // its plan (a VF to vfio-pci and back) runs once the wizard specs are done with the host.
+    // The latency page on the wizard's server, whose probe agent really pings 127.0.0.1: after the wizard, so its
+    // plan (a VF to vfio-pci and back) runs once the wizard specs are done with the host.
     ...(wizard
-      ? [{ name: "latency", testMatch: "latency.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") } }]
+      ? [
+          {
+            name: "latency",
+            testMatch: "latency.spec.ts",
+            dependencies: ["sign-in", "wizard"],
+            workers: 1,
+            use: { baseURL: baseURL(WIZARD.port), ...signedIn("wizard") },
+          },
+        ]
       : []),
-    ...(auth ? [{ name: "auth", testMatch: "auth*.spec.ts", use: { baseURL: baseURL(AUTH.port) } }] : []),
-    ...(attacks ? [{ name: "attacks", testMatch: "attack-*.spec.ts", timeout: 180_000 }] : []),
+    ...(auth ? [{ name: "auth", testMatch: "auth*.spec.ts", workers: 1, use: { baseURL: baseURL(AUTH.port) } }] : []),
+    ...(attacks ? [{ name: "attacks", testMatch: "attack-*.spec.ts", timeout: 180_000, workers: 1, dependencies: attackAfter }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot
     ...(process.env.PASSDECK_SCREENSHOT
