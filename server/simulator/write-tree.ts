@@ -1,14 +1,36 @@
 /**
  * Writes a scenario as the kernel lays out sysfs and procfs: nested device directories, attribute files with a
  * trailing newline in the kernel's printf formats, and relative symlinks computed the way kernfs computes them.
- * Everything that knows a sysfs/procfs path or format for generated hosts lives here, including how a written tree
- * changes when VFs come and go and drivers bind and unbind (LiveScenarioTree, driven by the simulated kernel).
+ * Everything that knows a sysfs/procfs path for generated hosts lives here, including how a written tree changes
+ * when VFs come and go and drivers bind and unbind (LiveScenarioTree, driven by the simulated kernel). The procfs
+ * tables are printed by server/host/formats/, the modules server/host/ parses the real host's with.
  *
  * Synchronous node:fs on purpose: ~30k small files for the 1,000-function host are written in well under the
  * time promise overhead alone would take.
  */
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
+import { formatCmdline } from "@/server/host/formats/cmdline";
+import { formatCpuinfo, type CpuinfoBlock } from "@/server/host/formats/cpuinfo";
+import { formatFibTrie, type FibTrieEntry } from "@/server/host/formats/fib-trie";
+import { formatIfInet6, IFA_F_PERMANENT } from "@/server/host/formats/if-inet6";
+import { formatInterrupts, type InterruptLine } from "@/server/host/formats/interrupts";
+import {
+  formatIpv6Route,
+  RTF_ADDRCONF,
+  RTF_DEFAULT,
+  RTF_EXPIRES,
+  RTF_GATEWAY,
+  RTF_LOCAL,
+  RTF_NONEXTHOP,
+  RTF_UP,
+  type Ipv6Route,
+} from "@/server/host/formats/ipv6-route";
+import { formatMountinfo } from "@/server/host/formats/mountinfo";
+import { formatMounts } from "@/server/host/formats/mounts";
+import { formatNetRoute, leHex, type NetRoute } from "@/server/host/formats/net-route";
+import { formatArgv, formatCgroup, formatComm, formatPidStat, formatPidStatus } from "@/server/host/formats/pid";
+import { formatSwaps } from "@/server/host/formats/swaps";
 import { allocateIommuGroups, groupNode, topologyGroupNodes, type IommuGroupAllocator } from "./groups";
 import {
   resolveTopology,
@@ -205,11 +227,19 @@ export class LiveScenarioTree {
   startProcess(p: SimulatedProcess): void {
     const dir = `${this.proc.root}/${p.pid}`;
     fs.mkdirSync(`${dir}/fd`, { recursive: true });
-    fs.writeFileSync(`${dir}/comm`, `${p.comm}\n`);
-    fs.writeFileSync(`${dir}/cmdline`, p.argv.map((a) => `${a}\0`).join(""));
-    fs.writeFileSync(`${dir}/status`, `Name:\t${p.comm}\nUid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\n`);
-    fs.writeFileSync(`${dir}/stat`, `${p.pid} (${p.comm}) S ${Array.from({ length: 18 }, () => "0").join(" ")} ${p.startTicks} 0 0\n`);
-    fs.writeFileSync(`${dir}/cgroup`, `0::${p.cgroup}\n`);
+    fs.writeFileSync(`${dir}/comm`, formatComm(p.comm));
+    fs.writeFileSync(`${dir}/cmdline`, formatArgv(p.argv));
+    fs.writeFileSync(
+      `${dir}/status`,
+      formatPidStatus([
+        ["Name", p.comm],
+        ["Uid", Array<number>(4).fill(p.uid).join("\t")],
+      ]),
+    );
+    // fields 4 to 21 zero, 22 the start time, two more zeros
+    const rest = [...Array<string>(18).fill("0"), String(p.startTicks), "0", "0"];
+    fs.writeFileSync(`${dir}/stat`, formatPidStat({ pid: p.pid, comm: p.comm, state: "S", rest }));
+    fs.writeFileSync(`${dir}/cgroup`, formatCgroup([{ hierarchy: 0, controllers: "", path: p.cgroup }]));
     p.fds.forEach((target, i) => fs.symlinkSync(target, `${dir}/fd/${i + 3}`));
   }
 
@@ -975,7 +1005,7 @@ function writeBlock(t: Tree, h: Host): void {
 
 function writeProcfs(t: Tree, h: Host): void {
   const { host } = h.spec;
-  t.attr("cmdline", host.cmdline);
+  t.file("cmdline", formatCmdline(host.cmdline));
   t.attr("version", host.kernelVersion ?? defaultKernelVersion(host.kernelRelease));
   t.attr("sys/kernel/hostname", host.hostname);
   t.attr("sys/kernel/osrelease", host.kernelRelease);
@@ -1021,7 +1051,7 @@ function moduleSize(name: string): number {
 function cpuinfo(h: Host): string {
   const c = h.spec.host.cpu;
   const intel = c.vendor === "GenuineIntel";
-  const blocks: string[] = [];
+  const blocks: CpuinfoBlock[] = [];
   for (let cpu = 0; cpu < 2; cpu++) {
     const lines: [string, string | number][] = [
       ["processor", cpu],
@@ -1060,10 +1090,9 @@ function cpuinfo(h: Host): string {
       ["address sizes", intel ? "46 bits physical, 48 bits virtual" : "48 bits physical, 48 bits virtual"],
       ["power management", ""],
     ];
-    // the kernel pads names to 8 columns with tabs: "model\t\t:", "model name\t:"
-    blocks.push(lines.map(([k, v]) => (k === "power management" ? `${k}:` : `${k}${k.length < 8 ? "\t\t" : "\t"}: ${v}`)).join("\n"));
+    blocks.push(lines.map(([k, v]) => [k, String(v)]));
   }
-  return `${blocks.join("\n\n")}\n\n`;
+  return formatCpuinfo(blocks);
 }
 
 // Mounts ----------------------------------------------------------------------------------------------------------
@@ -1146,29 +1175,45 @@ function mountTables(h: Host): { mountinfo: string; mounts: string } {
     });
     return best < 0 ? 1 : ids[best]!;
   };
-  const esc = (s: string) => s.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
-  const mountinfo = rows
-    .map(
-      (r, i) =>
-        `${ids[i]} ${parentId(r.mountpoint)} ${r.dev} ${esc(r.root)} ${esc(r.mountpoint)} ${r.opts} shared:${i + 1} - ${r.fstype} ${esc(r.source)} ${r.superOpts}`,
-    )
-    .join("\n");
-  const mounts = rows
-    .map(
-      (r) => `${esc(r.source)} ${esc(r.mountpoint)} ${r.fstype} ${[r.opts, ...r.superOpts.split(",").filter((o) => o !== "rw" && o !== "ro")].join(",")} 0 0`,
-    )
-    .join("\n");
-  return { mountinfo: `${mountinfo}\n`, mounts: `${mounts}\n` };
+  const mountinfo = formatMountinfo(
+    rows.map((r, i) => ({
+      id: ids[i]!,
+      parentId: parentId(r.mountpoint),
+      majorMinor: r.dev,
+      root: r.root,
+      mountpoint: r.mountpoint,
+      options: r.opts,
+      optionalFields: [`shared:${i + 1}`],
+      fstype: r.fstype,
+      source: r.source,
+      superOptions: r.superOpts,
+    })),
+  );
+  // /proc/mounts lists the mount's options, then the superblock's other than rw/ro
+  const mounts = formatMounts(
+    rows.map((r) => ({
+      source: r.source,
+      mountpoint: r.mountpoint,
+      fstype: r.fstype,
+      options: [r.opts, ...r.superOpts.split(",").filter((o) => o !== "rw" && o !== "ro")].join(","),
+      freq: 0,
+      passno: 0,
+    })),
+  );
+  return { mountinfo, mounts };
 }
 
 /** /proc/swaps as swap_show() prints it: the path padded to 40 columns, then tab-separated numbers. */
 function swaps(h: Host): string {
-  const rows = h.spec.storage.swaps.map((s) => {
-    const used = s.usedKb ?? 0;
-    const pad = s.source.length < 40 ? 40 - s.source.length : 1;
-    return `${s.source}${" ".repeat(pad)}${s.kind === "partition" ? "partition" : "file\t"}\t${s.sizeKb}\t${s.sizeKb < 10_000_000 ? "\t" : ""}${used}\t${used < 10_000_000 ? "\t" : ""}${s.priority ?? -2}\n`;
-  });
-  return `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${rows.join("")}`;
+  return formatSwaps(
+    h.spec.storage.swaps.map((s) => ({
+      filename: s.source,
+      type: s.kind === "partition" ? "partition" : "file",
+      sizeKb: s.sizeKb,
+      usedKb: s.usedKb ?? 0,
+      priority: s.priority ?? -2,
+    })),
+  );
 }
 
 // IPv4 ------------------------------------------------------------------------------------------------------------
@@ -1182,8 +1227,6 @@ interface V4Addr {
 const ipv4 = (text: string): number => text.split(".").reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
 const maskOf = (prefix: number): number => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
 const dotted = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join(".");
-/** /proc/net/route prints addresses as the in-memory (network order) word read on a little-endian host. */
-const leHex = (n: number): string => HEX((((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0, 8);
 
 function upIfaces(h: Host): NetNode[] {
   return h.net.filter((n) => n.kind !== "loopback" && n.spec.operstate === "up");
@@ -1202,23 +1245,31 @@ function routeMetric(_h: Host, iface: string, route: ScenarioSpec["network"]["de
   return route?.iface === iface ? (route.metric ?? 0) : 0;
 }
 
-/** /proc/net/route: the main table's unicast routes, each line padded to 127 columns (seq_pad). */
+/** /proc/net/route: the main table's unicast routes, by destination, the longer prefix first. */
 function ipv4Routes(h: Host): string {
-  const line = (s: string) => `${s.padEnd(127)}\n`;
-  const rows: { key: number; prefix: number; text: string }[] = [];
+  const route = (iface: string, destination: number, gateway: number, flags: number, metric: number, mask: number): NetRoute => ({
+    iface,
+    destination,
+    gateway,
+    flags,
+    refCnt: 0,
+    use: 0,
+    metric,
+    mask,
+    mtu: 0,
+    window: 0,
+    irtt: 0,
+  });
+  const rows: NetRoute[] = [];
   const def = h.spec.network.defaultV4;
-  if (def && h.netByName.get(def.iface)?.spec.operstate === "up")
-    rows.push({ key: 0, prefix: 0, text: `${def.iface}\t00000000\t${leHex(ipv4(def.gateway))}\t0003\t0\t0\t${def.metric ?? 0}\t00000000\t0\t0\t0` });
+  // RTF_UP | RTF_GATEWAY for the default, RTF_UP for a connected route
+  if (def && h.netByName.get(def.iface)?.spec.operstate === "up") rows.push(route(def.iface, 0, ipv4(def.gateway), 0x3, def.metric ?? 0, 0));
   for (const a of v4Addresses(h)) {
     const net = (a.ip & maskOf(a.prefix)) >>> 0;
-    rows.push({
-      key: net,
-      prefix: a.prefix,
-      text: `${a.iface}\t${leHex(net)}\t00000000\t0001\t0\t0\t${routeMetric(h, a.iface, def)}\t${leHex(maskOf(a.prefix))}\t0\t0\t0`,
-    });
+    rows.push(route(a.iface, net, 0, 0x1, routeMetric(h, a.iface, def), maskOf(a.prefix)));
   }
-  rows.sort((x, y) => x.key - y.key || y.prefix - x.prefix);
-  return line("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT") + rows.map((r) => line(r.text)).join("");
+  rows.sort((x, y) => x.destination - y.destination || y.mask - x.mask);
+  return formatNetRoute(rows);
 }
 
 /**
@@ -1246,13 +1297,12 @@ function fibTrie(h: Host): string {
     if (a.prefix < 31) add((a.ip | ~mask) >>> 0, 32, "link", "BROADCAST");
   }
   const keys = [...leaves.keys()].sort((a, b) => a - b);
-  const out: string[] = [];
-  const indent = (n: number) => "   ".repeat(n);
+  const entries: FibTrieEntry[] = [];
   const walk = (ks: number[], level: number) => {
     if (ks.length === 1) {
       const key = ks[0]!;
-      out.push(`${indent(level - 1)}  |-- ${dotted(key)}`);
-      for (const e of [...leaves.get(key)!].sort((a, b) => b.prefix - a.prefix)) out.push(`${indent(level)}  /${e.prefix} ${e.scope} ${e.type}`);
+      const routes = [...leaves.get(key)!].sort((a, b) => b.prefix - a.prefix).map((e) => ({ prefixLength: e.prefix, scope: e.scope, type: e.type }));
+      entries.push({ kind: "leaf", depth: level - 1, address: dotted(key), routes });
       return;
     }
     const bit = Math.clz32((ks[0]! ^ ks[ks.length - 1]!) >>> 0);
@@ -1260,13 +1310,23 @@ function fibTrie(h: Host): string {
     const one = ks.filter((k) => ((k >>> (31 - bit)) & 1) === 1);
     const splitBit = (c: number[]) => (c.length > 1 ? Math.clz32((c[0]! ^ c[c.length - 1]!) >>> 0) : -1);
     const full = [zero, one].filter((c) => splitBit(c) === bit + 1).length;
-    out.push(`${indent(level - 1)}  +-- ${dotted((ks[0]! & maskOf(bit)) >>> 0)}/${bit} 1 ${full} 0`);
+    entries.push({
+      kind: "node",
+      depth: level - 1,
+      prefix: dotted((ks[0]! & maskOf(bit)) >>> 0),
+      prefixLength: bit,
+      bits: 1,
+      fullChildren: full,
+      emptyChildren: 0,
+    });
     walk(zero, level + 1);
     walk(one, level + 1);
   };
   walk(keys, 1);
-  const trie = out.join("\n");
-  return `Main:\n${trie}\nLocal:\n${trie}\n`;
+  return formatFibTrie([
+    { name: "Main", entries },
+    { name: "Local", entries },
+  ]);
 }
 
 // IPv6 ------------------------------------------------------------------------------------------------------------
@@ -1306,8 +1366,6 @@ interface V6Addr {
   flags: number;
 }
 
-const IFA_F_PERMANENT = 0x80;
-
 /** IPv6 addresses: ::1 on lo; a link-local on every up interface that is not a bridge/bond port; the spec's globals. */
 function v6Addresses(h: Host): V6Addr[] {
   const lo = h.netByName.get("lo")!;
@@ -1328,11 +1386,11 @@ function v6Addresses(h: Host): V6Addr[] {
   return out;
 }
 
-/** /proc/net/if_inet6: "%pi6 %02x %02x %02x %02x %8s" — address, ifindex, prefix, scope, flags (0x80 permanent), name. */
+/** /proc/net/if_inet6: the addresses in the order v6Addresses lists them. */
 function ifInet6(h: Host): string {
-  return v6Addresses(h)
-    .map((a) => `${a.hex} ${hex(a.iface.ifindex, 2)} ${hex(a.prefix, 2)} ${hex(a.scope, 2)} ${hex(a.flags, 2)} ${a.iface.name.padStart(8)}\n`)
-    .join("");
+  return formatIfInet6(
+    v6Addresses(h).map((a) => ({ address: a.hex, ifindex: a.iface.ifindex, prefixLength: a.prefix, scope: a.scope, flags: a.flags, iface: a.iface.name })),
+  );
 }
 
 /**
@@ -1342,19 +1400,23 @@ function ifInet6(h: Host): string {
  */
 function ipv6Routes(h: Host): string {
   const Z = "0".repeat(32);
-  const row = (dst: string, plen: number, via: string, metric: number, ref: number, flags: number, dev: string) =>
-    `${dst} ${hex(plen, 2)} ${Z} 00 ${via} ${hex(metric, 8)} ${hex(ref, 8)} 00000000 ${hex(flags, 8)} ${dev.padStart(8)}\n`;
+  const row = (dst: string, plen: number, via: string, metric: number, ref: number, flags: number, dev: string): Ipv6Route => ({
+    destination: dst,
+    destinationPrefix: plen,
+    source: Z,
+    sourcePrefix: 0,
+    nextHop: via,
+    metric,
+    refCnt: ref,
+    use: 0,
+    flags,
+    device: dev,
+  });
+  // RTF_NONEXTHOP | RTF_REJECT
   const nullEntry = row(Z, 0, Z, 0xffffffff, 1, 0x00200200, "lo");
-  const RTF_UP = 0x1;
-  const RTF_GATEWAY = 0x2;
-  const RTF_LOCAL = 0x80000000;
-  const RTF_NONEXTHOP = 0x00200000;
-  const RTF_DEFAULT = 0x00010000;
-  const RTF_ADDRCONF = 0x00040000;
-  const RTF_EXPIRES = 0x00400000;
 
-  const main: { key: string; text: string }[] = [];
-  const local: { key: string; text: string }[] = [];
+  const main: { key: string; text: Ipv6Route }[] = [];
+  const local: { key: string; text: Ipv6Route }[] = [];
   const def = h.spec.network.defaultV6;
   const addrs = v6Addresses(h);
   const ifaces = [...new Set(addrs.filter((a) => a.scope !== 0x10).map((a) => a.iface))];
@@ -1371,11 +1433,7 @@ function ipv6Routes(h: Host): string {
     local.push({ key: `${a.hex}/128/${dev}`, text: row(a.hex, 128, Z, 0, a.scope === 0x10 ? 3 : 2, (RTF_LOCAL | RTF_NONEXTHOP | RTF_UP) >>> 0, dev) });
   }
   for (const n of ifaces) local.push({ key: `ff00/8/${n.name}`, text: row(`ff${"0".repeat(30)}`, 8, Z, 256, 1, RTF_UP, n.name) });
-  const sorted = (rows: { key: string; text: string }[]) =>
-    [...rows]
-      .sort((a, b) => (a.key < b.key ? -1 : 1))
-      .map((r) => r.text)
-      .join("");
+  const sorted = (rows: { key: string; text: Ipv6Route }[]) => [...rows].sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => r.text);
   // the tree walk prints a table's root (::/0) after everything below it, its routes by metric
   const up = (r: { iface: string }) => h.netByName.get(r.iface)?.spec.operstate === "up";
   const defaults = [
@@ -1386,14 +1444,8 @@ function ipv6Routes(h: Host): string {
       text: row(Z, 0, ipv6Hex(r.gateway), r.metric ?? 1024, 1, (RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES) >>> 0, r.iface),
     })),
   ];
-  const root =
-    defaults.length > 0
-      ? defaults
-          .sort((a, b) => a.metric - b.metric)
-          .map((d) => d.text)
-          .join("")
-      : nullEntry;
-  return sorted(main) + root + sorted(local) + nullEntry;
+  const root = defaults.length > 0 ? defaults.sort((a, b) => a.metric - b.metric).map((d) => d.text) : [nullEntry];
+  return formatIpv6Route([...sorted(main), ...root, ...sorted(local), nullEntry]);
 }
 
 // Interrupts ------------------------------------------------------------------------------------------------------
@@ -1456,24 +1508,20 @@ function perDeviceMsiDomains(release: string): boolean {
  * there), with the IR- prefix when interrupts are remapped.
  */
 function interrupts(h: Host): string {
-  const prec = 3;
   const ir = h.spec.host.iommu.interruptRemapping ? "IR-" : "";
   const perDevice = perDeviceMsiDomains(h.spec.host.kernelRelease);
-  const counts = (irq: number): string => {
-    const a = (irq * 7919) % 5000;
-    const b = (irq * 104729) % 9000;
-    return `${String(a).padStart(10)} ${String(b).padStart(10)} `;
-  };
-  const row = (irq: number, chip: string, hwirq: number, type: string, name: string) =>
-    `${String(irq).padStart(prec)}: ${counts(irq)} ${chip.padStart(8)} ${String(hwirq).padStart(prec)}-${type.padEnd(8)}  ${name}\n`;
-  let out = `${" ".repeat(prec + 8)}CPU0       CPU1       \n`;
-  out += row(0, `${ir}IO-APIC`, 2, "edge", "timer");
-  out += row(8, `${ir}IO-APIC`, 8, "edge", "rtc0");
-  out += row(9, `${ir}IO-APIC`, 9, "fasteoi", "acpi");
-  if (h.topology.functions.some((f) => f.spec.driver === "i801_smbus")) out += row(16, `${ir}IO-APIC`, 16, "fasteoi", "i801_smbus");
+  // made-up but stable counts, two CPUs
+  const counts = (seed: number): number[] => [(seed * 7919) % 5000, (seed * 104729) % 9000];
+  const lines: InterruptLine[] = [];
+  const row = (irq: number, chip: string, hwirq: number, handler: string, actions: string) =>
+    lines.push({ irq: String(irq), counts: counts(irq), source: { chip, hwirq, handler, actions }, description: "" });
+  row(0, `${ir}IO-APIC`, 2, "edge", "timer");
+  row(8, `${ir}IO-APIC`, 8, "edge", "rtc0");
+  row(9, `${ir}IO-APIC`, 9, "fasteoi", "acpi");
+  if (h.topology.functions.some((f) => f.spec.driver === "i801_smbus")) row(16, `${ir}IO-APIC`, 16, "fasteoi", "i801_smbus");
   let irq = 24;
   // VT-d's fault-reporting interrupt
-  if (h.iommuUnit?.name === "dmar0") out += row(irq++, "DMAR-MSI", 0, "edge", "dmar0");
+  if (h.iommuUnit?.name === "dmar0") row(irq++, "DMAR-MSI", 0, "edge", "dmar0");
   const sound = { card: 0 };
   for (const f of h.topology.functions) {
     const msix = MSIX_DRIVERS.has(f.spec.driver ?? "");
@@ -1481,10 +1529,11 @@ function interrupts(h: Host): string {
       const chip = perDevice ? `${ir}PCI-MSI${msix ? "X" : ""}-${f.address}` : `${ir}PCI-MSI`;
       // before 6.2 the hwirq encodes the device: domain << 27 | requester ID << 11 | vector index
       const hwirq = perDevice ? index : f.parts.domain * 2 ** 27 + routingId(f.parts) * 2048 + index;
-      out += row(irq++, chip, hwirq, "edge", name);
+      row(irq++, chip, hwirq, "edge", name);
     });
   }
-  const summary = (name: string, desc: string) => `${name.padStart(prec)}: ${counts(name.charCodeAt(0) * 131 + name.charCodeAt(2))} ${desc}\n`;
+  const counter = (name: string, description: string) =>
+    lines.push({ irq: name, counts: counts(name.charCodeAt(0) * 131 + name.charCodeAt(2)), source: null, description });
   for (const [name, desc] of [
     ["NMI", "Non-maskable interrupts"],
     ["LOC", "Local timer interrupts"],
@@ -1501,16 +1550,16 @@ function interrupts(h: Host): string {
     ["MCE", "Machine check exceptions"],
     ["MCP", "Machine check polls"],
   ] as const)
-    out += summary(name, ` ${desc}`);
-  out += `${"ERR".padStart(prec)}: ${String(0).padStart(10)}\n`;
-  out += `${"MIS".padStart(prec)}: ${String(0).padStart(10)}\n`;
+    counter(name, desc);
+  // ERR and MIS: one number in all, no description
+  lines.push({ irq: "ERR", counts: [0], source: null, description: "" }, { irq: "MIS", counts: [0], source: null, description: "" });
   for (const [name, desc] of [
     ["PIN", "Posted-interrupt notification event"],
     ["NPI", "Nested posted-interrupt event"],
     ["PIW", "Posted-interrupt wakeup event"],
   ] as const)
-    out += summary(name, ` ${desc}`);
-  return out;
+    counter(name, desc);
+  return formatInterrupts({ cpus: [0, 1], lines });
 }
 
 /** Exposed for tests and for a simulated kernel that rewrites single files. */
