@@ -16,7 +16,7 @@ function sources(dir: string): string[] {
 }
 const isTest = (f: string) => /\.test\.ts$|\.spec\.ts$/.test(f);
 /** the simulator's /proc/self/mountinfo, whose rows name /sys and /proc as mountpoints */
-const SIMULATED_MOUNT_TABLE = "server/simulator/write-tree.ts";
+const SIMULATED_MOUNT_TABLE = "server/simulator/procfs-mounts.ts";
 /** what server/simulator/ may use of server/host/: the formats it prints, the interfaces it implements, plain types */
 const SIMULATOR_MAY_IMPORT = /^@\/server\/host\/(formats\/[\w-]+|writer|ip-link|types)$/;
 
@@ -66,6 +66,18 @@ describe("boundaries", () => {
       .flatMap((f) => importsOf(f).map((spec) => ({ f, spec })))
       .filter(({ spec }) => /^@\/server\/host\/|^\.\.\/host\/|^\.\.\/\.\.\/server\/host\//.test(spec) && !SIMULATOR_MAY_IMPORT.test(spec))
       .map(({ f, spec }) => `${f}: ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("server/host/formats/ is pure: text in, values out, no fs and no process", () => {
+    const offenders = sources("server/host/formats")
+      .filter((f) => !isTest(f))
+      .flatMap((f) => [
+        ...importsOf(f)
+          .filter((spec) => !spec.startsWith("./"))
+          .map((spec) => `${f}: imports ${spec}`),
+        ...(/\bprocess\.|\brequire\(/.test(readFileSync(join(ROOT, f), "utf8")) ? [`${f}: uses process or require`] : []),
+      ]);
     expect(offenders).toEqual([]);
   });
 
