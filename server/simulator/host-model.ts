@@ -220,5 +220,6 @@ export function groupOf(h: Host, address: string): number | null {
   return h.allocator?.groupOf(address) ?? null;
 }
 
+/** printf's %0Nx and %0NX */
 export const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
 export const HEX = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, "0");

@@ -15,7 +15,7 @@ import {
 import { formatNetRoute, type NetRoute } from "@/server/host/formats/net-route";
 import { hex, type Host, type NetNode } from "./host-model";
 import type { ScenarioSpec } from "./spec";
-import { type Tree } from "./tree";
+import type { Tree } from "./tree";
 
 export function writeProcNet(t: Tree, h: Host): void {
   t.file("self/net/route", ipv4Routes(h));

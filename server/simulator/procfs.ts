@@ -5,7 +5,7 @@ import type { Host } from "./host-model";
 import { interrupts } from "./procfs-interrupts";
 import { mountTables, swaps } from "./procfs-mounts";
 import { writeProcNet } from "./procfs-net";
-import { type Tree } from "./tree";
+import type { Tree } from "./tree";
 
 export function writeProcfs(t: Tree, h: Host): void {
   const { host } = h.spec;

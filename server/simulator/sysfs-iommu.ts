@@ -1,6 +1,6 @@
 /** IOMMU groups, the IOMMU unit (dmar0 / ivhd0) and the firmware's ACPI tables (DMAR / IVRS). */
 import type { Host } from "./host-model";
-import { type Tree } from "./tree";
+import type { Tree } from "./tree";
 
 /** A function's place in its IOMMU group: the group's directory (made with its first member) and both links. */
 export function writeGroupMember(t: Tree, h: Host, address: string, group: number): void {

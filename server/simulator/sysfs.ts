@@ -4,7 +4,7 @@ import { writeBlock } from "./sysfs-block";
 import { writeFirmware, writeIommu } from "./sysfs-iommu";
 import { writeNet } from "./sysfs-net";
 import { writeBinding, writeDevice, writeDriver, writeModule, writePciBus } from "./sysfs-pci";
-import { type JournalEntry, type Tree } from "./tree";
+import type { JournalEntry, Tree } from "./tree";
 
 /** Writes sysfs; returns the journals of what each VF and each binding created, for a live tree to take away. */
 export function writeSysfs(t: Tree, h: Host): Map<string, JournalEntry[]> {
