@@ -14,6 +14,16 @@ const clientMayNotImport = {
   ],
 };
 
+// server/host/ reads the host; the simulator (server/simulator/) only writes temporary trees and must stay out of it
+const hostMayNotImport = {
+  patterns: [
+    {
+      group: ["@/server/simulator/*", "../simulator/*", "../../simulator/*"],
+      message: "server/host/ reads the real host and must not depend on the simulator (server/simulator/ imports host/formats, not the reverse).",
+    },
+  ],
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -64,4 +74,5 @@ export default tseslint.config(
     ignores: ["app/api/**", "app/**/route.ts"],
     rules: { "@typescript-eslint/no-restricted-imports": ["error", clientMayNotImport] },
   },
+  { files: ["server/host/**"], rules: { "@typescript-eslint/no-restricted-imports": ["error", hostMayNotImport] } },
 );

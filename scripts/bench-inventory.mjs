@@ -12,11 +12,11 @@ const runs = Number(process.env.BENCH_RUNS ?? 30);
 // sysfs lives in memory: put the tree on tmpfs when there is one, so neither tool measures the disk.
 const work = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "passdeck-bench-"));
 try {
-  /** @type {typeof import("../server/inventory/scan") & typeof import("../server/host/pci") & typeof import("../server/host/scenarios/catalog")} */
+  /** @type {typeof import("../server/inventory/scan") & typeof import("../server/host/pci") & typeof import("../server/simulator/catalog")} */
   const engine = await importEngine("inventory-engine", [
     `export { scanInventory } from "./server/inventory/scan";`,
     `export { PciReadCache } from "./server/host/pci";`,
-    `export { writeScenarioByName } from "./server/host/scenarios/catalog";`,
+    `export { writeScenarioByName } from "./server/simulator/catalog";`,
   ]);
   const { scanInventory, PciReadCache, writeScenarioByName } = engine;
 

@@ -15,12 +15,25 @@ function sources(dir: string): string[] {
   return out;
 }
 const isTest = (f: string) => /\.test\.ts$|\.spec\.ts$/.test(f);
+/** the simulator's /proc/self/mountinfo, whose rows name /sys and /proc as mountpoints */
+const SIMULATED_MOUNT_TABLE = "server/simulator/procfs-mounts.ts";
+/** what server/simulator/ may use of server/host/: the formats it prints, the interfaces it implements, plain types */
+const SIMULATOR_MAY_IMPORT = /^@\/server\/host\/(formats\/[\w-]+|writer|ip-link|types)$/;
+
+/** Every module specifier a file imports (static imports, re-exports and dynamic import()). */
+function importsOf(f: string): string[] {
+  const text = readFileSync(join(ROOT, f), "utf8");
+  return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm)].map((m) => m[1]!);
+}
 
 describe("boundaries", () => {
+  // server/host/ reads the host; server/simulator/ writes only into the temporary trees it is given, and names /sys
+  // and /proc only as text it prints there (the mount table's mountpoints)
   it("only server/host (and the env defaults) name /sys or /proc", () => {
     const offenders = ["app", "components", "lib", "server", "scripts"]
       .flatMap(sources)
       .filter((f) => !f.startsWith("server/host/") && f !== "server/env-spec.mjs" && f !== "server/env-roots.mjs" && !isTest(f))
+      .filter((f) => f !== SIMULATED_MOUNT_TABLE)
       .filter((f) => /["'`]\/(sys|proc)(\/|["'`])/.test(readFileSync(join(ROOT, f), "utf8")));
     expect(offenders).toEqual([]);
   });
@@ -36,6 +49,35 @@ describe("boundaries", () => {
           .filter((line) => /from\s+["'](@\/server|\.\.\/.*server)\//.test(line) && !/^\s*import\s+type\b/.test(line))
           .map((line) => `${f}: ${line.trim()}`),
       );
+    expect(offenders).toEqual([]);
+  });
+
+  it("server/host/ does not import the simulator", () => {
+    const offenders = sources("server/host")
+      .flatMap((f) => importsOf(f).map((spec) => ({ f, spec })))
+      .filter(({ spec }) => /(^@\/server\/simulator\/|(^|\/)simulator\/)/.test(spec))
+      .map(({ f, spec }) => `${f}: ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("server/simulator/ uses of server/host/ only the formats, the writer and ip-link interfaces, and types", () => {
+    const offenders = sources("server/simulator")
+      .filter((f) => !isTest(f))
+      .flatMap((f) => importsOf(f).map((spec) => ({ f, spec })))
+      .filter(({ spec }) => /^@\/server\/host\/|^\.\.\/host\/|^\.\.\/\.\.\/server\/host\//.test(spec) && !SIMULATOR_MAY_IMPORT.test(spec))
+      .map(({ f, spec }) => `${f}: ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("server/host/formats/ is pure: text in, values out, no fs and no process", () => {
+    const offenders = sources("server/host/formats")
+      .filter((f) => !isTest(f))
+      .flatMap((f) => [
+        ...importsOf(f)
+          .filter((spec) => !spec.startsWith("./"))
+          .map((spec) => `${f}: imports ${spec}`),
+        ...(/\bprocess\.|\brequire\(/.test(readFileSync(join(ROOT, f), "utf8")) ? [`${f}: uses process or require`] : []),
+      ]);
     expect(offenders).toEqual([]);
   });
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { openHostDatabase } from "@/server/db/database";
 import { readEnv } from "@/server/env";
-import { writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { writeScenarioByName } from "@/server/simulator/catalog";
 import { createServices, must, ServiceUnavailable } from "./services";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-services-"));

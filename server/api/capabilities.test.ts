@@ -10,7 +10,7 @@ import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import type { AuthService } from "@/server/auth/service";
 import type { Journal } from "@/server/db/journal";
 import { readEnv } from "@/server/env";
-import { writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { writeScenarioByName } from "@/server/simulator/catalog";
 import { InventoryService } from "@/server/inventory/service";
 import type { LibvirtService } from "@/server/libvirt/service";
 import type { ProbeStores } from "@/server/probes/stores";

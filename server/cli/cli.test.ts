@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { writeScenarioByName } from "@/server/simulator/catalog";
 import { scanInventory } from "@/server/inventory/scan";
 import { runCli } from "./main";
 

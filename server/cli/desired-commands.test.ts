@@ -10,9 +10,9 @@ import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { DesiredStore } from "@/server/desired/store";
 import { readVfInfo } from "@/server/host/ip-link";
-import { getScenario } from "@/server/host/scenarios/catalog";
-import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
-import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import { getScenario } from "@/server/simulator/catalog";
+import { SimulatedIpLink } from "@/server/simulator/simulated-ip";
+import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/simulator/simulated-kernel";
 import { runCliOn } from "./testing";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-clid-"));

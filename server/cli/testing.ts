@@ -3,8 +3,8 @@ import { vi } from "vitest";
 import type { Journal } from "@/server/db/journal";
 import type { DesiredStore } from "@/server/desired/store";
 import { KernelFs } from "@/server/host/fs";
-import type { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
-import type { SimulatedKernel } from "@/server/host/scenarios/simulated-kernel";
+import type { SimulatedIpLink } from "@/server/simulator/simulated-ip";
+import type { SimulatedKernel } from "@/server/simulator/simulated-kernel";
 import type { LibvirtService } from "@/server/libvirt/service";
 import { runCli } from "./main";
 

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { getScenario } from "@/server/host/scenarios/catalog";
+import { getScenario } from "@/server/simulator/catalog";
 import { openHostDatabase } from "@/server/db/database";
 import { Journal } from "@/server/db/journal";
 import { readVfInfo } from "@/server/host/ip-link";
-import { SimulatedIpLink } from "@/server/host/scenarios/simulated-ip";
-import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import { SimulatedIpLink } from "@/server/simulator/simulated-ip";
+import { SimulatedKernel, type SimulatedKernelOptions } from "@/server/simulator/simulated-kernel";
 import { scanInventory } from "@/server/inventory/scan";
 import { runCliOn } from "./testing";
 

@@ -1,5 +1,5 @@
 /** Test helpers: a simulated host with iproute2, and a "reboot" (the same scenario, freshly booted). */
-import type { SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import type { SimulatedKernelOptions } from "@/server/simulator/simulated-kernel";
 import { simulatedHost } from "@/server/plans/testing";
 
 export type TestHost = ReturnType<typeof bootHost>;

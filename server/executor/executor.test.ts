@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import type { SimulatedKernelOptions } from "@/server/simulator/simulated-kernel";
 import { readVfInfo } from "@/server/host/ip-link";
 import { planBindVfio, planRestore, planVfCount, planVfSettings } from "@/server/plans/planner";
 import { planOf, simulatedHost } from "@/server/plans/testing";

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PlanRejected } from "@/server/executor/allow-list";
 import { PlanBusy, type PlanExecutor } from "@/server/executor/executor";
 import type { StepReport } from "@/server/executor/plan";
-import { type SimulatedKernelOptions } from "@/server/host/scenarios/simulated-kernel";
+import { type SimulatedKernelOptions } from "@/server/simulator/simulated-kernel";
 import { planVfCount } from "@/server/plans/planner";
 import { planOf, simulatedHost } from "@/server/plans/testing";
 import { openHostDatabase } from "@/server/db/database";

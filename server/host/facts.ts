@@ -1,3 +1,6 @@
+import { parseCmdline as parseCmdlineFile } from "./formats/cmdline";
+import { cpuinfoField, parseCpuinfo } from "./formats/cpuinfo";
+import { interruptChips, parseInterrupts } from "./formats/interrupts";
 import type { KernelFs } from "./fs";
 import type { Routes } from "./net";
 import type { HostFacts } from "./types";
@@ -37,13 +40,9 @@ export function parseCmdline(cmdline: string): Record<string, string | true> {
 const VFIO_MODULES = ["vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio_virqfd"];
 
 export function readHostFacts(sys: KernelFs, proc: KernelFs, routes: Routes): HostFacts {
-  const cmdline = proc.read("cmdline").replace(/\0/g, " ").trim();
-  const cpuinfo = proc.readOptional("cpuinfo") ?? "";
-  const firstCpu = cpuinfo.split("\n\n")[0] ?? "";
-  const field = (name: string) => {
-    const m = new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(firstCpu);
-    return m ? m[1]!.trim() : null;
-  };
+  const cmdline = parseCmdlineFile(proc.read("cmdline"));
+  const firstCpu = parseCpuinfo(proc.readOptional("cpuinfo") ?? "")[0];
+  const field = (name: string) => cpuinfoField(firstCpu, name);
   const flags = new Set((field("flags") ?? "").split(/\s+/));
 
   const tables = sys.listOptional("firmware/acpi/tables") ?? [];
@@ -86,7 +85,8 @@ export function readHostFacts(sys: KernelFs, proc: KernelFs, routes: Routes): Ho
  */
 export function interruptRemapping(interrupts: string | null): "enabled" | "disabled" | "unknown" {
   if (interrupts === null) return "unknown";
-  if (/\bIR-(PCI-MSI|IO-APIC|PCI-MSIX|MSI)/.test(interrupts)) return "enabled";
-  if (/\b(PCI-MSI|IO-APIC|PCI-MSIX)\b/.test(interrupts)) return "disabled";
+  const chips = interruptChips(parseInterrupts(interrupts)).join("\n");
+  if (/\bIR-(PCI-MSI|IO-APIC|PCI-MSIX|MSI)/.test(chips)) return "enabled";
+  if (/\b(PCI-MSI|IO-APIC|PCI-MSIX)\b/.test(chips)) return "disabled";
   return "unknown";
 }

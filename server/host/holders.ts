@@ -18,6 +18,20 @@
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
+import {
+  formatArgv,
+  formatCgroup,
+  formatComm,
+  formatPidStatus,
+  parseArgv,
+  parseCgroup,
+  parseComm,
+  parsePidStat,
+  parsePidStatus,
+  STAT_STARTTIME,
+  statField,
+  statusNumber,
+} from "./formats/pid";
 import type { KernelFs } from "./fs";
 
 // the wording is pure and shared with the pages
@@ -130,8 +144,10 @@ export function parseQemuCommandLine(argv: string[]): { guest: GuestClaim; decla
 
 /** Who started a process, from /proc/<pid>/cgroup (cgroup v2's one line, or v1's name=systemd / unified lines). */
 export function managerFromCgroup(text: string): { manager: Manager; path: string | null } {
-  const line = text.split("\n").find((l) => l.startsWith("0::")) ?? text.split("\n").find((l) => l.includes("name=systemd")) ?? "";
-  const path = line.split(":").slice(2).join(":") || null;
+  const entries = parseCgroup(text);
+  const entry = entries.find((e) => e.hierarchy === 0 && e.controllers === "") ?? entries.find((e) => e.controllers.includes("name=systemd"));
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty path means none
+  const path = entry?.path || null;
   if (!path) return { manager: null, path: null };
   // machine-qemu\x2d3\x2drouter.scope (systemd escapes '-' as \x2d), or libvirt's own /machine/qemu-3-router.libvirt-qemu
   if (/machine-qemu|\/machine\/qemu-|libvirt/.test(path)) return { manager: "libvirt", path };
@@ -158,7 +174,7 @@ function bootTimeMs(procRoot: string): number | null {
 /** When a process started (ISO), from /proc/<pid>/stat's start time in ticks after boot; null when unknown. */
 function startedAt(dir: string, bootMs: number | null): string | null {
   const stat = readOr(join(dir, "stat"));
-  const ticks = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) : NaN;
+  const ticks = stat ? statField(parsePidStat(stat), STAT_STARTTIME) : NaN;
   return bootMs !== null && Number.isFinite(ticks) ? new Date(bootMs + (ticks / TICKS_PER_S) * 1000).toISOString() : null;
 }
 
@@ -179,8 +195,7 @@ export function scanHolders(procRoot: string): HolderScan {
   let unreadable = 0;
   for (const pid of pids) {
     const dir = join(procRoot, String(pid));
-    const uidText = /^Uid:\s+(\d+)/m.exec(readOr(join(dir, "status")) ?? "")?.[1];
-    const uid = uidText === undefined ? null : Number(uidText);
+    const uid = statusNumber(parsePidStatus(readOr(join(dir, "status")) ?? ""), "Uid");
     const files: HeldFile[] = [];
     let filesReadable = true;
     try {
@@ -204,7 +219,7 @@ export function scanHolders(procRoot: string): HolderScan {
       unreadable++;
       if (uid !== null) unreadableUids.add(uid);
     }
-    const argv = (readOr(join(dir, "cmdline")) ?? "").split("\0").filter(Boolean);
+    const argv = parseArgv(readOr(join(dir, "cmdline")) ?? "");
     const qemu = parseQemuCommandLine(argv);
     const declared = qemu?.declared ?? [];
     if (files.length === 0 && declared.length === 0) continue;
@@ -212,8 +227,7 @@ export function scanHolders(procRoot: string): HolderScan {
     processes.push({
       pid,
       uid,
-      // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty comm means unknown
-      command: readOr(join(dir, "comm"))?.trim() || null,
+      command: parseComm(readOr(join(dir, "comm")) ?? ""),
       startedAt: startedAt(dir, bootMs),
       guest: qemu?.guest ?? null,
       manager,
@@ -405,8 +419,7 @@ export function netnsOwners(procRoot: string, addresses: string[]): Record<strin
       const { manager } = managerFromCgroup(readOr(join(dir, "cgroup")) ?? "");
       out[address] = {
         pid,
-        // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty comm means unknown
-        command: readOr(join(dir, "comm"))?.trim() || null,
+        command: parseComm(readOr(join(dir, "comm")) ?? ""),
         guest: null,
         manager,
         startedAt: startedAt(dir, bootMs),
@@ -456,19 +469,19 @@ export function recordHolders(
   if (btime) recorder.file("proc/stat", `${btime}\n`);
   for (const p of scan.processes) {
     const dir = `proc/${p.pid}`;
-    const argv = (readOr(join(procRoot, String(p.pid), "cmdline")) ?? "").split("\0").filter(Boolean);
+    const argv = parseArgv(readOr(join(procRoot, String(p.pid), "cmdline")) ?? "");
     const kept: string[] = argv.slice(0, 1);
     for (let i = 1; i < argv.length - 1; i++) {
       const [flag, value] = [argv[i]!, argv[i + 1]!];
       if (flag === "-name" || flag === "-uuid" || (flag === "-id" && /^\d+$/.test(value)) || (flag === "-device" && value.includes("vfio-pci")))
         kept.push(flag, value);
     }
-    recorder.file(`${dir}/cmdline`, kept.map((a) => `${a}\0`).join(""));
-    if (p.command) recorder.file(`${dir}/comm`, `${p.command}\n`);
-    if (p.uid !== null) recorder.file(`${dir}/status`, `Uid:\t${p.uid}\t${p.uid}\t${p.uid}\t${p.uid}\n`);
+    recorder.file(`${dir}/cmdline`, formatArgv(kept));
+    if (p.command) recorder.file(`${dir}/comm`, formatComm(p.command));
+    if (p.uid !== null) recorder.file(`${dir}/status`, formatPidStatus([["Uid", Array<number>(4).fill(p.uid).join("\t")]]));
     const stat = readOr(join(procRoot, String(p.pid), "stat"));
     if (stat) recorder.file(`${dir}/stat`, stat);
-    if (p.cgroup) recorder.file(`${dir}/cgroup`, `0::${p.cgroup}\n`);
+    if (p.cgroup) recorder.file(`${dir}/cgroup`, formatCgroup([{ hierarchy: 0, controllers: "", path: p.cgroup }]));
     p.files.forEach((f, i) => {
       const target =
         f.kind === "vfio-group"

@@ -1,3 +1,7 @@
+import { fibTrieLocals, parseFibTrie } from "./formats/fib-trie";
+import { IFA_F_PERMANENT, IFA_F_TEMPORARY, parseIfInet6 as parseIfInet6Table } from "./formats/if-inet6";
+import { parseIpv6Route, RTF_ADDRCONF, RTF_DEFAULT, RTF_REJECT } from "./formats/ipv6-route";
+import { parseNetRoute } from "./formats/net-route";
 import type { KernelFs } from "./fs";
 import { resolveLink } from "./fs";
 import { owningPciAddress } from "./pci";
@@ -41,11 +45,6 @@ export interface Routes {
   connectedV4: { iface: string; network: number; mask: number }[];
 }
 
-// include/uapi/linux/route.h and ipv6_route.h: the flags column of /proc/net/ipv6_route
-const RTF_REJECT = 0x0200;
-const RTF_DEFAULT = 0x00010000;
-const RTF_ADDRCONF = 0x00040000;
-
 /**
  * /proc/net/route and /proc/net/ipv6_route: the main table, as the kernel prints it.
  * ipv6_route (net/ipv6/route.c rt6_info_seq_show): "dst plen src plen nexthop metric refcnt use flags dev", all hex.
@@ -57,37 +56,28 @@ const RTF_ADDRCONF = 0x00040000;
 export function readRoutes(proc: KernelFs): Routes {
   const routes: Routes = { defaultV4: null, defaultV6: null, raDefaultsV6: [], connectedV4: [] };
   let bestMetric = Number.POSITIVE_INFINITY;
-  for (const line of (proc.readOptional("net/route") ?? "").split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    const [iface, dest, gateway, flags, , , metric, mask] = f as [string, string, string, string, string, string, string, string];
-    const up = (Number.parseInt(flags, 16) & 0x1) !== 0;
+  for (const r of parseNetRoute(proc.readOptional("net/route") ?? "")) {
+    const up = (r.flags & 0x1) !== 0;
     if (!up) continue;
-    if (dest === "00000000" && mask === "00000000") {
-      const m = Number.parseInt(metric, 10);
-      if (m < bestMetric) {
-        bestMetric = m;
-        routes.defaultV4 = iface;
+    if (r.destination === 0 && r.mask === 0) {
+      if (r.metric < bestMetric) {
+        bestMetric = r.metric;
+        routes.defaultV4 = r.iface;
       }
-    } else if (gateway === "00000000") {
-      routes.connectedV4.push({ iface, network: leHexToInt(dest), mask: leHexToInt(mask) });
+    } else if (r.gateway === 0) {
+      routes.connectedV4.push({ iface: r.iface, network: r.destination, mask: r.mask });
     }
   }
   let bestMetric6 = Number.POSITIVE_INFINITY;
   const ra: { iface: string; metric: number }[] = [];
-  for (const line of (proc.readOptional("net/ipv6_route") ?? "").split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [dest, prefix, , , , metric, , , flagsHex, iface] = f;
-    const isDefault = /^0{32}$/.test(dest!) && prefix === "00";
-    const flags = Number.parseInt(flagsHex!, 16);
-    if (!isDefault || (flags & RTF_REJECT) !== 0 || iface === "lo") continue;
-    const m = Number.parseInt(metric!, 16);
-    if ((flags & RTF_ADDRCONF) !== 0 || (flags & RTF_DEFAULT) !== 0) {
-      ra.push({ iface: iface!, metric: m });
-    } else if (m < bestMetric6) {
-      bestMetric6 = m;
-      routes.defaultV6 = iface!;
+  for (const r of parseIpv6Route(proc.readOptional("net/ipv6_route") ?? "")) {
+    const isDefault = /^0{32}$/.test(r.destination) && r.destinationPrefix === 0;
+    if (!isDefault || (r.flags & RTF_REJECT) !== 0 || r.device === "lo") continue;
+    if ((r.flags & RTF_ADDRCONF) !== 0 || (r.flags & RTF_DEFAULT) !== 0) {
+      ra.push({ iface: r.device, metric: r.metric });
+    } else if (r.metric < bestMetric6) {
+      bestMetric6 = r.metric;
+      routes.defaultV6 = r.device;
     }
   }
   routes.raDefaultsV6 = [...new Set(ra.sort((a, b) => a.metric - b.metric).map((r) => r.iface))];
@@ -123,11 +113,8 @@ export function readAddresses(proc: KernelFs, routes: Routes): Map<string, NetAd
   return byIface;
 }
 
-// include/uapi/linux/if_addr.h: IFA_F_* in the flags column of /proc/net/if_inet6
-export const IFA_F_TEMPORARY = 0x01;
-export const IFA_F_DEPRECATED = 0x20;
-export const IFA_F_TENTATIVE = 0x40;
-export const IFA_F_PERMANENT = 0x80;
+// IFA_F_* in the flags column of /proc/net/if_inet6, kept importable from here
+export { IFA_F_DEPRECATED, IFA_F_PERMANENT, IFA_F_TEMPORARY, IFA_F_TENTATIVE } from "./formats/if-inet6";
 
 /**
  * /proc/net/if_inet6, one address a line, as net/ipv6/addrconf.c if6_seq_show prints it:
@@ -141,44 +128,19 @@ export const IFA_F_PERMANENT = 0x80;
  * kernel's own link-local addresses are permanent ("static").
  */
 export function parseIfInet6(text: string): (NetAddress & { iface: string })[] {
-  const out: (NetAddress & { iface: string })[] = [];
-  for (const line of text.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6) continue;
-    const [hexAddr, , prefix, scope, flagsHex, name] = f as [string, string, string, string, string, string];
-    const scopeNum = Number.parseInt(scope, 16);
-    const flags = Number.parseInt(flagsHex, 16);
-    out.push({
-      iface: name,
-      family: "inet6",
-      address: formatIpv6(hexAddr),
-      prefixLength: Number.parseInt(prefix, 16),
-      scope: scopeNum === 0x20 ? "link" : scopeNum === 0x10 ? "host" : "global",
-      origin: (flags & IFA_F_PERMANENT) !== 0 ? "static" : (flags & IFA_F_TEMPORARY) !== 0 ? "temporary" : "autoconf",
-    });
-  }
-  return out;
+  return parseIfInet6Table(text).map((a) => ({
+    iface: a.iface,
+    family: "inet6",
+    address: formatIpv6(a.address),
+    prefixLength: a.prefixLength,
+    scope: a.scope === 0x20 ? "link" : a.scope === 0x10 ? "host" : "global",
+    origin: (a.flags & IFA_F_PERMANENT) !== 0 ? "static" : (a.flags & IFA_F_TEMPORARY) !== 0 ? "temporary" : "autoconf",
+  }));
 }
 
 /** Local addresses in fib_trie: a "|-- a.b.c.d" leaf followed by a "/32 host LOCAL" line. */
 export function parseFibTrieLocals(text: string): string[] {
-  const found = new Set<string>();
-  let leaf: string | null = null;
-  for (const line of text.split("\n")) {
-    const m = /\|--\s+(\d+\.\d+\.\d+\.\d+)/.exec(line);
-    if (m) {
-      leaf = m[1]!;
-      continue;
-    }
-    if (leaf && line.includes("/32 host LOCAL")) found.add(leaf);
-  }
-  return [...found];
-}
-
-function leHexToInt(hex: string): number {
-  // /proc/net/route prints addresses in host (little-endian) byte order.
-  const n = Number.parseInt(hex, 16);
-  return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | ((n >>> 24) & 0xff)) >>> 0;
+  return fibTrieLocals(parseFibTrie(text));
 }
 
 function ipv4ToInt(ip: string): number {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgv, parsePidStat, parsePidStatus, STAT_STIME, STAT_UTIME, statField, statusNumber } from "./formats/pid";
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on every Linux architecture Passdeck runs on. */
 const CLOCK_TICKS_PER_S = 100;
@@ -11,9 +12,8 @@ const CLOCK_TICKS_PER_S = 100;
 /** utime + stime in seconds, or null when the process is gone. */
 export function processCpuSeconds(procRoot: string, pid: number): number | null {
   try {
-    const stat = readFileSync(join(procRoot, String(pid), "stat"), "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+    const stat = parsePidStat(readFileSync(join(procRoot, String(pid), "stat"), "utf8"));
+    return (statField(stat, STAT_UTIME) + statField(stat, STAT_STIME)) / CLOCK_TICKS_PER_S;
   } catch {
     return null;
   }
@@ -22,8 +22,7 @@ export function processCpuSeconds(procRoot: string, pid: number): number | null 
 /** VmRSS in KiB, or null when the process is gone. */
 export function processRssKib(procRoot: string, pid: number): number | null {
   try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(join(procRoot, String(pid), "status"), "utf8"));
-    return m ? Number(m[1]) : null;
+    return statusNumber(parsePidStatus(readFileSync(join(procRoot, String(pid), "status"), "utf8")), "VmRSS");
   } catch {
     return null;
   }
@@ -43,9 +42,7 @@ export function processChildren(procRoot: string, pid: number): number[] {
 
 export function processCommandLine(procRoot: string, pid: number): string[] {
   try {
-    return readFileSync(join(procRoot, String(pid), "cmdline"), "utf8")
-      .split("\0")
-      .filter(Boolean);
+    return parseArgv(readFileSync(join(procRoot, String(pid), "cmdline"), "utf8"));
   } catch {
     return [];
   }

@@ -1,3 +1,6 @@
+import { parseMountinfo } from "./formats/mountinfo";
+import { parseMounts } from "./formats/mounts";
+import { parseSwaps } from "./formats/swaps";
 import type { KernelFs } from "./fs";
 import { resolveLink } from "./fs";
 import { baseName, owningPciAddress } from "./pci";
@@ -15,29 +18,15 @@ export function readMounts(proc: KernelFs): Mount[] {
   const mounts: Mount[] = [];
   const info = proc.readOptional("self/mountinfo");
   if (info !== null) {
-    for (const line of info.split("\n")) {
-      const sep = line.indexOf(" - ");
-      if (sep < 0) continue;
-      const left = line.slice(0, sep).split(" ");
-      const right = line.slice(sep + 3).split(" ");
-      if (left.length < 5 || right.length < 2) continue;
-      mounts.push({ majorMinor: left[2]!, mountpoint: unescape(left[4]!), fstype: right[0]!, source: unescape(right[1]!) });
-    }
+    for (const m of parseMountinfo(info)) mounts.push({ majorMinor: m.majorMinor, mountpoint: m.mountpoint, fstype: m.fstype, source: m.source });
   } else {
-    for (const line of (proc.readOptional("mounts") ?? "").split("\n")) {
-      const f = line.split(" ");
-      if (f.length >= 3) mounts.push({ majorMinor: "0:0", source: unescape(f[0]!), mountpoint: unescape(f[1]!), fstype: f[2]! });
-    }
+    for (const m of parseMounts(proc.readOptional("mounts") ?? ""))
+      mounts.push({ majorMinor: "0:0", source: m.source, mountpoint: m.mountpoint, fstype: m.fstype });
   }
-  for (const line of (proc.readOptional("swaps") ?? "").split("\n").slice(1)) {
-    const [file, type] = line.trim().split(/\s+/);
-    if (file && type === "partition") mounts.push({ majorMinor: "0:0", source: file, mountpoint: "[SWAP]", fstype: "swap" });
+  for (const s of parseSwaps(proc.readOptional("swaps") ?? "")) {
+    if (s.type === "partition") mounts.push({ majorMinor: "0:0", source: s.filename, mountpoint: "[SWAP]", fstype: "swap" });
   }
   return mounts;
-}
-
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
 }
 
 interface BlockNode {

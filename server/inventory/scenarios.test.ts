@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { writeScenarioByName } from "@/server/simulator/catalog";
 import { describeHold } from "@/server/host/holders";
 import type { Inventory, PciDevice } from "@/server/host/types";
 import { isReady } from "./readiness";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStep } from "@/server/executor/plan";
-import { writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { writeScenarioByName } from "@/server/simulator/catalog";
 import type { Inventory } from "@/server/host/types";
 import { scanInventory } from "@/server/inventory/scan";
 import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "./planner";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Plan, PlanStep } from "@/server/executor/plan";
-import { listScenarios } from "@/server/host/scenarios/catalog";
+import { listScenarios } from "@/server/simulator/catalog";
 import type { InUseMap } from "@/server/libvirt/in-use";
 import type { OfflineRecords } from "@/server/libvirt/offline";
 import { planBindVfio, planRestore, planVfCount, type PlanOutcome } from "./planner";

@@ -11,7 +11,7 @@ PASSDECK_SYS_ROOT and PASSDECK_PROC_ROOT for the other commands.`,
   async run(_services, { positionals }) {
     const [name, dir] = positionals;
     if (!name || !dir) throw new UsageError("passdeck scenario-tree needs a scenario name and a directory");
-    const { writeScenarioByName } = await import("@/server/host/scenarios/catalog");
+    const { writeScenarioByName } = await import("@/server/simulator/catalog");
     console.log(JSON.stringify(writeScenarioByName(name, dir)));
     return 0;
   },

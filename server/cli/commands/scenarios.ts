@@ -7,7 +7,7 @@ export const command = defineCommand({
 The demo hosts (npm run demo <name>); passdeck scenario-tree <name> <dir> writes one as a sysfs/procfs tree.`,
   options: {},
   async run() {
-    const { listScenarios } = await import("@/server/host/scenarios/catalog");
+    const { listScenarios } = await import("@/server/simulator/catalog");
     for (const s of listScenarios()) console.log(`${s.name.padEnd(12)} ${s.title}: ${s.description}`);
     return 0;
   },

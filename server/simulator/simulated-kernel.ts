@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
-import { errnoError, type SysfsWriter } from "../writer";
+import { errnoError, type SysfsWriter } from "@/server/host/writer";
 import type { PciFunction, ScenarioSpec } from "./spec";
 import { openScenarioTree, type LiveScenarioTree, type SimulatedProcess } from "./write-tree";
 

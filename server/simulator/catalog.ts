@@ -1,4 +1,8 @@
 /**
+ * server/simulator/: a simulated Linux kernel for demos and tests. It never touches the host: it writes sysfs and
+ * procfs only into a tree it is given (a temporary directory), and answers writes to that tree as the kernel would.
+ * It prints each procfs format with server/host/formats/, the same modules server/host/ parses the real host with.
+ *
  * The demo hosts. Each is a plain ScenarioSpec built fresh on every call (a simulated kernel may mutate its copy).
  * IDs are the real vendor/device IDs of the parts named in the comments, so pci.ids resolves them.
  */
