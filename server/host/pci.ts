@@ -63,11 +63,15 @@ function readStableFacts(sys: KernelFs, address: string, ids: PciIds, identity: 
   const dir = sysfsPath;
   const entries = new Set(sys.list(dir));
 
-  const vendorId = hex(sys.read(`${dir}/vendor`), 4);
-  const deviceId = hex(sys.read(`${dir}/device`), 4);
-  const classId = hex(sys.read(`${dir}/class`), 6);
-  const subsystemVendorId = entries.has("subsystem_vendor") ? hex(sys.read(`${dir}/subsystem_vendor`), 4) : null;
-  const subsystemDeviceId = entries.has("subsystem_device") ? hex(sys.read(`${dir}/subsystem_device`), 4) : null;
+  // The uevent holds in one read what vendor, device, class and subsystem_* hold in five (pci_uevent() prints the
+  // same fields of the device): a 1,000-function scan makes 12,000 fewer system calls. A capture reads the five
+  // files, so that every version reads it; a tree without a usable uevent (an older capture) falls back to them.
+  const ev = !sys.recording && entries.has("uevent") ? ueventIds(sys.readOptional(`${dir}/uevent`)) : null;
+  const vendorId = hex(ev?.vendor ?? sys.read(`${dir}/vendor`), 4);
+  const deviceId = hex(ev?.device ?? sys.read(`${dir}/device`), 4);
+  const classId = hex(ev?.cls ?? sys.read(`${dir}/class`), 6);
+  const subsystemVendorId = entries.has("subsystem_vendor") ? hex(ev?.subVendor ?? sys.read(`${dir}/subsystem_vendor`), 4) : null;
+  const subsystemDeviceId = entries.has("subsystem_device") ? hex(ev?.subDevice ?? sys.read(`${dir}/subsystem_device`), 4) : null;
   const revision = entries.has("revision") ? hex(sys.read(`${dir}/revision`), 2) : null;
 
   const segments = sysfsPath.split("/");
@@ -135,6 +139,45 @@ function readLinkState(sys: KernelFs, dir: string, maxSpeed: string | null, maxW
   const max = gts(maxSpeed);
   const downgraded = (cur !== null && max !== null && cur < max) || (currentWidth !== null && maxWidth !== null && currentWidth > 0 && currentWidth < maxWidth);
   return { currentSpeed, currentWidth, maxSpeed, maxWidth, downgraded };
+}
+
+interface UeventIds {
+  vendor: string;
+  device: string;
+  cls: string;
+  subVendor: string | null;
+  subDevice: string | null;
+}
+
+/**
+ * PCI_ID=VVVV:DDDD, PCI_CLASS=CCCCCC and PCI_SUBSYS_ID=SSSS:DDDD of a PCI device's uevent (hex, upper-case, the
+ * class without its leading zeros); null when the IDs or the class are missing, so the caller reads the attributes.
+ */
+export function ueventIds(text: string | null): UeventIds | null {
+  if (text === null) return null;
+  let id: string | null = null;
+  let cls: string | null = null;
+  let subsys: string | null = null;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("PCI_ID=")) id = line.slice(7);
+    else if (line.startsWith("PCI_CLASS=")) cls = line.slice(10);
+    else if (line.startsWith("PCI_SUBSYS_ID=")) subsys = line.slice(14);
+  }
+  const ids = id === null ? null : pair(id);
+  if (ids === null || cls === null || !HEX_DIGITS.test(cls)) return null;
+  const sub = subsys === null ? null : pair(subsys);
+  return { vendor: ids[0], device: ids[1], cls, subVendor: sub?.[0] ?? null, subDevice: sub?.[1] ?? null };
+}
+
+const HEX_DIGITS = /^[0-9A-Fa-f]{1,8}$/;
+
+/** "8086:1572" → ["8086", "1572"]; null for anything else */
+function pair(value: string): [string, string] | null {
+  const colon = value.indexOf(":");
+  if (colon < 0) return null;
+  const a = value.slice(0, colon);
+  const b = value.slice(colon + 1);
+  return HEX_DIGITS.test(a) && HEX_DIGITS.test(b) ? [a, b] : null;
 }
 
 /** "0x10de" → "10de"; keeps exactly `width` lowercase digits as the CLI contract promises. */
