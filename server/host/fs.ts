@@ -71,9 +71,20 @@ export class KernelFs {
 
   /** Directory entries, sorted; null when the directory does not exist. */
   listOptional(rel: string): string[] | null {
+    return this.listing(rel, true);
+  }
+
+  /** Directory entries to look names up in (unsorted: a scan lists one directory per device); a missing one throws. */
+  names(rel: string): Set<string> {
+    const entries = this.listing(rel, this.recorder !== null);
+    if (entries === null) throw readFailure(this.path(rel), Object.assign(new Error("missing dir"), { code: "ENOENT" }));
+    return new Set(entries);
+  }
+
+  private listing(rel: string, sorted: boolean): string[] | null {
     try {
       const entries = fs.readdirSync(this.path(rel));
-      entries.sort();
+      if (sorted) entries.sort();
       this.recorder?.dir(rel, entries, (name) => this.kindOf(`${rel}/${name}`));
       return entries;
     } catch (err) {
@@ -130,7 +141,7 @@ let scratch = Buffer.allocUnsafe(8192);
 
 /** open/read/close into a reused buffer: about half the cost of readFileSync, which also fstats and allocates. */
 function readText(abs: string): string {
-  const fd = fs.openSync(abs, "r");
+  const fd = fs.openSync(abs, fs.constants.O_RDONLY);
   try {
     let used = 0;
     for (;;) {

@@ -32,13 +32,18 @@ export class PciReadCache {
   readonly byAddress = new Map<string, StableFacts>();
 }
 
-export function readPciDevice(sys: KernelFs, address: string, ids: PciIds, cache?: PciReadCache): RawPciDevice {
+/**
+ * `listed`, when given, gets the names in the device's directory when this call listed it (not a cached listing:
+ * net/ comes and goes with the driver), for the scan's holders check.
+ */
+export function readPciDevice(sys: KernelFs, address: string, ids: PciIds, cache?: PciReadCache, listed?: Map<string, ReadonlySet<string>>): RawPciDevice {
   const linkRel = `${DEVICES}/${address}`;
   const identity = cache ? sys.identity(linkRel) : null;
   let stable = cache?.byAddress.get(address);
   if (!stable || identity === null || stable.identity !== identity) {
     stable = readStableFacts(sys, address, ids, identity ?? "");
     if (cache && identity !== null) cache.byAddress.set(address, stable);
+    listed?.set(address, stable.entries);
   }
   const { base, entries } = stable;
   const dir = base.sysfsPath;
@@ -61,7 +66,7 @@ function readStableFacts(sys: KernelFs, address: string, ids: PciIds, identity: 
   const linkRel = `${DEVICES}/${address}`;
   const sysfsPath = resolveLink(linkRel, sys.readLink(linkRel));
   const dir = sysfsPath;
-  const entries = new Set(sys.list(dir));
+  const entries = sys.names(dir);
 
   // The uevent holds in one read what vendor, device, class and subsystem_* hold in five (pci_uevent() prints the
   // same fields of the device): a 1,000-function scan makes 12,000 fewer system calls. A capture reads the five
