@@ -26,6 +26,8 @@ interface StableFacts {
   maxWidth: number | null;
   totalVfs: number | null;
   vfDeviceId: string | null;
+  /** a lean read's driver, from the same uevent (DRIVER=, the name the driver link is named after); undefined: none */
+  ueventDriver?: string | null;
 }
 
 export class PciReadCache {
@@ -41,7 +43,8 @@ export interface PciReadOptions {
   /**
    * Only what `passdeck inventory --json` prints (server/cli/format.ts inventoryJson): the revision, the subsystem's
    * name, link speeds and widths, reset methods and SR-IOV offset, stride and autoprobe are not read and stay null
-   * (a link is still there or not: the bridge kinds depend on it). On 1,000 functions, ~5,000 files fewer.
+   * (a link is still there or not: the bridge kinds depend on it). On 1,000 functions, ~5,000 files fewer. The
+   * driver comes from the uevent read for the IDs (DRIVER=), not from one more readlink.
    */
   lean?: boolean;
 }
@@ -61,10 +64,10 @@ export function readPciDevice(sys: KernelFs, address: string, ids: PciIds, { cac
   }
   const { base, entries } = stable;
   const dir = base.sysfsPath;
-  const driverLink = sys.readLinkOptional(`${dir}/driver`);
+  const driverLink = lean && stable.ueventDriver !== undefined ? null : sys.readLinkOptional(`${dir}/driver`);
   return {
     ...base,
-    driver: driverLink === null ? null : baseName(driverLink),
+    driver: lean && stable.ueventDriver !== undefined ? stable.ueventDriver : driverLink === null ? null : baseName(driverLink),
     driverOverride: entries.has("driver_override") ? overrideValue(sys.read(`${dir}/driver_override`)) : null,
     link: entries.has("current_link_speed") ? (lean ? { ...UNREAD_LINK } : readLinkState(sys, dir, stable.maxSpeed, stable.maxWidth)) : null,
     reset: {
@@ -105,6 +108,8 @@ function readStableFacts(sys: KernelFs, address: string, ids: PciIds, identity: 
     maxWidth: entries.has("max_link_width") && !lean ? intValue(sys.readOptional(`${dir}/max_link_width`)) : null,
     totalVfs: entries.has("sriov_totalvfs") ? (intValue(sys.read(`${dir}/sriov_totalvfs`)) ?? 0) : null,
     vfDeviceId: vfDevice ? hex(vfDevice, 4) : null,
+    // a lean read is not cached, so the driver read with the IDs is this scan's
+    ...(lean && ev ? { ueventDriver: ev.driver } : {}),
     base: {
       address,
       sysfsPath,
@@ -161,6 +166,8 @@ function readLinkState(sys: KernelFs, dir: string, maxSpeed: string | null, maxW
 }
 
 interface UeventIds {
+  /** DRIVER=: the bound driver's name, null when none is bound */
+  driver: string | null;
   vendor: string;
   device: string;
   cls: string;
@@ -177,15 +184,17 @@ export function ueventIds(text: string | null): UeventIds | null {
   let id: string | null = null;
   let cls: string | null = null;
   let subsys: string | null = null;
+  let driver: string | null = null;
   for (const line of text.split("\n")) {
-    if (line.startsWith("PCI_ID=")) id = line.slice(7);
+    if (line.startsWith("DRIVER=")) driver = line.slice(7) || null;
+    else if (line.startsWith("PCI_ID=")) id = line.slice(7);
     else if (line.startsWith("PCI_CLASS=")) cls = line.slice(10);
     else if (line.startsWith("PCI_SUBSYS_ID=")) subsys = line.slice(14);
   }
   const ids = id === null ? null : pair(id);
   if (ids === null || cls === null || !HEX_DIGITS.test(cls)) return null;
   const sub = subsys === null ? null : pair(subsys);
-  return { vendor: ids[0], device: ids[1], cls, subVendor: sub?.[0] ?? null, subDevice: sub?.[1] ?? null };
+  return { driver, vendor: ids[0], device: ids[1], cls, subVendor: sub?.[0] ?? null, subDevice: sub?.[1] ?? null };
 }
 
 const HEX_DIGITS = /^[0-9A-Fa-f]{1,8}$/;

@@ -49,7 +49,8 @@ describe("the uevent and the attribute files give the same inventory, and a lean
 describe("ueventIds", () => {
   it("reads the IDs and the class as pci_uevent() prints them", () => {
     const text = "DRIVER=i40e\nPCI_CLASS=20000\nPCI_ID=8086:1572\nPCI_SUBSYS_ID=8086:0000\nPCI_SLOT_NAME=0000:86:00.0\nMODALIAS=pci:v…";
-    expect(ueventIds(text)).toEqual({ vendor: "8086", device: "1572", cls: "20000", subVendor: "8086", subDevice: "0000" });
+    expect(ueventIds(text)).toEqual({ driver: "i40e", vendor: "8086", device: "1572", cls: "20000", subVendor: "8086", subDevice: "0000" });
+    expect(ueventIds("PCI_CLASS=20000\nPCI_ID=8086:1572\n")?.driver).toBeNull();
   });
 
   it("gives null (read the attribute files) when the IDs or the class are missing or malformed", () => {
