@@ -3,7 +3,8 @@
 // lspci, passdeck --help, node alone, again…) so a noisy shared machine slows all of them alike and the ratios, taken
 // in one run, stay meaningful.
 // Usage: npm run bench:cli  (after npm run build:cli). BENCH_RUNS=N (default 15); BENCH_BASELINE=<another build of
-// dist/passdeck.mjs, e.g. of an older commit> times that one too, interleaved, for a before/after in one run.
+// dist/passdeck.mjs, e.g. of an older commit> times that one too, interleaved, for a before/after in one run, after
+// checking that both print the same inventory (byte for byte but the scan's time stamp).
 /* global process, console, performance */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -44,9 +45,15 @@ try {
   );
   const env = { ...process.env, PASSDECK_SYS_ROOT: roots.sysRoot, PASSDECK_PROC_ROOT: roots.procRoot };
   const lspciArgs = ["-D", "-k", "-nn", "-O", `sysfs.path=${roots.sysRoot}/bus/pci`];
-  const inventory = /** @type {{ devices: unknown[] }} */ (
-    JSON.parse(execFileSync(process.execPath, [cli, "inventory", "--json"], { env, encoding: "utf8", maxBuffer: 1 << 28 }))
-  );
+  /** @param {string} file */
+  const inventoryText = (file) => execFileSync(process.execPath, [file, "inventory", "--json"], { env, encoding: "utf8", maxBuffer: 1 << 28 });
+  const text = inventoryText(cli);
+  const inventory = /** @type {{ devices: unknown[] }} */ (JSON.parse(text));
+  // A faster build must print the same bytes: only the scan's time stamp may differ.
+  /** @param {string} t */
+  const untimed = (t) => t.replace(/"scannedAt": "[^"]*"/, "");
+  if (baseline !== null && untimed(inventoryText(baseline)) !== untimed(text))
+    throw new Error(`${cli} and ${baseline} print different inventories of the same tree`);
   const lspciFunctions = execFileSync("lspci", lspciArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
     .split("\n")
     .filter((l) => /^[0-9a-f]{4}:/.test(l)).length;
@@ -82,6 +89,7 @@ try {
     ...(baseline !== null
       ? {
           baseline,
+          baselineOutputIdentical: true,
           baselineInventoryJsonMedianMs: ms(m("baselineInventoryJson")),
           baselineHelpMedianMs: ms(m("baselineHelp")),
           baselineRatioInventoryJsonToLspci: ratio(m("baselineInventoryJson") / m("lspci")),

@@ -2,7 +2,6 @@
  * `passdeck`: finds the command in the registry, parses only that command's options, runs it with the services it
  * asks for, and turns what it throws into an exit code in one place. Loads no command module before dispatch.
  */
-import { spawnSync } from "node:child_process";
 import { HostError } from "@/server/host/errors";
 import { parseCommandArgs } from "./command";
 import { InvalidInput, UsageError } from "./errors";
@@ -66,7 +65,9 @@ async function webTierOwner(argv: string[]): Promise<{ uid: number; gid: number 
 export async function runCli(argv: string[], deps: CliDeps = {}): Promise<void> {
   const owner = deps.writeDeps ? null : await webTierOwner(argv);
   if (owner) {
-    // The same command, as the owner of <data dir>/web (supplementary groups dropped by the spawn).
+    // The same command, as the owner of <data dir>/web (supplementary groups dropped by the spawn). child_process
+    // (and the net, dgram and stream modules it loads) is imported here only: every other command starts without it.
+    const { spawnSync } = await import("node:child_process");
     const child = spawnSync(process.execPath, [process.argv[1]!, ...argv], { stdio: "inherit", uid: owner.uid, gid: owner.gid });
     process.exitCode = child.status ?? 1;
     if (child.error) console.error(`passdeck: could not run as uid ${owner.uid}: ${child.error.message}`);

@@ -27,8 +27,11 @@ export interface CliServices {
   hostRoots(): HostRootsEnv;
   /** the whole environment, validated (server/env.ts) */
   env(): Promise<PassdeckEnv>;
-  /** one full read of the host (a recorder copies what it read, for passdeck capture) */
-  scan(recorder?: FsRecorder | null): Promise<Inventory>;
+  /**
+   * One full read of the host (a recorder copies what it read, for passdeck capture); `lean`: only what
+   * `passdeck inventory --json` prints is read (HostRoots.lean).
+   */
+  scan(recorder?: FsRecorder | null, options?: { lean?: boolean }): Promise<Inventory>;
   /** this host's sysfs, iproute2, records and libvirt, or what tests inject; `writing` refuses a tree that is not a sysfs */
   writeDeps(writing: boolean): Promise<WriteDeps>;
   /** opens the host records (journal, desired state, audit) on first call; the same ones after */
@@ -63,7 +66,7 @@ export function createCliServices(deps: CliDeps = {}): CliServices {
   const scanner = once(async () => {
     const { scanInventory } = await import("@/server/inventory/scan");
     const roots = hostRoots();
-    return (recorder: FsRecorder | null = null) => scanInventory({ ...roots, recorder });
+    return (recorder: FsRecorder | null = null, lean = false) => scanInventory({ ...roots, recorder, lean });
   });
 
   // The one factory every entry point uses (server/services.ts), loaded with its dependencies only when a command
@@ -85,7 +88,7 @@ export function createCliServices(deps: CliDeps = {}): CliServices {
   return {
     hostRoots,
     env,
-    scan: async (recorder = null) => (await scanner())(recorder),
+    scan: async (recorder = null, options = {}) => (await scanner())(recorder, options.lean ?? false),
     async writeDeps(writing) {
       const scan = await scanner();
       const inventory = () => scan();

@@ -9,7 +9,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { classifyFdTarget, describeHold, describeHolder, holdersByDevice, managerFromCgroup, netnsOwners, parseQemuCommandLine, scanHolders } from "./holders";
+import { KernelFs } from "./fs";
+import {
+  classifyFdTarget,
+  describeHold,
+  describeHolder,
+  holdersByDevice,
+  kernelHold,
+  managerFromCgroup,
+  netnsOwners,
+  parseQemuCommandLine,
+  scanHolders,
+} from "./holders";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-holders-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -226,5 +237,22 @@ describe("holders from procfs", () => {
     expect(unreadable.count).toBeGreaterThan(0);
     expect(unreadable.uids).toContain(0);
     expect(unreadable.uids).not.toContain(65534);
+  });
+});
+
+describe("kernelHold", () => {
+  const sysRoot = mkdtempSync(join(work, "sys-"));
+  const dir = "devices/pci0000:00/0000:00:1f.6";
+  mkdirSync(join(sysRoot, dir, "net"), { recursive: true }); // an interface moved to another namespace: net/ empty
+  const sys = new KernelFs(sysRoot);
+  const nic = { address: "0000:00:1f.6", sysfsPath: dir, driver: "e1000e", iommuGroup: 7 };
+
+  it("sees an interface moved to another namespace in an empty net/", () => {
+    expect(kernelHold(sys, nic)).toBe("netns");
+    expect(kernelHold(sys, nic, new Set(["net", "vendor"]))).toBe("netns");
+  });
+
+  it("does not look for net/ where the scan's listing of the device has none", () => {
+    expect(kernelHold(sys, nic, new Set(["vendor", "driver"]))).toBeNull();
   });
 });

@@ -320,14 +320,17 @@ export interface HoldInput {
   iommuGroup: number | null;
 }
 
-/** The kernel's own sign of use for one device (see KernelHold); null when it shows none. */
-export function kernelHold(sys: KernelFs, d: HoldInput): KernelHold | null {
+/**
+ * The kernel's own sign of use for one device (see KernelHold); null when it shows none. `entries`: the device
+ * directory's names when the scan has just listed it, so a device with no net/ directory is not looked into.
+ */
+export function kernelHold(sys: KernelFs, d: HoldInput, entries?: ReadonlySet<string>): KernelHold | null {
   const dir = d.sysfsPath ?? `bus/pci/devices/${d.address}`;
   if (d.driver === "vfio-pci") {
     const count = Number.parseInt(sys.readOptional(`${dir}/enable`) ?? "0", 10);
     return count > 0 ? "vfio-open" : null;
   }
-  if (d.driver !== null) {
+  if (d.driver !== null && (entries === undefined || entries.has("net"))) {
     const net = sys.listOptional(`${dir}/net`);
     if (net !== null && net.length === 0) return "netns";
   }
@@ -339,10 +342,15 @@ export function kernelHold(sys: KernelFs, d: HoldInput): KernelHold | null {
  * only when the kernel shows a vfio-pci device open, so a host where no VM runs with a device pays nothing. Only
  * held devices are in the result.
  */
-export function readHolds(sys: KernelFs, procRoot: string, devices: HoldInput[]): Record<string, DeviceHold> {
+export function readHolds(
+  sys: KernelFs,
+  procRoot: string,
+  devices: HoldInput[],
+  listed?: ReadonlyMap<string, ReadonlySet<string>>,
+): Record<string, DeviceHold> {
   const out: Record<string, DeviceHold> = {};
   for (const d of devices) {
-    const kernel = kernelHold(sys, d);
+    const kernel = kernelHold(sys, d, listed?.get(d.address));
     if (kernel) out[d.address] = { kernel, holders: [] };
   }
   const moved = Object.entries(out)

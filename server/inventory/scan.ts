@@ -21,6 +21,11 @@ export interface HostRoots {
   cache?: PciReadCache | null;
   /** the dashboard's port: the interface a browser is connected through becomes host-critical */
   servingPort?: number | null;
+  /**
+   * Read only what `passdeck inventory --json` prints (PciReadOptions.lean): the devices' revision, subsystem name,
+   * link speeds, reset methods and SR-IOV offset/stride/autoprobe stay null. Ignored while a capture records.
+   */
+  lean?: boolean;
 }
 
 /** One full, consistent read of the host: devices, groups with verdicts, host facts and the readiness list. */
@@ -33,9 +38,14 @@ export function scanInventory(roots: HostRoots): Inventory {
   if (!ids.source) warnings.push("No pci.ids found (install the pciutils or hwdata package): devices are shown by ID only.");
 
   const raw: RawPciDevice[] = [];
+  const listed = new Map<string, ReadonlySet<string>>();
   for (const address of listPciAddresses(sys)) {
     try {
-      raw.push(readPciDevice(sys, address, ids, roots.recorder ? undefined : (roots.cache ?? undefined)));
+      raw.push(
+        roots.recorder
+          ? readPciDevice(sys, address, ids, { listed })
+          : readPciDevice(sys, address, ids, { cache: roots.cache ?? undefined, listed, lean: roots.lean ?? false }),
+      );
     } catch (err) {
       // A device that vanished mid-scan (hot-unplug, VF teardown) must not hide the others.
       if (err instanceof HostError && err.kind === "not-found" && !sys.exists(`bus/pci/devices/${address}`)) continue;
@@ -53,7 +63,7 @@ export function scanInventory(roots: HostRoots): Inventory {
   for (const m of storage.unmapped) warnings.push(`${m.mountpoint} (${m.fstype} on ${m.source}) could not be traced to a PCI device through sysfs.`);
   const facts = readHostFacts(sys, proc, routes);
   const devices = assembleDevices(raw, net, storage, facts);
-  const holds = readHolds(sys, proc.root, devices);
+  const holds = readHolds(sys, proc.root, devices, listed);
   for (const d of devices) d.hold = holds[d.address] ?? null;
   const groups = buildGroups(devices);
   return {

@@ -9,7 +9,8 @@ Every PCI function: its IOMMU group, driver, SR-IOV state, who holds it, and hos
   --json   the stable JSON contract (its names do not change: scripts depend on them)`,
   options: { json: { type: "boolean" } },
   async run(services, { values }) {
-    const [inv, { formatInventory, inventoryJson }] = await Promise.all([services.scan(), import("../format")]);
+    // The JSON carries no revision, link speed or reset method: a lean scan does not read them (the text does).
+    const [inv, { formatInventory, inventoryJson }] = await Promise.all([services.scan(null, { lean: values.json === true }), import("../format")]);
     console.log(values.json ? JSON.stringify(inventoryJson(inv), null, 2) : formatInventory(inv));
     return 0;
   },
