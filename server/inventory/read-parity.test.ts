@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { FsRecorder } from "@/server/host/fs";
 import { ueventIds } from "@/server/host/pci";
-import { listScenarios, writeScenarioByName } from "@/server/host/scenarios/catalog";
+import { listScenarios, writeScenarioByName } from "@/server/simulator/catalog";
 import type { Inventory } from "@/server/host/types";
 import { readEnv } from "@/server/env";
 import { inventoryJson } from "@/server/cli/format";
