@@ -16,8 +16,14 @@ await build({
   platform: "node",
   target: "node20",
   format: "esm",
-  packages: "external",
-  banner: { js: "#!/usr/bin/env node" },
+  // Dependencies are bundled into the chunks that use them: zod alone is a hundred files, and resolving and opening
+  // each one costs seconds where files are slow (the rig's guest reads this checkout over 9p under emulation). Native
+  // addons stay outside (better-sqlite3 finds its .node file from its own directory).
+  external: ["better-sqlite3"],
+  // For CommonJS dependencies bundled into ESM: their require() of Node's built-ins goes through this.
+  banner: {
+    js: '#!/usr/bin/env node\nimport { createRequire as __passdeckCreateRequire } from "node:module";\nconst require = __passdeckCreateRequire(import.meta.url);',
+  },
   logLevel: "warning",
 });
 // Runnable as ./dist/passdeck.mjs, and as the package's "bin". Made executable through a descriptor opened without
