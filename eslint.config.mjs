@@ -4,15 +4,12 @@ import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
-const clientMayNotImport = {
-  patterns: [
-    {
-      group: ["@/server/*", "../*server/*"],
-      allowTypeImports: true,
-      message: "Client code imports only types from server/ (import type …): the server's code must not reach the browser.",
-    },
-  ],
+const serverCode = {
+  group: ["@/server/*", "../*server/*"],
+  allowTypeImports: true,
+  message: "Client code imports only types from server/ (import type …): the server's code must not reach the browser.",
 };
+const clientMayNotImport = { patterns: [serverCode] };
 
 export default tseslint.config(
   {
@@ -63,5 +60,23 @@ export default tseslint.config(
     files: ["app/**", "components/**", "lib/**"],
     ignores: ["app/api/**", "app/**/route.ts"],
     rules: { "@typescript-eslint/no-restricted-imports": ["error", clientMayNotImport] },
+  },
+  {
+    // Pages and layouts are server components: they prefetch their first screen through the server-only
+    // server/api/prefetch.tsx (server/boundaries.test.ts checks both that and that it stays server-only).
+    files: ["app/**/page.tsx", "app/layout.tsx"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              ...serverCode,
+              group: [...serverCode.group, "!@/server/api", "@/server/api/*", "!@/server/api/prefetch"],
+            },
+          ],
+        },
+      ],
+    },
   },
 );

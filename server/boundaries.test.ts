@@ -15,6 +15,9 @@ function sources(dir: string): string[] {
   return out;
 }
 const isTest = (f: string) => /\.test\.ts$|\.spec\.ts$/.test(f);
+/** app/'s pages and layouts without "use client" are server components: they run only on the server. */
+const isServerComponent = (f: string) => /^app\/(.*\/)?(page|layout)\.tsx$/.test(f) && !/^\s*["']use client["']/.test(readFileSync(join(ROOT, f), "utf8"));
+const SERVER_PREFETCH_IMPORT = /^import \{ Prefetched \} from "@\/server\/api\/prefetch";$/;
 
 describe("boundaries", () => {
   it("only server/host (and the env defaults) name /sys or /proc", () => {
@@ -34,9 +37,18 @@ describe("boundaries", () => {
         readFileSync(join(ROOT, f), "utf8")
           .split("\n")
           .filter((line) => /from\s+["'](@\/server|\.\.\/.*server)\//.test(line) && !/^\s*import\s+type\b/.test(line))
+          // a page's or the layout's server component prefetches its first screen through this server-only module
+          .filter((line) => !(isServerComponent(f) && SERVER_PREFETCH_IMPORT.test(line)))
           .map((line) => `${f}: ${line.trim()}`),
       );
     expect(offenders).toEqual([]);
+  });
+
+  it("the prefetch module pages import is server-only: a client component importing it fails the build", () => {
+    const first = readFileSync(join(ROOT, "server/api/prefetch.tsx"), "utf8")
+      .split("\n")
+      .find((line) => line.startsWith("import "));
+    expect(first).toBe('import "server-only";');
   });
 
   it("nothing runs a shell string: child processes take argument arrays", () => {
