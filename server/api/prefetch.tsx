@@ -12,16 +12,21 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { headers } from "next/headers";
 import { cache, type ReactNode } from "react";
 import { makeQueryClient } from "@/lib/trpc/query-client";
-import { contextFor } from "@/server/context";
+import { existingContext } from "@/server/context";
 import { appRouter, type AppRouter } from "./root";
 
 /** One QueryClient per request (React's cache lasts one server render), shared by the layout and the page. */
 const requestQueryClient = cache(makeQueryClient);
 
-/** The caller as the tRPC route sees it: the same cookie, token and address, read once per request. */
-const requestContext = cache(async () => contextFor(await headers()));
+/** The caller as the tRPC route sees it (the same cookie, token and address), read once per request. */
+const requestContext = cache(async () => existingContext(await headers()));
 
-const trpc = createTRPCOptionsProxy<AppRouter>({ router: appRouter, ctx: requestContext, queryClient: requestQueryClient });
+const trpc = createTRPCOptionsProxy<AppRouter>({
+  router: appRouter,
+  // Only reached once requestContext() gave a context (Prefetched checks first).
+  ctx: async () => (await requestContext())!,
+  queryClient: requestQueryClient,
+});
 
 export type ServerQueries = typeof trpc;
 /** What `trpc.<router>.<procedure>.queryOptions(input)` returns, as far as prefetching needs: its key and its fetch. */
@@ -36,6 +41,8 @@ type FetchOptions = Parameters<QueryClient["prefetchQuery"]>[0];
  * behind app/loading.tsx meanwhile); everything else on the page is still fetched by the browser.
  */
 export async function Prefetched({ queries, children }: { queries: (trpc: ServerQueries) => Prefetch[]; children: ReactNode }) {
+  // Before any route built the services, the browser fetches the data itself, as it did before pages prefetched.
+  if (!(await requestContext())) return children;
   const queryClient = requestQueryClient();
   // No retry on the server: a failing query is the client's to retry (and report), not a reason to hold the page.
   await Promise.all(queries(trpc).map((q) => queryClient.prefetchQuery({ ...(q as FetchOptions), retry: false })));
