@@ -4,15 +4,12 @@ import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
-const clientMayNotImport = {
-  patterns: [
-    {
-      group: ["@/server/*", "../*server/*"],
-      allowTypeImports: true,
-      message: "Client code imports only types from server/ (import type …): the server's code must not reach the browser.",
-    },
-  ],
+const serverCode = {
+  group: ["@/server/*", "../*server/*"],
+  allowTypeImports: true,
+  message: "Client code imports only types from server/ (import type …): the server's code must not reach the browser.",
 };
+const clientMayNotImport = { patterns: [serverCode] };
 
 // server/host/ reads the host; the simulator (server/simulator/) only writes temporary trees and must stay out of it
 const hostMayNotImport = {
@@ -75,4 +72,22 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-restricted-imports": ["error", clientMayNotImport] },
   },
   { files: ["server/host/**"], rules: { "@typescript-eslint/no-restricted-imports": ["error", hostMayNotImport] } },
+  {
+    // Pages and layouts are server components: they prefetch their first screen through the server-only
+    // server/api/prefetch.tsx (server/boundaries.test.ts checks both that and that it stays server-only).
+    files: ["app/**/page.tsx", "app/layout.tsx"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              ...serverCode,
+              group: [...serverCode.group, "!@/server/api", "@/server/api/*", "!@/server/api/prefetch"],
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,5 +1,10 @@
 import { Overview } from "@/components/overview/overview";
+import { Prefetched } from "@/server/api/prefetch";
 
 export default function OverviewPage() {
-  return <Overview />;
+  return (
+    <Prefetched queries={(t) => [t.host.summary.queryOptions(), t.readiness.list.queryOptions(), t.devices.list.queryOptions()]}>
+      <Overview />
+    </Prefetched>
+  );
 }

@@ -25,6 +25,9 @@ function importsOf(f: string): string[] {
   const text = readFileSync(join(ROOT, f), "utf8");
   return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm)].map((m) => m[1]!);
 }
+/** app/'s pages and layouts without "use client" are server components: they run only on the server. */
+const isServerComponent = (f: string) => /^app\/(.*\/)?(page|layout)\.tsx$/.test(f) && !/^\s*["']use client["']/.test(readFileSync(join(ROOT, f), "utf8"));
+const SERVER_PREFETCH_IMPORT = /^import \{ Prefetched \} from "@\/server\/api\/prefetch";$/;
 
 describe("boundaries", () => {
   // server/host/ reads the host; server/simulator/ writes only into the temporary trees it is given, and names /sys
@@ -47,6 +50,8 @@ describe("boundaries", () => {
         readFileSync(join(ROOT, f), "utf8")
           .split("\n")
           .filter((line) => /from\s+["'](@\/server|\.\.\/.*server)\//.test(line) && !/^\s*import\s+type\b/.test(line))
+          // a page's or the layout's server component prefetches its first screen through this server-only module
+          .filter((line) => !(isServerComponent(f) && SERVER_PREFETCH_IMPORT.test(line)))
           .map((line) => `${f}: ${line.trim()}`),
       );
     expect(offenders).toEqual([]);
@@ -79,6 +84,13 @@ describe("boundaries", () => {
         ...(/\bprocess\.|\brequire\(/.test(readFileSync(join(ROOT, f), "utf8")) ? [`${f}: uses process or require`] : []),
       ]);
     expect(offenders).toEqual([]);
+  });
+
+  it("the prefetch module pages import is server-only: a client component importing it fails the build", () => {
+    const first = readFileSync(join(ROOT, "server/api/prefetch.tsx"), "utf8")
+      .split("\n")
+      .find((line) => line.startsWith("import "));
+    expect(first).toBe('import "server-only";');
   });
 
   it("nothing runs a shell string: child processes take argument arrays", () => {

@@ -1,8 +1,13 @@
 import type { Metadata } from "next";
 import { DesiredView } from "@/components/desired/desired-view";
+import { Prefetched } from "@/server/api/prefetch";
 
 export const metadata: Metadata = { title: "Boot state" };
 
 export default function DesiredPage() {
-  return <DesiredView />;
+  return (
+    <Prefetched queries={(t) => [t.desired.drift.queryOptions()]}>
+      <DesiredView />
+    </Prefetched>
+  );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
+import { memo, startTransition, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import type { IommuGroup, PciDevice } from "@/server/host/types";
 import { useDevices, useGroups, useSummary } from "@/components/data/queries";
 import { deviceName, plural } from "@/components/data/format";
@@ -26,8 +26,26 @@ export function IommuMap() {
   return <MapBody groups={groups.data.groups} devices={devices.data.devices} />;
 }
 
+/**
+ * The group cards the server renders and the browser paints first. A 1,000-function host has hundreds of cards:
+ * all of them in the page's markup would hold its first paint until the last one is parsed, so the rest follow in
+ * the browser right after hydration, in a transition that input can interrupt.
+ */
+const FIRST_SCREEN_ITEMS = 30;
+
+/** False in the server's render and the hydrating one (so both show the same cards), true from just after. */
+function useHydrated(): boolean {
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => {
+    // the second render is the point: the first must match the server's markup
+    startTransition(() => setHydrated(true));
+  }, []);
+  return hydrated;
+}
+
 function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice[] }) {
   const summary = useSummary();
+  const hydrated = useHydrated();
   const index = useMemo(() => buildIndex(groups, devices), [groups, devices]);
   const counts = useMemo(() => filterCounts(index, groups), [index, groups]);
   const verdictCounts = useMemo(() => {
@@ -59,15 +77,15 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
     return () => window.removeEventListener("keydown", onKey);
   }, [raw, close]);
 
-  // A deep link scrolls its device into view once.
+  // A deep link scrolls its device into view once, when every card is there.
   const scrolled = useRef(false);
   useEffect(() => {
-    if (scrolled.current || !selected) return;
+    if (scrolled.current || !selected || !hydrated) return;
     scrolled.current = true;
     requestAnimationFrame(() => {
       document.querySelector(`[data-testid="device-row-${CSS.escape(selected)}"]`)?.scrollIntoView({ block: "center" });
     });
-  }, [selected]);
+  }, [selected, hydrated]);
 
   const toggleFilter = (id: FilterId) =>
     setFilters((prev) => {
@@ -157,11 +175,16 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
       <div className="mt-3 grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_27rem]">
         <div className={cn("min-w-0 transition-opacity", stale && "opacity-70")}>
           {view === "groups" ? (
-            <GroupList items={filtered.items} byAddress={index.byAddress} selected={selected} onSelect={select} />
+            <GroupList
+              items={hydrated ? filtered.items : filtered.items.slice(0, FIRST_SCREEN_ITEMS)}
+              byAddress={index.byAddress}
+              selected={selected}
+              onSelect={select}
+            />
           ) : (
             <PcieTree devices={devices} groupById={index.groupById} matcher={matcher} selected={selected} onSelect={select} />
           )}
-          {view === "groups" && !matcher && index.ungrouped.length > 0 ? <Ungrouped index={index} onSelect={select} /> : null}
+          {view === "groups" && !matcher && hydrated && index.ungrouped.length > 0 ? <Ungrouped index={index} onSelect={select} /> : null}
         </div>
         <div
           className={cn(

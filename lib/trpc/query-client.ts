@@ -1,4 +1,5 @@
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import superjson from "superjson";
 
 /** A call refused because the session ended (expired, signed out elsewhere): back to the sign-in page. */
 function onAuthError(error: unknown): void {
@@ -26,6 +27,10 @@ export function makeQueryClient(): QueryClient {
         // A refused sign-in does not get better by asking again.
         retry: (count, error) => (error as { data?: { code?: string } } | null)?.data?.code !== "UNAUTHORIZED" && count < 1,
       },
+      // The first screen's data comes with the page (server/api/prefetch.tsx) in tRPC's own encoding: Dates, Maps
+      // and undefined arrive as the HTTP link would have delivered them.
+      dehydrate: { serializeData: superjson.serialize },
+      hydrate: { deserializeData: superjson.deserialize },
     },
   });
 }
