@@ -4,7 +4,7 @@
  * needs (allowed hosts, a trusted proxy, TLS, low limits) without touching the servers the other specs share.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -187,4 +187,45 @@ export function descendants(pid: number): number[] {
     frontier = next;
   }
   return out;
+}
+
+/**
+ * TCP connections from `source` (an IPv4 address) to `port` that the server's processes hold open: their fds'
+ * socket inodes matched against /proc/net/tcp. The server's own truth about what it accepted and kept, unlike a
+ * client's view, which also counts connections the kernel completed but the server has not accepted yet (and then
+ * refuses) while the client's or the server's event loop is busy.
+ */
+export function serverHeldFrom(pid: number, source: string, port: number): number {
+  const inodes = new Set<string>();
+  for (const p of [pid, ...descendants(pid)]) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue; // exited
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  // /proc/net/tcp prints addresses as the 32-bit value in host (little-endian) order, in hex, then :PORT in hex.
+  const hexIp = source
+    .split(".")
+    .reverse()
+    .map((o) => Number(o).toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  let held = 0;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // local_address rem_address st … inode (field 9); 01 is ESTABLISHED
+    if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[2]!.startsWith(`${hexIp}:`) && f[3] === "01" && inodes.has(f[9]!)) held++;
+  }
+  return held;
 }
