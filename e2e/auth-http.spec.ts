@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
+import { expectedInventory } from "./fixtures";
 import { journalDir } from "./journal-dir";
+import { AUTH } from "../playwright.config";
 
 const BASE = "http://127.0.0.1:7907";
 const DATA = journalDir("auth");
@@ -66,6 +68,26 @@ test("without a session: reads and mutations are 401, the scrape and export need
   // only "who am I" answers
   const me = await trpcGet("session.me");
   expect(((await me.json()) as { result: { data: { json: Json } } }).result.data.json).toMatchObject({ caller: null, needsSetup: false });
+});
+
+test("pages rendered on the server carry host data only for a live session: a forged or ended cookie gets none", async () => {
+  // Every PCI address of the auth server's demo host: a page that carries host data names some of them.
+  const addresses = expectedInventory(AUTH.scenario).devices.map((d) => d.address);
+  const named = (html: string) => addresses.filter((a) => html.includes(a));
+  const page = (cookie: string) => fetch(`${BASE}/iommu`, { headers: { cookie }, redirect: "manual" });
+
+  const session = await sessionOf(ADMIN);
+  const live = await page(`passdeck_session=${session}`);
+  expect(live.status).toBe(200);
+  expect(named(await live.text()).length).toBeGreaterThan(0);
+
+  // A made-up session id of the right shape, and the signed-in session once it has signed out.
+  const forged = await page(`passdeck_session=${"A".repeat(43)}`);
+  expect(forged.status === 303 ? [] : named(await forged.text())).toEqual([]);
+  const out = await fetch(`${BASE}/api/auth/logout`, { method: "POST", headers: { cookie: `passdeck_session=${session}`, origin: BASE } });
+  expect(out.status).toBeLessThan(400);
+  const ended = await page(`passdeck_session=${session}`);
+  expect(ended.status === 303 ? [] : named(await ended.text())).toEqual([]);
 });
 
 test("the session cookie is HttpOnly, SameSite=Strict, for 12 h, not Secure over plain HTTP", async () => {

@@ -298,7 +298,10 @@ server.on("connection", (/** @type {import("node:net").Socket} */ socket) => {
 });
 if (tls) server.on("secureConnection", armFirstRequest);
 
-server.listen(port, host, () => {
+// A burst of connections (a scanner, a flood from one address) is accepted and refused by the per-source cap, not
+// left to overflow the accept queue: with Node's default of 511, the kernel drops a handshake's last ACK and the
+// client holds a connection the server never sees. The kernel caps this at net.core.somaxconn (4096 by default).
+server.listen({ port, host, backlog: 4096 }, () => {
   const shown = host.includes(":") ? `[${host}]` : host;
   console.log(`passdeck: serving ${tls ? "https" : "http"}://${shown}:${port}`);
   if (tls) {
