@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { SCRYPT_DEFAULTS } from "@/server/auth/passwords";
 import { openHostDatabase } from "@/server/db/database";
 import { readEnv } from "@/server/env";
 import { writeScenarioByName } from "@/server/simulator/catalog";
@@ -39,6 +40,16 @@ describe("createServices", () => {
     const other = createServices({ env: readEnv({ PASSDECK_DATA_DIR: fresh("data") }), entry: "cli" });
     expect(must("web database", other.webDb()).name).toMatch(/web\/passdeck-web\.db$/);
     expect(existsSync(join(other.env.PASSDECK_DATA_DIR, "host"))).toBe(false);
+  });
+
+  it("accounts hash at production's scrypt cost: tests may ask the Accounts for less, the factory never does", async () => {
+    const services = createServices({ env: readEnv({ PASSDECK_DATA_DIR: fresh("cost") }), entry: "cli" });
+    const auth = services.auth();
+    if (!auth.ok) throw new Error(auth.reason);
+    await auth.service.accounts.addUser("admin", "admin", "a long enough passphrase");
+    const { password_hash } = must("web database", services.webDb()).prepare("SELECT password_hash FROM users").get() as { password_hash: string };
+    expect(password_hash).toMatch(new RegExp(`^scrypt\\$${SCRYPT_DEFAULTS.N}\\$${SCRYPT_DEFAULTS.r}\\$${SCRYPT_DEFAULTS.p}\\$`));
+    expect(SCRYPT_DEFAULTS).toEqual({ N: 32768, r: 8, p: 3 });
   });
 
   it("says why a database cannot be opened, and opens it on a later use once it can", () => {

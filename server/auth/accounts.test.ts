@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openWebDatabase } from "@/server/db/database";
 import { AccountError, Accounts, parseTokenLifetime } from "./accounts";
+import { TEST_HASH_COST } from "./testing";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords";
 
 const work = mkdtempSync(join(tmpdir(), "passdeck-accounts-"));
@@ -15,7 +16,7 @@ const T = Date.parse("2030-01-01T00:00:00Z");
 function setup() {
   let clock = T;
   const db = openWebDatabase(join(work, `d${n++}`));
-  const accounts = new Accounts(db, () => clock, { absoluteMs: 12 * 3_600_000, idleMs: 2 * 3_600_000 });
+  const accounts = new Accounts(db, () => clock, { absoluteMs: 12 * 3_600_000, idleMs: 2 * 3_600_000 }, TEST_HASH_COST);
   return { db, accounts, at: (ms: number) => (clock = T + ms) };
 }
 

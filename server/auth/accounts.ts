@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { parseDuration } from "@/lib/probe-target";
 import type { Db } from "@/server/db/database";
-import { hashPassword, ScryptBusy, verifyPassword } from "./passwords";
+import { hashPassword, SCRYPT_DEFAULTS, ScryptBusy, type ScryptParams, verifyPassword } from "./passwords";
 
 export const ROLES = ["admin", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
@@ -75,6 +75,8 @@ export class Accounts {
     private readonly db: Db,
     private readonly now: () => number = Date.now,
     private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+    /** production's cost unless a test asks for less (its logic is the same at any cost; server/services.test.ts holds production's) */
+    private readonly hashCost: ScryptParams = SCRYPT_DEFAULTS,
   ) {}
 
   /** True until the first admin exists: the dashboard then asks to create one, and serving beyond loopback is refused. */
@@ -87,7 +89,9 @@ export class Accounts {
       throw new AccountError(`"${name}" is not a user name: lowercase letters, digits, _ . - (at most 32), starting with a letter or _`);
     if (!ROLES.includes(role)) throw new AccountError(`the role is admin or viewer, not "${role}"`);
     if (this.db.prepare(`SELECT 1 FROM users WHERE name = ?`).get(name)) throw new AccountError(`a user named ${name} exists already`);
-    const hash = await hashPassword(password).catch((err: Error) => Promise.reject(err instanceof ScryptBusy ? err : new AccountError(err.message)));
+    const hash = await hashPassword(password, this.hashCost).catch((err: Error) =>
+      Promise.reject(err instanceof ScryptBusy ? err : new AccountError(err.message)),
+    );
     const info = this.db.prepare(`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`).run(name, role, hash, this.now());
     return this.user(Number(info.lastInsertRowid))!;
   }
@@ -109,7 +113,7 @@ export class Accounts {
   async login(name: string, password: string, origin: string | null): Promise<{ user: User; sessionToken: string } | null> {
     if (!USER_NAME.test(name)) return null;
     const row = this.db.prepare(`SELECT * FROM users WHERE name = ? AND disabled_at IS NULL`).get(name) as UserRow | undefined;
-    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(password, row?.password_hash ?? dummyHash(this.hashCost));
     if (!row || !ok) return null;
     const token = newSecret("");
     const now = this.now();
@@ -218,5 +222,5 @@ export class Accounts {
   }
 }
 
-/** A valid hash of a random password: verifying against it costs what a real check costs. */
-const DUMMY_HASH = "scrypt$32768$8$3$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+/** A valid hash of a random password at the accounts' cost: verifying against it costs what a real check costs. */
+const dummyHash = ({ N, r, p }: ScryptParams) => `scrypt$${N}$${r}$${p}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;

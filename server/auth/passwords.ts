@@ -39,6 +39,11 @@ const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptO
 
 /** N = 2^15, r = 8, p = 3: one of OWASP's equivalent scrypt minimums, 32 MiB per hash instead of 128 MiB. */
 export const SCRYPT_DEFAULTS = { N: 2 ** 15, r: 8, p: 3 } as const;
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
@@ -53,7 +58,7 @@ export function passwordProblem(password: string): string | null {
   return null;
 }
 
-export async function hashPassword(password: string, params: { N: number; r: number; p: number } = SCRYPT_DEFAULTS): Promise<string> {
+export async function hashPassword(password: string, params: ScryptParams = SCRYPT_DEFAULTS): Promise<string> {
   const problem = passwordProblem(password);
   if (problem) throw new Error(problem);
   const salt = randomBytes(SALT_BYTES);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openHostDatabase, openWebDatabase } from "@/server/db/database";
 import { Accounts } from "./accounts";
+import { TEST_HASH_COST } from "./testing";
 import { AuditLog, auditCsv } from "./audit";
 import { LoginLimiter } from "./limiter";
 import { scryptGate } from "./passwords";
@@ -18,11 +19,18 @@ function service() {
   // The purge timer is the test's: `purge()` runs what the server's interval would.
   let timer: { fn: () => void; ms: number } | null = null;
   const every = (fn: () => void, ms: number) => ((timer = { fn, ms }), () => (timer = null));
-  const auth = new AuthService(new Accounts(db, clock), new AuditLog(openHostDatabase(dir), clock), dir, new LoginLimiter(clock), undefined, {
-    every,
-    now: clock,
-    batch: 2,
-  });
+  const auth = new AuthService(
+    new Accounts(db, clock, undefined, TEST_HASH_COST),
+    new AuditLog(openHostDatabase(dir), clock),
+    dir,
+    new LoginLimiter(clock),
+    undefined,
+    {
+      every,
+      now: clock,
+      batch: 2,
+    },
+  );
   const sessions = () => (db.prepare("SELECT COUNT(*) AS n FROM sessions").get() as { n: number }).n;
   return { auth, db, dir, sessions, timer: () => timer, advance: (ms: number) => (now += ms) };
 }

@@ -19,6 +19,9 @@ import { domainXml, hostdevXml } from "./testing";
 import { LibvirtService } from "./service";
 import { Virsh } from "./virsh";
 
+// A real daemon beside other test files in parallel: a test of ten CLI runs and virsh calls needs more than 20 s.
+vi.setConfig({ testTimeout: 60_000 });
+
 const URI = "qemu:///system";
 const work = mkdtempSync(join(tmpdir(), "passdeck-libvirtd-"));
 const prefix = `passdeck-test-${process.pid}`;
