@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { InventoryJson } from "@/server/cli/format";
 import type { PciDevice } from "@/server/host/types";
+import { hostTreesDir } from "./journal-dir";
 
 /** The shape of `passdeck inventory --json`. */
 export type CliInventory = InventoryJson;
@@ -13,7 +14,7 @@ const roots = new Map<string, { sysRoot: string; procRoot: string }>();
 function scenarioRoots(name: string) {
   let r = roots.get(name);
   if (!r) {
-    const dir = resolve(".cache/e2e", name);
+    const dir = resolve(hostTreesDir, name);
     mkdirSync(dir, { recursive: true });
     r = JSON.parse(execFileSync(process.execPath, ["dist/passdeck.mjs", "scenario-tree", name, dir], { encoding: "utf8" })) as {
       sysRoot: string;

@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { accessSync, constants, rmSync } from "node:fs";
 import { resolve } from "node:path";
 
 // One data directory per test run, so a demo server's journal and desired state never carry over from an earlier
@@ -9,11 +9,24 @@ if (!process.env.PASSDECK_E2E_RUN) {
 }
 const runDir = resolve(".cache/e2e/runs", process.env.PASSDECK_E2E_RUN);
 
+/** Where generated host trees go: a RAM filesystem where there is one, else .cache/e2e. */
+export const hostTreesDir = (() => {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm/passdeck-e2e";
+  } catch {
+    return ".cache/e2e";
+  }
+})();
+
 /** Where a demo server started by Playwright keeps its journal and desired state (PASSDECK_DATA_DIR); specs seed it. */
 export const journalDir = (project: string) => resolve(runDir, `${project}-data`);
 
-/** The host tree a demo server writes at start and changes through its simulated kernel (PASSDECK_DEMO_DIR). */
-export const demoHostDir = (project: string) => resolve(".cache/e2e", `${project}-host`);
+/**
+ * The host tree a demo server writes at start and changes through its simulated kernel (PASSDECK_DEMO_DIR): on a RAM
+ * filesystem where there is one (1,000 functions are tens of thousands of small files), else under .cache/e2e.
+ */
+export const demoHostDir = (project: string) => resolve(hostTreesDir, `${project}-host`);
 
 /** The signed-in browser state (the session cookie) the sign-in setup project saves for a project's server. */
 export const authStateFile = (project: string) => resolve(runDir, `${project}-auth.json`);

@@ -1,5 +1,5 @@
 /**
- * The latency page on the wizard's "server" demo host, whose probe agent really pings (iputils ping against
+ * The latency page on its own "server" demo host, whose probe agent really pings (iputils ping against
  * 127.0.0.1): a target is added through the form and streams live, a plan applied through the API the wizard uses
  * becomes a change marker, and its before/after verdict is read back against the same API. The tests run in order
  * and build on each other's state, as a user's session would; the last one removes the target.
@@ -14,7 +14,7 @@ const ADDRESS = "127.0.0.1";
 const LABEL = "e2e loopback";
 // X710 port 1's VF 3 (iavf), which no wizard spec touches: passed to vfio-pci and given back, so the host ends as it began.
 const VF = "0000:3b:02.3";
-const driverOf = (address: string) => basename(readlinkSync(join(demoHostDir("wizard"), "sys/bus/pci/devices", address, "driver")));
+const driverOf = (address: string) => basename(readlinkSync(join(demoHostDir("latency"), "sys/bus/pci/devices", address, "driver")));
 
 interface TargetRow {
   id: number;

@@ -7,6 +7,9 @@ import { request, test as setup, expect } from "@playwright/test";
 import { SIGNED_IN } from "../playwright.config";
 import { authStateFile, E2E_ADMIN, journalDir } from "./journal-dir";
 
+// Each sign-in is its own server's: both workers take them.
+setup.describe.configure({ mode: "parallel" });
+
 for (const { project, port } of SIGNED_IN) {
   setup(`sign in to the ${project} server`, async () => {
     const out = execFileSync(process.execPath, ["dist/passdeck.mjs", "user", "add", E2E_ADMIN.name, "--role", "admin", "--json"], {
