@@ -17,7 +17,7 @@
 //                                                       recorded (watchdog.mjs): episodes, the report count, forget
 //                                                       them, where they are, the vCPU state saved at each
 // Env:  PASSDECK_RIG_PORT (17878) and PASSDECK_RIG_AGENT_PORT (17879): host ports on 127.0.0.1;
-//       PASSDECK_RIG_CACHE: cache dir (default <repo>/.cache/kernel-rig); PASSDECK_RIG_BOOT_TIMEOUT (s, 120);
+//       PASSDECK_RIG_CACHE: cache dir (default <repo>/.cache/kernel-rig); PASSDECK_RIG_BOOT_TIMEOUT (s, 240);
 //       PASSDECK_RIG_LIFETIME (s, 3600): hard bound on one QEMU run; PASSDECK_RIG_DEBUG=1: verbose guest boot.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -469,7 +469,8 @@ function installExitHandlers(qemuPid, groupLeader) {
  * @returns {Promise<RigState>}
  */
 export async function startRig({
-  timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120),
+  // 50–80 s on a quiet 2-core host; over 120 s seen with the host loaded (a timeout only a failed boot waits out)
+  timeoutSec = Number(process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 240),
   detach = false,
   log = console.error,
   keepData = false,
@@ -810,7 +811,7 @@ async function main(argv) {
   };
   switch (cmd) {
     case "start": {
-      await startRig({ timeoutSec: Number(opt("--timeout", process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 120)), detach: true });
+      await startRig({ timeoutSec: Number(opt("--timeout", process.env.PASSDECK_RIG_BOOT_TIMEOUT ?? 240)), detach: true });
       return 0;
     }
     case "stop":

@@ -46,7 +46,10 @@ export const machine = {
   memoryMiB: 1024,
   cpus: 2,
   iommu: { driver: "intel-iommu", props: { intremap: "on", "caching-mode": "on" } },
-  kernelParams: ["console=ttyS0", "intel_iommu=on", "panic=-1", "mitigations=off"],
+  // no_timer_check: under TCG on a busy host the kernel's early check that the timer interrupt arrives through the
+  // interrupt-remapped IO-APIC can run out of time and panic ("timer doesn't work through Interrupt-remapped
+  // IO-APIC", seen here with the host's load at 6 on 2 cores); the check only verifies the emulator's timer wiring.
+  kernelParams: ["console=ttyS0", "intel_iommu=on", "panic=-1", "mitigations=off", "no_timer_check"],
 };
 
 /**
