@@ -7,7 +7,7 @@
  * before and gets the same refusal or error, so nothing is rendered that an HTTP call would not have returned.
  */
 import "server-only";
-import { dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
+import { defaultShouldDehydrateQuery, dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { headers } from "next/headers";
 import { cache, type ReactNode } from "react";
@@ -68,5 +68,9 @@ export async function Prefetched({ queries, children }: { queries: (trpc: Server
       const state = queryClient.getQueryState(q.queryKey);
       if (state?.status === "success") queryClient.setQueryData(q.queryKey, state.data, { updatedAt: 0 });
     }
-  return <HydrationBoundary state={dehydrate(queryClient)}>{children}</HydrationBoundary>;
+  // Only this boundary's queries: the layout's and the page's share the request's QueryClient, and each handing over
+  // everything in it sent the page's data twice (megabytes on a large host).
+  const mine = new Set(wanted.map((q) => queryClient.getQueryCache().find({ queryKey: q.queryKey, exact: true })));
+  const state = dehydrate(queryClient, { shouldDehydrateQuery: (query) => mine.has(query) && defaultShouldDehydrateQuery(query) });
+  return <HydrationBoundary state={state}>{children}</HydrationBoundary>;
 }
