@@ -178,8 +178,11 @@ export function verdictCounts(groups: IommuGroup[]): Record<string, number> {
 /** A folded row with this many VF groups or fewer starts open, so its VF rows are on the first screen. */
 export const ROLLUP_OPEN_MAX = 8;
 
-/** How many map entries the server renders and the browser paints first (the rest follow after hydration). */
-export const FIRST_SCREEN_ITEMS = 30;
+/**
+ * How many map entries the server renders and the browser paints first: more than a tall screen shows, few enough that
+ * the markup and the data handed over stay small. The rest follow right after hydration.
+ */
+export const FIRST_SCREEN_ITEMS = 12;
 
 /**
  * The map's first screen, cut on the server from the whole inventory: its first entries with the devices they show,
