@@ -7,8 +7,8 @@
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { createServer as createTlsServer } from "node:https";
+import { createServer, request as httpRequest } from "node:http";
+import { createServer as createTlsServer, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,6 +21,7 @@ import {
   hostFacts,
   hostRefusal,
   isLoopbackHost,
+  isWildcardHost,
   misdirectedText,
   normalizeAddress,
   tlsChoice,
@@ -301,7 +302,29 @@ if (tls) server.on("secureConnection", armFirstRequest);
 // A burst of connections (a scanner, a flood from one address) is accepted and refused by the per-source cap, not
 // left to overflow the accept queue: with Node's default of 511, the kernel drops a handshake's last ACK and the
 // client holds a connection the server never sees. The kernel caps this at net.core.somaxconn (4096 by default).
+/**
+ * Pages render their first screen with data only once a route handler has built the services (server/context.ts),
+ * so the first page after a start came without it. One unauthenticated API call, made as soon as the server listens,
+ * builds them (it answers "nobody signed in"; this server's own certificate needs no check).
+ */
+function warmUp() {
+  const v6 = host.includes(":");
+  const req = (tls ? httpsRequest : httpRequest)(
+    {
+      host: isWildcardHost(host) ? (v6 ? "::1" : "127.0.0.1") : host,
+      port,
+      path: "/api/trpc/session.me",
+      headers: { host: `localhost:${port}` },
+      ...(tls ? { rejectUnauthorized: false, servername: "localhost" } : {}),
+    },
+    (res) => res.resume(),
+  );
+  req.on("error", (err) => console.error(`passdeck: warming up (building the services) failed: ${err.message}`));
+  req.end();
+}
+
 server.listen({ port, host, backlog: 4096 }, () => {
+  warmUp();
   const shown = host.includes(":") ? `[${host}]` : host;
   console.log(`passdeck: serving ${tls ? "https" : "http"}://${shown}:${port}`);
   if (tls) {

@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: "IOMMU map" };
 export default function IommuPage() {
   return (
     <Suspense fallback={<Loading what="the IOMMU groups" />}>
-      <Prefetched queries={(t) => [t.groups.list.queryOptions(), t.devices.list.queryOptions(), t.host.summary.queryOptions()]}>
+      <Prefetched queries={(t) => [t.groups.firstScreen.queryOptions(), t.host.summary.queryOptions()]}>
         <IommuMap />
       </Prefetched>
     </Suspense>

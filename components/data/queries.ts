@@ -6,6 +6,7 @@ import { useTRPC, type RouterOutputs } from "@/lib/trpc/client";
 export type Summary = RouterOutputs["host"]["summary"];
 export type GroupList = RouterOutputs["groups"]["list"];
 export type DeviceList = RouterOutputs["devices"]["list"];
+export type MapFirstScreenData = RouterOutputs["groups"]["firstScreen"];
 export type ReadinessList = RouterOutputs["readiness"]["list"];
 export type VmList = RouterOutputs["vms"]["list"];
 
@@ -22,6 +23,15 @@ export function useGroups() {
 export function useDevices() {
   const trpc = useTRPC();
   return useQuery(trpc.devices.list.queryOptions());
+}
+
+/**
+ * The IOMMU map's first screen as the page handed it over (server/api/prefetch.tsx); never fetched by the browser,
+ * which asks for groups.list and devices.list instead.
+ */
+export function useMapFirstScreen() {
+  const trpc = useTRPC();
+  return useQuery({ ...trpc.groups.firstScreen.queryOptions(), enabled: false });
 }
 
 export function useReadiness() {

@@ -6,6 +6,7 @@ import { deviceName, pciIds, plural } from "@/components/data/format";
 import { cn } from "@/components/ui/cn";
 import { ChevronIcon } from "@/components/ui/icons";
 import { describeHold, isHeld } from "@/lib/holds";
+import { ROLLUP_OPEN_MAX } from "./model";
 import { BridgeBadge, HeldBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT, VerdictBadge, VfBadge } from "./badges";
 
 import type { SelectFn } from "./tree-types";
@@ -186,7 +187,7 @@ export const VfRollup = memo(function VfRollup({ pf, groups, byAddress, selected
   }
   const hits = matched ? new Set(matched.split(" ")) : null;
   const shown = hits ? groups.filter((g) => hits.has(g.devices[0]!)) : groups;
-  const open = userOpen ?? (shown.length <= 8 || selected !== null);
+  const open = userOpen ?? (shown.length <= ROLLUP_OPEN_MAX || selected !== null);
   const setOpen = (f: (o: boolean) => boolean) => setUserOpen(f(open));
   const pfDev = byAddress.get(pf);
   const ids = groups.map((g) => g.id);

@@ -2,7 +2,7 @@
 
 import { memo, startTransition, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import type { IommuGroup, PciDevice } from "@/server/host/types";
-import { useDevices, useGroups, useSummary } from "@/components/data/queries";
+import { useDevices, useGroups, useMapFirstScreen, useSummary } from "@/components/data/queries";
 import { deviceName, plural } from "@/components/data/format";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
@@ -11,7 +11,21 @@ import { VERDICT, VerdictBadge } from "./badges";
 import { DeviceDetail } from "./device-detail";
 import { GroupCard, VfRollup } from "./group-card";
 import { IommuOff } from "./iommu-off";
-import { applyMatcher, buildIndex, filterCounts, FILTERS, makeMatcher, VERDICT_ORDER, type FilterId, type FilteredItem, type MapIndex } from "./model";
+import {
+  applyMatcher,
+  buildIndex,
+  filterCounts,
+  FILTERS,
+  FIRST_SCREEN_ITEMS,
+  firstScreenIndex,
+  makeMatcher,
+  verdictCounts,
+  VERDICT_ORDER,
+  type FilterId,
+  type FilteredItem,
+  type MapFirstScreen,
+  type MapIndex,
+} from "./model";
 import { PcieTree } from "./pcie-tree";
 import { useSelectedDevice } from "./use-selected-device";
 import type { SelectFn } from "./tree-types";
@@ -19,19 +33,21 @@ import type { SelectFn } from "./tree-types";
 export function IommuMap() {
   const groups = useGroups();
   const devices = useDevices();
-  if (groups.isPending || devices.isPending) return <Loading what="the IOMMU groups" />;
+  const first = useMapFirstScreen();
   if (groups.isError) return <ErrorPanel error={groups.error} what="the IOMMU groups" />;
   if (devices.isError) return <ErrorPanel error={devices.error} what="the PCI devices" />;
-  if (!groups.data.iommuEnabled) return <IommuOff devices={devices.data.devices} />;
-  return <MapBody groups={groups.data.groups} devices={devices.data.devices} />;
+  if (groups.data && devices.data) {
+    if (!groups.data.iommuEnabled) return <IommuOff devices={devices.data.devices} />;
+    return <MapBody groups={groups.data.groups} devices={devices.data.devices} first={null} />;
+  }
+  // Until the whole inventory is here, the first screen the page came with: the same MapBody, so what the user typed
+  // or pressed meanwhile stays when the rest arrives.
+  if (first.data) {
+    if (!first.data.iommuEnabled) return <IommuOff devices={first.data.devices} />;
+    return <MapBody groups={null} devices={null} first={first.data} />;
+  }
+  return <Loading what="the IOMMU groups" />;
 }
-
-/**
- * The group cards the server renders and the browser paints first. A 1,000-function host has hundreds of cards:
- * all of them in the page's markup would hold its first paint until the last one is parsed, so the rest follow in
- * the browser right after hydration, in a transition that input can interrupt.
- */
-const FIRST_SCREEN_ITEMS = 30;
 
 /** False in the server's render and the hydrating one (so both show the same cards), true from just after. */
 function useHydrated(): boolean {
@@ -43,16 +59,45 @@ function useHydrated(): boolean {
   return hydrated;
 }
 
-function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice[] }) {
+interface MapView {
+  /** false while only the first screen is here: narrowing, the tree and the detail of another device wait */
+  complete: boolean;
+  groupCount: number;
+  deviceCount: number;
+  index: MapIndex;
+  counts: Record<FilterId, number>;
+  verdictCounts: Record<string, number>;
+  /** every device, for the PCIe tree (empty until complete) */
+  devices: PciDevice[];
+}
+
+const NO_DEVICES: PciDevice[] = [];
+
+function useMapView(groups: IommuGroup[] | null, devices: PciDevice[] | null, first: MapFirstScreen | null): MapView {
+  return useMemo(() => {
+    if (groups && devices) {
+      const index = buildIndex(groups, devices);
+      const counts = filterCounts(index, groups);
+      return { complete: true, groupCount: groups.length, deviceCount: devices.length, index, counts, verdictCounts: verdictCounts(groups), devices };
+    }
+    const f = first!;
+    return {
+      complete: false,
+      groupCount: f.groupCount,
+      deviceCount: f.deviceCount,
+      index: firstScreenIndex(f),
+      counts: f.filterCounts,
+      verdictCounts: f.verdictCounts,
+      devices: NO_DEVICES,
+    };
+  }, [groups, devices, first]);
+}
+
+function MapBody({ groups, devices, first }: { groups: IommuGroup[] | null; devices: PciDevice[] | null; first: MapFirstScreen | null }) {
   const summary = useSummary();
   const hydrated = useHydrated();
-  const index = useMemo(() => buildIndex(groups, devices), [groups, devices]);
-  const counts = useMemo(() => filterCounts(index, groups), [index, groups]);
-  const verdictCounts = useMemo(() => {
-    const c: Record<string, number> = {};
-    for (const g of groups) c[g.verdict] = (c[g.verdict] ?? 0) + 1;
-    return c;
-  }, [groups]);
+  const map = useMapView(groups, devices, first);
+  const { complete, index, counts } = map;
 
   const [view, setView] = useState<"groups" | "tree">("groups");
   const [filters, setFilters] = useState<ReadonlySet<FilterId>>(new Set());
@@ -66,6 +111,8 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
 
   const { raw, address: selected, select, close } = useSelectedDevice();
   const selectedDevice = selected ? (index.byAddress.get(selected) ?? null) : null;
+  // Only the whole inventory can say that an address is not a device on this host.
+  const detailPending = selected !== null && selectedDevice === null && !complete;
   const selectedGroup = selectedDevice?.iommuGroup != null ? (index.groupById.get(selectedDevice.iommuGroup) ?? null) : null;
 
   useEffect(() => {
@@ -80,12 +127,12 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
   // A deep link scrolls its device into view once, when every card is there.
   const scrolled = useRef(false);
   useEffect(() => {
-    if (scrolled.current || !selected || !hydrated) return;
+    if (scrolled.current || !selected || !hydrated || !complete) return;
     scrolled.current = true;
     requestAnimationFrame(() => {
       document.querySelector(`[data-testid="device-row-${CSS.escape(selected)}"]`)?.scrollIntoView({ block: "center" });
     });
-  }, [selected, hydrated]);
+  }, [selected, hydrated, complete]);
 
   const toggleFilter = (id: FilterId) =>
     setFilters((prev) => {
@@ -102,7 +149,7 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
       <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1">
         <h1 className="text-xl font-semibold tracking-tight">IOMMU group map</h1>
         <p className="text-sm text-slate-600" data-testid="map-stats">
-          <span data-testid="group-count">{plural(groups.length, "IOMMU group")}</span> · {plural(devices.length, "PCI function")}
+          <span data-testid="group-count">{plural(map.groupCount, "IOMMU group")}</span> · {plural(map.deviceCount, "PCI function")}
           {iommu ? ` · IOMMU on (${iommu.vendor === "amd" ? "AMD-Vi" : iommu.vendor === "intel" ? "Intel VT-d" : "vendor unknown"})` : ""}
         </p>
       </div>
@@ -110,7 +157,7 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
         {VERDICT_ORDER.map((v) => (
           <li key={v} className="flex items-center gap-1.5">
             <VerdictBadge verdict={v} />
-            <span data-testid={`verdict-count-${v}`}>{verdictCounts[v] ?? 0}</span>
+            <span data-testid={`verdict-count-${v}`}>{map.verdictCounts[v] ?? 0}</span>
             <span className="hidden text-slate-500 md:inline">{VERDICT[v].short}</span>
           </li>
         ))}
@@ -155,7 +202,11 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
         </div>
         <p className="mt-1.5 flex items-center gap-2 text-xs text-slate-600" aria-live="polite">
           <span data-testid="result-count">
-            {matcher ? `Showing ${filtered.shownGroups} of ${plural(groups.length, "group")}` : `Showing all ${plural(groups.length, "group")}`}
+            {matcher && !complete
+              ? "Loading every group to search…"
+              : matcher
+                ? `Showing ${filtered.shownGroups} of ${plural(map.groupCount, "group")}`
+                : `Showing all ${plural(map.groupCount, "group")}`}
           </span>
           {narrowing ? (
             <button
@@ -174,7 +225,9 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
 
       <div className="mt-3 grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_27rem]">
         <div className={cn("min-w-0 transition-opacity", stale && "opacity-70")}>
-          {view === "groups" ? (
+          {!complete && (matcher || view === "tree") ? (
+            <Loading what="every IOMMU group" />
+          ) : view === "groups" ? (
             <GroupList
               items={hydrated ? filtered.items : filtered.items.slice(0, FIRST_SCREEN_ITEMS)}
               byAddress={index.byAddress}
@@ -182,7 +235,7 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
               onSelect={select}
             />
           ) : (
-            <PcieTree devices={devices} groupById={index.groupById} matcher={matcher} selected={selected} onSelect={select} />
+            <PcieTree devices={map.devices} groupById={index.groupById} matcher={matcher} selected={selected} onSelect={select} />
           )}
           {view === "groups" && !matcher && hydrated && index.ungrouped.length > 0 ? <Ungrouped index={index} onSelect={select} /> : null}
         </div>
@@ -192,7 +245,9 @@ function MapBody({ groups, devices }: { groups: IommuGroup[]; devices: PciDevice
             raw ? "order-first lg:order-none" : "hidden lg:block",
           )}
         >
-          {raw ? (
+          {detailPending ? (
+            <Loading what="the device" />
+          ) : raw ? (
             <DeviceDetail
               key={selected ?? raw}
               address={selected ?? raw}

@@ -7,7 +7,7 @@
  * before and gets the same refusal or error, so nothing is rendered that an HTTP call would not have returned.
  */
 import "server-only";
-import { dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
+import { defaultShouldDehydrateQuery, dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { headers } from "next/headers";
 import { cache, type ReactNode } from "react";
@@ -18,13 +18,27 @@ import { appRouter, type AppRouter } from "./root";
 /** One QueryClient per request (React's cache lasts one server render), shared by the layout and the page. */
 const requestQueryClient = cache(makeQueryClient);
 
-/** The caller as the tRPC route sees it (the same cookie, token and address), read once per request. */
-const requestContext = cache(async () => existingContext(await headers()));
+/**
+ * How old a host reading may be for a page's first screen. The page is not held for a new scan; when the reading was
+ * past the usual 2 s its data goes to the browser as stale, which fetches it again at once (a new scan).
+ */
+const FIRST_SCREEN_MAX_AGE_MS = 60_000;
+
+/**
+ * The caller as the tRPC route sees it (the same cookie, token and address), read once per request, with the
+ * inventory's recent reading; `olderReading` says whether one past the usual age served.
+ */
+const requestContext = cache(async () => {
+  const ctx = existingContext(await headers());
+  if (!ctx) return null;
+  const served = { olderReading: false };
+  return { ctx: { ...ctx, inventory: ctx.inventory.recent(FIRST_SCREEN_MAX_AGE_MS, () => (served.olderReading = true)) }, served };
+});
 
 const trpc = createTRPCOptionsProxy<AppRouter>({
   router: appRouter,
   // Only reached once requestContext() gave a context (Prefetched checks first).
-  ctx: async () => (await requestContext())!,
+  ctx: async () => (await requestContext())!.ctx,
   queryClient: requestQueryClient,
 });
 
@@ -42,9 +56,21 @@ type FetchOptions = Parameters<QueryClient["prefetchQuery"]>[0];
  */
 export async function Prefetched({ queries, children }: { queries: (trpc: ServerQueries) => Prefetch[]; children: ReactNode }) {
   // Before any route built the services, the browser fetches the data itself, as it did before pages prefetched.
-  if (!(await requestContext())) return children;
+  const request = await requestContext();
+  if (!request) return children;
   const queryClient = requestQueryClient();
+  const wanted = queries(trpc);
   // No retry on the server: a failing query is the client's to retry (and report), not a reason to hold the page.
-  await Promise.all(queries(trpc).map((q) => queryClient.prefetchQuery({ ...(q as FetchOptions), retry: false })));
-  return <HydrationBoundary state={dehydrate(queryClient)}>{children}</HydrationBoundary>;
+  await Promise.all(wanted.map((q) => queryClient.prefetchQuery({ ...(q as FetchOptions), retry: false })));
+  // Read from an older reading: shown at once, and stale for the browser, which asks again as it mounts.
+  if (request.served.olderReading)
+    for (const q of wanted) {
+      const state = queryClient.getQueryState(q.queryKey);
+      if (state?.status === "success") queryClient.setQueryData(q.queryKey, state.data, { updatedAt: 0 });
+    }
+  // Only this boundary's queries: the layout's and the page's share the request's QueryClient, and each handing over
+  // everything in it sent the page's data twice (megabytes on a large host).
+  const mine = new Set(wanted.map((q) => queryClient.getQueryCache().find({ queryKey: q.queryKey, exact: true })));
+  const state = dehydrate(queryClient, { shouldDehydrateQuery: (query) => mine.has(query) && defaultShouldDehydrateQuery(query) });
+  return <HydrationBoundary state={state}>{children}</HydrationBoundary>;
 }

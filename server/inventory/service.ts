@@ -28,6 +28,24 @@ export class InventoryService {
     return this.last;
   }
 
+  /**
+   * The same readings for a page's server render (server/api/prefetch.tsx): one up to `maxAgeMs` old serves without
+   * a new scan (a scan of a large host holds the page for most of a second), and `onOlder` is told when it was past
+   * the usual age, so that the page hands its data over as stale and the browser fetches it again (a new scan) at once.
+   * A fresh read (`fresh: true`) and a first read scan as get() does.
+   */
+  recent(maxAgeMs: number, onOlder: () => void): InventoryService {
+    const view = Object.create(this) as InventoryService;
+    view.get = (opts = {}) => {
+      const last = this.last;
+      const age = last ? Date.now() - last.timestamp : Infinity;
+      if (opts.fresh || !last || age >= maxAgeMs) return this.get(opts);
+      if (age >= this.maxAgeMs) onOlder();
+      return last;
+    };
+    return view;
+  }
+
   get demo(): string | null {
     return this.roots.demo ?? null;
   }
