@@ -30,7 +30,7 @@ const LIVE_PORT = 7905;
  * The latency page on a "server" demo host of its own, whose probe agent really pings 127.0.0.1. Its own host (not
  * the wizard's) so it runs beside the wizard instead of after it: its plan moves a VF no wizard spec touches anyway.
  */
-export const LATENCY = { scenario: "server", port: 7908 } as const;
+export const LATENCY = { scenario: "server", port: 7909 } as const;
 const live = !only || only.includes("live");
 const wizard = !only || only.includes("wizard");
 /** Sign-in, first-run setup, roles, CSRF and the audit trail, on a demo server whose data directory starts empty. */
@@ -94,6 +94,8 @@ export default defineConfig({
           },
         ]
       : []),
+    // The auth specs make their own accounts; "after sign-in" only puts them in the phase where the other worker has work.
+    ...(auth ? [{ name: "auth", testMatch: "auth*.spec.ts", dependencies: ["sign-in"], workers: 1, use: { baseURL: baseURL(AUTH.port) } }] : []),
     ...selected.map((s) => ({
       name: s.name,
       testMatch: `${s.name}*.spec.ts`,
@@ -103,8 +105,6 @@ export default defineConfig({
       use: { baseURL: baseURL(s.port), ...signedIn(s.name) },
     })),
     ...(live ? [{ name: "live", testMatch: "live.spec.ts", dependencies: ["sign-in"], use: { baseURL: baseURL(LIVE_PORT), ...signedIn("live") } }] : []),
-    // The auth specs make their own accounts; "after sign-in" only puts them in the phase where the other worker has work.
-    ...(auth ? [{ name: "auth", testMatch: "auth*.spec.ts", dependencies: ["sign-in"], workers: 1, use: { baseURL: baseURL(AUTH.port) } }] : []),
     ...(attacks ? [{ name: "attacks", testMatch: "attack-*.spec.ts", timeout: 180_000, workers: 1, dependencies: attackAfter }] : []),
     // The README screenshot rewrites public/screenshot-iommu-map.png, so it only runs when asked:
     // PASSDECK_SCREENSHOT=1 npx playwright test --project=screenshot

@@ -68,7 +68,12 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(async () => {
   // The probe agent off: the CPU measured is the web server's own, and nothing but the web server opens the database.
   // 40 parallel connections from one address: above the default per-source cap (attack-http tests that one)
-  server = await startAttackServer({ env: { PASSDECK_PROBE_AGENT: "0", PASSDECK_MAX_CONNECTIONS_PER_SOURCE: "100" } });
+  // Ready when the warm-up answers: a page (even /login) would open the web database through the top bar's "who am I",
+  // and the first test needs a server that has not opened it yet.
+  server = await startAttackServer({
+    env: { PASSDECK_PROBE_AGENT: "0", PASSDECK_MAX_CONNECTIONS_PER_SOURCE: "100" },
+    readyPath: "/api/warm-up",
+  });
   for (const u of [HAL, ADA, ...CROWD]) server.cli(["user", "add", u.name, "--role", u === HAL || u === ADA ? "admin" : "viewer"], `${u.password}\n`);
 });
 

@@ -187,6 +187,7 @@ test("password guessing is slowed per source, and a forged X-Forwarded-For does 
 test("PASSDECK_TLS=self-signed: a certificate for 127.0.0.1 is made on first start, and the cookie is Secure", async () => {
   // a production server of its own starts in here (openssl, then Next): up to 60 s on a busy machine
   test.setTimeout(90_000);
+  // its own port: 7901–7907 and 7909 are the demo servers of playwright.config.ts
   const port = 7908;
   const data = journalDir("auth");
   const server = spawn(process.execPath, ["scripts/serve.mjs"], {

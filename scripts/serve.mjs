@@ -304,8 +304,8 @@ if (tls) server.on("secureConnection", armFirstRequest);
 // client holds a connection the server never sees. The kernel caps this at net.core.somaxconn (4096 by default).
 /**
  * Pages render their first screen with data only once a route handler has built the services (server/context.ts),
- * so the first page after a start came without it. One unauthenticated API call, made as soon as the server listens,
- * builds them (it answers "nobody signed in"; this server's own certificate needs no check).
+ * so the first page after a start came without it. One call to app/api/warm-up, made as soon as the server listens,
+ * builds them without opening a database (this server's own certificate needs no check).
  */
 function warmUp() {
   const v6 = host.includes(":");
@@ -313,7 +313,7 @@ function warmUp() {
     {
       host: isWildcardHost(host) ? (v6 ? "::1" : "127.0.0.1") : host,
       port,
-      path: "/api/trpc/session.me",
+      path: "/api/warm-up",
       headers: { host: `localhost:${port}` },
       ...(tls ? { rejectUnauthorized: false, servername: "localhost" } : {}),
     },

@@ -1,6 +1,6 @@
 import { readEnv } from "@/server/env";
 import type { Context } from "@/server/api/trpc";
-import { clientAddress, type HeaderSource } from "@/server/auth/request";
+import { bearerToken, clientAddress, sessionToken, type HeaderSource } from "@/server/auth/request";
 import { apiServices, createServices, type ApiServices } from "@/server/services";
 
 /**
@@ -31,6 +31,9 @@ export function existingContext(headers: HeaderSource): Context | null {
 function contextWith(services: ApiServices, headers: HeaderSource | null): Context {
   if (!headers) return { ...services, origin: null, caller: null };
   const origin = clientAddress(headers);
+  // No cookie and no token: nobody to look up, so a signed-out request (the sign-in page, a health probe) does not
+  // open the web database; a database that cannot be opened is told to whoever needs it (session.me, sign-in).
+  if (sessionToken(headers) === null && bearerToken(headers) === null) return { ...services, origin, caller: null };
   const auth = services.auth();
   return { ...services, origin, caller: auth.ok ? auth.service.caller(headers, origin) : null };
 }
