@@ -14,6 +14,7 @@ export const PROCEDURE_ACCESS = {
   "devices.byAddress": "viewer",
   "devices.vfSettings": "viewer",
   "groups.list": "viewer",
+  "groups.firstScreen": "viewer",
   "readiness.list": "viewer",
   "journal.list": "viewer",
   "journal.byId": "viewer",
