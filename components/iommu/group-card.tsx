@@ -6,7 +6,7 @@ import { deviceName, pciIds, plural } from "@/components/data/format";
 import { cn } from "@/components/ui/cn";
 import { ChevronIcon } from "@/components/ui/icons";
 import { describeHold, isHeld } from "@/lib/holds";
-import { ROLLUP_OPEN_MAX } from "./model";
+import { ROLLUP_OPEN_MAX } from "@/lib/iommu-map";
 import { BridgeBadge, HeldBadge, HostCriticalBadge, HostNoticeBadge, SriovBadge, VERDICT, VerdictBadge, VfBadge } from "./badges";
 
 import type { SelectFn } from "./tree-types";

@@ -25,7 +25,7 @@ import {
   type FilteredItem,
   type MapFirstScreen,
   type MapIndex,
-} from "./model";
+} from "@/lib/iommu-map";
 import { PcieTree } from "./pcie-tree";
 import { useSelectedDevice } from "./use-selected-device";
 import type { SelectFn } from "./tree-types";

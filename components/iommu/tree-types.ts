@@ -1,2 +1,2 @@
-export type { Matcher } from "./model";
+export type { Matcher } from "@/lib/iommu-map";
 export type SelectFn = (address: string) => void;
